@@ -1,0 +1,246 @@
+//! The event bus on NATS JetStream: one stream for the suite's events, names
+//! carrying a configurable prefix (so many suites and tests share a server),
+//! and durable pull consumers with explicit acks.
+//!
+//! Subjects are `<prefix>.events.<service>.<event>`; the stream is
+//! `<prefix>_events`; a consumer is `<prefix>_<service>_<purpose>`.
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use async_nats::jetstream::{self, AckKind, consumer::pull, stream};
+use futures::StreamExt as _;
+use prost::Message as _;
+use tracing::Instrument as _;
+
+use chat_proto::events::v1::Envelope;
+
+use crate::config::Common;
+use crate::shutdown::Shutdown;
+
+/// How long JetStream remembers a `Nats-Msg-Id` to drop a repeated publish.
+pub const DUPLICATE_WINDOW_SECS: u64 = 10 * 60;
+/// How long events stay in the stream for consumers that fell behind.
+pub const RETENTION_DAYS: u64 = 7;
+
+/// A connection to NATS with the suite's naming rules.
+#[derive(Clone)]
+pub struct Bus {
+    pub client: async_nats::Client,
+    pub jetstream: jetstream::Context,
+    prefix: String,
+}
+
+impl Bus {
+    /// Connects in the background, retrying for as long as it takes: a service
+    /// starts and keeps its outbox filling while NATS is away.
+    pub async fn connect(config: &Common, client_name: &str) -> anyhow::Result<Self> {
+        validate_prefix(&config.nats_prefix)?;
+        let client = async_nats::ConnectOptions::new()
+            .name(client_name)
+            .retry_on_initial_connect()
+            .max_reconnects(None)
+            .connect(config.nats_url.as_str())
+            .await
+            .with_context(|| format!("while connecting to NATS at {}", config.nats_url))?;
+        let jetstream = jetstream::new(client.clone());
+        Ok(Self {
+            client,
+            jetstream,
+            prefix: config.nats_prefix.clone(),
+        })
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The subject of an event type such as `dialog.message_created`.
+    pub fn subject(&self, event_type: &str) -> String {
+        format!("{}.events.{event_type}", self.prefix)
+    }
+
+    /// A prefixed name for a stream, consumer or bucket.
+    pub fn name(&self, suffix: &str) -> String {
+        format!("{}_{suffix}", self.prefix)
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
+    /// Creates the suite's event stream if it is missing.
+    pub async fn ensure_stream(&self) -> anyhow::Result<stream::Stream> {
+        let config = stream::Config {
+            name: self.name("events"),
+            subjects: vec![format!("{}.events.>", self.prefix)],
+            storage: stream::StorageType::File,
+            duplicate_window: Duration::from_secs(DUPLICATE_WINDOW_SECS),
+            max_age: Duration::from_secs(RETENTION_DAYS * 24 * 3600),
+            ..Default::default()
+        };
+        self.jetstream
+            .get_or_create_stream(config)
+            .await
+            .map_err(|e| anyhow::anyhow!("while creating the event stream: {e}"))
+    }
+
+    /// Runs a durable consumer until shutdown: each event goes to `handler`,
+    /// up to `max_in_flight` at a time; its result decides the ack.
+    ///
+    /// Events are acked only after the handler's effect is committed. A
+    /// transient failure is retried with backoff; an event that can never be
+    /// handled (or decoded) is terminated and logged.
+    pub async fn consume<H, F>(
+        &self,
+        consumer: &str,
+        event_types: &[&str],
+        max_in_flight: usize,
+        shutdown: Shutdown,
+        handler: H,
+    ) where
+        H: Fn(Envelope) -> F + Clone,
+        F: Future<Output = Result<(), HandlerError>>,
+    {
+        let durable = self.name(consumer);
+        let filters: Vec<String> = event_types.iter().map(|t| self.subject(t)).collect();
+        let mut delay = Duration::from_millis(200);
+        while !shutdown.is_cancelled() {
+            let messages = match self.open_consumer(&durable, filters.clone()).await {
+                Ok(messages) => messages,
+                Err(e) => {
+                    tracing::warn!(consumer = %durable, error = %e, "consumer not ready; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = shutdown.cancelled() => break,
+                    }
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                    continue;
+                }
+            };
+            delay = Duration::from_millis(200);
+            let stopped = shutdown.clone();
+            messages
+                .take_until(Box::pin(async move { stopped.cancelled().await }))
+                .for_each_concurrent(max_in_flight, |message| {
+                    let handler = handler.clone();
+                    let durable = durable.clone();
+                    async move {
+                        match message {
+                            Ok(message) => handle_one(&durable, message, handler).await,
+                            Err(e) => tracing::warn!(consumer = %durable, error = %e, "consumer stream error"),
+                        }
+                    }
+                })
+                .await;
+        }
+        tracing::info!(consumer = %durable, "consumer stopped");
+    }
+
+    async fn open_consumer(
+        &self,
+        durable: &str,
+        filter_subjects: Vec<String>,
+    ) -> anyhow::Result<pull::Stream> {
+        let stream = self.ensure_stream().await?;
+        let consumer = stream
+            .get_or_create_consumer(
+                durable,
+                pull::Config {
+                    durable_name: Some(durable.to_owned()),
+                    filter_subjects,
+                    ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                    ack_wait: Duration::from_secs(30),
+                    max_deliver: -1,
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("while creating consumer {durable}: {e}"))?;
+        consumer
+            .messages()
+            .await
+            .map_err(|e| anyhow::anyhow!("while pulling {durable}: {e}"))
+    }
+}
+
+/// What a handler reports about an event it could not handle.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// Try again later (database away, a dependency timing out).
+    #[error("transient: {0:#}")]
+    Transient(anyhow::Error),
+    /// Never going to work: terminate the event and log it.
+    #[error("permanent: {0:#}")]
+    Permanent(anyhow::Error),
+}
+
+impl From<sqlx::Error> for HandlerError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Transient(e.into())
+    }
+}
+
+async fn handle_one<H, F>(consumer: &str, message: jetstream::Message, handler: H)
+where
+    H: Fn(Envelope) -> F,
+    F: Future<Output = Result<(), HandlerError>>,
+{
+    let span = tracing::info_span!("consume", consumer, subject = %message.subject);
+    crate::telemetry::set_parent_from_nats(&span, message.headers.as_ref());
+    async {
+        let ack = match Envelope::decode(message.payload.clone()) {
+            Err(e) => {
+                tracing::error!(error = %e, "event cannot be decoded; terminating it");
+                AckKind::Term
+            }
+            Ok(envelope) => match handler(envelope).await {
+                Ok(()) => AckKind::Ack,
+                Err(HandlerError::Permanent(e)) => {
+                    tracing::error!(error = %e, "event cannot be handled; terminating it");
+                    AckKind::Term
+                }
+                Err(HandlerError::Transient(e)) => {
+                    let attempt = message.info().map(|i| i.delivered).unwrap_or(1).max(1);
+                    let backoff = Duration::from_millis(250 * 2u64.pow((attempt as u32).min(7)));
+                    tracing::warn!(error = %e, attempt, ?backoff, "event handling failed; will retry");
+                    AckKind::Nak(Some(backoff))
+                }
+            },
+        };
+        if let Err(e) = message.ack_with(ack).await {
+            // Not acked: JetStream redelivers after ack_wait; handlers are idempotent.
+            tracing::warn!(error = %e, "ack failed");
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+/// The prefix goes into subjects and stream names: letters, digits, `_`, `-`.
+fn validate_prefix(prefix: &str) -> anyhow::Result<()> {
+    let ok = !prefix.is_empty()
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    anyhow::ensure!(
+        ok,
+        "CHAT_NATS_PREFIX must be letters, digits, '_' or '-', got {prefix:?}"
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_that_would_break_subjects_are_refused() {
+        assert!(validate_prefix("chat").is_ok());
+        assert!(validate_prefix("t_1a2b-x").is_ok());
+        for bad in ["", "a.b", "a b", "a>", "a*"] {
+            assert!(validate_prefix(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! PostgreSQL: one pool per service, pinned to the schema it owns (named after
+//! the service), with the service's migrations and the platform's own tables
+//! (outbox, inbox) applied at start.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::config::Common;
+
+/// Creates the schema if needed, then a pool whose connections all use it as
+/// their `search_path`, then runs the platform tables and `migrator`.
+pub async fn connect(config: &Common, schema: &str, migrator: &Migrator) -> anyhow::Result<PgPool> {
+    assert!(
+        schema.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+        "schema names are lowercase identifiers"
+    );
+    let base = PgConnectOptions::from_str(&config.database_url)
+        .with_context(|| format!("while parsing the database URL for {schema}"))?;
+    // A short-lived connection creates the schema, so the pool can start in it.
+    let mut bootstrap = connect_with_retry(&base).await?;
+    sqlx::query(&format!("create schema if not exists {schema}"))
+        .execute(&mut bootstrap)
+        .await
+        .or_else(ignore_concurrent_create)
+        .with_context(|| format!("while creating schema {schema}"))?;
+    drop(bootstrap);
+
+    let options = base
+        .options([("search_path", schema)])
+        .application_name(schema);
+    let pool = PgPoolOptions::new()
+        .max_connections(config.database_max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        .with_context(|| format!("while connecting the {schema} pool"))?;
+    sqlx::raw_sql(PLATFORM_TABLES)
+        .execute(&pool)
+        .await
+        .or_else(ignore_concurrent_create)
+        .context("while creating the outbox and inbox tables")?;
+    migrator
+        .run(&pool)
+        .await
+        .with_context(|| format!("while migrating schema {schema}"))?;
+    Ok(pool)
+}
+
+/// Two services creating the same object at once race on the catalog: the
+/// loser's error means the object exists, which is what was wanted.
+fn ignore_concurrent_create<T: Default>(e: sqlx::Error) -> Result<T, sqlx::Error> {
+    match e.as_database_error().and_then(|d| d.code()) {
+        Some(code) if code == "23505" || code == "42P06" || code == "42P07" => Ok(T::default()),
+        _ => Err(e),
+    }
+}
+
+/// PostgreSQL may still be starting when a service does: try for a while.
+async fn connect_with_retry(options: &PgConnectOptions) -> anyhow::Result<sqlx::PgConnection> {
+    use sqlx::ConnectOptions as _;
+    let mut delay = Duration::from_millis(100);
+    let mut attempt = 1;
+    loop {
+        match options.connect().await {
+            Ok(conn) => return Ok(conn),
+            Err(e) if attempt < 20 => {
+                tracing::warn!(error = %e, attempt, "database not reachable yet");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(3));
+                attempt += 1;
+            }
+            Err(e) => return Err(e).context("while connecting to PostgreSQL"),
+        }
+    }
+}
+
+/// Tables the platform's mechanisms keep in every service's schema. Written to
+/// be run at every start: each statement is idempotent.
+const PLATFORM_TABLES: &str = r#"
+create table if not exists outbox (
+    seq        bigserial primary key,
+    event_id   uuid not null unique,
+    subject    text not null,
+    payload    bytea not null,
+    headers    jsonb not null default '{}',
+    created_at timestamptz not null default now()
+);
+create table if not exists inbox (
+    consumer    text not null,
+    event_id    uuid not null,
+    received_at timestamptz not null default now(),
+    primary key (consumer, event_id)
+);
+"#;

@@ -1,0 +1,27 @@
+//! Mechanisms every service of the suite shares: configuration, telemetry,
+//! the PostgreSQL pool on the service's own schema, the event bus on NATS
+//! JetStream with its transactional outbox, graceful shutdown, and the
+//! operational endpoints. No service's rules live here.
+//!
+//! # Layout
+//! - [`config`]: settings from defaults, an optional TOML file and the environment.
+//! - [`telemetry`]: logs, OpenTelemetry traces, trace context across gRPC and NATS.
+//! - [`db`]: one pool per service, pinned to its schema, with migrations.
+//! - [`bus`]: the JetStream stream, prefixed names, publishing and durable consumers.
+//! - [`outbox`]: events written in the caller's transaction and the relay that publishes them.
+//! - [`inbox`]: the record of consumed events that makes handlers idempotent.
+//! - [`shutdown`]: one cancellation signal for SIGTERM and Ctrl-C.
+//! - [`ops`]: `/healthz`, `/readyz` and `/metrics`.
+//! - [`grpc`]: channels to other services, carrying the trace context.
+
+pub mod bus;
+pub mod config;
+pub mod db;
+pub mod grpc;
+pub mod inbox;
+pub mod ops;
+pub mod outbox;
+pub mod shutdown;
+pub mod telemetry;
+
+pub use shutdown::Shutdown;

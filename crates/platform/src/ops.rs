@@ -1,0 +1,73 @@
+//! Operational endpoints every service serves: `/healthz` (the process is
+//! alive), `/readyz` (its database and NATS answer) and `/metrics` (Prometheus).
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use axum::{Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use sqlx::PgPool;
+
+use crate::bus::Bus;
+
+/// How long `/readyz` waits for each dependency.
+const READY_TIMEOUT_MS: u64 = 1_000;
+
+/// What `/readyz` checks.
+#[derive(Clone)]
+pub struct Readiness {
+    pub pool: PgPool,
+    pub bus: Bus,
+}
+
+/// The metrics recorder, installed once per process (which may run all five services).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed");
+            }
+            handle
+        })
+        .clone()
+}
+
+/// `/healthz`, `/readyz` and `/metrics`.
+pub fn router<S: Clone + Send + Sync + 'static>(readiness: Readiness) -> Router<S> {
+    let handle = metrics_handle();
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(move || std::future::ready(handle.render())))
+        .with_state(readiness)
+}
+
+async fn readyz(State(ready): State<Readiness>) -> impl IntoResponse {
+    let timeout = Duration::from_millis(READY_TIMEOUT_MS);
+    let database = tokio::time::timeout(timeout, sqlx::query("select 1").execute(&ready.pool))
+        .await
+        .is_ok_and(|r| r.is_ok());
+    let nats = ready.bus.is_connected();
+    let status = if database && nats {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({ "database": database, "nats": nats });
+    (status, axum::Json(body))
+}
+
+/// Serves the ops router on `listener` until shutdown (for services whose
+/// main port speaks gRPC).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    readiness: Readiness,
+    shutdown: crate::Shutdown,
+) -> std::io::Result<()> {
+    axum::serve(listener, router::<()>(readiness))
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+}

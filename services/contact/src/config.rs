@@ -1,0 +1,33 @@
+//! Settings of the contact service: `CONTACT_*` variables, plus the shared `CHAT_*`.
+
+use chat_platform::config::{Common, load};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// `CONTACT_GRPC_ADDR`: where the gRPC API listens.
+    pub grpc_addr: String,
+    /// `CONTACT_OPS_ADDR`: where `/healthz`, `/readyz` and `/metrics` listen.
+    pub ops_addr: String,
+    #[serde(skip)]
+    pub common: Common,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            grpc_addr: "127.0.0.1:50052".into(),
+            ops_addr: "127.0.0.1:9102".into(),
+            common: Common::default(),
+        }
+    }
+}
+
+impl Config {
+    pub fn load() -> anyhow::Result<Self> {
+        let mut config: Self = load("CONTACT_", "contact")?;
+        config.common = Common::load()?;
+        Ok(config)
+    }
+}

@@ -1,0 +1,34 @@
+//! Errors of the contact service and the one place they become gRPC statuses.
+
+use tonic::Status;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<Error> for Status {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::InvalidArgument(m) => Status::invalid_argument(m),
+            Error::NotFound(what) => Status::not_found(format!("{what} not found")),
+            Error::Database(e) => {
+                tracing::error!(error = %e, "database error");
+                Status::internal("internal error")
+            }
+        }
+    }
+}
+
+/// Parses an id field of a request; a bad one is the caller's mistake.
+pub fn parse_id(field: &str, value: &str) -> Result<uuid::Uuid> {
+    uuid::Uuid::parse_str(value)
+        .map_err(|_| Error::InvalidArgument(format!("{field} is not a uuid")))
+}

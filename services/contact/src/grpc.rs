@@ -1,0 +1,161 @@
+//! The gRPC server of the contact service.
+
+use chat_platform::Shutdown;
+use chat_proto::contact::v1::{self as pb, contact_service_server as server};
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tonic::{Request, Response, Status};
+
+use crate::db;
+use crate::error::{Error, parse_id};
+
+/// Longest visitor id the widget may choose, in bytes.
+pub const MAX_VISITOR_ID_BYTES: usize = 64;
+const MAX_PAGE: u32 = 200;
+const DEFAULT_PAGE: u32 = 50;
+
+#[derive(Clone)]
+pub struct ContactApi {
+    pub pool: PgPool,
+}
+
+pub async fn serve(
+    listener: TcpListener,
+    api: ContactApi,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    tonic::transport::Server::builder()
+        .layer(chat_platform::grpc::server_trace_layer())
+        .add_service(server::ContactServiceServer::new(api))
+        .serve_with_incoming_shutdown(incoming, async move { shutdown.cancelled().await })
+        .await?;
+    Ok(())
+}
+
+/// A visitor id is chosen by the browser: letters, digits, `-` and `_`, 1 to 64 bytes.
+pub fn check_visitor_id(visitor_id: &str) -> Result<(), Error> {
+    let ok = !visitor_id.is_empty()
+        && visitor_id.len() <= MAX_VISITOR_ID_BYTES
+        && visitor_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument(format!(
+            "visitor_id must be 1 to {MAX_VISITOR_ID_BYTES} letters, digits, '-' or '_'"
+        )))
+    }
+}
+
+#[tonic::async_trait]
+impl server::ContactService for ContactApi {
+    async fn resolve_visitor(
+        &self,
+        request: Request<pb::ResolveVisitorRequest>,
+    ) -> Result<Response<pb::Contact>, Status> {
+        let req = request.get_ref();
+        let account_id = parse_id("account_id", &req.account_id)?;
+        check_visitor_id(&req.visitor_id)?;
+        if let Some(contact) = db::find_by_visitor(&self.pool, account_id, &req.visitor_id)
+            .await
+            .map_err(Error::from)?
+        {
+            return Ok(Response::new(contact.into()));
+        }
+        let contact = match db::insert_visitor(&self.pool, account_id, &req.visitor_id)
+            .await
+            .map_err(Error::from)?
+        {
+            Some(created) => {
+                metrics::counter!("contact_visitors_created_total").increment(1);
+                created
+            }
+            // Created by a concurrent call between our two statements.
+            None => db::find_by_visitor(&self.pool, account_id, &req.visitor_id)
+                .await
+                .map_err(Error::from)?
+                .ok_or(Error::NotFound("contact"))?,
+        };
+        Ok(Response::new(contact.into()))
+    }
+
+    async fn get_contact(
+        &self,
+        request: Request<pb::GetContactRequest>,
+    ) -> Result<Response<pb::Contact>, Status> {
+        let req = request.get_ref();
+        let account_id = parse_id("account_id", &req.account_id)?;
+        let contact_id = parse_id("contact_id", &req.contact_id)?;
+        let contact = db::get(&self.pool, account_id, contact_id)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::NotFound("contact"))?;
+        Ok(Response::new(contact.into()))
+    }
+
+    async fn list_timeline(
+        &self,
+        request: Request<pb::ListTimelineRequest>,
+    ) -> Result<Response<pb::ListTimelineResponse>, Status> {
+        let req = request.get_ref();
+        let account_id = parse_id("account_id", &req.account_id)?;
+        let contact_id = parse_id("contact_id", &req.contact_id)?;
+        db::get(&self.pool, account_id, contact_id)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::NotFound("contact"))?;
+        let after = match req.cursor.as_str() {
+            "" => None,
+            c => Some(decode_cursor(c).ok_or_else(|| Error::InvalidArgument("bad cursor".into()))?),
+        };
+        let limit = match req.limit {
+            0 => DEFAULT_PAGE,
+            n => n.min(MAX_PAGE),
+        } as i64;
+        let mut rows = db::list_timeline(&self.pool, account_id, contact_id, after, limit + 1)
+            .await
+            .map_err(Error::from)?;
+        let next_cursor = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last()
+                .map(|r| format!("{}_{}", r.occurred_at.timestamp_micros(), r.id))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListTimelineResponse {
+            events: rows.into_iter().map(Into::into).collect(),
+            next_cursor,
+        }))
+    }
+}
+
+fn decode_cursor(s: &str) -> Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)> {
+    let (micros, id) = s.split_once('_')?;
+    Some((
+        chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+        uuid::Uuid::parse_str(id).ok()?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visitor_ids_are_short_and_plain() {
+        assert!(check_visitor_id("v-1_abc").is_ok());
+        assert!(check_visitor_id(&"a".repeat(MAX_VISITOR_ID_BYTES)).is_ok());
+        for bad in [
+            "",
+            "a b",
+            "<script>",
+            "é",
+            &"a".repeat(MAX_VISITOR_ID_BYTES + 1),
+        ] {
+            assert!(check_visitor_id(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+}

@@ -1,0 +1,376 @@
+//! SQL of the dialog service. Every query is scoped by `account_id`.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use chat_proto::dialog::v1 as pb;
+use chat_proto::time::to_proto;
+
+/// Longest preview of the newest message kept on the dialog, in characters.
+pub const PREVIEW_CHARS: i32 = 200;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DialogRow {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub contact_id: Uuid,
+    pub status: String,
+    pub manager_id: Option<Uuid>,
+    pub last_seq: i64,
+    pub last_message_text: String,
+    pub last_message_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MessageRow {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub dialog_id: Uuid,
+    pub seq: i64,
+    pub author_kind: String,
+    pub author_id: Option<Uuid>,
+    pub client_message_id: String,
+    pub text: String,
+    pub channel: String,
+    pub delivery_state: String,
+    pub created_at: DateTime<Utc>,
+}
+
+const DIALOG_COLUMNS: &str = "id, account_id, contact_id, status, manager_id, last_seq, \
+     last_message_text, last_message_at, created_at, updated_at";
+const MESSAGE_COLUMNS: &str = "id, account_id, dialog_id, seq, author_kind, author_id, \
+     client_message_id, text, channel, delivery_state, created_at";
+
+pub async fn lock_dialog(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    dialog_id: Uuid,
+) -> sqlx::Result<Option<DialogRow>> {
+    sqlx::query_as(&format!(
+        "select {DIALOG_COLUMNS} from dialog where account_id = $1 and id = $2 for update"
+    ))
+    .bind(account_id)
+    .bind(dialog_id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn lock_open_dialog_of_contact(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    contact_id: Uuid,
+) -> sqlx::Result<Option<DialogRow>> {
+    sqlx::query_as(&format!(
+        "select {DIALOG_COLUMNS} from dialog \
+         where account_id = $1 and contact_id = $2 and status = 'open' for update"
+    ))
+    .bind(account_id)
+    .bind(contact_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Opens a dialog for the contact; `None` when another transaction opened one
+/// first (the partial unique index decides), in which case the caller locks that one.
+pub async fn insert_open_dialog(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    contact_id: Uuid,
+) -> sqlx::Result<Option<DialogRow>> {
+    sqlx::query_as(&format!(
+        "insert into dialog (id, account_id, contact_id, status) values ($1, $2, $3, 'open') \
+         on conflict (account_id, contact_id) where status = 'open' do nothing \
+         returning {DIALOG_COLUMNS}"
+    ))
+    .bind(Uuid::now_v7())
+    .bind(account_id)
+    .bind(contact_id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub struct NewMessage<'a> {
+    pub account_id: Uuid,
+    pub dialog_id: Uuid,
+    pub seq: i64,
+    pub author_kind: &'a str,
+    pub author_id: Option<Uuid>,
+    pub client_message_id: &'a str,
+    pub text: &'a str,
+    pub channel: &'a str,
+}
+
+/// Inserts the message; `None` when its client id is already stored in the dialog.
+pub async fn insert_message(
+    conn: &mut PgConnection,
+    m: &NewMessage<'_>,
+) -> sqlx::Result<Option<MessageRow>> {
+    sqlx::query_as(&format!(
+        "insert into message (id, account_id, dialog_id, seq, author_kind, author_id, \
+             client_message_id, text, channel, delivery_state) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'stored') \
+         on conflict on constraint message_client_id_unique do nothing \
+         returning {MESSAGE_COLUMNS}"
+    ))
+    .bind(Uuid::now_v7())
+    .bind(m.account_id)
+    .bind(m.dialog_id)
+    .bind(m.seq)
+    .bind(m.author_kind)
+    .bind(m.author_id)
+    .bind(m.client_message_id)
+    .bind(m.text)
+    .bind(m.channel)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn find_message_by_client_id(
+    pool: &PgPool,
+    account_id: Uuid,
+    dialog_id: Uuid,
+    author_kind: &str,
+    client_message_id: &str,
+) -> sqlx::Result<Option<MessageRow>> {
+    sqlx::query_as(&format!(
+        "select {MESSAGE_COLUMNS} from message where account_id = $1 and dialog_id = $2 \
+         and author_kind = $3 and client_message_id = $4"
+    ))
+    .bind(account_id)
+    .bind(dialog_id)
+    .bind(author_kind)
+    .bind(client_message_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Moves the dialog's sequence to the message just stored and refreshes its preview.
+pub async fn record_last_message(
+    conn: &mut PgConnection,
+    message: &MessageRow,
+) -> sqlx::Result<DialogRow> {
+    sqlx::query_as(&format!(
+        "update dialog set last_seq = $3, last_message_text = left($4, {PREVIEW_CHARS}), \
+             last_message_at = $5, updated_at = $5 \
+         where account_id = $1 and id = $2 returning {DIALOG_COLUMNS}"
+    ))
+    .bind(message.account_id)
+    .bind(message.dialog_id)
+    .bind(message.seq)
+    .bind(&message.text)
+    .bind(message.created_at)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn get_dialog(
+    pool: &PgPool,
+    account_id: Uuid,
+    dialog_id: Uuid,
+) -> sqlx::Result<Option<DialogRow>> {
+    sqlx::query_as(&format!(
+        "select {DIALOG_COLUMNS} from dialog where account_id = $1 and id = $2"
+    ))
+    .bind(account_id)
+    .bind(dialog_id)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn find_open_dialog(
+    pool: &PgPool,
+    account_id: Uuid,
+    contact_id: Uuid,
+) -> sqlx::Result<Option<DialogRow>> {
+    sqlx::query_as(&format!(
+        "select {DIALOG_COLUMNS} from dialog \
+         where account_id = $1 and contact_id = $2 and status = 'open'"
+    ))
+    .bind(account_id)
+    .bind(contact_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Where a page of dialogs starts: after the last one of the previous page.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DialogCursor {
+    pub updated_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+impl DialogCursor {
+    pub fn encode(&self) -> String {
+        format!("{}_{}", self.updated_at.timestamp_micros(), self.id)
+    }
+
+    pub fn decode(s: &str) -> Option<Self> {
+        let (micros, id) = s.split_once('_')?;
+        Some(Self {
+            updated_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+            id: Uuid::parse_str(id).ok()?,
+        })
+    }
+}
+
+/// Newest activity first; `status` of `None` lists every status.
+pub async fn list_dialogs(
+    pool: &PgPool,
+    account_id: Uuid,
+    status: Option<&str>,
+    after: Option<DialogCursor>,
+    limit: i64,
+) -> sqlx::Result<Vec<DialogRow>> {
+    sqlx::query_as(&format!(
+        "select {DIALOG_COLUMNS} from dialog \
+         where account_id = $1 and ($2::text is null or status = $2) \
+           and ($3::timestamptz is null or (updated_at, id) < ($3, $4)) \
+         order by updated_at desc, id desc limit $5"
+    ))
+    .bind(account_id)
+    .bind(status)
+    .bind(after.map(|c| c.updated_at))
+    .bind(after.map(|c| c.id))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// Messages after `after_seq`, oldest first.
+pub async fn messages_after(
+    pool: &PgPool,
+    account_id: Uuid,
+    dialog_id: Uuid,
+    after_seq: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<MessageRow>> {
+    sqlx::query_as(&format!(
+        "select {MESSAGE_COLUMNS} from message \
+         where account_id = $1 and dialog_id = $2 and seq > $3 order by seq limit $4"
+    ))
+    .bind(account_id)
+    .bind(dialog_id)
+    .bind(after_seq)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// The newest messages before `before_seq`, returned oldest first.
+pub async fn messages_before(
+    pool: &PgPool,
+    account_id: Uuid,
+    dialog_id: Uuid,
+    before_seq: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<MessageRow>> {
+    let mut rows: Vec<MessageRow> = sqlx::query_as(&format!(
+        "select {MESSAGE_COLUMNS} from message \
+         where account_id = $1 and dialog_id = $2 and seq < $3 order by seq desc limit $4"
+    ))
+    .bind(account_id)
+    .bind(dialog_id)
+    .bind(before_seq)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.reverse();
+    Ok(rows)
+}
+
+impl From<DialogRow> for pb::Dialog {
+    fn from(d: DialogRow) -> Self {
+        Self {
+            id: d.id.to_string(),
+            account_id: d.account_id.to_string(),
+            contact_id: d.contact_id.to_string(),
+            status: match d.status.as_str() {
+                "open" => pb::DialogStatus::Open,
+                _ => pb::DialogStatus::Closed,
+            } as i32,
+            manager_id: d.manager_id.map(|m| m.to_string()).unwrap_or_default(),
+            last_seq: d.last_seq,
+            created_at: Some(to_proto(d.created_at)),
+            last_message_at: d.last_message_at.map(to_proto),
+            last_message_text: d.last_message_text,
+        }
+    }
+}
+
+impl From<MessageRow> for pb::Message {
+    fn from(m: MessageRow) -> Self {
+        Self {
+            id: m.id.to_string(),
+            account_id: m.account_id.to_string(),
+            dialog_id: m.dialog_id.to_string(),
+            seq: m.seq,
+            author_kind: author_kind_from_db(&m.author_kind) as i32,
+            author_id: m.author_id.map(|a| a.to_string()).unwrap_or_default(),
+            client_message_id: m.client_message_id,
+            text: m.text,
+            channel: channel_from_db(&m.channel) as i32,
+            delivery_state: match m.delivery_state.as_str() {
+                "delivered" => pb::DeliveryState::Delivered,
+                "failed" => pb::DeliveryState::Failed,
+                _ => pb::DeliveryState::Stored,
+            } as i32,
+            created_at: Some(to_proto(m.created_at)),
+        }
+    }
+}
+
+pub fn author_kind_to_db(kind: pb::AuthorKind) -> Option<&'static str> {
+    match kind {
+        pb::AuthorKind::Visitor => Some("visitor"),
+        pb::AuthorKind::Manager => Some("manager"),
+        pb::AuthorKind::System => Some("system"),
+        pb::AuthorKind::Unspecified => None,
+    }
+}
+
+fn author_kind_from_db(kind: &str) -> pb::AuthorKind {
+    match kind {
+        "visitor" => pb::AuthorKind::Visitor,
+        "manager" => pb::AuthorKind::Manager,
+        _ => pb::AuthorKind::System,
+    }
+}
+
+pub fn channel_to_db(channel: pb::Channel) -> &'static str {
+    match channel {
+        pb::Channel::Unspecified | pb::Channel::Site => "site",
+        pb::Channel::Email => "email",
+        pb::Channel::Telegram => "telegram",
+        pb::Channel::Vk => "vk",
+        pb::Channel::Facebook => "facebook",
+    }
+}
+
+fn channel_from_db(channel: &str) -> pb::Channel {
+    match channel {
+        "email" => pb::Channel::Email,
+        "telegram" => pb::Channel::Telegram,
+        "vk" => pb::Channel::Vk,
+        "facebook" => pb::Channel::Facebook,
+        _ => pb::Channel::Site,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dialog_cursor_round_trips() {
+        let cursor = DialogCursor {
+            updated_at: DateTime::from_timestamp_micros(1_764_000_000_123_456).unwrap(),
+            id: Uuid::now_v7(),
+        };
+        assert_eq!(DialogCursor::decode(&cursor.encode()), Some(cursor));
+        assert_eq!(DialogCursor::decode("garbage"), None);
+        assert_eq!(DialogCursor::decode("12_not-a-uuid"), None);
+    }
+}

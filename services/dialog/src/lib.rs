@@ -1,0 +1,91 @@
+//! The dialog service: dialogs, and their messages numbered by a per-dialog
+//! sequence. It answers gRPC (`chat.dialog.v1.DialogService`) and publishes
+//! `dialog.dialog_created` and `dialog.message_created` through its outbox.
+//!
+//! # Layout
+//! - [`config`]: its settings (`DIALOG_*`).
+//! - [`error`]: the service's errors and their gRPC status.
+//! - [`db`]: the SQL, one small function per query.
+//! - [`messages`]: posting a message: validation, idempotency, sequence, events.
+//! - [`grpc`]: the gRPC server.
+//! - [`events`]: the events it publishes.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod grpc;
+pub mod messages;
+
+use anyhow::Context as _;
+use chat_platform::{Shutdown, bus::Bus, db as database, ops, outbox::Outbox};
+use tokio::net::TcpListener;
+
+pub use config::Config;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The service bound to its ports, ready to run.
+pub struct Application {
+    grpc: TcpListener,
+    ops: TcpListener,
+    state: grpc::DialogApi,
+    readiness: ops::Readiness,
+}
+
+impl Application {
+    /// Connects to PostgreSQL (migrating the `dialog` schema) and NATS, and binds
+    /// its ports (port 0 picks a free one, for tests).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let pool = database::connect(&config.common, "dialog", &MIGRATOR).await?;
+        let bus = Bus::connect(&config.common, "dialog").await?;
+        let grpc = TcpListener::bind(&config.grpc_addr)
+            .await
+            .with_context(|| format!("while binding gRPC on {}", config.grpc_addr))?;
+        let ops = TcpListener::bind(&config.ops_addr)
+            .await
+            .with_context(|| format!("while binding ops on {}", config.ops_addr))?;
+        let state = grpc::DialogApi {
+            pool: pool.clone(),
+            outbox: Outbox::default(),
+            bus: bus.clone(),
+        };
+        Ok(Self {
+            grpc,
+            ops,
+            state,
+            readiness: ops::Readiness { pool, bus },
+        })
+    }
+
+    pub fn grpc_port(&self) -> u16 {
+        self.grpc.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    pub fn ops_port(&self) -> u16 {
+        self.ops.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    /// Serves until `shutdown`, then lets in-flight calls finish and the relay drain.
+    pub async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
+        let relay = tokio::spawn(self.state.outbox.clone().relay(
+            self.state.pool.clone(),
+            self.state.bus.clone(),
+            shutdown.clone(),
+        ));
+        let ops = tokio::spawn(ops::serve(self.ops, self.readiness, shutdown.clone()));
+        grpc::serve(self.grpc, self.state, shutdown).await?;
+        relay.await?;
+        ops.await??;
+        tracing::info!("dialog service stopped");
+        Ok(())
+    }
+}
+
+/// Builds and runs the service until `shutdown`.
+pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
+    Application::build(config)
+        .await?
+        .run_until_stopped(shutdown)
+        .await
+}

@@ -1,0 +1,245 @@
+//! Posting a message: checks the input, finds or opens the dialog, gives the
+//! message the dialog's next sequence number, and writes it with its events in
+//! one transaction. A repeated client message id returns the stored message.
+
+use uuid::Uuid;
+
+use chat_proto::dialog::v1 as pb;
+
+use crate::db::{self, DialogRow, MessageRow, NewMessage};
+use crate::error::{Error, Result, parse_id};
+use crate::events;
+use chat_platform::outbox::Outbox;
+
+/// Longest message text, in characters (Telegram's limit, so every channel can carry it).
+pub const MAX_TEXT_CHARS: usize = 4096;
+/// Longest client message id, in bytes.
+pub const MAX_CLIENT_MESSAGE_ID_BYTES: usize = 64;
+
+pub struct Posted {
+    pub message: MessageRow,
+    pub duplicate: bool,
+    pub dialog_created: bool,
+}
+
+/// A checked `PostMessageRequest`.
+struct Post<'a> {
+    account_id: Uuid,
+    target: Target,
+    author_kind: &'static str,
+    author_id: Option<Uuid>,
+    client_message_id: &'a str,
+    text: &'a str,
+    channel: &'static str,
+}
+
+enum Target {
+    Dialog {
+        dialog_id: Uuid,
+        visitor: Option<Uuid>,
+    },
+    OpenDialogOf {
+        contact_id: Uuid,
+    },
+}
+
+fn check(req: &pb::PostMessageRequest) -> Result<Post<'_>> {
+    let account_id = parse_id("account_id", &req.account_id)?;
+    let kind = pb::AuthorKind::try_from(req.author_kind).unwrap_or(pb::AuthorKind::Unspecified);
+    let author_kind = db::author_kind_to_db(kind)
+        .ok_or_else(|| Error::InvalidArgument("author_kind is required".into()))?;
+    let author_id = match req.author_id.as_str() {
+        "" => None,
+        id => Some(parse_id("author_id", id)?),
+    };
+    if req.client_message_id.is_empty() || req.client_message_id.len() > MAX_CLIENT_MESSAGE_ID_BYTES
+    {
+        return Err(Error::InvalidArgument(format!(
+            "client_message_id must be 1 to {MAX_CLIENT_MESSAGE_ID_BYTES} bytes"
+        )));
+    }
+    if req.text.trim().is_empty() {
+        return Err(Error::InvalidArgument("text is empty".into()));
+    }
+    if req.text.chars().count() > MAX_TEXT_CHARS {
+        return Err(Error::InvalidArgument(format!(
+            "text is longer than {MAX_TEXT_CHARS} characters"
+        )));
+    }
+    let visitor = (kind == pb::AuthorKind::Visitor)
+        .then(|| parse_id("contact_id", &req.contact_id))
+        .transpose()?;
+    let target = match (req.dialog_id.as_str(), visitor) {
+        ("", Some(contact_id)) => Target::OpenDialogOf { contact_id },
+        ("", None) => return Err(Error::InvalidArgument("dialog_id is required".into())),
+        (id, visitor) => Target::Dialog {
+            dialog_id: parse_id("dialog_id", id)?,
+            visitor,
+        },
+    };
+    let channel = db::channel_to_db(pb::Channel::try_from(req.channel).unwrap_or_default());
+    Ok(Post {
+        account_id,
+        target,
+        author_kind,
+        author_id: if kind == pb::AuthorKind::Visitor {
+            visitor
+        } else {
+            author_id
+        },
+        client_message_id: &req.client_message_id,
+        text: &req.text,
+        channel,
+    })
+}
+
+pub async fn post(
+    pool: &sqlx::PgPool,
+    outbox: &Outbox,
+    req: &pb::PostMessageRequest,
+) -> Result<Posted> {
+    let post = check(req)?;
+    let mut tx = pool.begin().await?;
+    let (dialog, dialog_created) = match post.target {
+        Target::Dialog { dialog_id, visitor } => {
+            let dialog = db::lock_dialog(&mut tx, post.account_id, dialog_id)
+                .await?
+                .ok_or(Error::NotFound("dialog"))?;
+            // A visitor writes only into their own dialog.
+            if visitor.is_some_and(|v| v != dialog.contact_id) {
+                return Err(Error::NotFound("dialog"));
+            }
+            (dialog, false)
+        }
+        Target::OpenDialogOf { contact_id } => {
+            open_dialog_of(&mut tx, post.account_id, contact_id).await?
+        }
+    };
+    let new = NewMessage {
+        account_id: post.account_id,
+        dialog_id: dialog.id,
+        seq: dialog.last_seq + 1,
+        author_kind: post.author_kind,
+        author_id: post.author_id,
+        client_message_id: post.client_message_id,
+        text: post.text,
+        channel: post.channel,
+    };
+    let Some(message) = db::insert_message(&mut tx, &new).await? else {
+        // Seen before: undo this attempt (and any dialog it opened) and answer as the first time.
+        tx.rollback().await?;
+        let message = db::find_message_by_client_id(
+            pool,
+            post.account_id,
+            dialog.id,
+            post.author_kind,
+            post.client_message_id,
+        )
+        .await?
+        .ok_or(Error::NotFound("message"))?;
+        return Ok(Posted {
+            message,
+            duplicate: true,
+            dialog_created: false,
+        });
+    };
+    let dialog = db::record_last_message(&mut tx, &message).await?;
+    if dialog_created {
+        outbox
+            .enqueue(&mut tx, events::dialog_created(&dialog))
+            .await?;
+    }
+    outbox
+        .enqueue(
+            &mut tx,
+            events::message_created(&message, dialog.contact_id),
+        )
+        .await?;
+    tx.commit().await?;
+    outbox.wake();
+    metrics::counter!("dialog_messages_stored_total", "author" => post.author_kind).increment(1);
+    Ok(Posted {
+        message,
+        duplicate: false,
+        dialog_created,
+    })
+}
+
+/// The contact's open dialog, locked; opens one when there is none.
+async fn open_dialog_of(
+    tx: &mut sqlx::PgConnection,
+    account_id: Uuid,
+    contact_id: Uuid,
+) -> Result<(DialogRow, bool)> {
+    if let Some(dialog) = db::lock_open_dialog_of_contact(tx, account_id, contact_id).await? {
+        return Ok((dialog, false));
+    }
+    if let Some(dialog) = db::insert_open_dialog(tx, account_id, contact_id).await? {
+        return Ok((dialog, true));
+    }
+    // Another transaction opened it between our two statements; it has committed.
+    let dialog = db::lock_open_dialog_of_contact(tx, account_id, contact_id)
+        .await?
+        .ok_or(Error::NotFound("dialog"))?;
+    Ok((dialog, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(text: &str) -> pb::PostMessageRequest {
+        pb::PostMessageRequest {
+            account_id: Uuid::now_v7().to_string(),
+            contact_id: Uuid::now_v7().to_string(),
+            author_kind: pb::AuthorKind::Visitor as i32,
+            client_message_id: "c1".into(),
+            text: text.into(),
+            ..Default::default()
+        }
+    }
+
+    fn rejection(req: &pb::PostMessageRequest) -> String {
+        match check(req) {
+            Err(Error::InvalidArgument(m)) => m,
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(_) => panic!("accepted"),
+        }
+    }
+
+    #[test]
+    fn empty_and_blank_text_are_refused() {
+        assert_eq!(rejection(&request("")), "text is empty");
+        assert_eq!(rejection(&request(" \n\t")), "text is empty");
+    }
+
+    #[test]
+    fn text_is_limited_in_characters_not_bytes() {
+        assert!(check(&request(&"я".repeat(MAX_TEXT_CHARS))).is_ok());
+        assert!(rejection(&request(&"я".repeat(MAX_TEXT_CHARS + 1))).contains("longer"));
+    }
+
+    #[test]
+    fn a_client_message_id_is_required_and_bounded() {
+        let mut req = request("hi");
+        req.client_message_id.clear();
+        assert!(rejection(&req).contains("client_message_id"));
+        req.client_message_id = "x".repeat(MAX_CLIENT_MESSAGE_ID_BYTES + 1);
+        assert!(rejection(&req).contains("client_message_id"));
+    }
+
+    #[test]
+    fn a_manager_must_name_the_dialog() {
+        let mut req = request("hi");
+        req.author_kind = pb::AuthorKind::Manager as i32;
+        assert_eq!(rejection(&req), "dialog_id is required");
+    }
+
+    #[test]
+    fn a_visitor_message_is_authored_by_its_contact() {
+        let req = request("hi");
+        let post = check(&req).unwrap();
+        assert_eq!(post.author_id.unwrap().to_string(), req.contact_id);
+        assert!(matches!(post.target, Target::OpenDialogOf { .. }));
+    }
+}

@@ -1,0 +1,145 @@
+//! Errors of the gateway and the one place they become HTTP responses:
+//! `{"error": {"code", "message"}}`, with 5xx logged and opaque.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("e-mail or password is wrong")]
+    BadCredentials,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("a service the gateway needs is unavailable")]
+    Unavailable,
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthorized | Self::BadCredentials => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Stable machine-readable code, shared by REST bodies and socket error frames.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad_request",
+            Self::Invalid(_) => "invalid",
+            Self::Unauthorized => "unauthorized",
+            Self::BadCredentials => "bad_credentials",
+            Self::NotFound(_) => "not_found",
+            Self::Unavailable => "unavailable",
+            Self::Database(_) | Self::Internal(_) => "internal",
+        }
+    }
+
+    /// What the client is told: 5xx details stay in the log.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Database(e) => {
+                tracing::error!(error = %e, "database error");
+                "internal error".into()
+            }
+            Self::Internal(e) => {
+                tracing::error!(error = %e, "internal error");
+                "internal error".into()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<tonic::Status> for Error {
+    fn from(status: tonic::Status) -> Self {
+        use tonic::Code;
+        match status.code() {
+            Code::InvalidArgument => Self::Invalid(status.message().to_owned()),
+            Code::NotFound => Self::NotFound(not_found_what(status.message())),
+            Code::Unavailable | Code::DeadlineExceeded => {
+                tracing::warn!(status = %status, "backend unavailable");
+                Self::Unavailable
+            }
+            _ => Self::Internal(status.to_string()),
+        }
+    }
+}
+
+/// Backends say "<what> not found"; keep the noun for the client's message.
+fn not_found_what(message: &str) -> &'static str {
+    match message.split_whitespace().next() {
+        Some("dialog") => "dialog",
+        Some("contact") => "contact",
+        Some("message") => "message",
+        _ => "resource",
+    }
+}
+
+impl From<axum::extract::rejection::JsonRejection> for Error {
+    fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {
+        use axum::extract::rejection::JsonRejection as R;
+        match rejection {
+            R::JsonDataError(e) => Self::Invalid(e.body_text()),
+            other => Self::BadRequest(other.body_text()),
+        }
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for Error {
+    fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
+        Self::BadRequest(rejection.body_text())
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": { "code": self.code(), "message": self.public_message() } });
+        (self.status(), Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_statuses_map_to_http() {
+        let e: Error = tonic::Status::invalid_argument("text is empty").into();
+        assert_eq!(
+            (e.status(), e.to_string().as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "text is empty")
+        );
+        let e: Error = tonic::Status::not_found("dialog not found").into();
+        assert_eq!(
+            (e.status(), e.to_string().as_str()),
+            (StatusCode::NOT_FOUND, "dialog not found")
+        );
+        let e: Error = tonic::Status::unavailable("down").into();
+        assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[test]
+    fn internal_details_are_not_shown() {
+        let e: Error = tonic::Status::internal("relation \"x\" does not exist").into();
+        assert_eq!(e.public_message(), "internal error");
+    }
+}

@@ -1,0 +1,69 @@
+//! Managers' sign-in: `POST /api/v1/auth/login`, `POST /api/v1/auth/logout`,
+//! `GET /api/v1/me`.
+
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Router, extract::State};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::Json;
+use crate::auth::{self, Manager};
+use crate::db;
+use crate::error::Result;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/me", get(me))
+}
+
+#[derive(Deserialize)]
+pub struct LoginIn {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Serialize)]
+pub struct ManagerOut {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub email: String,
+    pub name: String,
+}
+
+#[derive(Serialize)]
+pub struct LoginOut {
+    pub token: String,
+    pub manager: ManagerOut,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    Json(body): Json<LoginIn>,
+) -> Result<axum::Json<LoginOut>> {
+    let (token, m) = auth::login(&state, &body.email, &body.password).await?;
+    let manager = ManagerOut {
+        id: m.id,
+        account_id: m.account_id,
+        email: m.email,
+        name: m.name,
+    };
+    Ok(axum::Json(LoginOut { token, manager }))
+}
+
+async fn logout(State(state): State<AppState>, manager: Manager) -> Result<StatusCode> {
+    db::revoke_session(&state.pool, manager.account_id, manager.session_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn me(manager: Manager) -> axum::Json<ManagerOut> {
+    axum::Json(ManagerOut {
+        id: manager.id,
+        account_id: manager.account_id,
+        email: manager.email,
+        name: manager.name,
+    })
+}

@@ -1,0 +1,149 @@
+//! The gateway: the suite's edge. It serves the REST API (`/api/v1`), the
+//! visitor and manager WebSockets, the dev chat page, and its ops endpoints;
+//! it owns accounts, managers and sessions; it asks the dialog and contact
+//! services over gRPC and pushes their events to this replica's sockets.
+//!
+//! # Layout
+//! - [`config`]: its settings (`GATEWAY_*`).
+//! - [`error`]: errors and their HTTP responses.
+//! - [`state`]: what handlers share.
+//! - [`db`]: accounts, managers, sessions.
+//! - [`auth`]: passwords, tokens, the signed-in [`auth::Manager`].
+//! - [`admin`]: creating accounts and managers; the demo seed.
+//! - [`api`]: JSON shapes of dialogs and messages.
+//! - [`http`]: the REST routes.
+//! - [`ws`]: the two sockets.
+//! - [`hub`]: this replica's sockets and the fan-out of events to them.
+//! - [`replies`]: a manager's reply, for REST and the socket alike.
+//! - [`dev`]: the page for trying the suite by hand.
+
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod dev;
+pub mod error;
+pub mod http;
+pub mod hub;
+pub mod replies;
+pub mod state;
+pub mod ws;
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use chat_platform::{Shutdown, bus::Bus, db as database, grpc, ops};
+use chat_proto::contact::v1::contact_service_client::ContactServiceClient;
+use chat_proto::dialog::v1::dialog_service_client::DialogServiceClient;
+use tokio::net::TcpListener;
+
+pub use config::Config;
+use state::AppState;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The gateway bound to its port, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    bus: Bus,
+    shutdown: Shutdown,
+}
+
+impl Application {
+    /// Connects to PostgreSQL (migrating the `gateway` schema) and NATS, sets up
+    /// the gRPC clients (connected lazily), and binds its port.
+    pub async fn build(config: Config, shutdown: Shutdown) -> anyhow::Result<Self> {
+        let pool = database::connect(&config.common, "gateway", &MIGRATOR).await?;
+        let bus = Bus::connect(&config.common, "gateway").await?;
+        if config.seed_demo {
+            admin::seed_demo(&pool)
+                .await
+                .map_err(|e| anyhow::anyhow!("while seeding the demo: {e}"))?;
+        }
+        let dialogs =
+            DialogServiceClient::new(grpc::traced(grpc::lazy_channel(&config.dialog_url)?));
+        let contacts =
+            ContactServiceClient::new(grpc::traced(grpc::lazy_channel(&config.contact_url)?));
+        let listener = TcpListener::bind(&config.http_addr)
+            .await
+            .with_context(|| format!("while binding HTTP on {}", config.http_addr))?;
+        let state = AppState {
+            pool,
+            config: Arc::new(config),
+            dialogs,
+            contacts,
+            hub: Default::default(),
+            shutdown: shutdown.clone(),
+        };
+        Ok(Self {
+            listener,
+            state,
+            bus,
+            shutdown,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
+    }
+
+    /// The gateway's database, for tools and tests that create accounts.
+    pub fn pool(&self) -> &sqlx::PgPool {
+        &self.state.pool
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let hub = tokio::spawn(hub::run(
+            self.state.hub.clone(),
+            self.bus.clone(),
+            self.shutdown.clone(),
+        ));
+        let app = router(
+            self.state.clone(),
+            ops::Readiness {
+                pool: self.state.pool.clone(),
+                bus: self.bus,
+            },
+        );
+        let shutdown = self.shutdown.clone();
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await?;
+        hub.await??;
+        tracing::info!("gateway stopped");
+        Ok(())
+    }
+}
+
+pub fn router(state: AppState, readiness: ops::Readiness) -> Router {
+    let mut app = Router::new()
+        .merge(http::router())
+        .route("/ws/visitor", get(ws::visitor::connect_visitor))
+        .route("/ws/manager", get(ws::manager::connect_manager));
+    if state.config.dev_page {
+        app = app.merge(dev::router());
+    }
+    app.layer(DefaultBodyLimit::max(http::MAX_BODY_BYTES))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                chat_platform::telemetry::request_span::<axum::body::Body> as fn(&_) -> _,
+            ),
+        )
+        .with_state(state)
+        .merge(ops::router(readiness))
+}
+
+pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {
+    Application::build(config, shutdown)
+        .await?
+        .run_until_stopped()
+        .await
+}

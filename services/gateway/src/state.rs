@@ -1,0 +1,21 @@
+//! What every request handler and socket shares.
+
+use std::sync::Arc;
+
+use chat_platform::grpc::Traced;
+use chat_proto::contact::v1::contact_service_client::ContactServiceClient;
+use chat_proto::dialog::v1::dialog_service_client::DialogServiceClient;
+use sqlx::PgPool;
+
+use crate::config::Config;
+use crate::hub::Hub;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub config: Arc<Config>,
+    pub dialogs: DialogServiceClient<Traced>,
+    pub contacts: ContactServiceClient<Traced>,
+    pub hub: Arc<Hub>,
+    pub shutdown: chat_platform::Shutdown,
+}
