@@ -86,6 +86,10 @@ impl Outbox {
                     Ok(_) => backoff = Duration::from_millis(50),
                     Err(e) => {
                         tracing::warn!(error = %e, ?backoff, "outbox relay could not publish; retrying");
+                        // The stream may not exist yet (a fresh NATS): make sure it does.
+                        if let Err(e) = bus.ensure_stream().await {
+                            tracing::debug!(error = %e, "event stream not ready");
+                        }
                         tokio::select! {
                             _ = tokio::time::sleep(backoff) => {}
                             _ = shutdown.cancelled() => break,

@@ -1,1 +1,177 @@
-//! placeholder
+//! Runs all five services in one process: the dev runner (`make dev`) and the
+//! end-to-end tests use it. In production each runs alone (its own binary).
+//!
+//! The dialog and contact services bind first, so the gateways are pointed at
+//! the ports they actually got (port 0 picks free ones in tests).
+
+use anyhow::Context as _;
+use chat_platform::{Shutdown, config::Common};
+use tokio::task::JoinHandle;
+
+/// Every service's configuration.
+#[derive(Debug, Clone)]
+pub struct Configs {
+    pub gateway: gateway::Config,
+    pub dialog: dialog::Config,
+    pub contact: contact::Config,
+    pub notification: notification::Config,
+    pub bridge: channel_bridge::Config,
+    /// Extra gateway replicas, each on a free port (tests of scaling out).
+    pub extra_gateways: usize,
+}
+
+impl Configs {
+    /// From the environment, as each service alone would read it.
+    pub fn load() -> anyhow::Result<Self> {
+        Ok(Self {
+            gateway: gateway::Config::load()?,
+            dialog: dialog::Config::load()?,
+            contact: contact::Config::load()?,
+            notification: notification::Config::load()?,
+            bridge: channel_bridge::Config::load()?,
+            extra_gateways: 0,
+        })
+    }
+
+    /// Every service on a free port of 127.0.0.1, sharing `common`.
+    pub fn ephemeral(common: Common) -> Self {
+        let any = || "127.0.0.1:0".to_owned();
+        Self {
+            gateway: gateway::Config {
+                http_addr: any(),
+                common: common.clone(),
+                ..Default::default()
+            },
+            dialog: dialog::Config {
+                grpc_addr: any(),
+                ops_addr: any(),
+                common: common.clone(),
+            },
+            contact: contact::Config {
+                grpc_addr: any(),
+                ops_addr: any(),
+                common: common.clone(),
+            },
+            notification: notification::Config {
+                ops_addr: any(),
+                common: common.clone(),
+            },
+            bridge: channel_bridge::Config {
+                http_addr: any(),
+                common,
+            },
+            extra_gateways: 0,
+        }
+    }
+}
+
+/// The running suite.
+pub struct Suite {
+    /// Ports of the gateway replicas; the first is the main one.
+    pub gateway_ports: Vec<u16>,
+    pub dialog_grpc_port: u16,
+    pub contact_grpc_port: u16,
+    pub ops_ports: OpsPorts,
+    /// The gateway's database, for creating accounts in tests.
+    pub gateway_pool: sqlx::PgPool,
+    shutdown: Shutdown,
+    tasks: Vec<(&'static str, JoinHandle<anyhow::Result<()>>)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct OpsPorts {
+    pub dialog: u16,
+    pub contact: u16,
+    pub notification: u16,
+    pub bridge: u16,
+}
+
+impl Suite {
+    /// Binds and starts all five services; they stop when `shutdown` is cancelled.
+    pub async fn start(mut configs: Configs, shutdown: Shutdown) -> anyhow::Result<Self> {
+        let dialog = dialog::Application::build(configs.dialog)
+            .await
+            .context("while starting dialog")?;
+        let contact = contact::Application::build(configs.contact)
+            .await
+            .context("while starting contact")?;
+        let notification = notification::Application::build(configs.notification)
+            .await
+            .context("while starting notification")?;
+        let bridge = channel_bridge::Application::build(configs.bridge)
+            .await
+            .context("while starting channel-bridge")?;
+        configs.gateway.dialog_url = format!("http://127.0.0.1:{}", dialog.grpc_port());
+        configs.gateway.contact_url = format!("http://127.0.0.1:{}", contact.grpc_port());
+
+        let mut gateways =
+            vec![gateway::Application::build(configs.gateway.clone(), shutdown.clone()).await?];
+        for _ in 0..configs.extra_gateways {
+            let replica = gateway::Config {
+                http_addr: "127.0.0.1:0".into(),
+                seed_demo: false,
+                ..configs.gateway.clone()
+            };
+            gateways.push(gateway::Application::build(replica, shutdown.clone()).await?);
+        }
+
+        let ops_ports = OpsPorts {
+            dialog: dialog.ops_port(),
+            contact: contact.ops_port(),
+            notification: notification.ops_port(),
+            bridge: bridge.http_port(),
+        };
+        let (dialog_grpc_port, contact_grpc_port) = (dialog.grpc_port(), contact.grpc_port());
+        let gateway_ports = gateways.iter().map(gateway::Application::port).collect();
+        let gateway_pool = gateways[0].pool().clone();
+        let mut tasks: Vec<(&'static str, JoinHandle<anyhow::Result<()>>)> = vec![
+            (
+                "dialog",
+                tokio::spawn(dialog.run_until_stopped(shutdown.clone())),
+            ),
+            (
+                "contact",
+                tokio::spawn(contact.run_until_stopped(shutdown.clone())),
+            ),
+            (
+                "notification",
+                tokio::spawn(notification.run_until_stopped(shutdown.clone())),
+            ),
+            (
+                "channel-bridge",
+                tokio::spawn(bridge.run_until_stopped(shutdown.clone())),
+            ),
+        ];
+        for gateway in gateways {
+            tasks.push(("gateway", tokio::spawn(gateway.run_until_stopped())));
+        }
+        Ok(Self {
+            gateway_ports,
+            dialog_grpc_port,
+            contact_grpc_port,
+            ops_ports,
+            gateway_pool,
+            shutdown,
+            tasks,
+        })
+    }
+
+    /// Waits for every service to stop (after shutdown), reporting the first failure.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        let mut first_error = None;
+        for (name, task) in self.tasks {
+            let result = task.await.map_err(anyhow::Error::from).and_then(|r| r);
+            if let Err(e) = result {
+                tracing::error!(service = name, error = %e, "service failed");
+                first_error.get_or_insert(e.context(format!("{name} failed")));
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Stops every service and waits for them.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.wait().await
+    }
+}

@@ -1,1 +1,50 @@
-//! placeholder
+//! Support for the suite's tests: each test gets its own database and NATS
+//! prefix and removes them afterwards; a test can run its own nats-server to
+//! take it down; typed clients speak the public REST and socket protocols.
+//!
+//! # Layout
+//! - [`database`]: a database per test.
+//! - [`nats`]: a prefix per test, and a private nats-server.
+//! - [`clients`]: REST and WebSocket clients.
+
+pub mod clients;
+pub mod database;
+pub mod nats;
+
+use std::time::Duration;
+
+/// How long a test waits for something that should happen; only a bound
+/// against hanging, never a measure of speed.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// A unique lowercase name for this test's resources.
+pub fn unique_name(kind: &str) -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!("{kind}_{}_{}", chrono_like_now_secs(), &id[..12])
+}
+
+fn chrono_like_now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// Polls `check` until it returns `Some`, or panics after [`PATIENCE`].
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "gave up waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,38 @@
+//! Runs all five services in one process, configured from the environment
+//! like each service alone (see the README). `make dev` runs this.
+
+use chat_platform::{Shutdown, config::Common, shutdown, telemetry};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let common = Common::load()?;
+    telemetry::init("chat-suite", &common);
+    let configs = chat_suite::Configs::load()?;
+    let stop = Shutdown::new();
+    shutdown::on_signal(stop.clone());
+    let suite = chat_suite::Suite::start(configs.clone(), stop).await?;
+    let url = format!("http://127.0.0.1:{}", suite.gateway_ports[0]);
+    println!();
+    println!("  The chat suite is running.");
+    println!("  Gateway (REST, sockets):  {url}");
+    if configs.gateway.dev_page {
+        println!("  Dev chat page:            {url}/dev");
+    }
+    if configs.gateway.seed_demo {
+        println!(
+            "  Demo site key:            {}",
+            gateway::admin::DEMO_SITE_KEY
+        );
+        println!(
+            "  Demo manager:             {} / {}",
+            gateway::admin::DEMO_EMAIL,
+            gateway::admin::DEMO_PASSWORD
+        );
+    }
+    println!("  Health, metrics:          {url}/healthz  {url}/readyz  {url}/metrics");
+    println!("  Stop with Ctrl-C.");
+    println!();
+    let result = suite.wait().await;
+    telemetry::flush();
+    result
+}

@@ -1,0 +1,253 @@
+//! Clients of the public API for tests: REST with JSON bodies, and a
+//! WebSocket client that reads JSON frames and close codes.
+
+use std::collections::VecDeque;
+
+use futures::{SinkExt as _, StreamExt as _};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::PATIENCE;
+
+/// REST client of one gateway, optionally signed in.
+#[derive(Clone)]
+pub struct Api {
+    pub base: String,
+    pub token: Option<String>,
+    http: reqwest::Client,
+}
+
+impl Api {
+    pub fn new(gateway_port: u16) -> Api {
+        Api {
+            base: format!("http://127.0.0.1:{gateway_port}"),
+            token: None,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn with_token(&self, token: &str) -> Api {
+        Api {
+            token: Some(token.to_owned()),
+            ..self.clone()
+        }
+    }
+
+    /// Signs in; panics unless it works.
+    pub async fn login(gateway_port: u16, email: &str, password: &str) -> Api {
+        let api = Api::new(gateway_port);
+        let (status, body) = api
+            .post(
+                "/api/v1/auth/login",
+                json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(status, 200, "login failed: {body}");
+        api.with_token(body["token"].as_str().expect("token"))
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(self.http.get(format!("{}{path}", self.base)))
+            .await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(self.http.post(format!("{}{path}", self.base)).json(&body))
+            .await
+    }
+
+    /// Posts a raw body, for malformed-input tests.
+    pub async fn post_raw(&self, path: &str, body: &str) -> (u16, Value) {
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json");
+        self.send(request.body(body.to_owned())).await
+    }
+
+    async fn send(&self, mut request: reqwest::RequestBuilder) -> (u16, Value) {
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("gateway reachable");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+}
+
+/// What a socket read returned.
+#[derive(Debug)]
+pub enum Frame {
+    Json(Value),
+    Closed { code: u16, reason: String },
+}
+
+/// A WebSocket client reading JSON frames; frames passed over by
+/// [`Socket::wait_for`] are kept for later reads.
+pub struct Socket {
+    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pending: VecDeque<Value>,
+}
+
+impl Socket {
+    pub async fn connect(url: &str) -> Socket {
+        let (stream, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .unwrap_or_else(|e| panic!("connect {url}: {e}"));
+        Socket {
+            stream,
+            pending: VecDeque::new(),
+        }
+    }
+
+    pub async fn visitor(
+        gateway_port: u16,
+        site_key: &str,
+        visitor_id: &str,
+        after_seq: Option<i64>,
+    ) -> Socket {
+        let mut url = format!(
+            "ws://127.0.0.1:{gateway_port}/ws/visitor?site_key={site_key}&visitor_id={visitor_id}"
+        );
+        if let Some(after) = after_seq {
+            url.push_str(&format!("&after_seq={after}"));
+        }
+        Socket::connect(&url).await
+    }
+
+    pub async fn manager(gateway_port: u16, token: &str) -> Socket {
+        Socket::connect(&format!(
+            "ws://127.0.0.1:{gateway_port}/ws/manager?token={token}"
+        ))
+        .await
+    }
+
+    pub async fn send_json(&mut self, frame: Value) {
+        self.send_text(&frame.to_string()).await;
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.stream
+            .send(Message::Text(text.into()))
+            .await
+            .expect("socket send");
+    }
+
+    pub async fn send_binary(&mut self, bytes: Vec<u8>) {
+        self.stream
+            .send(Message::Binary(bytes.into()))
+            .await
+            .expect("socket send");
+    }
+
+    /// The next frame, or the close; panics after [`PATIENCE`].
+    pub async fn next(&mut self) -> Frame {
+        if let Some(value) = self.pending.pop_front() {
+            return Frame::Json(value);
+        }
+        loop {
+            let read = tokio::time::timeout(PATIENCE, self.stream.next())
+                .await
+                .expect("no frame in time");
+            match read {
+                Some(Ok(Message::Text(text))) => {
+                    return Frame::Json(serde_json::from_str(&text).expect("frames are JSON"));
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    return frame.map_or(
+                        Frame::Closed {
+                            code: 1005,
+                            reason: String::new(),
+                        },
+                        |f| Frame::Closed {
+                            code: f.code.into(),
+                            reason: f.reason.to_string(),
+                        },
+                    );
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => {
+                    return Frame::Closed {
+                        code: 1006,
+                        reason: String::new(),
+                    };
+                }
+            }
+        }
+    }
+
+    /// The next JSON frame; panics if the socket closes instead.
+    pub async fn next_json(&mut self) -> Value {
+        match self.next().await {
+            Frame::Json(value) => value,
+            Frame::Closed { code, reason } => {
+                panic!("socket closed ({code} {reason}) while a frame was expected")
+            }
+        }
+    }
+
+    /// The first frame (pending or new) matching `wanted`; others are kept.
+    pub async fn wait_for(&mut self, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.pending.iter().position(&wanted) {
+            return self.pending.remove(i).expect("index");
+        }
+        let mut skipped = Vec::new();
+        loop {
+            let frame = match self.next().await {
+                Frame::Json(value) => value,
+                Frame::Closed { code, reason } => {
+                    panic!("socket closed ({code} {reason}) waiting for {what}")
+                }
+            };
+            if wanted(&frame) {
+                self.pending.extend(skipped);
+                return frame;
+            }
+            skipped.push(frame);
+        }
+    }
+
+    pub async fn wait_for_type(&mut self, frame_type: &str) -> Value {
+        self.wait_for(frame_type, |f| f["type"] == frame_type).await
+    }
+
+    /// Every frame up to the answer to a ping: what the socket has been sent so far.
+    pub async fn drain(&mut self) -> Vec<Value> {
+        self.send_json(json!({"type": "ping"})).await;
+        let mut frames: Vec<Value> = self.pending.drain(..).collect();
+        loop {
+            let frame = self.next_json().await;
+            if frame["type"] == "pong" {
+                return frames;
+            }
+            frames.push(frame);
+        }
+    }
+
+    /// Waits for the close; panics if a frame that is not an error comes first.
+    pub async fn closed(&mut self) -> (u16, String) {
+        loop {
+            match self.next().await {
+                Frame::Closed { code, reason } => return (code, reason),
+                Frame::Json(value) => {
+                    assert_eq!(value["type"], "error", "expected the close, got {value}")
+                }
+            }
+        }
+    }
+}
+
+/// The `seq` of every message frame among `frames`, for a dialog.
+pub fn message_seqs(frames: &[Value], dialog_id: &str) -> Vec<i64> {
+    frames
+        .iter()
+        .filter(|f| f["type"] == "message" && f["message"]["dialog_id"] == dialog_id)
+        .filter_map(|f| f["message"]["seq"].as_i64())
+        .collect()
+}

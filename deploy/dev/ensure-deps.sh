@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Makes sure PostgreSQL and NATS with JetStream run on this machine, for
+# `make dev`, `make test` and CI: starts them if installed and stopped,
+# installs them from Debian's packages if missing, and creates the `chat`
+# role (password `chat`, may create databases) and the `chat` database.
+set -euo pipefail
+
+say() { printf '==> %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi
+}
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_port() {
+  for _ in $(seq 1 100); do port_open "$1" && return 0; sleep 0.2; done
+  echo "nothing answers on port $1" >&2; return 1
+}
+
+apt_updated=
+apt_install() {
+  if [ -z "$apt_updated" ]; then as_root apt-get update -qq; apt_updated=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# --- PostgreSQL ---
+if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+  say "installing PostgreSQL"
+  apt_install postgresql
+fi
+if ! port_open 5432; then
+  say "starting PostgreSQL"
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || as_root pg_ctlcluster "$version" main start
+  wait_port 5432
+fi
+# The role and database the suite uses by default (CHAT_DATABASE_URL).
+as_postgres psql -qAt -d postgres -c "select 1 from pg_roles where rolname = 'chat'" | grep -q 1 ||
+  as_postgres psql -q -d postgres -c "create role chat login createdb password 'chat'"
+as_postgres psql -qAt -d postgres -c "select 1 from pg_database where datname = 'chat'" | grep -q 1 ||
+  as_postgres psql -q -d postgres -c "create database chat owner chat"
+
+# --- NATS with JetStream ---
+if ! command -v nats-server >/dev/null 2>&1 && [ ! -x /usr/sbin/nats-server ]; then
+  say "installing NATS"
+  apt_install nats-server
+fi
+if ! port_open 4222; then
+  say "starting NATS with JetStream"
+  nats_bin=$(command -v nats-server || echo /usr/sbin/nats-server)
+  store=${CHAT_NATS_STORE:-/var/lib/nats-server}
+  as_root mkdir -p "$store"
+  as_root start-stop-daemon --start --oknodo --background --exec "$nats_bin" -- \
+    -a 127.0.0.1 -p 4222 -js -sd "$store" -l /var/log/nats-server.log
+  wait_port 4222
+fi
+say "PostgreSQL and NATS are up"

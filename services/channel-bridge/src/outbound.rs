@@ -1,0 +1,98 @@
+//! The delivery log: every manager reply whose channel is a messenger is
+//! queued here once (the unique key on the message makes redelivered events
+//! harmless). Site-chat messages are not the bridge's and are passed over.
+
+use prost::Message as _;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use chat_platform::Shutdown;
+use chat_platform::bus::{Bus, HandlerError};
+use chat_proto::dialog::v1 as pb;
+use chat_proto::events::v1 as ev;
+
+pub const OUTBOUND_CONSUMER: &str = "bridge_outbound";
+
+pub async fn queue_replies(bus: Bus, pool: PgPool, shutdown: Shutdown) {
+    bus.consume(
+        OUTBOUND_CONSUMER,
+        &["dialog.message_created"],
+        32,
+        shutdown,
+        |envelope| {
+            let pool = pool.clone();
+            async move { queue(&pool, envelope).await }
+        },
+    )
+    .await;
+}
+
+/// The messenger a message must be delivered through, if any.
+pub fn messenger_of(message: &pb::Message) -> Option<&'static str> {
+    if message.author_kind() != pb::AuthorKind::Manager {
+        return None;
+    }
+    match message.channel() {
+        pb::Channel::Telegram => Some("telegram"),
+        pb::Channel::Vk => Some("vk"),
+        pb::Channel::Facebook => Some("facebook"),
+        _ => None,
+    }
+}
+
+async fn queue(pool: &PgPool, envelope: ev::Envelope) -> Result<(), HandlerError> {
+    let created = ev::MessageCreated::decode(envelope.payload.as_slice())
+        .map_err(|e| HandlerError::Permanent(e.into()))?;
+    let message = created
+        .message
+        .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("no message")))?;
+    let Some(channel) = messenger_of(&message) else {
+        return Ok(());
+    };
+    let parse = |s: &str| Uuid::parse_str(s).map_err(|e| HandlerError::Permanent(e.into()));
+    sqlx::query(
+        "insert into delivery (id, account_id, message_id, dialog_id, channel) values ($1, $2, $3, $4, $5) \
+         on conflict on constraint delivery_message_unique do nothing",
+    )
+    .bind(Uuid::now_v7())
+    .bind(parse(&message.account_id)?)
+    .bind(parse(&message.id)?)
+    .bind(parse(&message.dialog_id)?)
+    .bind(channel)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(author: pb::AuthorKind, channel: pb::Channel) -> pb::Message {
+        pb::Message {
+            author_kind: author as i32,
+            channel: channel as i32,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn only_manager_replies_through_messengers_are_queued() {
+        assert_eq!(
+            messenger_of(&message(pb::AuthorKind::Manager, pb::Channel::Telegram)),
+            Some("telegram")
+        );
+        assert_eq!(
+            messenger_of(&message(pb::AuthorKind::Manager, pb::Channel::Vk)),
+            Some("vk")
+        );
+        assert_eq!(
+            messenger_of(&message(pb::AuthorKind::Manager, pb::Channel::Site)),
+            None
+        );
+        assert_eq!(
+            messenger_of(&message(pb::AuthorKind::Visitor, pb::Channel::Telegram)),
+            None
+        );
+    }
+}

@@ -1,0 +1,143 @@
+//! Bad input gets a clear error, with the right status or close code, and
+//! changes nothing.
+
+use serde_json::json;
+
+use chat_testkit::clients::{Api, Socket};
+
+use crate::helpers::{TestSuite, client_id};
+
+#[tokio::test]
+async fn a_socket_with_bad_credentials_is_refused_with_a_reason() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Delta").await;
+
+    let mut unknown = Socket::visitor(t.port, "no-such-key", "v1", None).await;
+    assert_eq!(
+        unknown.closed().await,
+        (4403, "unknown site key".to_owned())
+    );
+    let mut bad_visitor = Socket::visitor(t.port, &shop.site_key, "not%20plain", None).await;
+    assert_eq!(bad_visitor.closed().await.0, 4400);
+    let mut bad_position = Socket::visitor(t.port, &shop.site_key, "v1", None).await;
+    drop(bad_position);
+    bad_position = Socket::connect(&format!(
+        "ws://127.0.0.1:{}/ws/visitor?site_key={}&visitor_id=v1&after_seq=minus",
+        t.port, shop.site_key
+    ))
+    .await;
+    assert_eq!(bad_position.closed().await.0, 4400);
+
+    let mut no_token = Socket::connect(&format!("ws://127.0.0.1:{}/ws/manager", t.port)).await;
+    assert_eq!(no_token.closed().await.0, 4401);
+    let mut bad_token = Socket::manager(t.port, "0123456789abcdef").await;
+    assert_eq!(bad_token.closed().await, (4401, "unauthorized".to_owned()));
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn bad_frames_get_an_error_frame_and_the_connection_stays() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Epsilon").await;
+    let api = t.manager_api(&shop).await;
+    let mut visitor = Socket::visitor(t.port, &shop.site_key, "clumsy", None).await;
+    visitor.wait_for_type("hello").await;
+
+    visitor.send_text("this is not json").await;
+    assert_eq!(visitor.wait_for_type("error").await["code"], "bad_frame");
+    visitor.send_json(json!({"type": "dance"})).await;
+    assert_eq!(visitor.wait_for_type("error").await["code"], "unknown_type");
+    visitor.send_binary(vec![1, 2, 3]).await;
+    assert_eq!(visitor.wait_for_type("error").await["code"], "bad_frame");
+
+    for text in ["", "   ", &"x".repeat(4097)] {
+        visitor
+            .send_json(json!({"type": "send", "client_message_id": "bad", "text": text}))
+            .await;
+        let error = visitor.wait_for_type("error").await;
+        assert_eq!(
+            (error["code"].as_str(), error["client_message_id"].as_str()),
+            (Some("invalid"), Some("bad"))
+        );
+    }
+    // Still connected, and nothing was stored.
+    assert!(visitor.drain().await.is_empty());
+    let (_, dialogs) = api.get("/api/v1/dialogs").await;
+    assert_eq!(dialogs["dialogs"].as_array().unwrap().len(), 0);
+
+    // The longest allowed text is accepted (4096 characters, not bytes).
+    visitor
+        .send_json(
+            json!({"type": "send", "client_message_id": client_id(), "text": "я".repeat(4096)}),
+        )
+        .await;
+    assert_eq!(visitor.wait_for_type("ack").await["message"]["seq"], 1);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_frame_over_the_size_limit_closes_the_socket() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Zeta").await;
+    let mut visitor = Socket::visitor(t.port, &shop.site_key, "big", None).await;
+    visitor.wait_for_type("hello").await;
+    let huge = json!({"type": "send", "client_message_id": "big", "text": "x".repeat(70 * 1024)});
+    visitor.send_json(huge).await;
+    assert_eq!(visitor.closed().await.0, 1009);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn rest_refuses_bad_requests_with_clear_errors() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Eta").await;
+    let anonymous = Api::new(t.port);
+
+    let (status, body) = anonymous.get("/api/v1/dialogs").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("unauthorized"))
+    );
+    let (status, _) = anonymous.with_token("forged").get("/api/v1/me").await;
+    assert_eq!(status, 401);
+    let (status, body) = anonymous
+        .post(
+            "/api/v1/auth/login",
+            json!({"email": shop.email, "password": "wrong password"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("bad_credentials"))
+    );
+    let (status, _) = anonymous.post_raw("/api/v1/auth/login", "{not json").await;
+    assert_eq!(status, 400);
+    let (status, _) = anonymous
+        .post("/api/v1/auth/login", json!({"email": shop.email}))
+        .await;
+    assert_eq!(status, 422);
+
+    let api = t.manager_api(&shop).await;
+    let (status, me) = api.get("/api/v1/me").await;
+    assert_eq!(
+        (status, me["email"].as_str()),
+        (200, Some(shop.email.as_str()))
+    );
+    let (status, _) = api.get("/api/v1/dialogs/not-a-uuid").await;
+    assert_eq!(status, 404);
+    let (status, body) = api.get("/api/v1/dialogs?status=pending").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("invalid"))
+    );
+    let (status, _) = api.get("/api/v1/dialogs?limit=many").await;
+    assert_eq!(status, 400);
+
+    // Logging out ends the session.
+    let (status, _) = api.post("/api/v1/auth/logout", json!({})).await;
+    assert_eq!(status, 204);
+    let (status, _) = api.get("/api/v1/me").await;
+    assert_eq!(status, 401);
+    let _ = client_id();
+    t.stop().await;
+}

@@ -1,0 +1,114 @@
+//! Starts the whole suite for one test, on its own database and NATS prefix,
+//! and creates shops (an account with a manager) through the gateway's library.
+
+use chat_platform::Shutdown;
+use chat_platform::config::Common;
+use chat_suite::{Configs, Suite};
+use chat_testkit::clients::Api;
+use chat_testkit::{database::TestDb, nats};
+
+pub struct TestSuite {
+    pub suite: Option<Suite>,
+    pub db: Option<TestDb>,
+    pub prefix: String,
+    pub nats_url: String,
+    pub port: u16,
+}
+
+pub struct Options {
+    pub nats_url: String,
+    pub extra_gateways: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            nats_url: nats::shared_url(),
+            extra_gateways: 0,
+        }
+    }
+}
+
+/// A shop: its account, public site key and one manager.
+pub struct Shop {
+    pub account_id: String,
+    pub site_key: String,
+    pub email: String,
+    pub password: String,
+}
+
+impl TestSuite {
+    pub async fn start() -> TestSuite {
+        Self::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> TestSuite {
+        chat_platform::telemetry::init_for_tests();
+        let db = TestDb::create().await;
+        let prefix = nats::unique_prefix();
+        let common = Common {
+            database_url: db.url.clone(),
+            database_max_connections: 8,
+            nats_url: options.nats_url.clone(),
+            nats_prefix: prefix.clone(),
+            shutdown_grace_secs: 5,
+            ..Common::default()
+        };
+        let mut configs = Configs::ephemeral(common);
+        configs.extra_gateways = options.extra_gateways;
+        let suite = Suite::start(configs, Shutdown::new())
+            .await
+            .expect("suite starts");
+        let port = suite.gateway_ports[0];
+        TestSuite {
+            suite: Some(suite),
+            db: Some(db),
+            prefix,
+            nats_url: options.nats_url,
+            port,
+        }
+    }
+
+    pub fn suite(&self) -> &Suite {
+        self.suite.as_ref().expect("running")
+    }
+
+    pub async fn shop(&self, name: &str) -> Shop {
+        let pool = &self.suite().gateway_pool;
+        let account = gateway::admin::create_account(pool, name)
+            .await
+            .expect("account");
+        let email = format!(
+            "{}@{}.example",
+            uuid::Uuid::new_v4().simple(),
+            name.to_lowercase().replace(' ', "-")
+        );
+        let password = "correct horse battery".to_owned();
+        gateway::admin::create_manager(pool, &account, &email, "Manager", &password)
+            .await
+            .expect("manager");
+        Shop {
+            account_id: account.id.to_string(),
+            site_key: account.site_key,
+            email,
+            password,
+        }
+    }
+
+    pub async fn manager_api(&self, shop: &Shop) -> Api {
+        Api::login(self.port, &shop.email, &shop.password).await
+    }
+
+    /// Stops every service (each must stop cleanly) and removes the test's data.
+    pub async fn stop(mut self) {
+        let result = self.suite.take().expect("running").stop().await;
+        nats::remove_prefix(&self.nats_url, &self.prefix).await;
+        self.db.take().expect("db").cleanup().await;
+        result.expect("every service stops cleanly");
+    }
+}
+
+/// A fresh client message id.
+pub fn client_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

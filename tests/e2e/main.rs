@@ -1,0 +1,8 @@
+//! End-to-end tests: the message path through the public APIs, with all five
+//! services running against the real PostgreSQL and NATS.
+
+mod bad_input;
+mod helpers;
+mod message_path;
+mod outage;
+mod tenants;
