@@ -22,6 +22,17 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
+# --- a C linker for Rust (rustup does not bring one) ---
+if ! command -v cc >/dev/null 2>&1; then
+  say "installing gcc (the linker Rust needs)"
+  apt_install gcc libc6-dev
+fi
+# --- rustfmt and clippy, which `make test` runs ---
+if command -v rustup >/dev/null 2>&1; then
+  rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+  rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+fi
+
 # --- PostgreSQL ---
 if ! command -v pg_ctlcluster >/dev/null 2>&1; then
   say "installing PostgreSQL"

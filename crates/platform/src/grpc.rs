@@ -40,13 +40,18 @@ pub fn traced(channel: Channel) -> Traced {
     InterceptedService::new(channel, TraceContext)
 }
 
+/// Makes the span of one incoming call.
+pub type MakeRequestSpan<B> = fn(&axum::http::Request<B>) -> tracing::Span;
+
+/// The trace layer of a tonic server.
+pub type ServerTraceLayer<B> = tower_http::trace::TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::GrpcErrorsAsFailures>,
+    MakeRequestSpan<B>,
+>;
+
 /// The span layer of a tonic server: one span per call, a child of the
 /// caller's trace.
-pub fn server_trace_layer<B>() -> tower_http::trace::TraceLayer<
-    tower_http::classify::SharedClassifier<tower_http::classify::GrpcErrorsAsFailures>,
-    fn(&axum::http::Request<B>) -> tracing::Span,
-> {
-    tower_http::trace::TraceLayer::new_for_grpc().make_span_with(
-        crate::telemetry::request_span::<B> as fn(&axum::http::Request<B>) -> tracing::Span,
-    )
+pub fn server_trace_layer<B>() -> ServerTraceLayer<B> {
+    tower_http::trace::TraceLayer::new_for_grpc()
+        .make_span_with(crate::telemetry::request_span::<B> as MakeRequestSpan<B>)
 }

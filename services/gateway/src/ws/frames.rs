@@ -7,7 +7,8 @@ use crate::api::MessageOut;
 
 /// A frame from a client.
 #[derive(Debug, Deserialize, PartialEq)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+/// Unknown fields are ignored, so newer clients work with this server.
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientFrame {
     /// Send a message. Visitors leave out `dialog_id`; managers name the dialog.
     Send {

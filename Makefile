@@ -1,0 +1,45 @@
+# The suite's commands. A newcomer needs two: `make dev` and `make test`.
+SHELL := /bin/bash
+CARGO ?= cargo
+# Dev runs the demo on the default ports; see the README for every variable.
+DEV_ENV := GATEWAY_DEV_PAGE=true GATEWAY_SEED_DEMO=true
+
+.PHONY: deps dev test unit lint fmt fmt-check bench images k8s-check clean-test-data
+
+## deps: make sure PostgreSQL and NATS (JetStream) run here; install them if missing
+deps:
+	@bash deploy/dev/ensure-deps.sh
+
+## dev: run all five services with the demo shop and manager, and the dev chat page
+dev: deps
+	$(CARGO) build -p chat-suite --bin chat-suite
+	$(DEV_ENV) $(CARGO) run -q -p chat-suite --bin chat-suite
+
+## test: formatting, clippy, then every test (unit, integration, end-to-end)
+test: deps fmt-check lint
+	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --doc
+
+## lint: clippy on everything, warnings are errors
+lint:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+## bench: the load generator against a release build of the suite; figures go to BENCHMARKS.md
+bench: deps
+	$(CARGO) build --release -p chat-suite -p chat-loadgen
+	bash deploy/bench/run.sh
+
+## images: the container image of the suite (needs a Docker engine)
+images:
+	docker build -f deploy/Dockerfile -t chat-suite:dev .
+
+## k8s-check: render the Kubernetes manifests (needs kubectl)
+k8s-check:
+	kubectl kustomize k8s/overlays/dev >/dev/null
+	@echo "k8s manifests render"
