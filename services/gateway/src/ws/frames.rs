@@ -108,10 +108,14 @@ mod tests {
             parse(r#"{"type":"send","text":"no id"}"#).unwrap_err().code,
             "bad_frame"
         );
-        assert_eq!(
-            parse(r#"{"type":"ping","extra":1}"#).unwrap_err().code,
-            "bad_frame"
-        );
+        let wrong_type = r#"{"type":"send","client_message_id":1,"text":"x"}"#;
+        assert_eq!(parse(wrong_type).unwrap_err().code, "bad_frame");
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored() {
+        let newer_client = r#"{"type":"ping","sent_at":"now"}"#;
+        assert_eq!(parse(newer_client).unwrap(), ClientFrame::Ping);
     }
 
     #[test]
