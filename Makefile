@@ -32,7 +32,7 @@ fmt-check:
 
 ## bench: the load generator against a release build of the suite; figures go to BENCHMARKS.md
 bench: deps
-	$(CARGO) build --release -p chat-suite -p chat-loadgen
+	$(CARGO) build --release -p gateway -p dialog -p contact -p notification -p channel-bridge -p chat-loadgen
 	bash deploy/bench/run.sh
 
 ## images: the container image of the suite (needs a Docker engine)

@@ -1,0 +1,73 @@
+//! Sockets of the load generator: a visitor that sends and counts acks, a
+//! manager that receives every message of the shop.
+
+use futures::StreamExt as _;
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::Settings;
+
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A visitor socket after its `hello`.
+pub async fn visitor(settings: &Settings, visitor_id: &str) -> anyhow::Result<Ws> {
+    let url = format!(
+        "ws://{}/ws/visitor?site_key={}&visitor_id={visitor_id}",
+        settings.gateway, settings.site_key
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url).await?;
+    expect_hello(&mut ws).await?;
+    Ok(ws)
+}
+
+/// A manager socket of the shop, signed in, after its `hello`.
+pub async fn manager(settings: &Settings) -> anyhow::Result<Ws> {
+    let body = json!({"email": settings.email, "password": settings.password});
+    let login: Value = reqwest::Client::new()
+        .post(format!("http://{}/api/v1/auth/login", settings.gateway))
+        .json(&body)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let token = login["token"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("no token: {login}"))?;
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!(
+        "ws://{}/ws/manager?token={token}",
+        settings.gateway
+    ))
+    .await?;
+    expect_hello(&mut ws).await?;
+    Ok(ws)
+}
+
+async fn expect_hello(ws: &mut Ws) -> anyhow::Result<()> {
+    match ws.next().await {
+        Some(Ok(Message::Text(text))) if text.contains("\"hello\"") => Ok(()),
+        other => anyhow::bail!("expected hello, got {other:?}"),
+    }
+}
+
+pub fn send_frame(text: &str) -> Message {
+    Message::Text(json!({"type": "send", "client_message_id": uuid::Uuid::new_v4().to_string(), "text": text}).to_string().into())
+}
+
+/// The text of a frame, if it is a `message` by a visitor.
+pub fn visitor_message_text(frame: &Message) -> Option<String> {
+    let Message::Text(text) = frame else {
+        return None;
+    };
+    let value: Value = serde_json::from_str(text).ok()?;
+    (value["type"] == "message" && value["message"]["author_kind"] == "visitor")
+        .then(|| value["message"]["text"].as_str().map(str::to_owned))
+        .flatten()
+}
+
+pub fn is_ack(frame: &Message) -> bool {
+    // Quotes inside a JSON string are escaped, so only the frame's own type matches.
+    matches!(frame, Message::Text(text) if text.contains("\"type\":\"ack\""))
+}

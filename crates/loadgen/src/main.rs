@@ -1,0 +1,103 @@
+//! The load generator of `make bench`: drives a running suite through its
+//! public sockets and prints the figures for BENCHMARKS.md as Markdown.
+//!
+//! Settings (environment):
+//! - `BENCH_GATEWAY`: gateway address, default `127.0.0.1:8080`
+//! - `BENCH_GATEWAY_PID`: the gateway process, for its memory per socket
+//! - `BENCH_SITE_KEY`, `BENCH_EMAIL`, `BENCH_PASSWORD`: the shop (default: the demo shop)
+//! - `BENCH_DATABASE_URL`, `BENCH_NATS_URL`: for the machine's own ceilings
+//! - `BENCH_SECONDS`: length of each timed run, default 10
+//! - `BENCH_SOCKETS`: idle socket counts, default `1000,10000,20000`
+//! - `BENCH_RATES`: offered loads for latency, default `100,1000,5000`
+//!
+//! # Layout
+//! - [`client`]: visitor and manager sockets.
+//! - [`ceilings`]: what PostgreSQL and JetStream alone do on this machine.
+//! - [`throughput`]: sustained persisted messages per second.
+//! - [`latency`]: visitor-to-manager latency at fixed offered loads.
+//! - [`sockets`]: the gateway's memory per idle visitor socket.
+
+mod ceilings;
+mod client;
+mod latency;
+mod sockets;
+mod throughput;
+
+use std::time::Duration;
+
+pub struct Settings {
+    pub gateway: String,
+    pub gateway_pid: Option<u32>,
+    pub site_key: String,
+    pub email: String,
+    pub password: String,
+    pub database_url: String,
+    pub nats_url: String,
+    pub run: Duration,
+    pub socket_counts: Vec<usize>,
+    pub rates: Vec<u64>,
+    /// Unique per run, so visitor ids never collide with an earlier run's.
+    pub run_id: String,
+}
+
+fn env(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+fn list<T: std::str::FromStr>(name: &str, default: &str) -> Vec<T> {
+    env(name, default)
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect()
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let settings = Settings {
+        gateway: env("BENCH_GATEWAY", "127.0.0.1:8080"),
+        gateway_pid: std::env::var("BENCH_GATEWAY_PID")
+            .ok()
+            .and_then(|p| p.parse().ok()),
+        site_key: env("BENCH_SITE_KEY", "demo-site-key"),
+        email: env("BENCH_EMAIL", "demo@example.com"),
+        password: env("BENCH_PASSWORD", "demo-password"),
+        database_url: env(
+            "BENCH_DATABASE_URL",
+            "postgres://chat:chat@127.0.0.1:5432/chat",
+        ),
+        nats_url: env("BENCH_NATS_URL", "nats://127.0.0.1:4222"),
+        run: Duration::from_secs(env("BENCH_SECONDS", "10").parse()?),
+        socket_counts: list("BENCH_SOCKETS", "1000,10000,20000"),
+        rates: list("BENCH_RATES", "100,1000,5000"),
+        run_id: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
+    };
+    let only = std::env::args().nth(1).unwrap_or_else(|| "all".into());
+    let wants = |part: &str| only == "all" || only == part;
+
+    if wants("ceilings") {
+        eprintln!("measuring the machine's ceilings ...");
+        println!("{}", ceilings::measure(&settings).await?);
+    }
+    if wants("throughput") {
+        eprintln!("measuring sustained throughput ...");
+        println!("{}", throughput::measure(&settings).await?);
+    }
+    if wants("latency") {
+        eprintln!("measuring latency at offered loads ...");
+        println!("{}", latency::measure(&settings).await?);
+    }
+    if only == "cleanup" {
+        // Removes the event stream of a finished benchmark run's prefix.
+        let prefix = std::env::args()
+            .nth(2)
+            .ok_or_else(|| anyhow::anyhow!("cleanup <prefix>"))?;
+        let js = async_nats::jetstream::new(async_nats::connect(&settings.nats_url).await?);
+        let _ = js.delete_stream(format!("{prefix}_events")).await;
+        return Ok(());
+    }
+    if wants("sockets") {
+        eprintln!("measuring memory per idle socket ...");
+        println!("{}", sockets::measure(&settings).await?);
+    }
+    Ok(())
+}

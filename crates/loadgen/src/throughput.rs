@@ -1,0 +1,98 @@
+//! Sustained persisted messages per second: many visitors, each in its own
+//! dialog, send as fast as their acks come back (a few in flight each); a
+//! message counts once the dialog service has stored it (its ack). Managers'
+//! sockets receive everything meanwhile, and what they got is reported too.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use futures::{SinkExt as _, StreamExt as _};
+
+use crate::{Settings, client};
+
+const VISITORS: usize = 200;
+const IN_FLIGHT_PER_VISITOR: usize = 8;
+
+pub async fn measure(settings: &Settings) -> anyhow::Result<String> {
+    let received = Arc::new(AtomicU64::new(0));
+    let manager = client::manager(settings).await?;
+    let counter = received.clone();
+    let listener = tokio::spawn(async move {
+        let (_, mut source) = manager.split();
+        while let Some(Ok(frame)) = source.next().await {
+            if client::visitor_message_text(&frame).is_some() {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
+
+    let mut sockets = Vec::with_capacity(VISITORS);
+    for i in 0..VISITORS {
+        sockets.push(client::visitor(settings, &format!("tp-{}-{i}", settings.run_id)).await?);
+    }
+    // Warm up: every visitor opens its dialog first.
+    for ws in &mut sockets {
+        ws.send(client::send_frame("warm-up")).await?;
+        while let Some(frame) = ws.next().await {
+            if client::is_ack(&frame?) {
+                break;
+            }
+        }
+    }
+
+    let stored = Arc::new(AtomicU64::new(0));
+    let received_before = received.load(Ordering::Relaxed);
+    let deadline = Instant::now() + settings.run;
+    let started = Instant::now();
+    let workers: Vec<_> = sockets
+        .into_iter()
+        .map(|ws| {
+            let stored = stored.clone();
+            tokio::spawn(async move {
+                let (mut sink, mut source) = ws.split();
+                let mut in_flight = 0;
+                loop {
+                    while in_flight < IN_FLIGHT_PER_VISITOR && Instant::now() < deadline {
+                        sink.send(client::send_frame("throughput")).await?;
+                        in_flight += 1;
+                    }
+                    if in_flight == 0 {
+                        return anyhow::Ok(());
+                    }
+                    let Some(frame) = source.next().await else {
+                        anyhow::bail!("visitor socket closed")
+                    };
+                    if client::is_ack(&frame?) {
+                        in_flight -= 1;
+                        if Instant::now() <= deadline {
+                            stored.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await??;
+    }
+    let elapsed = started
+        .elapsed()
+        .as_secs_f64()
+        .min(settings.run.as_secs_f64());
+    let stored = stored.load(Ordering::Relaxed);
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let delivered = received.load(Ordering::Relaxed) - received_before;
+    listener.abort();
+    Ok(format!(
+        "### Sustained throughput\n\n\
+         {VISITORS} visitors, each in its own dialog, {IN_FLIGHT_PER_VISITOR} messages in flight each, \
+         for {secs} s; one manager socket receiving.\n\n\
+         | what | value |\n|---|---|\n\
+         | persisted messages per second (acked) | {rate:.0} |\n\
+         | messages stored | {stored} |\n\
+         | messages the manager's socket received live | {delivered} |\n",
+        secs = settings.run.as_secs(),
+        rate = stored as f64 / elapsed,
+    ))
+}

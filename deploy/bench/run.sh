@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# `make bench`: runs the five services as separate release processes (as in
+# production) on a database and NATS prefix of their own, drives them with the
+# load generator, and writes the figures with the machine and date into
+# BENCHMARKS.md. Expects `cargo build --release` to have built the binaries.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bin=target/release
+stamp=$(date +%s)
+db=chat_bench_$stamp
+admin_url=${CHAT_TEST_DATABASE_URL:-postgres://chat:chat@127.0.0.1:5432/postgres}
+export CHAT_DATABASE_URL=${admin_url%/*}/$db
+export CHAT_NATS_PREFIX=bench_$stamp
+export CHAT_LOG_FORMAT=json RUST_LOG=${RUST_LOG:-warn}
+export CHAT_DATABASE_MAX_CONNECTIONS=${CHAT_DATABASE_MAX_CONNECTIONS:-24}
+# Ports of their own, so a running `make dev` is left alone.
+export GATEWAY_HTTP_ADDR=127.0.0.1:18080 GATEWAY_SEED_DEMO=true
+export DIALOG_GRPC_ADDR=127.0.0.1:15051 DIALOG_OPS_ADDR=127.0.0.1:19101
+export CONTACT_GRPC_ADDR=127.0.0.1:15052 CONTACT_OPS_ADDR=127.0.0.1:19102
+export NOTIFICATION_OPS_ADDR=127.0.0.1:19103 BRIDGE_HTTP_ADDR=127.0.0.1:18090
+export GATEWAY_DIALOG_URL=http://$DIALOG_GRPC_ADDR GATEWAY_CONTACT_URL=http://$CONTACT_GRPC_ADDR
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+logs=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  "$bin/chat-loadgen" cleanup "$CHAT_NATS_PREFIX" || true
+  psql -q "$admin_url" -c "drop database if exists $db with (force)" || true
+}
+trap cleanup EXIT
+
+# 200 from a service's /readyz (bash alone: a fresh machine may lack curl).
+ready() {
+  exec 3<>"/dev/tcp/127.0.0.1/$1" 2>/dev/null || return 1
+  printf 'GET /readyz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+  local status; status=$(head -n 1 <&3); exec 3>&-
+  [[ $status == *" 200"* ]]
+}
+
+psql -q "$admin_url" -c "create database $db"
+for service in dialog contact notification channel-bridge gateway; do
+  "$bin/$service" >"$logs/$service.log" 2>&1 &
+  pids+=($!)
+  [ "$service" = gateway ] && gateway_pid=$!
+done
+for port in 19101 19102 19103 18090 18080; do
+  for _ in $(seq 1 100); do
+    ready "$port" && break
+    sleep 0.2
+  done
+  ready "$port" || { echo "service on $port not ready; logs in $logs" >&2; exit 1; }
+done
+
+results=$(mktemp)
+BENCH_GATEWAY=$GATEWAY_HTTP_ADDR BENCH_GATEWAY_PID=$gateway_pid BENCH_DATABASE_URL=$CHAT_DATABASE_URL \
+  "$bin/chat-loadgen" all | tee "$results"
+
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
+pg=$(psql -qAt "$admin_url" -c "show server_version" 2>/dev/null || echo unknown)
+nats=$(nats-server --version 2>/dev/null || /usr/sbin/nats-server --version 2>/dev/null || echo unknown)
+{
+  sed '/^<!-- results -->/,$d' BENCHMARKS.md
+  echo "<!-- results -->"
+  echo "## Latest run: $(date -u +%Y-%m-%d)"
+  echo
+  echo "Machine: $(nproc) cores ($cpu), $mem; PostgreSQL $pg and $nats on the same machine;"
+  echo "the five services as separate release processes; the load generator on the same machine too."
+  echo
+  cat "$results"
+} > BENCHMARKS.md.new
+mv BENCHMARKS.md.new BENCHMARKS.md
+echo "BENCHMARKS.md updated"
