@@ -132,12 +132,102 @@ async fn rest_refuses_bad_requests_with_clear_errors() {
     );
     let (status, _) = api.get("/api/v1/dialogs?limit=many").await;
     assert_eq!(status, 400);
+    for bad_limit in ["0", "201"] {
+        let (status, body) = api.get(&format!("/api/v1/dialogs?limit={bad_limit}")).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (422, Some("invalid"))
+        );
+    }
 
-    // Logging out ends the session.
-    let (status, _) = api.post("/api/v1/auth/logout", json!({})).await;
-    assert_eq!(status, 204);
-    let (status, _) = api.get("/api/v1/me").await;
-    assert_eq!(status, 401);
-    let _ = client_id();
+    // Unknown routes and methods answer in the API's error shape.
+    let (status, body) = api.get("/api/v1/no-such-thing").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
+    let (status, body) = api.post("/api/v1/me", json!({})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (405, Some("method_not_allowed"))
+    );
+    let huge = json!({"email": "x".repeat(70 * 1024), "password": "p"}).to_string();
+    let (status, body) = anonymous.post_raw("/api/v1/auth/login", &huge).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (413, Some("too_large"))
+    );
+    let (status, body) = anonymous
+        .post(
+            "/api/v1/auth/login",
+            json!({"email": "a\u{0}b", "password": "p"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("bad_credentials"))
+    );
+
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn bad_paging_and_bad_text_are_refused_over_rest_and_store_nothing() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Iota").await;
+    let api = t.manager_api(&shop).await;
+    let mut visitor = Socket::visitor(t.port, &shop.site_key, "pager", None).await;
+    visitor.wait_for_type("hello").await;
+    visitor
+        .send_json(json!({"type": "send", "client_message_id": client_id(), "text": "hi"}))
+        .await;
+    let dialog_id = visitor.wait_for_type("ack").await["message"]["dialog_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let messages = format!("/api/v1/dialogs/{dialog_id}/messages");
+
+    for query in [
+        "after_seq=1&before_seq=5",
+        "before_seq=0",
+        "after_seq=-1",
+        "limit=500",
+    ] {
+        let (status, body) = api.get(&format!("{messages}?{query}")).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (422, Some("invalid")),
+            "{query}"
+        );
+    }
+    // NUL cannot be stored: a clear 422, on REST and on the socket.
+    let (status, body) = api
+        .post(
+            &messages,
+            json!({"client_message_id": "n1", "text": "a\u{0}b"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (422, Some("invalid"))
+    );
+    let (status, _) = api
+        .post(
+            &messages,
+            json!({"client_message_id": "n\u{0}1", "text": "ok"}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    visitor
+        .send_json(json!({"type": "send", "client_message_id": "n2", "text": "a\u{0}b"}))
+        .await;
+    assert_eq!(visitor.wait_for_type("error").await["code"], "invalid");
+
+    let (_, page) = api.get(&messages).await;
+    assert_eq!(
+        page["messages"].as_array().unwrap().len(),
+        1,
+        "only the first message"
+    );
     t.stop().await;
 }

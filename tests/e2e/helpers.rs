@@ -2,16 +2,14 @@
 //! and creates shops (an account with a manager) through the gateway's library.
 
 use chat_platform::Shutdown;
-use chat_platform::config::Common;
 use chat_suite::{Configs, Suite};
 use chat_testkit::clients::Api;
-use chat_testkit::{database::TestDb, nats};
+use chat_testkit::env::TestEnv;
+use chat_testkit::nats;
 
 pub struct TestSuite {
     pub suite: Option<Suite>,
-    pub db: Option<TestDb>,
-    pub prefix: String,
-    pub nats_url: String,
+    pub env: Option<TestEnv>,
     pub port: u16,
 }
 
@@ -43,18 +41,8 @@ impl TestSuite {
     }
 
     pub async fn start_with(options: Options) -> TestSuite {
-        chat_platform::telemetry::init_for_tests();
-        let db = TestDb::create().await;
-        let prefix = nats::unique_prefix();
-        let common = Common {
-            database_url: db.url.clone(),
-            database_max_connections: 8,
-            nats_url: options.nats_url.clone(),
-            nats_prefix: prefix.clone(),
-            shutdown_grace_secs: 5,
-            ..Common::default()
-        };
-        let mut configs = Configs::ephemeral(common);
+        let env = TestEnv::with_nats(options.nats_url).await;
+        let mut configs = Configs::ephemeral(env.common());
         configs.extra_gateways = options.extra_gateways;
         let suite = Suite::start(configs, Shutdown::new())
             .await
@@ -62,11 +50,13 @@ impl TestSuite {
         let port = suite.gateway_ports[0];
         TestSuite {
             suite: Some(suite),
-            db: Some(db),
-            prefix,
-            nats_url: options.nats_url,
+            env: Some(env),
             port,
         }
+    }
+
+    pub fn env(&self) -> &TestEnv {
+        self.env.as_ref().expect("running")
     }
 
     pub fn suite(&self) -> &Suite {
@@ -102,8 +92,7 @@ impl TestSuite {
     /// Stops every service (each must stop cleanly) and removes the test's data.
     pub async fn stop(mut self) {
         let result = self.suite.take().expect("running").stop().await;
-        nats::remove_prefix(&self.nats_url, &self.prefix).await;
-        self.db.take().expect("db").cleanup().await;
+        self.env.take().expect("env").cleanup().await;
         result.expect("every service stops cleanly");
     }
 }

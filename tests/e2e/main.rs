@@ -5,4 +5,5 @@ mod bad_input;
 mod helpers;
 mod message_path;
 mod outage;
+mod sessions;
 mod tenants;

@@ -54,9 +54,7 @@ async fn messages_sent_while_nats_is_down_arrive_once_it_is_back() {
     assert_eq!(seen, [1, 2, 3, 4, 5, 6], "each message once, none lost");
 
     // The consumers caught up too: every message is on the contact's timeline, once.
-    let db = sqlx::PgPool::connect(&t.db.as_ref().unwrap().url)
-        .await
-        .unwrap();
+    let db = t.env().pool().await;
     let timeline = chat_testkit::eventually("the timeline to catch up", || async {
         let row = sqlx::query("select count(*) as n, count(distinct ref_id) as distinct_refs from contact.timeline_event")
             .fetch_one(&db)

@@ -30,6 +30,7 @@ pub struct Bus {
     pub client: async_nats::Client,
     pub jetstream: jetstream::Context,
     prefix: String,
+    connections: tokio::sync::watch::Receiver<u64>,
 }
 
 impl Bus {
@@ -37,10 +38,18 @@ impl Bus {
     /// starts and keeps its outbox filling while NATS is away.
     pub async fn connect(config: &Common, client_name: &str) -> anyhow::Result<Self> {
         validate_prefix(&config.nats_prefix)?;
+        let (connected, connections) = tokio::sync::watch::channel(0u64);
         let client = async_nats::ConnectOptions::new()
             .name(client_name)
             .retry_on_initial_connect()
             .max_reconnects(None)
+            .event_callback(move |event| {
+                if matches!(event, async_nats::Event::Connected) {
+                    connected.send_modify(|n| *n += 1);
+                }
+                log_connection_event(event);
+                async {}
+            })
             .connect(config.nats_url.as_str())
             .await
             .with_context(|| format!("while connecting to NATS at {}", config.nats_url))?;
@@ -49,7 +58,14 @@ impl Bus {
             client,
             jetstream,
             prefix: config.nats_prefix.clone(),
+            connections,
         })
+    }
+
+    /// Changes each time the client (re)connects: what core subscriptions and
+    /// ephemeral consumers, which a restarted server forgot, wait on to reopen.
+    pub fn connections(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.connections.clone()
     }
 
     pub fn prefix(&self) -> &str {
@@ -104,10 +120,11 @@ impl Bus {
         F: Future<Output = Result<(), HandlerError>>,
     {
         let durable = self.name(consumer);
-        let filters: Vec<String> = event_types.iter().map(|t| self.subject(t)).collect();
+        let wanted: Vec<String> = event_types.iter().map(|t| self.subject(t)).collect();
+        let filter = server_filter(&wanted, &self.prefix);
         let mut delay = Duration::from_millis(200);
         while !shutdown.is_cancelled() {
-            let messages = match self.open_consumer(&durable, filters.clone()).await {
+            let messages = match self.open_consumer(&durable, filter.clone()).await {
                 Ok(messages) => messages,
                 Err(e) => {
                     tracing::warn!(consumer = %durable, error = %e, "consumer not ready; retrying");
@@ -126,8 +143,15 @@ impl Bus {
                 .for_each_concurrent(max_in_flight, |message| {
                     let handler = handler.clone();
                     let durable = durable.clone();
+                    let wanted = &wanted;
                     async move {
                         match message {
+                            Ok(message) if !wanted.iter().any(|w| *w == message.subject.as_str()) => {
+                                // Another type under the server-side filter: not this consumer's.
+                                if let Err(e) = message.ack().await {
+                                    tracing::debug!(error = %e, "ack of a passed-over event failed");
+                                }
+                            }
                             Ok(message) => handle_one(&durable, message, handler).await,
                             Err(e) => tracing::warn!(consumer = %durable, error = %e, "consumer stream error"),
                         }
@@ -141,7 +165,7 @@ impl Bus {
     async fn open_consumer(
         &self,
         durable: &str,
-        filter_subjects: Vec<String>,
+        filter_subject: String,
     ) -> anyhow::Result<pull::Stream> {
         let stream = self.ensure_stream().await?;
         let consumer = stream
@@ -149,7 +173,7 @@ impl Bus {
                 durable,
                 pull::Config {
                     durable_name: Some(durable.to_owned()),
-                    filter_subjects,
+                    filter_subject,
                     ack_policy: jetstream::consumer::AckPolicy::Explicit,
                     ack_wait: Duration::from_secs(30),
                     max_deliver: -1,
@@ -162,6 +186,16 @@ impl Bus {
             .messages()
             .await
             .map_err(|e| anyhow::anyhow!("while pulling {durable}: {e}"))
+    }
+}
+
+fn log_connection_event(event: async_nats::Event) {
+    use async_nats::Event;
+    match event {
+        Event::Connected => tracing::info!("connected to NATS"),
+        Event::Disconnected => tracing::warn!("disconnected from NATS; reconnecting"),
+        Event::ClientError(e) => tracing::debug!(error = %e, "NATS client error"),
+        other => tracing::info!(event = %other, "NATS event"),
     }
 }
 
@@ -218,6 +252,17 @@ where
     .await
 }
 
+/// The one subject filter the server applies: the event's own subject when a
+/// consumer wants one type, else all the suite's events (which the consumer
+/// then sorts itself). One filter, because NATS servers before 2.10 (Debian
+/// 12 ships 2.9) silently ignore a list of filters.
+fn server_filter(wanted: &[String], prefix: &str) -> String {
+    match wanted {
+        [one] => one.clone(),
+        _ => format!("{prefix}.events.>"),
+    }
+}
+
 /// The prefix goes into subjects and stream names: letters, digits, `_`, `-`.
 fn validate_prefix(prefix: &str) -> anyhow::Result<()> {
     let ok = !prefix.is_empty()
@@ -234,6 +279,14 @@ fn validate_prefix(prefix: &str) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_consumer_of_one_type_is_filtered_by_the_server() {
+        let one = vec!["p.events.dialog.message_created".to_owned()];
+        assert_eq!(server_filter(&one, "p"), "p.events.dialog.message_created");
+        let two = vec![one[0].clone(), "p.events.dialog.dialog_created".to_owned()];
+        assert_eq!(server_filter(&two, "p"), "p.events.>");
+    }
 
     #[test]
     fn prefixes_that_would_break_subjects_are_refused() {

@@ -3,12 +3,14 @@
 //! take it down; typed clients speak the public REST and socket protocols.
 //!
 //! # Layout
+//! - [`env`]: a test's database and NATS prefix together, with the settings and events.
 //! - [`database`]: a database per test.
 //! - [`nats`]: a prefix per test, and a private nats-server.
 //! - [`clients`]: REST and WebSocket clients.
 
 pub mod clients;
 pub mod database;
+pub mod env;
 pub mod nats;
 
 use std::time::Duration;

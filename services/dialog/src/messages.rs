@@ -52,11 +52,19 @@ fn check(req: &pb::PostMessageRequest) -> Result<Post<'_>> {
         "" => None,
         id => Some(parse_id("author_id", id)?),
     };
-    if req.client_message_id.is_empty() || req.client_message_id.len() > MAX_CLIENT_MESSAGE_ID_BYTES
+    if req.client_message_id.is_empty()
+        || req.client_message_id.len() > MAX_CLIENT_MESSAGE_ID_BYTES
+        || req.client_message_id.contains('\0')
     {
         return Err(Error::InvalidArgument(format!(
-            "client_message_id must be 1 to {MAX_CLIENT_MESSAGE_ID_BYTES} bytes"
+            "client_message_id must be 1 to {MAX_CLIENT_MESSAGE_ID_BYTES} bytes, without NUL"
         )));
+    }
+    // PostgreSQL text cannot hold NUL; no channel carries it either.
+    if req.text.contains('\0') {
+        return Err(Error::InvalidArgument(
+            "text contains a NUL character".into(),
+        ));
     }
     if req.text.trim().is_empty() {
         return Err(Error::InvalidArgument("text is empty".into()));
@@ -226,6 +234,14 @@ mod tests {
         assert!(rejection(&req).contains("client_message_id"));
         req.client_message_id = "x".repeat(MAX_CLIENT_MESSAGE_ID_BYTES + 1);
         assert!(rejection(&req).contains("client_message_id"));
+    }
+
+    #[test]
+    fn nul_characters_are_refused_in_text_and_client_ids() {
+        assert_eq!(rejection(&request("a\0b")), "text contains a NUL character");
+        let mut req = request("hi");
+        req.client_message_id = "c\0x".into();
+        assert!(rejection(&req).contains("NUL"));
     }
 
     #[test]

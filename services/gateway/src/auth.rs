@@ -67,7 +67,11 @@ pub async fn login(
     password: &str,
 ) -> Result<(String, db::ManagerRow)> {
     let email = email.trim().to_lowercase();
-    let manager = db::manager_by_email(&state.pool, &email).await?;
+    // No stored e-mail holds NUL (PostgreSQL text cannot): such a login names nobody.
+    let manager = match email.contains('\0') {
+        true => None,
+        false => db::manager_by_email(&state.pool, &email).await?,
+    };
     // Verify against a real hash even for an unknown e-mail, so timing does not tell which exist.
     let hash = manager
         .as_ref()
@@ -91,8 +95,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Manager> {
     let session = db::session_by_token_hash(&state.pool, &token_hash(token))
         .await?
         .ok_or(Error::Unauthorized)?;
-    let idle = Utc::now() - session.last_active_at;
-    if idle > chrono::Duration::minutes(state.config.session_idle_mins) {
+    if idled_out(state, session.last_active_at) {
         return Err(Error::Unauthorized);
     }
     db::touch_manager(&state.pool, session.manager_id, TOUCH_THROTTLE_SECS).await?;
@@ -103,6 +106,27 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Manager> {
         email: session.email,
         name: session.name,
     })
+}
+
+/// Whether the manager's session is still live, and records activity: what a
+/// manager socket checks on every frame its client sends.
+pub async fn still_signed_in(state: &AppState, manager: &Manager) -> Result<()> {
+    session_live(state, manager).await?;
+    db::touch_manager(&state.pool, manager.id, TOUCH_THROTTLE_SECS).await?;
+    Ok(())
+}
+
+/// Whether the session is live (not logged out, not idle too long), without
+/// counting the question as activity: what an idle socket checks now and then.
+pub async fn session_live(state: &AppState, manager: &Manager) -> Result<()> {
+    match db::session_last_active(&state.pool, manager.account_id, manager.session_id).await? {
+        Some(at) if !idled_out(state, at) => Ok(()),
+        _ => Err(Error::Unauthorized),
+    }
+}
+
+fn idled_out(state: &AppState, last_active_at: chrono::DateTime<Utc>) -> bool {
+    Utc::now() - last_active_at > chrono::Duration::minutes(state.config.session_idle_mins)
 }
 
 /// The token of a request: `Authorization: Bearer <token>`.

@@ -35,6 +35,9 @@ pub async fn account_by_site_key(
     pool: &PgPool,
     site_key: &str,
 ) -> sqlx::Result<Option<AccountRow>> {
+    if site_key.contains('\0') {
+        return Ok(None); // PostgreSQL text cannot hold NUL, so no key does
+    }
     sqlx::query_as("select id, name, site_key from account where site_key = $1")
         .bind(site_key)
         .fetch_optional(pool)
@@ -114,6 +117,23 @@ pub async fn session_by_token_hash(
          where s.token_hash = $1 and s.revoked_at is null",
     )
     .bind(token_hash)
+    .fetch_optional(pool)
+    .await
+}
+
+/// When the manager of a live (not revoked) session was last active; `None`
+/// once the session is revoked.
+pub async fn session_last_active(
+    pool: &PgPool,
+    account_id: Uuid,
+    session_id: Uuid,
+) -> sqlx::Result<Option<DateTime<Utc>>> {
+    sqlx::query_scalar(
+        "select m.last_active_at from session s join manager m on m.id = s.manager_id \
+         where s.account_id = $1 and s.id = $2 and s.revoked_at is null",
+    )
+    .bind(account_id)
+    .bind(session_id)
     .fetch_optional(pool)
     .await
 }

@@ -18,6 +18,15 @@ pub enum Error {
     BadCredentials,
     #[error("{0} not found")]
     NotFound(&'static str),
+    #[error("no such method for this path")]
+    MethodNotAllowed,
+    #[error(
+        "the request body is larger than {} bytes",
+        crate::http::MAX_BODY_BYTES
+    )]
+    TooLarge,
+    #[error("the request body must be JSON, with content-type: application/json")]
+    UnsupportedMediaType,
     #[error("a service the gateway needs is unavailable")]
     Unavailable,
     #[error("database error")]
@@ -35,6 +44,9 @@ impl Error {
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized | Self::BadCredentials => StatusCode::UNAUTHORIZED,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -48,6 +60,9 @@ impl Error {
             Self::Unauthorized => "unauthorized",
             Self::BadCredentials => "bad_credentials",
             Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::TooLarge => "too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Unavailable => "unavailable",
             Self::Database(_) | Self::Internal(_) => "internal",
         }
@@ -90,6 +105,7 @@ fn not_found_what(message: &str) -> &'static str {
         Some("dialog") => "dialog",
         Some("contact") => "contact",
         Some("message") => "message",
+        Some("route") => "route",
         _ => "resource",
     }
 }
@@ -98,7 +114,14 @@ impl From<axum::extract::rejection::JsonRejection> for Error {
     fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {
         use axum::extract::rejection::JsonRejection as R;
         match rejection {
-            R::JsonDataError(e) => Self::Invalid(e.body_text()),
+            // "missing field `text` at line 1 column 2", without axum's preamble.
+            R::JsonDataError(e) => Self::Invalid(without_preamble(&e.body_text())),
+            R::MissingJsonContentType(_) => Self::UnsupportedMediaType,
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::TooLarge,
+            R::JsonSyntaxError(e) => Self::BadRequest(format!(
+                "the body is not valid JSON: {}",
+                without_preamble(&e.body_text())
+            )),
             other => Self::BadRequest(other.body_text()),
         }
     }
@@ -106,8 +129,15 @@ impl From<axum::extract::rejection::JsonRejection> for Error {
 
 impl From<axum::extract::rejection::QueryRejection> for Error {
     fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
-        Self::BadRequest(rejection.body_text())
+        Self::BadRequest(without_preamble(&rejection.body_text()))
     }
+}
+
+/// axum's rejection texts start with a generic sentence, then `: ` and the cause.
+fn without_preamble(text: &str) -> String {
+    text.split_once(": ")
+        .map_or(text, |(_, cause)| cause)
+        .to_owned()
 }
 
 impl IntoResponse for Error {
@@ -135,6 +165,17 @@ mod tests {
         );
         let e: Error = tonic::Status::unavailable("down").into();
         assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[test]
+    fn rejection_texts_keep_only_their_cause() {
+        assert_eq!(
+            without_preamble(
+                "Failed to deserialize the JSON body into the target type: missing field `text`"
+            ),
+            "missing field `text`"
+        );
+        assert_eq!(without_preamble("plain"), "plain");
     }
 
     #[test]

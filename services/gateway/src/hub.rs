@@ -1,19 +1,22 @@
 //! The hub: this replica's sockets, by account, and the fan-out of the
-//! suite's dialog events to them. Each replica subscribes to the events on
-//! NATS itself, so a visitor on one replica and a manager on another talk live.
+//! suite's dialog events to them. Each replica reads the events from NATS
+//! itself ([`crate::feed`]), so a visitor on one replica and a manager on
+//! another talk live.
 //!
 //! Events are serialized to a frame once and shared by every socket they go to.
+//!
+//! The hub also carries the end of managers' sessions (a logout on any
+//! replica), so every replica closes that session's sockets at once.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use futures::StreamExt as _;
 use prost::Message as _;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
 
-use chat_platform::{Shutdown, bus::Bus};
+use chat_platform::bus::Bus;
 use chat_proto::events::v1 as ev;
 
 use crate::api::{DialogOut, MessageOut};
@@ -44,10 +47,30 @@ pub enum Audience {
     Visitor { account_id: Uuid, contact_id: Uuid },
 }
 
-#[derive(Default)]
+/// Logouts remembered for sockets that are slow to look; one that misses
+/// some checks its session in the database instead.
+const ENDED_SESSIONS_BACKLOG: usize = 64;
+
 pub struct Hub {
     next_id: AtomicU64,
     sockets: RwLock<HashMap<Audience, HashMap<u64, EventSender>>>,
+    ended_sessions: broadcast::Sender<Uuid>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self {
+            next_id: AtomicU64::new(0),
+            sockets: RwLock::default(),
+            ended_sessions: broadcast::channel(ENDED_SESSIONS_BACKLOG).0,
+        }
+    }
+}
+
+/// The core NATS subject on which replicas tell each other of a logout
+/// (live only: a replica that misses it finds out at its next session check).
+pub fn session_ended_subject(bus: &Bus) -> String {
+    format!("{}.live.session_ended", bus.prefix())
 }
 
 /// Removes the socket from the hub when dropped.
@@ -123,6 +146,16 @@ impl Hub {
         }
     }
 
+    /// Ends a session on this replica's sockets.
+    pub fn end_session(&self, session_id: Uuid) {
+        let _ = self.ended_sessions.send(session_id); // no receivers: nothing to close
+    }
+
+    /// Sessions that end from now on.
+    pub fn ended_sessions(&self) -> broadcast::Receiver<Uuid> {
+        self.ended_sessions.subscribe()
+    }
+
     pub fn socket_count(&self) -> usize {
         self.sockets
             .read()
@@ -175,34 +208,4 @@ pub fn to_hub_event(envelope: ev::Envelope) -> anyhow::Result<Option<HubEvent>> 
         }
         _ => Ok(None),
     }
-}
-
-/// Feeds the hub from NATS until shutdown. A plain subscription is enough:
-/// these are live hints; a socket that misses one fills the gap from the dialog
-/// service by sequence number.
-pub async fn run(hub: Arc<Hub>, bus: Bus, shutdown: Shutdown) -> anyhow::Result<()> {
-    let mut events = bus
-        .client
-        .subscribe(bus.subject("dialog.>"))
-        .await
-        .map_err(|e| anyhow::anyhow!("while subscribing to dialog events: {e}"))?;
-    loop {
-        let message = tokio::select! {
-            m = events.next() => match m { Some(m) => m, None => break },
-            _ = shutdown.cancelled() => break,
-        };
-        let envelope = match ev::Envelope::decode(message.payload) {
-            Ok(envelope) => envelope,
-            Err(e) => {
-                tracing::warn!(error = %e, "undecodable event on the bus");
-                continue;
-            }
-        };
-        match to_hub_event(envelope) {
-            Ok(Some(event)) => hub.dispatch(Arc::new(event)),
-            Ok(None) => {}
-            Err(e) => tracing::warn!(error = %e, "malformed dialog event"),
-        }
-    }
-    Ok(())
 }

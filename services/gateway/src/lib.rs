@@ -14,6 +14,7 @@
 //! - [`http`]: the REST routes.
 //! - [`ws`]: the two sockets.
 //! - [`hub`]: this replica's sockets and the fan-out of events to them.
+//! - [`feed`]: the suite's events from NATS, without gaps, into the hub.
 //! - [`replies`]: a manager's reply, for REST and the socket alike.
 //! - [`dev`]: the page for trying the suite by hand.
 
@@ -24,6 +25,7 @@ pub mod config;
 pub mod db;
 pub mod dev;
 pub mod error;
+pub mod feed;
 pub mod http;
 pub mod hub;
 pub mod replies;
@@ -78,6 +80,7 @@ impl Application {
             dialogs,
             contacts,
             hub: Default::default(),
+            bus: bus.clone(),
             shutdown: shutdown.clone(),
         };
         Ok(Self {
@@ -101,7 +104,7 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let hub = tokio::spawn(hub::run(
+        let feed = tokio::spawn(feed::run(
             self.state.hub.clone(),
             self.bus.clone(),
             self.shutdown.clone(),
@@ -117,7 +120,7 @@ impl Application {
         axum::serve(self.listener, app)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
             .await?;
-        hub.await??;
+        feed.await??;
         tracing::info!("gateway stopped");
         Ok(())
     }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use chat_platform::bus::Bus;
 use chat_platform::grpc::Traced;
 use chat_proto::contact::v1::contact_service_client::ContactServiceClient;
 use chat_proto::dialog::v1::dialog_service_client::DialogServiceClient;
@@ -17,5 +18,7 @@ pub struct AppState {
     pub dialogs: DialogServiceClient<Traced>,
     pub contacts: ContactServiceClient<Traced>,
     pub hub: Arc<Hub>,
+    /// For the live notices between replicas (logouts).
+    pub bus: Bus,
     pub shutdown: chat_platform::Shutdown,
 }

@@ -54,8 +54,18 @@ async fn login(
     Ok(axum::Json(LoginOut { token, manager }))
 }
 
+/// Ends the session, and closes its sockets on every replica.
 async fn logout(State(state): State<AppState>, manager: Manager) -> Result<StatusCode> {
     db::revoke_session(&state.pool, manager.account_id, manager.session_id).await?;
+    state.hub.end_session(manager.session_id);
+    let notice = state.bus.client.publish(
+        crate::hub::session_ended_subject(&state.bus),
+        manager.session_id.as_bytes().to_vec().into(),
+    );
+    if let Err(e) = notice.await {
+        // Other replicas find the revoked session at their next check.
+        tracing::warn!(error = %e, "could not tell other replicas of a logout");
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -62,7 +62,7 @@ async fn list_dialogs(
     let request = pb::ListDialogsRequest {
         account_id: manager.account_id.to_string(),
         status: status as i32,
-        limit: query.limit.unwrap_or_default(),
+        limit: super::page_limit(query.limit)?,
         cursor: query.cursor.unwrap_or_default(),
     };
     let page = state
@@ -114,12 +114,24 @@ async fn list_messages(
     Path(id): Path<String>,
     Query(query): Query<ListMessagesIn>,
 ) -> Result<axum::Json<MessagesOut>> {
+    let (after_seq, before_seq) = match (query.after_seq, query.before_seq) {
+        (Some(_), Some(_)) => {
+            return Err(Error::Invalid(
+                "give after_seq or before_seq, not both".into(),
+            ));
+        }
+        (Some(after), None) if after >= 0 => (after, 0),
+        (None, Some(before)) if before >= 1 => (0, before),
+        (None, None) => (0, 0),
+        (Some(_), None) => return Err(Error::Invalid("after_seq must be 0 or more".into())),
+        (None, Some(_)) => return Err(Error::Invalid("before_seq must be 1 or more".into())),
+    };
     let request = pb::ListMessagesRequest {
         account_id: manager.account_id.to_string(),
         dialog_id: path_id(&id, "dialog")?.to_string(),
-        after_seq: query.after_seq.unwrap_or_default(),
-        before_seq: query.before_seq.unwrap_or_default(),
-        limit: query.limit.unwrap_or_default(),
+        after_seq,
+        before_seq,
+        limit: super::page_limit(query.limit)?,
     };
     let page = state
         .dialogs

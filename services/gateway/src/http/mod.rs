@@ -12,9 +12,24 @@ use crate::state::AppState;
 
 /// Largest REST request body.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Most items a list returns in one page; `limit` may ask for 1 to this.
+pub const MAX_PAGE: u32 = 200;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(auth::router()).merge(dialogs::router())
+    Router::new()
+        .merge(auth::router())
+        .merge(dialogs::router())
+        .fallback(|| async { Error::NotFound("route") })
+        .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
+}
+
+/// A page size from the query: absent means the default (0 to the backends).
+pub fn page_limit(limit: Option<u32>) -> Result<u32, Error> {
+    match limit {
+        None => Ok(0),
+        Some(n @ 1..=MAX_PAGE) => Ok(n),
+        Some(_) => Err(Error::Invalid(format!("limit must be 1 to {MAX_PAGE}"))),
+    }
 }
 
 /// `axum::Json` whose rejections are the API's errors (400 bad JSON, 422 wrong fields).

@@ -43,6 +43,12 @@ impl Delivery {
         }
     }
 
+    /// The client holds everything up to `seq` and nothing after (it asked
+    /// to resync from there): later messages count as unsent again.
+    pub fn restart_from(&mut self, dialog_id: Uuid, seq: i64) {
+        self.last_sent.insert(dialog_id, seq);
+    }
+
     /// Records that everything up to `seq` was sent.
     pub fn sent(&mut self, dialog_id: Uuid, seq: i64) {
         let last = self.last_sent.entry(dialog_id).or_insert(0);
@@ -76,6 +82,16 @@ mod tests {
         let delivery = Delivery::new(true);
         assert_eq!(delivery.step(d, 1), Step::Send);
         assert_eq!(delivery.step(d, 3), Step::FillFrom(0));
+    }
+
+    #[test]
+    fn a_resync_sends_again_what_comes_after_it() {
+        let d = Uuid::now_v7();
+        let mut delivery = Delivery::new(false);
+        delivery.sent(d, 7);
+        delivery.restart_from(d, 0);
+        assert_eq!(delivery.step(d, 1), Step::Send);
+        assert_eq!(delivery.step(d, 7), Step::FillFrom(0));
     }
 
     #[test]

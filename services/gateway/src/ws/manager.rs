@@ -15,6 +15,7 @@ use super::close;
 use super::delivery::Delivery;
 use super::frames::{self, ClientFrame};
 use super::session::{Closed, Session, close_for, close_socket};
+use super::watch::SessionWatch;
 use crate::auth::{self, Manager};
 use crate::error::Error;
 use crate::hub::Audience;
@@ -54,11 +55,12 @@ async fn serve(mut ws: WebSocket, state: AppState, token: String) {
     let registration = state.hub.register(Audience::Managers(manager.account_id));
     let mut session = Session::new(
         ws,
-        state,
+        state.clone(),
         manager.account_id,
         Delivery::new(false),
         registration,
     );
+    session.watch_session(SessionWatch::new(&state, manager.clone()));
     let hello = json!({
         "type": "hello",
         "account_id": manager.account_id,
@@ -68,6 +70,19 @@ async fn serve(mut ws: WebSocket, state: AppState, token: String) {
         return;
     }
     while let Some(frame) = session.next_frame().await {
+        // Every frame is activity, and is taken only while the session lives.
+        match auth::still_signed_in(&session.state, &manager).await {
+            Ok(()) => {}
+            Err(Error::Unauthorized) => {
+                return session.close(close::UNAUTHORIZED, "session ended").await;
+            }
+            Err(e) => {
+                if session.send_error(&e, None).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+        }
         let result = match frame {
             ClientFrame::Send {
                 dialog_id,
@@ -121,7 +136,5 @@ async fn sync(session: &mut Session, dialog_id: &str, after_seq: i64) -> Result<
             .send_error(&Error::Invalid("after_seq must be 0 or more".into()), None)
             .await;
     }
-    // Everything up to after_seq is the client's already; the replay sends the rest.
-    session.seen(dialog_id, after_seq);
-    session.replay(dialog_id, after_seq).await
+    session.resync(dialog_id, after_seq).await
 }

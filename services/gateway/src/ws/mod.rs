@@ -1,16 +1,18 @@
 //! The two WebSockets: visitors (the widget) and managers (the console).
-//! Both speak JSON text frames, documented in `docs/protocol.md`.
+//! Both speak JSON text frames, documented in `docs/api.md`.
 //!
 //! - [`frames`]: parsing client frames and building server frames.
 //! - [`delivery`]: exactly-once, in-order delivery of messages to one socket.
 //! - [`session`]: what both sockets share: the loop, replay, closing.
 //! - [`visitor`], [`manager`]: each socket's own rules.
+//! - [`watch`]: the end of a manager's session closes its sockets.
 
 pub mod delivery;
 pub mod frames;
 pub mod manager;
 pub mod session;
 pub mod visitor;
+pub mod watch;
 
 use axum::extract::ws::WebSocketUpgrade;
 

@@ -10,6 +10,7 @@ use chat_proto::dialog::v1 as pb;
 use super::close;
 use super::delivery::{Delivery, Step};
 use super::frames::{self, ClientFrame};
+use super::watch::{self, SessionWatch};
 use crate::api::MessageOut;
 use crate::error::Error;
 use crate::hub::{EventReceiver, HubEvent, Registration};
@@ -25,6 +26,8 @@ pub struct Session {
     pub account_id: Uuid,
     delivery: Delivery,
     events: EventReceiver,
+    /// A manager's session, whose end closes the socket; `None` for visitors.
+    watch: Option<SessionWatch>,
     _registration: Registration,
 }
 
@@ -46,8 +49,14 @@ impl Session {
             account_id,
             delivery,
             events,
+            watch: None,
             _registration: registration,
         }
+    }
+
+    /// Closes the socket when the manager's session ends.
+    pub fn watch_session(&mut self, watch: SessionWatch) {
+        self.watch = Some(watch);
     }
 
     pub async fn send(&mut self, frame: String) -> Result<(), Closed> {
@@ -101,6 +110,10 @@ impl Session {
                         return None;
                     }
                 },
+                _ = watch::ended(&mut self.watch, &self.state) => {
+                    close_socket(&mut self.ws, close::UNAUTHORIZED, "session ended").await;
+                    return None;
+                }
                 _ = self.state.shutdown.cancelled() => {
                     close_socket(&mut self.ws, close::GOING_AWAY, "server shutting down").await;
                     return None;
@@ -144,6 +157,13 @@ impl Session {
     /// Marks everything up to `seq` of a dialog as already seen by the client.
     pub fn seen(&mut self, dialog_id: Uuid, seq: i64) {
         self.delivery.sent(dialog_id, seq);
+    }
+
+    /// Sends every message of the dialog after `after_seq` again, whatever
+    /// this socket sent before: the client asked for it.
+    pub async fn resync(&mut self, dialog_id: Uuid, after_seq: i64) -> Result<(), Closed> {
+        self.delivery.restart_from(dialog_id, after_seq);
+        self.replay(dialog_id, after_seq).await
     }
 
     /// Sends every message of the dialog after `after_seq`, in order. A backend
@@ -194,9 +214,12 @@ pub fn close_for(error: &Error) -> (u16, String) {
     match error {
         Error::Invalid(m) => (close::BAD_REQUEST, m.clone()),
         Error::Unauthorized => (close::UNAUTHORIZED, "unauthorized".into()),
-        Error::BadRequest(_) | Error::NotFound(_) | Error::BadCredentials => {
-            (close::BAD_REQUEST, error.to_string())
-        }
+        Error::BadRequest(_)
+        | Error::NotFound(_)
+        | Error::BadCredentials
+        | Error::MethodNotAllowed
+        | Error::TooLarge
+        | Error::UnsupportedMediaType => (close::BAD_REQUEST, error.to_string()),
         Error::Unavailable | Error::Database(_) | Error::Internal(_) => {
             (close::TRY_AGAIN_LATER, error.public_message())
         }

@@ -1,0 +1,128 @@
+//! Starts the contact service on free ports for one test; it can be stopped
+//! and started again on the same database and prefix.
+
+use chat_platform::Shutdown;
+use chat_proto::contact::v1::{self as pb, contact_service_client::ContactServiceClient};
+use chat_proto::dialog::v1 as dialog_pb;
+use chat_proto::events::v1 as ev;
+use chat_testkit::env::TestEnv;
+use prost::Message as _;
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+use uuid::Uuid;
+
+pub struct TestContact {
+    pub env: TestEnv,
+    pub client: ContactServiceClient<Channel>,
+    running: Option<(Shutdown, JoinHandle<anyhow::Result<()>>)>,
+}
+
+impl TestContact {
+    pub async fn start() -> TestContact {
+        let env = TestEnv::create().await;
+        let mut t = TestContact {
+            client: ContactServiceClient::new(
+                Channel::from_static("http://127.0.0.1:1").connect_lazy(),
+            ),
+            env,
+            running: None,
+        };
+        t.resume().await;
+        t
+    }
+
+    /// Starts the service (again), on a fresh port.
+    pub async fn resume(&mut self) {
+        let config = contact::Config {
+            grpc_addr: "127.0.0.1:0".into(),
+            ops_addr: "127.0.0.1:0".into(),
+            common: self.env.common(),
+        };
+        let app = contact::Application::build(config)
+            .await
+            .expect("contact starts");
+        let port = app.grpc_port();
+        let shutdown = Shutdown::new();
+        let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+        self.client = ContactServiceClient::connect(format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("gRPC reachable");
+        self.running = Some((shutdown, task));
+    }
+
+    /// Stops the service; it must stop cleanly.
+    pub async fn pause(&mut self) {
+        let (shutdown, task) = self.running.take().expect("running");
+        shutdown.cancel();
+        task.await
+            .expect("task")
+            .expect("the contact service stops cleanly");
+    }
+
+    pub async fn resolve(
+        &self,
+        account_id: Uuid,
+        visitor_id: &str,
+    ) -> Result<pb::Contact, tonic::Status> {
+        self.client
+            .clone()
+            .resolve_visitor(pb::ResolveVisitorRequest {
+                account_id: account_id.to_string(),
+                visitor_id: visitor_id.into(),
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    pub async fn timeline(
+        &self,
+        account_id: Uuid,
+        contact_id: &str,
+    ) -> Result<Vec<pb::TimelineEvent>, tonic::Status> {
+        self.client
+            .clone()
+            .list_timeline(pb::ListTimelineRequest {
+                account_id: account_id.to_string(),
+                contact_id: contact_id.into(),
+                ..Default::default()
+            })
+            .await
+            .map(|r| r.into_inner().events)
+    }
+
+    pub async fn stop(mut self) {
+        if self.running.is_some() {
+            self.pause().await;
+        }
+        self.env.cleanup().await;
+    }
+}
+
+/// A `dialog.message_created` payload, as the dialog service publishes it.
+pub fn message_created(
+    account_id: Uuid,
+    contact_id: &str,
+    seq: i64,
+    text: &str,
+) -> (String, Vec<u8>) {
+    let message = dialog_pb::Message {
+        id: Uuid::now_v7().to_string(),
+        account_id: account_id.to_string(),
+        dialog_id: Uuid::now_v7().to_string(),
+        seq,
+        author_kind: dialog_pb::AuthorKind::Visitor as i32,
+        author_id: contact_id.into(),
+        client_message_id: format!("c{seq}"),
+        text: text.into(),
+        channel: dialog_pb::Channel::Site as i32,
+        delivery_state: dialog_pb::DeliveryState::Stored as i32,
+        created_at: Some(chat_proto::time::to_proto(chrono::Utc::now())),
+    };
+    let id = message.id.clone();
+    let payload = ev::MessageCreated {
+        message: Some(message),
+        contact_id: contact_id.into(),
+    }
+    .encode_to_vec();
+    (id, payload)
+}

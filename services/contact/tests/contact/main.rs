@@ -1,0 +1,6 @@
+//! Integration tests of the contact service over gRPC and the bus, against
+//! the real PostgreSQL and NATS, each on its own database and NATS prefix.
+
+mod helpers;
+mod timeline;
+mod visitors;

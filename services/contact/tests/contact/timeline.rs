@@ -1,0 +1,99 @@
+//! The timeline: every stored message becomes one entry on its contact's
+//! timeline, from the events, once, also for events that arrived while the
+//! service was down.
+
+use uuid::Uuid;
+
+use chat_testkit::eventually;
+
+use crate::helpers::{TestContact, message_created};
+
+#[tokio::test]
+async fn a_stored_message_appears_once_on_its_contacts_timeline() {
+    let t = TestContact::start().await;
+    let bus = t.env.bus().await;
+    let account = Uuid::now_v7();
+    let contact = t.resolve(account, "browser-1").await.unwrap();
+
+    let (message_id, payload) = message_created(account, &contact.id, 1, "where is my order?");
+    let event_id = t
+        .env
+        .publish(&bus, account, "dialog.message_created", payload.clone())
+        .await;
+    // The same event again (a redelivery), and again under another event id.
+    t.env
+        .publish_with_id(
+            &bus,
+            event_id,
+            account,
+            "dialog.message_created",
+            payload.clone(),
+        )
+        .await;
+    t.env
+        .publish(&bus, account, "dialog.message_created", payload)
+        .await;
+
+    eventually("the timeline entry", || async {
+        let entries = t.timeline(account, &contact.id).await.ok()?;
+        (!entries.is_empty()).then_some(())
+    })
+    .await;
+    t.env
+        .caught_up(&bus, contact::events::TIMELINE_CONSUMER)
+        .await;
+    let entries = t.timeline(account, &contact.id).await.unwrap();
+    assert_eq!(entries.len(), 1, "the copies added nothing");
+    assert_eq!(entries[0].kind, "message");
+    assert_eq!(entries[0].ref_id, message_id);
+    assert_eq!(entries[0].summary, "where is my order?");
+
+    let (_, later) = message_created(account, &contact.id, 2, "hello?");
+    t.env
+        .publish(&bus, account, "dialog.message_created", later)
+        .await;
+    t.env
+        .caught_up(&bus, contact::events::TIMELINE_CONSUMER)
+        .await;
+    let entries = t.timeline(account, &contact.id).await.unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0].summary, "hello?", "newest first");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn messages_stored_while_the_service_was_down_reach_the_timeline_after_it_starts() {
+    let mut t = TestContact::start().await;
+    let bus = t.env.bus().await;
+    let account = Uuid::now_v7();
+    let contact = t.resolve(account, "browser-1").await.unwrap();
+    let (_, before) = message_created(account, &contact.id, 1, "before");
+    t.env
+        .publish(&bus, account, "dialog.message_created", before)
+        .await;
+    eventually("the first entry", || async {
+        (t.timeline(account, &contact.id).await.ok()?.len() == 1).then_some(())
+    })
+    .await;
+
+    t.pause().await;
+    for seq in 2..=4 {
+        let (_, payload) = message_created(account, &contact.id, seq, &format!("while down {seq}"));
+        t.env
+            .publish(&bus, account, "dialog.message_created", payload)
+            .await;
+    }
+    t.resume().await;
+
+    t.env
+        .caught_up(&bus, contact::events::TIMELINE_CONSUMER)
+        .await;
+    let entries = t.timeline(account, &contact.id).await.unwrap();
+    let mut summaries: Vec<&str> = entries.iter().map(|e| e.summary.as_str()).collect();
+    summaries.sort();
+    assert_eq!(
+        summaries,
+        ["before", "while down 2", "while down 3", "while down 4"]
+    );
+    t.stop().await;
+}

@@ -1,0 +1,137 @@
+//! Starts the dialog service on free ports for one test, with typed request helpers.
+
+use chat_platform::Shutdown;
+use chat_proto::dialog::v1::{self as pb, dialog_service_client::DialogServiceClient};
+use chat_testkit::env::TestEnv;
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+use uuid::Uuid;
+
+pub struct TestDialog {
+    pub env: TestEnv,
+    pub client: DialogServiceClient<Channel>,
+    pub ops_port: u16,
+    shutdown: Shutdown,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl TestDialog {
+    pub async fn start() -> TestDialog {
+        let env = TestEnv::create().await;
+        let config = dialog::Config {
+            grpc_addr: "127.0.0.1:0".into(),
+            ops_addr: "127.0.0.1:0".into(),
+            common: env.common(),
+        };
+        let app = dialog::Application::build(config)
+            .await
+            .expect("dialog starts");
+        let (grpc_port, ops_port) = (app.grpc_port(), app.ops_port());
+        let shutdown = Shutdown::new();
+        let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+        let client = DialogServiceClient::connect(format!("http://127.0.0.1:{grpc_port}"))
+            .await
+            .expect("gRPC reachable");
+        TestDialog {
+            env,
+            client,
+            ops_port,
+            shutdown,
+            task,
+        }
+    }
+
+    /// A visitor's message into their open dialog (opening one if needed).
+    pub async fn visitor_says(
+        &self,
+        account_id: Uuid,
+        contact_id: Uuid,
+        client_message_id: &str,
+        text: &str,
+    ) -> Result<pb::PostMessageResponse, tonic::Status> {
+        let request = pb::PostMessageRequest {
+            account_id: account_id.to_string(),
+            contact_id: contact_id.to_string(),
+            author_kind: pb::AuthorKind::Visitor as i32,
+            client_message_id: client_message_id.into(),
+            text: text.into(),
+            channel: pb::Channel::Site as i32,
+            ..Default::default()
+        };
+        self.client
+            .clone()
+            .post_message(request)
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// A manager's reply into a dialog.
+    pub async fn manager_says(
+        &self,
+        account_id: Uuid,
+        dialog_id: &str,
+        client_message_id: &str,
+        text: &str,
+    ) -> Result<pb::PostMessageResponse, tonic::Status> {
+        let request = pb::PostMessageRequest {
+            account_id: account_id.to_string(),
+            dialog_id: dialog_id.into(),
+            author_kind: pb::AuthorKind::Manager as i32,
+            author_id: Uuid::now_v7().to_string(),
+            client_message_id: client_message_id.into(),
+            text: text.into(),
+            channel: pb::Channel::Site as i32,
+            ..Default::default()
+        };
+        self.client
+            .clone()
+            .post_message(request)
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    pub async fn messages(
+        &self,
+        account_id: Uuid,
+        dialog_id: &str,
+        after_seq: i64,
+        before_seq: i64,
+        limit: u32,
+    ) -> Result<pb::ListMessagesResponse, tonic::Status> {
+        let request = pb::ListMessagesRequest {
+            account_id: account_id.to_string(),
+            dialog_id: dialog_id.into(),
+            after_seq,
+            before_seq,
+            limit,
+        };
+        self.client
+            .clone()
+            .list_messages(request)
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// Rows in a table of the dialog schema, counted directly.
+    pub async fn count(&self, sql_from_where: &str) -> i64 {
+        let pool = self.env.pool().await;
+        let n = sqlx::query_scalar(&format!("select count(*) from {sql_from_where}"))
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+        pool.close().await;
+        n
+    }
+
+    /// Stops the service (it must stop cleanly) and removes the test's data.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        let result = self.task.await.expect("task");
+        self.env.cleanup().await;
+        result.expect("the dialog service stops cleanly");
+    }
+}
+
+pub fn seqs(messages: &[pb::Message]) -> Vec<i64> {
+    messages.iter().map(|m| m.seq).collect()
+}

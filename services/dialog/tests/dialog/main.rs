@@ -1,0 +1,8 @@
+//! Integration tests of the dialog service over its gRPC API, against the
+//! real PostgreSQL and NATS, each on its own database and NATS prefix.
+
+mod helpers;
+mod listing;
+mod outbox;
+mod posting;
+mod tenants;

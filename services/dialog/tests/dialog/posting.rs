@@ -1,0 +1,171 @@
+//! Posting messages: dialogs open on a visitor's first message, messages are
+//! numbered per dialog, a repeated client id is stored once, bad input is refused.
+
+use chat_proto::dialog::v1 as pb;
+use tonic::Code;
+use uuid::Uuid;
+
+use crate::helpers::{TestDialog, seqs};
+
+#[tokio::test]
+async fn a_visitors_first_message_opens_a_dialog_and_later_ones_follow_in_sequence() {
+    let t = TestDialog::start().await;
+    let (account, contact) = (Uuid::now_v7(), Uuid::now_v7());
+
+    let first = t
+        .visitor_says(account, contact, "c1", "hello")
+        .await
+        .unwrap();
+    assert!(first.dialog_created);
+    let message = first.message.unwrap();
+    assert_eq!(message.seq, 1);
+    let dialog_id = message.dialog_id.clone();
+
+    let second = t
+        .visitor_says(account, contact, "c2", "anyone?")
+        .await
+        .unwrap();
+    assert!(!second.dialog_created);
+    assert_eq!(second.message.as_ref().unwrap().dialog_id, dialog_id);
+    assert_eq!(second.message.unwrap().seq, 2);
+    let reply = t
+        .manager_says(account, &dialog_id, "m1", "yes")
+        .await
+        .unwrap();
+    assert_eq!(reply.message.unwrap().seq, 3);
+
+    let dialog = t
+        .client
+        .clone()
+        .get_dialog(pb::GetDialogRequest {
+            account_id: account.to_string(),
+            dialog_id: dialog_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(dialog.status(), pb::DialogStatus::Open);
+    assert_eq!(dialog.manager_id, "", "a new dialog has no manager");
+    assert_eq!(dialog.last_seq, 3);
+    assert_eq!(dialog.last_message_text, "yes");
+    let page = t.messages(account, &dialog_id, 0, 0, 0).await.unwrap();
+    assert_eq!(seqs(&page.messages), [1, 2, 3]);
+    assert_eq!(page.messages[1].text, "anyone?");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_repeated_client_message_id_is_stored_once_and_answered_the_same() {
+    let t = TestDialog::start().await;
+    let (account, contact) = (Uuid::now_v7(), Uuid::now_v7());
+
+    let first = t
+        .visitor_says(account, contact, "same", "once")
+        .await
+        .unwrap();
+    let again = t
+        .visitor_says(account, contact, "same", "once")
+        .await
+        .unwrap();
+    assert!(!first.duplicate);
+    assert!(again.duplicate);
+    assert!(!again.dialog_created);
+    let (a, b) = (first.message.unwrap(), again.message.unwrap());
+    assert_eq!((a.id.as_str(), a.seq), (b.id.as_str(), b.seq));
+    assert_eq!(t.count("dialog.message").await, 1);
+    assert_eq!(t.count("dialog.dialog").await, 1);
+
+    // The same id from the manager's side is another message.
+    let reply = t
+        .manager_says(account, &a.dialog_id, "same", "reply")
+        .await
+        .unwrap();
+    assert!(!reply.duplicate);
+    assert_eq!(reply.message.unwrap().seq, 2);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn concurrent_first_messages_of_one_visitor_share_one_dialog_and_unique_numbers() {
+    let t = TestDialog::start().await;
+    let (account, contact) = (Uuid::now_v7(), Uuid::now_v7());
+
+    let sends = (0..12).map(|i| {
+        let t = &t;
+        async move {
+            t.visitor_says(account, contact, &format!("c{i}"), "hi")
+                .await
+                .unwrap()
+        }
+    });
+    let posted = futures::future::join_all(sends).await;
+    let dialogs: std::collections::HashSet<_> = posted
+        .iter()
+        .map(|p| p.message.as_ref().unwrap().dialog_id.clone())
+        .collect();
+    assert_eq!(dialogs.len(), 1, "one open dialog per visitor");
+    assert_eq!(posted.iter().filter(|p| p.dialog_created).count(), 1);
+    let mut numbers: Vec<i64> = posted
+        .iter()
+        .map(|p| p.message.as_ref().unwrap().seq)
+        .collect();
+    numbers.sort();
+    assert_eq!(numbers, (1..=12).collect::<Vec<_>>());
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn bad_messages_are_refused_and_nothing_is_stored() {
+    let t = TestDialog::start().await;
+    let (account, contact) = (Uuid::now_v7(), Uuid::now_v7());
+
+    let empty = t
+        .visitor_says(account, contact, "c1", "   ")
+        .await
+        .unwrap_err();
+    assert_eq!(empty.code(), Code::InvalidArgument);
+    assert_eq!(empty.message(), "text is empty");
+    let too_long = "x".repeat(dialog::messages::MAX_TEXT_CHARS + 1);
+    let long = t
+        .visitor_says(account, contact, "c2", &too_long)
+        .await
+        .unwrap_err();
+    assert_eq!(long.code(), Code::InvalidArgument);
+    let no_id = t
+        .visitor_says(account, contact, "", "hi")
+        .await
+        .unwrap_err();
+    assert_eq!(no_id.code(), Code::InvalidArgument);
+    let unknown = t
+        .manager_says(account, &Uuid::now_v7().to_string(), "m1", "hi")
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), Code::NotFound);
+    let not_a_uuid = t
+        .manager_says(account, "nope", "m1", "hi")
+        .await
+        .unwrap_err();
+    assert_eq!(not_a_uuid.code(), Code::InvalidArgument);
+
+    assert_eq!(t.count("dialog.message").await, 0);
+    assert_eq!(t.count("dialog.dialog").await, 0);
+    assert_eq!(
+        t.count("dialog.outbox").await,
+        0,
+        "no event for what was refused"
+    );
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn health_checks_answer_and_readiness_sees_database_and_nats() {
+    let t = TestDialog::start().await;
+    let base = format!("http://127.0.0.1:{}", t.ops_port);
+    let health = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert_eq!(health.status(), 200);
+    let ready = reqwest::get(format!("{base}/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({"database": true, "nats": true}));
+    t.stop().await;
+}
