@@ -1,0 +1,175 @@
+//! `Bus::consume`: a transient failure is redelivered and acked once handled,
+//! a permanent one and an undecodable payload are terminated, and a stopped
+//! durable consumer resumes where it left off.
+
+use uuid::Uuid;
+
+use chat_platform::bus::HandlerError;
+use chat_proto::events::v1::Envelope;
+use chat_testkit::env::TestEnv;
+use chat_testkit::eventually;
+use prost::Message as _;
+
+use crate::helpers::{Consumer, Deliveries, EVENT_TYPE, settled};
+
+/// A payload the handlers of these tests refuse for good.
+const POISON: &[u8] = b"poison";
+
+#[tokio::test]
+async fn a_transient_failure_is_redelivered_and_acked_once_handled() {
+    let env = TestEnv::create().await;
+    let bus = env.bus().await;
+    let deliveries = Deliveries::default();
+    let seen = deliveries.clone();
+    let consumer = Consumer::start(&bus, "transient", move |envelope: Envelope| {
+        let seen = seen.clone();
+        async move {
+            match seen.record(&envelope) {
+                1 => Err(HandlerError::Transient(anyhow::anyhow!("database away"))),
+                _ => Ok(()),
+            }
+        }
+    });
+
+    let event_id = env
+        .publish(&bus, Uuid::now_v7(), EVENT_TYPE, b"x".to_vec())
+        .await;
+    eventually("the event to be delivered again", || async {
+        (deliveries.count(event_id) >= 2).then_some(())
+    })
+    .await;
+    let info = settled(&bus, "transient", 1).await;
+    consumer.stop().await;
+
+    assert_eq!(
+        deliveries.count(event_id),
+        2,
+        "acked after the second delivery"
+    );
+    assert_eq!(info.delivered.consumer_sequence, 2);
+    assert_eq!(info.num_pending, 0);
+    env.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_permanent_failure_is_terminated_not_redelivered() {
+    let env = TestEnv::create().await;
+    let bus = env.bus().await;
+    let deliveries = Deliveries::default();
+    let seen = deliveries.clone();
+    let consumer = Consumer::start(&bus, "permanent", move |envelope: Envelope| {
+        let seen = seen.clone();
+        async move {
+            seen.record(&envelope);
+            if envelope.payload == POISON {
+                Err(HandlerError::Permanent(anyhow::anyhow!(
+                    "never going to work"
+                )))
+            } else {
+                Ok(())
+            }
+        }
+    });
+
+    let poison = env
+        .publish(&bus, Uuid::now_v7(), EVENT_TYPE, POISON.to_vec())
+        .await;
+    let fine = env
+        .publish(&bus, Uuid::now_v7(), EVENT_TYPE, b"fine".to_vec())
+        .await;
+    // A nak'd event would hold the ack floor below its sequence for ever.
+    let info = settled(&bus, "permanent", 2).await;
+    consumer.stop().await;
+
+    assert_eq!(deliveries.count(poison), 1);
+    assert_eq!(deliveries.count(fine), 1);
+    assert_eq!(
+        info.delivered.consumer_sequence, 2,
+        "nothing was redelivered"
+    );
+    env.cleanup().await;
+}
+
+#[tokio::test]
+async fn an_undecodable_event_is_terminated() {
+    let env = TestEnv::create().await;
+    let bus = env.bus().await;
+    let deliveries = Deliveries::default();
+    let seen = deliveries.clone();
+    let consumer = Consumer::start(&bus, "undecodable", move |envelope: Envelope| {
+        let seen = seen.clone();
+        async move {
+            seen.record(&envelope);
+            Ok(())
+        }
+    });
+
+    // Field 1 with wire type 7, which does not exist.
+    let garbage = vec![0x0f, 0xff, 0xff];
+    assert!(Envelope::decode(garbage.as_slice()).is_err());
+    bus.jetstream
+        .publish(bus.subject(EVENT_TYPE), garbage.into())
+        .await
+        .expect("publish")
+        .await
+        .expect("publish ack");
+    let fine = env
+        .publish(&bus, Uuid::now_v7(), EVENT_TYPE, b"fine".to_vec())
+        .await;
+    let info = settled(&bus, "undecodable", 2).await;
+    consumer.stop().await;
+
+    assert_eq!(deliveries.all(), vec![fine.to_string()]);
+    assert_eq!(
+        info.delivered.consumer_sequence, 2,
+        "the garbage was not redelivered"
+    );
+    env.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_restarted_durable_consumer_resumes_where_it_left_off() {
+    let env = TestEnv::create().await;
+    let bus = env.bus().await;
+    let account_id = Uuid::now_v7();
+    let deliveries = Deliveries::default();
+    let handler = {
+        let seen = deliveries.clone();
+        move |envelope: Envelope| {
+            let seen = seen.clone();
+            async move {
+                seen.record(&envelope);
+                Ok(())
+            }
+        }
+    };
+
+    let consumer = Consumer::start(&bus, "durable", handler.clone());
+    let mut before = Vec::new();
+    for _ in 0..2 {
+        before.push(
+            env.publish(&bus, account_id, EVENT_TYPE, b"before".to_vec())
+                .await,
+        );
+    }
+    settled(&bus, "durable", 2).await;
+    consumer.stop().await;
+
+    let mut while_stopped = Vec::new();
+    for _ in 0..2 {
+        while_stopped.push(
+            env.publish(&bus, account_id, EVENT_TYPE, b"stopped".to_vec())
+                .await,
+        );
+    }
+    let consumer = Consumer::start(&bus, "durable", handler);
+    let info = settled(&bus, "durable", 4).await;
+    consumer.stop().await;
+
+    for id in before.iter().chain(&while_stopped) {
+        assert_eq!(deliveries.count(*id), 1, "event {id} handled once");
+    }
+    assert_eq!(deliveries.all().len(), 4);
+    assert_eq!(info.delivered.consumer_sequence, 4);
+    env.cleanup().await;
+}

@@ -1,0 +1,196 @@
+//! What the platform tests share: a pool on a schema of the test's database,
+//! the outbox relay and a consumer running in tasks that stop cleanly, and
+//! the state of a consumer as the server sees it.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use async_nats::jetstream::consumer;
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use chat_platform::Shutdown;
+use chat_platform::bus::{Bus, HandlerError};
+use chat_platform::db;
+use chat_platform::outbox::{NewEvent, Outbox};
+use chat_proto::events::v1::Envelope;
+use chat_testkit::PATIENCE;
+use chat_testkit::env::TestEnv;
+
+/// Only the platform's own tables (outbox, inbox) are needed.
+static MIGRATOR: Migrator = sqlx::migrate!("tests/platform/migrations");
+/// The schema the tests write their outbox rows into.
+const SCHEMA: &str = "platform_test";
+/// The event type every test publishes.
+pub const EVENT_TYPE: &str = "platform.thing_happened";
+
+/// A pool on the test schema, with the outbox and inbox tables created.
+pub async fn pool(env: &TestEnv) -> PgPool {
+    db::connect(&env.common(), SCHEMA, &MIGRATOR)
+        .await
+        .expect("test schema")
+}
+
+/// An event of [`EVENT_TYPE`] with `payload`.
+pub fn event(account_id: Uuid, payload: &[u8]) -> NewEvent {
+    NewEvent {
+        account_id,
+        event_type: EVENT_TYPE,
+        payload: payload.to_vec(),
+    }
+}
+
+/// Commits one event through the outbox, as a service's write would.
+pub async fn commit_event(
+    pool: &PgPool,
+    outbox: &Outbox,
+    account_id: Uuid,
+    payload: &[u8],
+) -> Uuid {
+    let mut tx = pool.begin().await.expect("begin");
+    let event_id = outbox
+        .enqueue(&mut tx, event(account_id, payload))
+        .await
+        .expect("enqueue");
+    tx.commit().await.expect("commit");
+    outbox.wake();
+    event_id
+}
+
+/// Rows waiting in the outbox.
+pub async fn outbox_len(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("select count(*) from outbox")
+        .fetch_one(pool)
+        .await
+        .expect("count outbox")
+}
+
+/// The outbox relay running in a task.
+pub struct Relay {
+    pub outbox: Outbox,
+    shutdown: Shutdown,
+    task: JoinHandle<()>,
+}
+
+impl Relay {
+    pub fn start(pool: &PgPool, bus: &Bus) -> Relay {
+        let outbox = Outbox::default();
+        let shutdown = Shutdown::new();
+        let task = tokio::spawn(
+            outbox
+                .clone()
+                .relay(pool.clone(), bus.clone(), shutdown.clone()),
+        );
+        Relay {
+            outbox,
+            shutdown,
+            task,
+        }
+    }
+
+    /// Stops the relay; it must stop (after its short drain) rather than hang.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        tokio::time::timeout(PATIENCE, self.task)
+            .await
+            .expect("the relay stops")
+            .expect("the relay task does not panic");
+    }
+}
+
+/// Every call of a test's handler, in order, by event id.
+#[derive(Clone, Default)]
+pub struct Deliveries(Arc<Mutex<Vec<String>>>);
+
+impl Deliveries {
+    /// Records a delivery; returns how many times this event has been seen.
+    pub fn record(&self, envelope: &Envelope) -> usize {
+        let mut seen = self.0.lock().expect("lock");
+        seen.push(envelope.event_id.clone());
+        seen.iter().filter(|id| **id == envelope.event_id).count()
+    }
+
+    pub fn count(&self, event_id: Uuid) -> usize {
+        let id = event_id.to_string();
+        self.0
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|seen| **seen == id)
+            .count()
+    }
+
+    pub fn all(&self) -> Vec<String> {
+        self.0.lock().expect("lock").clone()
+    }
+}
+
+/// A durable consumer of [`EVENT_TYPE`] running in a task.
+pub struct Consumer {
+    bus: Bus,
+    durable: &'static str,
+    shutdown: Shutdown,
+    task: JoinHandle<()>,
+}
+
+impl Consumer {
+    pub fn start<H, F>(bus: &Bus, durable: &'static str, handler: H) -> Consumer
+    where
+        H: Fn(Envelope) -> F + Clone + Send + Sync + 'static,
+        F: Future<Output = Result<(), HandlerError>> + Send + 'static,
+    {
+        let consuming = bus.clone();
+        let shutdown = Shutdown::new();
+        let stopped = shutdown.clone();
+        let task = tokio::spawn(async move {
+            consuming
+                .consume(durable, &[EVENT_TYPE], 8, stopped, handler)
+                .await
+        });
+        Consumer {
+            bus: bus.clone(),
+            durable,
+            shutdown,
+            task,
+        }
+    }
+
+    /// Stops the consumer: in-flight events finish, then the loop returns.
+    /// Returns once NATS has seen it stop pulling (else the server could
+    /// still hand a new event to its last pull request).
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        tokio::time::timeout(PATIENCE, self.task)
+            .await
+            .expect("the consumer stops")
+            .expect("the consumer task does not panic");
+        let (bus, durable) = (&self.bus, self.durable);
+        chat_testkit::eventually(
+            "NATS to see the consumer stop pulling",
+            move || async move {
+                let info = consumer_info(bus, durable).await;
+                info.is_none_or(|info| info.num_waiting == 0).then_some(())
+            },
+        )
+        .await;
+    }
+}
+
+/// The consumer's state on the server, once it exists.
+pub async fn consumer_info(bus: &Bus, durable: &str) -> Option<consumer::Info> {
+    let stream = bus.jetstream.get_stream(bus.name("events")).await.ok()?;
+    stream.consumer_info(bus.name(durable)).await.ok()
+}
+
+/// Waits until the consumer has acked (or terminated) every event up to
+/// stream sequence `last` and has none outstanding; returns its state.
+pub async fn settled(bus: &Bus, durable: &str, last: u64) -> consumer::Info {
+    chat_testkit::eventually(&format!("{durable} to settle up to {last}"), || async {
+        consumer_info(bus, durable)
+            .await
+            .filter(|info| info.ack_floor.stream_sequence >= last && info.num_ack_pending == 0)
+    })
+    .await
+}

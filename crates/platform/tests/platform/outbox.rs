@@ -1,0 +1,147 @@
+//! The transactional outbox: only committed events are published, each once,
+//! under `<prefix>.events.<type>` with `Nats-Msg-Id` set to the event id; while
+//! NATS is away they wait in the table, and are published once it is back.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use chat_testkit::env::{StoredEvent, TestEnv};
+use chat_testkit::eventually;
+use chat_testkit::nats::NatsServer;
+
+use crate::helpers::{EVENT_TYPE, Relay, commit_event, event, outbox_len, pool};
+
+/// How long the relay is given to (fail to) publish while NATS is down: it is
+/// woken by each commit and polls every second besides.
+const OUTAGE_SECS: u64 = 2;
+
+async fn published(
+    env: &TestEnv,
+    bus: &chat_platform::bus::Bus,
+    at_least: usize,
+) -> Vec<StoredEvent> {
+    eventually(&format!("{at_least} published events"), || async {
+        let events = env.events(bus).await;
+        (events.len() >= at_least).then_some(events)
+    })
+    .await
+}
+
+async fn outbox_emptied(pool: &sqlx::PgPool) {
+    eventually("an empty outbox", || async {
+        (outbox_len(pool).await == 0).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_rolled_back_event_is_never_published() {
+    let env = TestEnv::create().await;
+    let bus = env.bus().await;
+    let pool = pool(&env).await;
+    let relay = Relay::start(&pool, &bus);
+    let account_id = Uuid::now_v7();
+
+    let mut tx = pool.begin().await.expect("begin");
+    let rolled_back = relay
+        .outbox
+        .enqueue(&mut tx, event(account_id, b"rolled back"))
+        .await
+        .expect("enqueue");
+    tx.rollback().await.expect("rollback");
+    relay.outbox.wake();
+    // Once this later event is out and the outbox empty, the relay has seen all there was.
+    let committed = commit_event(&pool, &relay.outbox, account_id, b"committed").await;
+    outbox_emptied(&pool).await;
+    relay.stop().await;
+
+    let ids: Vec<String> = env
+        .events(&bus)
+        .await
+        .into_iter()
+        .map(|e| e.envelope.event_id)
+        .collect();
+    assert_eq!(ids, vec![committed.to_string()]);
+    assert!(!ids.contains(&rolled_back.to_string()));
+
+    pool.close().await;
+    env.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_committed_event_is_published_once_with_its_id_as_nats_msg_id() {
+    let env = TestEnv::create().await;
+    let bus = env.bus().await;
+    let pool = pool(&env).await;
+    let relay = Relay::start(&pool, &bus);
+    let account_id = Uuid::now_v7();
+
+    let event_id = commit_event(&pool, &relay.outbox, account_id, b"hello").await;
+    published(&env, &bus, 1).await;
+    outbox_emptied(&pool).await;
+    relay.stop().await;
+
+    let events = env.events(&bus).await;
+    assert_eq!(events.len(), 1, "published exactly once: {events:?}");
+    let stored = &events[0];
+    assert_eq!(
+        stored.subject,
+        format!("{}.events.{EVENT_TYPE}", env.prefix)
+    );
+    assert_eq!(
+        stored.headers.get("Nats-Msg-Id").map(|v| v.as_str()),
+        Some(event_id.to_string().as_str())
+    );
+    assert_eq!(stored.envelope.event_id, event_id.to_string());
+    assert_eq!(stored.envelope.account_id, account_id.to_string());
+    assert_eq!(stored.envelope.r#type, EVENT_TYPE);
+    assert_eq!(stored.envelope.payload, b"hello");
+    assert_eq!(outbox_len(&pool).await, 0);
+
+    pool.close().await;
+    env.cleanup().await;
+}
+
+#[tokio::test]
+async fn events_committed_while_nats_is_down_are_published_once_it_is_back() {
+    let mut nats = NatsServer::start().await;
+    let env = TestEnv::with_nats(nats.url()).await;
+    let bus = env.bus().await;
+    let pool = pool(&env).await;
+    let relay = Relay::start(&pool, &bus);
+    let account_id = Uuid::now_v7();
+
+    nats.stop().await;
+    eventually("the bus to notice NATS is gone", || async {
+        (!bus.is_connected()).then_some(())
+    })
+    .await;
+    let mut committed = BTreeSet::new();
+    for i in 0..5u8 {
+        committed.insert(
+            commit_event(&pool, &relay.outbox, account_id, &[i])
+                .await
+                .to_string(),
+        );
+    }
+    tokio::time::sleep(Duration::from_secs(OUTAGE_SECS)).await;
+    assert_eq!(
+        outbox_len(&pool).await,
+        5,
+        "events wait in the outbox while NATS is down"
+    );
+
+    nats.resume().await;
+    outbox_emptied(&pool).await;
+    relay.stop().await;
+
+    let events = env.events(&bus).await;
+    let ids: Vec<String> = events.iter().map(|e| e.envelope.event_id.clone()).collect();
+    assert_eq!(ids.len(), 5, "each event published exactly once: {ids:?}");
+    assert_eq!(ids.into_iter().collect::<BTreeSet<_>>(), committed);
+
+    pool.close().await;
+    env.cleanup().await;
+}

@@ -1,0 +1,6 @@
+//! Integration tests of the notification service: it runs on its own database
+//! and NATS prefix and is fed `dialog.message_created` events on the real bus.
+
+mod activity;
+mod helpers;
+mod ops;
