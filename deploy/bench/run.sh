@@ -3,7 +3,9 @@
 # production) on a database and NATS prefix of their own, drives them with the
 # load generator, and writes the figures with the machine and date into
 # BENCHMARKS.md. Expects `cargo build --release` to have built the binaries.
+# BENCH_ONLY=ceilings|throughput|latency|sockets runs one part and only prints it.
 set -euo pipefail
+only=${BENCH_ONLY:-all}
 cd "$(dirname "$0")/../.."
 bin=target/release
 stamp=$(date +%s)
@@ -20,6 +22,8 @@ export CONTACT_GRPC_ADDR=127.0.0.1:15052 CONTACT_OPS_ADDR=127.0.0.1:19102
 export NOTIFICATION_OPS_ADDR=127.0.0.1:19103 BRIDGE_HTTP_ADDR=127.0.0.1:18090
 export GATEWAY_DIALOG_URL=http://$DIALOG_GRPC_ADDR GATEWAY_CONTACT_URL=http://$CONTACT_GRPC_ADDR
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+# The gateway holds one descriptor per socket, besides its own few hundred at most.
+export BENCH_MAX_SOCKETS=$(( $(ulimit -n) - 500 ))
 
 logs=$(mktemp -d)
 pids=()
@@ -55,7 +59,8 @@ done
 
 results=$(mktemp)
 BENCH_GATEWAY=$GATEWAY_HTTP_ADDR BENCH_GATEWAY_PID=$gateway_pid BENCH_DATABASE_URL=$CHAT_DATABASE_URL \
-  "$bin/chat-loadgen" all | tee "$results"
+  "$bin/chat-loadgen" "$only" | tee "$results"
+if [ "$only" != all ]; then exit 0; fi
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)

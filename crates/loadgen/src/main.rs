@@ -8,6 +8,7 @@
 //! - `BENCH_DATABASE_URL`, `BENCH_NATS_URL`: for the machine's own ceilings
 //! - `BENCH_SECONDS`: length of each timed run, default 10
 //! - `BENCH_SOCKETS`: idle socket counts, default `1000,10000,20000`
+//! - `BENCH_MAX_SOCKETS`: most sockets the gateway may hold (its open-file limit)
 //! - `BENCH_RATES`: offered loads for latency, default `100,1000,5000`
 //!
 //! # Layout
@@ -35,6 +36,8 @@ pub struct Settings {
     pub nats_url: String,
     pub run: Duration,
     pub socket_counts: Vec<usize>,
+    /// Most sockets the gateway can hold here (its open-file limit), if known.
+    pub max_sockets: Option<usize>,
     pub rates: Vec<u64>,
     /// Unique per run, so visitor ids never collide with an earlier run's.
     pub run_id: String,
@@ -68,6 +71,9 @@ async fn main() -> anyhow::Result<()> {
         nats_url: env("BENCH_NATS_URL", "nats://127.0.0.1:4222"),
         run: Duration::from_secs(env("BENCH_SECONDS", "10").parse()?),
         socket_counts: list("BENCH_SOCKETS", "1000,10000,20000"),
+        max_sockets: std::env::var("BENCH_MAX_SOCKETS")
+            .ok()
+            .and_then(|n| n.parse().ok()),
         rates: list("BENCH_RATES", "100,1000,5000"),
         run_id: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
     };

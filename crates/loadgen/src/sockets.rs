@@ -10,6 +10,8 @@ use crate::{Settings, client};
 
 /// Connections opened at once while filling up.
 const CONNECT_CONCURRENCY: usize = 100;
+/// A socket not greeted by then counts as refused (the gateway out of descriptors, say).
+const CONNECT_TIMEOUT_SECS: u64 = 15;
 
 pub async fn measure(settings: &Settings) -> anyhow::Result<String> {
     let Some(pid) = settings.gateway_pid else {
@@ -21,11 +23,31 @@ pub async fn measure(settings: &Settings) -> anyhow::Result<String> {
     let baseline = rss_kib(pid)?;
     let mut open = Vec::new();
     let mut rows = String::new();
-    for &target in &settings.socket_counts {
+    let mut notes = String::new();
+    for &wanted in &settings.socket_counts {
+        let target = match settings.max_sockets {
+            Some(max) if wanted > max => {
+                notes.push_str(&format!(
+                    "\n{wanted} sockets could not be measured here: the open-file limit \
+                     allows the gateway {max}; the last row is at that limit.\n"
+                ));
+                max
+            }
+            _ => wanted,
+        };
+        if target <= open.len() {
+            continue;
+        }
         let start = open.len();
         let fresh: Vec<_> = stream::iter(start..target)
             .map(|i| async move {
-                client::visitor(settings, &format!("idle-{}-{i}", settings.run_id)).await
+                let visitor_id = format!("idle-{}-{i}", settings.run_id);
+                tokio::time::timeout(
+                    Duration::from_secs(CONNECT_TIMEOUT_SECS),
+                    client::visitor(settings, &visitor_id),
+                )
+                .await
+                .map_err(|_| anyhow::anyhow!("socket {i} not greeted in time"))?
             })
             .buffer_unordered(CONNECT_CONCURRENCY)
             .collect()
@@ -48,7 +70,7 @@ pub async fn measure(settings: &Settings) -> anyhow::Result<String> {
     Ok(format!(
         "### Memory per idle visitor socket (gateway process)\n\n\
          | idle sockets | gateway RSS before, MiB | with the sockets, MiB | KiB per socket |\n\
-         |---|---|---|---|\n{rows}"
+         |---|---|---|---|\n{rows}{notes}"
     ))
 }
 

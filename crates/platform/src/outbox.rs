@@ -43,26 +43,51 @@ pub struct Outbox {
 impl Outbox {
     /// Adds the event to the caller's transaction; returns its id.
     pub async fn enqueue(&self, tx: &mut PgConnection, event: NewEvent) -> sqlx::Result<Uuid> {
-        let event_id = Uuid::now_v7();
-        let envelope = Envelope {
-            event_id: event_id.to_string(),
-            occurred_at: Some(chat_proto::time::to_proto(chrono::Utc::now())),
-            account_id: event.account_id.to_string(),
-            r#type: event.event_type.to_owned(),
-            payload: event.payload,
-        };
+        let ids = self.enqueue_all(tx, vec![event]).await?;
+        Ok(ids[0])
+    }
+
+    /// Adds the events to the caller's transaction in one statement, in
+    /// order; returns their ids.
+    pub async fn enqueue_all(
+        &self,
+        tx: &mut PgConnection,
+        events: Vec<NewEvent>,
+    ) -> sqlx::Result<Vec<Uuid>> {
         let headers =
             serde_json::to_value(crate::telemetry::current_context_headers()).unwrap_or_default();
+        let occurred_at = chat_proto::time::to_proto(chrono::Utc::now());
+        let mut ids = Vec::with_capacity(events.len());
+        let mut subjects = Vec::with_capacity(events.len());
+        let mut payloads = Vec::with_capacity(events.len());
+        for event in events {
+            let event_id = Uuid::now_v7();
+            let envelope = Envelope {
+                event_id: event_id.to_string(),
+                occurred_at: Some(occurred_at),
+                account_id: event.account_id.to_string(),
+                r#type: event.event_type.to_owned(),
+                payload: event.payload,
+            };
+            ids.push(event_id);
+            subjects.push(event.event_type);
+            payloads.push(envelope.encode_to_vec());
+        }
+        // `with ordinality` keeps the given order in the outbox's sequence.
         sqlx::query(
-            "insert into outbox (event_id, subject, payload, headers) values ($1, $2, $3, $4)",
+            "insert into outbox (event_id, subject, payload, headers) \
+             select e.event_id, e.subject, e.payload, $4 \
+             from unnest($1::uuid[], $2::text[], $3::bytea[]) with ordinality \
+                 as e(event_id, subject, payload, n) \
+             order by e.n",
         )
-        .bind(event_id)
-        .bind(event.event_type)
-        .bind(envelope.encode_to_vec())
+        .bind(&ids)
+        .bind(&subjects)
+        .bind(&payloads)
         .bind(headers)
         .execute(tx)
         .await?;
-        Ok(event_id)
+        Ok(ids)
     }
 
     /// Tells the relay that a transaction with events has committed.
@@ -82,7 +107,8 @@ impl Outbox {
             }
             loop {
                 match publish_batch(&pool, &bus).await {
-                    Ok(0) => break,
+                    // A short batch emptied the table; commits after it woke us again.
+                    Ok(n) if n < BATCH_SIZE as usize => break,
                     Ok(_) => backoff = Duration::from_millis(50),
                     Err(e) => {
                         tracing::warn!(error = %e, ?backoff, "outbox relay could not publish; retrying");
@@ -104,7 +130,7 @@ impl Outbox {
         }
         let drain = async {
             while let Ok(n) = publish_batch(&pool, &bus).await {
-                if n == 0 {
+                if n < BATCH_SIZE as usize {
                     break;
                 }
             }
@@ -115,12 +141,15 @@ impl Outbox {
 }
 
 /// Publishes up to one batch, oldest first; returns how many were published.
-/// Rows are locked (`skip locked`), so relays of several replicas share the work.
+/// The batch is deleted in the transaction that is committed only once
+/// JetStream acked every event of it; its rows are locked meanwhile (`skip
+/// locked`), so relays of several replicas share the work.
 async fn publish_batch(pool: &PgPool, bus: &Bus) -> anyhow::Result<usize> {
     let mut tx = pool.begin().await?;
-    let rows = sqlx::query(
-        "select seq, event_id, subject, payload, headers from outbox \
-         order by seq limit $1 for update skip locked",
+    let mut rows = sqlx::query(
+        "delete from outbox where seq in \
+             (select seq from outbox order by seq limit $1 for update skip locked) \
+         returning seq, event_id, subject, payload, headers",
     )
     .bind(BATCH_SIZE)
     .fetch_all(&mut *tx)
@@ -128,9 +157,9 @@ async fn publish_batch(pool: &PgPool, bus: &Bus) -> anyhow::Result<usize> {
     if rows.is_empty() {
         return Ok(0);
     }
+    rows.sort_by_key(|row| row.get::<i64, _>("seq"));
     // Send the whole batch, then wait for the acks: one round trip, not one per event.
     let mut acks = Vec::with_capacity(rows.len());
-    let mut published = Vec::with_capacity(rows.len());
     for row in &rows {
         let event_id: Uuid = row.get("event_id");
         let event_type: String = row.get("subject");
@@ -148,17 +177,12 @@ async fn publish_batch(pool: &PgPool, bus: &Bus) -> anyhow::Result<usize> {
             .await
             .map_err(|e| anyhow::anyhow!("while publishing {event_id}: {e}"))?;
         acks.push(ack);
-        published.push(row.get::<i64, _>("seq"));
     }
     for ack in acks {
         ack.await
             .map_err(|e| anyhow::anyhow!("while awaiting a publish ack: {e}"))?;
     }
-    sqlx::query("delete from outbox where seq = any($1)")
-        .bind(&published)
-        .execute(&mut *tx)
-        .await?;
     tx.commit().await?;
-    metrics::counter!("outbox_published_total").increment(published.len() as u64);
-    Ok(published.len())
+    metrics::counter!("outbox_published_total").increment(rows.len() as u64);
+    Ok(rows.len())
 }

@@ -44,50 +44,69 @@ const DIALOG_COLUMNS: &str = "id, account_id, contact_id, status, manager_id, la
 const MESSAGE_COLUMNS: &str = "id, account_id, dialog_id, seq, author_kind, author_id, \
      client_message_id, text, channel, delivery_state, created_at";
 
-pub async fn lock_dialog(
-    conn: &mut PgConnection,
-    account_id: Uuid,
-    dialog_id: Uuid,
-) -> sqlx::Result<Option<DialogRow>> {
-    sqlx::query_as(&format!(
-        "select {DIALOG_COLUMNS} from dialog where account_id = $1 and id = $2 for update"
-    ))
-    .bind(account_id)
-    .bind(dialog_id)
-    .fetch_optional(conn)
-    .await
+/// Where a new message goes: a dialog by id (a visitor may name only their
+/// own), or the contact's open dialog.
+#[derive(Debug, Clone, Copy)]
+pub enum Target {
+    Dialog {
+        dialog_id: Uuid,
+        visitor: Option<Uuid>,
+    },
+    OpenDialogOf {
+        contact_id: Uuid,
+    },
 }
 
-pub async fn lock_open_dialog_of_contact(
+/// Takes the dialog's next sequence number for a new message and makes the
+/// message its preview, locking the dialog until the transaction ends (so
+/// numbers follow each other without gaps). `None` when there is no such
+/// dialog (or no open one for the contact).
+pub async fn advance_dialog(
     conn: &mut PgConnection,
     account_id: Uuid,
-    contact_id: Uuid,
+    target: Target,
+    text: &str,
 ) -> sqlx::Result<Option<DialogRow>> {
+    let (by_id, contact_id) = match target {
+        Target::Dialog { dialog_id, visitor } => (Some(dialog_id), visitor),
+        Target::OpenDialogOf { contact_id } => (None, Some(contact_id)),
+    };
     sqlx::query_as(&format!(
-        "select {DIALOG_COLUMNS} from dialog \
-         where account_id = $1 and contact_id = $2 and status = 'open' for update"
+        "update dialog set last_seq = last_seq + 1, last_message_text = left($4, {PREVIEW_CHARS}), \
+             last_message_at = now(), updated_at = now() \
+         where account_id = $1 \
+           and ($2::uuid is null or id = $2) \
+           and ($3::uuid is null or contact_id = $3) \
+           and ($2::uuid is not null or status = 'open') \
+         returning {DIALOG_COLUMNS}"
     ))
     .bind(account_id)
+    .bind(by_id)
     .bind(contact_id)
+    .bind(text)
     .fetch_optional(conn)
     .await
 }
 
-/// Opens a dialog for the contact; `None` when another transaction opened one
-/// first (the partial unique index decides), in which case the caller locks that one.
+/// Opens a dialog for the contact with its first message's number and
+/// preview; `None` when another transaction opened one first (the partial
+/// unique index decides), in which case the caller advances that one.
 pub async fn insert_open_dialog(
     conn: &mut PgConnection,
     account_id: Uuid,
     contact_id: Uuid,
+    first_text: &str,
 ) -> sqlx::Result<Option<DialogRow>> {
     sqlx::query_as(&format!(
-        "insert into dialog (id, account_id, contact_id, status) values ($1, $2, $3, 'open') \
+        "insert into dialog (id, account_id, contact_id, status, last_seq, last_message_text, last_message_at) \
+         values ($1, $2, $3, 'open', 1, left($4, {PREVIEW_CHARS}), now()) \
          on conflict (account_id, contact_id) where status = 'open' do nothing \
          returning {DIALOG_COLUMNS}"
     ))
     .bind(Uuid::now_v7())
     .bind(account_id)
     .bind(contact_id)
+    .bind(first_text)
     .fetch_optional(conn)
     .await
 }
@@ -96,6 +115,8 @@ pub struct NewMessage<'a> {
     pub account_id: Uuid,
     pub dialog_id: Uuid,
     pub seq: i64,
+    /// The dialog's `last_message_at`, set in the same statement as the number.
+    pub created_at: DateTime<Utc>,
     pub author_kind: &'a str,
     pub author_id: Option<Uuid>,
     pub client_message_id: &'a str,
@@ -110,8 +131,8 @@ pub async fn insert_message(
 ) -> sqlx::Result<Option<MessageRow>> {
     sqlx::query_as(&format!(
         "insert into message (id, account_id, dialog_id, seq, author_kind, author_id, \
-             client_message_id, text, channel, delivery_state) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'stored') \
+             client_message_id, text, channel, delivery_state, created_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'stored', $10) \
          on conflict on constraint message_client_id_unique do nothing \
          returning {MESSAGE_COLUMNS}"
     ))
@@ -124,6 +145,7 @@ pub async fn insert_message(
     .bind(m.client_message_id)
     .bind(m.text)
     .bind(m.channel)
+    .bind(m.created_at)
     .fetch_optional(conn)
     .await
 }
@@ -144,25 +166,6 @@ pub async fn find_message_by_client_id(
     .bind(author_kind)
     .bind(client_message_id)
     .fetch_optional(pool)
-    .await
-}
-
-/// Moves the dialog's sequence to the message just stored and refreshes its preview.
-pub async fn record_last_message(
-    conn: &mut PgConnection,
-    message: &MessageRow,
-) -> sqlx::Result<DialogRow> {
-    sqlx::query_as(&format!(
-        "update dialog set last_seq = $3, last_message_text = left($4, {PREVIEW_CHARS}), \
-             last_message_at = $5, updated_at = $5 \
-         where account_id = $1 and id = $2 returning {DIALOG_COLUMNS}"
-    ))
-    .bind(message.account_id)
-    .bind(message.dialog_id)
-    .bind(message.seq)
-    .bind(&message.text)
-    .bind(message.created_at)
-    .fetch_one(conn)
     .await
 }
 

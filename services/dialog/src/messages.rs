@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use chat_proto::dialog::v1 as pb;
 
-use crate::db::{self, DialogRow, MessageRow, NewMessage};
+use crate::db::{self, DialogRow, MessageRow, NewMessage, Target};
 use crate::error::{Error, Result, parse_id};
 use crate::events;
 use chat_platform::outbox::Outbox;
@@ -31,16 +31,6 @@ struct Post<'a> {
     client_message_id: &'a str,
     text: &'a str,
     channel: &'static str,
-}
-
-enum Target {
-    Dialog {
-        dialog_id: Uuid,
-        visitor: Option<Uuid>,
-    },
-    OpenDialogOf {
-        contact_id: Uuid,
-    },
 }
 
 fn check(req: &pb::PostMessageRequest) -> Result<Post<'_>> {
@@ -101,6 +91,8 @@ fn check(req: &pb::PostMessageRequest) -> Result<Post<'_>> {
     })
 }
 
+/// Stores the message in four round trips: the dialog's next number (which
+/// locks it), the message, its events, the commit.
 pub async fn post(
     pool: &sqlx::PgPool,
     outbox: &Outbox,
@@ -108,25 +100,12 @@ pub async fn post(
 ) -> Result<Posted> {
     let post = check(req)?;
     let mut tx = pool.begin().await?;
-    let (dialog, dialog_created) = match post.target {
-        Target::Dialog { dialog_id, visitor } => {
-            let dialog = db::lock_dialog(&mut tx, post.account_id, dialog_id)
-                .await?
-                .ok_or(Error::NotFound("dialog"))?;
-            // A visitor writes only into their own dialog.
-            if visitor.is_some_and(|v| v != dialog.contact_id) {
-                return Err(Error::NotFound("dialog"));
-            }
-            (dialog, false)
-        }
-        Target::OpenDialogOf { contact_id } => {
-            open_dialog_of(&mut tx, post.account_id, contact_id).await?
-        }
-    };
+    let (dialog, dialog_created) = next_in_dialog(&mut tx, &post).await?;
     let new = NewMessage {
         account_id: post.account_id,
         dialog_id: dialog.id,
-        seq: dialog.last_seq + 1,
+        seq: dialog.last_seq,
+        created_at: dialog.last_message_at.unwrap_or(dialog.updated_at),
         author_kind: post.author_kind,
         author_id: post.author_id,
         client_message_id: post.client_message_id,
@@ -134,7 +113,7 @@ pub async fn post(
         channel: post.channel,
     };
     let Some(message) = db::insert_message(&mut tx, &new).await? else {
-        // Seen before: undo this attempt (and any dialog it opened) and answer as the first time.
+        // Seen before: undo this attempt (its number, any dialog it opened) and answer as the first time.
         tx.rollback().await?;
         let message = db::find_message_by_client_id(
             pool,
@@ -151,18 +130,12 @@ pub async fn post(
             dialog_created: false,
         });
     };
-    let dialog = db::record_last_message(&mut tx, &message).await?;
+    let mut events = Vec::with_capacity(2);
     if dialog_created {
-        outbox
-            .enqueue(&mut tx, events::dialog_created(&dialog))
-            .await?;
+        events.push(events::dialog_created(&dialog));
     }
-    outbox
-        .enqueue(
-            &mut tx,
-            events::message_created(&message, dialog.contact_id),
-        )
-        .await?;
+    events.push(events::message_created(&message, dialog.contact_id));
+    outbox.enqueue_all(&mut tx, events).await?;
     tx.commit().await?;
     outbox.wake();
     metrics::counter!("dialog_messages_stored_total", "author" => post.author_kind).increment(1);
@@ -173,20 +146,22 @@ pub async fn post(
     })
 }
 
-/// The contact's open dialog, locked; opens one when there is none.
-async fn open_dialog_of(
-    tx: &mut sqlx::PgConnection,
-    account_id: Uuid,
-    contact_id: Uuid,
-) -> Result<(DialogRow, bool)> {
-    if let Some(dialog) = db::lock_open_dialog_of_contact(tx, account_id, contact_id).await? {
+/// The dialog the message goes into, already advanced to the message's number;
+/// for a visitor without an open dialog, a new one.
+async fn next_in_dialog(tx: &mut sqlx::PgConnection, post: &Post<'_>) -> Result<(DialogRow, bool)> {
+    if let Some(dialog) = db::advance_dialog(tx, post.account_id, post.target, post.text).await? {
         return Ok((dialog, false));
     }
-    if let Some(dialog) = db::insert_open_dialog(tx, account_id, contact_id).await? {
+    let Target::OpenDialogOf { contact_id } = post.target else {
+        // No such dialog in the account (or not this visitor's).
+        return Err(Error::NotFound("dialog"));
+    };
+    if let Some(dialog) = db::insert_open_dialog(tx, post.account_id, contact_id, post.text).await?
+    {
         return Ok((dialog, true));
     }
     // Another transaction opened it between our two statements; it has committed.
-    let dialog = db::lock_open_dialog_of_contact(tx, account_id, contact_id)
+    let dialog = db::advance_dialog(tx, post.account_id, post.target, post.text)
         .await?
         .ok_or(Error::NotFound("dialog"))?;
     Ok((dialog, false))

@@ -163,9 +163,13 @@ async fn health_checks_answer_and_readiness_sees_database_and_nats() {
     let base = format!("http://127.0.0.1:{}", t.ops_port);
     let health = reqwest::get(format!("{base}/healthz")).await.unwrap();
     assert_eq!(health.status(), 200);
-    let ready = reqwest::get(format!("{base}/readyz")).await.unwrap();
-    assert_eq!(ready.status(), 200);
-    let body: serde_json::Value = ready.json().await.unwrap();
+    // Ready once its database and NATS answer (NATS connects in the background).
+    let body = chat_testkit::eventually("readiness", || async {
+        let ready = reqwest::get(format!("{base}/readyz")).await.ok()?;
+        (ready.status() == 200).then_some(())?;
+        ready.json::<serde_json::Value>().await.ok()
+    })
+    .await;
     assert_eq!(body, serde_json::json!({"database": true, "nats": true}));
     t.stop().await;
 }
