@@ -67,25 +67,39 @@ pub async fn advance_dialog(
     target: Target,
     text: &str,
 ) -> sqlx::Result<Option<DialogRow>> {
-    let (by_id, contact_id) = match target {
-        Target::Dialog { dialog_id, visitor } => (Some(dialog_id), visitor),
-        Target::OpenDialogOf { contact_id } => (None, Some(contact_id)),
-    };
-    sqlx::query_as(&format!(
-        "update dialog set last_seq = last_seq + 1, last_message_text = left($4, {PREVIEW_CHARS}), \
-             last_message_at = now(), updated_at = now() \
-         where account_id = $1 \
-           and ($2::uuid is null or id = $2) \
-           and ($3::uuid is null or contact_id = $3) \
-           and ($2::uuid is not null or status = 'open') \
-         returning {DIALOG_COLUMNS}"
-    ))
-    .bind(account_id)
-    .bind(by_id)
-    .bind(contact_id)
-    .bind(text)
-    .fetch_optional(conn)
-    .await
+    // Two statements, not one with optional conditions: each keeps the plan
+    // that uses its own index (the primary key; the open-dialog-per-contact
+    // index) instead of a generic plan that scans the account's dialogs.
+    let advance = format!(
+        "update dialog set last_seq = last_seq + 1, \
+         last_message_text = left($3, {PREVIEW_CHARS}), last_message_at = now(), updated_at = now()"
+    );
+    match target {
+        Target::Dialog { dialog_id, visitor } => {
+            sqlx::query_as(&format!(
+                "{advance} where account_id = $1 and id = $2 \
+                   and ($4::uuid is null or contact_id = $4) \
+                 returning {DIALOG_COLUMNS}"
+            ))
+            .bind(account_id)
+            .bind(dialog_id)
+            .bind(text)
+            .bind(visitor)
+            .fetch_optional(conn)
+            .await
+        }
+        Target::OpenDialogOf { contact_id } => {
+            sqlx::query_as(&format!(
+                "{advance} where account_id = $1 and contact_id = $2 and status = 'open' \
+                 returning {DIALOG_COLUMNS}"
+            ))
+            .bind(account_id)
+            .bind(contact_id)
+            .bind(text)
+            .fetch_optional(conn)
+            .await
+        }
+    }
 }
 
 /// Opens a dialog for the contact with its first message's number and
