@@ -119,6 +119,94 @@ impl Bus {
         H: Fn(Envelope) -> F + Clone,
         F: Future<Output = Result<(), HandlerError>>,
     {
+        self.run_consumer(consumer, event_types, max_in_flight, shutdown, |messages| {
+            let handler = handler.clone();
+            async move {
+                let each = messages.into_iter().map(|message| {
+                    let handler = handler.clone();
+                    async move {
+                        let span = consume_span(&message);
+                        async {
+                            let ack = match decode(&message) {
+                                Some(envelope) => ack_for(&message, handler(envelope).await),
+                                None => AckKind::Term,
+                            };
+                            settle(&message, ack).await;
+                        }
+                        .instrument(span)
+                        .await
+                    }
+                });
+                futures::future::join_all(each).await;
+            }
+        })
+        .await;
+    }
+
+    /// Runs a durable consumer until shutdown, handing `handler` the events
+    /// that are ready together, up to `max_batch` of them, so that one
+    /// transaction can take many. Acks as [`Bus::consume`] does, for the
+    /// whole batch; when a batch fails for good, its events are handled one
+    /// by one, so only the bad one is terminated.
+    pub async fn consume_batches<H, F>(
+        &self,
+        consumer: &str,
+        event_types: &[&str],
+        max_batch: usize,
+        shutdown: Shutdown,
+        handler: H,
+    ) where
+        H: Fn(Vec<Envelope>) -> F + Clone,
+        F: Future<Output = Result<(), HandlerError>>,
+    {
+        self.run_consumer(consumer, event_types, max_batch, shutdown, |messages| {
+            let handler = handler.clone();
+            async move {
+                let mut decoded = Vec::with_capacity(messages.len());
+                for message in messages {
+                    match decode(&message) {
+                        Some(envelope) => decoded.push((message, envelope)),
+                        None => settle(&message, AckKind::Term).await,
+                    }
+                }
+                if decoded.is_empty() {
+                    return;
+                }
+                let envelopes = decoded.iter().map(|(_, e)| e.clone()).collect();
+                match handler(envelopes).await {
+                    Err(HandlerError::Permanent(e)) if decoded.len() > 1 => {
+                        tracing::warn!(error = %e, "a batch failed; handling its events one by one");
+                        for (message, envelope) in decoded {
+                            let ack = ack_for(&message, handler(vec![envelope]).await);
+                            settle(&message, ack).await;
+                        }
+                    }
+                    result => {
+                        let ack = ack_for(&decoded[0].0, result);
+                        for (message, _) in &decoded {
+                            settle(message, ack.clone()).await;
+                        }
+                    }
+                }
+            }
+        })
+        .await;
+    }
+
+    /// The loop both kinds of consumer share: (re)opens the durable consumer,
+    /// passes over events of types it does not want, and gives `on_ready` the
+    /// events that are ready together (up to `max_ready`), one group at a time.
+    async fn run_consumer<C, Fut>(
+        &self,
+        consumer: &str,
+        event_types: &[&str],
+        max_ready: usize,
+        shutdown: Shutdown,
+        on_ready: C,
+    ) where
+        C: Fn(Vec<jetstream::Message>) -> Fut,
+        Fut: Future<Output = ()>,
+    {
         let durable = self.name(consumer);
         let wanted: Vec<String> = event_types.iter().map(|t| self.subject(t)).collect();
         let filter = server_filter(&wanted, &self.prefix);
@@ -138,26 +226,27 @@ impl Bus {
             };
             delay = Duration::from_millis(200);
             let stopped = shutdown.clone();
-            messages
+            let mut ready = messages
                 .take_until(Box::pin(async move { stopped.cancelled().await }))
-                .for_each_concurrent(max_in_flight, |message| {
-                    let handler = handler.clone();
-                    let durable = durable.clone();
-                    let wanted = &wanted;
-                    async move {
-                        match message {
-                            Ok(message) if !wanted.iter().any(|w| *w == message.subject.as_str()) => {
-                                // Another type under the server-side filter: not this consumer's.
-                                if let Err(e) = message.ack().await {
-                                    tracing::debug!(error = %e, "ack of a passed-over event failed");
-                                }
-                            }
-                            Ok(message) => handle_one(&durable, message, handler).await,
-                            Err(e) => tracing::warn!(consumer = %durable, error = %e, "consumer stream error"),
+                .ready_chunks(max_ready.max(1));
+            while let Some(chunk) = ready.next().await {
+                let mut mine = Vec::with_capacity(chunk.len());
+                for message in chunk {
+                    match message {
+                        Ok(message) if wanted.iter().any(|w| *w == message.subject.as_str()) => {
+                            mine.push(message)
+                        }
+                        // Another type under the server-side filter: not this consumer's.
+                        Ok(message) => settle(&message, AckKind::Ack).await,
+                        Err(e) => {
+                            tracing::warn!(consumer = %durable, error = %e, "consumer stream error")
                         }
                     }
-                })
-                .await;
+                }
+                if !mine.is_empty() {
+                    on_ready(mine).await;
+                }
+            }
         }
         tracing::info!(consumer = %durable, "consumer stopped");
     }
@@ -216,40 +305,46 @@ impl From<sqlx::Error> for HandlerError {
     }
 }
 
-async fn handle_one<H, F>(consumer: &str, message: jetstream::Message, handler: H)
-where
-    H: Fn(Envelope) -> F,
-    F: Future<Output = Result<(), HandlerError>>,
-{
-    let span = tracing::info_span!("consume", consumer, subject = %message.subject);
+fn consume_span(message: &jetstream::Message) -> tracing::Span {
+    let span = tracing::info_span!("consume", subject = %message.subject);
     crate::telemetry::set_parent_from_nats(&span, message.headers.as_ref());
-    async {
-        let ack = match Envelope::decode(message.payload.clone()) {
-            Err(e) => {
-                tracing::error!(error = %e, "event cannot be decoded; terminating it");
-                AckKind::Term
-            }
-            Ok(envelope) => match handler(envelope).await {
-                Ok(()) => AckKind::Ack,
-                Err(HandlerError::Permanent(e)) => {
-                    tracing::error!(error = %e, "event cannot be handled; terminating it");
-                    AckKind::Term
-                }
-                Err(HandlerError::Transient(e)) => {
-                    let attempt = message.info().map(|i| i.delivered).unwrap_or(1).max(1);
-                    let backoff = Duration::from_millis(250 * 2u64.pow((attempt as u32).min(7)));
-                    tracing::warn!(error = %e, attempt, ?backoff, "event handling failed; will retry");
-                    AckKind::Nak(Some(backoff))
-                }
-            },
-        };
-        if let Err(e) = message.ack_with(ack).await {
-            // Not acked: JetStream redelivers after ack_wait; handlers are idempotent.
-            tracing::warn!(error = %e, "ack failed");
+    span
+}
+
+/// The event in a message; `None` (and logged) when it can never be decoded.
+fn decode(message: &jetstream::Message) -> Option<Envelope> {
+    match Envelope::decode(message.payload.clone()) {
+        Ok(envelope) => Some(envelope),
+        Err(e) => {
+            tracing::error!(subject = %message.subject, error = %e, "event cannot be decoded; terminating it");
+            None
         }
     }
-    .instrument(span)
-    .await
+}
+
+/// The ack a handler's result calls for: done, never, or later with a
+/// backoff that grows with the deliveries so far.
+fn ack_for(message: &jetstream::Message, result: Result<(), HandlerError>) -> AckKind {
+    match result {
+        Ok(()) => AckKind::Ack,
+        Err(HandlerError::Permanent(e)) => {
+            tracing::error!(subject = %message.subject, error = %e, "event cannot be handled; terminating it");
+            AckKind::Term
+        }
+        Err(HandlerError::Transient(e)) => {
+            let attempt = message.info().map(|i| i.delivered).unwrap_or(1).max(1);
+            let backoff = Duration::from_millis(250 * 2u64.pow((attempt as u32).min(7)));
+            tracing::warn!(error = %e, attempt, ?backoff, "event handling failed; will retry");
+            AckKind::Nak(Some(backoff))
+        }
+    }
+}
+
+async fn settle(message: &jetstream::Message, ack: AckKind) {
+    if let Err(e) = message.ack_with(ack).await {
+        // Not acked: JetStream redelivers after ack_wait; handlers are idempotent.
+        tracing::warn!(error = %e, "ack failed");
+    }
 }
 
 /// The one subject filter the server applies: the event's own subject when a

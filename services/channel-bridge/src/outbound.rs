@@ -1,6 +1,7 @@
 //! The delivery log: every manager reply whose channel is a messenger is
 //! queued here once (the unique key on the message makes redelivered events
 //! harmless). Site-chat messages are not the bridge's and are passed over.
+//! Events are taken in batches, written with one statement.
 
 use prost::Message as _;
 use sqlx::PgPool;
@@ -12,16 +13,18 @@ use chat_proto::dialog::v1 as pb;
 use chat_proto::events::v1 as ev;
 
 pub const OUTBOUND_CONSUMER: &str = "bridge_outbound";
+/// Most events written in one statement.
+const MAX_BATCH: usize = 256;
 
 pub async fn queue_replies(bus: Bus, pool: PgPool, shutdown: Shutdown) {
-    bus.consume(
+    bus.consume_batches(
         OUTBOUND_CONSUMER,
         &["dialog.message_created"],
-        32,
+        MAX_BATCH,
         shutdown,
-        |envelope| {
+        |envelopes| {
             let pool = pool.clone();
-            async move { queue(&pool, envelope).await }
+            async move { queue(&pool, envelopes).await }
         },
     )
     .await;
@@ -40,25 +43,37 @@ pub fn messenger_of(message: &pb::Message) -> Option<&'static str> {
     }
 }
 
-async fn queue(pool: &PgPool, envelope: ev::Envelope) -> Result<(), HandlerError> {
-    let created = ev::MessageCreated::decode(envelope.payload.as_slice())
-        .map_err(|e| HandlerError::Permanent(e.into()))?;
-    let message = created
-        .message
-        .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("no message")))?;
-    let Some(channel) = messenger_of(&message) else {
-        return Ok(());
-    };
+async fn queue(pool: &PgPool, envelopes: Vec<ev::Envelope>) -> Result<(), HandlerError> {
     let parse = |s: &str| Uuid::parse_str(s).map_err(|e| HandlerError::Permanent(e.into()));
+    let (mut accounts, mut messages, mut dialogs, mut channels) = (vec![], vec![], vec![], vec![]);
+    for envelope in &envelopes {
+        let created = ev::MessageCreated::decode(envelope.payload.as_slice())
+            .map_err(|e| HandlerError::Permanent(e.into()))?;
+        let message = created
+            .message
+            .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("no message")))?;
+        let Some(channel) = messenger_of(&message) else {
+            continue;
+        };
+        accounts.push(parse(&message.account_id)?);
+        messages.push(parse(&message.id)?);
+        dialogs.push(parse(&message.dialog_id)?);
+        channels.push(channel);
+    }
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = messages.iter().map(|_| Uuid::now_v7()).collect();
     sqlx::query(
-        "insert into delivery (id, account_id, message_id, dialog_id, channel) values ($1, $2, $3, $4, $5) \
+        "insert into delivery (id, account_id, message_id, dialog_id, channel) \
+         select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[]) \
          on conflict on constraint delivery_message_unique do nothing",
     )
-    .bind(Uuid::now_v7())
-    .bind(parse(&message.account_id)?)
-    .bind(parse(&message.id)?)
-    .bind(parse(&message.dialog_id)?)
-    .bind(channel)
+    .bind(&ids)
+    .bind(&accounts)
+    .bind(&messages)
+    .bind(&dialogs)
+    .bind(&channels)
     .execute(pool)
     .await?;
     Ok(())

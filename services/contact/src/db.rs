@@ -74,31 +74,43 @@ pub async fn get(
     .await
 }
 
-pub struct NewTimelineEvent<'a> {
+pub struct NewTimelineEvent {
     pub account_id: Uuid,
     pub contact_id: Uuid,
-    pub kind: &'a str,
-    pub ref_id: &'a str,
-    pub summary: &'a str,
+    pub kind: &'static str,
+    pub ref_id: String,
+    pub summary: String,
     pub occurred_at: DateTime<Utc>,
 }
 
-/// Records the entry once: a second one pointing at the same thing is ignored.
-pub async fn insert_timeline_event(pool: &PgPool, e: &NewTimelineEvent<'_>) -> sqlx::Result<bool> {
+/// Records the entries in one statement, each once: an entry pointing at
+/// something already on the timeline is ignored. Returns how many were new.
+pub async fn insert_timeline_events(
+    pool: &PgPool,
+    entries: &[NewTimelineEvent],
+) -> sqlx::Result<u64> {
+    let ids: Vec<Uuid> = entries.iter().map(|_| Uuid::now_v7()).collect();
+    let accounts: Vec<Uuid> = entries.iter().map(|e| e.account_id).collect();
+    let contacts: Vec<Uuid> = entries.iter().map(|e| e.contact_id).collect();
+    let kinds: Vec<&str> = entries.iter().map(|e| e.kind).collect();
+    let refs: Vec<&str> = entries.iter().map(|e| e.ref_id.as_str()).collect();
+    let summaries: Vec<&str> = entries.iter().map(|e| e.summary.as_str()).collect();
+    let times: Vec<DateTime<Utc>> = entries.iter().map(|e| e.occurred_at).collect();
     let done = sqlx::query(
         "insert into timeline_event (id, account_id, contact_id, kind, ref_id, summary, occurred_at) \
-         values ($1, $2, $3, $4, $5, $6, $7) on conflict on constraint timeline_event_ref_unique do nothing",
+         select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[]) \
+         on conflict on constraint timeline_event_ref_unique do nothing",
     )
-    .bind(Uuid::now_v7())
-    .bind(e.account_id)
-    .bind(e.contact_id)
-    .bind(e.kind)
-    .bind(e.ref_id)
-    .bind(e.summary)
-    .bind(e.occurred_at)
+    .bind(&ids)
+    .bind(&accounts)
+    .bind(&contacts)
+    .bind(&kinds)
+    .bind(&refs)
+    .bind(&summaries)
+    .bind(&times)
     .execute(pool)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(done.rows_affected())
 }
 
 /// Newest first, keyset by (occurred_at, id).

@@ -1,5 +1,5 @@
 //! Events the contact service consumes: each stored message becomes an entry
-//! on its contact's timeline.
+//! on its contact's timeline. Events are taken in batches, one statement each.
 
 use prost::Message as _;
 use sqlx::PgPool;
@@ -14,47 +14,56 @@ use crate::db;
 pub const TIMELINE_CONSUMER: &str = "contact_timeline";
 /// Longest summary of a message on the timeline, in characters.
 const SUMMARY_CHARS: usize = 200;
+/// Most events written in one statement.
+const MAX_BATCH: usize = 256;
 
 pub async fn record_timeline(bus: Bus, pool: PgPool, shutdown: Shutdown) {
-    bus.consume(
+    bus.consume_batches(
         TIMELINE_CONSUMER,
         &["dialog.message_created"],
-        32,
+        MAX_BATCH,
         shutdown,
-        |envelope| {
+        |envelopes| {
             let pool = pool.clone();
-            async move { record_message(&pool, envelope).await }
+            async move { record_messages(&pool, envelopes).await }
         },
     )
     .await;
 }
 
-async fn record_message(pool: &PgPool, envelope: ev::Envelope) -> Result<(), HandlerError> {
+async fn record_messages(pool: &PgPool, envelopes: Vec<ev::Envelope>) -> Result<(), HandlerError> {
+    let entries = envelopes
+        .iter()
+        .map(timeline_entry)
+        .collect::<Result<Vec<_>, _>>()?;
+    match db::insert_timeline_events(pool, &entries).await {
+        Ok(_) => Ok(()),
+        // A contact unknown to its account: some event can never apply (the
+        // bus retries the batch one by one to find it).
+        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => Err(
+            HandlerError::Permanent(anyhow::anyhow!("unknown contact: {e}")),
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn timeline_entry(envelope: &ev::Envelope) -> Result<db::NewTimelineEvent, HandlerError> {
     let created = ev::MessageCreated::decode(envelope.payload.as_slice())
         .map_err(|e| HandlerError::Permanent(e.into()))?;
     let message = created
         .message
         .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("no message")))?;
     let parse = |s: &str| uuid::Uuid::parse_str(s).map_err(|e| HandlerError::Permanent(e.into()));
-    let summary: String = message.text.chars().take(SUMMARY_CHARS).collect();
-    let entry = db::NewTimelineEvent {
+    Ok(db::NewTimelineEvent {
         account_id: parse(&message.account_id)?,
         contact_id: parse(&created.contact_id)?,
         kind: "message",
-        ref_id: &message.id,
-        summary: &summary,
+        ref_id: message.id,
+        summary: message.text.chars().take(SUMMARY_CHARS).collect(),
         occurred_at: message
             .created_at
             .as_ref()
             .map(chat_proto::time::from_proto)
             .unwrap_or_else(chrono::Utc::now),
-    };
-    match db::insert_timeline_event(pool, &entry).await {
-        Ok(_) => Ok(()),
-        // The contact is unknown to this account: the event can never apply.
-        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => Err(
-            HandlerError::Permanent(anyhow::anyhow!("unknown contact {}", created.contact_id)),
-        ),
-        Err(e) => Err(e.into()),
-    }
+    })
 }

@@ -1,6 +1,9 @@
 //! Who wrote last in each dialog, kept from `dialog.message_created`. The
 //! update only moves forward (`greatest`), so a redelivered or late event
-//! changes nothing: the handler is idempotent without an inbox.
+//! changes nothing: the handler is idempotent without an inbox. Events are
+//! taken in batches, folded per dialog, and written with one statement.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use prost::Message as _;
@@ -13,16 +16,18 @@ use chat_proto::dialog::v1 as pb;
 use chat_proto::events::v1 as ev;
 
 pub const ACTIVITY_CONSUMER: &str = "notification_activity";
+/// Most events folded into one statement.
+const MAX_BATCH: usize = 256;
 
 pub async fn track(bus: Bus, pool: PgPool, shutdown: Shutdown) {
-    bus.consume(
+    bus.consume_batches(
         ACTIVITY_CONSUMER,
         &["dialog.message_created"],
-        32,
+        MAX_BATCH,
         shutdown,
-        |envelope| {
+        |envelopes| {
             let pool = pool.clone();
-            async move { record(&pool, envelope).await }
+            async move { record(&pool, envelopes).await }
         },
     )
     .await;
@@ -65,19 +70,62 @@ pub fn from_event(envelope: &ev::Envelope) -> Result<Option<Spoke>, HandlerError
     }))
 }
 
-async fn record(pool: &PgPool, envelope: ev::Envelope) -> Result<(), HandlerError> {
-    let Some(spoke) = from_event(&envelope)? else {
+/// Per dialog, the newest message of each side among some events.
+#[derive(Debug, Default, PartialEq)]
+pub struct Activity {
+    pub contact_id: Uuid,
+    pub last_visitor: Option<(i64, DateTime<Utc>)>,
+    pub last_manager: Option<(i64, DateTime<Utc>)>,
+}
+
+/// Folds what was said into one record per `(account, dialog)`, so a batch
+/// touches each dialog's row once.
+pub fn fold(spoken: impl IntoIterator<Item = Spoke>) -> HashMap<(Uuid, Uuid), Activity> {
+    let mut dialogs: HashMap<(Uuid, Uuid), Activity> = HashMap::new();
+    for spoke in spoken {
+        let activity = dialogs
+            .entry((spoke.account_id, spoke.dialog_id))
+            .or_default();
+        activity.contact_id = spoke.contact_id;
+        let side = match spoke.by_visitor {
+            true => &mut activity.last_visitor,
+            false => &mut activity.last_manager,
+        };
+        if side.is_none_or(|(seq, _)| seq < spoke.seq) {
+            *side = Some((spoke.seq, spoke.at));
+        }
+    }
+    dialogs
+}
+
+async fn record(pool: &PgPool, envelopes: Vec<ev::Envelope>) -> Result<(), HandlerError> {
+    let mut spoken = Vec::with_capacity(envelopes.len());
+    for envelope in &envelopes {
+        spoken.extend(from_event(envelope)?);
+    }
+    let dialogs = fold(spoken);
+    if dialogs.is_empty() {
         return Ok(());
-    };
-    let (visitor_seq, visitor_at, manager_seq, manager_at) = if spoke.by_visitor {
-        (spoke.seq, Some(spoke.at), 0, None)
-    } else {
-        (0, None, spoke.seq, Some(spoke.at))
-    };
+    }
+    let mut columns = Columns::default();
+    for ((account_id, dialog_id), activity) in dialogs {
+        columns.account_ids.push(account_id);
+        columns.dialog_ids.push(dialog_id);
+        columns.contact_ids.push(activity.contact_id);
+        columns
+            .visitor_seqs
+            .push(activity.last_visitor.map_or(0, |v| v.0));
+        columns.visitor_ats.push(activity.last_visitor.map(|v| v.1));
+        columns
+            .manager_seqs
+            .push(activity.last_manager.map_or(0, |m| m.0));
+        columns.manager_ats.push(activity.last_manager.map(|m| m.1));
+    }
     sqlx::query(
         "insert into dialog_activity (account_id, dialog_id, contact_id, last_visitor_seq, \
              last_visitor_message_at, last_manager_seq, last_manager_message_at) \
-         values ($1, $2, $3, $4, $5, $6, $7) \
+         select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], \
+             $5::timestamptz[], $6::bigint[], $7::timestamptz[]) \
          on conflict (account_id, dialog_id) do update set \
              last_visitor_seq = greatest(dialog_activity.last_visitor_seq, excluded.last_visitor_seq), \
              last_visitor_message_at = greatest(dialog_activity.last_visitor_message_at, excluded.last_visitor_message_at), \
@@ -85,16 +133,28 @@ async fn record(pool: &PgPool, envelope: ev::Envelope) -> Result<(), HandlerErro
              last_manager_message_at = greatest(dialog_activity.last_manager_message_at, excluded.last_manager_message_at), \
              updated_at = now()",
     )
-    .bind(spoke.account_id)
-    .bind(spoke.dialog_id)
-    .bind(spoke.contact_id)
-    .bind(visitor_seq)
-    .bind(visitor_at)
-    .bind(manager_seq)
-    .bind(manager_at)
+    .bind(&columns.account_ids)
+    .bind(&columns.dialog_ids)
+    .bind(&columns.contact_ids)
+    .bind(&columns.visitor_seqs)
+    .bind(&columns.visitor_ats)
+    .bind(&columns.manager_seqs)
+    .bind(&columns.manager_ats)
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// The rows of one upsert, column by column (what `unnest` takes).
+#[derive(Default)]
+struct Columns {
+    account_ids: Vec<Uuid>,
+    dialog_ids: Vec<Uuid>,
+    contact_ids: Vec<Uuid>,
+    visitor_seqs: Vec<i64>,
+    visitor_ats: Vec<Option<DateTime<Utc>>>,
+    manager_seqs: Vec<i64>,
+    manager_ats: Vec<Option<DateTime<Utc>>>,
 }
 
 /// Dialogs of the account whose visitor wrote after the last answer.
@@ -107,4 +167,40 @@ pub async fn waiting_for_answer(pool: &PgPool, account_id: Uuid) -> sqlx::Result
     .bind(account_id)
     .fetch_all(pool)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spoke(dialog_id: Uuid, by_visitor: bool, seq: i64) -> Spoke {
+        Spoke {
+            account_id: Uuid::nil(),
+            dialog_id,
+            contact_id: Uuid::nil(),
+            by_visitor,
+            seq,
+            at: DateTime::from_timestamp(seq, 0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_batch_folds_into_the_newest_message_of_each_side_per_dialog() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let folded = fold([
+            spoke(a, true, 3),
+            spoke(a, true, 1),
+            spoke(a, false, 2),
+            spoke(b, true, 7),
+        ]);
+        assert_eq!(folded.len(), 2);
+        let in_a = &folded[&(Uuid::nil(), a)];
+        assert_eq!(in_a.last_visitor.map(|v| v.0), Some(3));
+        assert_eq!(in_a.last_manager.map(|m| m.0), Some(2));
+        let in_b = &folded[&(Uuid::nil(), b)];
+        assert_eq!(
+            (in_b.last_visitor.map(|v| v.0), in_b.last_manager),
+            (Some(7), None)
+        );
+    }
 }

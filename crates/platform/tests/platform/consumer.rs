@@ -173,3 +173,97 @@ async fn a_restarted_durable_consumer_resumes_where_it_left_off() {
     assert_eq!(info.delivered.consumer_sequence, 4);
     env.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_batch_that_fails_for_good_is_handled_one_by_one_so_only_the_bad_event_is_terminated() {
+    let env = TestEnv::create().await;
+    let bus = env.bus().await;
+    let account_id = Uuid::now_v7();
+    // Published before the consumer starts, so they are ready together.
+    let mut fine = Vec::new();
+    for i in 0..4 {
+        fine.push(
+            env.publish(
+                &bus,
+                account_id,
+                EVENT_TYPE,
+                format!("fine {i}").into_bytes(),
+            )
+            .await,
+        );
+    }
+    let poison = env
+        .publish(&bus, account_id, EVENT_TYPE, POISON.to_vec())
+        .await;
+
+    let batches = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Vec<String>>::new()));
+    let seen = batches.clone();
+    let consumer = Consumer::start_batches(&bus, "batches", move |envelopes: Vec<Envelope>| {
+        let seen = seen.clone();
+        async move {
+            let ids = envelopes.iter().map(|e| e.event_id.clone()).collect();
+            seen.lock().unwrap().push(ids);
+            match envelopes.iter().any(|e| e.payload == POISON) {
+                true => Err(HandlerError::Permanent(anyhow::anyhow!(
+                    "poison in the batch"
+                ))),
+                false => Ok(()),
+            }
+        }
+    });
+    let info = settled(&bus, "batches", 5).await;
+    consumer.stop().await;
+
+    let batches = batches.lock().unwrap().clone();
+    assert!(
+        batches[0].len() > 1,
+        "ready events come together: {batches:?}"
+    );
+    let alone: Vec<&String> = batches
+        .iter()
+        .filter(|b| b.len() == 1)
+        .map(|b| &b[0])
+        .collect();
+    for id in fine.iter().chain([&poison]) {
+        assert!(
+            alone.contains(&&id.to_string()),
+            "{id} was handled on its own after the batch failed: {batches:?}"
+        );
+    }
+    assert_eq!(
+        info.delivered.consumer_sequence, 5,
+        "NATS delivered each once"
+    );
+    assert_eq!(info.num_pending, 0);
+    env.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_batch_that_fails_for_now_is_redelivered_whole() {
+    let env = TestEnv::create().await;
+    let bus = env.bus().await;
+    let account_id = Uuid::now_v7();
+    let first = env
+        .publish(&bus, account_id, EVENT_TYPE, b"a".to_vec())
+        .await;
+    let second = env
+        .publish(&bus, account_id, EVENT_TYPE, b"b".to_vec())
+        .await;
+    let deliveries = Deliveries::default();
+    let seen = deliveries.clone();
+    let consumer = Consumer::start_batches(&bus, "retried", move |envelopes: Vec<Envelope>| {
+        let seen = seen.clone();
+        async move {
+            let attempts: Vec<usize> = envelopes.iter().map(|e| seen.record(e)).collect();
+            match attempts.iter().any(|&n| n == 1) {
+                true => Err(HandlerError::Transient(anyhow::anyhow!("database away"))),
+                false => Ok(()),
+            }
+        }
+    });
+    settled(&bus, "retried", 2).await;
+    consumer.stop().await;
+    assert_eq!(deliveries.count(first), 2);
+    assert_eq!(deliveries.count(second), 2);
+    env.cleanup().await;
+}

@@ -141,14 +141,31 @@ impl Consumer {
         H: Fn(Envelope) -> F + Clone + Send + Sync + 'static,
         F: Future<Output = Result<(), HandlerError>> + Send + 'static,
     {
-        let consuming = bus.clone();
-        let shutdown = Shutdown::new();
-        let stopped = shutdown.clone();
-        let task = tokio::spawn(async move {
-            consuming
-                .consume(durable, &[EVENT_TYPE], 8, stopped, handler)
+        Self::spawn(bus, durable, move |bus, stopped| async move {
+            bus.consume(durable, &[EVENT_TYPE], 8, stopped, handler)
                 .await
-        });
+        })
+    }
+
+    /// A consumer handed the events that are ready together, up to 64.
+    pub fn start_batches<H, F>(bus: &Bus, durable: &'static str, handler: H) -> Consumer
+    where
+        H: Fn(Vec<Envelope>) -> F + Clone + Send + Sync + 'static,
+        F: Future<Output = Result<(), HandlerError>> + Send + 'static,
+    {
+        Self::spawn(bus, durable, move |bus, stopped| async move {
+            bus.consume_batches(durable, &[EVENT_TYPE], 64, stopped, handler)
+                .await
+        })
+    }
+
+    fn spawn<R, Fut>(bus: &Bus, durable: &'static str, run: R) -> Consumer
+    where
+        R: FnOnce(Bus, Shutdown) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let shutdown = Shutdown::new();
+        let task = tokio::spawn(run(bus.clone(), shutdown.clone()));
         Consumer {
             bus: bus.clone(),
             durable,
