@@ -36,6 +36,9 @@ pub async fn connect(config: &Common, schema: &str, migrator: &Migrator) -> anyh
     let pool = PgPoolOptions::new()
         .max_connections(config.database_max_connections)
         .acquire_timeout(Duration::from_secs(5))
+        // No ping before every use (a round trip per transaction): a broken
+        // connection fails its statement, which callers retry, and is dropped.
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .with_context(|| format!("while connecting the {schema} pool"))?;
