@@ -184,7 +184,7 @@ impl Bus {
                     result => {
                         let ack = ack_for(&decoded[0].0, result);
                         for (message, _) in &decoded {
-                            settle(message, ack.clone()).await;
+                            settle(message, ack).await;
                         }
                     }
                 }

@@ -255,7 +255,7 @@ async fn a_batch_that_fails_for_now_is_redelivered_whole() {
         let seen = seen.clone();
         async move {
             let attempts: Vec<usize> = envelopes.iter().map(|e| seen.record(e)).collect();
-            match attempts.iter().any(|&n| n == 1) {
+            match attempts.contains(&1) {
                 true => Err(HandlerError::Transient(anyhow::anyhow!("database away"))),
                 false => Ok(()),
             }
