@@ -3,7 +3,7 @@
 //! its stream, and their removal afterwards.
 
 use async_nats::HeaderMap;
-use async_nats::jetstream::consumer::PullConsumer;
+use async_nats::jetstream::consumer;
 use prost::Message as _;
 use uuid::Uuid;
 
@@ -136,22 +136,39 @@ impl TestEnv {
         events
     }
 
-    /// Waits until the durable consumer `consumer` (unprefixed, as the service
-    /// names it) has handled and acked every event in the stream.
-    pub async fn caught_up(&self, bus: &Bus, consumer: &str) {
-        let name = bus.name(consumer);
-        crate::eventually(&format!("consumer {name} to catch up"), || async {
-            let stream = bus.jetstream.get_stream(bus.name("events")).await.ok()?;
-            let mut consumer: PullConsumer = stream.get_consumer(&name).await.ok()?;
-            let info = consumer.info().await.ok()?;
-            (info.num_pending == 0 && info.num_ack_pending == 0).then_some(())
-        })
-        .await;
-    }
-
     /// Removes the test's stream and database.
     pub async fn cleanup(self) {
         nats::remove_prefix(&self.nats_url, &self.prefix).await;
         self.db.cleanup().await;
     }
+}
+
+/// A durable consumer's state on the server (`consumer` unprefixed, as
+/// the service names it), once it exists.
+pub async fn consumer_info(bus: &Bus, consumer: &str) -> Option<consumer::Info> {
+    let stream = bus.jetstream.get_stream(bus.name("events")).await.ok()?;
+    stream.consumer_info(bus.name(consumer)).await.ok()
+}
+
+/// Waits until the durable consumer has handled and acked every event in
+/// the stream.
+pub async fn caught_up(bus: &Bus, consumer: &str) {
+    crate::eventually(&format!("consumer {consumer} to catch up"), || async {
+        let info = consumer_info(bus, consumer).await?;
+        (info.num_pending == 0 && info.num_ack_pending == 0).then_some(())
+    })
+    .await;
+}
+
+/// Waits until NATS sees the durable consumer of a stopped service no
+/// longer pulling. Until then the server may still hand a new event to
+/// the consumer's last pull request, where it waits out the ack timeout
+/// (30 s) before it is redelivered: a test that restarts a service waits
+/// for this, so that it measures the restart and not that timeout.
+pub async fn stopped_pulling(bus: &Bus, consumer: &str) {
+    crate::eventually("NATS to see the consumer stop pulling", || async {
+        let info = consumer_info(bus, consumer).await;
+        info.is_none_or(|info| info.num_waiting == 0).then_some(())
+    })
+    .await;
 }

@@ -183,29 +183,15 @@ impl Consumer {
             .await
             .expect("the consumer stops")
             .expect("the consumer task does not panic");
-        let (bus, durable) = (&self.bus, self.durable);
-        chat_testkit::eventually(
-            "NATS to see the consumer stop pulling",
-            move || async move {
-                let info = consumer_info(bus, durable).await;
-                info.is_none_or(|info| info.num_waiting == 0).then_some(())
-            },
-        )
-        .await;
+        chat_testkit::env::stopped_pulling(&self.bus, self.durable).await;
     }
-}
-
-/// The consumer's state on the server, once it exists.
-pub async fn consumer_info(bus: &Bus, durable: &str) -> Option<consumer::Info> {
-    let stream = bus.jetstream.get_stream(bus.name("events")).await.ok()?;
-    stream.consumer_info(bus.name(durable)).await.ok()
 }
 
 /// Waits until the consumer has acked (or terminated) every event up to
 /// stream sequence `last` and has none outstanding; returns its state.
 pub async fn settled(bus: &Bus, durable: &str, last: u64) -> consumer::Info {
     chat_testkit::eventually(&format!("{durable} to settle up to {last}"), || async {
-        consumer_info(bus, durable)
+        chat_testkit::env::consumer_info(bus, durable)
             .await
             .filter(|info| info.ack_floor.stream_sequence >= last && info.num_ack_pending == 0)
     })

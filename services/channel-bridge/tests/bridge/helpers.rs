@@ -10,8 +10,9 @@ use chat_platform::Shutdown;
 use chat_platform::bus::Bus;
 use chat_proto::dialog::v1 as pb;
 use chat_proto::events::v1 as ev;
+use chat_testkit::PATIENCE;
 use chat_testkit::env::TestEnv;
-use chat_testkit::{PATIENCE, eventually};
+use chat_testkit::env::{caught_up, consumer_info, stopped_pulling};
 
 pub struct TestBridge {
     pub env: TestEnv,
@@ -52,15 +53,7 @@ impl TestBridge {
             .expect("the bridge stops")
             .expect("the bridge task does not panic")
             .expect("the bridge stops cleanly");
-        let this = &*self;
-        eventually(
-            "NATS to see the consumer stop pulling",
-            move || async move {
-                let info = this.consumer_info().await;
-                info.is_none_or(|info| info.num_waiting == 0).then_some(())
-            },
-        )
-        .await;
+        stopped_pulling(&self.bus, channel_bridge::outbound::OUTBOUND_CONSUMER).await;
     }
 
     /// Starts the bridge again on the same database and prefix.
@@ -107,42 +100,21 @@ impl TestBridge {
     /// Waits until the bridge has handled (and acked) every event published so far;
     /// returns how many events the stream holds.
     pub async fn wait_until_handled(&self) -> u64 {
+        caught_up(&self.bus, channel_bridge::outbound::OUTBOUND_CONSUMER).await;
         let stream = self
             .bus
             .jetstream
             .get_stream(self.bus.name("events"))
             .await
             .expect("event stream");
-        let state = stream.get_info().await.expect("stream info").state;
-        let consumer = self.bus.name(channel_bridge::outbound::OUTBOUND_CONSUMER);
-        eventually(
-            &format!("events up to {} to be handled", state.last_sequence),
-            || async {
-                let info = stream.consumer_info(&consumer).await.ok()?;
-                (info.ack_floor.stream_sequence >= state.last_sequence && info.num_ack_pending == 0)
-                    .then_some(())
-            },
-        )
-        .await;
-        state.messages
+        stream.get_info().await.expect("stream info").state.messages
     }
 
     /// The service's durable consumer as the server sees it.
     pub async fn consumer(&self) -> async_nats::jetstream::consumer::Info {
-        self.consumer_info().await.expect("consumer info")
-    }
-
-    async fn consumer_info(&self) -> Option<async_nats::jetstream::consumer::Info> {
-        let stream = self
-            .bus
-            .jetstream
-            .get_stream(self.bus.name("events"))
+        consumer_info(&self.bus, channel_bridge::outbound::OUTBOUND_CONSUMER)
             .await
-            .ok()?;
-        stream
-            .consumer_info(self.bus.name(channel_bridge::outbound::OUTBOUND_CONSUMER))
-            .await
-            .ok()
+            .expect("consumer info")
     }
 
     /// Every queued delivery, in [`in_message_order`].

@@ -4,6 +4,7 @@
 
 use uuid::Uuid;
 
+use chat_testkit::env::caught_up;
 use chat_testkit::eventually;
 
 use crate::helpers::{TestContact, message_created};
@@ -39,9 +40,7 @@ async fn a_stored_message_appears_once_on_its_contacts_timeline() {
         (!entries.is_empty()).then_some(())
     })
     .await;
-    t.env
-        .caught_up(&bus, contact::events::TIMELINE_CONSUMER)
-        .await;
+    caught_up(&bus, contact::events::TIMELINE_CONSUMER).await;
     let entries = t.timeline(account, &contact.id).await.unwrap();
     assert_eq!(entries.len(), 1, "the copies added nothing");
     assert_eq!(entries[0].kind, "message");
@@ -52,9 +51,7 @@ async fn a_stored_message_appears_once_on_its_contacts_timeline() {
     t.env
         .publish(&bus, account, "dialog.message_created", later)
         .await;
-    t.env
-        .caught_up(&bus, contact::events::TIMELINE_CONSUMER)
-        .await;
+    caught_up(&bus, contact::events::TIMELINE_CONSUMER).await;
     let entries = t.timeline(account, &contact.id).await.unwrap();
     assert_eq!(entries.len(), 2);
     assert_eq!(entries[0].summary, "hello?", "newest first");
@@ -85,9 +82,7 @@ async fn messages_stored_while_the_service_was_down_reach_the_timeline_after_it_
     }
     t.resume().await;
 
-    t.env
-        .caught_up(&bus, contact::events::TIMELINE_CONSUMER)
-        .await;
+    caught_up(&bus, contact::events::TIMELINE_CONSUMER).await;
     let entries = t.timeline(account, &contact.id).await.unwrap();
     let mut summaries: Vec<&str> = entries.iter().map(|e| e.summary.as_str()).collect();
     summaries.sort();

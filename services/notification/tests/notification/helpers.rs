@@ -15,6 +15,7 @@ use chat_platform::bus::Bus;
 use chat_proto::dialog::v1 as pb;
 use chat_proto::events::v1 as ev;
 use chat_testkit::env::TestEnv;
+use chat_testkit::env::{caught_up, consumer_info, stopped_pulling};
 use chat_testkit::{PATIENCE, eventually};
 
 pub struct TestApp {
@@ -68,15 +69,7 @@ impl TestApp {
             .expect("the service stops")
             .expect("the service task does not panic")
             .expect("the service stops cleanly");
-        let this = &*self;
-        eventually(
-            "NATS to see the consumer stop pulling",
-            move || async move {
-                let info = this.consumer_info().await;
-                info.is_none_or(|info| info.num_waiting == 0).then_some(())
-            },
-        )
-        .await;
+        stopped_pulling(&self.bus, notification::activity::ACTIVITY_CONSUMER).await;
     }
 
     /// Starts the service again on the same database and prefix.
@@ -119,42 +112,14 @@ impl TestApp {
 
     /// Waits until the service has handled (and acked) every event published so far.
     pub async fn wait_until_handled(&self) {
-        let stream = self
-            .bus
-            .jetstream
-            .get_stream(self.bus.name("events"))
-            .await
-            .expect("event stream");
-        let last = stream
-            .get_info()
-            .await
-            .expect("stream info")
-            .state
-            .last_sequence;
-        let consumer = self.bus.name(notification::activity::ACTIVITY_CONSUMER);
-        eventually(&format!("events up to {last} to be handled"), || async {
-            let info = stream.consumer_info(&consumer).await.ok()?;
-            (info.ack_floor.stream_sequence >= last && info.num_ack_pending == 0).then_some(())
-        })
-        .await;
+        caught_up(&self.bus, notification::activity::ACTIVITY_CONSUMER).await;
     }
 
     /// The service's durable consumer as the server sees it.
     pub async fn consumer(&self) -> async_nats::jetstream::consumer::Info {
-        self.consumer_info().await.expect("consumer info")
-    }
-
-    async fn consumer_info(&self) -> Option<async_nats::jetstream::consumer::Info> {
-        let stream = self
-            .bus
-            .jetstream
-            .get_stream(self.bus.name("events"))
+        consumer_info(&self.bus, notification::activity::ACTIVITY_CONSUMER)
             .await
-            .ok()?;
-        stream
-            .consumer_info(self.bus.name(notification::activity::ACTIVITY_CONSUMER))
-            .await
-            .ok()
+            .expect("consumer info")
     }
 
     /// The dialog's activity row, if it has one.
