@@ -1,7 +1,7 @@
 //! SQL of the dialog service. Every query is scoped by `account_id`.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool};
+use sqlx::{FromRow as _, PgConnection, PgPool, Row as _};
 use uuid::Uuid;
 
 use chat_proto::dialog::v1 as pb;
@@ -57,80 +57,30 @@ pub enum Target {
     },
 }
 
-/// Takes the dialog's next sequence number for a new message and makes the
-/// message its preview, locking the dialog until the transaction ends (so
-/// numbers follow each other without gaps). `None` when there is no such
-/// dialog (or no open one for the contact).
-pub async fn advance_dialog(
-    conn: &mut PgConnection,
-    account_id: Uuid,
-    target: Target,
-    text: &str,
-) -> sqlx::Result<Option<DialogRow>> {
-    // Two statements, not one with optional conditions: each keeps the plan
-    // that uses its own index (the primary key; the open-dialog-per-contact
-    // index) instead of a generic plan that scans the account's dialogs.
-    let advance = format!(
-        "update dialog set last_seq = last_seq + 1, \
-         last_message_text = left($3, {PREVIEW_CHARS}), last_message_at = now(), updated_at = now()"
-    );
-    match target {
-        Target::Dialog { dialog_id, visitor } => {
-            sqlx::query_as(&format!(
-                "{advance} where account_id = $1 and id = $2 \
-                   and ($4::uuid is null or contact_id = $4) \
-                 returning {DIALOG_COLUMNS}"
-            ))
-            .bind(account_id)
-            .bind(dialog_id)
-            .bind(text)
-            .bind(visitor)
-            .fetch_optional(conn)
-            .await
-        }
-        Target::OpenDialogOf { contact_id } => {
-            sqlx::query_as(&format!(
-                "{advance} where account_id = $1 and contact_id = $2 and status = 'open' \
-                 returning {DIALOG_COLUMNS}"
-            ))
-            .bind(account_id)
-            .bind(contact_id)
-            .bind(text)
-            .fetch_optional(conn)
-            .await
-        }
-    }
-}
-
-/// Opens a dialog for the contact with its first message's number and
-/// preview; `None` when another transaction opened one first (the partial
-/// unique index decides), in which case the caller advances that one.
+/// Opens a dialog for the contact, empty, for its first message to go into;
+/// `None` when another transaction opened one first (the partial unique
+/// index decides), in which case the message goes into that one.
 pub async fn insert_open_dialog(
     conn: &mut PgConnection,
     account_id: Uuid,
     contact_id: Uuid,
-    first_text: &str,
 ) -> sqlx::Result<Option<DialogRow>> {
     sqlx::query_as(&format!(
-        "insert into dialog (id, account_id, contact_id, status, last_seq, last_message_text, last_message_at) \
-         values ($1, $2, $3, 'open', 1, left($4, {PREVIEW_CHARS}), now()) \
+        "insert into dialog (id, account_id, contact_id, status) values ($1, $2, $3, 'open') \
          on conflict (account_id, contact_id) where status = 'open' do nothing \
          returning {DIALOG_COLUMNS}"
     ))
     .bind(Uuid::now_v7())
     .bind(account_id)
     .bind(contact_id)
-    .bind(first_text)
     .fetch_optional(conn)
     .await
 }
 
+/// A message to add at the end of its dialog.
 pub struct NewMessage<'a> {
     pub account_id: Uuid,
-    pub dialog_id: Uuid,
-    pub seq: i64,
-    /// The dialog's `last_message_at`, set in the same statement as the number.
-    pub created_at: DateTime<Utc>,
+    pub target: Target,
     pub author_kind: &'a str,
     pub author_id: Option<Uuid>,
     pub client_message_id: &'a str,
@@ -138,34 +88,76 @@ pub struct NewMessage<'a> {
     pub channel: &'a str,
 }
 
-/// Inserts the message; `None` when its client id is already stored in the dialog.
-pub async fn insert_message(
-    conn: &mut PgConnection,
-    m: &NewMessage<'_>,
-) -> sqlx::Result<Option<MessageRow>> {
-    sqlx::query_as(&format!(
-        "insert into message (id, account_id, dialog_id, seq, author_kind, author_id, \
-             client_message_id, text, channel, delivery_state, created_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'stored', $10) \
-         on conflict on constraint message_client_id_unique do nothing \
-         returning {MESSAGE_COLUMNS}"
+/// What became of a message added at the end of its dialog.
+#[derive(Debug)]
+pub enum Appended {
+    /// Stored with the dialog's next number; the dialog's contact beside it.
+    Stored(MessageRow, Uuid),
+    /// Its client id is already in that dialog: nothing changed.
+    Duplicate(Uuid),
+    /// No such dialog in the account (or none open for the contact).
+    NoDialog,
+}
+
+/// Adds the message at the end of its dialog in one statement: locks the
+/// dialog, inserts the message with the next number (nothing when its client
+/// id is there already) and moves the dialog's number and preview to it.
+pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx::Result<Appended> {
+    let (which, key, visitor) = match m.target {
+        Target::Dialog { dialog_id, visitor } => (
+            "id = $2 and ($9::uuid is null or contact_id = $9)",
+            dialog_id,
+            visitor,
+        ),
+        // $9 is unused here, but bound for one parameter list.
+        Target::OpenDialogOf { contact_id } => (
+            "contact_id = $2 and status = 'open' and $9::uuid is null",
+            contact_id,
+            None,
+        ),
+    };
+    let row = sqlx::query(&format!(
+        "with d as ( \
+             select id, contact_id, last_seq + 1 as next_seq from dialog \
+             where account_id = $1 and {which} for update \
+         ), m as ( \
+             insert into message (id, account_id, dialog_id, seq, author_kind, author_id, \
+                 client_message_id, text, channel, delivery_state, created_at) \
+             select $3, $1, d.id, d.next_seq, $4, $5, $6, $7, $8, 'stored', now() from d \
+             on conflict on constraint message_client_id_unique do nothing \
+             returning {MESSAGE_COLUMNS} \
+         ), moved as ( \
+             update dialog set last_seq = m.seq, last_message_text = left(m.text, {PREVIEW_CHARS}), \
+                 last_message_at = m.created_at, updated_at = m.created_at \
+             from m where dialog.id = m.dialog_id \
+         ) \
+         select d.id as found_dialog_id, d.contact_id as found_contact_id, m.* \
+         from d left join m on true"
     ))
-    .bind(Uuid::now_v7())
     .bind(m.account_id)
-    .bind(m.dialog_id)
-    .bind(m.seq)
+    .bind(key)
+    .bind(Uuid::now_v7())
     .bind(m.author_kind)
     .bind(m.author_id)
     .bind(m.client_message_id)
     .bind(m.text)
     .bind(m.channel)
-    .bind(m.created_at)
+    .bind(visitor)
     .fetch_optional(conn)
-    .await
+    .await?;
+    let Some(row) = row else {
+        return Ok(Appended::NoDialog);
+    };
+    let dialog_id: Uuid = row.try_get("found_dialog_id")?;
+    let contact_id: Uuid = row.try_get("found_contact_id")?;
+    if row.try_get::<Option<Uuid>, _>("id")?.is_none() {
+        return Ok(Appended::Duplicate(dialog_id));
+    }
+    Ok(Appended::Stored(MessageRow::from_row(&row)?, contact_id))
 }
 
 pub async fn find_message_by_client_id(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     account_id: Uuid,
     dialog_id: Uuid,
     author_kind: &str,
@@ -179,7 +171,7 @@ pub async fn find_message_by_client_id(
     .bind(dialog_id)
     .bind(author_kind)
     .bind(client_message_id)
-    .fetch_optional(pool)
+    .fetch_optional(conn)
     .await
 }
 

@@ -10,6 +10,9 @@ pub enum Error {
     NotFound(&'static str),
     #[error("database error")]
     Database(#[from] sqlx::Error),
+    /// The service is stopping and takes no more writes.
+    #[error("unavailable")]
+    Unavailable,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -19,6 +22,7 @@ impl From<Error> for Status {
         match e {
             Error::InvalidArgument(m) => Status::invalid_argument(m),
             Error::NotFound(what) => Status::not_found(format!("{what} not found")),
+            Error::Unavailable => Status::unavailable("the dialog service is stopping"),
             Error::Database(e) => {
                 tracing::error!(error = %e, "database error");
                 Status::internal("internal error")

@@ -9,6 +9,7 @@ use tonic::{Request, Response, Status};
 use crate::db;
 use crate::error::{Error, parse_id};
 use crate::messages;
+use crate::writer::Writer;
 
 /// Largest page of a list call.
 pub const MAX_PAGE: u32 = 200;
@@ -18,6 +19,7 @@ const DEFAULT_PAGE: u32 = 50;
 pub struct DialogApi {
     pub pool: PgPool,
     pub outbox: Outbox,
+    pub writer: Writer,
     pub bus: Bus,
 }
 
@@ -48,7 +50,8 @@ impl server::DialogService for DialogApi {
         &self,
         request: Request<pb::PostMessageRequest>,
     ) -> Result<Response<pb::PostMessageResponse>, Status> {
-        let posted = messages::post(&self.pool, &self.outbox, request.get_ref()).await?;
+        let post = messages::check(request.into_inner())?;
+        let posted = self.writer.post(post).await?;
         Ok(Response::new(pb::PostMessageResponse {
             message: Some(posted.message.into()),
             duplicate: posted.duplicate,

@@ -7,6 +7,7 @@
 //! - [`error`]: the service's errors and their gRPC status.
 //! - [`db`]: the SQL, one small function per query.
 //! - [`messages`]: posting a message: validation, idempotency, sequence, events.
+//! - [`writer`]: group commit: posts that arrive together share a transaction.
 //! - [`grpc`]: the gRPC server.
 //! - [`events`]: the events it publishes.
 
@@ -16,6 +17,7 @@ pub mod error;
 pub mod events;
 pub mod grpc;
 pub mod messages;
+pub mod writer;
 
 use anyhow::Context as _;
 use chat_platform::{Shutdown, bus::Bus, db as database, ops, outbox::Outbox};
@@ -45,9 +47,11 @@ impl Application {
         let ops = TcpListener::bind(&config.ops_addr)
             .await
             .with_context(|| format!("while binding ops on {}", config.ops_addr))?;
+        let outbox = Outbox::default();
         let state = grpc::DialogApi {
             pool: pool.clone(),
-            outbox: Outbox::default(),
+            writer: writer::Writer::start(pool.clone(), outbox.clone()),
+            outbox,
             bus: bus.clone(),
         };
         Ok(Self {

@@ -1,15 +1,16 @@
 //! Posting a message: checks the input, finds or opens the dialog, gives the
 //! message the dialog's next sequence number, and writes it with its events in
-//! one transaction. A repeated client message id returns the stored message.
+//! one transaction (which [`crate::writer`] may share with other posts). A
+//! repeated client message id returns the stored message.
 
 use uuid::Uuid;
 
 use chat_proto::dialog::v1 as pb;
 
-use crate::db::{self, DialogRow, MessageRow, NewMessage, Target};
+use crate::db::{self, Appended, DialogRow, MessageRow, NewMessage, Target};
 use crate::error::{Error, Result, parse_id};
 use crate::events;
-use chat_platform::outbox::Outbox;
+use chat_platform::outbox::NewEvent;
 
 /// Longest message text, in characters (Telegram's limit, so every channel can carry it).
 pub const MAX_TEXT_CHARS: usize = 4096;
@@ -23,17 +24,30 @@ pub struct Posted {
 }
 
 /// A checked `PostMessageRequest`.
-struct Post<'a> {
+#[derive(Debug)]
+pub struct Post {
     account_id: Uuid,
     target: Target,
     author_kind: &'static str,
     author_id: Option<Uuid>,
-    client_message_id: &'a str,
-    text: &'a str,
+    client_message_id: String,
+    text: String,
     channel: &'static str,
 }
 
-fn check(req: &pb::PostMessageRequest) -> Result<Post<'_>> {
+impl Post {
+    /// The row the post locks, as far as the request tells: posts written
+    /// together are taken in this order, so that transactions taking the
+    /// same dialogs lock them in the same order rather than deadlock.
+    pub fn lock_key(&self) -> Uuid {
+        match self.target {
+            Target::Dialog { dialog_id, .. } => dialog_id,
+            Target::OpenDialogOf { contact_id } => contact_id,
+        }
+    }
+}
+
+pub fn check(req: pb::PostMessageRequest) -> Result<Post> {
     let account_id = parse_id("account_id", &req.account_id)?;
     let kind = pb::AuthorKind::try_from(req.author_kind).unwrap_or(pb::AuthorKind::Unspecified);
     let author_kind = db::author_kind_to_db(kind)
@@ -85,86 +99,84 @@ fn check(req: &pb::PostMessageRequest) -> Result<Post<'_>> {
         } else {
             author_id
         },
-        client_message_id: &req.client_message_id,
-        text: &req.text,
+        client_message_id: req.client_message_id,
+        text: req.text,
         channel,
     })
 }
 
-/// Stores the message in four round trips: the dialog's next number (which
-/// locks it), the message, its events, the commit.
-pub async fn post(
-    pool: &sqlx::PgPool,
-    outbox: &Outbox,
-    req: &pb::PostMessageRequest,
+/// Writes one post in the caller's transaction: the message at the end of
+/// its dialog (opening the visitor's dialog if need be) and its events,
+/// which it adds to `events`. A duplicate changes nothing.
+pub async fn write(
+    tx: &mut sqlx::PgConnection,
+    post: &Post,
+    events: &mut Vec<NewEvent>,
 ) -> Result<Posted> {
-    let post = check(req)?;
-    let mut tx = pool.begin().await?;
-    let (dialog, dialog_created) = next_in_dialog(&mut tx, &post).await?;
     let new = NewMessage {
         account_id: post.account_id,
-        dialog_id: dialog.id,
-        seq: dialog.last_seq,
-        created_at: dialog.last_message_at.unwrap_or(dialog.updated_at),
+        target: post.target,
         author_kind: post.author_kind,
         author_id: post.author_id,
-        client_message_id: post.client_message_id,
-        text: post.text,
+        client_message_id: &post.client_message_id,
+        text: &post.text,
         channel: post.channel,
     };
-    let Some(message) = db::insert_message(&mut tx, &new).await? else {
-        // Seen before: undo this attempt (its number, any dialog it opened) and answer as the first time.
-        tx.rollback().await?;
-        let message = db::find_message_by_client_id(
-            pool,
-            post.account_id,
-            dialog.id,
-            post.author_kind,
-            post.client_message_id,
-        )
-        .await?
-        .ok_or(Error::NotFound("message"))?;
-        return Ok(Posted {
-            message,
-            duplicate: true,
-            dialog_created: false,
-        });
+    let mut opened: Option<DialogRow> = None;
+    let appended = match db::append_message(tx, &new).await? {
+        Appended::NoDialog => match post.target {
+            Target::OpenDialogOf { contact_id } => {
+                // The visitor's first message: open a dialog (or find the one a
+                // concurrent post just opened) and go again.
+                opened = db::insert_open_dialog(tx, post.account_id, contact_id).await?;
+                db::append_message(tx, &new).await?
+            }
+            Target::Dialog { .. } => Appended::NoDialog,
+        },
+        appended => appended,
     };
-    let mut events = Vec::with_capacity(2);
-    if dialog_created {
-        events.push(events::dialog_created(&dialog));
+    match appended {
+        Appended::NoDialog => Err(Error::NotFound("dialog")),
+        Appended::Duplicate(dialog_id) => {
+            let message = db::find_message_by_client_id(
+                tx,
+                post.account_id,
+                dialog_id,
+                post.author_kind,
+                &post.client_message_id,
+            )
+            .await?
+            .ok_or(Error::NotFound("message"))?;
+            Ok(Posted {
+                message,
+                duplicate: true,
+                dialog_created: false,
+            })
+        }
+        Appended::Stored(message, contact_id) => {
+            let dialog_created = opened.is_some();
+            if let Some(mut dialog) = opened {
+                // As it is once its first message is in.
+                dialog.last_seq = message.seq;
+                dialog.last_message_text = message
+                    .text
+                    .chars()
+                    .take(db::PREVIEW_CHARS as usize)
+                    .collect();
+                dialog.last_message_at = Some(message.created_at);
+                dialog.updated_at = message.created_at;
+                events.push(events::dialog_created(&dialog));
+            }
+            events.push(events::message_created(&message, contact_id));
+            metrics::counter!("dialog_messages_stored_total", "author" => post.author_kind)
+                .increment(1);
+            Ok(Posted {
+                message,
+                duplicate: false,
+                dialog_created,
+            })
+        }
     }
-    events.push(events::message_created(&message, dialog.contact_id));
-    outbox.enqueue_all(&mut tx, events).await?;
-    tx.commit().await?;
-    outbox.wake();
-    metrics::counter!("dialog_messages_stored_total", "author" => post.author_kind).increment(1);
-    Ok(Posted {
-        message,
-        duplicate: false,
-        dialog_created,
-    })
-}
-
-/// The dialog the message goes into, already advanced to the message's number;
-/// for a visitor without an open dialog, a new one.
-async fn next_in_dialog(tx: &mut sqlx::PgConnection, post: &Post<'_>) -> Result<(DialogRow, bool)> {
-    if let Some(dialog) = db::advance_dialog(tx, post.account_id, post.target, post.text).await? {
-        return Ok((dialog, false));
-    }
-    let Target::OpenDialogOf { contact_id } = post.target else {
-        // No such dialog in the account (or not this visitor's).
-        return Err(Error::NotFound("dialog"));
-    };
-    if let Some(dialog) = db::insert_open_dialog(tx, post.account_id, contact_id, post.text).await?
-    {
-        return Ok((dialog, true));
-    }
-    // Another transaction opened it between our two statements; it has committed.
-    let dialog = db::advance_dialog(tx, post.account_id, post.target, post.text)
-        .await?
-        .ok_or(Error::NotFound("dialog"))?;
-    Ok((dialog, false))
 }
 
 #[cfg(test)]
@@ -183,7 +195,7 @@ mod tests {
     }
 
     fn rejection(req: &pb::PostMessageRequest) -> String {
-        match check(req) {
+        match check(req.clone()) {
             Err(Error::InvalidArgument(m)) => m,
             Err(e) => panic!("unexpected error {e}"),
             Ok(_) => panic!("accepted"),
@@ -198,7 +210,7 @@ mod tests {
 
     #[test]
     fn text_is_limited_in_characters_not_bytes() {
-        assert!(check(&request(&"я".repeat(MAX_TEXT_CHARS))).is_ok());
+        assert!(check(request(&"я".repeat(MAX_TEXT_CHARS))).is_ok());
         assert!(rejection(&request(&"я".repeat(MAX_TEXT_CHARS + 1))).contains("longer"));
     }
 
@@ -229,7 +241,7 @@ mod tests {
     #[test]
     fn a_visitor_message_is_authored_by_its_contact() {
         let req = request("hi");
-        let post = check(&req).unwrap();
+        let post = check(req.clone()).unwrap();
         assert_eq!(post.author_id.unwrap().to_string(), req.contact_id);
         assert!(matches!(post.target, Target::OpenDialogOf { .. }));
     }

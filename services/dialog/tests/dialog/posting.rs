@@ -173,3 +173,55 @@ async fn health_checks_answer_and_readiness_sees_database_and_nats() {
     assert_eq!(body, serde_json::json!({"database": true, "nats": true}));
     t.stop().await;
 }
+
+#[tokio::test]
+async fn a_burst_across_dialogs_numbers_each_dialog_and_fails_only_the_bad_post() {
+    let t = TestDialog::start().await;
+    let account = Uuid::now_v7();
+    let visitors: Vec<Uuid> = (0..5).map(|_| Uuid::now_v7()).collect();
+    // Posts that arrive together share transactions (group commit); a post to
+    // an unknown dialog and repeated client ids ride in the same bursts.
+    let sends = (0..40).map(|i| {
+        let (t, visitor) = (&t, visitors[i % 5]);
+        async move {
+            let client_id = format!("c{}", i / 10); // each id four times per visitor
+            t.visitor_says(account, visitor, &client_id, &format!("m{i}"))
+                .await
+                .map(|p| (visitor, p))
+        }
+    });
+    let nowhere = Uuid::now_v7().to_string();
+    let unknown = t.manager_says(account, &nowhere, "m1", "lost");
+    let (posted, unknown) = futures::join!(futures::future::join_all(sends), unknown);
+    assert_eq!(unknown.unwrap_err().code(), Code::NotFound);
+
+    for visitor in &visitors {
+        let mine: Vec<_> = posted
+            .iter()
+            .map(|p| p.as_ref().unwrap())
+            .filter(|(v, _)| v == visitor)
+            .map(|(_, p)| p)
+            .collect();
+        let stored: Vec<_> = mine.iter().filter(|p| !p.duplicate).collect();
+        assert_eq!(stored.len(), 4, "one message per client id");
+        let mut numbers: Vec<i64> = stored
+            .iter()
+            .map(|p| p.message.as_ref().unwrap().seq)
+            .collect();
+        numbers.sort();
+        assert_eq!(numbers, [1, 2, 3, 4]);
+        // Every repeat answers with the message its id stored.
+        for repeat in mine.iter().filter(|p| p.duplicate) {
+            let m = repeat.message.as_ref().unwrap();
+            let first = stored
+                .iter()
+                .map(|p| p.message.as_ref().unwrap())
+                .find(|s| s.client_message_id == m.client_message_id)
+                .unwrap();
+            assert_eq!(m.id, first.id);
+        }
+    }
+    assert_eq!(t.count("dialog.message").await, 20);
+    assert_eq!(t.count("dialog.dialog").await, 5);
+    t.stop().await;
+}

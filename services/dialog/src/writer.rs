@@ -1,0 +1,127 @@
+//! Group commit: posts that arrive together share one transaction, so a
+//! busy dialog service pays one BEGIN, one insert of events, one COMMIT and
+//! one WAL flush for many messages instead of one each. A post that arrives
+//! alone is written at once; nothing waits for company.
+//!
+//! A few writer tasks take groups from one queue, so groups overlap. Should
+//! a group fail (two groups locking the same dialogs in opposite order, say),
+//! its posts are written again one by one, each in its own transaction, so
+//! one post's fault is only its own.
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+use chat_platform::outbox::Outbox;
+
+use crate::error::{Error, Result};
+use crate::messages::{self, Post, Posted};
+
+/// Most posts in one transaction.
+pub const MAX_GROUP: usize = 64;
+/// Transactions in flight at once.
+pub const WRITERS: usize = 4;
+/// Posts waiting for a writer before callers wait to queue.
+const QUEUE: usize = 4096;
+
+struct Job {
+    post: Post,
+    reply: oneshot::Sender<Result<Posted>>,
+}
+
+/// The handle request handlers post through; cheap to clone.
+#[derive(Clone)]
+pub struct Writer {
+    queue: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Starts the writer tasks; they end when every handle is dropped.
+    pub fn start(pool: PgPool, outbox: Outbox) -> Writer {
+        let (queue, jobs) = mpsc::channel(QUEUE);
+        let jobs = Arc::new(Mutex::new(jobs));
+        for _ in 0..WRITERS {
+            tokio::spawn(run(jobs.clone(), pool.clone(), outbox.clone()));
+        }
+        Writer { queue }
+    }
+
+    /// Stores a checked post, in a group with whatever posts arrive with it.
+    pub async fn post(&self, post: Post) -> Result<Posted> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Job { post, reply })
+            .await
+            .map_err(|_| Error::Unavailable)?;
+        answer.await.map_err(|_| Error::Unavailable)?
+    }
+}
+
+async fn run(jobs: Arc<Mutex<mpsc::Receiver<Job>>>, pool: PgPool, outbox: Outbox) {
+    loop {
+        let group = {
+            let mut jobs = jobs.lock().await;
+            let Some(first) = jobs.recv().await else {
+                return;
+            };
+            let mut group = vec![first];
+            while group.len() < MAX_GROUP {
+                match jobs.try_recv() {
+                    Ok(job) => group.push(job),
+                    Err(_) => break,
+                }
+            }
+            group
+        };
+        // Stable: posts to one dialog keep the order they came in.
+        let mut group = group;
+        group.sort_by_key(|job| job.post.lock_key());
+        metrics::histogram!("dialog_write_group_size").record(group.len() as f64);
+        let posts: Vec<&Post> = group.iter().map(|job| &job.post).collect();
+        let results = match write_group(&pool, &outbox, &posts).await {
+            Ok(results) => results,
+            Err(e) if group.len() > 1 => {
+                tracing::debug!(error = %e, size = group.len(), "group failed; writing its posts one by one");
+                let mut results = Vec::with_capacity(group.len());
+                for post in &posts {
+                    results.push(write_group(&pool, &outbox, &[post]).await.and_then(one));
+                }
+                results
+            }
+            Err(e) => vec![Err(e)],
+        };
+        for (job, result) in group.into_iter().zip(results) {
+            let _ = job.reply.send(result); // the caller may have gone
+        }
+    }
+}
+
+fn one(mut results: Vec<Result<Posted>>) -> Result<Posted> {
+    results.pop().unwrap_or(Err(Error::Unavailable))
+}
+
+/// Writes the posts in one transaction: per post its own result (a post to
+/// an unknown dialog fails alone); `Err` when the transaction itself failed,
+/// in which case nothing of it was written.
+async fn write_group(
+    pool: &PgPool,
+    outbox: &Outbox,
+    posts: &[&Post],
+) -> Result<Vec<Result<Posted>>> {
+    let mut tx = pool.begin().await?;
+    let mut events = Vec::with_capacity(posts.len() + 1);
+    let mut results = Vec::with_capacity(posts.len());
+    for post in posts {
+        match messages::write(&mut tx, post, &mut events).await {
+            Err(Error::Database(e)) => return Err(Error::Database(e)),
+            result => results.push(result),
+        }
+    }
+    if !events.is_empty() {
+        outbox.enqueue_all(&mut tx, events).await?;
+    }
+    tx.commit().await?;
+    outbox.wake();
+    Ok(results)
+}
