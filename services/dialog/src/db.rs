@@ -92,7 +92,7 @@ pub struct NewMessage<'a> {
 #[derive(Debug)]
 pub enum Appended {
     /// Stored with the dialog's next number; the dialog's contact beside it.
-    Stored(MessageRow, Uuid),
+    Stored(Box<MessageRow>, Uuid),
     /// Its client id is already in that dialog: nothing changed.
     Duplicate(Uuid),
     /// No such dialog in the account (or none open for the contact).
@@ -153,7 +153,7 @@ pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx
     if row.try_get::<Option<Uuid>, _>("id")?.is_none() {
         return Ok(Appended::Duplicate(dialog_id));
     }
-    Ok(Appended::Stored(MessageRow::from_row(&row)?, contact_id))
+    Ok(Appended::Stored(Box::new(MessageRow::from_row(&row)?), contact_id))
 }
 
 pub async fn find_message_by_client_id(

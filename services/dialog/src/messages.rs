@@ -171,7 +171,7 @@ pub async fn write(
             metrics::counter!("dialog_messages_stored_total", "author" => post.author_kind)
                 .increment(1);
             Ok(Posted {
-                message,
+                message: *message,
                 duplicate: false,
                 dialog_created,
             })
