@@ -153,7 +153,10 @@ pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx
     if row.try_get::<Option<Uuid>, _>("id")?.is_none() {
         return Ok(Appended::Duplicate(dialog_id));
     }
-    Ok(Appended::Stored(Box::new(MessageRow::from_row(&row)?), contact_id))
+    Ok(Appended::Stored(
+        Box::new(MessageRow::from_row(&row)?),
+        contact_id,
+    ))
 }
 
 pub async fn find_message_by_client_id(
