@@ -22,8 +22,11 @@ use chat_proto::events::v1 as ev;
 use crate::api::{DialogOut, MessageOut};
 
 /// Frames a socket may have queued before it counts as too slow and is closed
-/// (the client reconnects and resumes from its last sequence number).
-pub const SOCKET_QUEUE_FRAMES: usize = 256;
+/// (the client reconnects and resumes from its last sequence number). Events
+/// come in bursts (the relay publishes up to 256 at once, and one manager
+/// socket carries the whole account's), so the bound is well above a burst;
+/// the queue takes memory only for what it holds, not for its bound.
+pub const SOCKET_QUEUE_FRAMES: usize = 4096;
 
 /// An event as sockets receive it.
 #[derive(Debug)]
@@ -207,5 +210,74 @@ pub fn to_hub_event(envelope: ev::Envelope) -> anyhow::Result<Option<HubEvent>> 
             }))
         }
         _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(account_id: Uuid, seq: i64) -> Arc<HubEvent> {
+        Arc::new(HubEvent {
+            account_id,
+            contact_id: Uuid::nil(),
+            dialog_id: Uuid::nil(),
+            seq,
+            frame: String::new(),
+        })
+    }
+
+    #[test]
+    fn a_burst_up_to_the_queue_bound_is_kept_and_one_more_drops_the_socket() {
+        let hub = Arc::new(Hub::default());
+        let account = Uuid::now_v7();
+        let (_registration, mut events) = hub.register(Audience::Managers(account));
+        for seq in 1..=SOCKET_QUEUE_FRAMES as i64 {
+            hub.dispatch(event(account, seq));
+        }
+        assert_eq!(
+            hub.socket_count(),
+            1,
+            "a whole burst waits for a slow reader"
+        );
+        hub.dispatch(event(account, SOCKET_QUEUE_FRAMES as i64 + 1));
+        assert_eq!(
+            hub.socket_count(),
+            0,
+            "a reader too slow for that is let go"
+        );
+        let mut received = 0;
+        while events.try_recv().is_ok() {
+            received += 1;
+        }
+        assert_eq!(received, SOCKET_QUEUE_FRAMES, "it resumes from what it got");
+    }
+
+    #[test]
+    fn events_go_to_the_accounts_managers_and_the_visitor_they_concern_only() {
+        let hub = Arc::new(Hub::default());
+        let (account, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let contact = Uuid::now_v7();
+        let (_m, mut manager) = hub.register(Audience::Managers(account));
+        let (_o, mut other_manager) = hub.register(Audience::Managers(other));
+        let (_v, mut visitor) = hub.register(Audience::Visitor {
+            account_id: account,
+            contact_id: contact,
+        });
+        let (_w, mut other_visitor) = hub.register(Audience::Visitor {
+            account_id: account,
+            contact_id: Uuid::now_v7(),
+        });
+        hub.dispatch(Arc::new(HubEvent {
+            account_id: account,
+            contact_id: contact,
+            dialog_id: Uuid::nil(),
+            seq: 1,
+            frame: "{}".into(),
+        }));
+        assert!(manager.try_recv().is_ok());
+        assert!(visitor.try_recv().is_ok());
+        assert!(other_manager.try_recv().is_err());
+        assert!(other_visitor.try_recv().is_err());
     }
 }
