@@ -21,7 +21,7 @@ use crate::messages::{self, Post, Posted};
 /// Most posts in one transaction.
 pub const MAX_GROUP: usize = 64;
 /// Transactions in flight at once.
-pub const WRITERS: usize = 4;
+pub const WRITERS: usize = 8;
 /// Posts waiting for a writer before callers wait to queue.
 const QUEUE: usize = 4096;
 
