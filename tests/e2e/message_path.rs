@@ -266,5 +266,32 @@ async fn every_service_answers_its_health_checks() {
         .await;
         assert_eq!(get("/metrics").await, 200);
     }
+
+    // The gateway counts its requests by route pattern and status.
+    let shop = t.shop("Lambda").await;
+    let api = t.manager_api(&shop).await;
+    let (status, _) = api.get("/api/v1/dialogs").await;
+    assert_eq!(status, 200);
+    let (status, _) = api
+        .get(&format!("/api/v1/dialogs/{}", uuid::Uuid::now_v7()))
+        .await;
+    assert_eq!(status, 404);
+    let metrics = client
+        .get(format!("http://127.0.0.1:{}/metrics", t.port))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for series in [
+        r#"http_requests_total{method="GET",route="/api/v1/dialogs",status="200"}"#,
+        r#"http_requests_total{method="GET",route="/api/v1/dialogs/{id}",status="404"}"#,
+    ] {
+        assert!(
+            metrics.contains(series),
+            "{series} missing from:\n{metrics}"
+        );
+    }
     t.stop().await;
 }

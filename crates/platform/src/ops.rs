@@ -1,5 +1,6 @@
 //! Operational endpoints every service serves: `/healthz` (the process is
-//! alive), `/readyz` (its database and NATS answer) and `/metrics` (Prometheus).
+//! alive), `/readyz` (its database and NATS answer) and `/metrics`
+//! (Prometheus); and the middleware that counts and times HTTP requests.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -58,6 +59,30 @@ async fn readyz(State(ready): State<Readiness>) -> impl IntoResponse {
     };
     let body = serde_json::json!({ "database": database, "nats": nats });
     (status, axum::Json(body))
+}
+
+/// Counts and times every HTTP request by method, route (the router's
+/// pattern, so ids do not make a series each) and status:
+/// `http_requests_total` and `http_request_duration_seconds`. Add it with
+/// `Router::layer(axum::middleware::from_fn(ops::track_http))`.
+pub async fn track_http(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let started = std::time::Instant::now();
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |path| path.as_str())
+        .to_owned();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
 }
 
 /// Serves the ops router on `listener` until shutdown (for services whose

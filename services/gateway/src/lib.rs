@@ -135,6 +135,7 @@ pub fn router(state: AppState, readiness: ops::Readiness) -> Router {
         app = app.merge(dev::router());
     }
     app.layer(DefaultBodyLimit::max(http::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(ops::track_http))
         .layer(
             tower_http::trace::TraceLayer::new_for_http().make_span_with(
                 chat_platform::telemetry::request_span::<axum::body::Body> as fn(&_) -> _,
