@@ -4,6 +4,7 @@
 use chat_platform::Shutdown;
 use chat_suite::{Configs, Suite};
 use chat_testkit::clients::Api;
+use chat_testkit::database::TestDb;
 use chat_testkit::env::TestEnv;
 use chat_testkit::nats;
 
@@ -15,6 +16,8 @@ pub struct TestSuite {
 
 pub struct Options {
     pub nats_url: String,
+    /// A PostgreSQL server of the test's own (its admin URL); else the shared one.
+    pub database_admin_url: Option<String>,
     pub extra_gateways: usize,
 }
 
@@ -22,6 +25,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             nats_url: nats::shared_url(),
+            database_admin_url: None,
             extra_gateways: 0,
         }
     }
@@ -41,7 +45,11 @@ impl TestSuite {
     }
 
     pub async fn start_with(options: Options) -> TestSuite {
-        let env = TestEnv::with_nats(options.nats_url).await;
+        let db = match options.database_admin_url {
+            Some(admin_url) => TestDb::create_on(admin_url).await,
+            None => TestDb::create().await,
+        };
+        let env = TestEnv::on(db, options.nats_url);
         let mut configs = Configs::ephemeral(env.common());
         configs.extra_gateways = options.extra_gateways;
         let suite = Suite::start(configs, Shutdown::new())

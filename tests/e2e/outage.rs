@@ -1,12 +1,15 @@
-//! An outage of NATS: messages sent while it is down are stored, and are
+//! Outages: of NATS (messages sent while it is down are stored, and are
 //! delivered once it is back, none lost and none doubled, live to the
-//! manager and to every consumer.
+//! manager and to every consumer) and of PostgreSQL (a crash loses nothing
+//! acknowledged; a message sent meanwhile is refused as "unavailable", and
+//! sent again afterwards it is stored once).
 
 use serde_json::json;
 use sqlx::Row as _;
 
 use chat_testkit::clients::{Socket, message_seqs};
 use chat_testkit::nats::NatsServer;
+use chat_testkit::postgres::PgServer;
 
 use crate::helpers::{Options, TestSuite, client_id};
 
@@ -65,6 +68,107 @@ async fn messages_sent_while_nats_is_down_arrive_once_it_is_back() {
     })
     .await;
     assert_eq!(timeline, (6, 6));
+    db.close().await;
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_database_crash_loses_nothing_acknowledged_and_a_resend_is_stored_once() {
+    let mut pg = PgServer::start().await;
+    let t = TestSuite::start_with(Options {
+        database_admin_url: Some(pg.url("postgres")),
+        ..Options::default()
+    })
+    .await;
+    let shop = t.shop("Mu").await;
+    let api = t.manager_api(&shop).await;
+    let mut manager = Socket::manager(t.port, api.token.as_deref().unwrap()).await;
+    manager.wait_for_type("hello").await;
+    let mut visitor = Socket::visitor(t.port, &shop.site_key, "through-crash", None).await;
+    visitor.wait_for_type("hello").await;
+    visitor
+        .send_json(json!({"type": "send", "client_message_id": client_id(), "text": "before"}))
+        .await;
+    let ack = visitor.wait_for_type("ack").await;
+    let dialog_id = ack["message"]["dialog_id"].as_str().unwrap().to_owned();
+
+    pg.stop().await;
+    let during = client_id();
+    let send_during = json!({"type": "send", "client_message_id": during, "text": "during"});
+    visitor.send_json(send_during.clone()).await;
+    let refused = visitor.wait_for_type("error").await;
+    assert_eq!(
+        (
+            refused["code"].as_str(),
+            refused["client_message_id"].as_str()
+        ),
+        (Some("unavailable"), Some(during.as_str())),
+        "{refused}"
+    );
+    pg.resume().await;
+
+    // The client sends it again, as a client does after "unavailable", until
+    // it is stored; a second resend (as after a lost ack) is the same message.
+    let mut attempts = 0;
+    let stored = loop {
+        visitor.send_json(send_during.clone()).await;
+        let answer = visitor
+            .wait_for("the answer to the resend", |f| {
+                f["client_message_id"] == during.as_str()
+                    && (f["type"] == "ack" || f["type"] == "error")
+            })
+            .await;
+        if answer["type"] == "ack" {
+            break answer;
+        }
+        assert_eq!(answer["code"], "unavailable", "{answer}");
+        attempts += 1;
+        assert!(attempts < 50, "the database did not come back: {answer}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        (
+            stored["message"]["seq"].as_i64(),
+            stored["duplicate"].as_bool()
+        ),
+        (Some(2), Some(false))
+    );
+    visitor.send_json(send_during).await;
+    let again = visitor.wait_for_type("ack").await;
+    assert_eq!(again["duplicate"], true);
+    assert_eq!(again["message"]["id"], stored["message"]["id"]);
+
+    manager
+        .wait_for("the resent message, live", |f| {
+            f["type"] == "message" && f["message"]["seq"] == 2
+        })
+        .await;
+    let (status, page) = api
+        .get(&format!("/api/v1/dialogs/{dialog_id}/messages"))
+        .await;
+    assert_eq!(status, 200);
+    let texts: Vec<&str> = page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        ["before", "during"],
+        "the crash lost nothing acknowledged"
+    );
+
+    // The consumers caught up after the database came back: two timeline entries.
+    let db = t.env().pool().await;
+    chat_testkit::eventually("the timeline to catch up", || async {
+        let n: i64 = sqlx::query_scalar("select count(*) from contact.timeline_event")
+            .fetch_one(&db)
+            .await
+            .ok()?;
+        (n == 2).then_some(())
+    })
+    .await;
     db.close().await;
     t.stop().await;
 }

@@ -32,8 +32,13 @@ fn with_database(url: &str, database: &str) -> String {
 }
 
 impl TestDb {
+    /// A database on the shared server (`CHAT_TEST_DATABASE_URL`).
     pub async fn create() -> TestDb {
-        let admin_url = admin_url();
+        Self::create_on(admin_url()).await
+    }
+
+    /// A database on the server that `admin_url` reaches (a private one, say).
+    pub async fn create_on(admin_url: String) -> TestDb {
         let mut admin = PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
             panic!("cannot reach PostgreSQL at {admin_url}: {e} (run deploy/dev/ensure-deps.sh)")
         });

@@ -36,9 +36,14 @@ impl TestEnv {
 
     /// A fresh database and prefix on the NATS server at `nats_url`.
     pub async fn with_nats(nats_url: String) -> TestEnv {
+        Self::on(TestDb::create().await, nats_url)
+    }
+
+    /// A fresh prefix on the NATS server at `nats_url`, with `db`.
+    pub fn on(db: TestDb, nats_url: String) -> TestEnv {
         chat_platform::telemetry::init_for_tests();
         TestEnv {
-            db: TestDb::create().await,
+            db,
             prefix: nats::unique_prefix(),
             nats_url,
         }

@@ -6,12 +6,14 @@
 //! - [`env`]: a test's database and NATS prefix together, with the settings and events.
 //! - [`database`]: a database per test.
 //! - [`nats`]: a prefix per test, and a private nats-server.
+//! - [`postgres`]: a private PostgreSQL server a test can crash and restart.
 //! - [`clients`]: REST and WebSocket clients.
 
 pub mod clients;
 pub mod database;
 pub mod env;
 pub mod nats;
+pub mod postgres;
 
 use std::time::Duration;
 

@@ -9,20 +9,34 @@ pub enum Error {
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("database error")]
-    Database(#[from] sqlx::Error),
-    /// The service is stopping and takes no more writes.
+    Database(sqlx::Error),
+    /// The service is stopping, or its database is not reachable now; the
+    /// caller may try again.
     #[error("unavailable")]
     Unavailable,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        if chat_platform::db::is_unavailable(&e) {
+            tracing::warn!(error = %e, "database not reachable");
+            Error::Unavailable
+        } else {
+            Error::Database(e)
+        }
+    }
+}
+
 impl From<Error> for Status {
     fn from(e: Error) -> Self {
         match e {
             Error::InvalidArgument(m) => Status::invalid_argument(m),
             Error::NotFound(what) => Status::not_found(format!("{what} not found")),
-            Error::Unavailable => Status::unavailable("the dialog service is stopping"),
+            Error::Unavailable => {
+                Status::unavailable("the dialog service cannot write now; try again")
+            }
             Error::Database(e) => {
                 tracing::error!(error = %e, "database error");
                 Status::internal("internal error")

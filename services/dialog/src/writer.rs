@@ -114,7 +114,8 @@ async fn write_group(
     let mut results = Vec::with_capacity(posts.len());
     for post in posts {
         match messages::write(&mut tx, post, &mut events).await {
-            Err(Error::Database(e)) => return Err(Error::Database(e)),
+            // The transaction is broken: none of it counts.
+            Err(e @ (Error::Database(_) | Error::Unavailable)) => return Err(e),
             result => results.push(result),
         }
     }

@@ -30,7 +30,7 @@ pub enum Error {
     #[error("a service the gateway needs is unavailable")]
     Unavailable,
     #[error("database error")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -80,6 +80,17 @@ impl Error {
                 "internal error".into()
             }
             other => other.to_string(),
+        }
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        if chat_platform::db::is_unavailable(&e) {
+            tracing::warn!(error = %e, "database not reachable");
+            Self::Unavailable
+        } else {
+            Self::Database(e)
         }
     }
 }
