@@ -4,6 +4,7 @@
 mod bad_input;
 mod helpers;
 mod message_path;
+mod openapi;
 mod outage;
 mod sessions;
 mod tenants;

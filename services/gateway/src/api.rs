@@ -2,33 +2,62 @@
 //! from the backends' protobuf messages.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use chat_proto::dialog::v1 as pb;
 use chat_proto::time::from_proto;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// A message of a dialog.
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
+#[schema(as = Message)]
 pub struct MessageOut {
+    #[schema(format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub dialog_id: String,
+    /// Its number in the dialog: 1, 2, 3, ... without gaps.
     pub seq: i64,
+    #[schema(value_type = String, example = "visitor")]
+    /// `visitor`, `manager` or `system`.
     pub author_kind: &'static str,
+    /// The contact (visitor) or manager; null for system messages.
+    #[schema(format = Uuid)]
     pub author_id: Option<String>,
+    /// The id its sender gave it.
     pub client_message_id: String,
+    /// As sent: show it as text, never as markup.
     pub text: String,
+    /// `site`, `email`, `telegram`, `vk` or `facebook`.
+    #[schema(value_type = String, example = "site")]
     pub channel: &'static str,
+    /// `stored`, `delivered` or `failed`.
+    #[schema(value_type = String, example = "stored")]
     pub delivery_state: &'static str,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// A dialog with a contact.
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
+#[schema(as = Dialog)]
 pub struct DialogOut {
+    #[schema(format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub contact_id: String,
+    /// `open` or `closed`.
+    #[schema(value_type = String, example = "open")]
     pub status: &'static str,
+    /// The manager responsible; null for a new dialog.
+    #[schema(format = Uuid)]
     pub manager_id: Option<String>,
+    /// The `seq` of its newest message.
     pub last_seq: i64,
+    /// The start of its newest message (200 characters), for previews.
     pub last_message_text: String,
+    #[schema(format = DateTime)]
     pub last_message_at: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 

@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Router, extract::State};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Json;
@@ -20,13 +21,15 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/me", get(me))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct LoginIn {
     pub email: String,
     pub password: String,
 }
 
-#[derive(Serialize)]
+/// A manager of a shop.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Manager)]
 pub struct ManagerOut {
     pub id: Uuid,
     pub account_id: Uuid,
@@ -34,12 +37,20 @@ pub struct ManagerOut {
     pub name: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct LoginOut {
+    /// The bearer token: `Authorization: Bearer <token>`.
     pub token: String,
     pub manager: ManagerOut,
 }
 
+/// Signs a manager in; the token is for REST and the manager socket.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginIn,
+    responses(
+        (status = 200, body = LoginOut),
+        (status = 401, description = "`bad_credentials`: wrong e-mail or password", body = super::openapi::ErrorOut),
+        (status = 422, description = "`invalid`: a field is missing", body = super::openapi::ErrorOut),
+    ))]
 async fn login(
     State(state): State<AppState>,
     Json(body): Json<LoginIn>,
@@ -55,6 +66,11 @@ async fn login(
 }
 
 /// Ends the session, and closes its sockets on every replica.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The session has ended"),
+        (status = 401, description = "`unauthorized`", body = super::openapi::ErrorOut),
+    ))]
 async fn logout(State(state): State<AppState>, manager: Manager) -> Result<StatusCode> {
     db::revoke_session(&state.pool, manager.account_id, manager.session_id).await?;
     state.hub.end_session(manager.session_id);
@@ -69,6 +85,12 @@ async fn logout(State(state): State<AppState>, manager: Manager) -> Result<Statu
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The signed-in manager.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, body = ManagerOut),
+        (status = 401, description = "`unauthorized`", body = super::openapi::ErrorOut),
+    ))]
 async fn me(manager: Manager) -> axum::Json<ManagerOut> {
     axum::Json(ManagerOut {
         id: manager.id,

@@ -10,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use chat_proto::dialog::v1 as pb;
 
@@ -30,20 +31,30 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 pub struct ListDialogsIn {
+    /// `open`, `closed` or `all` (the default).
     pub status: Option<String>,
+    /// 1 to 200, default 50.
     pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct DialogsOut {
     pub dialogs: Vec<DialogOut>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
 }
 
+/// The account's dialogs, the most recently active first.
+#[utoipa::path(get, path = "/api/v1/dialogs", tag = "dialogs", params(ListDialogsIn), security(("bearer" = [])),
+    responses(
+        (status = 200, body = DialogsOut),
+        (status = 401, description = "`unauthorized`", body = super::openapi::ErrorOut),
+        (status = 422, description = "`invalid`: a bad status or limit", body = super::openapi::ErrorOut),
+    ))]
 async fn list_dialogs(
     State(state): State<AppState>,
     manager: Manager,
@@ -77,6 +88,13 @@ async fn list_dialogs(
     }))
 }
 
+/// One dialog of the account.
+#[utoipa::path(get, path = "/api/v1/dialogs/{id}", tag = "dialogs", params(("id" = String, Path, description = "The dialog's id")), security(("bearer" = [])),
+    responses(
+        (status = 200, body = DialogOut),
+        (status = 401, description = "`unauthorized`", body = super::openapi::ErrorOut),
+        (status = 404, description = "`not_found`: not a dialog of your account", body = super::openapi::ErrorOut),
+    ))]
 async fn get_dialog(
     State(state): State<AppState>,
     manager: Manager,
@@ -95,19 +113,31 @@ async fn get_dialog(
     Ok(axum::Json(dialog.into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 pub struct ListMessagesIn {
+    /// Messages with `seq` greater than this, oldest first (catching up; default 0).
     pub after_seq: Option<i64>,
+    /// Or: the newest messages with `seq` less than this (scrolling back); not with `after_seq`.
     pub before_seq: Option<i64>,
+    /// 1 to 200, default 50.
     pub limit: Option<u32>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct MessagesOut {
     pub messages: Vec<MessageOut>,
     pub has_more: bool,
 }
 
+/// Messages of a dialog, oldest first; `has_more` says another page exists in the direction asked.
+#[utoipa::path(get, path = "/api/v1/dialogs/{id}/messages", tag = "dialogs",
+    params(("id" = String, Path, description = "The dialog's id"), ListMessagesIn), security(("bearer" = [])),
+    responses(
+        (status = 200, body = MessagesOut),
+        (status = 401, description = "`unauthorized`", body = super::openapi::ErrorOut),
+        (status = 404, description = "`not_found`", body = super::openapi::ErrorOut),
+        (status = 422, description = "`invalid`: bad sequence bounds or limit", body = super::openapi::ErrorOut),
+    ))]
 async fn list_messages(
     State(state): State<AppState>,
     manager: Manager,
@@ -145,18 +175,31 @@ async fn list_messages(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct PostMessageIn {
+    /// 1 to 64 bytes; the same id again stores nothing new.
     pub client_message_id: String,
+    /// 1 to 4096 characters, not all blank.
     pub text: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct PostedOut {
     pub message: MessageOut,
     pub duplicate: bool,
 }
 
+/// A manager's reply; the visitor receives it live.
+#[utoipa::path(post, path = "/api/v1/dialogs/{id}/messages", tag = "dialogs",
+    params(("id" = String, Path, description = "The dialog's id")), request_body = PostMessageIn, security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Stored", body = PostedOut),
+        (status = 200, description = "Stored before under this `client_message_id` (`duplicate: true`)", body = PostedOut),
+        (status = 401, description = "`unauthorized`", body = super::openapi::ErrorOut),
+        (status = 404, description = "`not_found`", body = super::openapi::ErrorOut),
+        (status = 422, description = "`invalid`: empty or too long text, a bad id", body = super::openapi::ErrorOut),
+        (status = 503, description = "`unavailable`: nothing stored; send it again", body = super::openapi::ErrorOut),
+    ))]
 async fn post_message(
     State(state): State<AppState>,
     manager: Manager,

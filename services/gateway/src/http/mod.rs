@@ -1,8 +1,10 @@
 //! The REST API under `/api/v1`, one module per resource, each with its own
-//! `router()`; and the extractors that turn bad input into the API's errors.
+//! `router()`; its OpenAPI document; and the extractors that turn bad input
+//! into the API's errors.
 
 pub mod auth;
 pub mod dialogs;
+pub mod openapi;
 
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts};
@@ -19,6 +21,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
         .merge(dialogs::router())
+        .merge(openapi::router())
         .fallback(|| async { Error::NotFound("route") })
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
 }
