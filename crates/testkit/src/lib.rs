@@ -7,6 +7,7 @@
 //! - [`database`]: a database per test.
 //! - [`nats`]: a prefix per test, and a private nats-server.
 //! - [`postgres`]: a private PostgreSQL server a test can crash and restart.
+//! - [`process`]: a service as its own process, stopped with SIGTERM.
 //! - [`clients`]: REST and WebSocket clients.
 
 pub mod clients;
@@ -14,6 +15,7 @@ pub mod database;
 pub mod env;
 pub mod nats;
 pub mod postgres;
+pub mod process;
 
 use std::time::Duration;
 

@@ -2,5 +2,6 @@
 //! the real PostgreSQL and NATS, each on its own database and NATS prefix.
 
 mod helpers;
+mod process;
 mod timeline;
 mod visitors;

@@ -5,4 +5,5 @@ mod helpers;
 mod listing;
 mod outbox;
 mod posting;
+mod process;
 mod tenants;

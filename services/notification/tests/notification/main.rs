@@ -4,3 +4,4 @@
 mod activity;
 mod helpers;
 mod ops;
+mod process;
