@@ -166,18 +166,62 @@ mod tests {
     use super::*;
     use opentelemetry::trace::TraceContextExt;
 
-    #[test]
-    fn trace_context_survives_a_trip_through_nats_headers() {
+    /// Runs `f` with spans that have OpenTelemetry trace ids (no exporter).
+    fn with_traces(f: impl FnOnce()) {
         opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-        let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-        let mut headers = async_nats::HeaderMap::new();
-        headers.insert("traceparent", traceparent);
-        let pairs = [("traceparent".to_owned(), traceparent.to_owned())];
-        let map: HashMap<String, String> = pairs.into_iter().collect();
-        let cx = opentelemetry::global::get_text_map_propagator(|p| p.extract(&MapExtractor(&map)));
-        assert_eq!(
-            cx.span().span_context().trace_id().to_string(),
-            "4bf92f3577b34da6a3ce929d0e0e4736"
-        );
+        let provider = SdkTracerProvider::builder().build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        tracing::subscriber::with_default(subscriber, f);
+    }
+
+    fn trace_id(span: &Span) -> String {
+        span.context().span().span_context().trace_id().to_string()
+    }
+
+    #[test]
+    fn a_consumer_continues_the_trace_carried_in_nats_headers() {
+        with_traces(|| {
+            let publisher = tracing::info_span!("publish");
+            let mut headers = async_nats::HeaderMap::new();
+            publisher.in_scope(|| inject_nats(&mut headers));
+            assert!(
+                headers.get("traceparent").is_some(),
+                "the context is written"
+            );
+
+            let consumer = tracing::info_span!("consume");
+            set_parent_from_nats(&consumer, Some(&headers));
+            assert_eq!(trace_id(&consumer), trace_id(&publisher));
+            assert_ne!(trace_id(&publisher), "00000000000000000000000000000000");
+        });
+    }
+
+    #[test]
+    fn a_grpc_server_continues_the_trace_its_caller_put_in_the_metadata() {
+        with_traces(|| {
+            let caller = tracing::info_span!("call");
+            let mut metadata = tonic::metadata::MetadataMap::new();
+            caller.in_scope(|| {
+                let cx = Span::current().context();
+                opentelemetry::global::get_text_map_propagator(|p| {
+                    p.inject_context(&cx, &mut MetadataInjector(&mut metadata))
+                });
+            });
+            let mut request = axum::http::Request::new(());
+            *request.headers_mut() = metadata.into_headers();
+            let server = request_span(&request);
+            assert_eq!(trace_id(&server), trace_id(&caller));
+        });
+    }
+
+    #[test]
+    fn without_a_context_a_span_starts_its_own_trace() {
+        with_traces(|| {
+            let consumer = tracing::info_span!("consume");
+            set_parent_from_nats(&consumer, Some(&async_nats::HeaderMap::new()));
+            let other = tracing::info_span!("other");
+            assert_ne!(trace_id(&consumer), trace_id(&other));
+        });
     }
 }
