@@ -102,8 +102,10 @@ impl Bus {
             .map_err(|e| anyhow::anyhow!("while creating the event stream: {e}"))
     }
 
-    /// Runs a durable consumer until shutdown: each event goes to `handler`,
-    /// up to `max_in_flight` at a time; its result decides the ack.
+    /// Runs a durable consumer until shutdown: each event goes to `handler`;
+    /// the events that are ready together (up to `max_in_flight`) are handled
+    /// concurrently, and the next ones once they all are. Its result decides
+    /// the ack.
     ///
     /// Events are acked only after the handler's effect is committed. A
     /// transient failure is retried with backoff; an event that can never be
@@ -300,8 +302,19 @@ pub enum HandlerError {
 }
 
 impl From<sqlx::Error> for HandlerError {
+    /// Data the database refuses (SQLSTATE class 22, data exception; 23,
+    /// integrity constraint) will be refused again: permanent, so a batch
+    /// holding it is split and only the bad event is terminated. The rest
+    /// (the database away, a deadlock) may pass later: transient.
     fn from(e: sqlx::Error) -> Self {
-        Self::Transient(e.into())
+        let refused = e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .is_some_and(|code| code.starts_with("22") || code.starts_with("23"));
+        match refused {
+            true => Self::Permanent(e.into()),
+            false => Self::Transient(e.into()),
+        }
     }
 }
 

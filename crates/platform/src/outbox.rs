@@ -32,6 +32,20 @@ pub struct NewEvent {
     /// `<service>.<event>`, e.g. `dialog.message_created`.
     pub event_type: &'static str,
     pub payload: Vec<u8>,
+    /// The trace context of the work that caused it, for the NATS headers.
+    pub trace: HashMap<String, String>,
+}
+
+impl NewEvent {
+    /// An event caused by the current span's work (its trace goes along).
+    pub fn new(account_id: Uuid, event_type: &'static str, payload: Vec<u8>) -> Self {
+        Self {
+            account_id,
+            event_type,
+            payload,
+            trace: crate::telemetry::current_context_headers(),
+        }
+    }
 }
 
 /// The handle services write through; cheap to clone.
@@ -54,12 +68,11 @@ impl Outbox {
         tx: &mut PgConnection,
         events: Vec<NewEvent>,
     ) -> sqlx::Result<Vec<Uuid>> {
-        let headers =
-            serde_json::to_value(crate::telemetry::current_context_headers()).unwrap_or_default();
         let occurred_at = chat_proto::time::to_proto(chrono::Utc::now());
         let mut ids = Vec::with_capacity(events.len());
         let mut subjects = Vec::with_capacity(events.len());
         let mut payloads = Vec::with_capacity(events.len());
+        let mut traces = Vec::with_capacity(events.len());
         for event in events {
             let event_id = Uuid::now_v7();
             let envelope = Envelope {
@@ -72,19 +85,20 @@ impl Outbox {
             ids.push(event_id);
             subjects.push(event.event_type);
             payloads.push(envelope.encode_to_vec());
+            traces.push(serde_json::to_value(event.trace).unwrap_or_default());
         }
         // `with ordinality` keeps the given order in the outbox's sequence.
         sqlx::query(
             "insert into outbox (event_id, subject, payload, headers) \
-             select e.event_id, e.subject, e.payload, $4 \
-             from unnest($1::uuid[], $2::text[], $3::bytea[]) with ordinality \
-                 as e(event_id, subject, payload, n) \
+             select e.event_id, e.subject, e.payload, e.headers \
+             from unnest($1::uuid[], $2::text[], $3::bytea[], $4::jsonb[]) with ordinality \
+                 as e(event_id, subject, payload, headers, n) \
              order by e.n",
         )
         .bind(&ids)
         .bind(&subjects)
         .bind(&payloads)
-        .bind(headers)
+        .bind(&traces)
         .execute(tx)
         .await?;
         Ok(ids)

@@ -91,8 +91,8 @@ pub struct NewMessage<'a> {
 /// What became of a message added at the end of its dialog.
 #[derive(Debug)]
 pub enum Appended {
-    /// Stored with the dialog's next number; the dialog's contact beside it.
-    Stored(Box<MessageRow>, Uuid),
+    /// Stored with the dialog's next number; the dialog as it is now.
+    Stored(Box<MessageRow>, Box<DialogRow>),
     /// Its client id is already in that dialog: nothing changed.
     Duplicate(Uuid),
     /// No such dialog in the account (or none open for the contact).
@@ -103,60 +103,76 @@ pub enum Appended {
 /// dialog, inserts the message with the next number (nothing when its client
 /// id is there already) and moves the dialog's number and preview to it.
 pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx::Result<Appended> {
-    let (which, key, visitor) = match m.target {
-        Target::Dialog { dialog_id, visitor } => (
-            "id = $2 and ($9::uuid is null or contact_id = $9)",
+    let (key, which, visitor) = match m.target {
+        Target::Dialog {
             dialog_id,
-            visitor,
-        ),
-        // $9 is unused here, but bound for one parameter list.
-        Target::OpenDialogOf { contact_id } => (
-            "contact_id = $2 and status = 'open' and $9::uuid is null",
-            contact_id,
-            None,
-        ),
+            visitor: None,
+        } => (dialog_id, "id = $2", None),
+        // A visitor writes only into their own dialog.
+        Target::Dialog {
+            dialog_id,
+            visitor: Some(contact_id),
+        } => (dialog_id, "id = $2 and contact_id = $9", Some(contact_id)),
+        Target::OpenDialogOf { contact_id } => {
+            (contact_id, "contact_id = $2 and status = 'open'", None)
+        }
     };
-    let row = sqlx::query(&format!(
+    // The time is taken once the dialog is locked, and never before the
+    // dialog's last message, so later numbers never get earlier times.
+    let sql = format!(
         "with d as ( \
-             select id, contact_id, last_seq + 1 as next_seq from dialog \
+             select id, contact_id, last_seq + 1 as next_seq, updated_at from dialog \
              where account_id = $1 and {which} for update \
          ), m as ( \
              insert into message (id, account_id, dialog_id, seq, author_kind, author_id, \
                  client_message_id, text, channel, delivery_state, created_at) \
-             select $3, $1, d.id, d.next_seq, $4, $5, $6, $7, $8, 'stored', now() from d \
+             select $3, $1, d.id, d.next_seq, $4, $5, $6, $7, $8, 'stored', \
+                 greatest(clock_timestamp(), d.updated_at) from d \
              on conflict on constraint message_client_id_unique do nothing \
              returning {MESSAGE_COLUMNS} \
          ), moved as ( \
              update dialog set last_seq = m.seq, last_message_text = left(m.text, {PREVIEW_CHARS}), \
                  last_message_at = m.created_at, updated_at = m.created_at \
-             from m where dialog.id = m.dialog_id \
+             from m where dialog.account_id = m.account_id and dialog.id = m.dialog_id \
+             returning dialog.status as dialog_status, dialog.manager_id as dialog_manager_id, \
+                 dialog.last_message_text as dialog_preview, dialog.created_at as dialog_created_at \
          ) \
-         select d.id as found_dialog_id, d.contact_id as found_contact_id, m.* \
-         from d left join m on true"
-    ))
-    .bind(m.account_id)
-    .bind(key)
-    .bind(Uuid::now_v7())
-    .bind(m.author_kind)
-    .bind(m.author_id)
-    .bind(m.client_message_id)
-    .bind(m.text)
-    .bind(m.channel)
-    .bind(visitor)
-    .fetch_optional(conn)
-    .await?;
-    let Some(row) = row else {
+         select d.id as found_dialog_id, d.contact_id as found_contact_id, m.*, moved.* \
+         from d left join m on true left join moved on true"
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(m.account_id)
+        .bind(key)
+        .bind(Uuid::now_v7())
+        .bind(m.author_kind)
+        .bind(m.author_id)
+        .bind(m.client_message_id)
+        .bind(m.text)
+        .bind(m.channel);
+    if let Some(contact_id) = visitor {
+        query = query.bind(contact_id);
+    }
+    let Some(row) = query.fetch_optional(conn).await? else {
         return Ok(Appended::NoDialog);
     };
     let dialog_id: Uuid = row.try_get("found_dialog_id")?;
-    let contact_id: Uuid = row.try_get("found_contact_id")?;
     if row.try_get::<Option<Uuid>, _>("id")?.is_none() {
         return Ok(Appended::Duplicate(dialog_id));
     }
-    Ok(Appended::Stored(
-        Box::new(MessageRow::from_row(&row)?),
-        contact_id,
-    ))
+    let message = MessageRow::from_row(&row)?;
+    let dialog = DialogRow {
+        id: dialog_id,
+        account_id: message.account_id,
+        contact_id: row.try_get("found_contact_id")?,
+        status: row.try_get("dialog_status")?,
+        manager_id: row.try_get("dialog_manager_id")?,
+        last_seq: message.seq,
+        last_message_text: row.try_get("dialog_preview")?,
+        last_message_at: Some(message.created_at),
+        created_at: row.try_get("dialog_created_at")?,
+        updated_at: message.created_at,
+    };
+    Ok(Appended::Stored(Box::new(message), Box::new(dialog)))
 }
 
 pub async fn find_message_by_client_id(

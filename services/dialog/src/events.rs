@@ -11,24 +11,24 @@ pub const DIALOG_CREATED: &str = "dialog.dialog_created";
 pub const MESSAGE_CREATED: &str = "dialog.message_created";
 
 pub fn dialog_created(dialog: &DialogRow) -> NewEvent {
-    NewEvent {
-        account_id: dialog.account_id,
-        event_type: DIALOG_CREATED,
-        payload: ev::DialogCreated {
+    NewEvent::new(
+        dialog.account_id,
+        DIALOG_CREATED,
+        ev::DialogCreated {
             dialog: Some(dialog.clone().into()),
         }
         .encode_to_vec(),
-    }
+    )
 }
 
 pub fn message_created(message: &MessageRow, contact_id: uuid::Uuid) -> NewEvent {
-    NewEvent {
-        account_id: message.account_id,
-        event_type: MESSAGE_CREATED,
-        payload: ev::MessageCreated {
+    NewEvent::new(
+        message.account_id,
+        MESSAGE_CREATED,
+        ev::MessageCreated {
             message: Some(message.clone().into()),
             contact_id: contact_id.to_string(),
         }
         .encode_to_vec(),
-    }
+    )
 }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use chat_proto::dialog::v1 as pb;
 
-use crate::db::{self, Appended, DialogRow, MessageRow, NewMessage, Target};
+use crate::db::{self, Appended, MessageRow, NewMessage, Target};
 use crate::error::{Error, Result, parse_id};
 use crate::events;
 use chat_platform::outbox::NewEvent;
@@ -36,6 +36,11 @@ pub struct Post {
 }
 
 impl Post {
+    /// `visitor`, `manager` or `system`.
+    pub fn author_kind(&self) -> &'static str {
+        self.author_kind
+    }
+
     /// The row the post locks, as far as the request tells: posts written
     /// together are taken in this order, so that transactions taking the
     /// same dialogs lock them in the same order rather than deadlock.
@@ -122,7 +127,7 @@ pub async fn write(
         text: &post.text,
         channel: post.channel,
     };
-    let mut opened: Option<DialogRow> = None;
+    let mut opened = None;
     let appended = match db::append_message(tx, &new).await? {
         Appended::NoDialog => match post.target {
             Target::OpenDialogOf { contact_id } => {
@@ -153,23 +158,12 @@ pub async fn write(
                 dialog_created: false,
             })
         }
-        Appended::Stored(message, contact_id) => {
+        Appended::Stored(message, dialog) => {
             let dialog_created = opened.is_some();
-            if let Some(mut dialog) = opened {
-                // As it is once its first message is in.
-                dialog.last_seq = message.seq;
-                dialog.last_message_text = message
-                    .text
-                    .chars()
-                    .take(db::PREVIEW_CHARS as usize)
-                    .collect();
-                dialog.last_message_at = Some(message.created_at);
-                dialog.updated_at = message.created_at;
+            if dialog_created {
                 events.push(events::dialog_created(&dialog));
             }
-            events.push(events::message_created(&message, contact_id));
-            metrics::counter!("dialog_messages_stored_total", "author" => post.author_kind)
-                .increment(1);
+            events.push(events::message_created(&message, dialog.contact_id));
             Ok(Posted {
                 message: *message,
                 duplicate: false,

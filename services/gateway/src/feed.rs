@@ -26,6 +26,7 @@ pub async fn run(hub: std::sync::Arc<Hub>, bus: Bus, shutdown: Shutdown) -> anyh
     // which starts after the last event stored then (earlier ones are history).
     let mut resume_at: Option<u64> = None;
     let mut connections = bus.connections();
+    let mut watching = true;
     'feed: while !shutdown.is_cancelled() {
         connections.mark_unchanged();
         let mut events = match open(&bus, &mut resume_at).await {
@@ -43,7 +44,11 @@ pub async fn run(hub: std::sync::Arc<Hub>, bus: Bus, shutdown: Shutdown) -> anyh
                 next = events.next() => next,
                 // Reconnected: the server may have forgotten the consumer; reopen
                 // at once rather than wait for missed heartbeats to tell.
-                _ = connections.changed() => continue 'feed,
+                changed = connections.changed(), if watching => match changed {
+                    Ok(()) => continue 'feed,
+                    // The client is gone; the ordered consumer's heartbeats still tell.
+                    Err(_) => { watching = false; continue }
+                },
                 _ = shutdown.cancelled() => break 'feed,
             };
             match next {
@@ -101,23 +106,28 @@ fn dispatch(hub: &Hub, payload: bytes::Bytes) {
 
 /// Closes the sockets of sessions that ended on another replica.
 async fn forward_logouts(hub: std::sync::Arc<Hub>, bus: Bus, shutdown: Shutdown) {
-    let mut notices = match bus.client.subscribe(hub::session_ended_subject(&bus)).await {
-        Ok(notices) => notices,
-        Err(e) => {
-            // Sockets still find the ended session at their periodic check.
-            tracing::error!(error = %e, "cannot hear of logouts on other replicas");
-            return;
-        }
-    };
-    loop {
-        let notice = tokio::select! {
-            notice = notices.next() => notice,
-            _ = shutdown.cancelled() => return,
+    while !shutdown.is_cancelled() {
+        let mut notices = match bus.client.subscribe(hub::session_ended_subject(&bus)).await {
+            Ok(notices) => notices,
+            Err(e) => {
+                // Meanwhile sockets find ended sessions at their periodic check.
+                tracing::warn!(error = %e, "cannot hear of logouts on other replicas yet");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(REOPEN_DELAY_MS)) => continue,
+                    _ = shutdown.cancelled() => return,
+                }
+            }
         };
-        let Some(notice) = notice else { return };
-        match Uuid::from_slice(&notice.payload) {
-            Ok(session_id) => hub.end_session(session_id),
-            Err(_) => tracing::warn!("malformed logout notice"),
+        loop {
+            let notice = tokio::select! {
+                notice = notices.next() => notice,
+                _ = shutdown.cancelled() => return,
+            };
+            let Some(notice) = notice else { break }; // subscribe again
+            match Uuid::from_slice(&notice.payload) {
+                Ok(session_id) => hub.end_session(session_id),
+                Err(_) => tracing::warn!("malformed logout notice"),
+            }
         }
     }
 }

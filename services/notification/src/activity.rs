@@ -3,7 +3,7 @@
 //! changes nothing: the handler is idempotent without an inbox. Events are
 //! taken in batches, folded per dialog, and written with one statement.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use prost::Message as _;
@@ -79,9 +79,10 @@ pub struct Activity {
 }
 
 /// Folds what was said into one record per `(account, dialog)`, so a batch
-/// touches each dialog's row once.
-pub fn fold(spoken: impl IntoIterator<Item = Spoke>) -> HashMap<(Uuid, Uuid), Activity> {
-    let mut dialogs: HashMap<(Uuid, Uuid), Activity> = HashMap::new();
+/// touches each dialog's row once, in key order (so that replicas upserting
+/// the same dialogs lock them in the same order).
+pub fn fold(spoken: impl IntoIterator<Item = Spoke>) -> BTreeMap<(Uuid, Uuid), Activity> {
+    let mut dialogs: BTreeMap<(Uuid, Uuid), Activity> = BTreeMap::new();
     for spoke in spoken {
         let activity = dialogs
             .entry((spoke.account_id, spoke.dialog_id))

@@ -35,11 +35,7 @@ pub async fn pool(env: &TestEnv) -> PgPool {
 
 /// An event of [`EVENT_TYPE`] with `payload`.
 pub fn event(account_id: Uuid, payload: &[u8]) -> NewEvent {
-    NewEvent {
-        account_id,
-        event_type: EVENT_TYPE,
-        payload: payload.to_vec(),
-    }
+    NewEvent::new(account_id, EVENT_TYPE, payload.to_vec())
 }
 
 /// Commits one event through the outbox, as a service's write would.

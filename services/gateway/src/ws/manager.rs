@@ -77,7 +77,14 @@ async fn serve(mut ws: WebSocket, state: AppState, token: String) {
                 return session.close(close::UNAUTHORIZED, "session ended").await;
             }
             Err(e) => {
-                if session.send_error(&e, None).await.is_err() {
+                // Not taken: say which message, so the console can send it again.
+                let refused = match &frame {
+                    ClientFrame::Send {
+                        client_message_id, ..
+                    } => Some(client_message_id.as_str()),
+                    _ => None,
+                };
+                if session.send_error(&e, refused).await.is_err() {
                     return;
                 }
                 continue;

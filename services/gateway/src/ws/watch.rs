@@ -2,6 +2,8 @@
 //! (the hub tells at once), or after the idle limit (checked now and then,
 //! without counting the check as activity).
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use tokio::sync::broadcast::{self, error::RecvError};
@@ -17,7 +19,12 @@ pub const SESSION_CHECK_SECS: u64 = 30;
 pub struct SessionWatch {
     manager: Manager,
     ended: broadcast::Receiver<uuid::Uuid>,
+    /// The hub's notices stopped (it is gone): only the database tells.
+    hub_gone: bool,
     check: Interval,
+    /// A database check under way: kept across calls, because the socket's
+    /// loop drops [`SessionWatch::ended`] whenever something else happens first.
+    checking: Option<Pin<Box<dyn Future<Output = bool> + Send>>>,
 }
 
 impl SessionWatch {
@@ -27,33 +34,66 @@ impl SessionWatch {
         check.set_missed_tick_behavior(MissedTickBehavior::Delay);
         Self {
             ended: state.hub.ended_sessions(),
+            hub_gone: false,
             manager,
             check,
+            checking: None,
         }
     }
 
-    /// Resolves once the session has ended.
+    /// Resolves once the session has ended. Cancel-safe: a check under way
+    /// goes on at the next call.
     pub async fn ended(&mut self, state: &AppState) {
         loop {
-            let look_in_database = tokio::select! {
-                notice = self.ended.recv() => match notice {
-                    Ok(session_id) if session_id == self.manager.session_id => return,
-                    Ok(_) => false,
-                    Err(RecvError::Lagged(_)) => true,
-                    Err(RecvError::Closed) => std::future::pending().await,
+            let ended = match self.checking.as_mut() {
+                Some(checking) => tokio::select! {
+                    ended = checking => {
+                        self.checking = None;
+                        ended
+                    }
+                    notice = self.ended.recv(), if !self.hub_gone => self.is_mine(notice, state),
                 },
-                _ = self.check.tick() => true,
+                None => tokio::select! {
+                    notice = self.ended.recv(), if !self.hub_gone => self.is_mine(notice, state),
+                    _ = self.check.tick() => {
+                        self.look_in_database(state);
+                        false
+                    }
+                },
             };
-            // A database that does not answer ends nobody's session.
-            if look_in_database
-                && matches!(
-                    auth::session_live(state, &self.manager).await,
-                    Err(Error::Unauthorized)
-                )
-            {
+            if ended {
                 return;
             }
         }
+    }
+
+    /// Whether a logout notice ends this session. A receiver that lagged may
+    /// have missed it, so it asks the database.
+    fn is_mine(&mut self, notice: Result<uuid::Uuid, RecvError>, state: &AppState) -> bool {
+        match notice {
+            Ok(session_id) => session_id == self.manager.session_id,
+            Err(RecvError::Lagged(_)) => {
+                if self.checking.is_none() {
+                    self.look_in_database(state);
+                }
+                false
+            }
+            Err(RecvError::Closed) => {
+                self.hub_gone = true;
+                false
+            }
+        }
+    }
+
+    fn look_in_database(&mut self, state: &AppState) {
+        let (state, manager) = (state.clone(), self.manager.clone());
+        // A database that does not answer ends nobody's session.
+        self.checking = Some(Box::pin(async move {
+            matches!(
+                auth::session_live(&state, &manager).await,
+                Err(Error::Unauthorized)
+            )
+        }));
     }
 }
 
