@@ -5,6 +5,7 @@
 //!
 //! # Layout
 //! - [`config`]: settings from defaults, an optional TOML file and the environment.
+//! - [`cursor`]: keyset cursors of paged lists.
 //! - [`telemetry`]: logs, OpenTelemetry traces, trace context across gRPC and NATS.
 //! - [`db`]: one pool per service, pinned to its schema, with migrations.
 //! - [`bus`]: the JetStream stream, prefixed names, publishing and durable consumers.
@@ -16,6 +17,7 @@
 
 pub mod bus;
 pub mod config;
+pub mod cursor;
 pub mod db;
 pub mod grpc;
 pub mod inbox;

@@ -1,5 +1,6 @@
 //! SQL of the contact service. Every query is scoped by `account_id`.
 
+use chat_platform::cursor::Keyset;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -118,7 +119,7 @@ pub async fn list_timeline(
     pool: &PgPool,
     account_id: Uuid,
     contact_id: Uuid,
-    after: Option<(DateTime<Utc>, Uuid)>,
+    after: Option<Keyset>,
     limit: i64,
 ) -> sqlx::Result<Vec<TimelineRow>> {
     sqlx::query_as(
@@ -129,8 +130,8 @@ pub async fn list_timeline(
     )
     .bind(account_id)
     .bind(contact_id)
-    .bind(after.map(|a| a.0))
-    .bind(after.map(|a| a.1))
+    .bind(after.map(|a| a.at))
+    .bind(after.map(|a| a.id))
     .bind(limit)
     .fetch_all(pool)
     .await

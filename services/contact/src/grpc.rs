@@ -1,6 +1,7 @@
 //! The gRPC server of the contact service.
 
 use chat_platform::Shutdown;
+use chat_platform::cursor::Keyset;
 use chat_proto::contact::v1::{self as pb, contact_service_server as server};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -108,7 +109,9 @@ impl server::ContactService for ContactApi {
             .ok_or(Error::NotFound("contact"))?;
         let after = match req.cursor.as_str() {
             "" => None,
-            c => Some(decode_cursor(c).ok_or_else(|| Error::InvalidArgument("bad cursor".into()))?),
+            c => {
+                Some(Keyset::decode(c).ok_or_else(|| Error::InvalidArgument("bad cursor".into()))?)
+            }
         };
         let limit = match req.limit {
             0 => DEFAULT_PAGE,
@@ -120,7 +123,13 @@ impl server::ContactService for ContactApi {
         let next_cursor = if rows.len() as i64 > limit {
             rows.truncate(limit as usize);
             rows.last()
-                .map(|r| format!("{}_{}", r.occurred_at.timestamp_micros(), r.id))
+                .map(|r| {
+                    Keyset {
+                        at: r.occurred_at,
+                        id: r.id,
+                    }
+                    .encode()
+                })
                 .unwrap_or_default()
         } else {
             String::new()
@@ -130,14 +139,6 @@ impl server::ContactService for ContactApi {
             next_cursor,
         }))
     }
-}
-
-fn decode_cursor(s: &str) -> Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)> {
-    let (micros, id) = s.split_once('_')?;
-    Some((
-        chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?,
-        uuid::Uuid::parse_str(id).ok()?,
-    ))
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! SQL of the dialog service. Every query is scoped by `account_id`.
 
+use chat_platform::cursor::Keyset;
 use chrono::{DateTime, Utc};
 use sqlx::{FromRow as _, PgConnection, PgPool, Row as _};
 use uuid::Uuid;
@@ -223,33 +224,12 @@ pub async fn find_open_dialog(
     .await
 }
 
-/// Where a page of dialogs starts: after the last one of the previous page.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct DialogCursor {
-    pub updated_at: DateTime<Utc>,
-    pub id: Uuid,
-}
-
-impl DialogCursor {
-    pub fn encode(&self) -> String {
-        format!("{}_{}", self.updated_at.timestamp_micros(), self.id)
-    }
-
-    pub fn decode(s: &str) -> Option<Self> {
-        let (micros, id) = s.split_once('_')?;
-        Some(Self {
-            updated_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
-            id: Uuid::parse_str(id).ok()?,
-        })
-    }
-}
-
 /// Newest activity first; `status` of `None` lists every status.
 pub async fn list_dialogs(
     pool: &PgPool,
     account_id: Uuid,
     status: Option<&str>,
-    after: Option<DialogCursor>,
+    after: Option<Keyset>,
     limit: i64,
 ) -> sqlx::Result<Vec<DialogRow>> {
     sqlx::query_as(&format!(
@@ -260,7 +240,7 @@ pub async fn list_dialogs(
     ))
     .bind(account_id)
     .bind(status)
-    .bind(after.map(|c| c.updated_at))
+    .bind(after.map(|c| c.at))
     .bind(after.map(|c| c.id))
     .bind(limit)
     .fetch_all(pool)
@@ -384,21 +364,5 @@ fn channel_from_db(channel: &str) -> pb::Channel {
         "vk" => pb::Channel::Vk,
         "facebook" => pb::Channel::Facebook,
         _ => pb::Channel::Site,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_dialog_cursor_round_trips() {
-        let cursor = DialogCursor {
-            updated_at: DateTime::from_timestamp_micros(1_764_000_000_123_456).unwrap(),
-            id: Uuid::now_v7(),
-        };
-        assert_eq!(DialogCursor::decode(&cursor.encode()), Some(cursor));
-        assert_eq!(DialogCursor::decode("garbage"), None);
-        assert_eq!(DialogCursor::decode("12_not-a-uuid"), None);
     }
 }

@@ -1,5 +1,6 @@
 //! The gRPC server of the dialog service.
 
+use chat_platform::cursor::Keyset;
 use chat_platform::{Shutdown, bus::Bus, outbox::Outbox};
 use chat_proto::dialog::v1::{self as pb, dialog_service_server as server};
 use sqlx::PgPool;
@@ -101,10 +102,9 @@ impl server::DialogService for DialogApi {
         };
         let after = match req.cursor.as_str() {
             "" => None,
-            c => Some(
-                db::DialogCursor::decode(c)
-                    .ok_or_else(|| Error::InvalidArgument("bad cursor".into()))?,
-            ),
+            c => {
+                Some(Keyset::decode(c).ok_or_else(|| Error::InvalidArgument("bad cursor".into()))?)
+            }
         };
         let limit = page(req.limit);
         let mut rows = db::list_dialogs(&self.pool, account_id, status, after, limit + 1)
@@ -114,8 +114,8 @@ impl server::DialogService for DialogApi {
             rows.truncate(limit as usize);
             rows.last()
                 .map(|d| {
-                    db::DialogCursor {
-                        updated_at: d.updated_at,
+                    Keyset {
+                        at: d.updated_at,
                         id: d.id,
                     }
                     .encode()

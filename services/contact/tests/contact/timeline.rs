@@ -92,3 +92,44 @@ async fn messages_stored_while_the_service_was_down_reach_the_timeline_after_it_
     );
     t.stop().await;
 }
+
+#[tokio::test]
+async fn the_timeline_pages_newest_first_with_a_cursor() {
+    let t = TestContact::start().await;
+    let bus = t.env.bus().await;
+    let account = Uuid::now_v7();
+    let contact = t.resolve(account, "browser-1").await.unwrap();
+    for seq in 1..=3 {
+        let (_, payload) = message_created(account, &contact.id, seq, &format!("m{seq}"));
+        t.env
+            .publish(&bus, account, "dialog.message_created", payload)
+            .await;
+        // One at a time, so each entry's time is its own.
+        caught_up(&bus, contact::events::TIMELINE_CONSUMER).await;
+    }
+    let page = |cursor: String| {
+        let mut client = t.client.clone();
+        let request = chat_proto::contact::v1::ListTimelineRequest {
+            account_id: account.to_string(),
+            contact_id: contact.id.clone(),
+            limit: 2,
+            cursor,
+        };
+        async move { client.list_timeline(request).await.map(|r| r.into_inner()) }
+    };
+    let first = page(String::new()).await.unwrap();
+    let summaries = |p: &chat_proto::contact::v1::ListTimelineResponse| {
+        p.events
+            .iter()
+            .map(|e| e.summary.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(summaries(&first), ["m3", "m2"]);
+    assert!(!first.next_cursor.is_empty());
+    let second = page(first.next_cursor.clone()).await.unwrap();
+    assert_eq!(summaries(&second), ["m1"]);
+    assert!(second.next_cursor.is_empty(), "the last page");
+    let bad = page("garbage".into()).await.unwrap_err();
+    assert_eq!(bad.code(), tonic::Code::InvalidArgument);
+    t.stop().await;
+}
