@@ -8,6 +8,7 @@
 //! - [`nats`]: a prefix per test, and a private nats-server.
 //! - [`postgres`]: a private PostgreSQL server a test can crash and restart.
 //! - [`process`]: a service as its own process, stopped with SIGTERM.
+//! - [`InProcess`]: a service in a task of the test, stopped by its signal.
 //! - [`clients`]: REST and WebSocket clients.
 
 pub mod clients;
@@ -52,5 +53,35 @@ where
             "gave up waiting for {what}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A service running in a task of the test, with its own shutdown signal.
+pub struct InProcess {
+    shutdown: chat_platform::Shutdown,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl InProcess {
+    /// Spawns `run` (a service's `run_until_stopped`) with a fresh shutdown signal.
+    pub fn spawn<F, Fut>(run: F) -> InProcess
+    where
+        F: FnOnce(chat_platform::Shutdown) -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let shutdown = chat_platform::Shutdown::new();
+        let task = tokio::spawn(run(shutdown.clone()));
+        InProcess { shutdown, task }
+    }
+
+    /// Signals shutdown and waits; panics unless the service stops cleanly
+    /// within [`PATIENCE`].
+    pub async fn stop(self, what: &str) {
+        self.shutdown.cancel();
+        tokio::time::timeout(PATIENCE, self.task)
+            .await
+            .unwrap_or_else(|_| panic!("{what} did not stop in time"))
+            .unwrap_or_else(|e| panic!("{what} panicked: {e}"))
+            .unwrap_or_else(|e| panic!("{what} did not stop cleanly: {e:#}"));
     }
 }

@@ -3,14 +3,13 @@
 
 use prost::Message as _;
 use sqlx::PgPool;
-use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use chat_platform::Shutdown;
 use chat_platform::bus::Bus;
 use chat_proto::dialog::v1 as pb;
 use chat_proto::events::v1 as ev;
-use chat_testkit::PATIENCE;
+
+use chat_testkit::InProcess;
 use chat_testkit::env::TestEnv;
 use chat_testkit::env::{caught_up, consumer_info, stopped_pulling};
 
@@ -19,12 +18,7 @@ pub struct TestBridge {
     pub bus: Bus,
     /// A pool on the test's database (tables are `channel_bridge.<table>`).
     pub pool: PgPool,
-    running: Option<Running>,
-}
-
-struct Running {
-    shutdown: Shutdown,
-    task: JoinHandle<anyhow::Result<()>>,
+    running: Option<InProcess>,
 }
 
 impl TestBridge {
@@ -47,12 +41,7 @@ impl TestBridge {
     /// the ack timeout (30 s) before being redelivered.
     pub async fn stop(&mut self) {
         let running = self.running.take().expect("running");
-        running.shutdown.cancel();
-        tokio::time::timeout(PATIENCE, running.task)
-            .await
-            .expect("the bridge stops")
-            .expect("the bridge task does not panic")
-            .expect("the bridge stops cleanly");
+        running.stop("the bridge").await;
         stopped_pulling(&self.bus, channel_bridge::outbound::OUTBOUND_CONSUMER).await;
     }
 
@@ -129,7 +118,7 @@ impl TestBridge {
     }
 }
 
-async fn start(env: &TestEnv) -> Running {
+async fn start(env: &TestEnv) -> InProcess {
     let config = channel_bridge::Config {
         http_addr: "127.0.0.1:0".into(),
         common: env.common(),
@@ -137,9 +126,7 @@ async fn start(env: &TestEnv) -> Running {
     let app = channel_bridge::Application::build(config)
         .await
         .expect("the bridge starts");
-    let shutdown = Shutdown::new();
-    let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
-    Running { shutdown, task }
+    InProcess::spawn(|shutdown| app.run_until_stopped(shutdown))
 }
 
 fn event(message: &pb::Message) -> Vec<u8> {

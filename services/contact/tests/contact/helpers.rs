@@ -1,20 +1,19 @@
 //! Starts the contact service on free ports for one test; it can be stopped
 //! and started again on the same database and prefix.
 
-use chat_platform::Shutdown;
 use chat_proto::contact::v1::{self as pb, contact_service_client::ContactServiceClient};
 use chat_proto::dialog::v1 as dialog_pb;
 use chat_proto::events::v1 as ev;
+use chat_testkit::InProcess;
 use chat_testkit::env::TestEnv;
 use prost::Message as _;
-use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 use uuid::Uuid;
 
 pub struct TestContact {
     pub env: TestEnv,
     pub client: ContactServiceClient<Channel>,
-    running: Option<(Shutdown, JoinHandle<anyhow::Result<()>>)>,
+    running: Option<InProcess>,
 }
 
 impl TestContact {
@@ -42,21 +41,17 @@ impl TestContact {
             .await
             .expect("contact starts");
         let port = app.grpc_port();
-        let shutdown = Shutdown::new();
-        let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+        let service = InProcess::spawn(|shutdown| app.run_until_stopped(shutdown));
         self.client = ContactServiceClient::connect(format!("http://127.0.0.1:{port}"))
             .await
             .expect("gRPC reachable");
-        self.running = Some((shutdown, task));
+        self.running = Some(service);
     }
 
     /// Stops the service; it must stop cleanly.
     pub async fn pause(&mut self) {
-        let (shutdown, task) = self.running.take().expect("running");
-        shutdown.cancel();
-        task.await
-            .expect("task")
-            .expect("the contact service stops cleanly");
+        let service = self.running.take().expect("running");
+        service.stop("the contact service").await;
     }
 
     pub async fn resolve(

@@ -1,9 +1,8 @@
 //! Starts the dialog service on free ports for one test, with typed request helpers.
 
-use chat_platform::Shutdown;
 use chat_proto::dialog::v1::{self as pb, dialog_service_client::DialogServiceClient};
+use chat_testkit::InProcess;
 use chat_testkit::env::TestEnv;
-use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 use uuid::Uuid;
 
@@ -11,8 +10,7 @@ pub struct TestDialog {
     pub env: TestEnv,
     pub client: DialogServiceClient<Channel>,
     pub ops_port: u16,
-    shutdown: Shutdown,
-    task: JoinHandle<anyhow::Result<()>>,
+    service: InProcess,
 }
 
 impl TestDialog {
@@ -27,8 +25,7 @@ impl TestDialog {
             .await
             .expect("dialog starts");
         let (grpc_port, ops_port) = (app.grpc_port(), app.ops_port());
-        let shutdown = Shutdown::new();
-        let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+        let service = InProcess::spawn(|shutdown| app.run_until_stopped(shutdown));
         let client = DialogServiceClient::connect(format!("http://127.0.0.1:{grpc_port}"))
             .await
             .expect("gRPC reachable");
@@ -36,8 +33,7 @@ impl TestDialog {
             env,
             client,
             ops_port,
-            shutdown,
-            task,
+            service,
         }
     }
 
@@ -125,10 +121,8 @@ impl TestDialog {
 
     /// Stops the service (it must stop cleanly) and removes the test's data.
     pub async fn stop(self) {
-        self.shutdown.cancel();
-        let result = self.task.await.expect("task");
+        self.service.stop("the dialog service").await;
         self.env.cleanup().await;
-        result.expect("the dialog service stops cleanly");
     }
 }
 

@@ -7,16 +7,15 @@ use chrono::{DateTime, TimeZone as _, Utc};
 use prost::Message as _;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use chat_platform::Shutdown;
 use chat_platform::bus::Bus;
 use chat_proto::dialog::v1 as pb;
 use chat_proto::events::v1 as ev;
+use chat_testkit::InProcess;
 use chat_testkit::env::TestEnv;
 use chat_testkit::env::{caught_up, consumer_info, stopped_pulling};
-use chat_testkit::{PATIENCE, eventually};
+use chat_testkit::eventually;
 
 pub struct TestApp {
     pub env: TestEnv,
@@ -28,8 +27,7 @@ pub struct TestApp {
 
 struct Running {
     ops_port: u16,
-    shutdown: Shutdown,
-    task: JoinHandle<anyhow::Result<()>>,
+    service: InProcess,
 }
 
 impl TestApp {
@@ -63,12 +61,7 @@ impl TestApp {
     /// the ack timeout (30 s) before being redelivered.
     pub async fn stop(&mut self) {
         let running = self.running.take().expect("running");
-        running.shutdown.cancel();
-        tokio::time::timeout(PATIENCE, running.task)
-            .await
-            .expect("the service stops")
-            .expect("the service task does not panic")
-            .expect("the service stops cleanly");
+        running.service.stop("the notification service").await;
         stopped_pulling(&self.bus, notification::activity::ACTIVITY_CONSUMER).await;
     }
 
@@ -161,12 +154,9 @@ async fn start(env: &TestEnv) -> Running {
         .await
         .expect("notification starts");
     let ops_port = app.ops_port();
-    let shutdown = Shutdown::new();
-    let task = tokio::spawn(app.run_until_stopped(shutdown.clone()));
     Running {
         ops_port,
-        shutdown,
-        task,
+        service: InProcess::spawn(|shutdown| app.run_until_stopped(shutdown)),
     }
 }
 
