@@ -55,3 +55,81 @@ pub fn server_trace_layer<B>() -> ServerTraceLayer<B> {
     tower_http::trace::TraceLayer::new_for_grpc()
         .make_span_with(crate::telemetry::request_span::<B> as MakeRequestSpan<B>)
 }
+
+/// The metadata key that carries field errors (`{"field": "problem"}` as
+/// JSON) on an `invalid_argument` or `already_exists` status, so the gateway
+/// can answer with the same `fields` a form shows under its inputs.
+pub const FIELDS_KEY: &str = "x-fields";
+
+/// A status for problems with named fields of the request.
+pub fn status_with_fields(code: tonic::Code, problems: &[(&str, String)]) -> tonic::Status {
+    let message = problems
+        .iter()
+        .map(|(field, problem)| format!("{field} {problem}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut status = tonic::Status::new(code, message);
+    let fields: serde_json::Map<String, serde_json::Value> = problems
+        .iter()
+        .map(|(field, problem)| ((*field).to_owned(), problem.clone().into()))
+        .collect();
+    // JSON escapes everything outside ASCII, so the value is valid metadata.
+    let json = serde_json::to_string(&fields).unwrap_or_default();
+    let ascii: String = json
+        .chars()
+        .flat_map(|c| match c.is_ascii() {
+            true => vec![c],
+            false => format!("\\u{:04x}", c as u32).chars().collect(),
+        })
+        .collect();
+    if let Ok(value) = ascii.parse() {
+        status.metadata_mut().insert(FIELDS_KEY, value);
+    }
+    status
+}
+
+/// The field problems a status carries, if any.
+pub fn status_fields(status: &tonic::Status) -> Vec<(String, String)> {
+    status
+        .metadata()
+        .get(FIELDS_KEY)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|json| {
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json).ok()
+        })
+        .map(|map| {
+            map.into_iter()
+                .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_problems_travel_in_metadata() {
+        let status = status_with_fields(
+            tonic::Code::InvalidArgument,
+            &[
+                ("email", "is not an e-mail address".into()),
+                ("name", "is «long»".into()),
+            ],
+        );
+        assert_eq!(
+            status.message(),
+            "email is not an e-mail address; name is «long»"
+        );
+        let mut fields = status_fields(&status);
+        fields.sort();
+        assert_eq!(
+            fields,
+            vec![
+                ("email".to_owned(), "is not an e-mail address".to_owned()),
+                ("name".to_owned(), "is «long»".to_owned())
+            ]
+        );
+    }
+}

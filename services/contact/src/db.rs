@@ -1,8 +1,11 @@
 //! SQL of the contact service. Every query is scoped by `account_id`.
 
 use chat_platform::cursor::Keyset;
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use chat_proto::contact::v1 as pb;
@@ -16,6 +19,9 @@ pub struct ContactRow {
     pub name: String,
     pub email: String,
     pub created_at: DateTime<Utc>,
+    pub phone: String,
+    pub custom_fields: Json<BTreeMap<String, String>>,
+    pub last_seen_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -28,7 +34,8 @@ pub struct TimelineRow {
     pub occurred_at: DateTime<Utc>,
 }
 
-const CONTACT_COLUMNS: &str = "id, account_id, visitor_id, name, email, created_at";
+const CONTACT_COLUMNS: &str =
+    "id, account_id, visitor_id, name, email, created_at, phone, custom_fields, last_seen_at";
 
 pub async fn find_by_visitor(
     pool: &PgPool,
@@ -75,6 +82,72 @@ pub async fn get(
     .await
 }
 
+/// Records that a visitor is here now.
+pub async fn touch_seen(pool: &PgPool, account_id: Uuid, contact_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("update contact set last_seen_at = now() where account_id = $1 and id = $2")
+        .bind(account_id)
+        .bind(contact_id)
+        .execute(pool)
+        .await
+        .map(drop)
+}
+
+/// Writes the fields given (a `None` keeps the stored value); `None` when
+/// the account has no such contact.
+pub async fn update(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    contact_id: Uuid,
+    change: &crate::details::Change,
+) -> sqlx::Result<Option<ContactRow>> {
+    sqlx::query_as(&format!(
+        "update contact set name = coalesce($3, name), email = coalesce($4, email), \
+             phone = coalesce($5, phone), custom_fields = coalesce($6, custom_fields), \
+             updated_at = now() \
+         where account_id = $1 and id = $2 returning {CONTACT_COLUMNS}"
+    ))
+    .bind(account_id)
+    .bind(contact_id)
+    .bind(change.name.as_deref())
+    .bind(change.email.as_deref())
+    .bind(change.phone.as_deref())
+    .bind(change.custom_fields.as_ref().map(Json))
+    .fetch_optional(conn)
+    .await
+}
+
+/// Contacts whose name, e-mail or phone contains `query` (any case), best
+/// first: an exact e-mail, then the closest by trigram similarity, then the
+/// most recently seen. The trigram index finds them among millions.
+pub async fn search(
+    pool: &PgPool,
+    account_id: Uuid,
+    query: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<ContactRow>> {
+    let needle = query.trim().to_lowercase();
+    let pattern = format!("%{}%", like_escaped(&needle));
+    sqlx::query_as(&format!(
+        "select {CONTACT_COLUMNS} from contact \
+         where account_id = $1 and search_text like $2 \
+         order by email = $3 desc, similarity(search_text, $3) desc, last_seen_at desc, id desc \
+         limit $4"
+    ))
+    .bind(account_id)
+    .bind(pattern)
+    .bind(needle)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// `text` with LIKE's wildcards taken literally.
+fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
 pub struct NewTimelineEvent {
     pub account_id: Uuid,
     pub contact_id: Uuid,
@@ -114,17 +187,18 @@ pub async fn insert_timeline_events(
     Ok(done.rows_affected())
 }
 
-/// Newest first, keyset by (occurred_at, id).
+/// Newest first, keyset by (occurred_at, id); `kind` of `None`: every kind.
 pub async fn list_timeline(
     pool: &PgPool,
     account_id: Uuid,
     contact_id: Uuid,
+    kind: Option<&str>,
     after: Option<Keyset>,
     limit: i64,
 ) -> sqlx::Result<Vec<TimelineRow>> {
     sqlx::query_as(
         "select id, contact_id, kind, ref_id, summary, occurred_at from timeline_event \
-         where account_id = $1 and contact_id = $2 \
+         where account_id = $1 and contact_id = $2 and ($6::text is null or kind = $6) \
            and ($3::timestamptz is null or (occurred_at, id) < ($3, $4)) \
          order by occurred_at desc, id desc limit $5",
     )
@@ -133,12 +207,20 @@ pub async fn list_timeline(
     .bind(after.map(|a| a.at))
     .bind(after.map(|a| a.id))
     .bind(limit)
+    .bind(kind)
     .fetch_all(pool)
     .await
 }
 
 impl From<ContactRow> for pb::Contact {
     fn from(c: ContactRow) -> Self {
+        let mut channels = Vec::new();
+        if c.visitor_id.is_some() {
+            channels.push("site".to_owned());
+        }
+        if !c.email.is_empty() {
+            channels.push("email".to_owned());
+        }
         Self {
             id: c.id.to_string(),
             account_id: c.account_id.to_string(),
@@ -146,6 +228,11 @@ impl From<ContactRow> for pb::Contact {
             name: c.name,
             email: c.email,
             created_at: Some(to_proto(c.created_at)),
+            phone: c.phone,
+            custom_fields: c.custom_fields.0.into_iter().collect(),
+            first_seen_at: Some(to_proto(c.created_at)),
+            last_seen_at: Some(to_proto(c.last_seen_at)),
+            channels,
         }
     }
 }

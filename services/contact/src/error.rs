@@ -6,6 +6,9 @@ use tonic::Status;
 pub enum Error {
     #[error("{0}")]
     InvalidArgument(String),
+    /// Problems with named fields of the request.
+    #[error("{}", .0.iter().map(|(f, p)| format!("{f} {p}")).collect::<Vec<_>>().join("; "))]
+    Fields(Vec<(&'static str, String)>),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("database error")]
@@ -32,6 +35,9 @@ impl From<Error> for Status {
     fn from(e: Error) -> Self {
         match e {
             Error::InvalidArgument(m) => Status::invalid_argument(m),
+            Error::Fields(problems) => {
+                chat_platform::grpc::status_with_fields(tonic::Code::InvalidArgument, &problems)
+            }
             Error::NotFound(what) => Status::not_found(format!("{what} not found")),
             Error::Unavailable => Status::unavailable("the database is not reachable; try again"),
             Error::Database(e) => {

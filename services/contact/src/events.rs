@@ -1,5 +1,7 @@
-//! Events the contact service consumes: each stored message becomes an entry
-//! on its contact's timeline. Events are taken in batches, one statement each.
+//! Events of the contact service. It consumes `dialog.message_created`: each
+//! stored message becomes an entry on its contact's timeline (events are
+//! taken in batches, one statement each). It publishes
+//! `contact.contact_updated` when a manager changes a contact.
 
 use prost::Message as _;
 use sqlx::PgPool;
@@ -9,6 +11,22 @@ use chat_platform::bus::{Bus, HandlerError};
 use chat_proto::events::v1 as ev;
 
 use crate::db;
+
+pub const CONTACT_UPDATED: &str = "contact.contact_updated";
+
+pub fn contact_updated(
+    account_id: uuid::Uuid,
+    contact: &chat_proto::contact::v1::Contact,
+) -> chat_platform::outbox::NewEvent {
+    chat_platform::outbox::NewEvent::new(
+        account_id,
+        CONTACT_UPDATED,
+        ev::ContactUpdated {
+            contact: Some(contact.clone()),
+        }
+        .encode_to_vec(),
+    )
+}
 
 /// The durable consumer that keeps timelines.
 pub const TIMELINE_CONSUMER: &str = "contact_timeline";

@@ -2,22 +2,31 @@
 
 use chat_platform::Shutdown;
 use chat_platform::cursor::Keyset;
+use chat_platform::outbox::Outbox;
 use chat_proto::contact::v1::{self as pb, contact_service_server as server};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tonic::{Request, Response, Status};
 
-use crate::db;
 use crate::error::{Error, parse_id};
+use crate::{db, details, events};
 
 /// Longest visitor id the widget may choose, in bytes.
 pub const MAX_VISITOR_ID_BYTES: usize = 64;
 const MAX_PAGE: u32 = 200;
 const DEFAULT_PAGE: u32 = 50;
+/// Most contacts a search returns; a search is refined, not paged.
+pub const MAX_SEARCH_RESULTS: u32 = 50;
+const DEFAULT_SEARCH_RESULTS: u32 = 20;
+/// Longest search query, in characters.
+pub const MAX_QUERY_CHARS: usize = 200;
+/// The kinds of entries a timeline has.
+pub const TIMELINE_KINDS: [&str; 5] = ["message", "order", "mailing", "page_visit", "widget_shown"];
 
 #[derive(Clone)]
 pub struct ContactApi {
     pub pool: PgPool,
+    pub outbox: Outbox,
 }
 
 pub async fn serve(
@@ -63,6 +72,9 @@ impl server::ContactService for ContactApi {
             .await
             .map_err(Error::from)?
         {
+            db::touch_seen(&self.pool, account_id, contact.id)
+                .await
+                .map_err(Error::from)?;
             return Ok(Response::new(contact.into()));
         }
         let contact = match db::insert_visitor(&self.pool, account_id, &req.visitor_id)
@@ -96,6 +108,56 @@ impl server::ContactService for ContactApi {
         Ok(Response::new(contact.into()))
     }
 
+    async fn update_contact(
+        &self,
+        request: Request<pb::UpdateContactRequest>,
+    ) -> Result<Response<pb::Contact>, Status> {
+        let req = request.into_inner();
+        let account_id = parse_id("account_id", &req.account_id)?;
+        let contact_id = parse_id("contact_id", &req.contact_id)?;
+        let custom_fields = req.replace_custom_fields.then_some(req.custom_fields);
+        let change = details::check(req.name, req.email, req.phone, custom_fields)?;
+        let mut tx = self.pool.begin().await.map_err(Error::from)?;
+        let contact: pb::Contact = db::update(&mut tx, account_id, contact_id, &change)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::NotFound("contact"))?
+            .into();
+        self.outbox
+            .enqueue(&mut tx, events::contact_updated(account_id, &contact))
+            .await
+            .map_err(Error::from)?;
+        tx.commit().await.map_err(Error::from)?;
+        self.outbox.wake();
+        Ok(Response::new(contact))
+    }
+
+    async fn search_contacts(
+        &self,
+        request: Request<pb::SearchContactsRequest>,
+    ) -> Result<Response<pb::SearchContactsResponse>, Status> {
+        let req = request.get_ref();
+        let account_id = parse_id("account_id", &req.account_id)?;
+        let query = req.query.trim();
+        if query.is_empty() || query.chars().count() > MAX_QUERY_CHARS || query.contains('\0') {
+            return Err(Error::Fields(vec![(
+                "q",
+                format!("must be 1 to {MAX_QUERY_CHARS} characters"),
+            )])
+            .into());
+        }
+        let limit = match req.limit {
+            0 => DEFAULT_SEARCH_RESULTS,
+            n => n.min(MAX_SEARCH_RESULTS),
+        } as i64;
+        let rows = db::search(&self.pool, account_id, query, limit)
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(pb::SearchContactsResponse {
+            contacts: rows.into_iter().map(Into::into).collect(),
+        }))
+    }
+
     async fn list_timeline(
         &self,
         request: Request<pb::ListTimelineRequest>,
@@ -117,9 +179,21 @@ impl server::ContactService for ContactApi {
             0 => DEFAULT_PAGE,
             n => n.min(MAX_PAGE),
         } as i64;
-        let mut rows = db::list_timeline(&self.pool, account_id, contact_id, after, limit + 1)
-            .await
-            .map_err(Error::from)?;
+        let kind = match req.kind.as_str() {
+            "" => None,
+            kind if TIMELINE_KINDS.contains(&kind) => Some(kind),
+            _ => {
+                return Err(Error::Fields(vec![(
+                    "kind",
+                    format!("must be one of {}", TIMELINE_KINDS.join(", ")),
+                )])
+                .into());
+            }
+        };
+        let mut rows =
+            db::list_timeline(&self.pool, account_id, contact_id, kind, after, limit + 1)
+                .await
+                .map_err(Error::from)?;
         let next_cursor = if rows.len() as i64 > limit {
             rows.truncate(limit as usize);
             rows.last()

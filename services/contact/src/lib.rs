@@ -1,22 +1,26 @@
-//! The contact service: contacts (the people behind dialogs) and their
-//! timelines. It answers gRPC (`chat.contact.v1.ContactService`) and consumes
-//! `dialog.message_created` to record a message entry on the contact's timeline.
+//! The contact service: contacts (the people behind dialogs), their details,
+//! search, and their timelines. It answers gRPC
+//! (`chat.contact.v1.ContactService`), consumes `dialog.message_created` to
+//! record a message entry on the contact's timeline, and publishes
+//! `contact.contact_updated` through its outbox.
 //!
 //! # Layout
 //! - [`config`]: its settings (`CONTACT_*`).
 //! - [`error`]: the service's errors and their gRPC status.
+//! - [`details`]: checking what managers write on a contact.
 //! - [`db`]: the SQL.
 //! - [`grpc`]: the gRPC server.
-//! - [`events`]: the events it consumes.
+//! - [`events`]: the events it consumes and publishes.
 
 pub mod config;
 pub mod db;
+pub mod details;
 pub mod error;
 pub mod events;
 pub mod grpc;
 
 use anyhow::Context as _;
-use chat_platform::{Shutdown, bus::Bus, db as database, ops};
+use chat_platform::{Shutdown, bus::Bus, db as database, ops, outbox::Outbox};
 use tokio::net::TcpListener;
 
 pub use config::Config;
@@ -68,8 +72,19 @@ impl Application {
             self.pool.clone(),
             shutdown.clone(),
         ));
-        grpc::serve(self.grpc, grpc::ContactApi { pool: self.pool }, shutdown).await?;
+        let outbox = Outbox::default();
+        let relay = tokio::spawn(outbox.clone().relay(
+            self.pool.clone(),
+            self.bus.clone(),
+            shutdown.clone(),
+        ));
+        let api = grpc::ContactApi {
+            pool: self.pool,
+            outbox,
+        };
+        grpc::serve(self.grpc, api, shutdown).await?;
         timeline.await?;
+        relay.await?;
         ops.await??;
         tracing::info!("contact service stopped");
         Ok(())

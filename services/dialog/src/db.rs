@@ -23,6 +23,11 @@ pub struct DialogRow {
     pub last_message_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub contact_name: String,
+    pub inbound_count: i64,
+    /// Visitor messages after the viewing manager's read position (0 where
+    /// no manager is viewing).
+    pub unread_count: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -40,35 +45,41 @@ pub struct MessageRow {
     pub created_at: DateTime<Utc>,
 }
 
-const DIALOG_COLUMNS: &str = "id, account_id, contact_id, status, manager_id, last_seq, \
-     last_message_text, last_message_at, created_at, updated_at";
+/// A dialog's columns, of `dialog d`, without a viewer (`unread_count` 0).
+const DIALOG_COLUMNS: &str = "d.id, d.account_id, d.contact_id, d.status, d.manager_id, d.last_seq, \
+     d.last_message_text, d.last_message_at, d.created_at, d.updated_at, d.contact_name, \
+     d.inbound_count, 0::bigint as unread_count";
+/// A dialog's columns as a manager sees them, of `dialog d left join dialog_read r`.
+const VIEWED_DIALOG_COLUMNS: &str = "d.id, d.account_id, d.contact_id, d.status, d.manager_id, \
+     d.last_seq, d.last_message_text, d.last_message_at, d.created_at, d.updated_at, \
+     d.contact_name, d.inbound_count, d.inbound_count - coalesce(r.inbound_read, 0) as unread_count";
 const MESSAGE_COLUMNS: &str = "id, account_id, dialog_id, seq, author_kind, author_id, \
      client_message_id, text, channel, delivery_state, created_at";
 
 /// Where a new message goes: a dialog by id (a visitor may name only their
-/// own), or the contact's open dialog.
+/// own), or the contact's dialog (opened if they have none).
 #[derive(Debug, Clone, Copy)]
 pub enum Target {
     Dialog {
         dialog_id: Uuid,
         visitor: Option<Uuid>,
     },
-    OpenDialogOf {
+    DialogOf {
         contact_id: Uuid,
     },
 }
 
 /// Opens a dialog for the contact, empty, for its first message to go into;
-/// `None` when another transaction opened one first (the partial unique
-/// index decides), in which case the message goes into that one.
+/// `None` when another transaction opened one first (the unique key
+/// decides), in which case the message goes into that one.
 pub async fn insert_open_dialog(
     conn: &mut PgConnection,
     account_id: Uuid,
     contact_id: Uuid,
 ) -> sqlx::Result<Option<DialogRow>> {
     sqlx::query_as(&format!(
-        "insert into dialog (id, account_id, contact_id, status) values ($1, $2, $3, 'open') \
-         on conflict (account_id, contact_id) where status = 'open' do nothing \
+        "insert into dialog as d (id, account_id, contact_id, status) values ($1, $2, $3, 'open') \
+         on conflict on constraint dialog_contact_unique do nothing \
          returning {DIALOG_COLUMNS}"
     ))
     .bind(Uuid::now_v7())
@@ -92,8 +103,9 @@ pub struct NewMessage<'a> {
 /// What became of a message added at the end of its dialog.
 #[derive(Debug)]
 pub enum Appended {
-    /// Stored with the dialog's next number; the dialog as it is now.
-    Stored(Box<MessageRow>, Box<DialogRow>),
+    /// Stored with the dialog's next number; the dialog as it is now, and
+    /// whether the message reopened it.
+    Stored(Box<MessageRow>, Box<DialogRow>, bool),
     /// Its client id is already in that dialog: nothing changed.
     Duplicate(Uuid),
     /// No such dialog in the account (or none open for the contact).
@@ -102,7 +114,8 @@ pub enum Appended {
 
 /// Adds the message at the end of its dialog in one statement: locks the
 /// dialog, inserts the message with the next number (nothing when its client
-/// id is there already) and moves the dialog's number and preview to it.
+/// id is there already) and moves the dialog's number and preview to it,
+/// reopening it when it was closed (unless the message is a system one).
 pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx::Result<Appended> {
     let (key, which, visitor) = match m.target {
         Target::Dialog {
@@ -114,15 +127,13 @@ pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx
             dialog_id,
             visitor: Some(contact_id),
         } => (dialog_id, "id = $2 and contact_id = $9", Some(contact_id)),
-        Target::OpenDialogOf { contact_id } => {
-            (contact_id, "contact_id = $2 and status = 'open'", None)
-        }
+        Target::DialogOf { contact_id } => (contact_id, "contact_id = $2", None),
     };
     // The time is taken once the dialog is locked, and never before the
     // dialog's last message, so later numbers never get earlier times.
     let sql = format!(
         "with d as ( \
-             select id, contact_id, last_seq + 1 as next_seq, updated_at from dialog \
+             select id, contact_id, status, last_seq + 1 as next_seq, updated_at from dialog \
              where account_id = $1 and {which} for update \
          ), m as ( \
              insert into message (id, account_id, dialog_id, seq, author_kind, author_id, \
@@ -133,12 +144,16 @@ pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx
              returning {MESSAGE_COLUMNS} \
          ), moved as ( \
              update dialog set last_seq = m.seq, last_message_text = left(m.text, {PREVIEW_CHARS}), \
-                 last_message_at = m.created_at, updated_at = m.created_at \
+                 last_message_at = m.created_at, updated_at = m.created_at, \
+                 status = case when m.author_kind = 'system' then dialog.status else 'open' end, \
+                 inbound_count = inbound_count + (m.author_kind = 'visitor')::int \
              from m where dialog.account_id = m.account_id and dialog.id = m.dialog_id \
              returning dialog.status as dialog_status, dialog.manager_id as dialog_manager_id, \
-                 dialog.last_message_text as dialog_preview, dialog.created_at as dialog_created_at \
+                 dialog.last_message_text as dialog_preview, dialog.created_at as dialog_created_at, \
+                 dialog.contact_name as dialog_contact_name, dialog.inbound_count as dialog_inbound_count \
          ) \
-         select d.id as found_dialog_id, d.contact_id as found_contact_id, m.*, moved.* \
+         select d.id as found_dialog_id, d.contact_id as found_contact_id, \
+             d.status as prior_status, m.*, moved.* \
          from d left join m on true left join moved on true"
     );
     let mut query = sqlx::query(&sql)
@@ -161,19 +176,28 @@ pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx
         return Ok(Appended::Duplicate(dialog_id));
     }
     let message = MessageRow::from_row(&row)?;
+    let status: String = row.try_get("dialog_status")?;
+    let reopened = row.try_get::<String, _>("prior_status")? != status;
     let dialog = DialogRow {
         id: dialog_id,
         account_id: message.account_id,
         contact_id: row.try_get("found_contact_id")?,
-        status: row.try_get("dialog_status")?,
+        status,
         manager_id: row.try_get("dialog_manager_id")?,
         last_seq: message.seq,
         last_message_text: row.try_get("dialog_preview")?,
         last_message_at: Some(message.created_at),
         created_at: row.try_get("dialog_created_at")?,
         updated_at: message.created_at,
+        contact_name: row.try_get("dialog_contact_name")?,
+        inbound_count: row.try_get("dialog_inbound_count")?,
+        unread_count: 0,
     };
-    Ok(Appended::Stored(Box::new(message), Box::new(dialog)))
+    Ok(Appended::Stored(
+        Box::new(message),
+        Box::new(dialog),
+        reopened,
+    ))
 }
 
 pub async fn find_message_by_client_id(
@@ -195,28 +219,32 @@ pub async fn find_message_by_client_id(
     .await
 }
 
+/// The dialog; `viewer` (a manager) gets their unread count on it.
 pub async fn get_dialog(
     pool: &PgPool,
     account_id: Uuid,
     dialog_id: Uuid,
+    viewer: Option<Uuid>,
 ) -> sqlx::Result<Option<DialogRow>> {
     sqlx::query_as(&format!(
-        "select {DIALOG_COLUMNS} from dialog where account_id = $1 and id = $2"
+        "select {VIEWED_DIALOG_COLUMNS} from dialog d \
+         left join dialog_read r on r.dialog_id = d.id and r.manager_id = $3 \
+         where d.account_id = $1 and d.id = $2"
     ))
     .bind(account_id)
     .bind(dialog_id)
+    .bind(viewer)
     .fetch_optional(pool)
     .await
 }
 
-pub async fn find_open_dialog(
+pub async fn find_contact_dialog(
     pool: &PgPool,
     account_id: Uuid,
     contact_id: Uuid,
 ) -> sqlx::Result<Option<DialogRow>> {
     sqlx::query_as(&format!(
-        "select {DIALOG_COLUMNS} from dialog \
-         where account_id = $1 and contact_id = $2 and status = 'open'"
+        "select {DIALOG_COLUMNS} from dialog d where d.account_id = $1 and d.contact_id = $2"
     ))
     .bind(account_id)
     .bind(contact_id)
@@ -224,27 +252,218 @@ pub async fn find_open_dialog(
     .await
 }
 
-/// Newest activity first; `status` of `None` lists every status.
+/// Which dialogs a list shows.
+#[derive(Debug, Clone, Copy)]
+pub enum Category {
+    All,
+    /// No manager yet.
+    New,
+    /// One manager's (the viewer's for "mine").
+    Manager(Uuid),
+    /// One contact's.
+    Contact(Uuid),
+}
+
+/// Newest activity first; `status` of `None` lists every status. Each
+/// combination is its own statement, so each is planned for its own index.
 pub async fn list_dialogs(
     pool: &PgPool,
     account_id: Uuid,
+    viewer: Option<Uuid>,
+    category: Category,
     status: Option<&str>,
     after: Option<Keyset>,
     limit: i64,
 ) -> sqlx::Result<Vec<DialogRow>> {
-    sqlx::query_as(&format!(
-        "select {DIALOG_COLUMNS} from dialog \
-         where account_id = $1 and ($2::text is null or status = $2) \
-           and ($3::timestamptz is null or (updated_at, id) < ($3, $4)) \
-         order by updated_at desc, id desc limit $5"
-    ))
+    let (which, key) = match category {
+        Category::All => ("", None),
+        Category::New => (" and d.manager_id is null", None),
+        Category::Manager(id) => (" and d.manager_id = $7", Some(id)),
+        Category::Contact(id) => (" and d.contact_id = $7", Some(id)),
+    };
+    let status_filter = if status.is_some() {
+        " and d.status = $3"
+    } else {
+        " and $3::text is null"
+    };
+    let keyset = if after.is_some() {
+        " and (d.updated_at, d.id) < ($4, $5)"
+    } else {
+        " and $4::timestamptz is null and $5::uuid is null"
+    };
+    let sql = format!(
+        "select {VIEWED_DIALOG_COLUMNS} from dialog d \
+         left join dialog_read r on r.dialog_id = d.id and r.manager_id = $2 \
+         where d.account_id = $1{status_filter}{which}{keyset} \
+         order by d.updated_at desc, d.id desc limit $6"
+    );
+    let mut query = sqlx::query_as(&sql)
+        .bind(account_id)
+        .bind(viewer)
+        .bind(status)
+        .bind(after.map(|c| c.at))
+        .bind(after.map(|c| c.id))
+        .bind(limit);
+    if let Some(key) = key {
+        query = query.bind(key);
+    }
+    query.fetch_all(pool).await
+}
+
+/// How many dialogs of the status each manager has (`None`: nobody, "new").
+pub async fn count_dialogs_by_manager(
+    pool: &PgPool,
+    account_id: Uuid,
+    status: Option<&str>,
+) -> sqlx::Result<Vec<(Option<Uuid>, i64)>> {
+    sqlx::query_as(
+        "select manager_id, count(*) from dialog \
+         where account_id = $1 and ($2::text is null or status = $2) group by manager_id",
+    )
     .bind(account_id)
     .bind(status)
-    .bind(after.map(|c| c.at))
-    .bind(after.map(|c| c.id))
-    .bind(limit)
     .fetch_all(pool)
     .await
+}
+
+/// Hands the dialog to `manager_id` (or nobody); `None` when it is not in
+/// the account or has that manager already.
+pub async fn assign_dialog(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    dialog_id: Uuid,
+    manager_id: Option<Uuid>,
+) -> sqlx::Result<Option<DialogRow>> {
+    sqlx::query_as(&format!(
+        "update dialog d set manager_id = $3, updated_at = greatest(clock_timestamp(), d.updated_at) \
+         where d.account_id = $1 and d.id = $2 and d.manager_id is distinct from $3 \
+         returning {DIALOG_COLUMNS}"
+    ))
+    .bind(account_id)
+    .bind(dialog_id)
+    .bind(manager_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Gives a dialog without a manager to `manager_id` (a manager's first
+/// reply takes it); `None` when it has one.
+pub async fn take_dialog(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    dialog_id: Uuid,
+    manager_id: Uuid,
+) -> sqlx::Result<Option<DialogRow>> {
+    sqlx::query_as(&format!(
+        "update dialog d set manager_id = $3 \
+         where d.account_id = $1 and d.id = $2 and d.manager_id is null \
+         returning {DIALOG_COLUMNS}"
+    ))
+    .bind(account_id)
+    .bind(dialog_id)
+    .bind(manager_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Sets the status; `None` when it is not in the account or has it already.
+pub async fn set_status(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    dialog_id: Uuid,
+    status: &str,
+) -> sqlx::Result<Option<DialogRow>> {
+    sqlx::query_as(&format!(
+        "update dialog d set status = $3, updated_at = greatest(clock_timestamp(), d.updated_at) \
+         where d.account_id = $1 and d.id = $2 and d.status <> $3 \
+         returning {DIALOG_COLUMNS}"
+    ))
+    .bind(account_id)
+    .bind(dialog_id)
+    .bind(status)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Moves the manager's read position to `seq` (capped at the dialog's last
+/// message; never back). Returns the position and the unread count after.
+pub async fn mark_read(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    dialog_id: Uuid,
+    manager_id: Uuid,
+    seq: i64,
+) -> sqlx::Result<Option<(i64, i64)>> {
+    sqlx::query_as(
+        "with d as ( \
+             select id, inbound_count, least($4, last_seq) as upto from dialog \
+             where account_id = $1 and id = $2 \
+         ), upto as ( \
+             select d.id, d.upto, d.inbound_count - (select count(*) from message m \
+                 where m.account_id = $1 and m.dialog_id = d.id and m.seq > d.upto \
+                   and m.author_kind = 'visitor') as inbound_read, d.inbound_count from d \
+         ), saved as ( \
+             insert into dialog_read as r (account_id, dialog_id, manager_id, read_seq, inbound_read) \
+             select $1, id, $3, upto, inbound_read from upto \
+             on conflict (dialog_id, manager_id) do update \
+                 set read_seq = excluded.read_seq, inbound_read = excluded.inbound_read, updated_at = now() \
+                 where r.read_seq < excluded.read_seq \
+             returning read_seq, inbound_read \
+         ) \
+         select coalesce(s.read_seq, r.read_seq, 0), \
+             upto.inbound_count - coalesce(s.inbound_read, r.inbound_read, 0) \
+         from upto left join saved s on true \
+         left join dialog_read r on r.dialog_id = upto.id and r.manager_id = $3",
+    )
+    .bind(account_id)
+    .bind(dialog_id)
+    .bind(manager_id)
+    .bind(seq)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Records that a manager has read everything up to their own new message.
+pub async fn read_up_to_own_message(
+    conn: &mut PgConnection,
+    dialog: &DialogRow,
+    manager_id: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into dialog_read as r (account_id, dialog_id, manager_id, read_seq, inbound_read) \
+         values ($1, $2, $3, $4, $5) \
+         on conflict (dialog_id, manager_id) do update \
+             set read_seq = excluded.read_seq, inbound_read = excluded.inbound_read, updated_at = now() \
+             where r.read_seq < excluded.read_seq",
+    )
+    .bind(dialog.account_id)
+    .bind(dialog.id)
+    .bind(manager_id)
+    .bind(dialog.last_seq)
+    .bind(dialog.inbound_count)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Puts the contact's name on their dialog, for lists.
+pub async fn set_contact_names(
+    pool: &PgPool,
+    accounts: &[Uuid],
+    contacts: &[Uuid],
+    names: &[String],
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update dialog d set contact_name = c.name \
+         from unnest($1::uuid[], $2::uuid[], $3::text[]) as c(account_id, contact_id, name) \
+         where d.account_id = c.account_id and d.contact_id = c.contact_id",
+    )
+    .bind(accounts)
+    .bind(contacts)
+    .bind(names)
+    .execute(pool)
+    .await
+    .map(drop)
 }
 
 /// Messages after `after_seq`, oldest first.
@@ -292,6 +511,8 @@ pub async fn messages_before(
 impl From<DialogRow> for pb::Dialog {
     fn from(d: DialogRow) -> Self {
         Self {
+            unread_count: d.unread_count,
+            contact_name: d.contact_name,
             id: d.id.to_string(),
             account_id: d.account_id.to_string(),
             contact_id: d.contact_id.to_string(),

@@ -6,6 +6,12 @@ use tonic::Status;
 pub enum Error {
     #[error("{0}")]
     InvalidArgument(String),
+    /// Problems with named fields of the request.
+    #[error("{}", .0.iter().map(|(f, p)| format!("{f} {p}")).collect::<Vec<_>>().join("; "))]
+    Fields(Vec<(&'static str, String)>),
+    /// The request collides with what is stored (a unique key), on a field.
+    #[error("{0} {1}")]
+    Conflict(&'static str, &'static str),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("database error")]
@@ -17,6 +23,28 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// One problem with one field.
+    pub fn field(field: &'static str, problem: impl Into<String>) -> Self {
+        Self::Fields(vec![(field, problem.into())])
+    }
+
+    /// A unique key that the request broke, told by its constraint's name:
+    /// `(constraint, field, problem)`; any other error as it is.
+    pub fn on_constraint(
+        e: sqlx::Error,
+        constraints: &[(&str, &'static str, &'static str)],
+    ) -> Self {
+        if let sqlx::Error::Database(db) = &e
+            && let Some(name) = db.constraint()
+            && let Some((_, field, problem)) = constraints.iter().find(|(c, ..)| *c == name)
+        {
+            return Self::Conflict(field, problem);
+        }
+        e.into()
+    }
+}
 
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
@@ -33,6 +61,13 @@ impl From<Error> for Status {
     fn from(e: Error) -> Self {
         match e {
             Error::InvalidArgument(m) => Status::invalid_argument(m),
+            Error::Fields(problems) => {
+                chat_platform::grpc::status_with_fields(tonic::Code::InvalidArgument, &problems)
+            }
+            Error::Conflict(field, problem) => chat_platform::grpc::status_with_fields(
+                tonic::Code::AlreadyExists,
+                &[(field, problem.to_owned())],
+            ),
             Error::NotFound(what) => Status::not_found(format!("{what} not found")),
             Error::Unavailable => {
                 Status::unavailable("the dialog service cannot write now; try again")

@@ -6,9 +6,18 @@ use chat_platform::outbox::NewEvent;
 use chat_proto::events::v1 as ev;
 
 use crate::db::{DialogRow, MessageRow};
+use crate::notes::NoteRow;
 
 pub const DIALOG_CREATED: &str = "dialog.dialog_created";
 pub const MESSAGE_CREATED: &str = "dialog.message_created";
+pub const DIALOG_UPDATED: &str = "dialog.dialog_updated";
+pub const DIALOG_READ: &str = "dialog.dialog_read";
+pub const NOTE_CREATED: &str = "dialog.note_created";
+
+/// What changed, in a [`DIALOG_UPDATED`] event.
+pub const ASSIGNED: &str = "assigned";
+pub const CLOSED: &str = "closed";
+pub const REOPENED: &str = "reopened";
 
 pub fn dialog_created(dialog: &DialogRow) -> NewEvent {
     NewEvent::new(
@@ -28,6 +37,49 @@ pub fn message_created(message: &MessageRow, contact_id: uuid::Uuid) -> NewEvent
         ev::MessageCreated {
             message: Some(message.clone().into()),
             contact_id: contact_id.to_string(),
+        }
+        .encode_to_vec(),
+    )
+}
+
+pub fn dialog_updated(dialog: &DialogRow, change: &str) -> NewEvent {
+    NewEvent::new(
+        dialog.account_id,
+        DIALOG_UPDATED,
+        ev::DialogUpdated {
+            dialog: Some(dialog.clone().into()),
+            change: change.to_owned(),
+        }
+        .encode_to_vec(),
+    )
+}
+
+pub fn dialog_read(
+    account_id: uuid::Uuid,
+    dialog_id: uuid::Uuid,
+    manager_id: uuid::Uuid,
+    seq: i64,
+    unread_count: i64,
+) -> NewEvent {
+    NewEvent::new(
+        account_id,
+        DIALOG_READ,
+        ev::DialogRead {
+            dialog_id: dialog_id.to_string(),
+            manager_id: manager_id.to_string(),
+            seq,
+            unread_count,
+        }
+        .encode_to_vec(),
+    )
+}
+
+pub fn note_created(note: &NoteRow) -> NewEvent {
+    NewEvent::new(
+        note.account_id,
+        NOTE_CREATED,
+        ev::NoteCreated {
+            note: Some(note.clone().into()),
         }
         .encode_to_vec(),
     )

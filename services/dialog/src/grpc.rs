@@ -7,10 +7,11 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tonic::{Request, Response, Status};
 
-use crate::db;
+use crate::changes::{self, Change};
+use crate::db::{self, Category};
 use crate::error::{Error, parse_id};
-use crate::messages;
 use crate::writer::Writer;
+use crate::{events, messages, notes, templates};
 
 /// Largest page of a list call.
 pub const MAX_PAGE: u32 = 200;
@@ -45,6 +46,65 @@ fn page(limit: u32) -> i64 {
     }
 }
 
+/// An optional id field: empty is `None`.
+fn optional_id(field: &str, value: &str) -> Result<Option<uuid::Uuid>, Error> {
+    match value {
+        "" => Ok(None),
+        id => parse_id(field, id).map(Some),
+    }
+}
+
+fn status_filter(status: i32) -> Option<&'static str> {
+    match pb::DialogStatus::try_from(status).unwrap_or_default() {
+        pb::DialogStatus::Unspecified => None,
+        pb::DialogStatus::Open => Some("open"),
+        pb::DialogStatus::Closed => Some("closed"),
+    }
+}
+
+fn cursor(value: &str) -> Result<Option<Keyset>, Error> {
+    match value {
+        "" => Ok(None),
+        c => Keyset::decode(c)
+            .map(Some)
+            .ok_or_else(|| Error::InvalidArgument("bad cursor".into())),
+    }
+}
+
+/// Cuts the extra row fetched to tell whether another page exists, and
+/// gives the cursor of that page (empty on the last one).
+fn next_page<T>(rows: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> Keyset) -> String {
+    if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| key(r).encode()).unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
+impl DialogApi {
+    async fn change(
+        &self,
+        account_id: &str,
+        dialog_id: &str,
+        change: Change,
+        system_text: &str,
+    ) -> Result<Response<pb::Dialog>, Status> {
+        let account_id = parse_id("account_id", account_id)?;
+        let dialog_id = parse_id("dialog_id", dialog_id)?;
+        let dialog = changes::apply(
+            &self.pool,
+            &self.outbox,
+            account_id,
+            dialog_id,
+            change,
+            system_text,
+        )
+        .await?;
+        Ok(Response::new(dialog.into()))
+    }
+}
+
 #[tonic::async_trait]
 impl server::DialogService for DialogApi {
     async fn post_message(
@@ -67,24 +127,25 @@ impl server::DialogService for DialogApi {
         let req = request.get_ref();
         let account_id = parse_id("account_id", &req.account_id)?;
         let dialog_id = parse_id("dialog_id", &req.dialog_id)?;
-        let dialog = db::get_dialog(&self.pool, account_id, dialog_id)
+        let viewer = optional_id("viewer_manager_id", &req.viewer_manager_id)?;
+        let dialog = db::get_dialog(&self.pool, account_id, dialog_id, viewer)
             .await
             .map_err(Error::from)?
             .ok_or(Error::NotFound("dialog"))?;
         Ok(Response::new(dialog.into()))
     }
 
-    async fn find_open_dialog(
+    async fn find_contact_dialog(
         &self,
-        request: Request<pb::FindOpenDialogRequest>,
-    ) -> Result<Response<pb::FindOpenDialogResponse>, Status> {
+        request: Request<pb::FindContactDialogRequest>,
+    ) -> Result<Response<pb::FindContactDialogResponse>, Status> {
         let req = request.get_ref();
         let account_id = parse_id("account_id", &req.account_id)?;
         let contact_id = parse_id("contact_id", &req.contact_id)?;
-        let dialog = db::find_open_dialog(&self.pool, account_id, contact_id)
+        let dialog = db::find_contact_dialog(&self.pool, account_id, contact_id)
             .await
             .map_err(Error::from)?;
-        Ok(Response::new(pb::FindOpenDialogResponse {
+        Ok(Response::new(pb::FindContactDialogResponse {
             dialog: dialog.map(Into::into),
         }))
     }
@@ -95,39 +156,73 @@ impl server::DialogService for DialogApi {
     ) -> Result<Response<pb::ListDialogsResponse>, Status> {
         let req = request.get_ref();
         let account_id = parse_id("account_id", &req.account_id)?;
-        let status = match pb::DialogStatus::try_from(req.status).unwrap_or_default() {
-            pb::DialogStatus::Unspecified => None,
-            pb::DialogStatus::Open => Some("open"),
-            pb::DialogStatus::Closed => Some("closed"),
-        };
-        let after = match req.cursor.as_str() {
-            "" => None,
-            c => {
-                Some(Keyset::decode(c).ok_or_else(|| Error::InvalidArgument("bad cursor".into()))?)
+        let viewer = optional_id("viewer_manager_id", &req.viewer_manager_id)?;
+        let category = match pb::DialogCategory::try_from(req.category).unwrap_or_default() {
+            _ if !req.contact_id.is_empty() => {
+                Category::Contact(parse_id("contact_id", &req.contact_id)?)
+            }
+            pb::DialogCategory::Unspecified => Category::All,
+            pb::DialogCategory::New => Category::New,
+            pb::DialogCategory::Mine => Category::Manager(
+                viewer
+                    .ok_or_else(|| Error::InvalidArgument("mine needs viewer_manager_id".into()))?,
+            ),
+            pb::DialogCategory::Manager => {
+                Category::Manager(parse_id("manager_id", &req.manager_id)?)
             }
         };
+        let after = cursor(&req.cursor)?;
         let limit = page(req.limit);
-        let mut rows = db::list_dialogs(&self.pool, account_id, status, after, limit + 1)
-            .await
-            .map_err(Error::from)?;
-        let next_cursor = if rows.len() as i64 > limit {
-            rows.truncate(limit as usize);
-            rows.last()
-                .map(|d| {
-                    Keyset {
-                        at: d.updated_at,
-                        id: d.id,
-                    }
-                    .encode()
-                })
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let status = status_filter(req.status);
+        let mut rows = db::list_dialogs(
+            &self.pool,
+            account_id,
+            viewer,
+            category,
+            status,
+            after,
+            limit + 1,
+        )
+        .await
+        .map_err(Error::from)?;
+        let next_cursor = next_page(&mut rows, limit, |d| Keyset {
+            at: d.updated_at,
+            id: d.id,
+        });
         Ok(Response::new(pb::ListDialogsResponse {
             dialogs: rows.into_iter().map(Into::into).collect(),
             next_cursor,
         }))
+    }
+
+    async fn count_dialogs(
+        &self,
+        request: Request<pb::CountDialogsRequest>,
+    ) -> Result<Response<pb::CountDialogsResponse>, Status> {
+        let req = request.get_ref();
+        let account_id = parse_id("account_id", &req.account_id)?;
+        let viewer = optional_id("viewer_manager_id", &req.viewer_manager_id)?;
+        let counts =
+            db::count_dialogs_by_manager(&self.pool, account_id, status_filter(req.status))
+                .await
+                .map_err(Error::from)?;
+        let mut answer = pb::CountDialogsResponse::default();
+        for (manager_id, count) in counts {
+            answer.all += count;
+            match manager_id {
+                None => answer.new += count,
+                Some(id) => {
+                    if Some(id) == viewer {
+                        answer.mine += count;
+                    }
+                    answer.managers.push(pb::ManagerCount {
+                        manager_id: id.to_string(),
+                        count,
+                    });
+                }
+            }
+        }
+        Ok(Response::new(answer))
     }
 
     async fn list_messages(
@@ -141,7 +236,7 @@ impl server::DialogService for DialogApi {
             return Err(Error::InvalidArgument("sequence numbers are not negative".into()).into());
         }
         // An unknown dialog (or another account's) is "not found", not an empty list.
-        db::get_dialog(&self.pool, account_id, dialog_id)
+        db::get_dialog(&self.pool, account_id, dialog_id, None)
             .await
             .map_err(Error::from)?
             .ok_or(Error::NotFound("dialog"))?;
@@ -161,5 +256,192 @@ impl server::DialogService for DialogApi {
             messages: rows.into_iter().map(Into::into).collect(),
             has_more,
         }))
+    }
+
+    async fn assign_dialog(
+        &self,
+        request: Request<pb::AssignDialogRequest>,
+    ) -> Result<Response<pb::Dialog>, Status> {
+        let req = request.get_ref();
+        let manager_id = optional_id("manager_id", &req.manager_id)?;
+        self.change(
+            &req.account_id,
+            &req.dialog_id,
+            Change::Assign(manager_id),
+            &req.system_text,
+        )
+        .await
+    }
+
+    async fn close_dialog(
+        &self,
+        request: Request<pb::ChangeStatusRequest>,
+    ) -> Result<Response<pb::Dialog>, Status> {
+        let req = request.get_ref();
+        self.change(
+            &req.account_id,
+            &req.dialog_id,
+            Change::Close,
+            &req.system_text,
+        )
+        .await
+    }
+
+    async fn reopen_dialog(
+        &self,
+        request: Request<pb::ChangeStatusRequest>,
+    ) -> Result<Response<pb::Dialog>, Status> {
+        let req = request.get_ref();
+        self.change(
+            &req.account_id,
+            &req.dialog_id,
+            Change::Reopen,
+            &req.system_text,
+        )
+        .await
+    }
+
+    async fn mark_read(
+        &self,
+        request: Request<pb::MarkReadRequest>,
+    ) -> Result<Response<pb::MarkReadResponse>, Status> {
+        let req = request.get_ref();
+        let account_id = parse_id("account_id", &req.account_id)?;
+        let dialog_id = parse_id("dialog_id", &req.dialog_id)?;
+        let manager_id = parse_id("manager_id", &req.manager_id)?;
+        if req.seq < 0 {
+            return Err(Error::field("seq", "must be 0 or more").into());
+        }
+        let mut tx = self.pool.begin().await.map_err(Error::from)?;
+        let (read_seq, unread_count) =
+            db::mark_read(&mut tx, account_id, dialog_id, manager_id, req.seq)
+                .await
+                .map_err(Error::from)?
+                .ok_or(Error::NotFound("dialog"))?;
+        let event = events::dialog_read(account_id, dialog_id, manager_id, read_seq, unread_count);
+        self.outbox
+            .enqueue(&mut tx, event)
+            .await
+            .map_err(Error::from)?;
+        tx.commit().await.map_err(Error::from)?;
+        self.outbox.wake();
+        Ok(Response::new(pb::MarkReadResponse {
+            read_seq,
+            unread_count,
+        }))
+    }
+
+    async fn add_note(
+        &self,
+        request: Request<pb::AddNoteRequest>,
+    ) -> Result<Response<pb::Note>, Status> {
+        let req = request.get_ref();
+        let account_id = parse_id("account_id", &req.account_id)?;
+        let dialog_id = parse_id("dialog_id", &req.dialog_id)?;
+        let author_id = parse_id("author_id", &req.author_id)?;
+        notes::check_text(&req.text)?;
+        let mut tx = self.pool.begin().await.map_err(Error::from)?;
+        let note = notes::insert(&mut tx, account_id, dialog_id, author_id, &req.text)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::NotFound("dialog"))?;
+        self.outbox
+            .enqueue(&mut tx, events::note_created(&note))
+            .await
+            .map_err(Error::from)?;
+        tx.commit().await.map_err(Error::from)?;
+        self.outbox.wake();
+        Ok(Response::new(note.into()))
+    }
+
+    async fn list_notes(
+        &self,
+        request: Request<pb::ListNotesRequest>,
+    ) -> Result<Response<pb::ListNotesResponse>, Status> {
+        let req = request.get_ref();
+        let account_id = parse_id("account_id", &req.account_id)?;
+        let dialog_id = parse_id("dialog_id", &req.dialog_id)?;
+        db::get_dialog(&self.pool, account_id, dialog_id, None)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::NotFound("dialog"))?;
+        let limit = page(req.limit);
+        let mut rows = notes::list(
+            &self.pool,
+            account_id,
+            dialog_id,
+            cursor(&req.cursor)?,
+            limit + 1,
+        )
+        .await
+        .map_err(Error::from)?;
+        let next_cursor = next_page(&mut rows, limit, |n| Keyset {
+            at: n.created_at,
+            id: n.id,
+        });
+        Ok(Response::new(pb::ListNotesResponse {
+            notes: rows.into_iter().map(Into::into).collect(),
+            next_cursor,
+        }))
+    }
+
+    async fn list_templates(
+        &self,
+        request: Request<pb::ListTemplatesRequest>,
+    ) -> Result<Response<pb::ListTemplatesResponse>, Status> {
+        let account_id = parse_id("account_id", &request.get_ref().account_id)?;
+        let rows = templates::list(&self.pool, account_id)
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(pb::ListTemplatesResponse {
+            templates: rows.into_iter().map(Into::into).collect(),
+        }))
+    }
+
+    async fn create_template(
+        &self,
+        request: Request<pb::CreateTemplateRequest>,
+    ) -> Result<Response<pb::Template>, Status> {
+        let req = request.get_ref();
+        let account_id = parse_id("account_id", &req.account_id)?;
+        templates::check(Some(&req.name), Some(&req.text))?;
+        let row = templates::insert(&self.pool, account_id, &req.name, &req.text).await?;
+        Ok(Response::new(row.into()))
+    }
+
+    async fn update_template(
+        &self,
+        request: Request<pb::UpdateTemplateRequest>,
+    ) -> Result<Response<pb::Template>, Status> {
+        let req = request.get_ref();
+        let account_id = parse_id("account_id", &req.account_id)?;
+        let template_id = parse_id("template_id", &req.template_id)?;
+        templates::check(req.name.as_deref(), req.text.as_deref())?;
+        let row = templates::update(
+            &self.pool,
+            account_id,
+            template_id,
+            req.name.as_deref(),
+            req.text.as_deref(),
+        )
+        .await?
+        .ok_or(Error::NotFound("template"))?;
+        Ok(Response::new(row.into()))
+    }
+
+    async fn delete_template(
+        &self,
+        request: Request<pb::DeleteTemplateRequest>,
+    ) -> Result<Response<pb::DeleteTemplateResponse>, Status> {
+        let req = request.get_ref();
+        let account_id = parse_id("account_id", &req.account_id)?;
+        let template_id = parse_id("template_id", &req.template_id)?;
+        if !templates::delete(&self.pool, account_id, template_id)
+            .await
+            .map_err(Error::from)?
+        {
+            return Err(Error::NotFound("template").into());
+        }
+        Ok(Response::new(pb::DeleteTemplateResponse {}))
     }
 }

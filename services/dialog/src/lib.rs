@@ -1,6 +1,7 @@
 //! The dialog service: dialogs, and their messages numbered by a per-dialog
-//! sequence. It answers gRPC (`chat.dialog.v1.DialogService`) and publishes
-//! `dialog.dialog_created` and `dialog.message_created` through its outbox.
+//! sequence, their notes and the account's reply templates. It answers gRPC
+//! (`chat.dialog.v1.DialogService`) and publishes `dialog.*` events through
+//! its outbox.
 //!
 //! # Layout
 //! - [`config`]: its settings (`DIALOG_*`).
@@ -8,15 +9,23 @@
 //! - [`db`]: the SQL, one small function per query.
 //! - [`messages`]: posting a message: validation, idempotency, sequence, events.
 //! - [`writer`]: group commit: posts that arrive together share a transaction.
+//! - [`changes`]: assigning, closing and reopening, each with a system message.
+//! - [`notes`]: managers' notes on a dialog.
+//! - [`templates`]: reply templates.
+//! - [`contacts`]: contacts' names on their dialogs, from the contact service's events.
 //! - [`grpc`]: the gRPC server.
 //! - [`events`]: the events it publishes.
 
+pub mod changes;
 pub mod config;
+pub mod contacts;
 pub mod db;
 pub mod error;
 pub mod events;
 pub mod grpc;
 pub mod messages;
+pub mod notes;
+pub mod templates;
 pub mod writer;
 
 use anyhow::Context as _;
@@ -77,9 +86,15 @@ impl Application {
             self.state.bus.clone(),
             shutdown.clone(),
         ));
+        let names = tokio::spawn(contacts::keep_names(
+            self.state.bus.clone(),
+            self.state.pool.clone(),
+            shutdown.clone(),
+        ));
         let ops = tokio::spawn(ops::serve(self.ops, self.readiness, shutdown.clone()));
         grpc::serve(self.grpc, self.state, shutdown).await?;
         relay.await?;
+        names.await?;
         ops.await??;
         tracing::info!("dialog service stopped");
         Ok(())

@@ -2,6 +2,11 @@
 //! message the dialog's next sequence number, and writes it with its events in
 //! one transaction (which [`crate::writer`] may share with other posts). A
 //! repeated client message id returns the stored message.
+//!
+//! A message into a closed dialog reopens it (a contact has one dialog, so a
+//! client id resent after a close still finds its message). A manager's
+//! first reply to a dialog nobody has takes it, and a manager's message
+//! counts as having read the dialog up to it.
 
 use uuid::Uuid;
 
@@ -47,7 +52,7 @@ impl Post {
     pub fn lock_key(&self) -> Uuid {
         match self.target {
             Target::Dialog { dialog_id, .. } => dialog_id,
-            Target::OpenDialogOf { contact_id } => contact_id,
+            Target::DialogOf { contact_id } => contact_id,
         }
     }
 }
@@ -86,10 +91,17 @@ pub fn check(req: pb::PostMessageRequest) -> Result<Post> {
     let visitor = (kind == pb::AuthorKind::Visitor)
         .then(|| parse_id("contact_id", &req.contact_id))
         .transpose()?;
-    let target = match (req.dialog_id.as_str(), visitor) {
-        ("", Some(contact_id)) => Target::OpenDialogOf { contact_id },
-        ("", None) => return Err(Error::InvalidArgument("dialog_id is required".into())),
-        (id, visitor) => Target::Dialog {
+    let target = match (req.dialog_id.as_str(), req.contact_id.as_str(), visitor) {
+        ("", _, Some(contact_id)) => Target::DialogOf { contact_id },
+        ("", "", None) => {
+            return Err(Error::InvalidArgument(
+                "dialog_id or contact_id is required".into(),
+            ));
+        }
+        ("", contact_id, None) => Target::DialogOf {
+            contact_id: parse_id("contact_id", contact_id)?,
+        },
+        (id, _, visitor) => Target::Dialog {
             dialog_id: parse_id("dialog_id", id)?,
             visitor,
         },
@@ -130,8 +142,8 @@ pub async fn write(
     let mut opened = None;
     let appended = match db::append_message(tx, &new).await? {
         Appended::NoDialog => match post.target {
-            Target::OpenDialogOf { contact_id } => {
-                // The visitor's first message: open a dialog (or find the one a
+            Target::DialogOf { contact_id } => {
+                // The contact's first message: open a dialog (or find the one a
                 // concurrent post just opened) and go again.
                 opened = db::insert_open_dialog(tx, post.account_id, contact_id).await?;
                 db::append_message(tx, &new).await?
@@ -158,12 +170,26 @@ pub async fn write(
                 dialog_created: false,
             })
         }
-        Appended::Stored(message, dialog) => {
+        Appended::Stored(message, mut dialog, reopened) => {
             let dialog_created = opened.is_some();
             if dialog_created {
                 events.push(events::dialog_created(&dialog));
             }
             events.push(events::message_created(&message, dialog.contact_id));
+            let mut change = reopened.then_some(events::REOPENED);
+            if let (Some(manager_id), "manager") = (message.author_id, post.author_kind) {
+                if dialog.manager_id.is_none()
+                    && let Some(taken) =
+                        db::take_dialog(tx, dialog.account_id, dialog.id, manager_id).await?
+                {
+                    dialog.manager_id = taken.manager_id;
+                    change = Some(events::ASSIGNED);
+                }
+                db::read_up_to_own_message(tx, &dialog, manager_id).await?;
+            }
+            if let Some(change) = change.filter(|_| !dialog_created) {
+                events.push(events::dialog_updated(&dialog, change));
+            }
             Ok(Posted {
                 message: *message,
                 duplicate: false,
@@ -226,10 +252,15 @@ mod tests {
     }
 
     #[test]
-    fn a_manager_must_name_the_dialog() {
+    fn a_manager_names_the_dialog_or_the_contact() {
         let mut req = request("hi");
         req.author_kind = pb::AuthorKind::Manager as i32;
-        assert_eq!(rejection(&req), "dialog_id is required");
+        assert!(matches!(
+            check(req.clone()).unwrap().target,
+            Target::DialogOf { .. }
+        ));
+        req.contact_id.clear();
+        assert_eq!(rejection(&req), "dialog_id or contact_id is required");
     }
 
     #[test]
@@ -237,6 +268,6 @@ mod tests {
         let req = request("hi");
         let post = check(req.clone()).unwrap();
         assert_eq!(post.author_id.unwrap().to_string(), req.contact_id);
-        assert!(matches!(post.target, Target::OpenDialogOf { .. }));
+        assert!(matches!(post.target, Target::DialogOf { .. }));
     }
 }

@@ -114,6 +114,7 @@ async fn the_timeline_pages_newest_first_with_a_cursor() {
             contact_id: contact.id.clone(),
             limit: 2,
             cursor,
+            ..Default::default()
         };
         async move { client.list_timeline(request).await.map(|r| r.into_inner()) }
     };

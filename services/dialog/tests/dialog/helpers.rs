@@ -86,6 +86,32 @@ impl TestDialog {
             .map(tonic::Response::into_inner)
     }
 
+    /// A reply by a given manager.
+    pub async fn reply_as(
+        &self,
+        account_id: Uuid,
+        dialog_id: &str,
+        manager_id: Uuid,
+        client_message_id: &str,
+        text: &str,
+    ) -> Result<pb::PostMessageResponse, tonic::Status> {
+        let request = pb::PostMessageRequest {
+            account_id: account_id.to_string(),
+            dialog_id: dialog_id.into(),
+            author_kind: pb::AuthorKind::Manager as i32,
+            author_id: manager_id.to_string(),
+            client_message_id: client_message_id.into(),
+            text: text.into(),
+            channel: pb::Channel::Site as i32,
+            ..Default::default()
+        };
+        self.client
+            .clone()
+            .post_message(request)
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
     pub async fn messages(
         &self,
         account_id: Uuid,

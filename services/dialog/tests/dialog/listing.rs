@@ -68,6 +68,7 @@ async fn dialogs_list_newest_activity_first_in_pages() {
                 status: pb::DialogStatus::Open as i32,
                 limit: 2,
                 cursor: cursor.clone(),
+                ..Default::default()
             })
             .await
             .unwrap()

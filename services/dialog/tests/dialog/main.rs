@@ -1,6 +1,7 @@
 //! Integration tests of the dialog service over its gRPC API, against the
 //! real PostgreSQL and NATS, each on its own database and NATS prefix.
 
+mod console;
 mod helpers;
 mod listing;
 mod outbox;

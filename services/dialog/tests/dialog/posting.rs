@@ -32,7 +32,9 @@ async fn a_visitors_first_message_opens_a_dialog_and_later_ones_follow_in_sequen
         .manager_says(account, &dialog_id, "m1", "yes")
         .await
         .unwrap();
-    assert_eq!(reply.message.unwrap().seq, 3);
+    let reply = reply.message.unwrap();
+    assert_eq!(reply.seq, 3);
+    let reply_author = reply.author_id;
 
     let dialog = t
         .client
@@ -40,12 +42,16 @@ async fn a_visitors_first_message_opens_a_dialog_and_later_ones_follow_in_sequen
         .get_dialog(pb::GetDialogRequest {
             account_id: account.to_string(),
             dialog_id: dialog_id.clone(),
+            ..Default::default()
         })
         .await
         .unwrap()
         .into_inner();
     assert_eq!(dialog.status(), pb::DialogStatus::Open);
-    assert_eq!(dialog.manager_id, "", "a new dialog has no manager");
+    assert_eq!(
+        dialog.manager_id, reply_author,
+        "the first manager to reply takes a new dialog"
+    );
     assert_eq!(dialog.last_seq, 3);
     assert_eq!(dialog.last_message_text, "yes");
     let page = t.messages(account, &dialog_id, 0, 0, 0).await.unwrap();

@@ -24,6 +24,7 @@ async fn another_accounts_dialog_cannot_be_read_listed_or_written() {
         .get_dialog(pb::GetDialogRequest {
             account_id: shop_b.to_string(),
             dialog_id: dialog_id.clone(),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -49,7 +50,7 @@ async fn another_accounts_dialog_cannot_be_read_listed_or_written() {
     let open = t
         .client
         .clone()
-        .find_open_dialog(pb::FindOpenDialogRequest {
+        .find_contact_dialog(pb::FindContactDialogRequest {
             account_id: shop_b.to_string(),
             contact_id: contact.to_string(),
         })

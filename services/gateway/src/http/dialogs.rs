@@ -75,6 +75,7 @@ async fn list_dialogs(
         status: status as i32,
         limit: super::page_limit(query.limit)?,
         cursor: query.cursor.unwrap_or_default(),
+        ..Default::default()
     };
     let page = state
         .dialogs
@@ -103,6 +104,7 @@ async fn get_dialog(
     let request = pb::GetDialogRequest {
         account_id: manager.account_id.to_string(),
         dialog_id: path_id(&id, "dialog")?.to_string(),
+        viewer_manager_id: manager.id.to_string(),
     };
     let dialog = state
         .dialogs

@@ -89,15 +89,15 @@ async fn serve(mut ws: WebSocket, state: AppState, params: HashMap<String, Strin
         registration,
     );
 
-    let open = state
+    let current = state
         .dialogs
         .clone()
-        .find_open_dialog(pb::FindOpenDialogRequest {
+        .find_contact_dialog(pb::FindContactDialogRequest {
             account_id: account.id.to_string(),
             contact_id: contact.id.clone(),
         })
         .await;
-    let dialog = match open {
+    let dialog = match current {
         Ok(found) => found.into_inner().dialog,
         Err(status) => {
             let (code, reason) = close_for(&Error::from(status));

@@ -1,0 +1,60 @@
+//! What the dialog service learns of contacts: their names, from the contact
+//! service's `contact.contact_updated` events, kept on their dialogs so the
+//! dialogs list shows who each one is without asking another service.
+
+use std::collections::HashMap;
+
+use prost::Message as _;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use chat_platform::Shutdown;
+use chat_platform::bus::{Bus, HandlerError};
+use chat_proto::events::v1 as ev;
+
+use crate::db;
+
+/// The durable consumer that keeps contact names on dialogs.
+pub const NAMES_CONSUMER: &str = "dialog_contact_names";
+pub const CONTACT_UPDATED: &str = "contact.contact_updated";
+/// Most events written in one statement.
+const MAX_BATCH: usize = 256;
+
+pub async fn keep_names(bus: Bus, pool: PgPool, shutdown: Shutdown) {
+    bus.consume_batches(
+        NAMES_CONSUMER,
+        &[CONTACT_UPDATED],
+        MAX_BATCH,
+        shutdown,
+        |envelopes| {
+            let pool = pool.clone();
+            async move { record_names(&pool, envelopes).await }
+        },
+    )
+    .await;
+}
+
+async fn record_names(pool: &PgPool, envelopes: Vec<ev::Envelope>) -> Result<(), HandlerError> {
+    // The last word on each contact in the batch wins (events come in order).
+    let mut names: HashMap<(Uuid, Uuid), String> = HashMap::new();
+    for envelope in &envelopes {
+        let updated = ev::ContactUpdated::decode(envelope.payload.as_slice())
+            .map_err(|e| HandlerError::Permanent(e.into()))?;
+        let contact = updated
+            .contact
+            .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("no contact")))?;
+        let parse = |s: &str| Uuid::parse_str(s).map_err(|e| HandlerError::Permanent(e.into()));
+        names.insert(
+            (parse(&contact.account_id)?, parse(&contact.id)?),
+            contact.name,
+        );
+    }
+    let (mut accounts, mut contacts, mut texts) = (Vec::new(), Vec::new(), Vec::new());
+    for ((account_id, contact_id), name) in names {
+        accounts.push(account_id);
+        contacts.push(contact_id);
+        texts.push(name);
+    }
+    db::set_contact_names(pool, &accounts, &contacts, &texts).await?;
+    Ok(())
+}
