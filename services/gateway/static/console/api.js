@@ -1,0 +1,146 @@
+// The REST client of /api/v1: JSON in and out, the CSRF header on every
+// request that is not a GET, errors as ApiError, and a hook for "the session
+// has ended" (any 401 except where the caller expects one, like the login).
+
+const BASE = '/api/v1';
+
+export class ApiError extends Error {
+  constructor({ status, code, message, fields = null, retryAfter = null }) {
+    super(message || code || `HTTP ${status}`);
+    this.status = status;
+    this.code = code;
+    this.fields = fields;
+    this.retryAfter = retryAfter;
+  }
+}
+
+let csrfToken = null;
+let onSessionEnded = () => {};
+
+export function setCsrfToken(token) {
+  csrfToken = token;
+}
+
+/** Called when a request answers 401 outside of login and the start-up check. */
+export function setSessionEndedHandler(handler) {
+  onSessionEnded = handler;
+}
+
+async function request(method, path, body, { expect401 = false } = {}) {
+  const headers = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  let response;
+  try {
+    response = await fetch(BASE + path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError({ status: 0, code: 'network', message: 'Cannot reach the server. Check your connection.' });
+  }
+  if (response.status === 204) return null;
+  const payload = await response.json().catch(() => null);
+  if (response.ok) return payload;
+  const error = payload?.error || {};
+  const apiError = new ApiError({
+    status: response.status,
+    code: error.code || 'http_' + response.status,
+    message: error.message || response.statusText,
+    fields: error.fields || null,
+    retryAfter: parseRetryAfter(response.headers.get('retry-after')),
+  });
+  if (response.status === 401 && !expect401) onSessionEnded();
+  throw apiError;
+}
+
+function parseRetryAfter(header) {
+  if (!header) return null;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds));
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+function query(parameters) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(parameters)) {
+    if (value !== undefined && value !== null && value !== '') search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? '?' + text : '';
+}
+
+const id = encodeURIComponent;
+
+// Session
+export const login = (email, password) =>
+  request('POST', '/auth/login', { email, password, cookie: true }, { expect401: true });
+export const me = () => request('GET', '/me', undefined, { expect401: true });
+export const logout = () => request('POST', '/auth/logout', {}, { expect401: true });
+export const acceptInvitation = (token, password) =>
+  request('POST', '/auth/invitation', { token, password }, { expect401: true });
+
+// Dialogs
+export const listDialogs = (parameters) => request('GET', '/dialogs' + query(parameters));
+export const dialogCounts = (status) => request('GET', '/dialogs/counts' + query({ status }));
+export const getDialog = (dialogId) => request('GET', `/dialogs/${id(dialogId)}`);
+export const listMessages = (dialogId, parameters) =>
+  request('GET', `/dialogs/${id(dialogId)}/messages` + query(parameters));
+export const sendMessage = (dialogId, clientMessageId, text) =>
+  request('POST', `/dialogs/${id(dialogId)}/messages`, { client_message_id: clientMessageId, text });
+export const assignDialog = (dialogId, managerId) =>
+  request('POST', `/dialogs/${id(dialogId)}/assign`, { manager_id: managerId });
+export const closeDialog = (dialogId) => request('POST', `/dialogs/${id(dialogId)}/close`, {});
+export const reopenDialog = (dialogId) => request('POST', `/dialogs/${id(dialogId)}/reopen`, {});
+export const markRead = (dialogId, seq) => request('POST', `/dialogs/${id(dialogId)}/read`, { seq });
+export const listNotes = (dialogId) => request('GET', `/dialogs/${id(dialogId)}/notes`);
+export const addNote = (dialogId, text) => request('POST', `/dialogs/${id(dialogId)}/notes`, { text });
+
+// Templates
+export const listTemplates = () => request('GET', '/templates');
+export const createTemplate = (template) => request('POST', '/templates', template);
+export const updateTemplate = (templateId, patch) => request('PATCH', `/templates/${id(templateId)}`, patch);
+export const deleteTemplate = (templateId) => request('DELETE', `/templates/${id(templateId)}`);
+
+// Contacts
+export const searchContacts = (text, limit = 20) => request('GET', '/contacts' + query({ q: text, limit }));
+export const getContact = (contactId) => request('GET', `/contacts/${id(contactId)}`);
+export const updateContact = (contactId, patch) => request('PATCH', `/contacts/${id(contactId)}`, patch);
+export const contactTimeline = (contactId, parameters) =>
+  request('GET', `/contacts/${id(contactId)}/timeline` + query(parameters));
+export const writeToContact = (contactId, clientMessageId, text) =>
+  request('POST', `/contacts/${id(contactId)}/messages`, { client_message_id: clientMessageId, text });
+
+// Managers
+export const listManagers = () => request('GET', '/managers');
+export const createManager = (manager) => request('POST', '/managers', manager);
+export const updateManager = (managerId, patch) => request('PATCH', `/managers/${id(managerId)}`, patch);
+
+// Sessions
+export const listSessions = () => request('GET', '/sessions');
+export const endSession = (sessionId) => request('DELETE', `/sessions/${id(sessionId)}`);
+export const endOtherSessions = () => request('DELETE', '/sessions');
+
+/** A sentence for an error, for toasts and forms. */
+export function describeError(error) {
+  if (!(error instanceof ApiError)) return 'Something went wrong. Please try again.';
+  switch (error.code) {
+    case 'network':
+      return error.message;
+    case 'rate_limited':
+      return error.retryAfter ? `Too many requests. Try again in ${error.retryAfter} s.` : 'Too many requests. Try again shortly.';
+    case 'unavailable':
+      return 'The service is busy. Please try again in a moment.';
+    case 'forbidden':
+      return 'Your role does not allow this.';
+    case 'csrf':
+      return 'Your session token is out of date. Reload the page.';
+    case 'not_found':
+      return 'It no longer exists.';
+    default:
+      return error.message || 'Something went wrong. Please try again.';
+  }
+}

@@ -1,0 +1,108 @@
+// Formatting of names, initials, colours and times for display.
+
+const SHORT_ID_LENGTH = 6;
+
+/** The contact's name, or "Visitor 3f9a2c" when the name is empty. */
+export function contactDisplayName(name, contactId) {
+  const trimmed = (name || '').trim();
+  if (trimmed) return trimmed;
+  return 'Visitor ' + String(contactId || '').replace(/-/g, '').slice(0, SHORT_ID_LENGTH);
+}
+
+/** Up to two initials of a name ("Anna Petrova" → "AP"); "?" when empty. */
+export function initials(name) {
+  const words = String(name || '').trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return '?';
+  const first = Array.from(words[0])[0] || '';
+  const second = words.length > 1 ? Array.from(words[words.length - 1])[0] || '' : '';
+  return (first + second).toUpperCase();
+}
+
+const AVATAR_HUES = [210, 260, 330, 20, 160, 190, 290, 40, 120, 0];
+
+/** A stable pastel colour pair for an id, for avatars. */
+export function avatarColors(seed) {
+  let hash = 0;
+  for (const char of String(seed || '')) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  const hue = AVATAR_HUES[hash % AVATAR_HUES.length];
+  return { background: `hsl(${hue} 70% 92%)`, color: `hsl(${hue} 45% 35%)` };
+}
+
+const MINUTE = 60 * 1000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** Short relative time for lists: "now", "5m", "3h", "Yesterday", "Mon", "12 Mar", "12 Mar 2024". */
+export function relativeTime(value, now = Date.now()) {
+  if (!value) return '';
+  const time = new Date(value);
+  const elapsed = now - time.getTime();
+  if (elapsed < MINUTE) return 'now';
+  if (elapsed < HOUR) return `${Math.floor(elapsed / MINUTE)}m`;
+  if (isSameDay(time, new Date(now))) return `${Math.floor(elapsed / HOUR)}h`;
+  if (isSameDay(time, new Date(now - DAY))) return 'Yesterday';
+  if (elapsed < 6 * DAY) return time.toLocaleDateString('en-GB', { weekday: 'short' });
+  const sameYear = time.getFullYear() === new Date(now).getFullYear();
+  return time.toLocaleDateString('en-GB', sameYear ? { day: 'numeric', month: 'short' } : { day: 'numeric', month: 'short', year: 'numeric' });
+}
+
+/** Longer relative time for details: "just now", "5 minutes ago", "3 hours ago", else a date. */
+export function relativeTimeLong(value, now = Date.now()) {
+  if (!value) return '—';
+  const elapsed = now - new Date(value).getTime();
+  if (elapsed < MINUTE) return 'just now';
+  if (elapsed < HOUR) return plural(Math.floor(elapsed / MINUTE), 'minute') + ' ago';
+  if (elapsed < DAY) return plural(Math.floor(elapsed / HOUR), 'hour') + ' ago';
+  if (elapsed < 7 * DAY) return plural(Math.floor(elapsed / DAY), 'day') + ' ago';
+  return dateTime(value);
+}
+
+function plural(count, word) {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+
+export function clockTime(value) {
+  return new Date(value).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+}
+
+export function dateTime(value) {
+  if (!value) return '—';
+  return new Date(value).toLocaleString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+}
+
+/** Label for the day separators of a conversation: "Today", "Yesterday", "12 March 2025". */
+export function dayLabel(value, now = Date.now()) {
+  const time = new Date(value);
+  if (isSameDay(time, new Date(now))) return 'Today';
+  if (isSameDay(time, new Date(now - DAY))) return 'Yesterday';
+  return time.toLocaleDateString('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+}
+
+export function dayKey(value) {
+  const time = new Date(value);
+  return `${time.getFullYear()}-${time.getMonth() + 1}-${time.getDate()}`;
+}
+
+function isSameDay(a, b) {
+  return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+}
+
+export const CHANNEL_LABELS = {
+  site: 'Site chat',
+  email: 'E-mail',
+  telegram: 'Telegram',
+  vk: 'VK',
+  facebook: 'Facebook',
+};
+
+export const ROLE_LABELS = { owner: 'Owner', admin: 'Admin', manager: 'Manager' };
+
+/** A new id for a message the console sends (the server dedupes on it). */
+export function newClientMessageId() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -1,0 +1,97 @@
+// Boots the console: shows the screen that fits the session and the route
+// (login, invitation, inbox, settings), the session-ended card over it,
+// toasts, and keeps relative times fresh.
+
+import { h, setChildren } from './dom.js';
+import { icon } from './icons.js';
+import { effect, createScope, untracked } from './signals.js';
+import * as store from './store.js';
+import { unlockAudioOnFirstGesture } from './sound.js';
+import { mountLogin } from './views/login.js';
+import { mountInvite } from './views/invite.js';
+import { mountInbox } from './views/inbox.js';
+import { mountSettings } from './views/settings.js';
+import { mountSessionEnded } from './views/session-ended.js';
+import { refreshRelativeTimes, spinner } from './views/common.js';
+
+const RELATIVE_TIME_REFRESH_MS = 30_000;
+
+const app = document.getElementById('app');
+const overlay = document.getElementById('overlay');
+const toastArea = document.getElementById('toasts');
+
+/** Which screen: a key that changes only when the whole screen must change. */
+function screenFor(phase, current) {
+  if (current.name === 'invite') return `invite:${current.token}`;
+  if (phase === 'starting') return 'starting';
+  if (phase === 'unreachable') return 'unreachable';
+  if (phase === 'signed_out') return 'login';
+  return current.name === 'settings' ? 'settings' : 'inbox';
+}
+
+let screenScope = createScope();
+let shownScreen = null;
+
+effect(() => {
+  const { phase, message } = store.session.value;
+  const current = store.route.value;
+  const screen = screenFor(phase, current);
+  document.body.classList.toggle('session-has-ended', phase === 'ended');
+  if (screen === shownScreen) return;
+  shownScreen = screen;
+  screenScope.dispose();
+  screenScope = createScope();
+  app.replaceChildren();
+  untracked(() => mountScreen(screen, current, message));
+});
+
+function mountScreen(screen, current, message) {
+  if (screen === 'starting') app.append(h('div', { class: 'splash' }, spinner('Opening your inbox…')));
+  else if (screen === 'unreachable') app.append(unreachableCard(message));
+  else if (screen === 'login') screenScope.onDispose(mountLogin(app));
+  else if (screen.startsWith('invite:')) screenScope.onDispose(mountInvite(app, current.token));
+  else if (screen === 'settings') mountSettings(app, screenScope);
+  else mountInbox(app, screenScope);
+}
+
+function unreachableCard(message) {
+  return h('main', { class: 'auth-screen' },
+    h('div', { class: 'auth-card' },
+      h('div', { class: 'session-ended-icon' }, icon('wifiOff')),
+      h('h1', {}, 'The console cannot reach the server'),
+      h('p', { class: 'auth-subtitle' }, message || 'Check your connection.'),
+      h('button', { type: 'button', class: 'btn btn-primary btn-block', onclick: () => store.start() }, 'Try again'),
+    ),
+  );
+}
+
+// The session-ended card lies over whatever screen was shown.
+effect(() => {
+  const ended = store.session.value.phase === 'ended';
+  overlay.replaceChildren();
+  if (ended) untracked(() => mountSessionEnded(overlay));
+});
+
+// Loading what a route shows (a dialog, a contact) is the store's job.
+effect(() => {
+  const current = store.route.value;
+  untracked(() => store.followRoute(current));
+});
+
+effect(() => {
+  const list = store.toasts.value;
+  setChildren(
+    toastArea,
+    list.map((toast) =>
+      h('div', { class: ['toast', 'toast-' + toast.kind], role: toast.kind === 'error' ? 'alert' : 'status' },
+        icon(toast.kind === 'error' ? 'alert' : 'checkCircle'),
+        h('span', { class: 'toast-text' }, toast.text),
+        h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Dismiss', onclick: () => store.dismissToast(toast.id) }, icon('x')),
+      ),
+    ),
+  );
+});
+
+setInterval(refreshRelativeTimes, RELATIVE_TIME_REFRESH_MS);
+unlockAudioOnFirstGesture();
+store.start();

@@ -1,0 +1,157 @@
+// The composer under a dialog: Reply / Note toggle, a textarea (Enter sends,
+// Shift+Enter starts a new line), the templates popover beside Send, and a
+// draft kept per dialog while the manager switches between dialogs.
+
+import { h, setChildren } from '../dom.js';
+import { icon } from '../icons.js';
+import * as store from '../store.js';
+import { paths } from '../router.js';
+import { iconButton, openPopover, spinner } from './common.js';
+
+const drafts = new Map();
+const MAX_TEXTAREA_PX = 200;
+
+export function mountComposer(container, scope, dialogId, onSent) {
+  let mode = 'reply';
+  const textarea = h('textarea', {
+    class: 'composer-input', rows: 1, 'aria-label': 'Message',
+    placeholder: 'Type your reply…',
+  });
+  const replyTab = h('button', { type: 'button', role: 'tab', class: 'composer-tab', dataset: { mode: 'reply' } }, icon('chat'), 'Reply');
+  const noteTab = h('button', { type: 'button', role: 'tab', class: 'composer-tab', dataset: { mode: 'note' } }, icon('lock'), 'Note');
+  const templatesButton = iconButton('template', 'Insert a reply template', null, { class: 'icon-button composer-templates', dataset: { action: 'templates' }, 'aria-haspopup': 'dialog' });
+  const sendButton = h('button', { type: 'submit', class: 'btn btn-primary composer-send' }, h('span', { class: 'send-label' }, 'Send'), icon('send'));
+  const hint = h('span', { class: 'composer-hint' }, 'Enter to send · Shift+Enter for a new line');
+  const form = h(
+    'form',
+    { class: 'composer', 'aria-label': 'Reply' },
+    h('div', { class: 'composer-tabs', role: 'tablist' }, replyTab, noteTab),
+    textarea,
+    h('div', { class: 'composer-bar' }, hint, h('div', { class: 'composer-buttons' }, templatesButton, sendButton)),
+  );
+  container.append(form);
+
+  const setMode = (next) => {
+    mode = next;
+    form.classList.toggle('is-note', mode === 'note');
+    replyTab.classList.toggle('is-selected', mode === 'reply');
+    noteTab.classList.toggle('is-selected', mode === 'note');
+    replyTab.setAttribute('aria-selected', String(mode === 'reply'));
+    noteTab.setAttribute('aria-selected', String(mode === 'note'));
+    textarea.placeholder = mode === 'note' ? 'Write a note for your team: the visitor never sees it' : 'Type your reply…';
+    sendButton.querySelector('.send-label').textContent = mode === 'note' ? 'Add note' : 'Send';
+    textarea.focus();
+  };
+  replyTab.onclick = () => setMode('reply');
+  noteTab.onclick = () => setMode('note');
+  setMode('reply');
+
+  const autoGrow = () => {
+    textarea.style.height = 'auto';
+    textarea.style.height = Math.min(textarea.scrollHeight, MAX_TEXTAREA_PX) + 'px';
+  };
+  textarea.value = drafts.get(dialogId) || '';
+  requestAnimationFrame(autoGrow);
+  textarea.addEventListener('input', () => {
+    drafts.set(dialogId, textarea.value);
+    autoGrow();
+  });
+
+  const submit = () => {
+    const text = textarea.value.trim();
+    if (!text) return;
+    store.send(dialogId, text, mode);
+    textarea.value = '';
+    drafts.delete(dialogId);
+    autoGrow();
+    requestAnimationFrame(onSent);
+  };
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    submit();
+    textarea.focus();
+  });
+  textarea.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  });
+
+  templatesButton.onclick = () =>
+    openPopover(templatesButton, (close) => templatePicker(close, (text) => insertText(textarea, text, autoGrow, dialogId)), {
+      placement: 'top', align: 'end', className: 'templates-popover',
+    });
+
+  scope.onDispose(() => drafts.set(dialogId, textarea.value));
+  textarea.focus();
+}
+
+/** Puts text at the cursor (replacing a selection); the manager edits before sending. */
+function insertText(textarea, text, autoGrow, dialogId) {
+  const start = textarea.selectionStart ?? textarea.value.length;
+  const end = textarea.selectionEnd ?? textarea.value.length;
+  textarea.setRangeText(text, start, end, 'end');
+  drafts.set(dialogId, textarea.value);
+  autoGrow();
+  textarea.focus();
+}
+
+/** The templates popover: a filter input (filters as you type) and the list by name. */
+function templatePicker(close, onPick) {
+  const filterInput = h('input', { type: 'search', class: 'popover-search', placeholder: 'Filter templates…', 'aria-label': 'Filter templates' });
+  const list = h('div', { class: 'template-list', role: 'listbox' });
+  let highlighted = 0;
+  let shown = [];
+
+  const pick = (template) => {
+    close();
+    onPick(template.text);
+  };
+
+  const render = () => {
+    const state = store.templates.peek();
+    if (!state.loaded) return setChildren(list, state.error ? h('div', { class: 'popover-empty' }, state.error) : spinner('Loading templates…'));
+    const query = filterInput.value.trim().toLowerCase();
+    shown = state.items.filter((template) => !query || template.name.toLowerCase().includes(query) || template.text.toLowerCase().includes(query));
+    highlighted = Math.min(highlighted, Math.max(0, shown.length - 1));
+    if (state.items.length === 0)
+      return setChildren(list, h('div', { class: 'popover-empty' }, 'No templates yet. ', h('a', { href: paths.settings('templates'), onclick: close }, 'Create one in Settings')));
+    if (shown.length === 0) return setChildren(list, h('div', { class: 'popover-empty' }, 'No template matches.'));
+    setChildren(
+      list,
+      shown.map((template, index) =>
+        h(
+          'button',
+          {
+            type: 'button', role: 'option', class: ['template-option', index === highlighted && 'is-highlighted'],
+            'aria-selected': String(index === highlighted), dataset: { templateId: template.id },
+            onclick: () => pick(template), onmouseenter: () => { highlighted = index; },
+          },
+          h('span', { class: 'template-name' }, template.name),
+          h('span', { class: 'template-text' }, template.text),
+        ),
+      ),
+    );
+  };
+
+  filterInput.addEventListener('input', () => {
+    highlighted = 0;
+    render();
+  });
+  filterInput.addEventListener('keydown', (event) => {
+    if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+      event.preventDefault();
+      highlighted = (highlighted + (event.key === 'ArrowDown' ? 1 : -1) + shown.length) % Math.max(shown.length, 1);
+      render();
+      list.querySelector('.is-highlighted')?.scrollIntoView({ block: 'nearest' });
+    } else if (event.key === 'Enter' && shown[highlighted]) {
+      event.preventDefault();
+      pick(shown[highlighted]);
+    }
+  });
+
+  render();
+  store.loadTemplates().then(render);
+  return h('div', { class: 'template-picker' }, h('div', { class: 'popover-title' }, 'Reply templates'), filterInput, list);
+}

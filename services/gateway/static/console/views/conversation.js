@@ -1,0 +1,354 @@
+// The open dialog: a header with the contact's name and the four actions
+// (Assign, Event filter, Edit contact, Close/Reopen), the history (messages
+// and notes interleaved by time, older pages loaded when scrolled to the top)
+// and the composer.
+
+import { h, setChildren, reconcile } from '../dom.js';
+import { icon } from '../icons.js';
+import * as store from '../store.js';
+import { untracked } from '../signals.js';
+import { contactDisplayName, clockTime, dayKey, dayLabel, CHANNEL_LABELS } from '../format.js';
+import { avatar, iconButton, spinner, emptyState, openPopover, menu } from './common.js';
+import { mountComposer } from './composer.js';
+import { openContactEditor } from './contact-edit.js';
+
+const NEAR_TOP_PX = 80;
+const NEAR_BOTTOM_PX = 120;
+const GROUP_WINDOW_MS = 5 * 60 * 1000;
+
+export const TIMELINE_KINDS = [
+  { kind: '', label: 'All events', icon: 'clock' },
+  { kind: 'message', label: 'Messages', icon: 'chat' },
+  { kind: 'order', label: 'Orders', icon: 'bag' },
+  { kind: 'mailing', label: 'Mailings', icon: 'megaphone' },
+  { kind: 'page_visit', label: 'Page visits', icon: 'eye' },
+  { kind: 'widget_shown', label: 'Widgets shown', icon: 'widget' },
+];
+
+export function mountConversation(container, scope, dialogId) {
+  const header = h('header', { class: 'conv-header' });
+  const threadElement = h('div', { class: 'thread', role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages' });
+  const threadTop = h('div', { class: 'thread-top' });
+  const scroller = h('div', { class: 'thread-scroll' }, threadTop, threadElement);
+  const closedNotice = h('div', { class: 'closed-notice', hidden: true });
+  const composerSlot = h('div', { class: 'composer-slot' });
+  container.append(h('section', { class: 'conversation', dataset: { dialogId } }, header, scroller, closedNotice, composerSlot));
+
+  scope.effect(() => {
+    const dialog = store.dialogs.value.get(dialogId);
+    const managers = store.managers.value;
+    untracked(() => renderHeader(header, dialog, managers));
+    renderClosedNotice(closedNotice, dialog);
+  });
+
+  const view = { scroller, threadElement, threadTop, initialised: false };
+  scroller.addEventListener('scroll', () => {
+    if (scroller.scrollTop < NEAR_TOP_PX) store.loadOlderMessages();
+  }, { passive: true });
+  scope.effect(() => {
+    const thread = store.thread.value;
+    const outbox = store.outbox.value;
+    const managers = store.managers.value;
+    if (thread.dialogId !== dialogId) return;
+    untracked(() => renderThread(view, thread, outbox, managers));
+  });
+
+  mountComposer(composerSlot, scope, dialogId, () => scrollToBottom(scroller));
+}
+
+// ---------------------------------------------------------------- header
+
+function renderHeader(header, dialog, managers) {
+  if (!dialog) return setChildren(header, h('div', { class: 'conv-title' }, h('span', { class: 'skeleton skeleton-title' })));
+  const name = contactDisplayName(dialog.contact_name, dialog.contact_id);
+  const manager = managers.find((candidate) => candidate.id === dialog.manager_id);
+  const closed = dialog.status === 'closed';
+  const assignButton = iconButton('assign', 'Assign', null, { dataset: { action: 'assign' }, 'aria-haspopup': 'menu' });
+  assignButton.onclick = () => openPopover(assignButton, (close) => assignMenu(dialog, managers, close), { className: 'assign-popover' });
+  const eventsButton = iconButton('filter', 'Event filter: the contact’s timeline', null, { dataset: { action: 'events' }, 'aria-haspopup': 'menu' });
+  eventsButton.onclick = () => openPopover(eventsButton, (close) => eventFilterMenu(close));
+  const editButton = iconButton('edit', 'Edit contact', () => openContactEditor(dialog.contact_id), { dataset: { action: 'edit-contact' } });
+  const closeButton = closed
+    ? iconButton('reopen', 'Reopen dialog', () => store.reopenDialog(dialog.id), { dataset: { action: 'reopen' } })
+    : iconButton('checkCircle', 'Close dialog', () => store.closeDialog(dialog.id), { dataset: { action: 'close' } });
+  closeButton.classList.add(closed ? 'is-reopen' : 'is-close');
+
+  setChildren(
+    header,
+    avatar(name, dialog.contact_id),
+    h(
+      'div',
+      { class: 'conv-title' },
+      h('h2', { class: 'conv-name' }, name),
+      h(
+        'div',
+        { class: 'conv-subtitle' },
+        h('span', { class: ['chip', closed ? 'chip-muted' : 'chip-open'], dataset: { status: dialog.status } }, closed ? 'Closed' : 'Open'),
+        h('span', { class: 'conv-assignee', dataset: { managerId: dialog.manager_id || '' } }, manager ? `Assigned to ${manager.name}` : dialog.manager_id ? 'Assigned' : 'Unassigned'),
+      ),
+    ),
+    h('div', { class: 'conv-actions', role: 'toolbar', 'aria-label': 'Dialog actions' }, assignButton, eventsButton, editButton, closeButton),
+  );
+}
+
+function assignMenu(dialog, managers, close) {
+  const me = store.me();
+  const active = managers.filter((manager) => manager.active).sort((a, b) => a.name.localeCompare(b.name));
+  return h(
+    'div',
+    {},
+    h('div', { class: 'menu-header' }, h('div', { class: 'menu-title' }, 'Assign to')),
+    menu(
+      [
+        ...active.map((manager) => ({
+          label: manager.id === me?.id ? `${manager.name} (you)` : manager.name,
+          leading: avatar(manager.name, manager.id, { size: 'xs', online: Boolean(manager.online) }),
+          checked: manager.id === dialog.manager_id,
+          data: { managerId: manager.id },
+          onSelect: () => store.assignDialog(dialog.id, manager.id),
+        })),
+        'separator',
+        { label: 'Unassign', icon: 'x', disabled: !dialog.manager_id, data: { managerId: '' }, onSelect: () => store.assignDialog(dialog.id, null) },
+      ],
+      close,
+    ),
+  );
+}
+
+function eventFilterMenu(close) {
+  const current = store.contactPanelTab.peek() === 'timeline' ? store.timeline.peek().kind : null;
+  return h(
+    'div',
+    {},
+    h('div', { class: 'menu-header' }, h('div', { class: 'menu-title' }, 'Show the contact’s events')),
+    menu(
+      TIMELINE_KINDS.map(({ kind, label, icon: iconName }) => ({
+        label,
+        icon: iconName,
+        checked: current === kind,
+        data: { kind: kind || 'all' },
+        onSelect: () => {
+          store.showTimeline(kind);
+          document.body.classList.add('show-contact-panel');
+        },
+      })),
+      close,
+    ),
+  );
+}
+
+function renderClosedNotice(notice, dialog) {
+  const closed = dialog?.status === 'closed';
+  notice.hidden = !closed;
+  if (!closed) return;
+  setChildren(
+    notice,
+    icon('checkCircle'),
+    h('span', {}, 'This dialog is closed. Its history is kept.'),
+    h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => store.reopenDialog(dialog.id) }, 'Reopen'),
+  );
+}
+
+// ---------------------------------------------------------------- history
+
+function renderThread(view, thread, outbox, managers) {
+  const { scroller, threadElement, threadTop } = view;
+  if (thread.loading) {
+    setChildren(threadTop, spinner('Loading conversation…'));
+    return;
+  }
+  if (thread.error) {
+    setChildren(threadTop, emptyState('alert', 'The conversation did not load', thread.error));
+    return;
+  }
+  const distanceFromBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
+  const wasNearBottom = distanceFromBottom < NEAR_BOTTOM_PX;
+  const firstKeyBefore = threadElement.firstElementChild?.__key;
+  const heightBefore = scroller.scrollHeight;
+  const topBefore = scroller.scrollTop;
+
+  const pending = [...outbox.values()].filter((entry) => entry.dialogId === thread.dialogId);
+  renderThreadTop(threadTop, thread, pending.length);
+  const items = threadItems(thread, pending);
+  reconcile(threadElement, items, (item) => item.key, (item) => threadItem(item, managers), (element, item) => updateThreadItem(element, item, managers));
+
+  if (!view.initialised) {
+    view.initialised = true;
+    scrollToBottom(scroller);
+  } else if (firstKeyBefore && threadElement.firstElementChild?.__key !== firstKeyBefore && !wasNearBottom) {
+    // Older messages were put above: keep what the manager was reading in place.
+    scroller.scrollTop = topBefore + (scroller.scrollHeight - heightBefore);
+  } else if (wasNearBottom) {
+    scrollToBottom(scroller);
+  }
+  if (scroller.scrollTop < NEAR_TOP_PX && thread.hasMore) requestAnimationFrame(() => store.loadOlderMessages());
+}
+
+function renderThreadTop(threadTop, thread, pendingCount) {
+  if (thread.loadingOlder) setChildren(threadTop, spinner('Loading earlier messages…'));
+  else if (thread.hasMore) setChildren(threadTop, h('div', { class: 'thread-more' }, 'Scroll up for earlier messages'));
+  else if (thread.messages.length === 0 && thread.notes.length === 0 && pendingCount === 0)
+    setChildren(threadTop, emptyState('chat', 'No messages yet', 'Write the first message below.'));
+  else setChildren(threadTop, h('div', { class: 'thread-start' }, 'Start of the conversation'));
+}
+
+function scrollToBottom(scroller) {
+  scroller.scrollTop = scroller.scrollHeight;
+}
+
+/** Messages by seq with notes placed by time, pending sends last, day separators between days. */
+function threadItems(thread, pending) {
+  const oldestLoaded = thread.messages[0] ? Date.parse(thread.messages[0].created_at) : -Infinity;
+  const notes = thread.notes.filter((note) => !thread.hasMore || Date.parse(note.created_at) >= oldestLoaded);
+  const entries = [];
+  let noteIndex = 0;
+  for (const message of thread.messages) {
+    const time = Date.parse(message.created_at);
+    while (noteIndex < notes.length && Date.parse(notes[noteIndex].created_at) < time) entries.push({ type: 'note', note: notes[noteIndex++] });
+    entries.push({ type: 'message', message });
+  }
+  while (noteIndex < notes.length) entries.push({ type: 'note', note: notes[noteIndex++] });
+  const stored = new Set(thread.messages.map((message) => message.client_message_id).filter(Boolean));
+  for (const entry of pending) if (!stored.has(entry.clientMessageId)) entries.push({ type: 'pending', entry });
+
+  const items = [];
+  let previousDay = null;
+  let previous = null;
+  for (const entry of entries) {
+    const created = entryTime(entry);
+    const day = dayKey(created);
+    if (day !== previousDay) {
+      items.push({ key: 'day:' + day, type: 'day', created });
+      previousDay = day;
+      previous = null;
+    }
+    const author = entryAuthor(entry);
+    const grouped = Boolean(previous && author && previous.author === author && Date.parse(created) - Date.parse(previous.created) < GROUP_WINDOW_MS);
+    items.push({ ...entry, key: entryKey(entry), grouped });
+    previous = { author, created };
+  }
+  return items;
+}
+
+function entryKey(entry) {
+  if (entry.type === 'message') return 'm:' + (entry.message.client_message_id || entry.message.id);
+  if (entry.type === 'note') return 'n:' + entry.note.id;
+  return 'm:' + entry.entry.clientMessageId;
+}
+
+function entryTime(entry) {
+  if (entry.type === 'message') return entry.message.created_at;
+  if (entry.type === 'note') return entry.note.created_at;
+  return entry.entry.createdAt;
+}
+
+function entryAuthor(entry) {
+  if (entry.type === 'message') return entry.message.author_kind === 'system' ? null : `${entry.message.author_kind}:${entry.message.author_id || ''}`;
+  if (entry.type === 'note') return 'note:' + entry.note.author_id;
+  return entry.entry.kind === 'note' ? 'note:' + store.me()?.id : 'manager:' + store.me()?.id;
+}
+
+function itemSignature(item, managers) {
+  const managerNames = managers.map((manager) => manager.name).join('|');
+  if (item.type === 'pending') return JSON.stringify([item.entry.state, item.entry.error, item.grouped]);
+  if (item.type === 'message') return JSON.stringify([item.message.seq, item.message.delivery_state, item.grouped, managerNames]);
+  if (item.type === 'note') return JSON.stringify([item.note.id, item.grouped, managerNames]);
+  return item.key;
+}
+
+function threadItem(item, managers) {
+  const element = buildThreadItem(item, managers);
+  element.__signature = itemSignature(item, managers);
+  return element;
+}
+
+function updateThreadItem(element, item, managers) {
+  const signature = itemSignature(item, managers);
+  if (element.__signature === signature) return;
+  const replacement = threadItem(item, managers);
+  replacement.__key = element.__key;
+  // Patch in place so the keyed list keeps its element.
+  element.className = replacement.className;
+  element.replaceChildren(...replacement.childNodes);
+  for (const name of Object.keys(element.dataset)) delete element.dataset[name];
+  Object.assign(element.dataset, replacement.dataset);
+  element.__signature = signature;
+}
+
+function buildThreadItem(item, managers) {
+  if (item.type === 'day') return h('div', { class: 'day-separator', role: 'separator' }, h('span', {}, dayLabel(item.created)));
+  if (item.type === 'note') return noteElement(item.note, item.grouped, managers);
+  if (item.type === 'pending') return pendingElement(item.entry, item.grouped);
+  return messageElement(item.message, item.grouped, managers);
+}
+
+function managerName(managers, id) {
+  return managers.find((manager) => manager.id === id)?.name || 'Manager';
+}
+
+function messageElement(message, grouped, managers) {
+  const data = { seq: String(message.seq), messageId: message.id, author: message.author_kind };
+  if (message.author_kind === 'system') {
+    return h('div', { class: 'msg msg-system', dataset: data }, h('span', { class: 'msg-system-text' }, message.text), h('span', { class: 'msg-system-time' }, clockTime(message.created_at)));
+  }
+  const fromVisitor = message.author_kind === 'visitor';
+  const name = fromVisitor ? null : managerName(managers, message.author_id);
+  const footer = [clockTime(message.created_at)];
+  if (message.channel && message.channel !== 'site') footer.push('via ' + (CHANNEL_LABELS[message.channel] || message.channel));
+  if (!fromVisitor && message.delivery_state && !['sent', 'stored', 'accepted'].includes(message.delivery_state)) footer.push(message.delivery_state);
+  return h(
+    'div',
+    { class: ['msg', fromVisitor ? 'msg-in' : 'msg-out', grouped && 'is-grouped'], dataset: data },
+    h(
+      'div',
+      { class: 'msg-content' },
+      !grouped && name ? h('div', { class: 'msg-author' }, name) : null,
+      h('div', { class: 'msg-bubble' }, h('div', { class: 'msg-text' }, message.text)),
+      h('div', { class: 'msg-footer' }, footer.join(' · '), fromVisitor ? null : h('span', { class: 'msg-tick', title: 'Sent' }, icon('check'))),
+    ),
+  );
+}
+
+function noteElement(note, grouped, managers) {
+  return h(
+    'div',
+    { class: ['msg', 'msg-out', 'msg-note', grouped && 'is-grouped'], dataset: { noteId: note.id } },
+    h(
+      'div',
+      { class: 'msg-content' },
+      grouped ? null : h('div', { class: 'msg-author' }, managerName(managers, note.author_id)),
+      h(
+        'div',
+        { class: 'msg-bubble' },
+        h('div', { class: 'note-label' }, icon('lock'), 'Note · only managers see it'),
+        h('div', { class: 'msg-text' }, note.text),
+      ),
+      h('div', { class: 'msg-footer' }, clockTime(note.created_at)),
+    ),
+  );
+}
+
+function pendingElement(entry, grouped) {
+  const failed = entry.state === 'failed';
+  const isNote = entry.kind === 'note';
+  const status = failed
+    ? h(
+        'div',
+        { class: 'msg-footer msg-failed' },
+        icon('alert'),
+        h('span', {}, `Not sent${entry.error ? ': ' + entry.error : ''}`),
+        h('button', { type: 'button', class: 'link-button', dataset: { action: 'retry' }, onclick: () => store.retrySend(entry.clientMessageId) }, 'Retry'),
+        h('button', { type: 'button', class: 'link-button is-muted', onclick: () => store.discardSend(entry.clientMessageId) }, 'Discard'),
+      )
+    : h('div', { class: 'msg-footer' }, h('span', { class: 'sending-dot' }), 'Sending…');
+  return h(
+    'div',
+    { class: ['msg', 'msg-out', isNote && 'msg-note', failed ? 'is-failed' : 'is-pending', grouped && 'is-grouped'], dataset: { clientMessageId: entry.clientMessageId, state: entry.state } },
+    h(
+      'div',
+      { class: 'msg-content' },
+      h('div', { class: 'msg-bubble' }, isNote ? h('div', { class: 'note-label' }, icon('lock'), 'Note · only managers see it') : null, h('div', { class: 'msg-text' }, entry.text)),
+      status,
+    ),
+  );
+}

@@ -1,0 +1,184 @@
+// The middle column: the dialogs of the chosen category and status (live,
+// paged by next_cursor when scrolled to the bottom), or the contacts found
+// by the search bar.
+
+import { h, setChildren, reconcile } from '../dom.js';
+import { icon } from '../icons.js';
+import * as store from '../store.js';
+import { createScope, untracked } from '../signals.js';
+import { paths } from '../router.js';
+import { contactDisplayName } from '../format.js';
+import { avatar, timeAgo, spinner, emptyState, iconButton } from './common.js';
+
+const LOAD_MORE_THRESHOLD_PX = 240;
+
+const CATEGORY_TITLES = { mine: 'Mine', all: 'All dialogs', new: 'New' };
+
+export function mountDialogList(container, scope) {
+  const column = h('section', { class: 'list-column', 'aria-label': 'Dialogs list' });
+  container.append(column);
+  let modeScope = createScope();
+  scope.onDispose(() => modeScope.dispose());
+  scope.effect(() => {
+    const search = store.search.value;
+    const current = store.route.value;
+    if (search.open) {
+      modeScope.dispose();
+      column.dataset.mode = 'search';
+      untracked(() => renderSearch(column, search, current));
+    } else if (column.dataset.mode !== 'dialogs') {
+      modeScope.dispose();
+      modeScope = createScope();
+      column.dataset.mode = 'dialogs';
+      untracked(() => renderDialogs(column, modeScope));
+    }
+  });
+}
+
+// ---------------------------------------------------------------- dialogs
+
+function renderDialogs(column, scope) {
+  const title = h('h2', { class: 'list-title' });
+  const subtitle = h('div', { class: 'list-subtitle' });
+  const items = h('div', { class: 'dialog-items', role: 'list' });
+  const footer = h('div', { class: 'list-footer' });
+  const scroller = h('div', { class: 'list-scroll' }, items, footer);
+  setChildren(column, h('header', { class: 'list-header' }, h('div', {}, title, subtitle)), scroller);
+
+  const maybeLoadMore = () => {
+    if (scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < LOAD_MORE_THRESHOLD_PX) store.loadMoreDialogs();
+  };
+  scroller.addEventListener('scroll', maybeLoadMore, { passive: true });
+
+  scope.effect(() => {
+    const filter = store.filter.value;
+    const counts = store.counts.value;
+    title.textContent = listTitle(filter, store.managers.value);
+    const count = counts ? countFor(filter, counts) : null;
+    subtitle.textContent = `${filter.status === 'open' ? 'Open' : 'Closed'}${count === null ? '' : ` · ${count}`}`;
+  });
+
+  scope.effect(() => {
+    const list = store.dialogList.value;
+    const map = store.dialogs.value;
+    const current = store.route.value;
+    const managers = store.managers.value;
+    const activeId = current.name === 'dialog' ? current.id : null;
+    const rows = list.ids.map((id) => map.get(id)).filter(Boolean);
+    reconcile(
+      items,
+      rows,
+      (dialog) => dialog.id,
+      (dialog) => dialogItem(dialog, activeId, managers),
+      (element, dialog) => updateDialogItem(element, dialog, activeId, managers),
+    );
+    untracked(() => renderListFooter(footer, list, rows.length));
+    requestAnimationFrame(maybeLoadMore);
+  });
+}
+
+function listTitle(filter, managers) {
+  if (filter.category === 'manager') return managers.find((manager) => manager.id === filter.managerId)?.name || 'Manager';
+  return CATEGORY_TITLES[filter.category];
+}
+
+function countFor(filter, counts) {
+  if (filter.category === 'manager') return counts.managers[filter.managerId] || 0;
+  return counts[filter.category];
+}
+
+function renderListFooter(footer, list, shown) {
+  if (list.loading) return setChildren(footer, spinner(shown ? 'Loading more…' : 'Loading dialogs…'));
+  if (list.error)
+    return setChildren(footer, h('div', { class: 'list-error' }, list.error, ' ', h('button', { type: 'button', class: 'link-button', onclick: () => store.loadDialogList() }, 'Try again')));
+  if (list.loaded && shown === 0) {
+    const { status, category } = store.filter.peek();
+    const text = status === 'closed' ? 'Closed dialogs will show up here.' : category === 'new' ? 'Every dialog has a manager. Nice work!' : 'When visitors write, their dialogs appear here.';
+    return setChildren(footer, emptyState('inbox', status === 'closed' ? 'No closed dialogs' : 'No open dialogs', text));
+  }
+  setChildren(footer);
+}
+
+function dialogItem(dialog, activeId, managers) {
+  const element = h('a', { class: 'dialog-item', role: 'listitem', dataset: { dialogId: dialog.id } });
+  updateDialogItem(element, dialog, activeId, managers);
+  return element;
+}
+
+/** Rebuilds a row only when what it shows has changed. */
+function updateDialogItem(element, dialog, activeId, managers) {
+  const manager = dialog.manager_id ? managers.find((candidate) => candidate.id === dialog.manager_id) : null;
+  const signature = JSON.stringify([dialog.contact_name, dialog.last_message_text, dialog.last_message_at, dialog.unread_count, dialog.status, dialog.manager_id, manager?.name, dialog.id === activeId]);
+  if (element.__signature === signature) return;
+  element.__signature = signature;
+  const name = contactDisplayName(dialog.contact_name, dialog.contact_id);
+  const unread = dialog.unread_count || 0;
+  element.href = paths.dialog(dialog.id);
+  element.className = ['dialog-item', dialog.id === activeId && 'is-active', unread > 0 && 'has-unread'].filter(Boolean).join(' ');
+  if (dialog.id === activeId) element.setAttribute('aria-current', 'true');
+  else element.removeAttribute('aria-current');
+  setChildren(
+    element,
+    avatar(name, dialog.contact_id),
+    h(
+      'div',
+      { class: 'dialog-item-body' },
+      h('div', { class: 'dialog-item-top' }, h('span', { class: 'dialog-item-name' }, name), timeAgo(dialog.last_message_at || dialog.created_at)),
+      h(
+        'div',
+        { class: 'dialog-item-middle' },
+        h('span', { class: 'dialog-item-preview' }, dialog.last_message_text || 'No messages yet'),
+        unread > 0 ? h('span', { class: 'unread-badge', 'aria-label': `${unread} unread` }, unread > 99 ? '99+' : String(unread)) : null,
+      ),
+      h(
+        'div',
+        { class: 'dialog-item-bottom' },
+        manager
+          ? h('span', { class: 'assignee' }, icon('user'), h('span', { class: 'assignee-name' }, manager.name))
+          : h('span', { class: 'assignee is-unassigned' }, dialog.manager_id ? 'Assigned' : 'Unassigned'),
+        dialog.status === 'closed' ? h('span', { class: 'chip chip-muted' }, 'Closed') : null,
+      ),
+    ),
+  );
+}
+
+// ---------------------------------------------------------------- search results
+
+function renderSearch(column, search, current) {
+  const activeContact = current.name === 'contact' ? current.id : null;
+  const header = h(
+    'header',
+    { class: 'list-header' },
+    h('div', {}, h('h2', { class: 'list-title' }, 'Search'), h('div', { class: 'list-subtitle search-query' }, `“${search.query}”`)),
+    iconButton('x', 'Close the search', () => {
+      store.closeSearch();
+      const input = document.querySelector('.search-input');
+      if (input) input.value = '';
+    }),
+  );
+  const body = h('div', { class: 'list-scroll' });
+  if (search.loading) body.append(spinner('Searching…'));
+  else if (search.error) body.append(h('div', { class: 'list-error' }, search.error));
+  else if (search.results.length === 0) body.append(emptyState('search', 'No contacts found', 'Try a part of the name, e-mail or phone number.'));
+  else
+    body.append(
+      h('div', { class: 'dialog-items', role: 'list' }, search.results.map((contact) => contactItem(contact, contact.id === activeContact))),
+    );
+  setChildren(column, header, body);
+}
+
+function contactItem(contact, active) {
+  const name = contactDisplayName(contact.name, contact.id);
+  const details = [contact.email, contact.phone].filter(Boolean).join(' · ') || 'No contact details';
+  return h(
+    'a',
+    { class: ['dialog-item', 'contact-item', active && 'is-active'], role: 'listitem', href: paths.contact(contact.id), dataset: { contactId: contact.id } },
+    avatar(name, contact.id),
+    h(
+      'div',
+      { class: 'dialog-item-body' },
+      h('div', { class: 'dialog-item-top' }, h('span', { class: 'dialog-item-name' }, name), contact.last_seen_at ? timeAgo(contact.last_seen_at) : null),
+      h('div', { class: 'dialog-item-middle' }, h('span', { class: 'dialog-item-preview' }, details)),
+    ),
+  );
+}

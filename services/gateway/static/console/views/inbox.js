@@ -1,0 +1,94 @@
+// The main screen: the top bar (brand, contact search, connection state), the
+// "Reconnecting…" banner, and the columns: left panel, dialogs list, the open
+// dialog or contact, and the contact panel.
+
+import { h, setChildren } from '../dom.js';
+import { icon } from '../icons.js';
+import * as store from '../store.js';
+import { createScope, untracked } from '../signals.js';
+import { mountSidebar } from './sidebar.js';
+import { mountDialogList } from './dialog-list.js';
+import { mountConversation } from './conversation.js';
+import { mountContactView } from './contact-view.js';
+import { mountContactPanel } from './contact-panel.js';
+import { emptyState } from './common.js';
+import { brand } from './login.js';
+
+export function mountInbox(container, scope) {
+  const main = h('main', { class: 'main-column' });
+  const side = h('div', { class: 'contact-column' });
+  const workspace = h('div', { class: 'workspace' });
+  container.append(h('div', { class: 'app' }, topBar(scope), connectionBanner(scope), workspace));
+  mountSidebar(workspace, scope);
+  mountDialogList(workspace, scope);
+  workspace.append(main, side);
+  mountContactPanel(side, scope);
+
+  let mainScope = createScope();
+  let mainKey = null;
+  scope.onDispose(() => mainScope.dispose());
+  scope.effect(() => {
+    const current = store.route.value;
+    const key = current.name === 'dialog' || current.name === 'contact' ? `${current.name}:${current.id}` : 'empty';
+    if (key === mainKey) return;
+    mainKey = key;
+    mainScope.dispose();
+    mainScope = createScope();
+    main.replaceChildren();
+    workspace.classList.toggle('has-selection', key !== 'empty');
+    untracked(() => {
+      if (current.name === 'dialog') mountConversation(main, mainScope, current.id);
+      else if (current.name === 'contact') mountContactView(main, mainScope, current.id);
+      else main.append(emptyState('chat', 'Pick a dialog', 'Choose a conversation on the left, or search for a contact to write to.'));
+    });
+  });
+}
+
+function topBar(scope) {
+  const input = h('input', {
+    type: 'search', class: 'search-input', placeholder: 'Search contacts by name, e-mail or phone — press Enter',
+    'aria-label': 'Search contacts', autocomplete: 'off', spellcheck: 'false',
+  });
+  const form = h('form', { class: 'search', role: 'search' }, icon('search'), input, h('kbd', { class: 'search-kbd' }, '/'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (input.value.trim()) store.searchContacts(input.value);
+    else store.closeSearch();
+  });
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') {
+      input.value = '';
+      store.closeSearch();
+      input.blur();
+    }
+  });
+  const onSlash = (event) => {
+    if (event.key !== '/' || event.target.closest('input, textarea, [contenteditable]')) return;
+    event.preventDefault();
+    input.focus();
+  };
+  document.addEventListener('keydown', onSlash);
+  scope.onDispose(() => document.removeEventListener('keydown', onSlash));
+
+  const status = h('div', { class: 'connection-status', role: 'status' });
+  scope.effect(() => {
+    const state = store.connection.value;
+    const online = state === 'online';
+    status.className = ['connection-status', online ? 'is-online' : 'is-offline'].join(' ');
+    setChildren(status, h('span', { class: 'connection-dot' }), online ? 'Live' : state === 'connecting' ? 'Connecting…' : 'Offline');
+  });
+  return h('header', { class: 'topbar' }, brand(), form, status);
+}
+
+function connectionBanner(scope) {
+  const banner = h('div', { class: 'connection-banner', role: 'alert', hidden: true }, icon('wifiOff'), h('span', {}, 'Reconnecting… New messages will appear as soon as the connection is back.'));
+  let showTimer = null;
+  scope.effect(() => {
+    const state = store.connection.value;
+    clearTimeout(showTimer);
+    if (state === 'reconnecting') showTimer = setTimeout(() => { banner.hidden = false; }, 800);
+    else banner.hidden = true;
+  });
+  scope.onDispose(() => clearTimeout(showTimer));
+  return banner;
+}

@@ -1,0 +1,70 @@
+// The sign-in screen: e-mail and password, with clear errors for wrong
+// credentials (401 bad_credentials) and too many attempts (429, Retry-After).
+
+import { h } from '../dom.js';
+import { icon } from '../icons.js';
+import * as store from '../store.js';
+import { describeError } from '../api.js';
+import { whileBusy } from './common.js';
+
+export function brand() {
+  return h('div', { class: 'brand' }, h('span', { class: 'brand-mark' }, icon('chat')), h('span', { class: 'brand-name' }, 'Consultant'));
+}
+
+export function mountLogin(container) {
+  const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true, autofocus: true, placeholder: 'you@shop.com' });
+  const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true, placeholder: '••••••••' });
+  const error = h('div', { class: 'form-error', role: 'alert', 'aria-live': 'polite' });
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Sign in');
+  let countdown = null;
+
+  const showRateLimit = (seconds) => {
+    clearInterval(countdown);
+    let left = seconds ?? 30;
+    const render = () => {
+      error.textContent = `Too many sign-in attempts. Try again in ${left} s.`;
+      submit.disabled = left > 0;
+    };
+    render();
+    countdown = setInterval(() => {
+      left -= 1;
+      render();
+      if (left <= 0) {
+        clearInterval(countdown);
+        error.textContent = '';
+      }
+    }, 1000);
+  };
+
+  const onSubmit = async (event) => {
+    event.preventDefault();
+    error.textContent = '';
+    try {
+      await whileBusy(submit, store.login(email.value.trim(), password.value));
+    } catch (failure) {
+      if (failure.code === 'bad_credentials' || failure.status === 401) {
+        error.textContent = 'Wrong e-mail or password.';
+        password.select();
+      } else if (failure.code === 'rate_limited') {
+        showRateLimit(failure.retryAfter);
+      } else {
+        error.textContent = describeError(failure);
+      }
+    }
+  };
+
+  const form = h(
+    'form',
+    { class: 'auth-card', onsubmit: onSubmit, novalidate: false, 'aria-labelledby': 'login-title' },
+    brand(),
+    h('h1', { id: 'login-title' }, 'Sign in to your inbox'),
+    h('p', { class: 'auth-subtitle' }, 'Answer your shop’s visitors in real time.'),
+    h('div', { class: 'field' }, h('label', { for: 'login-email' }, 'E-mail'), Object.assign(email, { id: 'login-email' })),
+    h('div', { class: 'field' }, h('label', { for: 'login-password' }, 'Password'), Object.assign(password, { id: 'login-password' })),
+    error,
+    submit,
+  );
+  container.append(h('main', { class: 'auth-screen' }, form));
+  email.focus();
+  return () => clearInterval(countdown);
+}

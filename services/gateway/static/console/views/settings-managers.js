@@ -1,0 +1,175 @@
+// Settings → Managers (owners and admins): the team with role, state and
+// presence; invite or add a manager (the invitation link is shown to copy),
+// change name and role, deactivate and reactivate.
+
+import { h, setChildren } from '../dom.js';
+import { icon } from '../icons.js';
+import * as store from '../store.js';
+import { describeError } from '../api.js';
+import { ROLE_LABELS } from '../format.js';
+import { avatar, openModal, confirmAction, field, showFormErrors, whileBusy, spinner, pageHeader } from './common.js';
+
+export function mountManagersPage(container, scope) {
+  const inviteButton = h('button', { type: 'button', class: 'btn btn-primary', dataset: { action: 'invite' }, onclick: inviteManager }, icon('plus'), 'Invite manager');
+  const body = h('div', { class: 'page-body' });
+  container.append(pageHeader('Managers', 'Who answers your visitors. Deactivated managers cannot sign in; their dialogs stay.', inviteButton), body);
+  scope.effect(() => renderManagers(body, store.managers.value, store.session.value.manager));
+  store.loadManagers();
+}
+
+function renderManagers(body, managers, me) {
+  if (managers.length === 0) return setChildren(body, spinner('Loading managers…'));
+  const sorted = [...managers].sort((a, b) => Number(b.active) - Number(a.active) || a.name.localeCompare(b.name));
+  setChildren(
+    body,
+    h('div', { class: 'table-card' },
+      h('table', { class: 'table' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'Manager'), h('th', {}, 'Role'), h('th', {}, 'Status'), h('th', { class: 'table-actions' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
+        h('tbody', {}, sorted.map((manager) => managerRow(manager, me))),
+      ),
+    ),
+  );
+}
+
+function managerRow(manager, me) {
+  const isMe = manager.id === me?.id;
+  const canChange = !isMe && !(manager.role === 'owner' && me?.role !== 'owner');
+  return h('tr', { class: [!manager.active && 'is-inactive'], dataset: { managerId: manager.id } },
+    h('td', {},
+      h('div', { class: 'person' },
+        avatar(manager.name, manager.id, { size: 'sm', online: manager.active ? Boolean(manager.online) : null }),
+        h('div', {}, h('div', { class: 'person-name' }, manager.name, isMe ? h('span', { class: 'chip chip-muted' }, 'You') : null), h('div', { class: 'person-sub' }, manager.email)),
+      ),
+    ),
+    h('td', {}, h('span', { class: ['role', 'role-' + manager.role] }, ROLE_LABELS[manager.role] || manager.role)),
+    h('td', {}, manager.active
+      ? h('span', { class: ['status-text', manager.online ? 'is-online' : ''] }, manager.online ? 'Online' : 'Offline')
+      : h('span', { class: 'status-text is-inactive' }, 'Deactivated')),
+    h('td', { class: 'table-actions' },
+      h('button', { type: 'button', class: 'btn btn-ghost btn-small', dataset: { action: 'edit' }, onclick: () => editManager(manager, me) }, icon('edit'), 'Edit'),
+      canChange
+        ? manager.active
+          ? h('button', { type: 'button', class: 'btn btn-ghost btn-small is-danger', dataset: { action: 'deactivate' }, onclick: () => setActive(manager, false) }, 'Deactivate')
+          : h('button', { type: 'button', class: 'btn btn-ghost btn-small', dataset: { action: 'reactivate' }, onclick: () => setActive(manager, true) }, 'Reactivate')
+        : null,
+    ),
+  );
+}
+
+function roleSelect(current, me) {
+  const roles = me?.role === 'owner' ? ['manager', 'admin', 'owner'] : ['manager', 'admin'];
+  return h('select', { name: 'role' }, roles.map((role) => h('option', { value: role, selected: role === current }, ROLE_LABELS[role])));
+}
+
+function inviteManager() {
+  const me = store.me();
+  return openModal({
+    title: 'Invite a manager',
+    wide: true,
+    build: (close) => {
+      const name = field('Name', h('input', { type: 'text', name: 'name', required: true, placeholder: 'Anna Petrova' }));
+      const email = field('E-mail', h('input', { type: 'email', name: 'email', required: true, placeholder: 'anna@shop.com' }));
+      const role = field('Role', roleSelect('manager', me));
+      const password = field('Password (optional)', h('input', { type: 'password', name: 'password', autocomplete: 'new-password' }), {
+        hint: 'Leave empty to send an invitation link; the manager then chooses a password.',
+      });
+      const formError = h('div', { class: 'form-error', role: 'alert' });
+      const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Add manager');
+      const form = h('form', { class: 'form', novalidate: true },
+        h('div', { class: 'form-row' }, name.element, email.element),
+        h('div', { class: 'form-row' }, role.element, password.element),
+        formError,
+        h('div', { class: 'form-actions' }, h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => close() }, 'Cancel'), save),
+      );
+      form.addEventListener('submit', async (event) => {
+        event.preventDefault();
+        const values = { name: name.input.value.trim(), email: email.input.value.trim(), role: role.input.value };
+        if (password.input.value) values.password = password.input.value;
+        try {
+          const answer = await whileBusy(save, store.inviteManager(values));
+          showInvitationResult(form, answer, close);
+        } catch (error) {
+          showFormErrors(error, { name, email, role, password }, formError, describeError);
+        }
+      });
+      return form;
+    },
+  });
+}
+
+function showInvitationResult(form, answer, close) {
+  const done = h('button', { type: 'button', class: 'btn btn-primary', onclick: () => close(true) }, 'Done');
+  if (!answer.invitation_url) {
+    setChildren(form, h('p', { class: 'modal-text' }, `${answer.manager.name} can sign in now with the password you set.`), h('div', { class: 'form-actions' }, done));
+    return;
+  }
+  const url = new URL(answer.invitation_url, location.href).href;
+  const link = h('input', { type: 'text', class: 'invite-link', value: url, readOnly: true, 'aria-label': 'Invitation link' });
+  const copy = h('button', { type: 'button', class: 'btn btn-secondary' }, icon('copy'), 'Copy');
+  copy.onclick = async () => {
+    link.select();
+    try {
+      await navigator.clipboard.writeText(url);
+    } catch {
+      document.execCommand('copy');
+    }
+    copy.lastChild.textContent = 'Copied';
+  };
+  setChildren(
+    form,
+    h('div', { class: 'invite-done' }, icon('checkCircle'), h('div', {}, h('strong', {}, `${answer.manager.name} is invited.`), h('p', {}, 'Send them this link to choose a password:'))),
+    h('div', { class: 'invite-row' }, link, copy),
+    h('div', { class: 'form-actions' }, done),
+  );
+  link.select();
+}
+
+function editManager(manager, me) {
+  const isMe = manager.id === me?.id;
+  return openModal({
+    title: isMe ? 'Your profile' : `Edit ${manager.name}`,
+    build: (close) => {
+      const name = field('Name', h('input', { type: 'text', name: 'name', value: manager.name, required: true }));
+      const email = field('E-mail', h('input', { type: 'email', name: 'email', value: manager.email, required: true }));
+      const role = field('Role', roleSelect(manager.role, me));
+      role.input.disabled = isMe;
+      const formError = h('div', { class: 'form-error', role: 'alert' });
+      const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save changes');
+      const form = h('form', { class: 'form', novalidate: true }, name.element, email.element, role.element, formError,
+        h('div', { class: 'form-actions' }, h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => close() }, 'Cancel'), save));
+      form.addEventListener('submit', async (event) => {
+        event.preventDefault();
+        const patch = {};
+        if (name.input.value.trim() !== manager.name) patch.name = name.input.value.trim();
+        if (email.input.value.trim() !== manager.email) patch.email = email.input.value.trim();
+        if (!isMe && role.input.value !== manager.role) patch.role = role.input.value;
+        if (Object.keys(patch).length === 0) return close();
+        try {
+          await whileBusy(save, store.updateManager(manager.id, patch));
+          close(true);
+        } catch (error) {
+          showFormErrors(error, { name, email, role }, formError, describeError);
+        }
+      });
+      return form;
+    },
+  });
+}
+
+async function setActive(manager, active) {
+  if (!active) {
+    const confirmed = await confirmAction({
+      title: `Deactivate ${manager.name}?`,
+      text: 'They are signed out everywhere and cannot sign in until reactivated. Their dialogs stay as they are.',
+      confirmLabel: 'Deactivate',
+      danger: true,
+    });
+    if (!confirmed) return;
+  }
+  try {
+    await store.updateManager(manager.id, { active });
+  } catch (error) {
+    store.notify(describeError(error));
+  }
+}
+

@@ -1,0 +1,66 @@
+// The settings screen: a navigation (Reply templates, Managers for owners and
+// admins, My sessions) beside the chosen page.
+
+import { h, setChildren } from '../dom.js';
+import { icon } from '../icons.js';
+import * as store from '../store.js';
+import { createScope, untracked } from '../signals.js';
+import { paths } from '../router.js';
+import { mountTemplatesPage } from './settings-templates.js';
+import { mountManagersPage } from './settings-managers.js';
+import { mountSessionsPage } from './settings-sessions.js';
+import { emptyState } from './common.js';
+import { brand } from './login.js';
+
+const PAGES = [
+  { page: 'templates', label: 'Reply templates', icon: 'template', mount: mountTemplatesPage },
+  { page: 'managers', label: 'Managers', icon: 'users', mount: mountManagersPage, adminOnly: true },
+  { page: 'sessions', label: 'My sessions', icon: 'monitor', mount: mountSessionsPage },
+];
+
+export function canManageTeam(manager) {
+  return manager?.role === 'owner' || manager?.role === 'admin';
+}
+
+export function mountSettings(container, scope) {
+  const nav = h('nav', { class: 'settings-nav', 'aria-label': 'Settings' });
+  const content = h('main', { class: 'settings-content' });
+  container.append(
+    h('div', { class: 'app' },
+      h('header', { class: 'topbar' }, brand(), h('div', { class: 'topbar-title' }, 'Settings')),
+      h('div', { class: 'settings-layout' }, nav, content),
+    ),
+  );
+
+  let pageScope = createScope();
+  let shownPage = null;
+  scope.onDispose(() => pageScope.dispose());
+  scope.effect(() => {
+    const current = store.route.value;
+    const manager = store.session.value.manager;
+    untracked(() => renderNav(nav, current.page, manager));
+    const key = `${current.page}:${manager?.role}`;
+    if (key === shownPage) return;
+    shownPage = key;
+    pageScope.dispose();
+    pageScope = createScope();
+    content.replaceChildren();
+    const page = PAGES.find((candidate) => candidate.page === current.page) || PAGES[0];
+    untracked(() => {
+      if (page.adminOnly && !canManageTeam(manager)) content.append(emptyState('lock', 'Owners and admins only', 'Ask an owner or admin of your account to change the team.'));
+      else page.mount(content, pageScope);
+    });
+  });
+}
+
+function renderNav(nav, currentPage, manager) {
+  setChildren(
+    nav,
+    h('a', { class: 'settings-back', href: paths.inbox() }, icon('arrowLeft'), 'Back to inbox'),
+    h('div', { class: 'nav-heading' }, 'Settings'),
+    PAGES.filter((page) => !page.adminOnly || canManageTeam(manager)).map((page) =>
+      h('a', { class: ['nav-item', page.page === currentPage && 'is-selected'], href: paths.settings(page.page), 'aria-current': page.page === currentPage ? 'page' : 'false', dataset: { page: page.page } },
+        icon(page.icon), h('span', { class: 'nav-label' }, page.label)),
+    ),
+  );
+}

@@ -1,0 +1,122 @@
+// The left panel: Open/Closed switch, the categories Mine, All and New with
+// counts, the team (one category per manager, with presence), and the
+// signed-in manager with the sound switch and a menu (Settings, Log out).
+
+import { h, setChildren } from '../dom.js';
+import { icon } from '../icons.js';
+import * as store from '../store.js';
+import { navigate, paths } from '../router.js';
+import { ROLE_LABELS } from '../format.js';
+import { avatar, iconButton, openPopover, menu } from './common.js';
+
+const CATEGORIES = [
+  { category: 'mine', label: 'Mine', icon: 'user' },
+  { category: 'all', label: 'All', icon: 'inbox' },
+  { category: 'new', label: 'New', icon: 'sparkle' },
+];
+
+export function mountSidebar(container, scope) {
+  const statusSwitch = h('div', { class: 'segmented', role: 'tablist', 'aria-label': 'Status' });
+  const categories = h('div', { class: 'nav-list' });
+  const team = h('div', { class: 'nav-list' });
+  const footer = h('div', { class: 'sidebar-footer' });
+  container.append(
+    h('nav', { class: 'sidebar', 'aria-label': 'Dialogs' },
+      h('div', { class: 'sidebar-scroll' },
+        statusSwitch,
+        h('div', { class: 'nav-heading' }, 'Conversations'),
+        categories,
+        h('div', { class: 'nav-heading' }, 'Team'),
+        team,
+      ),
+      footer,
+    ),
+  );
+
+  scope.effect(() => renderStatusSwitch(statusSwitch, store.filter.value.status));
+  scope.effect(() => renderCategories(categories, store.filter.value, store.counts.value));
+  scope.effect(() => renderTeam(team, store.managers.value, store.filter.value, store.counts.value));
+  scope.effect(() => renderFooter(footer, store.session.value.manager, store.soundOn.value));
+}
+
+function renderStatusSwitch(container, status) {
+  setChildren(
+    container,
+    ['open', 'closed'].map((value) =>
+      h('button', {
+        type: 'button', role: 'tab', class: ['segment', status === value && 'is-selected'],
+        'aria-selected': String(status === value), dataset: { status: value },
+        onclick: () => store.setFilter({ status: value }),
+      }, value === 'open' ? 'Open' : 'Closed'),
+    ),
+  );
+}
+
+function countBadge(value) {
+  return h('span', { class: 'nav-count' }, value === undefined || value === null ? '–' : String(value));
+}
+
+function navItem({ selected, onSelect, leading, label, count, data }) {
+  return h('button', {
+    type: 'button', class: ['nav-item', selected && 'is-selected'], 'aria-current': selected ? 'true' : 'false',
+    dataset: data, onclick: onSelect,
+  }, leading, h('span', { class: 'nav-label' }, label), countBadge(count));
+}
+
+function renderCategories(container, filter, counts) {
+  setChildren(
+    container,
+    CATEGORIES.map(({ category, label, icon: iconName }) =>
+      navItem({
+        selected: filter.category === category, label, leading: icon(iconName), count: counts ? counts[category] : null,
+        data: { category }, onSelect: () => store.setFilter({ category }),
+      }),
+    ),
+  );
+}
+
+function renderTeam(container, managers, filter, counts) {
+  const active = managers
+    .filter((manager) => manager.active)
+    .sort((a, b) => Number(b.online) - Number(a.online) || a.name.localeCompare(b.name));
+  setChildren(container, active.map((manager) => teamItem(manager, filter, counts)));
+  if (active.length === 0) container.append(h('div', { class: 'nav-empty' }, 'No managers yet'));
+}
+
+function teamItem(manager, filter, counts) {
+  return navItem({
+    selected: filter.category === 'manager' && filter.managerId === manager.id,
+    label: manager.name,
+    leading: avatar(manager.name, manager.id, { size: 'xs', online: Boolean(manager.online) }),
+    count: counts ? counts.managers[manager.id] || 0 : null,
+    data: { managerId: manager.id },
+    onSelect: () => store.setFilter({ category: 'manager', managerId: manager.id }),
+  });
+}
+
+function renderFooter(container, manager, soundOn) {
+  if (!manager) return setChildren(container);
+  const soundButton = iconButton(soundOn ? 'volume' : 'volumeOff', soundOn ? 'Sound on: click to mute' : 'Sound off: click to turn on', () => store.setSound(!soundOn), {
+    class: ['icon-button', 'sound-toggle', soundOn && 'is-on'], 'aria-pressed': String(soundOn),
+  });
+  const profile = h('button', { type: 'button', class: 'profile-button', 'aria-haspopup': 'menu', 'aria-expanded': 'false' },
+    avatar(manager.name, manager.id, { size: 'sm', online: true }),
+    h('span', { class: 'profile-text' }, h('span', { class: 'profile-name' }, manager.name), h('span', { class: 'profile-role' }, ROLE_LABELS[manager.role] || manager.role)),
+    icon('chevronUp'),
+  );
+  profile.onclick = () =>
+    openPopover(profile, (close) => profileMenu(manager, close), { placement: 'top', align: 'start', className: 'profile-popover' });
+  setChildren(container, profile, soundButton);
+}
+
+function profileMenu(manager, close) {
+  return h('div', {},
+    h('div', { class: 'menu-header' }, h('div', { class: 'menu-title' }, manager.name), h('div', { class: 'menu-subtitle' }, manager.email)),
+    menu([
+      { label: 'Settings', icon: 'settings', onSelect: () => navigate(paths.settings('templates')) },
+      { label: 'My sessions', icon: 'monitor', onSelect: () => navigate(paths.settings('sessions')) },
+      'separator',
+      { label: 'Log out', icon: 'logout', danger: true, onSelect: () => store.logout(), data: { action: 'logout' } },
+    ], close),
+  );
+}
