@@ -15,6 +15,15 @@ export function avatar(name, seed, { size = 'md', online = null } = {}) {
   );
 }
 
+/** A contact's avatar: initials, or a person icon for a visitor with no name yet. */
+export function contactAvatar(name, contactId, options = {}) {
+  if ((name || '').trim()) return avatar(name, contactId, options);
+  const element = avatar('', contactId, options);
+  element.replaceChildren(icon('user'));
+  element.classList.add('is-anonymous');
+  return element;
+}
+
 export function iconButton(name, label, onclick, attributes = {}) {
   return h('button', { type: 'button', class: 'icon-button', title: label, 'aria-label': label, onclick, ...attributes }, icon(name));
 }
@@ -113,7 +122,9 @@ let closeOpenPopover = null;
  * Escape or an outside click.
  */
 export function openPopover(anchor, content, { placement = 'bottom', align = 'end', className = '' } = {}) {
+  const anchorWasOpen = anchor.getAttribute('aria-expanded') === 'true';
   if (closeOpenPopover) closeOpenPopover();
+  if (anchorWasOpen) return () => {}; // a second click on the anchor closes it
   const panel = h('div', { class: ['popover', className], role: 'dialog' });
   let stopDismiss = () => {};
   const close = () => {

@@ -7,7 +7,7 @@ import { icon } from '../icons.js';
 import * as store from '../store.js';
 import { signal, untracked } from '../signals.js';
 import { contactDisplayName, CHANNEL_LABELS } from '../format.js';
-import { avatar, timeAgo, spinner, emptyState } from './common.js';
+import { contactAvatar, timeAgo, spinner, emptyState } from './common.js';
 import { openContactEditor } from './contact-edit.js';
 import { TIMELINE_KINDS } from './conversation.js';
 
@@ -58,7 +58,7 @@ function renderDetails(body, contact) {
     h(
       'div',
       { class: 'contact-card' },
-      avatar(name, contact.id, { size: 'lg' }),
+      contactAvatar(contact.name, contact.id, { size: 'lg' }),
       h('div', { class: 'contact-card-name', dataset: { field: 'name' } }, name),
       contact.email ? h('div', { class: 'contact-card-sub' }, contact.email) : null,
       h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'edit-contact' }, onclick: () => openContactEditor(contact.id) }, icon('edit'), 'Edit contact'),
@@ -96,7 +96,7 @@ function detailRow(iconName, label, value, fieldName) {
     { class: 'detail-row' },
     icon(iconName),
     h('span', { class: 'detail-label' }, label),
-    h('span', { class: ['detail-value', !value && 'is-empty'], dataset: { field: fieldName } }, value || 'Not set'),
+    h('span', { class: ['detail-value', 'is-single-line', !value && 'is-empty'], title: value || '', dataset: { field: fieldName } }, value || 'Not set'),
   );
 }
 

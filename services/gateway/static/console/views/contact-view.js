@@ -9,7 +9,7 @@ import { untracked } from '../signals.js';
 import { describeError } from '../api.js';
 import { paths } from '../router.js';
 import { contactDisplayName } from '../format.js';
-import { avatar, iconButton, spinner, timeAgo, whileBusy } from './common.js';
+import { contactAvatar, iconButton, spinner, timeAgo, whileBusy } from './common.js';
 import { openContactEditor } from './contact-edit.js';
 
 export function mountContactView(container, scope, contactId) {
@@ -40,7 +40,7 @@ function renderHeader(header, contactId, contact, openWriter) {
   const name = contact ? contactDisplayName(contact.name, contactId) : 'Contact';
   setChildren(
     header,
-    avatar(name, contactId),
+    contactAvatar(contact?.name, contactId),
     h('div', { class: 'conv-title' }, h('h2', { class: 'conv-name' }, name), h('div', { class: 'conv-subtitle' }, contact?.email || contact?.phone || 'No e-mail or phone yet')),
     h(
       'div',

@@ -8,7 +8,7 @@ import { icon } from '../icons.js';
 import * as store from '../store.js';
 import { untracked } from '../signals.js';
 import { contactDisplayName, clockTime, dayKey, dayLabel, CHANNEL_LABELS } from '../format.js';
-import { avatar, iconButton, spinner, emptyState, openPopover, menu } from './common.js';
+import { avatar, contactAvatar, iconButton, spinner, emptyState, openPopover, menu } from './common.js';
 import { mountComposer } from './composer.js';
 import { openContactEditor } from './contact-edit.js';
 
@@ -34,9 +34,14 @@ export function mountConversation(container, scope, dialogId) {
   const composerSlot = h('div', { class: 'composer-slot' });
   container.append(h('section', { class: 'conversation', dataset: { dialogId } }, header, scroller, closedNotice, composerSlot));
 
+  let headerSignature = null;
   scope.effect(() => {
     const dialog = store.dialogs.value.get(dialogId);
     const managers = store.managers.value;
+    // The map changes with every message of every dialog: redraw only when this header would change.
+    const signature = JSON.stringify([dialog?.contact_name, dialog?.status, dialog?.manager_id, managers]);
+    if (signature === headerSignature) return;
+    headerSignature = signature;
     untracked(() => renderHeader(header, dialog, managers));
     renderClosedNotice(closedNotice, dialog);
   });
@@ -75,7 +80,7 @@ function renderHeader(header, dialog, managers) {
 
   setChildren(
     header,
-    avatar(name, dialog.contact_id),
+    contactAvatar(dialog.contact_name, dialog.contact_id),
     h(
       'div',
       { class: 'conv-title' },
@@ -295,7 +300,7 @@ function messageElement(message, grouped, managers) {
   const name = fromVisitor ? null : managerName(managers, message.author_id);
   const footer = [clockTime(message.created_at)];
   if (message.channel && message.channel !== 'site') footer.push('via ' + (CHANNEL_LABELS[message.channel] || message.channel));
-  if (!fromVisitor && message.delivery_state && !['sent', 'stored', 'accepted'].includes(message.delivery_state)) footer.push(message.delivery_state);
+  const undelivered = !fromVisitor && ['failed', 'undelivered', 'rejected'].includes(message.delivery_state);
   return h(
     'div',
     { class: ['msg', fromVisitor ? 'msg-in' : 'msg-out', grouped && 'is-grouped'], dataset: data },
@@ -304,9 +309,19 @@ function messageElement(message, grouped, managers) {
       { class: 'msg-content' },
       !grouped && name ? h('div', { class: 'msg-author' }, name) : null,
       h('div', { class: 'msg-bubble' }, h('div', { class: 'msg-text' }, message.text)),
-      h('div', { class: 'msg-footer' }, footer.join(' · '), fromVisitor ? null : h('span', { class: 'msg-tick', title: 'Sent' }, icon('check'))),
+      h(
+        'div',
+        { class: ['msg-footer', undelivered && 'msg-failed'] },
+        footer.join(' · '),
+        undelivered ? h('span', {}, '· not delivered') : null,
+        fromVisitor || undelivered ? null : h('span', { class: 'msg-tick', title: deliveryLabel(message.delivery_state) }, icon('check')),
+      ),
     ),
   );
+}
+
+function deliveryLabel(state) {
+  return state ? state[0].toUpperCase() + state.slice(1) : 'Sent';
 }
 
 function noteElement(note, grouped, managers) {

@@ -8,7 +8,7 @@ import * as store from '../store.js';
 import { createScope, untracked } from '../signals.js';
 import { paths } from '../router.js';
 import { contactDisplayName } from '../format.js';
-import { avatar, timeAgo, spinner, emptyState, iconButton } from './common.js';
+import { contactAvatar, timeAgo, spinner, emptyState, iconButton } from './common.js';
 
 const LOAD_MORE_THRESHOLD_PX = 240;
 
@@ -119,7 +119,7 @@ function updateDialogItem(element, dialog, activeId, managers) {
   else element.removeAttribute('aria-current');
   setChildren(
     element,
-    avatar(name, dialog.contact_id),
+    contactAvatar(dialog.contact_name, dialog.contact_id),
     h(
       'div',
       { class: 'dialog-item-body' },
@@ -173,7 +173,7 @@ function contactItem(contact, active) {
   return h(
     'a',
     { class: ['dialog-item', 'contact-item', active && 'is-active'], role: 'listitem', href: paths.contact(contact.id), dataset: { contactId: contact.id } },
-    avatar(name, contact.id),
+    contactAvatar(contact.name, contact.id),
     h(
       'div',
       { class: 'dialog-item-body' },

@@ -1,0 +1,309 @@
+// Browser tests of the managers' console against a running suite.
+//
+// Started by the suite's Rust test (or by hand) with:
+//   BASE_URL, SITE_KEY, OWNER_EMAIL, OWNER_PASSWORD, MANAGER_EMAIL,
+//   MANAGER_PASSWORD, IDLE_SECS (the inactivity limit the server runs with),
+//   SCREENSHOT_DIR (optional: screenshots are saved there).
+// Each test takes a fresh visitor, so tests do not depend on each other. The
+// inactivity test runs last: it needs a manager nobody else is using.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  env, launchBrowser, openConsole, consoleUrl, Visitor, unique, apiFromPage, whoAmI, showCategory,
+  dialogItem, openDialog, sendFromComposer, eventually, screenshot, signIn,
+} from './support.mjs';
+
+const TEST_TIMEOUT = 90_000;
+let browser;
+
+before(async () => {
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+/** Opens what a test needs and closes all of it afterwards, even on failure. */
+async function withCleanup(body) {
+  const opened = [];
+  const keep = (thing) => {
+    opened.push(thing);
+    return thing;
+  };
+  try {
+    await body(keep);
+  } finally {
+    for (const thing of opened.reverse()) await (thing.context ?? thing).close().catch(() => {});
+  }
+}
+
+test('signing in: wrong password is refused with a clear message, the right one opens the inbox', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    const context = keep(await browser.newContext({ viewport: { width: 1366, height: 768 } }));
+    const page = await context.newPage();
+    await page.goto(consoleUrl());
+    await page.locator('#login-email').fill(env.owner.email);
+    await page.locator('#login-password').fill(env.owner.password + '-wrong');
+    await page.locator('.auth-card button[type=submit]').click();
+    await page.locator('.auth-card .form-error', { hasText: 'Wrong e-mail or password' }).waitFor();
+
+    await signIn(page, env.owner);
+    const me = await whoAmI(page);
+    await page.locator('.profile-name', { hasText: me.name }).waitFor();
+    await page.locator('.nav-item[data-category="mine"]').waitFor();
+  });
+});
+
+test('a visitor message arrives live, and the reply reaches the visitor', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    const { page } = keep(await openConsole(browser, env.owner));
+    await showCategory(page, 'new');
+    const visitor = keep(await Visitor.connect(browser));
+    const question = unique('Where is my order?');
+    const message = await visitor.send(question);
+
+    const item = dialogItem(page, message.dialog_id);
+    await item.locator('.dialog-item-preview', { hasText: question }).waitFor();
+    await item.locator('.unread-badge').waitFor();
+    await item.click();
+    await page.locator('.msg-in .msg-text', { hasText: question }).waitFor();
+
+    const reply = unique('It ships today');
+    await sendFromComposer(page, reply);
+    await page.locator('.msg-out:not(.is-pending) .msg-text', { hasText: reply }).waitFor();
+    const received = await visitor.receives(reply);
+    assert.equal(received.author_kind, 'manager');
+    assert.equal(await page.locator('.composer-input').inputValue(), '', 'the composer is emptied after sending');
+  });
+});
+
+test('a note stays among managers: the visitor gets the later reply but never the note', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    const { page } = keep(await openConsole(browser, env.owner));
+    const visitor = keep(await Visitor.connect(browser));
+    const message = await visitor.send(unique('Can I pay by invoice?'));
+    await openDialog(page, message.dialog_id);
+
+    const note = unique('Note: check with accounting');
+    await page.locator('.composer-tab[data-mode="note"]').click();
+    await sendFromComposer(page, note);
+    const noteElement = page.locator('.msg-note[data-note-id] .msg-text', { hasText: note });
+    await noteElement.waitFor();
+    await page.locator('.msg-note[data-note-id] .note-label').first().waitFor();
+
+    await page.locator('.composer-tab[data-mode="reply"]').click();
+    const reply = unique('Yes, invoices are fine');
+    await sendFromComposer(page, reply);
+    // The reply was sent after the note: once it has arrived, the note would have too.
+    await visitor.receives(reply);
+    const frames = JSON.stringify(await visitor.frames());
+    assert.ok(!frames.includes(note), 'the visitor socket never carries the note');
+  });
+});
+
+test('assigning to the other manager moves the dialog in both managers’ lists', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    const owner = keep(await openConsole(browser, env.owner));
+    const manager = keep(await openConsole(browser, env.manager));
+    const managerId = (await whoAmI(manager.page)).id;
+    await showCategory(owner.page, 'new');
+    await showCategory(manager.page, 'mine');
+
+    const visitor = keep(await Visitor.connect(browser));
+    const message = await visitor.send(unique('Do you have this in blue?'));
+    await dialogItem(owner.page, message.dialog_id).click();
+    await owner.page.locator('.conv-assignee', { hasText: 'Unassigned' }).waitFor();
+    assert.equal(await dialogItem(manager.page, message.dialog_id).count(), 0, 'not in the other manager’s Mine before');
+
+    await owner.page.locator('.conv-actions [data-action="assign"]').click();
+    await owner.page.locator(`.popover .menu-item[data-manager-id="${managerId}"]`).click();
+
+    await dialogItem(manager.page, message.dialog_id).waitFor();
+    await dialogItem(owner.page, message.dialog_id).waitFor({ state: 'detached' });
+    await owner.page.locator(`.conv-assignee[data-manager-id="${managerId}"]`).waitFor();
+    // The manager's count of Mine follows.
+    await eventually(async () => Number(await manager.page.locator('.nav-item[data-category="mine"] .nav-count').textContent()) >= 1, { message: 'the Mine count' });
+  });
+});
+
+test('closing and reopening a dialog moves it between Open and Closed', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    const { page } = keep(await openConsole(browser, env.owner));
+    await showCategory(page, 'all');
+    const visitor = keep(await Visitor.connect(browser));
+    const message = await visitor.send(unique('Thanks, that is all'));
+    await dialogItem(page, message.dialog_id).click();
+
+    await page.locator('.conv-actions [data-action="close"]').click();
+    await page.locator('.conv-subtitle .chip[data-status="closed"]').waitFor();
+    await page.locator('.closed-notice').waitFor();
+    await dialogItem(page, message.dialog_id).waitFor({ state: 'detached' });
+
+    await page.locator('.segment[data-status="closed"]').click();
+    await dialogItem(page, message.dialog_id).waitFor();
+
+    await page.locator('.conv-actions [data-action="reopen"]').click();
+    await page.locator('.conv-subtitle .chip[data-status="open"]').waitFor();
+    await dialogItem(page, message.dialog_id).waitFor({ state: 'detached' });
+    await page.locator('.segment[data-status="open"]').click();
+    await dialogItem(page, message.dialog_id).waitFor();
+  });
+});
+
+test('a reply template made in Settings is put into the reply, edited and sent', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    const { page } = keep(await openConsole(browser, env.owner));
+    const name = unique('Delivery');
+    const text = `We deliver in 2-3 days (${name}).`;
+    await page.goto(consoleUrl('#/settings/templates'));
+    await page.locator('[data-action="new-template"]').click();
+    await page.locator('dialog.modal input[name="name"]').fill(name);
+    await page.locator('dialog.modal textarea[name="text"]').fill(text);
+    await page.locator('dialog.modal button[type="submit"]').click();
+    await page.locator('.template-card-name', { hasText: name }).waitFor();
+
+    const visitor = keep(await Visitor.connect(browser));
+    const message = await visitor.send(unique('How fast is delivery?'));
+    await openDialog(page, message.dialog_id);
+    await page.locator('.composer [data-action="templates"]').click();
+    const filter = page.locator('.templates-popover .popover-search');
+    await filter.fill(name.slice(-8));
+    const options = page.locator('.templates-popover .template-option');
+    await eventually(async () => (await options.count()) === 1, { message: 'the filter leaving one template' });
+    await options.first().click();
+
+    const input = page.locator('.conversation .composer-input');
+    assert.equal(await input.inputValue(), text);
+    await input.press('End');
+    await input.pressSequentially(' Thank you!');
+    await input.press('Enter');
+    await visitor.receives(`${text} Thank you!`);
+  });
+});
+
+test('search by part of an e-mail, then write the first message from the contact', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    const { page } = keep(await openConsole(browser, env.owner));
+    const visitor = keep(await Visitor.connect(browser));
+    const mailbox = unique('buyer').toLowerCase();
+    const email = `${mailbox}@example.com`;
+    const patched = await apiFromPage(page, 'PATCH', `/contacts/${visitor.contactId}`, { email });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+
+    await page.locator('.search-input').fill(mailbox.slice(2));
+    await page.locator('.search-input').press('Enter');
+    await page.locator(`.contact-item[data-contact-id="${visitor.contactId}"]`).click();
+    await page.locator(`.contact-view[data-contact-id="${visitor.contactId}"]`).waitFor();
+    await page.locator('.contact-panel [data-field="email"]', { hasText: email }).waitFor();
+
+    await page.locator('[data-action="write"]').click();
+    const first = unique('Hello! Your order is ready');
+    await page.locator('.write-form textarea').fill(first);
+    await page.locator('.write-form textarea').press('Enter');
+    await page.waitForURL(/#\/dialogs\//);
+    await page.locator('.msg-out .msg-text', { hasText: first }).waitFor();
+    await visitor.receives(first);
+  });
+});
+
+test('an edited contact changes in the other manager’s browser', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    const owner = keep(await openConsole(browser, env.owner));
+    const manager = keep(await openConsole(browser, env.manager));
+    const visitor = keep(await Visitor.connect(browser));
+    const message = await visitor.send(unique('Please call me back'));
+    await openDialog(owner.page, message.dialog_id);
+    await openDialog(manager.page, message.dialog_id);
+
+    const name = unique('Maria Lopez');
+    const phone = '+34 600 123 456';
+    await owner.page.locator('.conv-actions [data-action="edit-contact"]').click();
+    const form = owner.page.locator('dialog.modal');
+    await form.locator('input[name="email"]').fill('not-an-e-mail');
+    await form.locator('button[type="submit"]').click();
+    await form.locator('.field.has-error .field-error').first().waitFor();
+
+    await form.locator('input[name="email"]').fill('');
+    await form.locator('input[name="name"]').fill(name);
+    await form.locator('input[name="phone"]').fill(phone);
+    await form.locator('button[type="submit"]').click();
+    await form.waitFor({ state: 'detached' });
+
+    await manager.page.locator('.conv-name', { hasText: name }).waitFor();
+    await manager.page.locator('.contact-panel .contact-card-name', { hasText: name }).waitFor();
+    await manager.page.locator('.contact-panel [data-field="phone"]', { hasText: phone }).waitFor();
+  });
+});
+
+test('markup from a visitor is shown as text and never runs', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    const owner = keep(await openConsole(browser, env.owner));
+    const { page, alerts } = owner;
+    await showCategory(page, 'new');
+    const visitor = keep(await Visitor.connect(browser));
+    const markup = '<img src=x onerror=alert(1)>';
+    const message = await visitor.send(markup);
+
+    const item = dialogItem(page, message.dialog_id);
+    await item.waitFor();
+    assert.equal(await item.locator('.dialog-item-preview').textContent(), markup);
+    assert.equal(await item.locator('img').count(), 0);
+    await item.click();
+    const text = page.locator(`.msg[data-seq="${message.seq}"] .msg-text`);
+    await text.waitFor();
+    assert.equal(await text.textContent(), markup);
+    assert.equal(await page.locator('.conversation img').count(), 0, 'no img element in the conversation');
+    // Give an injected handler every chance to run before checking.
+    await page.waitForTimeout(500);
+    assert.deepEqual(alerts, [], 'no alert fired');
+    assert.equal(await page.evaluate(() => document.querySelectorAll('#app img').length), 0);
+  });
+});
+
+test('the main screen with a dialog open fits 1366x768 and 1920x1080', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    const visitor = keep(await Visitor.connect(browser));
+    const message = await visitor.send(unique('Hi! Is the green jacket still in stock in size M?'));
+    for (const [width, height] of [[1366, 768], [1920, 1080]]) {
+      const { page } = keep(await openConsole(browser, env.owner, { viewport: { width, height } }));
+      await showCategory(page, 'all');
+      await dialogItem(page, message.dialog_id).click();
+      await page.locator('.msg-in').first().waitFor();
+      await page.locator('.contact-panel .contact-card').waitFor();
+      const layout = await page.evaluate(() => ({
+        scrollWidth: document.documentElement.scrollWidth,
+        innerWidth: window.innerWidth,
+        actions: [...document.querySelectorAll('.conv-actions .icon-button')].map((button) => {
+          const rect = button.getBoundingClientRect();
+          return rect.right <= window.innerWidth && rect.width > 0;
+        }),
+        composerBottom: document.querySelector('.composer').getBoundingClientRect().bottom,
+        innerHeight: window.innerHeight,
+      }));
+      assert.ok(layout.scrollWidth <= layout.innerWidth, `no horizontal scroll at ${width}`);
+      assert.deepEqual(layout.actions, [true, true, true, true], `the four dialog actions are visible at ${width}`);
+      assert.ok(layout.composerBottom <= layout.innerHeight, `the composer is on screen at ${width}`);
+      await screenshot(page, `console-${width}x${height}.png`);
+    }
+  });
+});
+
+// Last: nobody may use this manager meanwhile, or the session stays alive.
+test('the session ends after the inactivity limit on both devices', { timeout: TEST_TIMEOUT + env.idleSecs * 1000 }, async () => {
+  await withCleanup(async (keep) => {
+    const first = keep(await openConsole(browser, env.manager, { freshLogin: true }));
+    const second = keep(await openConsole(browser, env.manager, { freshLogin: true }));
+    const lastActivity = Date.now();
+    const limit = (env.idleSecs + 20) * 1000;
+    await first.page.locator('.session-ended').waitFor({ timeout: limit });
+    await second.page.locator('.session-ended').waitFor({ timeout: limit });
+    const waited = (Date.now() - lastActivity) / 1000;
+    assert.ok(waited >= env.idleSecs - 1, `ended after ${waited.toFixed(1)} s, not before the limit of ${env.idleSecs} s`);
+    await first.page.locator('.session-ended', { hasText: 'Your session has ended' }).waitFor();
+
+    await first.page.locator('.session-ended button', { hasText: 'Sign in again' }).click();
+    await first.page.locator('#login-email').waitFor();
+  });
+});

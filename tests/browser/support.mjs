@@ -1,0 +1,211 @@
+// Helpers for the console's browser tests: the environment the suite is
+// started with, Chromium, signing in through the console, a visitor driven
+// over the visitor WebSocket, API calls from a signed-in page, screenshots.
+
+import { chromium } from 'playwright-core';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} must be set: these tests run against a running suite (see console.test.mjs)`);
+  return value;
+}
+
+export const env = {
+  baseUrl: required('BASE_URL').replace(/\/$/, ''),
+  siteKey: required('SITE_KEY'),
+  owner: { email: required('OWNER_EMAIL'), password: required('OWNER_PASSWORD') },
+  manager: { email: required('MANAGER_EMAIL'), password: required('MANAGER_PASSWORD') },
+  idleSecs: Number(process.env.IDLE_SECS || 6),
+  screenshotDir: process.env.SCREENSHOT_DIR || null,
+};
+
+export const consoleUrl = (hash = '') => `${env.baseUrl}/console/${hash}`;
+
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
+
+export const unique = (prefix) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+// Signed-in cookies by e-mail, so that tests do not sign in over and over
+// (the suite rate-limits sign-ins, and a wait for that would let the other
+// sessions of a test run into the short inactivity limit).
+const savedSessions = new Map();
+
+/**
+ * A new browser context with the console open and signed in as account: with
+ * the session an earlier test saved if it is still alive, else through the
+ * login form. freshLogin: always a new session (a second "device").
+ * Answers { context, page, alerts }; alerts collects every JavaScript dialog
+ * (alert/confirm/prompt) the page tried to open.
+ */
+export async function openConsole(browser, account, { viewport = { width: 1366, height: 768 }, hash = '', freshLogin = false } = {}) {
+  const saved = freshLogin ? undefined : savedSessions.get(account.email);
+  const context = await browser.newContext({ viewport, storageState: saved });
+  const page = await context.newPage();
+  const alerts = [];
+  page.on('dialog', (dialog) => {
+    alerts.push(dialog.message());
+    dialog.dismiss().catch(() => {});
+  });
+  page.on('pageerror', (error) => console.error(`[console page error] ${error.message}`));
+  await page.goto(consoleUrl(hash));
+  const loginForm = page.locator('#login-email');
+  await page.locator('.workspace').or(loginForm).first().waitFor();
+  if (await loginForm.count()) {
+    await signIn(page, account);
+    if (!freshLogin) savedSessions.set(account.email, await context.storageState());
+  } else {
+    await page.locator('.connection-status.is-online').waitFor();
+  }
+  return { context, page, alerts };
+}
+
+/**
+ * Signs in through the login form. The suite limits sign-in attempts: when
+ * the form says to wait (429 with Retry-After), this waits and tries again.
+ */
+export async function signIn(page, account, { attempts = 6 } = {}) {
+  await page.locator('#login-email').fill(account.email);
+  await page.locator('#login-password').fill(account.password);
+  for (let attempt = 1; ; attempt++) {
+    await page.locator('.auth-card button[type=submit]').click();
+    const rateLimited = page.locator('.auth-card .form-error', { hasText: 'Too many' });
+    await page.locator('.workspace').or(rateLimited).first().waitFor();
+    if (await page.locator('.workspace').count()) break;
+    if (attempt >= attempts) throw new Error(`still rate-limited after ${attempts} sign-in attempts`);
+    const seconds = Number(/(\d+) s/.exec(await rateLimited.textContent())?.[1] ?? 5);
+    await page.waitForTimeout((seconds + 1) * 1000);
+  }
+  await page.locator('.connection-status.is-online').waitFor();
+}
+
+/** Calls the REST API from a signed-in page (cookie + CSRF token), like the console does. */
+export async function apiFromPage(page, method, apiPath, body) {
+  return page.evaluate(
+    async ({ method, apiPath, body }) => {
+      const me = await fetch('/api/v1/me').then((response) => response.json());
+      const response = await fetch('/api/v1' + apiPath, {
+        method,
+        headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrf_token },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : null };
+    },
+    { method, apiPath, body },
+  );
+}
+
+export async function whoAmI(page) {
+  return page.evaluate(() => fetch('/api/v1/me').then((response) => response.json()));
+}
+
+/** Clicks a category of the left panel: mine | all | new. */
+export async function showCategory(page, category, status = 'open') {
+  await page.locator(`.segment[data-status="${status}"]`).click();
+  await page.locator(`.nav-item[data-category="${category}"]`).click();
+}
+
+export const dialogItem = (page, dialogId) => page.locator(`.dialog-item[data-dialog-id="${dialogId}"]`);
+
+export async function openDialog(page, dialogId) {
+  await page.goto(consoleUrl(`#/dialogs/${dialogId}`));
+  await page.locator(`.conversation[data-dialog-id="${dialogId}"] .thread`).waitFor();
+  await page.locator('.thread-top .loading').waitFor({ state: 'detached' });
+}
+
+/** Sends text from the composer of the open dialog with Enter. */
+export async function sendFromComposer(page, text) {
+  const input = page.locator('.conversation .composer-input');
+  await input.fill(text);
+  await input.press('Enter');
+}
+
+/** Waits until fn() answers something truthy; answers it. */
+export async function eventually(fn, { timeout = 15_000, interval = 100, message = 'condition' } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (last) return last;
+    await new Promise((resolve) => setTimeout(resolve, interval));
+  }
+  throw new Error(`timed out after ${timeout} ms waiting for ${message}`);
+}
+
+export async function screenshot(page, name) {
+  if (!env.screenshotDir) return;
+  mkdirSync(env.screenshotDir, { recursive: true });
+  await page.screenshot({ path: path.join(env.screenshotDir, name) });
+}
+
+/**
+ * A visitor of the shop, on the visitor WebSocket, driven from a page of the
+ * suite's origin in a context of its own (no manager cookie).
+ */
+export class Visitor {
+  static async connect(browser, visitorId = unique('visitor')) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(consoleUrl());
+    const url = `${env.baseUrl.replace(/^http/, 'ws')}/ws/visitor?site_key=${encodeURIComponent(env.siteKey)}&visitor_id=${encodeURIComponent(visitorId)}`;
+    await page.evaluate(
+      (socketUrl) =>
+        new Promise((resolve, reject) => {
+          const socket = new WebSocket(socketUrl);
+          window.__visitor = { socket, frames: [] };
+          socket.onmessage = (event) => window.__visitor.frames.push(JSON.parse(event.data));
+          socket.onopen = () => resolve();
+          socket.onerror = () => reject(new Error('the visitor socket did not open'));
+        }),
+      url,
+    );
+    const visitor = new Visitor(context, page, visitorId);
+    const hello = await visitor.waitForFrame((frame) => frame.type === 'hello', 'the visitor hello');
+    visitor.contactId = hello.contact_id;
+    return visitor;
+  }
+
+  constructor(context, page, visitorId) {
+    this.context = context;
+    this.page = page;
+    this.visitorId = visitorId;
+    this.contactId = null;
+  }
+
+  frames() {
+    return this.page.evaluate(() => window.__visitor.frames);
+  }
+
+  async waitForFrame(predicate, what = 'a frame', timeout = 15_000) {
+    return eventually(async () => (await this.frames()).find(predicate), { timeout, message: what });
+  }
+
+  /** Sends a message; answers the stored message from the ack (it has dialog_id). */
+  async send(text) {
+    const clientMessageId = randomUUID();
+    await this.page.evaluate(
+      ({ clientMessageId, text }) => window.__visitor.socket.send(JSON.stringify({ type: 'send', client_message_id: clientMessageId, text })),
+      { clientMessageId, text },
+    );
+    const ack = await this.waitForFrame((frame) => frame.type === 'ack' && frame.client_message_id === clientMessageId, `the ack of "${text}"`);
+    return ack.message;
+  }
+
+  /** Waits for a message frame with this text; answers the message. */
+  async receives(text) {
+    const frame = await this.waitForFrame((candidate) => candidate.type === 'message' && candidate.message?.text === text, `the visitor receiving "${text}"`);
+    return frame.message;
+  }
+
+  async close() {
+    await this.context.close();
+  }
+}
