@@ -36,11 +36,12 @@ pub async fn manager(settings: &Settings) -> anyhow::Result<Ws> {
     let token = login["token"]
         .as_str()
         .ok_or_else(|| anyhow::anyhow!("no token: {login}"))?;
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!(
-        "ws://{}/ws/manager?token={token}",
-        settings.gateway
-    ))
-    .await?;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+    let mut request = format!("ws://{}/ws/manager", settings.gateway).into_client_request()?;
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse()?);
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await?;
     expect_hello(&mut ws).await?;
     Ok(ws)
 }

@@ -5,10 +5,12 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
 
 /// A channel to `url` that connects on first use and reconnects by itself, so
-/// services may start in any order.
-pub fn lazy_channel(url: &str) -> anyhow::Result<Channel> {
+/// services may start in any order. Every call on it fails with
+/// `DeadlineExceeded` after `call_timeout`.
+pub fn lazy_channel(url: &str, call_timeout: std::time::Duration) -> anyhow::Result<Channel> {
     let endpoint = Endpoint::from_shared(url.to_owned())?
         .connect_timeout(std::time::Duration::from_secs(2))
+        .timeout(call_timeout)
         .tcp_nodelay(true);
     Ok(endpoint.connect_lazy())
 }

@@ -58,6 +58,16 @@ impl Api {
             .await
     }
 
+    pub async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(self.http.patch(format!("{}{path}", self.base)).json(&body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        self.send(self.http.delete(format!("{}{path}", self.base)))
+            .await
+    }
+
     /// Posts a raw body, for malformed-input tests.
     pub async fn post_raw(&self, path: &str, body: &str) -> (u16, Value) {
         let request = self
@@ -121,11 +131,41 @@ impl Socket {
         Socket::connect(&url).await
     }
 
+    /// A manager socket, signed in with a bearer token (no secret in the URL).
     pub async fn manager(gateway_port: u16, token: &str) -> Socket {
-        Socket::connect(&format!(
-            "ws://127.0.0.1:{gateway_port}/ws/manager?token={token}"
-        ))
-        .await
+        let response = Socket::try_manager(gateway_port, Some(token), None).await;
+        response.unwrap_or_else(|status| panic!("manager socket refused with {status}"))
+    }
+
+    /// A manager socket with the given bearer token and `Origin`, or the HTTP
+    /// status that refused the upgrade.
+    pub async fn try_manager(
+        gateway_port: u16,
+        token: Option<&str>,
+        origin: Option<&str>,
+    ) -> Result<Socket, u16> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+        let url = format!("ws://127.0.0.1:{gateway_port}/ws/manager");
+        let mut request = url.into_client_request().expect("a request");
+        if let Some(token) = token {
+            let value = format!("Bearer {token}").parse().expect("header");
+            request.headers_mut().insert("authorization", value);
+        }
+        if let Some(origin) = origin {
+            request
+                .headers_mut()
+                .insert("origin", origin.parse().expect("header"));
+        }
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((stream, _)) => Ok(Socket {
+                stream,
+                pending: VecDeque::new(),
+            }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                Err(response.status().as_u16())
+            }
+            Err(e) => panic!("manager socket: {e}"),
+        }
     }
 
     pub async fn send_json(&mut self, frame: Value) {

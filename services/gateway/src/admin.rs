@@ -1,12 +1,14 @@
-//! Creating accounts and managers: used by the demo seed, by tests and by
-//! operators (until the sign-up issue adds a public flow).
+//! Creating accounts and their first managers: used by the demo seed, by
+//! tests and by operators (until the sign-up issue adds a public flow).
+//! Further managers are added by owners and admins through the API
+//! ([`crate::team`]).
 
-use argon2::password_hash::rand_core::{OsRng, RngCore as _};
 use sqlx::PgPool;
 
 use crate::auth::hash_password;
-use crate::db::{self, AccountRow, ManagerRow};
-use crate::error::{Error, Result};
+use crate::db::{self, AccountRow, ManagerRow, NewManager};
+use crate::error::{Error, Fields, Result};
+use crate::team;
 
 /// The demo shop `make dev` creates.
 pub const DEMO_SITE_KEY: &str = "demo-site-key";
@@ -15,11 +17,10 @@ pub const DEMO_PASSWORD: &str = "demo-password";
 
 /// Creates an account with a fresh random site key.
 pub async fn create_account(pool: &PgPool, name: &str) -> Result<AccountRow> {
-    let mut bytes = [0u8; 12];
-    OsRng.fill_bytes(&mut bytes);
-    Ok(db::insert_account(pool, name, &format!("sk_{}", hex::encode(bytes))).await?)
+    Ok(db::insert_account(pool, name, &team::new_site_key()).await?)
 }
 
+/// Creates an owner of the account.
 pub async fn create_manager(
     pool: &PgPool,
     account: &AccountRow,
@@ -27,19 +28,37 @@ pub async fn create_manager(
     name: &str,
     password: &str,
 ) -> Result<ManagerRow> {
-    let email = email.trim().to_lowercase();
-    if !email.contains('@') || email.len() > 254 {
-        return Err(Error::Invalid(format!(
-            "{email:?} is not an e-mail address"
-        )));
-    }
-    if password.chars().count() < 8 {
-        return Err(Error::Invalid(
-            "a password has at least 8 characters".into(),
-        ));
+    create_manager_with_role(pool, account, email, name, password, "owner").await
+}
+
+/// Creates a manager of the account with a password and a role.
+pub async fn create_manager_with_role(
+    pool: &PgPool,
+    account: &AccountRow,
+    email: &str,
+    name: &str,
+    password: &str,
+    role: &str,
+) -> Result<ManagerRow> {
+    let mut problems = Fields::new();
+    let email = team::check_email(email, &mut problems);
+    let name = team::check_name(name, &mut problems);
+    team::check_password(password, &mut problems);
+    if !problems.is_empty() {
+        return Err(Error::InvalidFields(problems));
     }
     let hash = hash_password(password)?;
-    Ok(db::insert_manager(pool, account.id, &email, name, &hash).await?)
+    let new = NewManager {
+        account_id: account.id,
+        email: &email,
+        name: &name,
+        role,
+        password_hash: &hash,
+        invitation_hash: None,
+    };
+    db::insert_manager(pool, &new)
+        .await
+        .map_err(team::on_email_taken)
 }
 
 /// Creates the demo account and manager unless they exist; returns the account.

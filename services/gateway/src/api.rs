@@ -1,9 +1,12 @@
 //! The JSON shapes of the public API (REST bodies and socket frames), built
 //! from the backends' protobuf messages.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use chat_proto::contact::v1 as contact_pb;
 use chat_proto::dialog::v1 as pb;
 use chat_proto::time::from_proto;
 
@@ -59,6 +62,77 @@ pub struct DialogOut {
     pub last_message_at: Option<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
+    /// The contact's name; empty while unknown.
+    pub contact_name: String,
+    /// Visitor messages after your read position (REST only; absent in socket frames).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unread_count: Option<i64>,
+}
+
+/// A note on a dialog: for the account's managers only.
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
+#[schema(as = Note)]
+pub struct NoteOut {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Uuid)]
+    pub dialog_id: String,
+    /// The manager who wrote it.
+    #[schema(format = Uuid)]
+    pub author_id: String,
+    /// Show it as text, never as markup.
+    pub text: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+/// A reply template.
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
+#[schema(as = Template)]
+pub struct TemplateOut {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub name: String,
+    pub text: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
+/// A customer: a site visitor or a messenger user, with what is known of them.
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
+#[schema(as = Contact)]
+pub struct ContactOut {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub custom_fields: BTreeMap<String, String>,
+    /// Where they can be reached: `site`, `email`, later `telegram`, `vk`, `facebook`.
+    pub channels: Vec<String>,
+    #[schema(format = DateTime)]
+    pub first_seen_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub last_seen_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+}
+
+/// One entry of a contact's timeline.
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
+#[schema(as = TimelineEvent)]
+pub struct TimelineEventOut {
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// `message`, `order`, `mailing`, `page_visit` or `widget_shown`.
+    pub kind: String,
+    /// What it points at, e.g. the message id.
+    pub ref_id: String,
+    pub summary: String,
+    #[schema(format = DateTime)]
+    pub occurred_at: Option<String>,
 }
 
 fn rfc3339(t: Option<&prost_types::Timestamp>) -> Option<String> {
@@ -114,6 +188,71 @@ impl From<pb::Dialog> for DialogOut {
             manager_id: non_empty(d.manager_id),
             last_seq: d.last_seq,
             last_message_text: d.last_message_text,
+            contact_name: d.contact_name,
+            unread_count: None,
+        }
+    }
+}
+
+impl DialogOut {
+    /// As the asking manager sees it in REST answers: with their unread count.
+    pub fn viewed(d: pb::Dialog) -> Self {
+        let unread = d.unread_count;
+        Self {
+            unread_count: Some(unread),
+            ..d.into()
+        }
+    }
+}
+
+impl From<pb::Note> for NoteOut {
+    fn from(n: pb::Note) -> Self {
+        Self {
+            created_at: rfc3339(n.created_at.as_ref()).unwrap_or_default(),
+            id: n.id,
+            dialog_id: n.dialog_id,
+            author_id: n.author_id,
+            text: n.text,
+        }
+    }
+}
+
+impl From<pb::Template> for TemplateOut {
+    fn from(t: pb::Template) -> Self {
+        Self {
+            created_at: rfc3339(t.created_at.as_ref()).unwrap_or_default(),
+            updated_at: rfc3339(t.updated_at.as_ref()).unwrap_or_default(),
+            id: t.id,
+            name: t.name,
+            text: t.text,
+        }
+    }
+}
+
+impl From<contact_pb::Contact> for ContactOut {
+    fn from(c: contact_pb::Contact) -> Self {
+        Self {
+            first_seen_at: rfc3339(c.first_seen_at.as_ref()),
+            last_seen_at: rfc3339(c.last_seen_at.as_ref()),
+            created_at: rfc3339(c.created_at.as_ref()).unwrap_or_default(),
+            id: c.id,
+            name: c.name,
+            email: c.email,
+            phone: c.phone,
+            custom_fields: c.custom_fields.into_iter().collect(),
+            channels: c.channels,
+        }
+    }
+}
+
+impl From<contact_pb::TimelineEvent> for TimelineEventOut {
+    fn from(e: contact_pb::TimelineEvent) -> Self {
+        Self {
+            occurred_at: rfc3339(e.occurred_at.as_ref()),
+            id: e.id,
+            kind: e.kind,
+            ref_id: e.ref_id,
+            summary: e.summary,
         }
     }
 }

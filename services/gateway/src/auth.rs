@@ -1,25 +1,81 @@
-//! Managers' authentication: Argon2 password hashes, opaque bearer tokens
-//! (only their SHA-256 is stored, so a database leak gives no sessions), and
-//! the extractor that turns `Authorization: Bearer` into a [`Manager`].
+//! Managers' authentication: Argon2 password hashes (computed on the blocking
+//! pool, a few at a time), opaque session secrets (only their SHA-256 is
+//! stored, so a database leak gives no sessions), and the extractor that
+//! turns a request's credential into a [`Manager`].
 //!
-//! Tokens are opaque rather than JWTs because a session must end on all
-//! devices after inactivity and on logout: the server looks it up anyway.
+//! Two credentials, one session kind:
+//! - the console's HttpOnly, SameSite=Strict cookie `chat_session`; changes
+//!   (any method but GET and HEAD) must also carry the session's CSRF token
+//!   in `X-CSRF-Token` and, when the browser says where they come from, the
+//!   console's own `Origin`;
+//! - API clients' `Authorization: Bearer <token>`, which no browser sends by
+//!   itself, so it needs no CSRF token.
+//!
+//! Secrets are opaque rather than JWTs because a session must end on all
+//! devices after inactivity, at deactivation and on logout: the server looks
+//! it up anyway.
+
+use std::sync::Arc;
 
 use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore as _};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
 use chrono::Utc;
 use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use crate::db;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
-/// Activity is written at most this often per manager.
+/// The console's session cookie.
+pub const SESSION_COOKIE: &str = "chat_session";
+/// The header that carries the CSRF token on cookie-authenticated changes.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Activity is written at most this often per manager (and at most a sixth
+/// of the idle limit, so short limits in tests still count every minute).
 const TOUCH_THROTTLE_SECS: i64 = 30;
+/// Password hashes computed at once; each takes ~20 MB and tens of ms of a core.
+const PASSWORD_HASHERS: usize = 2;
+
+/// A manager's role in their account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Everything, including the other owners.
+    Owner,
+    /// Manages managers (but not owners).
+    Admin,
+    /// Answers dialogs.
+    Manager,
+}
+
+impl Role {
+    pub fn parse(value: &str) -> Option<Role> {
+        match value {
+            "owner" => Some(Role::Owner),
+            "admin" => Some(Role::Admin),
+            "manager" => Some(Role::Manager),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+        }
+    }
+
+    /// Whether this role adds, edits and deactivates managers.
+    pub fn manages_team(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+}
 
 /// The signed-in manager of a request.
 #[derive(Debug, Clone)]
@@ -29,6 +85,50 @@ pub struct Manager {
     pub session_id: Uuid,
     pub email: String,
     pub name: String,
+    pub role: Role,
+    /// The CSRF token of a cookie session (`None` for bearer tokens).
+    pub csrf_token: Option<String>,
+}
+
+/// Hashes and checks passwords off the async workers, a few at a time.
+#[derive(Clone)]
+pub struct Passwords {
+    permits: Arc<Semaphore>,
+}
+
+impl Default for Passwords {
+    fn default() -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(PASSWORD_HASHERS)),
+        }
+    }
+}
+
+impl Passwords {
+    pub async fn hash(&self, password: &str) -> Result<String> {
+        let password = password.to_owned();
+        self.blocking(move || hash_password(&password)).await?
+    }
+
+    pub async fn verify(&self, password: &str, hash: &str) -> Result<bool> {
+        let (password, hash) = (password.to_owned(), hash.to_owned());
+        self.blocking(move || verify_password(&password, &hash))
+            .await
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| Error::Unavailable)?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| Error::Internal(format!("password task failed: {e}")))
+    }
 }
 
 pub fn hash_password(password: &str) -> Result<String> {
@@ -47,7 +147,7 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     })
 }
 
-/// A new bearer token (256 random bits, hex) and the hash that is stored.
+/// A new secret (256 random bits, hex) and the hash that is stored.
 pub fn new_token() -> (String, Vec<u8>) {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
@@ -60,11 +160,26 @@ pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-/// Logs a manager in by e-mail and password; returns the new token.
+/// The CSRF token of a cookie session: derived from its secret, so only
+/// someone who can read the page's answers (not a cross-site form) has it.
+pub fn csrf_token(session_token: &str) -> String {
+    let digest = Sha256::digest(format!("csrf\0{session_token}").as_bytes());
+    hex::encode(&digest[..16])
+}
+
+/// Where a login comes from, shown in the manager's list of sessions.
+#[derive(Debug, Clone, Default)]
+pub struct Device {
+    pub user_agent: String,
+    pub ip: String,
+}
+
+/// Logs a manager in by e-mail and password; returns the new secret.
 pub async fn login(
     state: &AppState,
     email: &str,
     password: &str,
+    device: &Device,
 ) -> Result<(String, db::ManagerRow)> {
     let email = email.trim().to_lowercase();
     // No stored e-mail holds NUL (PostgreSQL text cannot): such a login names nobody.
@@ -72,52 +187,74 @@ pub async fn login(
         true => None,
         false => db::manager_by_email(&state.pool, &email).await?,
     };
-    // Verify against a real hash even for an unknown e-mail, so timing does not tell which exist.
+    // Verify against a real hash even for an unknown e-mail (or one without
+    // a password yet), so timing does not tell which exist.
     let hash = manager
         .as_ref()
-        .map(|m| m.password_hash.as_str())
-        .unwrap_or(DUMMY_HASH);
-    let password_ok = verify_password(password, hash);
-    let Some(manager) = manager.filter(|_| password_ok) else {
+        .map(|m| m.password_hash.clone())
+        .filter(|h| !h.is_empty());
+    let password_ok = state
+        .passwords
+        .verify(password, hash.as_deref().unwrap_or(DUMMY_HASH))
+        .await?
+        && hash.is_some();
+    let Some(manager) = manager.filter(|m| password_ok && m.active) else {
         return Err(Error::BadCredentials);
     };
     let (token, token_hash) = new_token();
-    db::insert_session(&state.pool, &manager, &token_hash).await?;
+    let lifetime = chrono::Duration::hours(state.config.session_lifetime_hours);
+    db::insert_session(&state.pool, &manager, &token_hash, device, lifetime).await?;
     Ok((token, manager))
 }
 
 /// Hash of a password nobody has, for unknown e-mails.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2OQx0w3Yc2uKzJ5cU1cXr8hK3k9q4bmR2mHq0m0nQ0k";
 
-/// Resolves a bearer token to its manager, if the session is live: not
-/// revoked, and the manager active within the idle limit on some device.
-pub async fn authenticate(state: &AppState, token: &str) -> Result<Manager> {
+/// Resolves a session secret to its manager, if the session is live: not
+/// revoked or expired, the manager active, and active within the idle limit
+/// on some device. Counts as activity.
+pub async fn authenticate(state: &AppState, token: &str, via_cookie: bool) -> Result<Manager> {
     let session = db::session_by_token_hash(&state.pool, &token_hash(token))
         .await?
         .ok_or(Error::Unauthorized)?;
     if idled_out(state, session.last_active_at) {
         return Err(Error::Unauthorized);
     }
-    db::touch_manager(&state.pool, session.manager_id, TOUCH_THROTTLE_SECS).await?;
+    db::touch_session(
+        &state.pool,
+        session.manager_id,
+        session.session_id,
+        touch_throttle_secs(state),
+    )
+    .await?;
     Ok(Manager {
         id: session.manager_id,
         account_id: session.account_id,
         session_id: session.session_id,
         email: session.email,
         name: session.name,
+        role: Role::parse(&session.role).unwrap_or(Role::Manager),
+        csrf_token: via_cookie.then(|| csrf_token(token)),
     })
 }
 
 /// Whether the manager's session is still live, and records activity: what a
-/// manager socket checks on every frame its client sends.
+/// manager socket checks on the frames its client sends.
 pub async fn still_signed_in(state: &AppState, manager: &Manager) -> Result<()> {
     session_live(state, manager).await?;
-    db::touch_manager(&state.pool, manager.id, TOUCH_THROTTLE_SECS).await?;
-    Ok(())
+    db::touch_session(
+        &state.pool,
+        manager.id,
+        manager.session_id,
+        touch_throttle_secs(state),
+    )
+    .await
+    .map_err(Error::from)
 }
 
-/// Whether the session is live (not logged out, not idle too long), without
-/// counting the question as activity: what an idle socket checks now and then.
+/// Whether the session is live (not logged out, expired or deactivated, not
+/// idle too long), without counting the question as activity: what an idle
+/// socket checks now and then.
 pub async fn session_live(state: &AppState, manager: &Manager) -> Result<()> {
     match db::session_last_active(&state.pool, manager.account_id, manager.session_id).await? {
         Some(at) if !idled_out(state, at) => Ok(()),
@@ -126,34 +263,117 @@ pub async fn session_live(state: &AppState, manager: &Manager) -> Result<()> {
 }
 
 fn idled_out(state: &AppState, last_active_at: chrono::DateTime<Utc>) -> bool {
-    Utc::now() - last_active_at > chrono::Duration::minutes(state.config.session_idle_mins)
+    Utc::now() - last_active_at > chrono::Duration::seconds(state.config.session_idle_secs)
 }
 
-/// The token of a request: `Authorization: Bearer <token>`.
-pub fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    value
-        .strip_prefix("Bearer ")
+fn touch_throttle_secs(state: &AppState) -> i64 {
+    TOUCH_THROTTLE_SECS.min(state.config.session_idle_secs / 6)
+}
+
+/// The secret of a request, and whether it came in the cookie: the bearer
+/// header first, else the session cookie.
+pub fn credential(headers: &HeaderMap) -> Option<(&str, bool)> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
-        .filter(|t| !t.is_empty())
+        .filter(|t| !t.is_empty());
+    if let Some(token) = bearer {
+        return Some((token, false));
+    }
+    session_cookie(headers).map(|token| (token, true))
+}
+
+fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// Whether the request's `Origin`, when it has one, is the console's own:
+/// `GATEWAY_PUBLIC_ORIGIN`, or else the host the request was sent to.
+pub fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true; // not a browser, or a same-origin GET: nothing to forge
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    if !state.config.public_origin.is_empty() {
+        return origin == state.config.public_origin.trim_end_matches('/');
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        .is_some_and(|rest| !host.is_empty() && rest == host)
+}
+
+/// The `Set-Cookie` value that starts a console session.
+pub fn session_cookie_header(state: &AppState, token: &str) -> String {
+    let max_age = state.config.session_lifetime_hours * 3600;
+    let secure = if state.config.cookie_secure {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    )
+}
+
+/// The `Set-Cookie` value that removes it.
+pub fn cleared_cookie_header() -> String {
+    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+}
+
+fn is_change(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
 impl FromRequestParts<AppState> for Manager {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        let token = bearer(parts).ok_or(Error::Unauthorized)?;
-        authenticate(state, token).await
+        let (token, via_cookie) = credential(&parts.headers).ok_or(Error::Unauthorized)?;
+        let manager = authenticate(state, token, via_cookie).await?;
+        if via_cookie && is_change(&parts.method) {
+            if !origin_allowed(state, &parts.headers) {
+                return Err(Error::Csrf("this origin may not change anything here"));
+            }
+            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+            if sent != manager.csrf_token.as_deref() {
+                return Err(Error::Csrf("the X-CSRF-Token header is missing or wrong"));
+            }
+        }
+        Ok(manager)
+    }
+}
+
+impl Manager {
+    /// Refuses unless the manager's role manages the team.
+    pub fn must_manage_team(&self) -> Result<()> {
+        match self.role.manages_team() {
+            true => Ok(()),
+            false => Err(Error::Forbidden("only owners and admins manage managers")),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
 
     #[test]
     fn a_password_verifies_only_against_its_own_hash() {
@@ -171,11 +391,29 @@ mod tests {
         assert_eq!(a.len(), 64);
         assert_eq!(token_hash(&a), hash_a);
         assert_ne!(hash_a, a.as_bytes());
+        assert_ne!(csrf_token(&a), csrf_token(&b));
+        assert!(!a.contains(&csrf_token(&a)));
     }
 
     #[test]
     fn the_dummy_hash_parses_so_unknown_emails_cost_the_same() {
         assert!(PasswordHash::new(DUMMY_HASH).is_ok());
         assert!(!verify_password("anything", DUMMY_HASH));
+    }
+
+    #[test]
+    fn the_bearer_header_wins_over_the_cookie() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("theme=dark; chat_session=abc"),
+        );
+        assert_eq!(credential(&headers), Some(("abc", true)));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer xyz"),
+        );
+        assert_eq!(credential(&headers), Some(("xyz", false)));
+        assert_eq!(credential(&HeaderMap::new()), None);
     }
 }

@@ -12,8 +12,34 @@ pub struct Config {
     pub dialog_url: String,
     /// `GATEWAY_CONTACT_URL`: the contact service's gRPC endpoint.
     pub contact_url: String,
-    /// `GATEWAY_SESSION_IDLE_MINS`: a manager's sessions end after this long without activity.
-    pub session_idle_mins: i64,
+    /// `GATEWAY_SESSION_IDLE_SECS`: a manager's sessions end on every device
+    /// after this long without activity on any of them (30 minutes).
+    pub session_idle_secs: i64,
+    /// `GATEWAY_SESSION_LIFETIME_HOURS`: a session ends this long after login, active or not.
+    pub session_lifetime_hours: i64,
+    /// `GATEWAY_PUBLIC_ORIGIN`: where managers open the console, e.g.
+    /// `https://chat.example.com`; empty: the request's own host. The manager
+    /// socket and cookie-authenticated changes accept only this `Origin`.
+    pub public_origin: String,
+    /// `GATEWAY_COOKIE_SECURE`: mark the session cookie `Secure` (behind HTTPS).
+    pub cookie_secure: bool,
+    /// `GATEWAY_REQUEST_TIMEOUT_SECS`: a REST request that takes longer gets 503.
+    pub request_timeout_secs: u64,
+    /// `GATEWAY_BACKEND_TIMEOUT_SECS`: the longest a gRPC call to the dialog or contact service may take.
+    pub backend_timeout_secs: u64,
+    /// `GATEWAY_WS_PING_SECS`: how often the server pings every socket.
+    pub ws_ping_secs: u64,
+    /// `GATEWAY_WS_IDLE_SECS`: a socket that sends nothing (not even a pong) for this long is closed (4408).
+    pub ws_idle_secs: u64,
+    /// `GATEWAY_WS_SEND_TIMEOUT_SECS`: a frame the client does not take within this long closes its socket.
+    pub ws_send_timeout_secs: u64,
+    /// `GATEWAY_MAX_SOCKETS`: open sockets per replica; more get 503 before the upgrade.
+    pub max_sockets: usize,
+    /// `GATEWAY_SOCKET_SENDS_PER_SEC`: `send` frames a socket may send per second (bursts of twice that).
+    pub socket_sends_per_sec: u32,
+    /// `GATEWAY_LOGINS_PER_MINUTE_PER_ADDRESS` and `..._PER_EMAIL`: login attempts before 429.
+    pub logins_per_minute_per_address: u32,
+    pub logins_per_minute_per_email: u32,
     /// `GATEWAY_DEV_PAGE`: serve the chat page for trying the suite at `/dev`.
     pub dev_page: bool,
     /// `GATEWAY_SEED_DEMO`: create the demo account and manager at start if missing.
@@ -28,7 +54,19 @@ impl Default for Config {
             http_addr: "127.0.0.1:8080".into(),
             dialog_url: "http://127.0.0.1:50051".into(),
             contact_url: "http://127.0.0.1:50052".into(),
-            session_idle_mins: 30,
+            session_idle_secs: 30 * 60,
+            session_lifetime_hours: 12,
+            public_origin: String::new(),
+            cookie_secure: false,
+            request_timeout_secs: 15,
+            backend_timeout_secs: 10,
+            ws_ping_secs: 20,
+            ws_idle_secs: 60,
+            ws_send_timeout_secs: 10,
+            max_sockets: 20_000,
+            socket_sends_per_sec: 20,
+            logins_per_minute_per_address: 30,
+            logins_per_minute_per_email: 10,
             dev_page: false,
             seed_demo: false,
             common: Common::default(),

@@ -1,7 +1,7 @@
-//! SQL of the gateway: accounts, managers and sessions.
+//! SQL of the gateway: accounts, managers, invitations and sessions.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -18,7 +18,14 @@ pub struct ManagerRow {
     pub email: String,
     pub name: String,
     pub password_hash: String,
+    pub role: String,
+    pub active: bool,
+    /// Active within the idle limit with a live session (only in lists).
+    #[sqlx(default)]
+    pub online: bool,
 }
+
+const MANAGER_COLUMNS: &str = "id, account_id, email, name, password_hash, role, active";
 
 /// A live session joined with its manager.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -28,8 +35,23 @@ pub struct SessionRow {
     pub account_id: Uuid,
     pub email: String,
     pub name: String,
+    pub role: String,
     pub last_active_at: DateTime<Utc>,
 }
+
+/// One of a manager's live sessions, as they see it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeviceSessionRow {
+    pub id: Uuid,
+    pub device: String,
+    pub ip: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A session is live while not revoked or expired and its manager is active.
+const LIVE: &str = "s.revoked_at is null and s.expires_at > now() and m.active";
 
 pub async fn account_by_site_key(
     pool: &PgPool,
@@ -56,31 +78,200 @@ pub async fn insert_account(pool: &PgPool, name: &str, site_key: &str) -> sqlx::
 }
 
 pub async fn manager_by_email(pool: &PgPool, email: &str) -> sqlx::Result<Option<ManagerRow>> {
-    sqlx::query_as(
-        "select id, account_id, email, name, password_hash from manager where email = $1",
-    )
+    sqlx::query_as(&format!(
+        "select {MANAGER_COLUMNS} from manager where email = $1"
+    ))
     .bind(email)
     .fetch_optional(pool)
     .await
 }
 
-pub async fn insert_manager(
+/// A new manager; `invitation_hash` when they set their password by invitation.
+pub struct NewManager<'a> {
+    pub account_id: Uuid,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: &'a str,
+    /// Empty until an invitation is accepted.
+    pub password_hash: &'a str,
+    pub invitation_hash: Option<&'a [u8]>,
+}
+
+/// How long an invitation link works.
+pub const INVITATION_DAYS: i32 = 7;
+
+pub async fn insert_manager(pool: &PgPool, new: &NewManager<'_>) -> sqlx::Result<ManagerRow> {
+    sqlx::query_as(&format!(
+        "insert into manager (id, account_id, email, name, role, password_hash, invitation_hash, \
+             invitation_expires_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, case when $7 is null then null \
+             else now() + make_interval(days => {INVITATION_DAYS}) end) \
+         returning {MANAGER_COLUMNS}"
+    ))
+    .bind(Uuid::now_v7())
+    .bind(new.account_id)
+    .bind(new.email)
+    .bind(new.name)
+    .bind(new.role)
+    .bind(new.password_hash)
+    .bind(new.invitation_hash)
+    .fetch_one(pool)
+    .await
+}
+
+/// The account's managers, by name, each with whether they are online: a
+/// live session and activity within `idle_secs`.
+pub async fn list_managers(
     pool: &PgPool,
     account_id: Uuid,
-    email: &str,
-    name: &str,
-    password_hash: &str,
-) -> sqlx::Result<ManagerRow> {
-    sqlx::query_as(
-        "insert into manager (id, account_id, email, name, password_hash) values ($1, $2, $3, $4, $5) \
-         returning id, account_id, email, name, password_hash",
-    )
-    .bind(Uuid::now_v7())
+    idle_secs: i64,
+) -> sqlx::Result<Vec<ManagerRow>> {
+    sqlx::query_as(&format!(
+        "select {MANAGER_COLUMNS}, active and last_active_at > now() - make_interval(secs => $2) \
+             and exists (select 1 from session s where s.manager_id = manager.id \
+                 and s.revoked_at is null and s.expires_at > now()) as online \
+         from manager where account_id = $1 order by lower(name), id"
+    ))
     .bind(account_id)
-    .bind(email)
-    .bind(name)
+    .bind(idle_secs as f64)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn get_manager(
+    pool: &PgPool,
+    account_id: Uuid,
+    manager_id: Uuid,
+) -> sqlx::Result<Option<ManagerRow>> {
+    sqlx::query_as(&format!(
+        "select {MANAGER_COLUMNS} from manager where account_id = $1 and id = $2"
+    ))
+    .bind(account_id)
+    .bind(manager_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// What an owner or admin changes on a manager; `None` keeps a field.
+#[derive(Debug, Default)]
+pub struct ManagerChange {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub role: Option<&'static str>,
+    pub active: Option<bool>,
+    pub password_hash: Option<String>,
+}
+
+pub async fn update_manager(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    manager_id: Uuid,
+    change: &ManagerChange,
+) -> sqlx::Result<Option<ManagerRow>> {
+    sqlx::query_as(&format!(
+        "update manager set name = coalesce($3, name), email = coalesce($4, email), \
+             role = coalesce($5, role), active = coalesce($6, active), \
+             password_hash = coalesce($7, password_hash), updated_at = now() \
+         where account_id = $1 and id = $2 returning {MANAGER_COLUMNS}"
+    ))
+    .bind(account_id)
+    .bind(manager_id)
+    .bind(change.name.as_deref())
+    .bind(change.email.as_deref())
+    .bind(change.role)
+    .bind(change.active)
+    .bind(change.password_hash.as_deref())
+    .fetch_optional(conn)
+    .await
+}
+
+/// Sets the password of the manager an unexpired invitation names, and
+/// spends the invitation; `false` when there is none.
+pub async fn accept_invitation(
+    pool: &PgPool,
+    invitation_hash: &[u8],
+    password_hash: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "update manager set password_hash = $2, invitation_hash = null, \
+             invitation_expires_at = null, updated_at = now() \
+         where invitation_hash = $1 and invitation_expires_at > now() and active",
+    )
+    .bind(invitation_hash)
     .bind(password_hash)
-    .fetch_one(pool)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Ends every live session of a manager; returns their ids.
+pub async fn revoke_manager_sessions(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    manager_id: Uuid,
+) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "update session set revoked_at = now() \
+         where account_id = $1 and manager_id = $2 and revoked_at is null returning id",
+    )
+    .bind(account_id)
+    .bind(manager_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// A manager's live sessions, the most recently used first.
+pub async fn list_sessions(
+    pool: &PgPool,
+    account_id: Uuid,
+    manager_id: Uuid,
+) -> sqlx::Result<Vec<DeviceSessionRow>> {
+    sqlx::query_as(
+        "select id, device, ip, created_at, last_seen_at, expires_at from session \
+         where account_id = $1 and manager_id = $2 and revoked_at is null and expires_at > now() \
+         order by last_seen_at desc, id desc",
+    )
+    .bind(account_id)
+    .bind(manager_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// Ends a manager's own session by id; `false` when it is not theirs or not live.
+pub async fn revoke_own_session(
+    pool: &PgPool,
+    account_id: Uuid,
+    manager_id: Uuid,
+    session_id: Uuid,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "update session set revoked_at = now() \
+         where account_id = $1 and manager_id = $2 and id = $3 and revoked_at is null",
+    )
+    .bind(account_id)
+    .bind(manager_id)
+    .bind(session_id)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Ends all of a manager's sessions but one; returns the ids ended.
+pub async fn revoke_other_sessions(
+    pool: &PgPool,
+    account_id: Uuid,
+    manager_id: Uuid,
+    keep: Uuid,
+) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "update session set revoked_at = now() \
+         where account_id = $1 and manager_id = $2 and id <> $3 and revoked_at is null \
+         returning id",
+    )
+    .bind(account_id)
+    .bind(manager_id)
+    .bind(keep)
+    .fetch_all(pool)
     .await
 }
 
@@ -88,15 +279,21 @@ pub async fn insert_session(
     pool: &PgPool,
     manager: &ManagerRow,
     token_hash: &[u8],
+    device: &crate::auth::Device,
+    lifetime: chrono::Duration,
 ) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
     sqlx::query(
-        "insert into session (id, account_id, manager_id, token_hash) values ($1, $2, $3, $4)",
+        "insert into session (id, account_id, manager_id, token_hash, device, ip, expires_at) \
+         values ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))",
     )
     .bind(Uuid::now_v7())
     .bind(manager.account_id)
     .bind(manager.id)
     .bind(token_hash)
+    .bind(device.user_agent.chars().take(300).collect::<String>())
+    .bind(&device.ip)
+    .bind(lifetime.num_seconds() as f64)
     .execute(&mut *tx)
     .await?;
     // Logging in is activity: it revives the manager's other sessions too.
@@ -111,27 +308,28 @@ pub async fn session_by_token_hash(
     pool: &PgPool,
     token_hash: &[u8],
 ) -> sqlx::Result<Option<SessionRow>> {
-    sqlx::query_as(
-        "select s.id as session_id, m.id as manager_id, m.account_id, m.email, m.name, m.last_active_at \
+    sqlx::query_as(&format!(
+        "select s.id as session_id, m.id as manager_id, m.account_id, m.email, m.name, m.role, \
+             m.last_active_at \
          from session s join manager m on m.id = s.manager_id \
-         where s.token_hash = $1 and s.revoked_at is null",
-    )
+         where s.token_hash = $1 and {LIVE}"
+    ))
     .bind(token_hash)
     .fetch_optional(pool)
     .await
 }
 
-/// When the manager of a live (not revoked) session was last active; `None`
-/// once the session is revoked.
+/// When the manager of a live session was last active; `None` once the
+/// session is revoked or expired or the manager deactivated.
 pub async fn session_last_active(
     pool: &PgPool,
     account_id: Uuid,
     session_id: Uuid,
 ) -> sqlx::Result<Option<DateTime<Utc>>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar(&format!(
         "select m.last_active_at from session s join manager m on m.id = s.manager_id \
-         where s.account_id = $1 and s.id = $2 and s.revoked_at is null",
-    )
+         where s.account_id = $1 and s.id = $2 and {LIVE}"
+    ))
     .bind(account_id)
     .bind(session_id)
     .fetch_optional(pool)
@@ -147,18 +345,25 @@ pub async fn revoke_session(pool: &PgPool, account_id: Uuid, session_id: Uuid) -
         .map(drop)
 }
 
-/// Records activity, at most once per `throttle_secs`, so busy managers do not
+/// Records activity of the manager (all devices) and of the session (this
+/// device), each at most once per `throttle_secs`, so busy managers do not
 /// write on every request.
-pub async fn touch_manager(
+pub async fn touch_session(
     pool: &PgPool,
     manager_id: Uuid,
+    session_id: Uuid,
     throttle_secs: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "update manager set last_active_at = now() \
-         where id = $1 and last_active_at < now() - make_interval(secs => $2)",
+        "with m as ( \
+             update manager set last_active_at = now() \
+             where id = $1 and last_active_at < now() - make_interval(secs => $3) \
+         ) \
+         update session set last_seen_at = now() \
+         where id = $2 and last_seen_at < now() - make_interval(secs => $3)",
     )
     .bind(manager_id)
+    .bind(session_id)
     .bind(throttle_secs as f64)
     .execute(pool)
     .await

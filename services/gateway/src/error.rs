@@ -1,10 +1,13 @@
 //! Errors of the gateway and the one place they become HTTP responses:
-//! `{"error": {"code", "message"}}`, with 5xx logged and opaque.
+//! `{"error": {"code", "message", "fields"?}}`, with 5xx logged and opaque.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+
+/// Problems with named fields of a request: `(field, problem)`.
+pub type Fields = Vec<(String, String)>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -12,10 +15,26 @@ pub enum Error {
     BadRequest(String),
     #[error("{0}")]
     Invalid(String),
+    /// Problems with named fields (422), shown under a form's inputs.
+    #[error("{}", join(.0))]
+    InvalidFields(Fields),
+    /// The request collides with what is stored, e.g. an e-mail in use (409).
+    #[error("{}", join(.0))]
+    Conflict(Fields),
     #[error("authentication required")]
     Unauthorized,
     #[error("e-mail or password is wrong")]
     BadCredentials,
+    /// Signed in, but the role does not allow it.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// A cookie-authenticated change without the session's CSRF token, or
+    /// from another origin.
+    #[error("{0}")]
+    Csrf(&'static str),
+    /// Too many attempts; try again after this many seconds.
+    #[error("too many attempts; try again in {0} s")]
+    RateLimited(u64),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("no such method for this path")]
@@ -41,8 +60,11 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Invalid(_) | Self::InvalidFields(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unauthorized | Self::BadCredentials => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) | Self::Csrf(_) => StatusCode::FORBIDDEN,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -56,9 +78,13 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadRequest(_) => "bad_request",
-            Self::Invalid(_) => "invalid",
+            Self::Invalid(_) | Self::InvalidFields(_) => "invalid",
+            Self::Conflict(_) => "conflict",
             Self::Unauthorized => "unauthorized",
             Self::BadCredentials => "bad_credentials",
+            Self::Forbidden(_) => "forbidden",
+            Self::Csrf(_) => "csrf",
+            Self::RateLimited(_) => "rate_limited",
             Self::NotFound(_) => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::TooLarge => "too_large",
@@ -82,6 +108,45 @@ impl Error {
             other => other.to_string(),
         }
     }
+
+    /// One problem with one field (422).
+    pub fn field(field: &str, problem: impl Into<String>) -> Self {
+        Self::InvalidFields(vec![(field.to_owned(), problem.into())])
+    }
+
+    /// A unique key the request broke, told by its constraint's name:
+    /// `(constraint, field, problem)` becomes 409 with that field; any other
+    /// error stays what it is.
+    pub fn on_constraint(e: sqlx::Error, constraints: &[(&str, &str, &str)]) -> Self {
+        if let sqlx::Error::Database(db) = &e
+            && let Some(name) = db.constraint()
+            && let Some((_, field, problem)) = constraints.iter().find(|(c, ..)| *c == name)
+        {
+            return Self::Conflict(vec![((*field).to_owned(), (*problem).to_owned())]);
+        }
+        e.into()
+    }
+
+    fn fields(&self) -> Option<serde_json::Value> {
+        match self {
+            Self::InvalidFields(fields) | Self::Conflict(fields) => Some(
+                fields
+                    .iter()
+                    .map(|(field, problem)| (field.clone(), json!(problem)))
+                    .collect::<serde_json::Map<_, _>>()
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+fn join(fields: &Fields) -> String {
+    fields
+        .iter()
+        .map(|(field, problem)| format!("{field}: {problem}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl From<sqlx::Error> for Error {
@@ -98,10 +163,16 @@ impl From<sqlx::Error> for Error {
 impl From<tonic::Status> for Error {
     fn from(status: tonic::Status) -> Self {
         use tonic::Code;
+        let fields = chat_platform::grpc::status_fields(&status);
         match status.code() {
+            Code::InvalidArgument if !fields.is_empty() => Self::InvalidFields(fields),
             Code::InvalidArgument => Self::Invalid(status.message().to_owned()),
+            Code::AlreadyExists => Self::Conflict(fields),
             Code::NotFound => Self::NotFound(not_found_what(status.message())),
-            Code::Unavailable | Code::DeadlineExceeded => {
+            // Unknown and Cancelled: the call broke off (a backend died
+            // mid-request), so nobody knows whether it was done; resending
+            // with the same client id is safe, so say "try again".
+            Code::Unavailable | Code::DeadlineExceeded | Code::Unknown | Code::Cancelled => {
                 tracing::warn!(status = %status, "backend unavailable");
                 Self::Unavailable
             }
@@ -116,6 +187,9 @@ fn not_found_what(message: &str) -> &'static str {
         Some("dialog") => "dialog",
         Some("contact") => "contact",
         Some("message") => "message",
+        Some("template") => "template",
+        Some("manager") => "manager",
+        Some("session") => "session",
         Some("route") => "route",
         _ => "resource",
     }
@@ -153,8 +227,17 @@ fn without_preamble(text: &str) -> String {
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        let body = json!({ "error": { "code": self.code(), "message": self.public_message() } });
-        (self.status(), Json(body)).into_response()
+        let mut error = json!({ "code": self.code(), "message": self.public_message() });
+        if let Some(fields) = self.fields() {
+            error["fields"] = fields;
+        }
+        let mut response = (self.status(), Json(json!({ "error": error }))).into_response();
+        if let Self::RateLimited(secs) = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        }
+        response
     }
 }
 

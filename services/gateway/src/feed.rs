@@ -1,4 +1,4 @@
-//! This replica's feed of the suite's dialog events, from JetStream, without
+//! This replica's feed of the suite's events, from JetStream, without
 //! gaps: an ordered consumer that picks up after the last event it saw when
 //! the connection to NATS comes back (or is recreated from there), so a
 //! replica that was cut off from NATS still pushes every event to its sockets.
@@ -70,14 +70,16 @@ pub async fn run(hub: std::sync::Arc<Hub>, bus: Bus, shutdown: Shutdown) -> anyh
     Ok(())
 }
 
-/// An ordered consumer of the dialog events from `resume_at` on (set to the
+/// An ordered consumer of the suite's events from `resume_at` on (set to the
 /// stream's next sequence on the first open).
 async fn open(bus: &Bus, resume_at: &mut Option<u64>) -> anyhow::Result<pull::Ordered> {
     let stream = bus.ensure_stream().await?;
     let start_sequence = *resume_at.get_or_insert(stream.cached_info().state.last_sequence + 1);
     let consumer = stream
         .create_consumer(pull::OrderedConfig {
-            filter_subject: bus.subject("dialog.>"),
+            // Every service's events (one filter: nats-server 2.9 knows no
+            // more); the hub keeps the ones sockets see.
+            filter_subject: bus.subject(">"),
             deliver_policy: DeliverPolicy::ByStartSequence { start_sequence },
             ..Default::default()
         })
@@ -100,7 +102,7 @@ fn dispatch(hub: &Hub, payload: bytes::Bytes) {
     match hub::to_hub_event(envelope) {
         Ok(Some(event)) => hub.dispatch(std::sync::Arc::new(event)),
         Ok(None) => {}
-        Err(e) => tracing::warn!(error = %e, "malformed dialog event"),
+        Err(e) => tracing::warn!(error = %e, "malformed event"),
     }
 }
 

@@ -19,7 +19,10 @@ use uuid::Uuid;
 use chat_platform::bus::Bus;
 use chat_proto::events::v1 as ev;
 
-use crate::api::{DialogOut, MessageOut};
+use anyhow::anyhow;
+use serde_json::json;
+
+use crate::api::{ContactOut, DialogOut, MessageOut, NoteOut};
 
 /// Frames a socket may have queued before it counts as too slow and is closed
 /// (the client reconnects and resumes from its last sequence number). Events
@@ -36,6 +39,9 @@ pub struct HubEvent {
     pub dialog_id: Uuid,
     /// The message's sequence number; 0 for events that are not messages.
     pub seq: i64,
+    /// Whether the visitor of `contact_id` sees it too, besides the
+    /// account's managers (messages and new dialogs; never notes).
+    pub to_visitor: bool,
     /// The JSON frame, ready to send.
     pub frame: String,
 }
@@ -117,21 +123,23 @@ impl Hub {
         )
     }
 
-    /// Sends the event to the account's managers and to the visitor it concerns.
+    /// Sends the event to the account's managers and, when it is for them too,
+    /// to the visitor it concerns.
     /// A socket whose queue is full is dropped from the hub; its task sees the
     /// closed channel and closes the socket, asking the client to resume.
     pub fn dispatch(&self, event: Arc<HubEvent>) {
+        let visitor = Audience::Visitor {
+            account_id: event.account_id,
+            contact_id: event.contact_id,
+        };
         let audiences = [
-            Audience::Managers(event.account_id),
-            Audience::Visitor {
-                account_id: event.account_id,
-                contact_id: event.contact_id,
-            },
+            Some(Audience::Managers(event.account_id)),
+            event.to_visitor.then_some(visitor),
         ];
         let mut lagging = Vec::new();
         {
             let sockets = self.sockets.read().expect("hub lock");
-            for audience in audiences {
+            for audience in audiences.into_iter().flatten() {
                 for (id, tx) in sockets.get(&audience).into_iter().flatten() {
                     if tx.try_send(event.clone()).is_err() {
                         lagging.push((audience, *id));
@@ -173,44 +181,84 @@ impl Hub {
 /// sockets do not see.
 pub fn to_hub_event(envelope: ev::Envelope) -> anyhow::Result<Option<HubEvent>> {
     let account_id = Uuid::parse_str(&envelope.account_id)?;
-    match envelope.r#type.as_str() {
+    let payload = envelope.payload.as_slice();
+    let for_managers = |frame: serde_json::Value| HubEvent {
+        account_id,
+        contact_id: Uuid::nil(),
+        dialog_id: Uuid::nil(),
+        seq: 0,
+        to_visitor: false,
+        frame: frame.to_string(),
+    };
+    let event = match envelope.r#type.as_str() {
         "dialog.message_created" => {
-            let created = ev::MessageCreated::decode(envelope.payload.as_slice())?;
+            let created = ev::MessageCreated::decode(payload)?;
             let message = created
                 .message
-                .ok_or_else(|| anyhow::anyhow!("event without message"))?;
+                .ok_or_else(|| anyhow!("event without message"))?;
             let (dialog_id, seq) = (Uuid::parse_str(&message.dialog_id)?, message.seq);
-            let frame =
-                serde_json::json!({ "type": "message", "message": MessageOut::from(message) });
-            Ok(Some(HubEvent {
-                account_id,
+            let frame = json!({ "type": "message", "message": MessageOut::from(message) });
+            HubEvent {
                 contact_id: Uuid::parse_str(&created.contact_id)?,
                 dialog_id,
                 seq,
-                frame: frame.to_string(),
-            }))
+                to_visitor: true,
+                ..for_managers(frame)
+            }
         }
         "dialog.dialog_created" => {
-            let created = ev::DialogCreated::decode(envelope.payload.as_slice())?;
+            let created = ev::DialogCreated::decode(payload)?;
             let dialog = created
                 .dialog
-                .ok_or_else(|| anyhow::anyhow!("event without dialog"))?;
+                .ok_or_else(|| anyhow!("event without dialog"))?;
             let (dialog_id, contact_id) = (
                 Uuid::parse_str(&dialog.id)?,
                 Uuid::parse_str(&dialog.contact_id)?,
             );
-            let frame =
-                serde_json::json!({ "type": "dialog_created", "dialog": DialogOut::from(dialog) });
-            Ok(Some(HubEvent {
-                account_id,
+            let frame = json!({ "type": "dialog_created", "dialog": DialogOut::from(dialog) });
+            HubEvent {
                 contact_id,
                 dialog_id,
-                seq: 0,
-                frame: frame.to_string(),
+                to_visitor: true,
+                ..for_managers(frame)
+            }
+        }
+        "dialog.dialog_updated" => {
+            let updated = ev::DialogUpdated::decode(payload)?;
+            let dialog = updated
+                .dialog
+                .ok_or_else(|| anyhow!("event without dialog"))?;
+            for_managers(json!({
+                "type": "dialog_updated",
+                "change": updated.change,
+                "dialog": DialogOut::from(dialog),
             }))
         }
-        _ => Ok(None),
-    }
+        "dialog.dialog_read" => {
+            let read = ev::DialogRead::decode(payload)?;
+            for_managers(json!({
+                "type": "dialog_read",
+                "dialog_id": read.dialog_id,
+                "manager_id": read.manager_id,
+                "seq": read.seq,
+                "unread_count": read.unread_count,
+            }))
+        }
+        "dialog.note_created" => {
+            let created = ev::NoteCreated::decode(payload)?;
+            let note = created.note.ok_or_else(|| anyhow!("event without note"))?;
+            for_managers(json!({ "type": "note", "note": NoteOut::from(note) }))
+        }
+        "contact.contact_updated" => {
+            let updated = ev::ContactUpdated::decode(payload)?;
+            let contact = updated
+                .contact
+                .ok_or_else(|| anyhow!("event without contact"))?;
+            for_managers(json!({ "type": "contact_updated", "contact": ContactOut::from(contact) }))
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(event))
 }
 
 #[cfg(test)]
@@ -223,6 +271,7 @@ mod tests {
             contact_id: Uuid::nil(),
             dialog_id: Uuid::nil(),
             seq,
+            to_visitor: true,
             frame: String::new(),
         })
     }
@@ -273,11 +322,43 @@ mod tests {
             contact_id: contact,
             dialog_id: Uuid::nil(),
             seq: 1,
+            to_visitor: true,
             frame: "{}".into(),
         }));
         assert!(manager.try_recv().is_ok());
         assert!(visitor.try_recv().is_ok());
         assert!(other_manager.try_recv().is_err());
         assert!(other_visitor.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_note_goes_to_the_accounts_managers_and_never_to_the_visitor() {
+        let hub = Arc::new(Hub::default());
+        let account = Uuid::now_v7();
+        let contact = Uuid::now_v7();
+        let (_m, mut manager) = hub.register(Audience::Managers(account));
+        let (_v, mut visitor) = hub.register(Audience::Visitor {
+            account_id: account,
+            contact_id: contact,
+        });
+        let note = chat_proto::dialog::v1::Note {
+            id: Uuid::now_v7().to_string(),
+            text: "secret".into(),
+            ..Default::default()
+        };
+        let envelope = ev::Envelope {
+            account_id: account.to_string(),
+            r#type: "dialog.note_created".into(),
+            payload: ev::NoteCreated { note: Some(note) }.encode_to_vec(),
+            ..Default::default()
+        };
+        let event = to_hub_event(envelope).unwrap().unwrap();
+        assert!(!event.to_visitor);
+        hub.dispatch(Arc::new(HubEvent {
+            contact_id: contact,
+            ..event
+        }));
+        assert!(manager.try_recv().unwrap().frame.contains("secret"));
+        assert!(visitor.try_recv().is_err());
     }
 }

@@ -1,15 +1,19 @@
 //! The gateway: the suite's edge. It serves the REST API (`/api/v1`), the
-//! visitor and manager WebSockets, the dev chat page, and its ops endpoints;
-//! it owns accounts, managers and sessions; it asks the dialog and contact
-//! services over gRPC and pushes their events to this replica's sockets.
+//! visitor and manager WebSockets, the managers' console (`/console/`), the
+//! dev chat page, and its ops endpoints; it owns accounts, managers and
+//! sessions; it asks the dialog and contact services over gRPC and pushes
+//! their events to this replica's sockets.
 //!
 //! # Layout
 //! - [`config`]: its settings (`GATEWAY_*`).
 //! - [`error`]: errors and their HTTP responses.
 //! - [`state`]: what handlers share.
-//! - [`db`]: accounts, managers, sessions.
-//! - [`auth`]: passwords, tokens, the signed-in [`auth::Manager`].
-//! - [`admin`]: creating accounts and managers; the demo seed.
+//! - [`db`]: accounts, managers, invitations, sessions.
+//! - [`auth`]: passwords, session secrets, cookies and CSRF, the signed-in [`auth::Manager`].
+//! - [`team`]: who may add, edit and deactivate which managers.
+//! - [`sessions`]: ended sessions told to every replica.
+//! - [`limits`]: rate limits of logins and of socket sends.
+//! - [`admin`]: creating accounts and their first managers; the demo seed.
 //! - [`api`]: JSON shapes of dialogs and messages.
 //! - [`http`]: the REST routes.
 //! - [`ws`]: the two sockets.
@@ -28,16 +32,22 @@ pub mod error;
 pub mod feed;
 pub mod http;
 pub mod hub;
+pub mod limits;
 pub mod replies;
+pub mod sessions;
 pub mod state;
+pub mod team;
 pub mod ws;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
+use axum::serve::ListenerExt as _;
 use chat_platform::{Shutdown, bus::Bus, db as database, grpc, ops};
 use chat_proto::contact::v1::contact_service_client::ContactServiceClient;
 use chat_proto::dialog::v1::dialog_service_client::DialogServiceClient;
@@ -67,15 +77,26 @@ impl Application {
                 .await
                 .map_err(|e| anyhow::anyhow!("while seeding the demo: {e}"))?;
         }
-        let dialogs =
-            DialogServiceClient::new(grpc::traced(grpc::lazy_channel(&config.dialog_url)?));
-        let contacts =
-            ContactServiceClient::new(grpc::traced(grpc::lazy_channel(&config.contact_url)?));
+        let call_timeout = Duration::from_secs(config.backend_timeout_secs);
+        let dialogs = DialogServiceClient::new(grpc::traced(grpc::lazy_channel(
+            &config.dialog_url,
+            call_timeout,
+        )?));
+        let contacts = ContactServiceClient::new(grpc::traced(grpc::lazy_channel(
+            &config.contact_url,
+            call_timeout,
+        )?));
         let listener = TcpListener::bind(&config.http_addr)
             .await
             .with_context(|| format!("while binding HTTP on {}", config.http_addr))?;
+        let login_limits = Arc::new(limits::LoginLimits::new(
+            config.logins_per_minute_per_address,
+            config.logins_per_minute_per_email,
+        ));
         let state = AppState {
             pool,
+            passwords: Default::default(),
+            login_limits,
             config: Arc::new(config),
             dialogs,
             contacts,
@@ -117,9 +138,18 @@ impl Application {
             },
         );
         let shutdown = self.shutdown.clone();
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await?;
+        // Small frames go out at once rather than wait for the peer's delayed ACK.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "could not set TCP_NODELAY");
+            }
+        });
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await?;
         feed.await??;
         tracing::info!("gateway stopped");
         Ok(())
@@ -134,7 +164,11 @@ pub fn router(state: AppState, readiness: ops::Readiness) -> Router {
     if state.config.dev_page {
         app = app.merge(dev::router());
     }
+    let timeout = Duration::from_secs(state.config.request_timeout_secs);
     app.layer(DefaultBodyLimit::max(http::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            http::with_timeout(timeout, request, next)
+        }))
         .layer(axum::middleware::from_fn(ops::track_http))
         .layer(
             tower_http::trace::TraceLayer::new_for_http().make_span_with(

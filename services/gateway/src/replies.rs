@@ -1,33 +1,59 @@
-//! A manager's reply into a dialog, shared by REST and the manager socket.
+//! A manager's message into a dialog, shared by REST and the manager socket:
+//! a reply into a dialog, or the first words to a contact found by search
+//! (into their dialog, opened or reopened for it).
 
 use chat_proto::dialog::v1 as pb;
+use uuid::Uuid;
 
 use crate::api::MessageOut;
 use crate::auth::Manager;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 
-/// Stores the reply; returns it and whether its client id was seen before.
-pub async fn post_as_manager(
-    state: &AppState,
+/// Where a manager writes.
+#[derive(Debug, Clone, Copy)]
+pub enum To<'a> {
+    /// A dialog by id (as the client gave it).
+    Dialog(&'a str),
+    /// A contact's dialog.
+    Contact(Uuid),
+}
+
+/// The request that stores a manager's message.
+pub fn request(
     manager: &Manager,
-    dialog_id: &str,
+    to: To<'_>,
     client_message_id: &str,
     text: String,
-) -> Result<(MessageOut, bool)> {
-    if uuid::Uuid::parse_str(dialog_id).is_err() {
-        return Err(Error::Invalid("dialog_id is not a uuid".into()));
-    }
-    let request = pb::PostMessageRequest {
+) -> Result<pb::PostMessageRequest> {
+    let (dialog_id, contact_id) = match to {
+        To::Dialog(id) => match Uuid::parse_str(id) {
+            Ok(id) => (id.to_string(), String::new()),
+            Err(_) => return Err(Error::Invalid("dialog_id is not a uuid".into())),
+        },
+        To::Contact(id) => (String::new(), id.to_string()),
+    };
+    Ok(pb::PostMessageRequest {
         account_id: manager.account_id.to_string(),
-        dialog_id: dialog_id.to_owned(),
-        contact_id: String::new(),
+        dialog_id,
+        contact_id,
         author_kind: pb::AuthorKind::Manager as i32,
         author_id: manager.id.to_string(),
         client_message_id: client_message_id.to_owned(),
         text,
         channel: pb::Channel::Site as i32,
-    };
+    })
+}
+
+/// Stores the message; returns it and whether its client id was seen before.
+pub async fn post_as_manager(
+    state: &AppState,
+    manager: &Manager,
+    to: To<'_>,
+    client_message_id: &str,
+    text: String,
+) -> Result<(MessageOut, bool)> {
+    let request = request(manager, to, client_message_id, text)?;
     let posted = state
         .dialogs
         .clone()

@@ -8,8 +8,10 @@ use chat_proto::contact::v1::contact_service_client::ContactServiceClient;
 use chat_proto::dialog::v1::dialog_service_client::DialogServiceClient;
 use sqlx::PgPool;
 
+use crate::auth::Passwords;
 use crate::config::Config;
 use crate::hub::Hub;
+use crate::limits::LoginLimits;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -21,4 +23,6 @@ pub struct AppState {
     /// For the live notices between replicas (logouts).
     pub bus: Bus,
     pub shutdown: chat_platform::Shutdown,
+    pub passwords: Passwords,
+    pub login_limits: Arc<LoginLimits>,
 }

@@ -1,30 +1,44 @@
 //! Managers' sign-in: `POST /api/v1/auth/login`, `POST /api/v1/auth/logout`,
-//! `GET /api/v1/me`.
+//! `GET /api/v1/me`, and `POST /api/v1/auth/invitation` (a new manager sets
+//! their password).
 
-use axum::http::StatusCode;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Router, extract::State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Json;
-use crate::auth::{self, Manager};
+use super::openapi::ErrorOut;
+use crate::auth::{self, Device, Manager};
 use crate::db;
-use crate::error::Result;
+use crate::error::{Error, Fields, Result};
 use crate::state::AppState;
+use crate::team;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/auth/login", post(login))
         .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/auth/invitation", post(accept_invitation))
         .route("/api/v1/me", get(me))
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginIn {
     pub email: String,
     pub password: String,
+    /// `true` (the console): the session goes into an HttpOnly cookie and the
+    /// answer carries `csrf_token` instead of `token`.
+    #[serde(default)]
+    pub cookie: bool,
 }
 
 /// A manager of a shop.
@@ -35,67 +49,181 @@ pub struct ManagerOut {
     pub account_id: Uuid,
     pub email: String,
     pub name: String,
+    /// `owner`, `admin` or `manager`.
+    #[schema(example = "manager")]
+    pub role: String,
+    /// Deactivated managers cannot sign in.
+    pub active: bool,
+    /// Signed in and active within the idle limit.
+    pub online: bool,
+}
+
+impl From<db::ManagerRow> for ManagerOut {
+    fn from(m: db::ManagerRow) -> Self {
+        Self {
+            id: m.id,
+            account_id: m.account_id,
+            email: m.email,
+            name: m.name,
+            role: m.role,
+            active: m.active,
+            online: m.online,
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct LoginOut {
-    /// The bearer token: `Authorization: Bearer <token>`.
-    pub token: String,
+    /// The bearer token (`Authorization: Bearer <token>`); absent with `cookie: true`.
+    pub token: Option<String>,
+    /// With `cookie: true`: send it as `X-CSRF-Token` on every change.
+    pub csrf_token: Option<String>,
     pub manager: ManagerOut,
 }
 
-/// Signs a manager in; the token is for REST and the manager socket.
+/// The signed-in manager, with the CSRF token of a cookie session.
+#[derive(Serialize, ToSchema)]
+pub struct MeOut {
+    #[serde(flatten)]
+    pub manager: ManagerOut,
+    /// Present for cookie sessions: send it as `X-CSRF-Token` on every change.
+    pub csrf_token: Option<String>,
+}
+
+/// Where a request comes from: the peer address and the browser's name.
+pub struct Client(pub Device, pub Option<std::net::IpAddr>);
+
+impl FromRequestParts<AppState> for Client {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let device = Device {
+            user_agent,
+            ip: ip.map(|ip| ip.to_string()).unwrap_or_default(),
+        };
+        Ok(Client(device, ip))
+    }
+}
+
+/// Signs a manager in. API clients get a bearer token; the console asks for
+/// a cookie. Limited per client address and per e-mail (429 with `Retry-After`).
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginIn,
     responses(
-        (status = 200, body = LoginOut),
-        (status = 401, description = "`bad_credentials`: wrong e-mail or password", body = super::openapi::ErrorOut),
-        (status = 422, description = "`invalid`: a field is missing", body = super::openapi::ErrorOut),
+        (status = 200, body = LoginOut, headers(("set-cookie" = String, description = "With `cookie: true`: the HttpOnly session cookie"))),
+        (status = 400, description = "`bad_request`: the body is not JSON", body = ErrorOut),
+        (status = 401, description = "`bad_credentials`: wrong e-mail or password", body = ErrorOut),
+        (status = 403, description = "`csrf`: a browser on another origin", body = ErrorOut),
+        (status = 415, description = "`unsupported_media_type`", body = ErrorOut),
+        (status = 422, description = "`invalid`: a field is missing", body = ErrorOut),
+        (status = 429, description = "`rate_limited`: too many attempts; see `Retry-After`", body = ErrorOut),
     ))]
 async fn login(
     State(state): State<AppState>,
+    Client(device, address): Client,
+    headers: HeaderMap,
     Json(body): Json<LoginIn>,
-) -> Result<axum::Json<LoginOut>> {
-    let (token, m) = auth::login(&state, &body.email, &body.password).await?;
-    let manager = ManagerOut {
-        id: m.id,
-        account_id: m.account_id,
-        email: m.email,
-        name: m.name,
+) -> Result<Response> {
+    if !auth::origin_allowed(&state, &headers) {
+        return Err(Error::Csrf("sign in from the console's own page"));
+    }
+    state.login_limits.attempt(address, &body.email)?;
+    let (token, m) = auth::login(&state, &body.email, &body.password, &device).await?;
+    let manager = ManagerOut::from(m);
+    if !body.cookie {
+        let out = LoginOut {
+            token: Some(token),
+            csrf_token: None,
+            manager,
+        };
+        return Ok(axum::Json(out).into_response());
+    }
+    let out = LoginOut {
+        token: None,
+        csrf_token: Some(auth::csrf_token(&token)),
+        manager,
     };
-    Ok(axum::Json(LoginOut { token, manager }))
+    let cookie = auth::session_cookie_header(&state, &token);
+    Ok(([(header::SET_COOKIE, cookie)], axum::Json(out)).into_response())
 }
 
-/// Ends the session, and closes its sockets on every replica.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+/// Ends this session (other devices keep theirs), closes its sockets on every
+/// replica and clears the cookie.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 204, description = "The session has ended"),
-        (status = 401, description = "`unauthorized`", body = super::openapi::ErrorOut),
+        (status = 401, description = "`unauthorized`", body = ErrorOut),
+        (status = 403, description = "`csrf`: a cookie session without its CSRF token", body = ErrorOut),
     ))]
-async fn logout(State(state): State<AppState>, manager: Manager) -> Result<StatusCode> {
+async fn logout(State(state): State<AppState>, manager: Manager) -> Result<Response> {
     db::revoke_session(&state.pool, manager.account_id, manager.session_id).await?;
-    state.hub.end_session(manager.session_id);
-    let notice = state.bus.client.publish(
-        crate::hub::session_ended_subject(&state.bus),
-        manager.session_id.as_bytes().to_vec().into(),
-    );
-    if let Err(e) = notice.await {
-        // Other replicas find the revoked session at their next check.
-        tracing::warn!(error = %e, "could not tell other replicas of a logout");
-    }
-    Ok(StatusCode::NO_CONTENT)
+    crate::sessions::announce_ended(&state, &[manager.session_id]).await;
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, auth::cleared_cookie_header())],
+    )
+        .into_response())
 }
 
-/// The signed-in manager.
-#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+/// The signed-in manager; for a cookie session, with its CSRF token.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = []), ("cookie" = [])),
     responses(
-        (status = 200, body = ManagerOut),
-        (status = 401, description = "`unauthorized`", body = super::openapi::ErrorOut),
+        (status = 200, body = MeOut),
+        (status = 401, description = "`unauthorized`", body = ErrorOut),
     ))]
-async fn me(manager: Manager) -> axum::Json<ManagerOut> {
-    axum::Json(ManagerOut {
-        id: manager.id,
-        account_id: manager.account_id,
-        email: manager.email,
-        name: manager.name,
-    })
+async fn me(State(state): State<AppState>, manager: Manager) -> Result<axum::Json<MeOut>> {
+    let row = db::get_manager(&state.pool, manager.account_id, manager.id)
+        .await?
+        .ok_or(Error::Unauthorized)?;
+    Ok(axum::Json(MeOut {
+        manager: ManagerOut {
+            online: true,
+            ..row.into()
+        },
+        csrf_token: manager.csrf_token,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationIn {
+    /// From the invitation link.
+    pub token: String,
+    /// 8 to 200 characters.
+    pub password: String,
+}
+
+/// A new manager sets their password with the one-time token of their
+/// invitation link (valid 7 days); then they sign in.
+#[utoipa::path(post, path = "/api/v1/auth/invitation", tag = "auth", request_body = InvitationIn,
+    responses(
+        (status = 204, description = "The password is set"),
+        (status = 400, description = "`bad_request`", body = ErrorOut),
+        (status = 404, description = "`not_found`: no such invitation, or it was used or expired", body = ErrorOut),
+        (status = 415, description = "`unsupported_media_type`", body = ErrorOut),
+        (status = 422, description = "`invalid`: the password is too short or too long", body = ErrorOut),
+    ))]
+async fn accept_invitation(
+    State(state): State<AppState>,
+    Json(body): Json<InvitationIn>,
+) -> Result<StatusCode> {
+    let mut problems = Fields::new();
+    team::check_password(&body.password, &mut problems);
+    if !problems.is_empty() {
+        return Err(Error::InvalidFields(problems));
+    }
+    let hash = state.passwords.hash(&body.password).await?;
+    match db::accept_invitation(&state.pool, &auth::token_hash(&body.token), &hash).await? {
+        true => Ok(StatusCode::NO_CONTENT),
+        false => Err(Error::NotFound("invitation")),
+    }
 }

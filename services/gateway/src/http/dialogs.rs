@@ -1,22 +1,29 @@
-//! Dialogs and their messages: list, read, and reply.
+//! Dialogs and their messages: list and count, read, reply, assign, close,
+//! reopen, mark read.
 //!
-//! - `GET  /api/v1/dialogs?status=open|closed&limit=&cursor=`
+//! - `GET  /api/v1/dialogs?category=&manager_id=&contact_id=&status=&limit=&cursor=`
+//! - `GET  /api/v1/dialogs/counts?status=`
 //! - `GET  /api/v1/dialogs/{id}`
 //! - `GET  /api/v1/dialogs/{id}/messages?after_seq=|before_seq=&limit=`
 //! - `POST /api/v1/dialogs/{id}/messages` `{client_message_id, text}`
+//! - `POST /api/v1/dialogs/{id}/assign` `{manager_id}`, `.../close`, `.../reopen`
+//! - `POST /api/v1/dialogs/{id}/read` `{seq}`
 
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
 
 use chat_proto::dialog::v1 as pb;
 
+use super::openapi::ErrorOut;
 use super::{Json, Query, path_id};
 use crate::api::{DialogOut, MessageOut};
 use crate::auth::Manager;
+use crate::db;
 use crate::error::{Error, Result};
 use crate::replies;
 use crate::state::AppState;
@@ -24,21 +31,56 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/dialogs", get(list_dialogs))
+        .route("/api/v1/dialogs/counts", get(count_dialogs))
         .route("/api/v1/dialogs/{id}", get(get_dialog))
         .route(
             "/api/v1/dialogs/{id}/messages",
             get(list_messages).post(post_message),
         )
+        .route("/api/v1/dialogs/{id}/assign", post(assign_dialog))
+        .route("/api/v1/dialogs/{id}/close", post(close_dialog))
+        .route("/api/v1/dialogs/{id}/reopen", post(reopen_dialog))
+        .route("/api/v1/dialogs/{id}/read", post(mark_read))
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListDialogsIn {
+    /// `all` (the default: every dialog), `mine`, `new` (no manager) or
+    /// `manager` (with `manager_id`).
+    #[param(pattern = "^(all|mine|new|manager)$")]
+    pub category: Option<String>,
+    /// With `category=manager`: whose dialogs.
+    #[param(format = Uuid)]
+    pub manager_id: Option<String>,
+    /// Only this contact's dialog.
+    #[param(format = Uuid)]
+    pub contact_id: Option<String>,
     /// `open`, `closed` or `all` (the default).
+    #[param(pattern = "^(open|closed|all)$")]
     pub status: Option<String>,
     /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+}
+
+fn status_param(status: Option<&str>) -> Result<pb::DialogStatus> {
+    match status {
+        None | Some("") | Some("all") => Ok(pb::DialogStatus::Unspecified),
+        Some("open") => Ok(pb::DialogStatus::Open),
+        Some("closed") => Ok(pb::DialogStatus::Closed),
+        Some(_) => Err(Error::field("status", "must be open, closed or all")),
+    }
+}
+
+/// An id from the query; one that is no uuid is the caller's mistake.
+fn query_id(value: Option<&str>, field: &str) -> Result<Option<Uuid>> {
+    value
+        .filter(|v| !v.is_empty())
+        .map(|v| Uuid::parse_str(v).map_err(|_| Error::field(field, "is not a uuid")))
+        .transpose()
 }
 
 #[derive(Serialize, ToSchema)]
@@ -48,26 +90,39 @@ pub struct DialogsOut {
     pub next_cursor: Option<String>,
 }
 
-/// The account's dialogs, the most recently active first.
-#[utoipa::path(get, path = "/api/v1/dialogs", tag = "dialogs", params(ListDialogsIn), security(("bearer" = [])),
+/// The account's dialogs of a category and status, the most recently active
+/// first, each with your unread count.
+#[utoipa::path(get, path = "/api/v1/dialogs", tag = "dialogs", params(ListDialogsIn), security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, body = DialogsOut),
-        (status = 401, description = "`unauthorized`", body = super::openapi::ErrorOut),
-        (status = 422, description = "`invalid`: a bad status or limit", body = super::openapi::ErrorOut),
+        (status = 400, description = "`bad_request`: a parameter of the wrong type", body = ErrorOut),
+        (status = 401, description = "`unauthorized`", body = ErrorOut),
+        (status = 422, description = "`invalid`: a bad category, status, id, cursor or limit", body = ErrorOut),
     ))]
 async fn list_dialogs(
     State(state): State<AppState>,
     manager: Manager,
     Query(query): Query<ListDialogsIn>,
 ) -> Result<axum::Json<DialogsOut>> {
-    let status = match query.status.as_deref() {
-        None | Some("") | Some("all") => pb::DialogStatus::Unspecified,
-        Some("open") => pb::DialogStatus::Open,
-        Some("closed") => pb::DialogStatus::Closed,
-        Some(other) => {
-            return Err(Error::Invalid(format!(
-                "status must be open, closed or all, not {other:?}"
-            )));
+    let status = status_param(query.status.as_deref())?;
+    let manager_id = query_id(query.manager_id.as_deref(), "manager_id")?;
+    let contact_id = query_id(query.contact_id.as_deref(), "contact_id")?;
+    let category = match (query.category.as_deref(), manager_id) {
+        (None | Some("") | Some("all"), _) => pb::DialogCategory::Unspecified,
+        (Some("mine"), _) => pb::DialogCategory::Mine,
+        (Some("new"), _) => pb::DialogCategory::New,
+        (Some("manager"), Some(_)) => pb::DialogCategory::Manager,
+        (Some("manager"), None) => {
+            return Err(Error::field(
+                "manager_id",
+                "is required with category=manager",
+            ));
+        }
+        (Some(_), _) => {
+            return Err(Error::field(
+                "category",
+                "must be all, mine, new or manager",
+            ));
         }
     };
     let request = pb::ListDialogsRequest {
@@ -75,7 +130,10 @@ async fn list_dialogs(
         status: status as i32,
         limit: super::page_limit(query.limit)?,
         cursor: query.cursor.unwrap_or_default(),
-        ..Default::default()
+        viewer_manager_id: manager.id.to_string(),
+        category: category as i32,
+        manager_id: manager_id.map(|id| id.to_string()).unwrap_or_default(),
+        contact_id: contact_id.map(|id| id.to_string()).unwrap_or_default(),
     };
     let page = state
         .dialogs
@@ -84,17 +142,83 @@ async fn list_dialogs(
         .await?
         .into_inner();
     Ok(axum::Json(DialogsOut {
-        dialogs: page.dialogs.into_iter().map(DialogOut::from).collect(),
+        dialogs: page.dialogs.into_iter().map(DialogOut::viewed).collect(),
         next_cursor: (!page.next_cursor.is_empty()).then_some(page.next_cursor),
     }))
 }
 
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CountDialogsIn {
+    /// `open`, `closed` or `all` (the default).
+    #[param(pattern = "^(open|closed|all)$")]
+    pub status: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ManagerCountOut {
+    pub manager_id: Uuid,
+    pub count: i64,
+}
+
+/// How many dialogs each category and each manager has.
+#[derive(Serialize, ToSchema)]
+pub struct CountsOut {
+    pub all: i64,
+    pub mine: i64,
+    pub new: i64,
+    /// Managers with at least one dialog.
+    pub managers: Vec<ManagerCountOut>,
+}
+
+/// How many dialogs of a status each category and each manager has, for the
+/// left panel.
+#[utoipa::path(get, path = "/api/v1/dialogs/counts", tag = "dialogs", params(CountDialogsIn), security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, body = CountsOut),
+        (status = 400, description = "`bad_request`", body = ErrorOut),
+        (status = 401, description = "`unauthorized`", body = ErrorOut),
+        (status = 422, description = "`invalid`: a bad status", body = ErrorOut),
+    ))]
+async fn count_dialogs(
+    State(state): State<AppState>,
+    manager: Manager,
+    Query(query): Query<CountDialogsIn>,
+) -> Result<axum::Json<CountsOut>> {
+    let request = pb::CountDialogsRequest {
+        account_id: manager.account_id.to_string(),
+        status: status_param(query.status.as_deref())? as i32,
+        viewer_manager_id: manager.id.to_string(),
+    };
+    let counts = state
+        .dialogs
+        .clone()
+        .count_dialogs(request)
+        .await?
+        .into_inner();
+    Ok(axum::Json(CountsOut {
+        all: counts.all,
+        mine: counts.mine,
+        new: counts.new,
+        managers: counts
+            .managers
+            .into_iter()
+            .filter_map(|m| {
+                Some(ManagerCountOut {
+                    manager_id: Uuid::parse_str(&m.manager_id).ok()?,
+                    count: m.count,
+                })
+            })
+            .collect(),
+    }))
+}
+
 /// One dialog of the account.
-#[utoipa::path(get, path = "/api/v1/dialogs/{id}", tag = "dialogs", params(("id" = String, Path, description = "The dialog's id")), security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/dialogs/{id}", tag = "dialogs", params(("id" = String, Path, description = "The dialog's id")), security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, body = DialogOut),
-        (status = 401, description = "`unauthorized`", body = super::openapi::ErrorOut),
-        (status = 404, description = "`not_found`: not a dialog of your account", body = super::openapi::ErrorOut),
+        (status = 401, description = "`unauthorized`", body = ErrorOut),
+        (status = 404, description = "`not_found`: not a dialog of your account", body = ErrorOut),
     ))]
 async fn get_dialog(
     State(state): State<AppState>,
@@ -112,10 +236,11 @@ async fn get_dialog(
         .get_dialog(request)
         .await?
         .into_inner();
-    Ok(axum::Json(dialog.into()))
+    Ok(axum::Json(DialogOut::viewed(dialog)))
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListMessagesIn {
     /// Messages with `seq` greater than this, oldest first (catching up; default 0).
     pub after_seq: Option<i64>,
@@ -133,12 +258,12 @@ pub struct MessagesOut {
 
 /// Messages of a dialog, oldest first; `has_more` says another page exists in the direction asked.
 #[utoipa::path(get, path = "/api/v1/dialogs/{id}/messages", tag = "dialogs",
-    params(("id" = String, Path, description = "The dialog's id"), ListMessagesIn), security(("bearer" = [])),
+    params(("id" = String, Path, description = "The dialog's id"), ListMessagesIn), security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, body = MessagesOut),
-        (status = 401, description = "`unauthorized`", body = super::openapi::ErrorOut),
-        (status = 404, description = "`not_found`", body = super::openapi::ErrorOut),
-        (status = 422, description = "`invalid`: bad sequence bounds or limit", body = super::openapi::ErrorOut),
+        (status = 401, description = "`unauthorized`", body = ErrorOut),
+        (status = 404, description = "`not_found`", body = ErrorOut),
+        (status = 422, description = "`invalid`: bad sequence bounds or limit", body = ErrorOut),
     ))]
 async fn list_messages(
     State(state): State<AppState>,
@@ -178,6 +303,7 @@ async fn list_messages(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PostMessageIn {
     /// 1 to 64 bytes; the same id again stores nothing new.
     pub client_message_id: String,
@@ -193,14 +319,14 @@ pub struct PostedOut {
 
 /// A manager's reply; the visitor receives it live.
 #[utoipa::path(post, path = "/api/v1/dialogs/{id}/messages", tag = "dialogs",
-    params(("id" = String, Path, description = "The dialog's id")), request_body = PostMessageIn, security(("bearer" = [])),
+    params(("id" = String, Path, description = "The dialog's id")), request_body = PostMessageIn, security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 201, description = "Stored", body = PostedOut),
         (status = 200, description = "Stored before under this `client_message_id` (`duplicate: true`)", body = PostedOut),
-        (status = 401, description = "`unauthorized`", body = super::openapi::ErrorOut),
-        (status = 404, description = "`not_found`", body = super::openapi::ErrorOut),
-        (status = 422, description = "`invalid`: empty or too long text, a bad id", body = super::openapi::ErrorOut),
-        (status = 503, description = "`unavailable`: nothing stored; send it again", body = super::openapi::ErrorOut),
+        (status = 401, description = "`unauthorized`", body = ErrorOut),
+        (status = 404, description = "`not_found`", body = ErrorOut),
+        (status = 422, description = "`invalid`: empty or too long text, a bad id", body = ErrorOut),
+        (status = 503, description = "`unavailable`: nothing stored; send it again", body = ErrorOut),
     ))]
 async fn post_message(
     State(state): State<AppState>,
@@ -212,7 +338,7 @@ async fn post_message(
     let (message, duplicate) = replies::post_as_manager(
         &state,
         &manager,
-        &dialog_id,
+        replies::To::Dialog(&dialog_id),
         &body.client_message_id,
         body.text,
     )
@@ -223,4 +349,170 @@ async fn post_message(
         StatusCode::CREATED
     };
     Ok((status, axum::Json(PostedOut { message, duplicate })))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignIn {
+    /// An active manager of the account; null hands the dialog back to "new".
+    #[schema(format = Uuid)]
+    pub manager_id: Option<String>,
+}
+
+/// Hands the dialog to a manager of the account (or to nobody); the history
+/// records who assigned whom.
+#[utoipa::path(post, path = "/api/v1/dialogs/{id}/assign", tag = "dialogs", request_body = AssignIn,
+    params(("id" = String, Path, description = "The dialog's id")), security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The dialog as it is now", body = DialogOut),
+        (status = 400, description = "`bad_request`", body = ErrorOut),
+        (status = 401, description = "`unauthorized`", body = ErrorOut),
+        (status = 403, description = "`csrf`", body = ErrorOut),
+        (status = 404, description = "`not_found`", body = ErrorOut),
+        (status = 415, description = "`unsupported_media_type`", body = ErrorOut),
+        (status = 422, description = "`invalid`: not an active manager of the account (`fields.manager_id`)", body = ErrorOut),
+    ))]
+async fn assign_dialog(
+    State(state): State<AppState>,
+    manager: Manager,
+    Path(id): Path<String>,
+    Json(body): Json<AssignIn>,
+) -> Result<axum::Json<DialogOut>> {
+    let dialog_id = path_id(&id, "dialog")?;
+    let target = match query_id(body.manager_id.as_deref(), "manager_id")? {
+        None => None,
+        Some(target_id) => {
+            let target = db::get_manager(&state.pool, manager.account_id, target_id)
+                .await?
+                .filter(|m| m.active)
+                .ok_or_else(|| {
+                    Error::field("manager_id", "is not an active manager of your account")
+                })?;
+            Some(target)
+        }
+    };
+    let system_text = match &target {
+        Some(target) if target.id == manager.id => format!("{} took the dialog", manager.name),
+        Some(target) => format!("{} assigned the dialog to {}", manager.name, target.name),
+        None => format!("{} returned the dialog to new", manager.name),
+    };
+    let request = pb::AssignDialogRequest {
+        account_id: manager.account_id.to_string(),
+        dialog_id: dialog_id.to_string(),
+        manager_id: target.map(|t| t.id.to_string()).unwrap_or_default(),
+        actor_manager_id: manager.id.to_string(),
+        system_text,
+    };
+    let dialog = state
+        .dialogs
+        .clone()
+        .assign_dialog(request)
+        .await?
+        .into_inner();
+    Ok(axum::Json(dialog.into()))
+}
+
+fn change_status(manager: &Manager, dialog_id: Uuid, verb: &str) -> pb::ChangeStatusRequest {
+    pb::ChangeStatusRequest {
+        account_id: manager.account_id.to_string(),
+        dialog_id: dialog_id.to_string(),
+        actor_manager_id: manager.id.to_string(),
+        system_text: format!("{} {verb} the dialog", manager.name),
+    }
+}
+
+/// Closes the dialog: the history stays, the dialog moves to "closed". When
+/// the contact writes again it reopens.
+#[utoipa::path(post, path = "/api/v1/dialogs/{id}/close", tag = "dialogs",
+    params(("id" = String, Path, description = "The dialog's id")), security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The dialog as it is now", body = DialogOut),
+        (status = 401, description = "`unauthorized`", body = ErrorOut),
+        (status = 403, description = "`csrf`", body = ErrorOut),
+        (status = 404, description = "`not_found`", body = ErrorOut),
+    ))]
+async fn close_dialog(
+    State(state): State<AppState>,
+    manager: Manager,
+    Path(id): Path<String>,
+) -> Result<axum::Json<DialogOut>> {
+    let request = change_status(&manager, path_id(&id, "dialog")?, "closed");
+    let dialog = state
+        .dialogs
+        .clone()
+        .close_dialog(request)
+        .await?
+        .into_inner();
+    Ok(axum::Json(dialog.into()))
+}
+
+/// Reopens a closed dialog.
+#[utoipa::path(post, path = "/api/v1/dialogs/{id}/reopen", tag = "dialogs",
+    params(("id" = String, Path, description = "The dialog's id")), security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The dialog as it is now", body = DialogOut),
+        (status = 401, description = "`unauthorized`", body = ErrorOut),
+        (status = 403, description = "`csrf`", body = ErrorOut),
+        (status = 404, description = "`not_found`", body = ErrorOut),
+    ))]
+async fn reopen_dialog(
+    State(state): State<AppState>,
+    manager: Manager,
+    Path(id): Path<String>,
+) -> Result<axum::Json<DialogOut>> {
+    let request = change_status(&manager, path_id(&id, "dialog")?, "reopened");
+    let dialog = state
+        .dialogs
+        .clone()
+        .reopen_dialog(request)
+        .await?
+        .into_inner();
+    Ok(axum::Json(dialog.into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadIn {
+    /// Read up to this message (0 or more; past the last message counts as the last).
+    #[schema(minimum = 0)]
+    pub seq: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReadOut {
+    /// Your read position now (it never moves back).
+    pub read_seq: i64,
+    pub unread_count: i64,
+}
+
+/// Moves your read position in the dialog; your unread counts drop on every
+/// device you are signed in on (`dialog_read` on the manager socket).
+#[utoipa::path(post, path = "/api/v1/dialogs/{id}/read", tag = "dialogs", request_body = ReadIn,
+    params(("id" = String, Path, description = "The dialog's id")), security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, body = ReadOut),
+        (status = 400, description = "`bad_request`", body = ErrorOut),
+        (status = 401, description = "`unauthorized`", body = ErrorOut),
+        (status = 403, description = "`csrf`", body = ErrorOut),
+        (status = 404, description = "`not_found`", body = ErrorOut),
+        (status = 415, description = "`unsupported_media_type`", body = ErrorOut),
+        (status = 422, description = "`invalid`: a negative seq", body = ErrorOut),
+    ))]
+async fn mark_read(
+    State(state): State<AppState>,
+    manager: Manager,
+    Path(id): Path<String>,
+    Json(body): Json<ReadIn>,
+) -> Result<axum::Json<ReadOut>> {
+    let request = pb::MarkReadRequest {
+        account_id: manager.account_id.to_string(),
+        dialog_id: path_id(&id, "dialog")?.to_string(),
+        manager_id: manager.id.to_string(),
+        seq: body.seq,
+    };
+    let read = state.dialogs.clone().mark_read(request).await?.into_inner();
+    Ok(axum::Json(ReadOut {
+        read_seq: read.read_seq,
+        unread_count: read.unread_count,
+    }))
 }

@@ -3,8 +3,13 @@
 //! into the API's errors.
 
 pub mod auth;
+pub mod console;
+pub mod contacts;
 pub mod dialogs;
+pub mod notes;
 pub mod openapi;
+pub mod team;
+pub mod templates;
 
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts};
@@ -21,7 +26,12 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
         .merge(dialogs::router())
+        .merge(notes::router())
+        .merge(templates::router())
+        .merge(contacts::router())
+        .merge(team::router())
         .merge(openapi::router())
+        .merge(console::router())
         .fallback(|| async { Error::NotFound("route") })
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
 }
@@ -31,7 +41,7 @@ pub fn page_limit(limit: Option<u32>) -> Result<u32, Error> {
     match limit {
         None => Ok(0),
         Some(n @ 1..=MAX_PAGE) => Ok(n),
-        Some(_) => Err(Error::Invalid(format!("limit must be 1 to {MAX_PAGE}"))),
+        Some(_) => Err(Error::field("limit", format!("must be 1 to {MAX_PAGE}"))),
     }
 }
 
@@ -48,4 +58,21 @@ pub struct Query<T>(pub T);
 /// A path id; one that is not a uuid names nothing, so it is "not found".
 pub fn path_id(value: &str, what: &'static str) -> Result<uuid::Uuid, Error> {
     uuid::Uuid::parse_str(value).map_err(|_| Error::NotFound(what))
+}
+
+/// Answers 503 `unavailable` when a request takes longer than `timeout` (a
+/// socket's upgrade answers at once; the socket itself lives on).
+pub async fn with_timeout(
+    timeout: std::time::Duration,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(?timeout, "request timed out");
+            Error::Unavailable.into_response()
+        }
+    }
 }

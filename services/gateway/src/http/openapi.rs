@@ -5,7 +5,7 @@
 use axum::Router;
 use axum::routing::get;
 use serde::Serialize;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::state::AppState;
@@ -14,20 +14,53 @@ use crate::state::AppState;
 #[openapi(
     info(
         title = "Online consultant suite",
-        description = "REST API of the gateway: managers sign in, read dialogs and reply. \
-                       The visitor and manager sockets are described in docs/api.md."
+        description = "REST API of the gateway: managers sign in, work through dialogs, \
+                       notes, templates and contacts, and manage their team. The visitor and \
+                       manager sockets are described in docs/api.md. Cookie sessions (the \
+                       console) send `X-CSRF-Token` on every request that changes something."
     ),
     paths(
         super::auth::login,
         super::auth::logout,
         super::auth::me,
+        super::auth::accept_invitation,
         super::dialogs::list_dialogs,
+        super::dialogs::count_dialogs,
         super::dialogs::get_dialog,
         super::dialogs::list_messages,
         super::dialogs::post_message,
+        super::dialogs::assign_dialog,
+        super::dialogs::close_dialog,
+        super::dialogs::reopen_dialog,
+        super::dialogs::mark_read,
+        super::notes::list_notes,
+        super::notes::add_note,
+        super::templates::list_templates,
+        super::templates::create_template,
+        super::templates::update_template,
+        super::templates::delete_template,
+        super::contacts::search_contacts,
+        super::contacts::get_contact,
+        super::contacts::update_contact,
+        super::contacts::list_timeline,
+        super::contacts::write_to_contact,
+        super::team::list_managers,
+        super::team::add_manager,
+        super::team::edit_manager,
+        super::team::list_sessions,
+        super::team::end_session,
+        super::team::end_other_sessions,
     ),
-    modifiers(&BearerToken),
-    tags((name = "auth", description = "Managers' sessions"), (name = "dialogs", description = "Dialogs and messages"))
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "auth", description = "Signing in and out"),
+        (name = "dialogs", description = "Dialogs and messages"),
+        (name = "notes", description = "Managers' notes on dialogs"),
+        (name = "templates", description = "Reply templates"),
+        (name = "contacts", description = "Contacts, search and timelines"),
+        (name = "managers", description = "The account's managers"),
+        (name = "sessions", description = "My sessions on my devices"),
+    )
 )]
 pub struct ApiDoc;
 
@@ -41,21 +74,30 @@ pub struct ErrorOut {
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable, for programs: `bad_request`, `unauthorized`, `bad_credentials`,
-    /// `not_found`, `method_not_allowed`, `too_large`, `unsupported_media_type`,
-    /// `invalid`, `unavailable`, `internal`.
+    /// `forbidden`, `csrf`, `not_found`, `method_not_allowed`, `conflict`,
+    /// `too_large`, `unsupported_media_type`, `invalid`, `rate_limited`,
+    /// `unavailable`, `internal`.
     pub code: String,
     /// For people.
     pub message: String,
+    /// With `invalid` and `conflict`: the problem with each field, by name.
+    pub fields: Option<std::collections::BTreeMap<String, String>>,
 }
 
-struct BearerToken;
+struct SecuritySchemes;
 
-impl Modify for BearerToken {
+impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        components.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
         );
     }
 }

@@ -1,20 +1,20 @@
-//! The manager socket: `GET /ws/manager?token=…` (or `Authorization: Bearer`).
-//! It carries every message and new dialog of the manager's account live, and
-//! takes replies and resync requests.
+//! The manager socket: `GET /ws/manager`, signed in by the console's session
+//! cookie or `Authorization: Bearer` (never a secret in the URL). The
+//! credential and the `Origin` are checked before the upgrade, so a refused
+//! client gets 401 or 403, not a socket. It carries the account's messages,
+//! dialogs, notes and contacts live, and takes replies and resync requests.
 
-use std::collections::HashMap;
-
+use axum::extract::State;
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
 use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::close;
 use super::delivery::Delivery;
 use super::frames::{self, ClientFrame};
-use super::session::{Closed, Session, close_for, close_socket};
+use super::session::{Closed, Session};
 use super::watch::SessionWatch;
 use crate::auth::{self, Manager};
 use crate::error::Error;
@@ -24,34 +24,27 @@ use crate::state::AppState;
 
 pub async fn connect_manager(
     ws: WebSocketUpgrade,
-    Query(params): Query<HashMap<String, String>>,
     headers: HeaderMap,
     State(state): State<AppState>,
 ) -> Response {
-    let header_token = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned);
-    let token = params
-        .get("token")
-        .cloned()
-        .or(header_token)
-        .unwrap_or_default();
-    super::with_limits(ws).on_upgrade(move |socket| serve(socket, state, token))
+    if !auth::origin_allowed(&state, &headers) {
+        return Error::Csrf("the manager socket opens from the console's own origin")
+            .into_response();
+    }
+    let Some((token, via_cookie)) = auth::credential(&headers) else {
+        return Error::Unauthorized.into_response();
+    };
+    let manager = match auth::authenticate(&state, token, via_cookie).await {
+        Ok(manager) => manager,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(e) = super::admit(&state) {
+        return e.into_response();
+    }
+    super::with_limits(ws).on_upgrade(move |socket| serve(socket, state, manager))
 }
 
-async fn serve(mut ws: WebSocket, state: AppState, token: String) {
-    let manager = match auth::authenticate(&state, &token).await {
-        Ok(manager) => manager,
-        Err(Error::Unauthorized) => {
-            return close_socket(&mut ws, close::UNAUTHORIZED, "unauthorized").await;
-        }
-        Err(e) => {
-            let (code, reason) = close_for(&e);
-            return close_socket(&mut ws, code, &reason).await;
-        }
-    };
+async fn serve(ws: WebSocket, state: AppState, manager: Manager) {
     let registration = state.hub.register(Audience::Managers(manager.account_id));
     let mut session = Session::new(
         ws,
@@ -64,7 +57,12 @@ async fn serve(mut ws: WebSocket, state: AppState, token: String) {
     let hello = json!({
         "type": "hello",
         "account_id": manager.account_id,
-        "manager": { "id": manager.id, "email": manager.email, "name": manager.name },
+        "manager": {
+            "id": manager.id,
+            "email": manager.email,
+            "name": manager.name,
+            "role": manager.role.as_str(),
+        },
     });
     if session.send(hello.to_string()).await.is_err() {
         return;
@@ -118,7 +116,7 @@ async fn send(
     let posted = replies::post_as_manager(
         &session.state,
         manager,
-        dialog_id.as_deref().unwrap_or_default(),
+        replies::To::Dialog(dialog_id.as_deref().unwrap_or_default()),
         &client_message_id,
         text,
     )

@@ -215,6 +215,11 @@ pub fn close_for(error: &Error) -> (u16, String) {
         Error::Invalid(m) => (close::BAD_REQUEST, m.clone()),
         Error::Unauthorized => (close::UNAUTHORIZED, "unauthorized".into()),
         Error::BadRequest(_)
+        | Error::InvalidFields(_)
+        | Error::Conflict(_)
+        | Error::Forbidden(_)
+        | Error::Csrf(_)
+        | Error::RateLimited(_)
         | Error::NotFound(_)
         | Error::BadCredentials
         | Error::MethodNotAllowed
