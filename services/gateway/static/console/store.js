@@ -312,11 +312,13 @@ function whenListReady(change) {
   else change();
 }
 
-export async function loadDialogList() {
+/** Loads the first page of the list; refresh: keep showing the current rows meanwhile (resync). */
+export async function loadDialogList({ refresh = false } = {}) {
   const generation = ++listLoadGeneration;
   pendingListChanges = [];
   touchedWhileLoading = new Set();
-  dialogList.update((list) => ({ ...list, ids: [], nextCursor: null, loading: true, loaded: false, error: null }));
+  if (refresh) dialogList.update((list) => ({ ...list, loading: true, error: null }));
+  else dialogList.update((list) => ({ ...list, ids: [], nextCursor: null, loading: true, loaded: false, error: null }));
   try {
     const page = await api.listDialogs(listParameters(filter.peek()));
     if (generation !== listLoadGeneration) return;
@@ -557,9 +559,9 @@ export function markDialogRead(dialogId) {
     try {
       const answer = await api.markRead(dialogId, seq);
       patchDialog(dialogId, { unread_count: answer.unread_count });
-    } catch (error) {
+    } catch {
+      // A background marker: the next message or visit tries again.
       lastReadSent.delete(dialogId);
-      notifyError(error);
     }
   }, 250);
 }
@@ -948,7 +950,7 @@ export async function endOtherSessions() {
 function resync() {
   loadManagers();
   refreshCounts();
-  loadDialogList();
+  loadDialogList({ refresh: true });
   const current = thread.peek();
   if (current.dialogId && !current.loading) {
     socket.send({ type: 'sync', dialog_id: current.dialogId, after_seq: highestSeq(current) });

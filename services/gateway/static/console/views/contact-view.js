@@ -11,6 +11,7 @@ import { paths } from '../router.js';
 import { contactDisplayName } from '../format.js';
 import { contactAvatar, iconButton, spinner, timeAgo, whileBusy } from './common.js';
 import { openContactEditor } from './contact-edit.js';
+import { contactPanelToggle } from './conversation.js';
 
 export function mountContactView(container, scope, contactId) {
   const header = h('header', { class: 'conv-header' });
@@ -48,6 +49,7 @@ function renderHeader(header, contactId, contact, openWriter) {
       iconButton('edit', 'Edit contact', () => openContactEditor(contactId), { dataset: { action: 'edit-contact' } }),
       h('button', { type: 'button', class: 'btn btn-primary', dataset: { action: 'write' }, onclick: openWriter }, icon('chat'), 'Write'),
     ),
+    contactPanelToggle(),
   );
 }
 

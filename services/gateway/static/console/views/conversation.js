@@ -93,7 +93,13 @@ function renderHeader(header, dialog, managers) {
       ),
     ),
     h('div', { class: 'conv-actions', role: 'toolbar', 'aria-label': 'Dialog actions' }, assignButton, eventsButton, editButton, closeButton),
+    contactPanelToggle(),
   );
+}
+
+/** Below 1280 px the contact panel is hidden; this button slides it in. */
+export function contactPanelToggle() {
+  return iconButton('panel', 'Contact details', () => document.body.classList.toggle('show-contact-panel'), { class: 'icon-button conv-panel-toggle' });
 }
 
 function assignMenu(dialog, managers, close) {

@@ -102,7 +102,6 @@ function renderFooter(container, manager, soundOn) {
   const profile = h('button', { type: 'button', class: 'profile-button', 'aria-haspopup': 'menu', 'aria-expanded': 'false' },
     avatar(manager.name, manager.id, { size: 'sm', online: true }),
     h('span', { class: 'profile-text' }, h('span', { class: 'profile-name' }, manager.name), h('span', { class: 'profile-role' }, ROLE_LABELS[manager.role] || manager.role)),
-    icon('chevronUp'),
   );
   profile.onclick = () =>
     openPopover(profile, (close) => profileMenu(manager, close), { placement: 'top', align: 'start', className: 'profile-popover' });
