@@ -19,6 +19,8 @@ pub struct Options {
     /// A PostgreSQL server of the test's own (its admin URL); else the shared one.
     pub database_admin_url: Option<String>,
     pub extra_gateways: usize,
+    /// The gateway's settings beside the test's ports and database.
+    pub gateway: gateway::Config,
 }
 
 impl Default for Options {
@@ -27,6 +29,7 @@ impl Default for Options {
             nats_url: nats::shared_url(),
             database_admin_url: None,
             extra_gateways: 0,
+            gateway: gateway::Config::default(),
         }
     }
 }
@@ -52,6 +55,11 @@ impl TestSuite {
         let env = TestEnv::on(db, options.nats_url);
         let mut configs = Configs::ephemeral(env.common());
         configs.extra_gateways = options.extra_gateways;
+        configs.gateway = gateway::Config {
+            http_addr: configs.gateway.http_addr,
+            common: configs.gateway.common,
+            ..options.gateway
+        };
         let suite = Suite::start(configs, Shutdown::new())
             .await
             .expect("suite starts");
@@ -91,6 +99,37 @@ impl TestSuite {
             email,
             password,
         }
+    }
+
+    /// Another manager of the shop, with a role; returns their e-mail (the
+    /// password is the shop's).
+    pub async fn colleague(&self, shop: &Shop, name: &str, role: &str) -> String {
+        let pool = &self.suite().gateway_pool;
+        let account = gateway::db::account_by_site_key(pool, &shop.site_key)
+            .await
+            .expect("database")
+            .expect("the shop");
+        let email = format!("{}@colleague.example", uuid::Uuid::new_v4().simple());
+        gateway::admin::create_manager_with_role(
+            pool,
+            &account,
+            &email,
+            name,
+            &shop.password,
+            role,
+        )
+        .await
+        .expect("colleague");
+        email
+    }
+
+    /// The id of the shop's one dialog.
+    pub async fn only_dialog(&self, api: &Api) -> String {
+        let (status, page) = api.get("/api/v1/dialogs").await;
+        assert_eq!(status, 200, "{page}");
+        let dialogs = page["dialogs"].as_array().expect("dialogs");
+        assert_eq!(dialogs.len(), 1, "{page}");
+        dialogs[0]["id"].as_str().expect("id").to_owned()
     }
 
     pub async fn manager_api(&self, shop: &Shop) -> Api {

@@ -2,6 +2,8 @@
 //! services running against the real PostgreSQL and NATS.
 
 mod bad_input;
+mod browser;
+mod edge;
 mod helpers;
 mod message_path;
 mod openapi;

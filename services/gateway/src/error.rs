@@ -262,6 +262,38 @@ mod tests {
     }
 
     #[test]
+    fn a_backend_that_broke_off_mid_call_means_try_again() {
+        // What tonic reports when the dialog service dies mid-request.
+        for status in [
+            tonic::Status::unknown("transport error"),
+            tonic::Status::cancelled("h2 protocol error"),
+            tonic::Status::deadline_exceeded("timeout expired"),
+        ] {
+            let e: Error = status.into();
+            assert_eq!(
+                (e.status(), e.code()),
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            );
+        }
+    }
+
+    #[test]
+    fn field_problems_and_conflicts_keep_their_fields() {
+        let status = chat_platform::grpc::status_with_fields(
+            tonic::Code::AlreadyExists,
+            &[("name", "a template with this name exists".into())],
+        );
+        let e: Error = status.into();
+        assert_eq!((e.status(), e.code()), (StatusCode::CONFLICT, "conflict"));
+        assert_eq!(
+            e.fields().unwrap()["name"],
+            "a template with this name exists"
+        );
+        let e = Error::RateLimited(7).into_response();
+        assert_eq!(e.headers()[header::RETRY_AFTER], "7");
+    }
+
+    #[test]
     fn rejection_texts_keep_only_their_cause() {
         assert_eq!(
             without_preamble(

@@ -12,8 +12,12 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::close;
-use super::delivery::Delivery;
-use super::frames::{self, ClientFrame};
+use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
+
+use super::delivery::{Delivery, Unknown};
+use super::frames::ClientFrame;
 use super::session::{Closed, Session};
 use super::watch::SessionWatch;
 use crate::auth::{self, Manager};
@@ -50,7 +54,7 @@ async fn serve(ws: WebSocket, state: AppState, manager: Manager) {
         ws,
         state.clone(),
         manager.account_id,
-        Delivery::new(false),
+        Delivery::new(Unknown::FromStartIfBornAfter(SystemTime::now())),
         registration,
     );
     session.watch_session(SessionWatch::new(&state, manager.clone()));
@@ -67,25 +71,29 @@ async fn serve(ws: WebSocket, state: AppState, manager: Manager) {
     if session.send(hello.to_string()).await.is_err() {
         return;
     }
+    // Frames are activity; the session is looked up again at most this often
+    // (its end is also told at once by the watch).
+    let mut checked_at = Instant::now();
     while let Some(frame) = session.next_frame().await {
-        // Every frame is activity, and is taken only while the session lives.
-        match auth::still_signed_in(&session.state, &manager).await {
-            Ok(()) => {}
-            Err(Error::Unauthorized) => {
-                return session.close(close::UNAUTHORIZED, "session ended").await;
-            }
-            Err(e) => {
-                // Not taken: say which message, so the console can send it again.
-                let refused = match &frame {
-                    ClientFrame::Send {
-                        client_message_id, ..
-                    } => Some(client_message_id.as_str()),
-                    _ => None,
-                };
-                if session.send_error(&e, refused).await.is_err() {
-                    return;
+        if checked_at.elapsed() >= Duration::from_secs(SESSION_RECHECK_SECS) {
+            match auth::still_signed_in(&session.state, &manager).await {
+                Ok(()) => checked_at = Instant::now(),
+                Err(Error::Unauthorized) => {
+                    return session.close(close::UNAUTHORIZED, "session ended").await;
                 }
-                continue;
+                Err(e) => {
+                    // Not taken: say which message, so the console can send it again.
+                    let refused = match &frame {
+                        ClientFrame::Send {
+                            client_message_id, ..
+                        } => Some(client_message_id.as_str()),
+                        _ => None,
+                    };
+                    if session.send_error(&e, refused).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
             }
         }
         let result = match frame {
@@ -106,6 +114,9 @@ async fn serve(ws: WebSocket, state: AppState, manager: Manager) {
     }
 }
 
+/// How often the frames of a manager socket look the session up again.
+const SESSION_RECHECK_SECS: u64 = 5;
+
 async fn send(
     session: &mut Session,
     manager: &Manager,
@@ -113,19 +124,14 @@ async fn send(
     client_message_id: String,
     text: String,
 ) -> Result<(), Closed> {
-    let posted = replies::post_as_manager(
-        &session.state,
+    let dialog_id = dialog_id.unwrap_or_default();
+    match replies::request(
         manager,
-        replies::To::Dialog(dialog_id.as_deref().unwrap_or_default()),
+        replies::To::Dialog(&dialog_id),
         &client_message_id,
         text,
-    )
-    .await;
-    match posted {
-        Ok((message, duplicate)) => {
-            session.send(frames::ack(&message, duplicate)).await?;
-            session.deliver(&message).await
-        }
+    ) {
+        Ok(request) => session.submit(dialog_id, request).await,
         Err(e) => session.send_error(&e, Some(&client_message_id)).await,
     }
 }

@@ -3,13 +3,15 @@
 //!
 //! - [`frames`]: parsing client frames and building server frames.
 //! - [`delivery`]: exactly-once, in-order delivery of messages to one socket.
-//! - [`session`]: what both sockets share: the loop, replay, closing.
+//! - [`session`]: what both sockets share: the loop, replay, pings, closing.
+//! - [`pipeline`]: sends in flight together, in order per dialog.
 //! - [`visitor`], [`manager`]: each socket's own rules.
 //! - [`watch`]: the end of a manager's session closes its sockets.
 
 pub mod delivery;
 pub mod frames;
 pub mod manager;
+pub mod pipeline;
 pub mod session;
 pub mod visitor;
 pub mod watch;
@@ -47,6 +49,9 @@ pub mod close {
     pub const TRY_AGAIN_LATER: u16 = 1013;
     /// Too slow to read its events: reconnect and resume from the last sequence.
     pub const LAGGING: u16 = 4008;
+    /// Nothing from the client (not even a pong) for `GATEWAY_WS_IDLE_SECS`:
+    /// the connection is presumed dead; reconnect and resume.
+    pub const SILENT: u16 = 4408;
     /// Bad connection parameters (e.g. a malformed visitor id).
     pub const BAD_REQUEST: u16 = 4400;
     /// No token, a wrong token, or a session that has ended.

@@ -1,8 +1,14 @@
 //! What the visitor and manager sockets share: waiting for the next client
-//! frame while forwarding the hub's events, replaying missed messages by
-//! sequence number, and closing with a code that tells the client what to do.
+//! frame while forwarding the hub's events and acking sends as they are
+//! stored, replaying missed messages by sequence number, keeping the
+//! connection honest (server pings, a close after silence, a time limit on
+//! every write, a rate limit on sends), and closing with a code that tells
+//! the client what to do.
+
+use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use tokio::time::{Instant, Interval, MissedTickBehavior};
 use uuid::Uuid;
 
 use chat_proto::dialog::v1 as pb;
@@ -10,10 +16,12 @@ use chat_proto::dialog::v1 as pb;
 use super::close;
 use super::delivery::{Delivery, Step};
 use super::frames::{self, ClientFrame};
+use super::pipeline::{Done, Pipeline};
 use super::watch::{self, SessionWatch};
 use crate::api::MessageOut;
 use crate::error::Error;
 use crate::hub::{EventReceiver, HubEvent, Registration};
+use crate::limits::SendLimit;
 use crate::state::AppState;
 
 /// Messages fetched per page when replaying.
@@ -28,6 +36,12 @@ pub struct Session {
     events: EventReceiver,
     /// A manager's session, whose end closes the socket; `None` for visitors.
     watch: Option<SessionWatch>,
+    /// Sends being stored.
+    pipeline: Pipeline,
+    send_limit: SendLimit,
+    /// When the client last sent anything (a frame, a pong).
+    last_heard: Instant,
+    pings: Interval,
     _registration: Registration,
 }
 
@@ -43,7 +57,14 @@ impl Session {
         delivery: Delivery,
         (registration, events): (Registration, EventReceiver),
     ) -> Self {
+        let period = Duration::from_secs(state.config.ws_ping_secs.max(1));
+        let mut pings = tokio::time::interval_at(Instant::now() + period, period);
+        pings.set_missed_tick_behavior(MissedTickBehavior::Delay);
         Self {
+            pipeline: Pipeline::new(state.dialogs.clone()),
+            send_limit: SendLimit::new(state.config.socket_sends_per_sec),
+            last_heard: Instant::now(),
+            pings,
             ws,
             state,
             account_id,
@@ -54,16 +75,65 @@ impl Session {
         }
     }
 
+    /// Stores a message the client sent, after the ones before it in its
+    /// lane (its dialog); the ack follows when it is stored. Over the
+    /// socket's rate limit it is refused at once and nothing is stored.
+    pub async fn submit(
+        &mut self,
+        lane: String,
+        request: pb::PostMessageRequest,
+    ) -> Result<(), Closed> {
+        if !self.send_limit.allows() {
+            let frame = frames::error(
+                "rate_limited",
+                "too many messages at once; send this one again in a moment",
+                Some(&request.client_message_id),
+            );
+            return self.send(frame).await;
+        }
+        self.pipeline.submit(lane, request);
+        Ok(())
+    }
+
+    async fn finish(&mut self, done: Done) -> Result<(), Closed> {
+        match done.result {
+            Ok(posted) => {
+                let Some(message) = posted.message.map(MessageOut::from) else {
+                    return Ok(());
+                };
+                self.send(frames::ack(&message, posted.duplicate)).await?;
+                self.deliver(&message).await
+            }
+            Err(status) => {
+                self.send_error(&Error::from(status), Some(&done.client_message_id))
+                    .await
+            }
+        }
+    }
+
     /// Closes the socket when the manager's session ends.
     pub fn watch_session(&mut self, watch: SessionWatch) {
         self.watch = Some(watch);
     }
 
+    /// Sends a frame; a client that does not take it within
+    /// `GATEWAY_WS_SEND_TIMEOUT_SECS` has stopped reading, and is let go.
     pub async fn send(&mut self, frame: String) -> Result<(), Closed> {
-        self.ws
-            .send(Message::Text(frame.into()))
-            .await
-            .map_err(|_| Closed)
+        self.write(Message::Text(frame.into())).await
+    }
+
+    async fn write(&mut self, message: Message) -> Result<(), Closed> {
+        let limit = Duration::from_secs(self.state.config.ws_send_timeout_secs.max(1));
+        match tokio::time::timeout(limit, self.ws.send(message)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(Closed),
+            Err(_) => {
+                tracing::debug!("a socket stopped reading; closing it");
+                metrics::counter!("gateway_sockets_closed_total", "reason" => "send_timeout")
+                    .increment(1);
+                Err(Closed)
+            }
+        }
     }
 
     pub async fn send_error(
@@ -84,13 +154,16 @@ impl Session {
     /// once the socket is done (closed by either side, or shutdown).
     pub async fn next_frame(&mut self) -> Option<ClientFrame> {
         loop {
+            let has_room = self.pipeline.has_room();
             let result = tokio::select! {
-                incoming = self.ws.recv() => match incoming {
+                incoming = self.ws.recv(), if has_room => {
+                    self.last_heard = Instant::now();
+                    match incoming {
                     None | Some(Ok(Message::Close(_))) => return None,
                     Some(Err(e)) => {
                         let too_big = e.to_string().contains("too long") || e.to_string().contains("Space limit");
                         if too_big {
-                            close_socket(&mut self.ws, close::TOO_BIG, "frame too large").await;
+                            self.close_now(close::TOO_BIG, "frame too large").await;
                         }
                         return None;
                     }
@@ -101,21 +174,32 @@ impl Session {
                     Some(Ok(Message::Binary(_))) => {
                         self.send(frames::error("bad_frame", "binary frames are not accepted", None)).await
                     }
-                    Some(Ok(_)) => Ok(()), // pings are answered by the library
-                },
+                    Some(Ok(_)) => Ok(()), // pongs; pings are answered by the library
+                }},
+                done = self.pipeline.next(), if !self.pipeline.is_empty() => self.finish(done).await,
+                _ = self.pings.tick() => {
+                    let idle = Duration::from_secs(self.state.config.ws_idle_secs);
+                    if self.last_heard.elapsed() > idle {
+                        metrics::counter!("gateway_sockets_closed_total", "reason" => "silent")
+                            .increment(1);
+                        self.close_now(close::SILENT, "no answer to pings").await;
+                        return None;
+                    }
+                    self.write(Message::Ping(Default::default())).await
+                }
                 event = self.events.recv() => match event {
                     Some(event) => self.forward(&event).await,
                     None => {
-                        close_socket(&mut self.ws, close::LAGGING, "too slow; reconnect and resume").await;
+                        self.close_now(close::LAGGING, "too slow; reconnect and resume").await;
                         return None;
                     }
                 },
                 _ = watch::ended(&mut self.watch, &self.state) => {
-                    close_socket(&mut self.ws, close::UNAUTHORIZED, "session ended").await;
+                    self.close_now(close::UNAUTHORIZED, "session ended").await;
                     return None;
                 }
                 _ = self.state.shutdown.cancelled() => {
-                    close_socket(&mut self.ws, close::GOING_AWAY, "server shutting down").await;
+                    self.close_now(close::GOING_AWAY, "server shutting down").await;
                     return None;
                 }
             };
@@ -159,16 +243,19 @@ impl Session {
         self.delivery.sent(dialog_id, seq);
     }
 
-    /// Sends every message of the dialog after `after_seq` again, whatever
-    /// this socket sent before: the client asked for it.
+    /// Sends the messages of the dialog after `after_seq` that this socket
+    /// has not sent yet: the client asked for them (after a reconnect, say),
+    /// and a socket never sends one message twice.
     pub async fn resync(&mut self, dialog_id: Uuid, after_seq: i64) -> Result<(), Closed> {
-        self.delivery.restart_from(dialog_id, after_seq);
-        self.replay(dialog_id, after_seq).await
+        let from = self.delivery.resync_from(dialog_id, after_seq);
+        self.replay(dialog_id, from).await
     }
 
-    /// Sends every message of the dialog after `after_seq`, in order. A backend
-    /// failure is told to the client as an error frame.
+    /// Sends every message of the dialog after `after_seq`, in order; the
+    /// client holds everything up to it, so later live messages follow on
+    /// from there. A backend failure is told to the client as an error frame.
     pub async fn replay(&mut self, dialog_id: Uuid, mut after_seq: i64) -> Result<(), Closed> {
+        self.delivery.sent(dialog_id, after_seq);
         loop {
             let request = pb::ListMessagesRequest {
                 account_id: self.account_id.to_string(),
@@ -196,18 +283,33 @@ impl Session {
     }
 
     pub async fn close(mut self, code: u16, reason: &str) {
-        close_socket(&mut self.ws, code, reason).await;
+        self.close_now(code, reason).await;
+    }
+
+    async fn close_now(&mut self, code: u16, reason: &str) {
+        let frame = CloseFrame {
+            code,
+            reason: reason.to_owned().into(),
+        };
+        let _ = self.write(Message::Close(Some(frame))).await;
     }
 }
 
-/// Closes with a code and reason, before or after a session exists.
+/// Closes with a code and reason before a session exists.
 pub async fn close_socket(ws: &mut WebSocket, code: u16, reason: &str) {
     let frame = CloseFrame {
         code,
         reason: reason.to_owned().into(),
     };
-    let _ = ws.send(Message::Close(Some(frame))).await;
+    let _ = tokio::time::timeout(
+        Duration::from_secs(CLOSE_WRITE_SECS),
+        ws.send(Message::Close(Some(frame))),
+    )
+    .await;
 }
+
+/// How long a close frame before a session may take to write.
+const CLOSE_WRITE_SECS: u64 = 5;
 
 /// The close that tells the client why a backend call at connect time failed.
 pub fn close_for(error: &Error) -> (u16, String) {

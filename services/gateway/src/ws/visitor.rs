@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -14,10 +14,10 @@ use chat_proto::contact::v1 as contact_pb;
 use chat_proto::dialog::v1 as pb;
 
 use super::close;
-use super::delivery::Delivery;
+use super::delivery::{Delivery, Unknown};
 use super::frames::{self, ClientFrame};
 use super::session::{Session, close_for, close_socket};
-use crate::api::{DialogOut, MessageOut};
+use crate::api::DialogOut;
 use crate::db;
 use crate::error::Error;
 use crate::hub::Audience;
@@ -28,6 +28,9 @@ pub async fn connect_visitor(
     Query(params): Query<HashMap<String, String>>,
     State(state): State<AppState>,
 ) -> Response {
+    if let Err(e) = super::admit(&state) {
+        return e.into_response();
+    }
     super::with_limits(ws).on_upgrade(move |socket| serve(socket, state, params))
 }
 
@@ -85,7 +88,7 @@ async fn serve(mut ws: WebSocket, state: AppState, params: HashMap<String, Strin
         ws,
         state.clone(),
         account.id,
-        Delivery::new(true),
+        Delivery::new(Unknown::FromStart),
         registration,
     );
 
@@ -159,25 +162,10 @@ async fn send(
         contact_id: contact_id.to_string(),
         author_kind: pb::AuthorKind::Visitor as i32,
         author_id: contact_id.to_string(),
-        client_message_id: client_message_id.clone(),
+        client_message_id,
         text,
         channel: pb::Channel::Site as i32,
     };
-    match session.state.dialogs.clone().post_message(request).await {
-        Ok(posted) => {
-            let posted = posted.into_inner();
-            let Some(message) = posted.message.map(MessageOut::from) else {
-                return Ok(());
-            };
-            session
-                .send(frames::ack(&message, posted.duplicate))
-                .await?;
-            session.deliver(&message).await
-        }
-        Err(status) => {
-            session
-                .send_error(&Error::from(status), Some(&client_message_id))
-                .await
-        }
-    }
+    // A visitor writes into one dialog: one lane.
+    session.submit(String::new(), request).await
 }

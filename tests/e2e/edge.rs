@@ -1,0 +1,307 @@
+//! The edge holds under clients that misbehave: one that never answers
+//! pings, one that stops reading, one that floods; sends in flight together
+//! keep their order; a socket never sends one message twice, whatever the
+//! client asks; and a replica takes no more sockets than it is allowed.
+
+use serde_json::json;
+
+use chat_testkit::clients::{Frame, Socket, message_seqs};
+
+use crate::helpers::{Options, TestSuite, client_id};
+
+fn edge(gateway: gateway::Config) -> Options {
+    Options {
+        gateway,
+        ..Options::default()
+    }
+}
+
+async fn say(socket: &mut Socket, text: &str) -> serde_json::Value {
+    let id = client_id();
+    socket
+        .send_json(json!({"type": "send", "client_message_id": id, "text": text}))
+        .await;
+    socket
+        .wait_for("the ack", |f| {
+            f["type"] == "ack" && f["client_message_id"] == id
+        })
+        .await
+}
+
+#[tokio::test]
+async fn a_client_that_never_answers_pings_is_closed_with_4408() {
+    let t = TestSuite::start_with(edge(gateway::Config {
+        ws_ping_secs: 1,
+        ws_idle_secs: 2,
+        ..Default::default()
+    }))
+    .await;
+    let shop = t.shop("Silent").await;
+    let mut visitor = Socket::visitor(t.port, &shop.site_key, "silent-1", None).await;
+    // Not reading, so not answering the pings either.
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    visitor.wait_for_type("hello").await;
+    assert_eq!(
+        visitor.closed().await,
+        (4408, "no answer to pings".to_owned())
+    );
+
+    // A client that answers stays.
+    let mut lively = Socket::visitor(t.port, &shop.site_key, "lively-1", None).await;
+    for _ in 0..4 {
+        assert!(lively.drain().await.iter().all(|f| f["type"] != "error"));
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    }
+    say(&mut lively, "still here").await;
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_let_go() {
+    let t = TestSuite::start_with(edge(gateway::Config {
+        ws_send_timeout_secs: 1,
+        ..Default::default()
+    }))
+    .await;
+    let shop = t.shop("Stalled").await;
+    let api = t.manager_api(&shop).await;
+    let mut visitor = Socket::visitor(t.port, &shop.site_key, "stalled-1", None).await;
+    let dialog = say(&mut visitor, "hello").await["message"]["dialog_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Far more than the socket's buffers hold, while the visitor reads nothing.
+    let big = "x".repeat(4000);
+    let posted = 3000;
+    let path = format!("/api/v1/dialogs/{dialog}/messages");
+    let writers = (0..8).map(|w| {
+        let (api, path, big) = (api.clone(), path.clone(), big.clone());
+        tokio::spawn(async move {
+            for i in (w..posted).step_by(8) {
+                let body = json!({"client_message_id": format!("m{i}"), "text": big});
+                assert_eq!(api.post(&path, body).await.0, 201);
+            }
+        })
+    });
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    // Reading now: what was in the buffers, then the end, never all of it.
+    let mut received = 0;
+    loop {
+        match visitor.next().await {
+            Frame::Json(f) if f["type"] == "message" => received += 1,
+            Frame::Json(_) => {}
+            Frame::Closed { .. } => break,
+        }
+    }
+    assert!(
+        received < posted,
+        "a stalled socket was let go after {received} of {posted} messages"
+    );
+    // It resumes from what it got.
+    let mut again = Socket::visitor(t.port, &shop.site_key, "stalled-1", Some(1)).await;
+    again.wait_for_type("hello").await;
+    let frames = again.drain().await;
+    assert_eq!(message_seqs(&frames, &dialog).len(), posted as usize);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_flood_of_sends_is_rate_limited_and_nothing_refused_is_stored() {
+    let t = TestSuite::start_with(edge(gateway::Config {
+        socket_sends_per_sec: 5,
+        ..Default::default()
+    }))
+    .await;
+    let shop = t.shop("Flood").await;
+    let api = t.manager_api(&shop).await;
+    let mut visitor = Socket::visitor(t.port, &shop.site_key, "flood-1", None).await;
+    visitor.wait_for_type("hello").await;
+    for i in 0..40 {
+        visitor
+            .send_json(json!({"type": "send", "client_message_id": format!("f{i}"), "text": format!("flood {i}")}))
+            .await;
+    }
+    let (mut acked, mut limited) = (Vec::new(), Vec::new());
+    while acked.len() + limited.len() < 40 {
+        let frame = visitor.next_json().await;
+        let id = frame["client_message_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        match frame["type"].as_str() {
+            Some("ack") => acked.push(id),
+            Some("error") => {
+                assert_eq!(frame["code"], "rate_limited");
+                limited.push(id);
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        !limited.is_empty() && acked.len() >= 10,
+        "{} acked",
+        acked.len()
+    );
+    let dialog = t.only_dialog(&api).await;
+    let (_, page) = api
+        .get(&format!("/api/v1/dialogs/{dialog}/messages?limit=200"))
+        .await;
+    let stored: Vec<&str> = page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["client_message_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(stored, acked, "exactly the acknowledged ones, in order");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn sends_in_flight_together_keep_their_order_in_each_dialog() {
+    let t = TestSuite::start_with(edge(gateway::Config {
+        socket_sends_per_sec: 1000,
+        ..Default::default()
+    }))
+    .await;
+    let shop = t.shop("Pipeline").await;
+    let api = t.manager_api(&shop).await;
+    let mut dialogs = Vec::new();
+    for n in 0..3 {
+        let mut visitor = Socket::visitor(t.port, &shop.site_key, &format!("p{n}"), None).await;
+        let ack = say(&mut visitor, "hi").await;
+        dialogs.push(ack["message"]["dialog_id"].as_str().unwrap().to_owned());
+    }
+    let mut manager = Socket::manager(t.port, api.token.as_deref().unwrap()).await;
+    manager.wait_for_type("hello").await;
+    for i in 0..60 {
+        let dialog = &dialogs[i % 3];
+        manager
+            .send_json(json!({"type": "send", "dialog_id": dialog, "client_message_id": format!("r{i}"), "text": format!("reply {i}")}))
+            .await;
+    }
+    let mut acks = Vec::new();
+    while acks.len() < 60 {
+        let frame = manager.next_json().await;
+        if frame["type"] == "ack" {
+            acks.push(frame);
+        }
+    }
+    for dialog in &dialogs {
+        let texts: Vec<i64> = acks
+            .iter()
+            .filter(|a| a["message"]["dialog_id"] == dialog.as_str())
+            .map(|a| a["message"]["seq"].as_i64().unwrap())
+            .collect();
+        assert_eq!(
+            texts,
+            (2..=21).collect::<Vec<_>>(),
+            "stored and acked in order"
+        );
+        let (_, page) = api
+            .get(&format!(
+                "/api/v1/dialogs/{dialog}/messages?after_seq=1&limit=200"
+            ))
+            .await;
+        let order: Vec<&str> = page["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["client_message_id"].as_str().unwrap())
+            .collect();
+        let mut sent: Vec<String> = (0..60)
+            .filter(|i| dialogs[i % 3] == *dialog)
+            .map(|i| format!("r{i}"))
+            .collect();
+        sent.truncate(20);
+        assert_eq!(order, sent);
+    }
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_sync_after_what_was_sent_sends_nothing_again() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Resync").await;
+    let api = t.manager_api(&shop).await;
+    let mut manager = Socket::manager(t.port, api.token.as_deref().unwrap()).await;
+    manager.wait_for_type("hello").await;
+    let mut visitor = Socket::visitor(t.port, &shop.site_key, "resync-1", None).await;
+    let mut dialog = String::new();
+    for n in 1..=5 {
+        dialog = say(&mut visitor, &format!("m{n}")).await["message"]["dialog_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    }
+    let seen = manager
+        .wait_for("message 5", |f| {
+            f["type"] == "message" && f["message"]["seq"] == 5
+        })
+        .await;
+    assert_eq!(seen["message"]["text"], "m5");
+    let before: Vec<i64> = message_seqs(&manager.drain().await, &dialog);
+    assert!(before.iter().all(|&s| s < 5), "{before:?}");
+    // The console asks again from the start, as after a reconnect.
+    manager
+        .send_json(json!({"type": "sync", "dialog_id": dialog, "after_seq": 0}))
+        .await;
+    say(&mut visitor, "m6").await;
+    manager
+        .wait_for("message 6", |f| {
+            f["type"] == "message" && f["message"]["seq"] == 6
+        })
+        .await;
+    let after = message_seqs(&manager.drain().await, &dialog);
+    assert!(after.is_empty(), "nothing was sent twice: {after:?}");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_visitor_resuming_with_nothing_new_gets_only_what_comes_next() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Resume").await;
+    let mut visitor = Socket::visitor(t.port, &shop.site_key, "resume-1", None).await;
+    let mut dialog = String::new();
+    for n in 1..=3 {
+        dialog = say(&mut visitor, &format!("m{n}")).await["message"]["dialog_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    }
+    drop(visitor);
+    let mut back = Socket::visitor(t.port, &shop.site_key, "resume-1", Some(3)).await;
+    back.wait_for_type("hello").await;
+    say(&mut back, "m4").await;
+    let frames = back.drain().await;
+    assert_eq!(message_seqs(&frames, &dialog), [4], "not the history again");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_replica_takes_no_more_sockets_than_allowed() {
+    let t = TestSuite::start_with(edge(gateway::Config {
+        max_sockets: 2,
+        ..Default::default()
+    }))
+    .await;
+    let shop = t.shop("Crowded").await;
+    let api = t.manager_api(&shop).await;
+    let mut first = Socket::visitor(t.port, &shop.site_key, "c1", None).await;
+    let mut second = Socket::manager(t.port, api.token.as_deref().unwrap()).await;
+    first.wait_for_type("hello").await;
+    second.wait_for_type("hello").await;
+    let third = Socket::try_manager(t.port, api.token.as_deref(), None).await;
+    assert_eq!(third.err(), Some(503));
+    drop(first);
+    let room = chat_testkit::eventually("room for a socket", || async {
+        Socket::try_manager(t.port, api.token.as_deref(), None)
+            .await
+            .ok()
+    })
+    .await;
+    drop(room);
+    t.stop().await;
+}
