@@ -3,6 +3,8 @@
 # `make dev`, `make test` and CI: starts them if installed and stopped,
 # installs them from Debian's packages if missing, and creates the `chat`
 # role (password `chat`, may create databases) and the `chat` database.
+# Then what the browser tests need: Node.js, Chromium (Debian's packages)
+# and tests/browser's npm packages (npm ci from the committed lock file).
 set -euo pipefail
 
 say() { printf '==> %s\n' "$*"; }
@@ -65,3 +67,20 @@ if ! port_open 4222; then
   wait_port 4222
 fi
 say "PostgreSQL and NATS are up"
+
+# --- the browser tests: Node.js, Debian's Chromium, and the npm packages ---
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  say "installing Node.js and npm"
+  apt_install nodejs npm
+fi
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing Chromium (for the browser tests)"
+  apt_install chromium
+fi
+browser_tests="$(dirname "$0")/../../tests/browser"
+if [ ! -f "$browser_tests/node_modules/.package-lock.json" ] ||
+   [ "$browser_tests/package-lock.json" -nt "$browser_tests/node_modules/.package-lock.json" ]; then
+  say "installing the browser tests' npm packages (npm ci)"
+  (cd "$browser_tests" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+say "Node.js, Chromium and the browser tests' packages are ready"

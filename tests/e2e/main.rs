@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod browser;
+mod console_api;
 mod edge;
 mod helpers;
 mod message_path;

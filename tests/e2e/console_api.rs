@@ -1,0 +1,565 @@
+//! The console's REST API at its edges: cookie sessions and CSRF, ended
+//! sessions, the tenant wall on every new endpoint, field errors, roles and
+//! deactivation, invitations, the login rate limit, and search input full
+//! of SQL and HTML metacharacters.
+
+use reqwest::header;
+use serde_json::{Value, json};
+
+use chat_testkit::clients::{Api, Socket};
+
+use crate::helpers::{TestSuite, client_id};
+
+/// A browser's view of the API: the session cookie, the CSRF token, an Origin.
+struct Browser {
+    base: String,
+    cookie: String,
+    csrf: String,
+    http: reqwest::Client,
+}
+
+impl Browser {
+    async fn login(port: u16, email: &str, password: &str) -> Browser {
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let response = http
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"email": email, "password": password, "cookie": true}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let set_cookie = response.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"));
+        let cookie = set_cookie.split(';').next().unwrap().to_owned();
+        let body: Value = response.json().await.unwrap();
+        assert!(body["token"].is_null(), "no secret a script could read");
+        Browser {
+            base,
+            cookie,
+            csrf: body["csrf_token"].as_str().unwrap().to_owned(),
+            http,
+        }
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        csrf: Option<&str>,
+        origin: Option<&str>,
+    ) -> u16 {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header(header::COOKIE, &self.cookie)
+            .json(&json!({"text": "from the browser"}));
+        if let Some(csrf) = csrf {
+            request = request.header("x-csrf-token", csrf);
+        }
+        if let Some(origin) = origin {
+            request = request.header(header::ORIGIN, origin);
+        }
+        request.send().await.unwrap().status().as_u16()
+    }
+}
+
+async fn first_dialog(t: &TestSuite, site_key: &str, visitor: &str) -> String {
+    let mut socket = Socket::visitor(t.port, site_key, visitor, None).await;
+    socket
+        .send_json(json!({"type": "send", "client_message_id": client_id(), "text": "hello"}))
+        .await;
+    socket.wait_for_type("ack").await["message"]["dialog_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_cookie_session_changes_nothing_without_its_csrf_token_and_origin() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Cookie").await;
+    let dialog = first_dialog(&t, &shop.site_key, "c-1").await;
+    let browser = Browser::login(t.port, &shop.email, &shop.password).await;
+    let notes = format!("/api/v1/dialogs/{dialog}/notes");
+    let own_origin = format!("http://127.0.0.1:{}", t.port);
+
+    assert_eq!(browser.send("GET", "/api/v1/me", None, None).await, 200);
+    assert_eq!(browser.send("POST", &notes, None, None).await, 403);
+    assert_eq!(browser.send("POST", &notes, Some("0000"), None).await, 403);
+    let evil = Some("https://evil.example");
+    assert_eq!(
+        browser
+            .send("POST", &notes, Some(&browser.csrf), evil)
+            .await,
+        403
+    );
+    let api = t.manager_api(&shop).await;
+    let (_, listed) = api.get(&notes).await;
+    assert_eq!(
+        listed["notes"].as_array().unwrap().len(),
+        0,
+        "nothing was written"
+    );
+
+    assert_eq!(
+        browser
+            .send("POST", &notes, Some(&browser.csrf), Some(&own_origin))
+            .await,
+        201
+    );
+    // The manager socket from another origin is refused before the upgrade.
+    let token = api.token.as_deref();
+    assert_eq!(
+        Socket::try_manager(t.port, token, evil).await.err(),
+        Some(403)
+    );
+    assert!(
+        Socket::try_manager(t.port, token, Some(&own_origin))
+            .await
+            .is_ok()
+    );
+
+    assert_eq!(
+        browser
+            .send("POST", "/api/v1/auth/logout", Some(&browser.csrf), None)
+            .await,
+        204
+    );
+    assert_eq!(browser.send("GET", "/api/v1/me", None, None).await, 401);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn every_console_endpoint_says_401_to_an_ended_session_and_404_across_the_wall() {
+    let t = TestSuite::start().await;
+    let (shop_a, shop_b) = (t.shop("Wall A").await, t.shop("Wall B").await);
+    let (api_a, api_b) = (t.manager_api(&shop_a).await, t.manager_api(&shop_b).await);
+    let dialog = first_dialog(&t, &shop_a.site_key, "wall-1").await;
+    let (_, found) = api_a.get(&format!("/api/v1/dialogs/{dialog}")).await;
+    let contact = found["contact_id"].as_str().unwrap().to_owned();
+    let (status, template) = api_a
+        .post("/api/v1/templates", json!({"name": "Hi", "text": "Hello!"}))
+        .await;
+    assert_eq!(status, 201);
+    let template = template["id"].as_str().unwrap().to_owned();
+    let (_, me) = api_a.get("/api/v1/me").await;
+    let manager = me["id"].as_str().unwrap().to_owned();
+
+    let wall: Vec<(&str, String, Value)> = vec![
+        (
+            "GET",
+            format!("/api/v1/dialogs/{dialog}/notes"),
+            Value::Null,
+        ),
+        (
+            "POST",
+            format!("/api/v1/dialogs/{dialog}/notes"),
+            json!({"text": "sneaky"}),
+        ),
+        (
+            "POST",
+            format!("/api/v1/dialogs/{dialog}/assign"),
+            json!({"manager_id": null}),
+        ),
+        ("POST", format!("/api/v1/dialogs/{dialog}/close"), json!({})),
+        (
+            "POST",
+            format!("/api/v1/dialogs/{dialog}/reopen"),
+            json!({}),
+        ),
+        (
+            "POST",
+            format!("/api/v1/dialogs/{dialog}/read"),
+            json!({"seq": 1}),
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/templates/{template}"),
+            json!({"text": "sneaky"}),
+        ),
+        (
+            "DELETE",
+            format!("/api/v1/templates/{template}"),
+            Value::Null,
+        ),
+        ("GET", format!("/api/v1/contacts/{contact}"), Value::Null),
+        (
+            "PATCH",
+            format!("/api/v1/contacts/{contact}"),
+            json!({"name": "Mallory"}),
+        ),
+        (
+            "GET",
+            format!("/api/v1/contacts/{contact}/timeline"),
+            Value::Null,
+        ),
+        (
+            "POST",
+            format!("/api/v1/contacts/{contact}/messages"),
+            json!({"client_message_id": "x", "text": "sneaky"}),
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/managers/{manager}"),
+            json!({"name": "Mallory"}),
+        ),
+    ];
+    let call = |api: Api, method: &'static str, path: String, body: Value| async move {
+        match method {
+            "GET" => api.get(&path).await,
+            "POST" => api.post(&path, body).await,
+            "PATCH" => api.patch(&path, body).await,
+            _ => api.delete(&path).await,
+        }
+    };
+    for (method, path, body) in &wall {
+        let (status, answer) = call(api_b.clone(), method, path.clone(), body.clone()).await;
+        assert_eq!(status, 404, "{method} {path}: {answer}");
+    }
+    // Lists show B nothing of A's.
+    for path in [
+        "/api/v1/templates",
+        "/api/v1/managers",
+        "/api/v1/contacts?q=a",
+        "/api/v1/dialogs/counts",
+    ] {
+        let (status, answer) = api_b.get(path).await;
+        assert_eq!(status, 200, "{path}");
+        let text = answer.to_string();
+        assert!(
+            !text.contains(&template) && !text.contains(&contact) && !text.contains(&manager),
+            "{path}: {text}"
+        );
+    }
+    // Nothing of A changed.
+    let (_, dialog_now) = api_a.get(&format!("/api/v1/dialogs/{dialog}")).await;
+    assert_eq!(
+        (
+            dialog_now["status"].as_str(),
+            dialog_now["last_seq"].as_i64()
+        ),
+        (Some("open"), Some(1))
+    );
+    let (_, templates) = api_a.get("/api/v1/templates").await;
+    assert_eq!(templates["templates"][0]["text"], "Hello!");
+
+    // Every endpoint, with no credential and with an ended session: 401.
+    let (status, _) = api_b.post("/api/v1/auth/logout", json!({})).await;
+    assert_eq!(status, 204);
+    for (method, path, body) in &wall {
+        for api in [Api::new(t.port), api_b.clone()] {
+            let (status, answer) = call(api, method, path.clone(), body.clone()).await;
+            assert_eq!(status, 401, "{method} {path}: {answer}");
+        }
+    }
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn bad_input_gets_field_errors_and_duplicates_conflict() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Fields").await;
+    let api = t.manager_api(&shop).await;
+    let dialog = first_dialog(&t, &shop.site_key, "fields-1").await;
+    let (_, found) = api.get(&format!("/api/v1/dialogs/{dialog}")).await;
+    let contact = found["contact_id"].as_str().unwrap().to_owned();
+
+    let (status, body) = api
+        .patch(
+            &format!("/api/v1/contacts/{contact}"),
+            json!({"name": "Anna", "email": "anna@", "phone": "call me"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["fields"]["email"].is_string()
+            && body["error"]["fields"]["phone"].is_string()
+    );
+    let (_, unchanged) = api.get(&format!("/api/v1/contacts/{contact}")).await;
+    assert_eq!(unchanged["name"], "", "nothing saved");
+
+    let (status, body) = api
+        .post("/api/v1/templates", json!({"name": " ", "text": ""}))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["fields"]["name"].is_string() && body["error"]["fields"]["text"].is_string()
+    );
+    api.post(
+        "/api/v1/templates",
+        json!({"name": "Greeting", "text": "Hi"}),
+    )
+    .await;
+    let (status, body) = api
+        .post(
+            "/api/v1/templates",
+            json!({"name": "GREETING", "text": "Hi"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("conflict"))
+    );
+    assert!(body["error"]["fields"]["name"].is_string());
+
+    let add = |email: &str| json!({"email": email, "name": "Boris", "role": "manager", "password": "long enough pw"});
+    let (status, body) = api.post("/api/v1/managers", add("not-an-email")).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["error"]["fields"]["email"].is_string());
+    let (status, body) = api.post("/api/v1/managers", add(&shop.email)).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("conflict")),
+        "{body}"
+    );
+    assert!(body["error"]["fields"]["email"].is_string());
+
+    let (status, _) = api
+        .post(
+            &format!("/api/v1/dialogs/{dialog}/read"),
+            json!({"seq": -1}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let (status, _) = api.get("/api/v1/dialogs?category=nobody").await;
+    assert_eq!(status, 422);
+    let (status, _) = api.get("/api/v1/dialogs?category=manager").await;
+    assert_eq!(status, 422, "category=manager needs manager_id");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn roles_decide_who_manages_the_team_and_deactivation_ends_every_session() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Team").await;
+    let owner = t.manager_api(&shop).await;
+    let (status, added) = owner
+        .post("/api/v1/managers", json!({"email": "boris@team.example", "name": "Boris", "role": "manager", "password": "boris password"}))
+        .await;
+    assert_eq!(status, 201, "{added}");
+    let boris_id = added["manager"]["id"].as_str().unwrap().to_owned();
+    let boris = Api::login(t.port, "boris@team.example", "boris password").await;
+
+    let (status, body) = boris
+        .post(
+            "/api/v1/managers",
+            json!({"email": "eve@team.example", "name": "Eve", "role": "owner"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    let (status, _) = owner
+        .patch(
+            &format!("/api/v1/managers/{}", owner_id(&owner).await),
+            json!({"active": false}),
+        )
+        .await;
+    assert_eq!(status, 403, "nobody deactivates themselves");
+
+    let mut socket = Socket::manager(t.port, boris.token.as_deref().unwrap()).await;
+    socket.wait_for_type("hello").await;
+    let (status, edited) = owner
+        .patch(
+            &format!("/api/v1/managers/{boris_id}"),
+            json!({"active": false}),
+        )
+        .await;
+    assert_eq!((status, edited["active"].as_bool()), (200, Some(false)));
+    assert_eq!(
+        socket.closed().await.0,
+        4401,
+        "at once, not at the next check"
+    );
+    assert_eq!(boris.get("/api/v1/me").await.0, 401);
+    let (status, _) = Api::new(t.port)
+        .post(
+            "/api/v1/auth/login",
+            json!({"email": "boris@team.example", "password": "boris password"}),
+        )
+        .await;
+    assert_eq!(status, 401, "a deactivated manager cannot sign in");
+    let (_, team) = owner.get("/api/v1/managers").await;
+    let listed = team["managers"].as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(
+        listed
+            .iter()
+            .any(|m| m["id"] == boris_id.as_str() && m["online"] == false)
+    );
+    t.stop().await;
+}
+
+async fn owner_id(api: &Api) -> String {
+    api.get("/api/v1/me").await.1["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn an_invitation_sets_a_password_once() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Invite").await;
+    let owner = t.manager_api(&shop).await;
+    let (status, added) = owner
+        .post(
+            "/api/v1/managers",
+            json!({"email": "clara@invite.example", "name": "Clara", "role": "admin"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{added}");
+    let url = added["invitation_url"].as_str().unwrap();
+    let token = url.rsplit('/').next().unwrap();
+    assert!(url.contains("/console/#/invite/"), "{url}");
+    let anonymous = Api::new(t.port);
+    let login = json!({"email": "clara@invite.example", "password": "clara's password"});
+    assert_eq!(
+        anonymous.post("/api/v1/auth/login", login.clone()).await.0,
+        401
+    );
+    let accept = json!({"token": token, "password": "clara's password"});
+    assert_eq!(
+        anonymous
+            .post(
+                "/api/v1/auth/invitation",
+                json!({"token": token, "password": "short"})
+            )
+            .await
+            .0,
+        422
+    );
+    assert_eq!(
+        anonymous
+            .post("/api/v1/auth/invitation", accept.clone())
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        anonymous.post("/api/v1/auth/invitation", accept).await.0,
+        404,
+        "used once"
+    );
+    assert_eq!(anonymous.post("/api/v1/auth/login", login).await.0, 200);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn my_sessions_are_listed_and_ended_one_or_all_others() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Devices").await;
+    let (laptop, phone, tablet) = (
+        t.manager_api(&shop).await,
+        t.manager_api(&shop).await,
+        t.manager_api(&shop).await,
+    );
+    let (_, listed) = laptop.get("/api/v1/sessions").await;
+    let sessions = listed["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 3);
+    assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
+    let (_, phone_view) = phone.get("/api/v1/sessions").await;
+    let phone_id = phone_view["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == true)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        laptop
+            .delete(&format!("/api/v1/sessions/{phone_id}"))
+            .await
+            .0,
+        204
+    );
+    assert_eq!(phone.get("/api/v1/me").await.0, 401);
+    assert_eq!(laptop.delete("/api/v1/sessions").await.0, 204);
+    assert_eq!(tablet.get("/api/v1/me").await.0, 401);
+    assert_eq!(laptop.get("/api/v1/me").await.0, 200, "this one lives on");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn logins_are_limited_per_email_with_retry_after() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Limits").await;
+    let anonymous = Api::new(t.port);
+    let wrong = json!({"email": shop.email, "password": "wrong password"});
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        statuses.push(anonymous.post("/api/v1/auth/login", wrong.clone()).await.0);
+    }
+    assert!(statuses[..10].iter().all(|&s| s == 401), "{statuses:?}");
+    assert_eq!(statuses[10..], [429, 429]);
+    let response = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/api/v1/auth/login", t.port))
+        .json(&json!({"email": shop.email, "password": shop.password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429, "even the right password waits");
+    let retry: u64 = response.headers()[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry));
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn search_and_filters_full_of_metacharacters_change_nothing_and_leak_nothing() {
+    let t = TestSuite::start().await;
+    let (shop_a, shop_b) = (t.shop("Meta A").await, t.shop("Meta B").await);
+    let (api_a, api_b) = (t.manager_api(&shop_a).await, t.manager_api(&shop_b).await);
+    let dialog = first_dialog(&t, &shop_a.site_key, "meta-1").await;
+    let (_, found) = api_a.get(&format!("/api/v1/dialogs/{dialog}")).await;
+    let contact = found["contact_id"].as_str().unwrap();
+    api_a
+        .patch(
+            &format!("/api/v1/contacts/{contact}"),
+            json!({"name": "Anna", "email": "anna@meta.example"}),
+        )
+        .await;
+    for nasty in [
+        "%",
+        "_",
+        "' or '1'='1",
+        "anna'; drop table contact; --",
+        "<script>alert(1)</script>",
+        "\\",
+        "%25%00",
+    ] {
+        let q = urlencode(nasty);
+        let (status, answer) = api_b.get(&format!("/api/v1/contacts?q={q}")).await;
+        assert!(status == 200 || status == 422, "{nasty}: {status} {answer}");
+        assert!(
+            !answer.to_string().contains("anna@meta.example"),
+            "{nasty} leaked: {answer}"
+        );
+        let (status, _) = api_b
+            .get(&format!("/api/v1/dialogs?category={q}&status={q}"))
+            .await;
+        assert!(status == 422 || status == 400, "{nasty}: {status}");
+    }
+    let (_, still) = api_a.get("/api/v1/contacts?q=anna").await;
+    assert_eq!(
+        still["contacts"].as_array().unwrap().len(),
+        1,
+        "nothing changed"
+    );
+    t.stop().await;
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes().map(|b| format!("%{b:02X}")).collect()
+}
