@@ -84,3 +84,18 @@ if [ ! -f "$browser_tests/node_modules/.package-lock.json" ] ||
   (cd "$browser_tests" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 say "Node.js, Chromium and the browser tests' packages are ready"
+
+# --- the API fuzzer (schemathesis, from PyPI) in a virtual environment ---
+fuzz_requirements="$(dirname "$0")/../../tests/fuzz/requirements.txt"
+fuzz_env="$(dirname "$0")/../../target/tools/schemathesis"
+if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+  say "installing Python's venv (for the API fuzzer)"
+  apt_install python3-venv
+fi
+if [ ! -x "$fuzz_env/bin/st" ] || [ "$fuzz_requirements" -nt "$fuzz_env/bin/st" ]; then
+  say "installing the API fuzzer (schemathesis)"
+  python3 -m venv "$fuzz_env"
+  "$fuzz_env/bin/pip" install -q --disable-pip-version-check -r "$fuzz_requirements"
+  touch "$fuzz_env/bin/st"
+fi
+say "the API fuzzer is ready"

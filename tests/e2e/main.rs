@@ -1,6 +1,7 @@
 //! End-to-end tests: the message path through the public APIs, with all five
 //! services running against the real PostgreSQL and NATS.
 
+mod api_fuzz;
 mod bad_input;
 mod browser;
 mod console_api;

@@ -1,11 +1,28 @@
 //! What a manager may write on a contact, checked field by field: a name, an
-//! e-mail address (RFC 5322, via `email_address`), a phone number (what
-//! people type: an optional `+`, digits, spaces, dashes, dots and brackets,
-//! with 5 to 15 digits, as E.164 allows) and custom fields.
+//! e-mail address, a phone number (what people type: an optional `+`,
+//! digits, spaces, dashes, dots and brackets, with 5 to 15 digits, as E.164
+//! allows) and custom fields.
+//!
+//! The e-mail and phone rules are regular expressions that the gateway's
+//! OpenAPI document states word for word, so the document and the service
+//! agree on every input (the API fuzzer checks both ways). The e-mail rule
+//! is the common `user@domain.tld` shape of a deliverable address, a subset
+//! of RFC 5322 without quoted parts or comments.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use crate::error::{Error, Result};
+
+/// An e-mail address, as the OpenAPI document states it.
+pub const EMAIL_PATTERN: &str = r"^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}$";
+/// A phone number, as the OpenAPI document states it.
+pub const PHONE_PATTERN: &str = r"^\+?[ ().-]*([0-9][ ().-]*){5,15}$";
+
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| Regex::new(EMAIL_PATTERN).expect("pattern"));
+static PHONE: LazyLock<Regex> = LazyLock::new(|| Regex::new(PHONE_PATTERN).expect("pattern"));
 
 pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_EMAIL_BYTES: usize = 254;
@@ -29,7 +46,8 @@ pub fn check(
     custom_fields: Option<HashMap<String, String>>,
 ) -> Result<Change> {
     let mut problems: Vec<(&'static str, String)> = Vec::new();
-    let name = name.map(|n| n.trim().to_owned());
+    // Lengths and patterns are checked on what was sent, as the OpenAPI
+    // document states them; the name and field names are stored trimmed.
     if let Some(name) = &name {
         if name.contains('\0') {
             problems.push(("name", "contains a NUL character".into()));
@@ -40,13 +58,14 @@ pub fn check(
             ));
         }
     }
-    let email = email.map(|e| e.trim().to_lowercase());
+    let name = name.map(|n| n.trim().to_owned());
+    let email = email.map(|e| e.to_lowercase());
     if let Some(email) = email.as_deref().filter(|e| !e.is_empty())
         && !is_email(email)
     {
         problems.push(("email", "is not an e-mail address".into()));
     }
-    let phone = phone.map(|p| p.trim().to_owned());
+
     if let Some(phone) = phone.as_deref().filter(|p| !p.is_empty())
         && !is_phone(phone)
     {
@@ -55,12 +74,6 @@ pub fn check(
             "is not a phone number (5 to 15 digits, an optional +)".into(),
         ));
     }
-    let custom_fields = custom_fields.map(|fields| {
-        fields
-            .into_iter()
-            .map(|(k, v)| (k.trim().to_owned(), v))
-            .collect::<BTreeMap<_, _>>()
-    });
     if let Some(fields) = &custom_fields {
         if fields.len() > MAX_CUSTOM_FIELDS {
             problems.push((
@@ -68,9 +81,9 @@ pub fn check(
                 format!("has more than {MAX_CUSTOM_FIELDS} fields"),
             ));
         }
-        let bad_key = fields
-            .keys()
-            .any(|k| k.is_empty() || k.chars().count() > MAX_FIELD_KEY_CHARS || k.contains('\0'));
+        let bad_key = fields.keys().any(|k| {
+            k.trim().is_empty() || k.chars().count() > MAX_FIELD_KEY_CHARS || k.contains('\0')
+        });
         let bad_value = fields
             .values()
             .any(|v| v.chars().count() > MAX_FIELD_VALUE_CHARS || v.contains('\0'));
@@ -89,6 +102,12 @@ pub fn check(
     if !problems.is_empty() {
         return Err(Error::Fields(problems));
     }
+    let custom_fields = custom_fields.map(|fields| {
+        fields
+            .into_iter()
+            .map(|(k, v)| (k.trim().to_owned(), v))
+            .collect::<BTreeMap<_, _>>()
+    });
     Ok(Change {
         name,
         email,
@@ -98,23 +117,11 @@ pub fn check(
 }
 
 fn is_email(email: &str) -> bool {
-    email.len() <= MAX_EMAIL_BYTES
-        // A domain with a dot: "user@localhost" is valid RFC 5322 but reaches nobody.
-        && email.rsplit_once('@').is_some_and(|(_, domain)| domain.contains('.'))
-        && email_address::EmailAddress::parse_with_options(
-            email,
-            email_address::Options::default().without_display_text(),
-        )
-        .is_ok()
+    email.len() <= MAX_EMAIL_BYTES && EMAIL.is_match(email)
 }
 
 fn is_phone(phone: &str) -> bool {
-    let digits = phone.chars().filter(char::is_ascii_digit).count();
-    let body = phone.strip_prefix('+').unwrap_or(phone);
-    (5..=15).contains(&digits)
-        && body
-            .chars()
-            .all(|c| c.is_ascii_digit() || " -.()".contains(c))
+    PHONE.is_match(phone)
 }
 
 #[cfg(test)]
@@ -132,7 +139,7 @@ mod tests {
     fn good_details_pass_and_are_tidied() {
         let change = check(
             Some("  Anna Petrova ".into()),
-            Some(" Anna@Shop.Example ".into()),
+            Some("Anna@Shop.Example".into()),
             Some("+7 (912) 345-67-89".into()),
             None,
         )

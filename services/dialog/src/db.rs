@@ -260,6 +260,8 @@ pub enum Category {
     New,
     /// One manager's (the viewer's for "mine").
     Manager(Uuid),
+    /// Every one that has a manager.
+    Assigned,
     /// One contact's.
     Contact(Uuid),
 }
@@ -278,6 +280,7 @@ pub async fn list_dialogs(
     let (which, key) = match category {
         Category::All => ("", None),
         Category::New => (" and d.manager_id is null", None),
+        Category::Assigned => (" and d.manager_id is not null", None),
         Category::Manager(id) => (" and d.manager_id = $7", Some(id)),
         Category::Contact(id) => (" and d.contact_id = $7", Some(id)),
     };
@@ -486,22 +489,26 @@ pub async fn messages_after(
     .await
 }
 
-/// The newest messages before `before_seq`, returned oldest first.
+/// The newest messages before `before_seq` (and after `after_seq`),
+/// returned oldest first.
 pub async fn messages_before(
     pool: &PgPool,
     account_id: Uuid,
     dialog_id: Uuid,
+    after_seq: i64,
     before_seq: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<MessageRow>> {
     let mut rows: Vec<MessageRow> = sqlx::query_as(&format!(
         "select {MESSAGE_COLUMNS} from message \
-         where account_id = $1 and dialog_id = $2 and seq < $3 order by seq desc limit $4"
+         where account_id = $1 and dialog_id = $2 and seq < $3 and seq > $5 \
+         order by seq desc limit $4"
     ))
     .bind(account_id)
     .bind(dialog_id)
     .bind(before_seq)
     .bind(limit)
+    .bind(after_seq)
     .fetch_all(pool)
     .await?;
     rows.reverse();

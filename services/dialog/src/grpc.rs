@@ -167,6 +167,7 @@ impl server::DialogService for DialogApi {
                 viewer
                     .ok_or_else(|| Error::InvalidArgument("mine needs viewer_manager_id".into()))?,
             ),
+            pb::DialogCategory::Manager if req.manager_id.is_empty() => Category::Assigned,
             pb::DialogCategory::Manager => {
                 Category::Manager(parse_id("manager_id", &req.manager_id)?)
             }
@@ -242,7 +243,15 @@ impl server::DialogService for DialogApi {
             .ok_or(Error::NotFound("dialog"))?;
         let limit = page(req.limit);
         let fetched = if req.before_seq > 0 {
-            db::messages_before(&self.pool, account_id, dialog_id, req.before_seq, limit + 1).await
+            db::messages_before(
+                &self.pool,
+                account_id,
+                dialog_id,
+                req.after_seq,
+                req.before_seq,
+                limit + 1,
+            )
+            .await
         } else {
             db::messages_after(&self.pool, account_id, dialog_id, req.after_seq, limit + 1).await
         };

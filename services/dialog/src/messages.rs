@@ -19,8 +19,8 @@ use chat_platform::outbox::NewEvent;
 
 /// Longest message text, in characters (Telegram's limit, so every channel can carry it).
 pub const MAX_TEXT_CHARS: usize = 4096;
-/// Longest client message id, in bytes.
-pub const MAX_CLIENT_MESSAGE_ID_BYTES: usize = 64;
+/// Longest client message id, in characters.
+pub const MAX_CLIENT_MESSAGE_ID_CHARS: usize = 64;
 
 pub struct Posted {
     pub message: MessageRow,
@@ -67,11 +67,11 @@ pub fn check(req: pb::PostMessageRequest) -> Result<Post> {
         id => Some(parse_id("author_id", id)?),
     };
     if req.client_message_id.is_empty()
-        || req.client_message_id.len() > MAX_CLIENT_MESSAGE_ID_BYTES
+        || req.client_message_id.chars().count() > MAX_CLIENT_MESSAGE_ID_CHARS
         || req.client_message_id.contains('\0')
     {
         return Err(Error::InvalidArgument(format!(
-            "client_message_id must be 1 to {MAX_CLIENT_MESSAGE_ID_BYTES} bytes, without NUL"
+            "client_message_id must be 1 to {MAX_CLIENT_MESSAGE_ID_CHARS} characters, without NUL"
         )));
     }
     // PostgreSQL text cannot hold NUL; no channel carries it either.
@@ -239,7 +239,7 @@ mod tests {
         let mut req = request("hi");
         req.client_message_id.clear();
         assert!(rejection(&req).contains("client_message_id"));
-        req.client_message_id = "x".repeat(MAX_CLIENT_MESSAGE_ID_BYTES + 1);
+        req.client_message_id = "x".repeat(MAX_CLIENT_MESSAGE_ID_CHARS + 1);
         assert!(rejection(&req).contains("client_message_id"));
     }
 

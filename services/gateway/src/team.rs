@@ -14,30 +14,33 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_CHARS: usize = 200;
 pub const MAX_NAME_CHARS: usize = 100;
 
-/// A lowercased e-mail, or the problem with it.
+/// A lowercased e-mail, or the problem with it: `user@domain.tld`, no
+/// spaces, as the OpenAPI document's pattern says.
 pub fn check_email(email: &str, problems: &mut Fields) -> String {
-    let email = email.trim().to_lowercase();
+    let plain = |part: &str| {
+        !part.is_empty() && !part.contains('@') && !part.chars().any(char::is_whitespace)
+    };
     let ok = email.len() <= 254
         && !email.contains('\0')
-        && email.rsplit_once('@').is_some_and(|(user, domain)| {
-            !user.is_empty() && domain.contains('.') && !domain.starts_with('.')
-        })
-        && !email.chars().any(char::is_whitespace);
+        && email.split_once('@').is_some_and(|(user, domain)| {
+            let labels: Vec<&str> = domain.split('.').collect();
+            plain(user) && labels.len() >= 2 && labels.iter().all(|label| plain(label))
+        });
     if !ok {
         problems.push(("email".into(), "is not an e-mail address".into()));
     }
-    email
+    email.to_lowercase()
 }
 
+/// A name, stored trimmed: 1 to 100 characters as sent, not all blank.
 pub fn check_name(name: &str, problems: &mut Fields) -> String {
-    let name = name.trim().to_owned();
-    if name.is_empty() || name.contains('\0') || name.chars().count() > MAX_NAME_CHARS {
+    if name.trim().is_empty() || name.contains('\0') || name.chars().count() > MAX_NAME_CHARS {
         problems.push((
             "name".into(),
-            format!("must be 1 to {MAX_NAME_CHARS} characters"),
+            format!("must be 1 to {MAX_NAME_CHARS} characters, not all blank"),
         ));
     }
-    name
+    name.trim().to_owned()
 }
 
 pub fn check_password(password: &str, problems: &mut Fields) {

@@ -199,6 +199,7 @@ pub struct InvitationIn {
     /// From the invitation link.
     pub token: String,
     /// 8 to 200 characters.
+    #[schema(min_length = 8, max_length = 200)]
     pub password: String,
 }
 

@@ -41,8 +41,8 @@ pub fn router() -> Router<AppState> {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchIn {
-    /// A name, e-mail or phone, or any part of one (1 to 200 characters).
-    #[param(min_length = 1, max_length = 200)]
+    /// A name, e-mail or phone, or any part of one (1 to 200 characters, not all blank).
+    #[param(min_length = 1, max_length = 200, pattern = "\\S")]
     pub q: String,
     /// 1 to 50, default 20.
     #[param(minimum = 1, maximum = 50)]
@@ -124,16 +124,45 @@ async fn get_contact(
     Ok(axum::Json(contact.into()))
 }
 
+fn custom_fields_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
+    let name = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(64))
+        .pattern(Some("\\S"));
+    let value = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(1000));
+    ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::Object,
+            Type::Null,
+        ]))
+        .max_properties(Some(50))
+        .property_names(Some(name))
+        .additional_properties(Some(AdditionalProperties::RefOr(value.into())))
+        .build()
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactChangeIn {
     /// Up to 200 characters; empty clears it.
+    #[schema(max_length = 200)]
     pub name: Option<String>,
-    /// An e-mail address; empty clears it.
+    /// An e-mail address (`user@domain.tld`); empty clears it.
+    #[schema(
+        max_length = 254,
+        pattern = "^$|^[A-Za-z0-9_%+-]+(\\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\\.[A-Za-z]{2,}$"
+    )]
     pub email: Option<String>,
     /// 5 to 15 digits, an optional `+`, spaces, dashes, dots and brackets; empty clears it.
+    #[schema(pattern = "^$|^\\+?[ ().-]*([0-9][ ().-]*){5,15}$")]
     pub phone: Option<String>,
-    /// Replaces every custom field (at most 50; names 1 to 64 characters, values up to 1000).
+    /// Replaces every custom field: at most 50, names 1 to 64 characters
+    /// (not all blank), values up to 1000.
+    #[schema(schema_with = custom_fields_schema)]
     pub custom_fields: Option<HashMap<String, String>>,
 }
 
@@ -183,6 +212,10 @@ pub struct TimelineIn {
     /// 1 to 200, default 50.
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(
+        pattern = "^-?[0-9]{1,16}_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
     pub cursor: Option<String>,
 }
 
@@ -213,8 +246,11 @@ async fn list_timeline(
         account_id: manager.account_id.to_string(),
         contact_id: path_id(&id, "contact")?.to_string(),
         limit: super::page_limit(query.limit)?,
-        cursor: query.cursor.unwrap_or_default(),
-        kind: query.kind.unwrap_or_default(),
+        cursor: super::cursor_param(query.cursor)?,
+        kind: match query.kind {
+            Some(kind) if kind.is_empty() => return Err(Error::field("kind", "is empty")),
+            kind => kind.unwrap_or_default(),
+        },
     };
     let page = state
         .contacts
@@ -235,9 +271,11 @@ async fn list_timeline(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WriteIn {
-    /// 1 to 64 bytes; the same id again stores nothing new.
+    /// 1 to 64 characters; the same id again stores nothing new.
+    #[schema(min_length = 1, max_length = 64)]
     pub client_message_id: String,
     /// 1 to 4096 characters, not all blank.
+    #[schema(min_length = 1, max_length = 4096, pattern = "\\S")]
     pub text: String,
 }
 

@@ -47,7 +47,8 @@ pub fn router() -> Router<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct ListDialogsIn {
     /// `all` (the default: every dialog), `mine`, `new` (no manager) or
-    /// `manager` (with `manager_id`).
+    /// `manager`: one manager's (`manager_id`), or without it every dialog
+    /// that has a manager.
     #[param(pattern = "^(all|mine|new|manager)$")]
     pub category: Option<String>,
     /// With `category=manager`: whose dialogs.
@@ -63,23 +64,31 @@ pub struct ListDialogsIn {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(
+        pattern = "^-?[0-9]{1,16}_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
     pub cursor: Option<String>,
 }
 
 fn status_param(status: Option<&str>) -> Result<pb::DialogStatus> {
     match status {
-        None | Some("") | Some("all") => Ok(pb::DialogStatus::Unspecified),
+        None | Some("all") => Ok(pb::DialogStatus::Unspecified),
         Some("open") => Ok(pb::DialogStatus::Open),
         Some("closed") => Ok(pb::DialogStatus::Closed),
         Some(_) => Err(Error::field("status", "must be open, closed or all")),
     }
 }
 
-/// An id from the query; one that is no uuid is the caller's mistake.
+/// An id from the query or a body; one that is no uuid is the caller's mistake.
 fn query_id(value: Option<&str>, field: &str) -> Result<Option<Uuid>> {
     value
-        .filter(|v| !v.is_empty())
-        .map(|v| Uuid::parse_str(v).map_err(|_| Error::field(field, "is not a uuid")))
+        .map(|v| {
+            // Only the hyphenated form, as `format: uuid` says.
+            match v.len() == 36 {
+                true => Uuid::parse_str(v).map_err(|_| Error::field(field, "is not a uuid")),
+                false => Err(Error::field(field, "is not a uuid")),
+            }
+        })
         .transpose()
 }
 
@@ -107,18 +116,12 @@ async fn list_dialogs(
     let status = status_param(query.status.as_deref())?;
     let manager_id = query_id(query.manager_id.as_deref(), "manager_id")?;
     let contact_id = query_id(query.contact_id.as_deref(), "contact_id")?;
-    let category = match (query.category.as_deref(), manager_id) {
-        (None | Some("") | Some("all"), _) => pb::DialogCategory::Unspecified,
-        (Some("mine"), _) => pb::DialogCategory::Mine,
-        (Some("new"), _) => pb::DialogCategory::New,
-        (Some("manager"), Some(_)) => pb::DialogCategory::Manager,
-        (Some("manager"), None) => {
-            return Err(Error::field(
-                "manager_id",
-                "is required with category=manager",
-            ));
-        }
-        (Some(_), _) => {
+    let category = match query.category.as_deref() {
+        None | Some("all") => pb::DialogCategory::Unspecified,
+        Some("mine") => pb::DialogCategory::Mine,
+        Some("new") => pb::DialogCategory::New,
+        Some("manager") => pb::DialogCategory::Manager,
+        Some(_) => {
             return Err(Error::field(
                 "category",
                 "must be all, mine, new or manager",
@@ -129,7 +132,7 @@ async fn list_dialogs(
         account_id: manager.account_id.to_string(),
         status: status as i32,
         limit: super::page_limit(query.limit)?,
-        cursor: query.cursor.unwrap_or_default(),
+        cursor: super::cursor_param(query.cursor)?,
         viewer_manager_id: manager.id.to_string(),
         category: category as i32,
         manager_id: manager_id.map(|id| id.to_string()).unwrap_or_default(),
@@ -243,10 +246,14 @@ async fn get_dialog(
 #[into_params(parameter_in = Query)]
 pub struct ListMessagesIn {
     /// Messages with `seq` greater than this, oldest first (catching up; default 0).
+    #[param(minimum = 0)]
     pub after_seq: Option<i64>,
-    /// Or: the newest messages with `seq` less than this (scrolling back); not with `after_seq`.
+    /// The newest messages with `seq` less than this (scrolling back); with
+    /// `after_seq` too, the ones between the two.
+    #[param(minimum = 1)]
     pub before_seq: Option<i64>,
     /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -263,6 +270,7 @@ pub struct MessagesOut {
         (status = 200, body = MessagesOut),
         (status = 401, description = "`unauthorized`", body = ErrorOut),
         (status = 404, description = "`not_found`", body = ErrorOut),
+        (status = 400, description = "`bad_request`: a parameter of the wrong type", body = ErrorOut),
         (status = 422, description = "`invalid`: bad sequence bounds or limit", body = ErrorOut),
     ))]
 async fn list_messages(
@@ -271,18 +279,14 @@ async fn list_messages(
     Path(id): Path<String>,
     Query(query): Query<ListMessagesIn>,
 ) -> Result<axum::Json<MessagesOut>> {
-    let (after_seq, before_seq) = match (query.after_seq, query.before_seq) {
-        (Some(_), Some(_)) => {
-            return Err(Error::Invalid(
-                "give after_seq or before_seq, not both".into(),
-            ));
-        }
-        (Some(after), None) if after >= 0 => (after, 0),
-        (None, Some(before)) if before >= 1 => (0, before),
-        (None, None) => (0, 0),
-        (Some(_), None) => return Err(Error::Invalid("after_seq must be 0 or more".into())),
-        (None, Some(_)) => return Err(Error::Invalid("before_seq must be 1 or more".into())),
-    };
+    let after_seq = query.after_seq.unwrap_or(0);
+    let before_seq = query.before_seq.unwrap_or(0);
+    if after_seq < 0 {
+        return Err(Error::field("after_seq", "must be 0 or more"));
+    }
+    if query.before_seq.is_some() && before_seq < 1 {
+        return Err(Error::field("before_seq", "must be 1 or more"));
+    }
     let request = pb::ListMessagesRequest {
         account_id: manager.account_id.to_string(),
         dialog_id: path_id(&id, "dialog")?.to_string(),
@@ -305,9 +309,11 @@ async fn list_messages(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostMessageIn {
-    /// 1 to 64 bytes; the same id again stores nothing new.
+    /// 1 to 64 characters; the same id again stores nothing new.
+    #[schema(min_length = 1, max_length = 64)]
     pub client_message_id: String,
     /// 1 to 4096 characters, not all blank.
+    #[schema(min_length = 1, max_length = 4096, pattern = "\\S")]
     pub text: String,
 }
 
@@ -323,8 +329,11 @@ pub struct PostedOut {
     responses(
         (status = 201, description = "Stored", body = PostedOut),
         (status = 200, description = "Stored before under this `client_message_id` (`duplicate: true`)", body = PostedOut),
+        (status = 400, description = "`bad_request`: the body is not JSON", body = ErrorOut),
         (status = 401, description = "`unauthorized`", body = ErrorOut),
+        (status = 403, description = "`csrf`", body = ErrorOut),
         (status = 404, description = "`not_found`", body = ErrorOut),
+        (status = 415, description = "`unsupported_media_type`", body = ErrorOut),
         (status = 422, description = "`invalid`: empty or too long text, a bad id", body = ErrorOut),
         (status = 503, description = "`unavailable`: nothing stored; send it again", body = ErrorOut),
     ))]
@@ -355,7 +364,7 @@ async fn post_message(
 #[serde(deny_unknown_fields)]
 pub struct AssignIn {
     /// An active manager of the account; null hands the dialog back to "new".
-    #[schema(format = Uuid)]
+    #[schema(format = Uuid, pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
     pub manager_id: Option<String>,
 }
 
@@ -368,9 +377,9 @@ pub struct AssignIn {
         (status = 400, description = "`bad_request`", body = ErrorOut),
         (status = 401, description = "`unauthorized`", body = ErrorOut),
         (status = 403, description = "`csrf`", body = ErrorOut),
-        (status = 404, description = "`not_found`", body = ErrorOut),
+        (status = 404, description = "`not_found`: no such dialog, or no such active manager, in your account", body = ErrorOut),
         (status = 415, description = "`unsupported_media_type`", body = ErrorOut),
-        (status = 422, description = "`invalid`: not an active manager of the account (`fields.manager_id`)", body = ErrorOut),
+        (status = 422, description = "`invalid`: a manager_id that is no uuid", body = ErrorOut),
     ))]
 async fn assign_dialog(
     State(state): State<AppState>,
@@ -385,9 +394,7 @@ async fn assign_dialog(
             let target = db::get_manager(&state.pool, manager.account_id, target_id)
                 .await?
                 .filter(|m| m.active)
-                .ok_or_else(|| {
-                    Error::field("manager_id", "is not an active manager of your account")
-                })?;
+                .ok_or(Error::NotFound("manager"))?;
             Some(target)
         }
     };
@@ -475,6 +482,7 @@ async fn reopen_dialog(
 pub struct ReadIn {
     /// Read up to this message (0 or more; past the last message counts as the last).
     #[schema(minimum = 0)]
+    #[serde(deserialize_with = "super::integral")]
     pub seq: i64,
 }
 

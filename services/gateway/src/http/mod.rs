@@ -45,10 +45,29 @@ pub fn page_limit(limit: Option<u32>) -> Result<u32, Error> {
     }
 }
 
-/// `axum::Json` whose rejections are the API's errors (400 bad JSON, 422 wrong fields).
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(Error))]
+/// A JSON object body; its rejections are the API's errors (400 bad JSON,
+/// 415 without the JSON content type, 422 wrong fields, or a body that is
+/// no object: serde alone would take `[…]` for a struct).
 pub struct Json<T>(pub T);
+
+impl<S, T> FromRequest<S> for Json<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = Error;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Error> {
+        let axum::Json(value) =
+            axum::Json::<serde_json::Value>::from_request(request, state).await?;
+        if !value.is_object() {
+            return Err(Error::Invalid("the body must be a JSON object".into()));
+        }
+        serde_json::from_value(value)
+            .map(Json)
+            .map_err(|e| Error::Invalid(e.to_string()))
+    }
+}
 
 /// `axum::extract::Query` whose rejections are the API's errors.
 #[derive(FromRequestParts)]
@@ -74,5 +93,30 @@ pub async fn with_timeout(
             tracing::warn!(?timeout, "request timed out");
             Error::Unavailable.into_response()
         }
+    }
+}
+
+/// A `cursor` from the query: absent starts at the top; present, it must be
+/// one a page handed out (an empty one is no cursor).
+pub fn cursor_param(cursor: Option<String>) -> Result<String, Error> {
+    match cursor {
+        Some(c) if c.is_empty() => Err(Error::field("cursor", "is empty")),
+        c => Ok(c.unwrap_or_default()),
+    }
+}
+
+/// An integer from a JSON body that may be written `12.0`: JSON Schema
+/// counts a number with no fraction as an integer, so the API does too.
+pub fn integral<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    use serde::Deserialize as _;
+    let number = serde_json::Number::deserialize(deserializer)?;
+    if let Some(n) = number.as_i64() {
+        return Ok(n);
+    }
+    match number.as_f64() {
+        Some(f) if f.fract() == 0.0 && f >= i64::MIN as f64 && f <= i64::MAX as f64 => Ok(f as i64),
+        _ => Err(serde::de::Error::custom(format!(
+            "{number} is not a 64-bit integer"
+        ))),
     }
 }

@@ -30,6 +30,9 @@ pub struct ListNotesIn {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(
+        pattern = "^-?[0-9]{1,16}_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
     pub cursor: Option<String>,
 }
 
@@ -60,7 +63,7 @@ async fn list_notes(
         account_id: manager.account_id.to_string(),
         dialog_id: path_id(&id, "dialog")?.to_string(),
         limit: super::page_limit(query.limit)?,
-        cursor: query.cursor.unwrap_or_default(),
+        cursor: super::cursor_param(query.cursor)?,
     };
     let page = state
         .dialogs
@@ -78,6 +81,7 @@ async fn list_notes(
 #[serde(deny_unknown_fields)]
 pub struct AddNoteIn {
     /// 1 to 4096 characters, not all blank.
+    #[schema(min_length = 1, max_length = 4096, pattern = "\\S")]
     pub text: String,
 }
 

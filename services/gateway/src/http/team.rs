@@ -60,12 +60,16 @@ async fn list_managers(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddManagerIn {
+    #[schema(max_length = 254, pattern = "^[^@\\s]+@[^@\\s.]+(\\.[^@\\s.]+)+$")]
     pub email: String,
-    /// 1 to 100 characters.
+    /// 1 to 100 characters, not all blank.
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: String,
     /// `owner` (owners only), `admin` or `manager`.
+    #[schema(pattern = "^(owner|admin|manager)$")]
     pub role: String,
     /// 8 to 200 characters; leave it out to send an invitation link instead.
+    #[schema(min_length = 8, max_length = 200)]
     pub password: Option<String>,
 }
 
@@ -131,13 +135,17 @@ fn console_origin(state: &AppState, headers: &HeaderMap) -> String {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditManagerIn {
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: Option<String>,
+    #[schema(max_length = 254, pattern = "^[^@\\s]+@[^@\\s.]+(\\.[^@\\s.]+)+$")]
     pub email: Option<String>,
     /// `owner` (owners only), `admin` or `manager`.
+    #[schema(pattern = "^(owner|admin|manager)$")]
     pub role: Option<String>,
     /// `false` deactivates: every session of theirs ends at once.
     pub active: Option<bool>,
     /// A new password, 8 to 200 characters.
+    #[schema(min_length = 8, max_length = 200)]
     pub password: Option<String>,
 }
 

@@ -62,9 +62,11 @@ async fn list_templates(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TemplateIn {
-    /// 1 to 100 characters, unique in the account whatever the case.
+    /// 1 to 100 characters, not all blank, unique in the account whatever the case.
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: String,
-    /// 1 to 4096 characters.
+    /// 1 to 4096 characters, not all blank.
+    #[schema(min_length = 1, max_length = 4096, pattern = "\\S")]
     pub text: String,
 }
 
@@ -101,7 +103,9 @@ async fn create_template(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TemplateChangeIn {
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: Option<String>,
+    #[schema(min_length = 1, max_length = 4096, pattern = "\\S")]
     pub text: Option<String>,
 }
 

@@ -368,19 +368,27 @@ function rememberDialogsFromPage(page) {
   for (const dialog of page) {
     const known = map.get(dialog.id);
     if (known && touchedWhileLoading.has(dialog.id)) {
-      if (known.unread_count === undefined) map.set(dialog.id, { ...known, unread_count: dialog.unread_count });
+      if (known.unread_count === undefined) map.set(dialog.id, { ...known, unread_count: dialog.unread_count, unread_through: dialog.last_seq || 0 });
       continue;
     }
-    map.set(dialog.id, dialog);
+    map.set(dialog.id, { ...dialog, unread_through: dialog.last_seq || 0 });
   }
   dialogs.value = map;
 }
 
-/** Stores a dialog from the server or a frame; frames carry no unread_count, so it is kept. */
+/**
+ * Stores a dialog from the server or a frame. unread_through is ours: the seq
+ * up to which unread_count has counted visitor messages. A REST answer counts
+ * up to its last_seq; frames carry no unread_count, so ours is kept (a new
+ * dialog from a frame starts at 0, and its first message is counted when it comes).
+ */
 function storeDialog(dialog) {
   const map = new Map(dialogs.peek());
   const known = map.get(dialog.id);
   const merged = { ...known, ...dialog };
+  if (dialog.unread_through !== undefined) merged.unread_through = dialog.unread_through;
+  else if (dialog.unread_count !== undefined) merged.unread_through = dialog.last_seq || 0;
+  else merged.unread_through = known?.unread_through ?? 0;
   if (dialog.unread_count === undefined) merged.unread_count = known?.unread_count ?? 0;
   map.set(dialog.id, merged);
   dialogs.value = map;
@@ -595,14 +603,19 @@ function messageArrived(message, { live = true } = {}) {
 
 /** Preview, time, last seq and unread count of a dialog after one of its messages. */
 function applyMessageToDialog(known, message) {
-  if (message.seq <= (known.last_seq || 0)) return;
-  const patch = { last_seq: message.seq };
-  if (message.author_kind !== 'system') {
-    patch.last_message_text = message.text;
-    patch.last_message_at = message.created_at;
+  const patch = {};
+  if (message.seq > (known.last_seq || 0)) {
+    patch.last_seq = message.seq;
+    if (message.author_kind !== 'system') {
+      patch.last_message_text = message.text;
+      patch.last_message_at = message.created_at;
+    }
   }
-  if (message.author_kind === 'visitor' && !isBeingRead(message.dialog_id)) patch.unread_count = (known.unread_count || 0) + 1;
-  storeDialog({ ...known, ...patch });
+  if (message.author_kind === 'visitor' && message.seq > (known.unread_through || 0)) {
+    patch.unread_through = message.seq;
+    if (!isBeingRead(message.dialog_id)) patch.unread_count = (known.unread_count || 0) + 1;
+  }
+  if (Object.keys(patch).length > 0) storeDialog({ ...known, ...patch });
 }
 
 /** The chime: for visitor messages in my dialogs and unassigned ones, unless I am reading that dialog. */
