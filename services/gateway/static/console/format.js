@@ -2,11 +2,15 @@
 
 const SHORT_ID_LENGTH = 6;
 
-/** The contact's name, or "Visitor 3f9a2c" when the name is empty. */
+/**
+ * The contact's name, or "Visitor 3f9a2c" when the name is empty. The short
+ * id is the end of the contact's id: ids are UUIDv7, whose start is a time
+ * shared by every visitor of the same minute.
+ */
 export function contactDisplayName(name, contactId) {
   const trimmed = (name || '').trim();
   if (trimmed) return trimmed;
-  return 'Visitor ' + String(contactId || '').replace(/-/g, '').slice(0, SHORT_ID_LENGTH);
+  return 'Visitor ' + String(contactId || '').replace(/-/g, '').slice(-SHORT_ID_LENGTH);
 }
 
 /** Up to two initials of a name ("Anna Petrova" → "AP"); "?" when empty. */

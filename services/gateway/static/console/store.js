@@ -605,11 +605,10 @@ function messageArrived(message, { live = true } = {}) {
 function applyMessageToDialog(known, message) {
   const patch = {};
   if (message.seq > (known.last_seq || 0)) {
+    // Like the server's own preview: system messages ("… closed the dialog") count too.
     patch.last_seq = message.seq;
-    if (message.author_kind !== 'system') {
-      patch.last_message_text = message.text;
-      patch.last_message_at = message.created_at;
-    }
+    patch.last_message_text = message.text;
+    patch.last_message_at = message.created_at;
   }
   if (message.author_kind === 'visitor' && message.seq > (known.unread_through || 0)) {
     patch.unread_through = message.seq;
