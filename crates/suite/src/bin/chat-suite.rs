@@ -15,6 +15,7 @@ async fn main() -> anyhow::Result<()> {
     println!();
     println!("  The chat suite is running.");
     println!("  Gateway (REST, sockets):  {url}");
+    println!("  Managers' console:        {url}/console/");
     if configs.gateway.dev_page {
         println!("  Dev chat page:            {url}/dev");
     }
