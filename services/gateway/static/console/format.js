@@ -110,3 +110,32 @@ export function newClientMessageId() {
   const hex = Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+/** "Chrome 126 on Windows" from a User-Agent; anything else is shown as it is. */
+export function describeDevice(device) {
+  const text = String(device || '').trim();
+  if (!text) return 'Unknown device';
+  if (!/^Mozilla\//.test(text)) return text;
+  const browser =
+    match(text, /Edg(?:e|A|iOS)?\/(\d+)/, 'Edge') ||
+    match(text, /OPR\/(\d+)/, 'Opera') ||
+    match(text, /YaBrowser\/(\d+)/, 'Yandex Browser') ||
+    match(text, /Firefox\/(\d+)/, 'Firefox') ||
+    match(text, /(?:Headless)?Chrome\/(\d+)/, /HeadlessChrome/.test(text) ? 'Headless Chrome' : 'Chrome') ||
+    match(text, /Version\/(\d+).*Safari/, 'Safari') ||
+    'Browser';
+  const system =
+    (/iPhone|iPad/.test(text) && 'iOS') ||
+    (/Android/.test(text) && 'Android') ||
+    (/Windows/.test(text) && 'Windows') ||
+    (/Mac OS X/.test(text) && 'macOS') ||
+    (/CrOS/.test(text) && 'ChromeOS') ||
+    (/Linux/.test(text) && 'Linux') ||
+    null;
+  return system ? `${browser} on ${system}` : browser;
+}
+
+function match(text, pattern, name) {
+  const found = pattern.exec(text);
+  return found ? `${name} ${found[1]}` : null;
+}

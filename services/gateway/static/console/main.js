@@ -12,7 +12,7 @@ import { mountInvite } from './views/invite.js';
 import { mountInbox } from './views/inbox.js';
 import { mountSettings } from './views/settings.js';
 import { mountSessionEnded } from './views/session-ended.js';
-import { refreshRelativeTimes, spinner } from './views/common.js';
+import { refreshRelativeTimes, spinner, closeOverlays } from './views/common.js';
 
 const RELATIVE_TIME_REFRESH_MS = 30_000;
 
@@ -65,17 +65,24 @@ function unreachableCard(message) {
   );
 }
 
-// The session-ended card lies over whatever screen was shown.
+// The session-ended card lies over whatever screen was shown (modals close:
+// a <dialog> would sit above it).
 effect(() => {
   const ended = store.session.value.phase === 'ended';
   overlay.replaceChildren();
-  if (ended) untracked(() => mountSessionEnded(overlay));
+  if (ended) untracked(() => {
+    closeOverlays();
+    mountSessionEnded(overlay);
+  });
 });
 
 // Loading what a route shows (a dialog, a contact) is the store's job.
 effect(() => {
   const current = store.route.value;
-  untracked(() => store.followRoute(current));
+  untracked(() => {
+    closeOverlays();
+    store.followRoute(current);
+  });
 });
 
 effect(() => {

@@ -65,6 +65,8 @@ export function refreshRelativeTimes() {
  * Opens a modal <dialog>. build(close) returns the body; answers a promise
  * settled with what close(value) is called with (undefined on Escape).
  */
+const openModals = new Set();
+
 export function openModal({ title, build, wide = false, className = '' }) {
   return new Promise((resolve) => {
     const dialog = h('dialog', { class: ['modal', wide && 'modal-wide', className], 'aria-label': title });
@@ -72,10 +74,12 @@ export function openModal({ title, build, wide = false, className = '' }) {
     const close = (value) => {
       if (settled) return;
       settled = true;
+      openModals.delete(close);
       dialog.close();
       dialog.remove();
       resolve(value);
     };
+    openModals.add(close);
     dialog.addEventListener('cancel', (event) => {
       event.preventDefault();
       close(undefined);
@@ -146,6 +150,12 @@ export function openPopover(anchor, content, { placement = 'bottom', align = 'en
 
 export function closePopover() {
   if (closeOpenPopover) closeOpenPopover();
+}
+
+/** Closes every modal and popover: on a change of screen, or when the session ends. */
+export function closeOverlays() {
+  closePopover();
+  for (const close of [...openModals]) close(undefined);
 }
 
 function position(panel, anchor, placement, align) {

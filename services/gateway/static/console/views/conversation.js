@@ -174,8 +174,9 @@ function renderThread(view, thread, outbox, managers) {
   }
   const distanceFromBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
   const wasNearBottom = distanceFromBottom < NEAR_BOTTOM_PX;
-  const firstKeyBefore = threadElement.firstElementChild?.__key;
-  const heightBefore = scroller.scrollHeight;
+  // The first message on screen before the update: if older ones go above it, it must not move.
+  const anchor = [...threadElement.children].find((element) => !String(element.__key).startsWith('day:'));
+  const anchorTopBefore = anchor ? anchor.offsetTop : 0;
   const topBefore = scroller.scrollTop;
 
   const pending = [...outbox.values()].filter((entry) => entry.dialogId === thread.dialogId);
@@ -186,9 +187,9 @@ function renderThread(view, thread, outbox, managers) {
   if (!view.initialised) {
     view.initialised = true;
     scrollToBottom(scroller);
-  } else if (firstKeyBefore && threadElement.firstElementChild?.__key !== firstKeyBefore && !wasNearBottom) {
+  } else if (anchor?.isConnected && anchor.offsetTop !== anchorTopBefore && !wasNearBottom) {
     // Older messages were put above: keep what the manager was reading in place.
-    scroller.scrollTop = topBefore + (scroller.scrollHeight - heightBefore);
+    scroller.scrollTop = topBefore + (anchor.offsetTop - anchorTopBefore);
   } else if (wasNearBottom) {
     scrollToBottom(scroller);
   }

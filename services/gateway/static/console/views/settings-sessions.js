@@ -5,7 +5,7 @@ import { h, setChildren } from '../dom.js';
 import { icon } from '../icons.js';
 import * as store from '../store.js';
 import { confirmAction, spinner, emptyState, timeAgo, pageHeader } from './common.js';
-import { dateTime } from '../format.js';
+import { dateTime, describeDevice } from '../format.js';
 
 export function mountSessionsPage(container, scope) {
   const endOthers = h('button', { type: 'button', class: 'btn btn-secondary', dataset: { action: 'end-others' }, onclick: confirmEndOthers }, icon('logout'), 'End all other sessions');
@@ -30,7 +30,7 @@ function renderSessions(body, state) {
         h('article', { class: ['session-card', item.current && 'is-current'], dataset: { sessionId: item.id } },
           h('span', { class: 'session-icon' }, icon('monitor')),
           h('div', { class: 'session-main' },
-            h('div', { class: 'session-device' }, item.device || 'Unknown device', item.current ? h('span', { class: 'chip chip-open' }, 'This device') : null),
+            h('div', { class: 'session-device', title: item.device || '' }, describeDevice(item.device), item.current ? h('span', { class: 'chip chip-open' }, 'This device') : null),
             h('div', { class: 'session-meta' }, item.ip || 'IP unknown', ' · last active ', timeAgo(item.last_seen_at, { long: true }), ' · signed in ', dateTime(item.created_at)),
           ),
           item.current ? null : h('button', { type: 'button', class: 'btn btn-ghost btn-small is-danger', dataset: { action: 'end' }, onclick: () => store.endSession(item.id) }, 'End session'),
