@@ -77,8 +77,10 @@ export async function signIn(page, account, { attempts = 6 } = {}) {
   for (let attempt = 1; ; attempt++) {
     await page.locator('.auth-card button[type=submit]').click();
     const rateLimited = page.locator('.auth-card .form-error', { hasText: 'Too many' });
-    await page.locator('.workspace').or(rateLimited).first().waitFor();
+    const refused = page.locator('.auth-card .form-error', { hasText: 'Wrong e-mail or password' });
+    await page.locator('.workspace').or(rateLimited).or(refused).first().waitFor();
     if (await page.locator('.workspace').count()) break;
+    if (await refused.count()) throw new Error(`the suite refused the sign-in of ${account.email}: check the *_EMAIL and *_PASSWORD variables`);
     if (attempt >= attempts) throw new Error(`still rate-limited after ${attempts} sign-in attempts`);
     const seconds = Number(/(\d+) s/.exec(await rateLimited.textContent())?.[1] ?? 5);
     await page.waitForTimeout((seconds + 1) * 1000);
