@@ -17,7 +17,7 @@ export function mountInvite(container, token) {
   const repeat = field('Repeat the password', h('input', { type: 'password', autocomplete: 'new-password', required: true }));
   const error = h('div', { class: 'form-error', role: 'alert' });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Set password');
-  const card = h('form', { class: 'auth-card' });
+  const card = h('form', { class: 'auth-card', novalidate: true });
 
   const showDone = () =>
     setChildren(

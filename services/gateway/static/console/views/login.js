@@ -55,7 +55,7 @@ export function mountLogin(container) {
 
   const form = h(
     'form',
-    { class: 'auth-card', onsubmit: onSubmit, novalidate: false, 'aria-labelledby': 'login-title' },
+    { class: 'auth-card', onsubmit: onSubmit, 'aria-labelledby': 'login-title' },
     brand(),
     h('h1', { id: 'login-title' }, 'Sign in to your inbox'),
     h('p', { class: 'auth-subtitle' }, 'Answer your shop’s visitors in real time.'),
