@@ -62,3 +62,59 @@ async fn every_documented_operation_is_served_and_guarded_as_documented() {
     );
     t.stop().await;
 }
+
+/// The REST routes the gateway's source declares (`.route("/api/v1/…", …)`
+/// in `services/gateway/src/http`), with their methods.
+fn declared_routes() -> Vec<(String, Vec<String>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../services/gateway/src/http");
+    let mut routes = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("the gateway's http folder") {
+        let source = std::fs::read_to_string(entry.expect("entry").path()).expect("source");
+        let mut rest = source.as_str();
+        while let Some(at) = rest.find(".route(") {
+            rest = &rest[at + ".route(".len()..];
+            let Some(open) = rest.find('"') else { break };
+            let after = &rest[open + 1..];
+            let Some(close) = after.find('"') else { break };
+            let path = &after[..close];
+            // The handlers named up to the closing bracket: get(…).post(…) …
+            let call_end = after
+                .find("\n        .route(")
+                .or_else(|| after.find("\n}"))
+                .unwrap_or(after.len());
+            let methods = ["get", "post", "patch", "delete", "put"]
+                .into_iter()
+                .filter(|m| {
+                    let call = &after[close..call_end];
+                    call.contains(&format!(" {m}("))
+                        || call.contains(&format!(".{m}("))
+                        || call.contains(&format!("({m}("))
+                })
+                .map(str::to_owned)
+                .collect();
+            if path.starts_with("/api/v1/") && path != "/api/v1/openapi.json" {
+                routes.push((path.to_owned(), methods));
+            }
+            rest = after;
+        }
+    }
+    routes
+}
+
+#[tokio::test]
+async fn every_route_the_gateway_declares_is_in_the_document() {
+    let t = TestSuite::start().await;
+    let (_, doc) = Api::new(t.port).get("/api/v1/openapi.json").await;
+    t.stop().await;
+    let routes = declared_routes();
+    assert!(routes.len() >= 20, "the scan found the routes: {routes:?}");
+    for (path, methods) in routes {
+        assert!(!methods.is_empty(), "no method found for {path}");
+        for method in methods {
+            assert!(
+                doc["paths"][&path][&method].is_object(),
+                "{method} {path} is served but not in the OpenAPI document"
+            );
+        }
+    }
+}

@@ -46,3 +46,57 @@ async fn logging_out_closes_the_sessions_sockets_on_every_replica() {
     assert_eq!(status, 200);
     t.stop().await;
 }
+
+#[tokio::test]
+async fn only_the_managers_own_requests_keep_the_session_alive() {
+    let t = TestSuite::start_with(crate::helpers::Options {
+        gateway: gateway::Config {
+            session_idle_secs: 3,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    let shop = t.shop("Idle").await;
+    let (busy, idle) = (t.manager_api(&shop).await, t.manager_api(&shop).await);
+    let http = reqwest::Client::new();
+    let me = format!("http://127.0.0.1:{}/api/v1/me", t.port);
+    // Five seconds of asking: the busy device asks as the manager, the other
+    // only in the background, as a console does when frames arrive.
+    for _ in 0..5 {
+        let (status, _) = busy.get("/api/v1/me").await;
+        assert_eq!(status, 200);
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    assert_eq!(
+        idle.get("/api/v1/me").await.0,
+        200,
+        "the busy device kept both alive"
+    );
+    let background = |token: String| {
+        let (http, me) = (http.clone(), me.clone());
+        async move {
+            http.get(&me)
+                .bearer_auth(token)
+                .header("x-chat-background", "1")
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let token = busy.token.clone().unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(background(token.clone()).await);
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    assert_eq!(
+        statuses.last(),
+        Some(&401),
+        "background asking is no activity: {statuses:?}"
+    );
+    assert_eq!(idle.get("/api/v1/me").await.0, 401, "ended on every device");
+    t.stop().await;
+}

@@ -17,9 +17,11 @@
 //! - [`throughput`]: sustained persisted messages per second.
 //! - [`latency`]: visitor-to-manager latency at fixed offered loads.
 //! - [`sockets`]: the gateway's memory per idle visitor socket.
+//! - [`console`]: the console's lists, history and search in a big shop.
 
 mod ceilings;
 mod client;
+mod console;
 mod latency;
 mod sockets;
 mod throughput;
@@ -104,6 +106,10 @@ async fn main() -> anyhow::Result<()> {
     if wants("sockets") {
         eprintln!("measuring memory per idle socket ...");
         println!("{}", sockets::measure(&settings).await?);
+    }
+    if wants("console") {
+        eprintln!("seeding a big shop and measuring the console's queries ...");
+        println!("{}", console::measure(&settings).await?);
     }
     Ok(())
 }

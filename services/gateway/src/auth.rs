@@ -36,6 +36,9 @@ use crate::state::AppState;
 pub const SESSION_COOKIE: &str = "chat_session";
 /// The header that carries the CSRF token on cookie-authenticated changes.
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Marks a request the console makes on its own (a frame arrived, a timer
+/// fired): it is served, but it is not the manager's activity.
+pub const BACKGROUND_HEADER: &str = "x-chat-background";
 /// Activity is written at most this often per manager (and at most a sixth
 /// of the idle limit, so short limits in tests still count every minute).
 const TOUCH_THROTTLE_SECS: i64 = 30;
@@ -212,21 +215,28 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 
 /// Resolves a session secret to its manager, if the session is live: not
 /// revoked or expired, the manager active, and active within the idle limit
-/// on some device. Counts as activity.
-pub async fn authenticate(state: &AppState, token: &str, via_cookie: bool) -> Result<Manager> {
+/// on some device. Counts as the manager's activity unless `background`.
+pub async fn authenticate(
+    state: &AppState,
+    token: &str,
+    via_cookie: bool,
+    background: bool,
+) -> Result<Manager> {
     let session = db::session_by_token_hash(&state.pool, &token_hash(token))
         .await?
         .ok_or(Error::Unauthorized)?;
     if idled_out(state, session.last_active_at) {
         return Err(Error::Unauthorized);
     }
-    db::touch_session(
-        &state.pool,
-        session.manager_id,
-        session.session_id,
-        touch_throttle_secs(state),
-    )
-    .await?;
+    if !background {
+        db::touch_session(
+            &state.pool,
+            session.manager_id,
+            session.session_id,
+            touch_throttle_secs(state),
+        )
+        .await?;
+    }
     Ok(Manager {
         id: session.manager_id,
         account_id: session.account_id,
@@ -346,7 +356,8 @@ impl FromRequestParts<AppState> for Manager {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
         let (token, via_cookie) = credential(&parts.headers).ok_or(Error::Unauthorized)?;
-        let manager = authenticate(state, token, via_cookie).await?;
+        let background = parts.headers.contains_key(BACKGROUND_HEADER);
+        let manager = authenticate(state, token, via_cookie, background).await?;
         if via_cookie && is_change(&parts.method) {
             if !origin_allowed(state, &parts.headers) {
                 return Err(Error::Csrf("this origin may not change anything here"));

@@ -38,7 +38,8 @@ pub async fn connect_manager(
     let Some((token, via_cookie)) = auth::credential(&headers) else {
         return Error::Unauthorized.into_response();
     };
-    let manager = match auth::authenticate(&state, token, via_cookie).await {
+    // Opening the socket is no activity: a console reconnects by itself.
+    let manager = match auth::authenticate(&state, token, via_cookie, true).await {
         Ok(manager) => manager,
         Err(e) => return e.into_response(),
     };
@@ -71,13 +72,16 @@ async fn serve(ws: WebSocket, state: AppState, manager: Manager) {
     if session.send(hello.to_string()).await.is_err() {
         return;
     }
-    // Frames are activity; the session is looked up again at most this often
-    // (its end is also told at once by the watch).
-    let mut checked_at = Instant::now();
+    // A send is the manager's activity (pings and resyncs are the console's
+    // own); the session is looked up again at most this often (its end is
+    // also told at once by the watch).
+    let mut checked_at: Option<Instant> = None;
     while let Some(frame) = session.next_frame().await {
-        if checked_at.elapsed() >= Duration::from_secs(SESSION_RECHECK_SECS) {
+        let due =
+            checked_at.is_none_or(|at| at.elapsed() >= Duration::from_secs(SESSION_RECHECK_SECS));
+        if matches!(frame, ClientFrame::Send { .. }) && due {
             match auth::still_signed_in(&session.state, &manager).await {
-                Ok(()) => checked_at = Instant::now(),
+                Ok(()) => checked_at = Some(Instant::now()),
                 Err(Error::Unauthorized) => {
                     return session.close(close::UNAUTHORIZED, "session ended").await;
                 }

@@ -29,7 +29,9 @@ pub struct SessionWatch {
 
 impl SessionWatch {
     pub fn new(state: &AppState, manager: Manager) -> Self {
-        let period = Duration::from_secs(SESSION_CHECK_SECS);
+        // Often enough that a short idle limit (tests) ends sockets in time.
+        let idle_secs = u64::try_from(state.config.session_idle_secs).unwrap_or(1);
+        let period = Duration::from_secs(SESSION_CHECK_SECS.min(idle_secs / 3).max(1));
         let mut check = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         check.set_missed_tick_behavior(MissedTickBehavior::Delay);
         Self {

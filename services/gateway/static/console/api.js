@@ -26,8 +26,12 @@ export function setSessionEndedHandler(handler) {
   onSessionEnded = handler;
 }
 
-async function request(method, path, body, { expect401 = false } = {}) {
+// background: the console asks on its own (a frame arrived, a timer fired),
+// not because the manager did something, so the server does not count it as
+// the manager's activity (the 30-minute rule).
+async function request(method, path, body, { expect401 = false, background = false } = {}) {
   const headers = { accept: 'application/json' };
+  if (background) headers['x-chat-background'] = '1';
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   let response;
@@ -78,24 +82,24 @@ const id = encodeURIComponent;
 // Session
 export const login = (email, password) =>
   request('POST', '/auth/login', { email, password, cookie: true }, { expect401: true });
-export const me = () => request('GET', '/me', undefined, { expect401: true });
+export const me = (options = {}) => request('GET', '/me', undefined, { expect401: true, ...options });
 export const logout = () => request('POST', '/auth/logout', {}, { expect401: true });
 export const acceptInvitation = (token, password) =>
   request('POST', '/auth/invitation', { token, password }, { expect401: true });
 
 // Dialogs
 export const listDialogs = (parameters) => request('GET', '/dialogs' + query(parameters));
-export const dialogCounts = (status) => request('GET', '/dialogs/counts' + query({ status }));
-export const getDialog = (dialogId) => request('GET', `/dialogs/${id(dialogId)}`);
-export const listMessages = (dialogId, parameters) =>
-  request('GET', `/dialogs/${id(dialogId)}/messages` + query(parameters));
+export const dialogCounts = (status) => request('GET', '/dialogs/counts' + query({ status }), undefined, { background: true });
+export const getDialog = (dialogId, options) => request('GET', `/dialogs/${id(dialogId)}`, undefined, options);
+export const listMessages = (dialogId, parameters, options) =>
+  request('GET', `/dialogs/${id(dialogId)}/messages` + query(parameters), undefined, options);
 export const sendMessage = (dialogId, clientMessageId, text) =>
   request('POST', `/dialogs/${id(dialogId)}/messages`, { client_message_id: clientMessageId, text });
 export const assignDialog = (dialogId, managerId) =>
   request('POST', `/dialogs/${id(dialogId)}/assign`, { manager_id: managerId });
 export const closeDialog = (dialogId) => request('POST', `/dialogs/${id(dialogId)}/close`, {});
 export const reopenDialog = (dialogId) => request('POST', `/dialogs/${id(dialogId)}/reopen`, {});
-export const markRead = (dialogId, seq) => request('POST', `/dialogs/${id(dialogId)}/read`, { seq });
+export const markRead = (dialogId, seq) => request('POST', `/dialogs/${id(dialogId)}/read`, { seq }, { background: true });
 export const listNotes = (dialogId) => request('GET', `/dialogs/${id(dialogId)}/notes`);
 export const addNote = (dialogId, text) => request('POST', `/dialogs/${id(dialogId)}/notes`, { text });
 

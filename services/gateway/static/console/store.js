@@ -150,7 +150,7 @@ export function signInAgain() {
 
 async function checkSessionStillValid() {
   try {
-    const answer = await api.me();
+    const answer = await api.me({ background: true });
     api.setCsrfToken(answer.csrf_token);
   } catch (error) {
     if (error.status === 401) sessionEnded();
@@ -447,7 +447,7 @@ const unknownDialogFetches = new Map();
 function fetchUnknownDialog(dialogId) {
   if (!unknownDialogFetches.has(dialogId)) {
     const fetching = api
-      .getDialog(dialogId)
+      .getDialog(dialogId, { background: true })
       .then((dialog) => {
         storeDialog(dialog);
         whenListReady(() => placeInList(dialog.id));
@@ -537,7 +537,7 @@ async function fillGaps(dialogId) {
       if (current.dialogId !== dialogId) return;
       const gapAfter = current.messages.findIndex((message, i) => i + 1 < current.messages.length && current.messages[i + 1].seq !== message.seq + 1);
       if (gapAfter === -1) return;
-      const page = await api.listMessages(dialogId, { after_seq: current.messages[gapAfter].seq, limit: 100 });
+      const page = await api.listMessages(dialogId, { after_seq: current.messages[gapAfter].seq, limit: 100 }, { background: true });
       if (thread.peek().dialogId !== dialogId) return;
       thread.update((now) => ({ ...now, messages: mergeMessages(now.messages, page.messages) }));
     }
