@@ -576,3 +576,122 @@ async fn search_and_filters_full_of_metacharacters_change_nothing_and_leak_nothi
 fn urlencode(text: &str) -> String {
     text.bytes().map(|b| format!("%{b:02X}")).collect()
 }
+
+#[tokio::test]
+async fn a_note_stays_in_the_console() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Notes").await;
+    let api = t.manager_api(&shop).await;
+    let mut visitor = Socket::visitor(t.port, &shop.site_key, "notes-1", None).await;
+    visitor
+        .send_json(json!({"type": "send", "client_message_id": client_id(), "text": "hello"}))
+        .await;
+    let dialog = visitor.wait_for_type("ack").await["message"]["dialog_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut manager = Socket::manager(t.port, api.token.as_deref().unwrap()).await;
+    manager.wait_for_type("hello").await;
+    let (status, note) = api
+        .post(
+            &format!("/api/v1/dialogs/{dialog}/notes"),
+            json!({"text": "VIP, secret discount"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{note}");
+    let seen = manager.wait_for_type("note").await;
+    assert_eq!(
+        seen["note"]["text"], "VIP, secret discount",
+        "managers see it live"
+    );
+    let (status, _) = api
+        .post(
+            &format!("/api/v1/dialogs/{dialog}/messages"),
+            json!({"client_message_id": "r1", "text": "Hi!"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    // The visitor gets the later reply, and never the note.
+    let reply = visitor
+        .wait_for("the reply", |f| {
+            f["type"] == "message" && f["message"]["text"] == "Hi!"
+        })
+        .await;
+    assert_eq!(
+        reply["message"]["seq"], 2,
+        "a note is no message: no number of its own"
+    );
+    let frames = visitor.drain().await;
+    assert!(
+        frames
+            .iter()
+            .all(|f| !f.to_string().contains("secret discount")),
+        "{frames:?}"
+    );
+    let (_, history) = api.get(&format!("/api/v1/dialogs/{dialog}/messages")).await;
+    assert!(
+        !history.to_string().contains("secret discount"),
+        "not in the history either"
+    );
+    // The services behind messengers and e-mail saw the reply, and nothing of the note.
+    let pool = t.env().pool().await;
+    let note_id = uuid::Uuid::parse_str(note["id"].as_str().unwrap()).unwrap();
+    chat_testkit::eventually("the notifier took the reply", || async {
+        let answered: Option<i64> = sqlx::query_scalar(
+            "select last_manager_seq from notification.dialog_activity where dialog_id = $1",
+        )
+        .bind(uuid::Uuid::parse_str(&dialog).unwrap())
+        .fetch_optional(&pool)
+        .await
+        .unwrap();
+        (answered == Some(2)).then_some(())
+    })
+    .await;
+    let queued: i64 =
+        sqlx::query_scalar("select count(*) from channel_bridge.delivery where message_id = $1")
+            .bind(note_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(queued, 0, "no messenger delivery for a note");
+    pool.close().await;
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn make_devs_console_link_signs_the_demo_manager_in() {
+    let t = TestSuite::start_with(Options {
+        gateway: gateway::Config {
+            dev_page: true,
+            seed_demo: true,
+            ..Default::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{}", t.port);
+    let response = http
+        .get(format!("{base}/dev/console"))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection());
+    assert_eq!(response.headers()[header::LOCATION], "/console/");
+    let cookie = response.headers()[header::SET_COOKIE].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let me: Value = http
+        .get(format!("{base}/api/v1/me"))
+        .header(header::COOKIE, cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], "demo@example.com");
+    t.stop().await;
+}

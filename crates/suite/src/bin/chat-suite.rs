@@ -17,6 +17,9 @@ async fn main() -> anyhow::Result<()> {
     println!("  Gateway (REST, sockets):  {url}");
     println!("  Managers' console:        {url}/console/");
     if configs.gateway.dev_page {
+        if configs.gateway.seed_demo {
+            println!("  Console as the demo:      {url}/dev/console  (signs the demo manager in)");
+        }
         println!("  Dev chat page:            {url}/dev");
     }
     if configs.gateway.seed_demo {
