@@ -343,24 +343,38 @@ impl server::DialogService for DialogApi {
     async fn add_note(
         &self,
         request: Request<pb::AddNoteRequest>,
-    ) -> Result<Response<pb::Note>, Status> {
+    ) -> Result<Response<pb::AddNoteResponse>, Status> {
         let req = request.get_ref();
-        let account_id = parse_id("account_id", &req.account_id)?;
-        let dialog_id = parse_id("dialog_id", &req.dialog_id)?;
-        let author_id = parse_id("author_id", &req.author_id)?;
+        let new = notes::NewNote {
+            account_id: parse_id("account_id", &req.account_id)?,
+            dialog_id: parse_id("dialog_id", &req.dialog_id)?,
+            author_id: parse_id("author_id", &req.author_id)?,
+            text: &req.text,
+            client_note_id: &req.client_note_id,
+        };
         notes::check_text(&req.text)?;
+        notes::check_client_id(&req.client_note_id)?;
         let mut tx = self.pool.begin().await.map_err(Error::from)?;
-        let note = notes::insert(&mut tx, account_id, dialog_id, author_id, &req.text)
-            .await
-            .map_err(Error::from)?
-            .ok_or(Error::NotFound("dialog"))?;
+        let note = match notes::insert(&mut tx, &new).await.map_err(Error::from)? {
+            notes::Added::Stored(note) => note,
+            notes::Added::Duplicate(note) => {
+                return Ok(Response::new(pb::AddNoteResponse {
+                    note: Some(note.into()),
+                    duplicate: true,
+                }));
+            }
+            notes::Added::NoDialog => return Err(Error::NotFound("dialog").into()),
+        };
         self.outbox
             .enqueue(&mut tx, events::note_created(&note))
             .await
             .map_err(Error::from)?;
         tx.commit().await.map_err(Error::from)?;
         self.outbox.wake();
-        Ok(Response::new(note.into()))
+        Ok(Response::new(pb::AddNoteResponse {
+            note: Some(note.into()),
+            duplicate: false,
+        }))
     }
 
     async fn list_notes(

@@ -25,6 +25,20 @@ pub struct NoteRow {
 
 const NOTE_COLUMNS: &str = "id, account_id, dialog_id, author_id, text, created_at";
 
+/// Longest client note id, in characters.
+pub const MAX_CLIENT_NOTE_ID_CHARS: usize = 64;
+
+/// A client note id: empty (none), or 1 to 64 characters without NUL.
+pub fn check_client_id(client_note_id: &str) -> Result<()> {
+    if client_note_id.contains('\0') || client_note_id.chars().count() > MAX_CLIENT_NOTE_ID_CHARS {
+        return Err(Error::field(
+            "client_note_id",
+            format!("must be 1 to {MAX_CLIENT_NOTE_ID_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
 /// A note's text: 1 to 4096 characters, not all blank, no NUL.
 pub fn check_text(text: &str) -> Result<()> {
     if text.contains('\0') {
@@ -42,26 +56,56 @@ pub fn check_text(text: &str) -> Result<()> {
     Ok(())
 }
 
-/// Adds the note to a dialog of the account; `None` when there is no such dialog.
-pub async fn insert(
-    conn: &mut PgConnection,
-    account_id: Uuid,
-    dialog_id: Uuid,
-    author_id: Uuid,
-    text: &str,
-) -> sqlx::Result<Option<NoteRow>> {
-    sqlx::query_as(&format!(
-        "insert into note (id, account_id, dialog_id, author_id, text) \
-         select $1, account_id, id, $4, $5 from dialog where account_id = $2 and id = $3 \
-         returning {NOTE_COLUMNS}"
+/// A note to add.
+pub struct NewNote<'a> {
+    pub account_id: Uuid,
+    pub dialog_id: Uuid,
+    pub author_id: Uuid,
+    pub text: &'a str,
+    /// Empty: none.
+    pub client_note_id: &'a str,
+}
+
+/// What became of a note.
+pub enum Added {
+    Stored(NoteRow),
+    /// Its author sent this client id before: the note stored then.
+    Duplicate(NoteRow),
+    /// No such dialog in the account.
+    NoDialog,
+}
+
+/// Adds the note to a dialog of the account, once per client note id.
+pub async fn insert(conn: &mut PgConnection, new: &NewNote<'_>) -> sqlx::Result<Added> {
+    let client_id = (!new.client_note_id.is_empty()).then_some(new.client_note_id);
+    let stored: Option<NoteRow> = sqlx::query_as(&format!(
+        "insert into note (id, account_id, dialog_id, author_id, text, client_note_id) \
+         select $1, account_id, id, $4, $5, $6 from dialog where account_id = $2 and id = $3 \
+         on conflict (dialog_id, author_id, client_note_id) where client_note_id is not null \
+         do nothing returning {NOTE_COLUMNS}"
     ))
     .bind(Uuid::now_v7())
-    .bind(account_id)
-    .bind(dialog_id)
-    .bind(author_id)
-    .bind(text)
+    .bind(new.account_id)
+    .bind(new.dialog_id)
+    .bind(new.author_id)
+    .bind(new.text)
+    .bind(client_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(note) = stored {
+        return Ok(Added::Stored(note));
+    }
+    let earlier: Option<NoteRow> = sqlx::query_as(&format!(
+        "select {NOTE_COLUMNS} from note where account_id = $1 and dialog_id = $2 \
+         and author_id = $3 and client_note_id = $4"
+    ))
+    .bind(new.account_id)
+    .bind(new.dialog_id)
+    .bind(new.author_id)
+    .bind(client_id)
     .fetch_optional(conn)
-    .await
+    .await?;
+    Ok(earlier.map_or(Added::NoDialog, Added::Duplicate))
 }
 
 /// Oldest first, keyset by (created_at, id).

@@ -274,20 +274,35 @@ async fn notes_stay_beside_the_history_and_only_in_their_account() {
         .message
         .unwrap()
         .dialog_id;
+    let author = Uuid::now_v7();
     let add = |account: Uuid, text: &str| pb::AddNoteRequest {
         account_id: account.to_string(),
         dialog_id: dialog.clone(),
-        author_id: Uuid::now_v7().to_string(),
+        author_id: author.to_string(),
         text: text.into(),
+        client_note_id: format!("n-{text}"),
     };
-    let note = t
+    let added = t
         .client
         .clone()
         .add_note(add(account, "VIP: be nice"))
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(note.text, "VIP: be nice");
+    let note = added.note.unwrap();
+    assert_eq!(
+        (note.text.as_str(), added.duplicate),
+        ("VIP: be nice", false)
+    );
+    let again = t
+        .client
+        .clone()
+        .add_note(add(account, "VIP: be nice"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(again.duplicate, "a retry stores the note once");
+    assert_eq!(again.note.unwrap().id, note.id);
     let blank = t
         .client
         .clone()

@@ -16,7 +16,7 @@ use super::openapi::ErrorOut;
 use super::{Json, Query, path_id};
 use crate::api::NoteOut;
 use crate::auth::Manager;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -83,13 +83,18 @@ pub struct AddNoteIn {
     /// 1 to 4096 characters, not all blank.
     #[schema(min_length = 1, max_length = 4096, pattern = "\\S")]
     pub text: String,
+    /// 1 to 64 characters: the same id again from you stores nothing new.
+    #[schema(min_length = 1, max_length = 64)]
+    pub client_note_id: Option<String>,
 }
 
-/// Adds a note for the account's managers.
+/// Adds a note for the account's managers; with a `client_note_id` seen
+/// before from you, answers the note stored then (200).
 #[utoipa::path(post, path = "/api/v1/dialogs/{id}/notes", tag = "notes", request_body = AddNoteIn,
     params(("id" = String, Path, description = "The dialog's id")), security(("bearer" = []), ("cookie" = [])),
     responses(
-        (status = 201, body = NoteOut),
+        (status = 201, description = "Stored", body = NoteOut),
+        (status = 200, description = "Stored before under this `client_note_id`", body = NoteOut),
         (status = 400, description = "`bad_request`", body = ErrorOut),
         (status = 401, description = "`unauthorized`", body = ErrorOut),
         (status = 403, description = "`csrf`", body = ErrorOut),
@@ -108,7 +113,18 @@ async fn add_note(
         dialog_id: path_id(&id, "dialog")?.to_string(),
         author_id: manager.id.to_string(),
         text: body.text,
+        client_note_id: match body.client_note_id {
+            Some(id) if id.is_empty() => return Err(Error::field("client_note_id", "is empty")),
+            id => id.unwrap_or_default(),
+        },
     };
-    let note = state.dialogs.clone().add_note(request).await?.into_inner();
-    Ok((StatusCode::CREATED, axum::Json(note.into())))
+    let added = state.dialogs.clone().add_note(request).await?.into_inner();
+    let note = added
+        .note
+        .ok_or_else(|| Error::Internal("a note answer without its note".into()))?;
+    let status = match added.duplicate {
+        true => StatusCode::OK,
+        false => StatusCode::CREATED,
+    };
+    Ok((status, axum::Json(note.into())))
 }

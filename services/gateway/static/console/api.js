@@ -101,7 +101,8 @@ export const closeDialog = (dialogId) => request('POST', `/dialogs/${id(dialogId
 export const reopenDialog = (dialogId) => request('POST', `/dialogs/${id(dialogId)}/reopen`, {});
 export const markRead = (dialogId, seq) => request('POST', `/dialogs/${id(dialogId)}/read`, { seq }, { background: true });
 export const listNotes = (dialogId) => request('GET', `/dialogs/${id(dialogId)}/notes`);
-export const addNote = (dialogId, text) => request('POST', `/dialogs/${id(dialogId)}/notes`, { text });
+export const addNote = (dialogId, text, clientNoteId) =>
+  request('POST', `/dialogs/${id(dialogId)}/notes`, { text, client_note_id: clientNoteId });
 
 // Templates
 export const listTemplates = () => request('GET', '/templates');

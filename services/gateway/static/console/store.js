@@ -702,7 +702,8 @@ function transmit(entry) {
 
 async function transmitNote(entry) {
   try {
-    const note = await api.addNote(entry.dialogId, entry.text);
+    // The same id on a retry: a note sent twice is stored once.
+    const note = await api.addNote(entry.dialogId, entry.text, entry.clientMessageId);
     removeFromOutbox(entry.clientMessageId);
     noteArrived(note);
   } catch (error) {
