@@ -61,7 +61,7 @@ impl TestDialog {
             .map(tonic::Response::into_inner)
     }
 
-    /// A manager's reply into a dialog.
+    /// A manager's reply into a dialog, by a manager of no importance.
     pub async fn manager_says(
         &self,
         account_id: Uuid,
@@ -69,21 +69,14 @@ impl TestDialog {
         client_message_id: &str,
         text: &str,
     ) -> Result<pb::PostMessageResponse, tonic::Status> {
-        let request = pb::PostMessageRequest {
-            account_id: account_id.to_string(),
-            dialog_id: dialog_id.into(),
-            author_kind: pb::AuthorKind::Manager as i32,
-            author_id: Uuid::now_v7().to_string(),
-            client_message_id: client_message_id.into(),
-            text: text.into(),
-            channel: pb::Channel::Site as i32,
-            ..Default::default()
-        };
-        self.client
-            .clone()
-            .post_message(request)
-            .await
-            .map(tonic::Response::into_inner)
+        self.reply_as(
+            account_id,
+            dialog_id,
+            Uuid::now_v7(),
+            client_message_id,
+            text,
+        )
+        .await
     }
 
     /// A reply by a given manager.

@@ -419,15 +419,6 @@ async fn assign_dialog(
     Ok(axum::Json(dialog.into()))
 }
 
-fn change_status(manager: &Manager, dialog_id: Uuid, verb: &str) -> pb::ChangeStatusRequest {
-    pb::ChangeStatusRequest {
-        account_id: manager.account_id.to_string(),
-        dialog_id: dialog_id.to_string(),
-        actor_manager_id: manager.id.to_string(),
-        system_text: format!("{} {verb} the dialog", manager.name),
-    }
-}
-
 /// Closes the dialog: the history stays, the dialog moves to "closed". When
 /// the contact writes again it reopens.
 #[utoipa::path(post, path = "/api/v1/dialogs/{id}/close", tag = "dialogs",
@@ -443,14 +434,7 @@ async fn close_dialog(
     manager: Manager,
     Path(id): Path<String>,
 ) -> Result<axum::Json<DialogOut>> {
-    let request = change_status(&manager, path_id(&id, "dialog")?, "closed");
-    let dialog = state
-        .dialogs
-        .clone()
-        .close_dialog(request)
-        .await?
-        .into_inner();
-    Ok(axum::Json(dialog.into()))
+    change_status(&state, &manager, &id, Status::Closed).await
 }
 
 /// Reopens a closed dialog.
@@ -467,14 +451,38 @@ async fn reopen_dialog(
     manager: Manager,
     Path(id): Path<String>,
 ) -> Result<axum::Json<DialogOut>> {
-    let request = change_status(&manager, path_id(&id, "dialog")?, "reopened");
-    let dialog = state
-        .dialogs
-        .clone()
-        .reopen_dialog(request)
-        .await?
-        .into_inner();
-    Ok(axum::Json(dialog.into()))
+    change_status(&state, &manager, &id, Status::Open).await
+}
+
+/// The status a manager sets.
+enum Status {
+    Open,
+    Closed,
+}
+
+/// Closes or reopens, recording who did it in the history.
+async fn change_status(
+    state: &AppState,
+    manager: &Manager,
+    id: &str,
+    status: Status,
+) -> Result<axum::Json<DialogOut>> {
+    let verb = match status {
+        Status::Open => "reopened",
+        Status::Closed => "closed",
+    };
+    let request = pb::ChangeStatusRequest {
+        account_id: manager.account_id.to_string(),
+        dialog_id: path_id(id, "dialog")?.to_string(),
+        actor_manager_id: manager.id.to_string(),
+        system_text: format!("{} {verb} the dialog", manager.name),
+    };
+    let mut dialogs = state.dialogs.clone();
+    let dialog = match status {
+        Status::Open => dialogs.reopen_dialog(request).await?,
+        Status::Closed => dialogs.close_dialog(request).await?,
+    };
+    Ok(axum::Json(dialog.into_inner().into()))
 }
 
 #[derive(Deserialize, ToSchema)]
