@@ -305,3 +305,85 @@ async fn a_replica_takes_no_more_sockets_than_allowed() {
     drop(room);
     t.stop().await;
 }
+
+/// A TCP proxy to the dialog service that, once armed, cuts the connection
+/// the moment the gateway sends anything: the service "dies" mid-request.
+async fn breaking_proxy(target_port: u16) -> (u16, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let armed = Arc::new(AtomicBool::new(false));
+    let trigger = armed.clone();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = tokio::net::TcpStream::connect(("127.0.0.1", target_port)).await
+            else {
+                continue;
+            };
+            let armed = trigger.clone();
+            tokio::spawn(async move {
+                let (mut client_read, mut client_write) = client.into_split();
+                let (mut server_read, mut server_write) = server.into_split();
+                let upstream = async {
+                    let mut buffer = vec![0u8; 16 * 1024];
+                    loop {
+                        let n = client_read.read(&mut buffer).await.unwrap_or(0);
+                        if n == 0 || armed.load(Ordering::SeqCst) {
+                            return; // cut: nothing more reaches the service
+                        }
+                        if server_write.write_all(&buffer[..n]).await.is_err() {
+                            return;
+                        }
+                    }
+                };
+                let downstream = async {
+                    let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
+                };
+                // Whichever side ends first ends both: the connection drops.
+                tokio::select! {
+                    _ = upstream => {}
+                    _ = downstream => {}
+                }
+            });
+        }
+    });
+    (port, armed)
+}
+
+#[tokio::test]
+async fn a_dialog_service_dying_mid_request_means_try_again_not_internal() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Dying").await;
+    let (proxy_port, armed) = breaking_proxy(t.suite().dialog_grpc_port).await;
+    let config = gateway::Config {
+        http_addr: "127.0.0.1:0".into(),
+        dialog_url: format!("http://127.0.0.1:{proxy_port}"),
+        contact_url: format!("http://127.0.0.1:{}", t.suite().contact_grpc_port),
+        common: t.env().common(),
+        ..Default::default()
+    };
+    let shutdown = chat_platform::Shutdown::new();
+    let replica = gateway::Application::build(config, shutdown.clone())
+        .await
+        .unwrap();
+    let port = replica.port();
+    let running = tokio::spawn(replica.run_until_stopped());
+
+    let mut visitor = Socket::visitor(port, &shop.site_key, "dying-1", None).await;
+    visitor.wait_for_type("hello").await;
+    armed.store(true, std::sync::atomic::Ordering::SeqCst);
+    visitor
+        .send_json(json!({"type": "send", "client_message_id": "d1", "text": "hello?"}))
+        .await;
+    let error = visitor.wait_for_type("error").await;
+    assert_eq!(
+        (error["code"].as_str(), error["client_message_id"].as_str()),
+        (Some("unavailable"), Some("d1")),
+        "the client is told to send it again"
+    );
+    shutdown.cancel();
+    running.await.unwrap().unwrap();
+    t.stop().await;
+}
