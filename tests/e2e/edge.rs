@@ -383,7 +383,12 @@ async fn a_dialog_service_dying_mid_request_means_try_again_not_internal() {
         (Some("unavailable"), Some("d1")),
         "the client is told to send it again"
     );
+    drop(visitor);
     shutdown.cancel();
-    running.await.unwrap().unwrap();
+    tokio::time::timeout(chat_testkit::PATIENCE, running)
+        .await
+        .expect("the replica stops in time")
+        .unwrap()
+        .unwrap();
     t.stop().await;
 }
