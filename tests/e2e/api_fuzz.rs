@@ -12,9 +12,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use chat_testkit::clients::Socket;
-
-use crate::helpers::{TestSuite, client_id};
+use crate::helpers::TestSuite;
 
 /// Examples per operation and phase: enough to find what is loose, few
 /// enough for CI.
@@ -37,14 +35,7 @@ async fn the_rest_api_survives_a_fuzzer_and_keeps_to_its_document() {
     let shop = t.shop("Fuzz").await;
     let api = t.manager_api(&shop).await;
     // Something to find: a dialog with a message, a note, a template.
-    let mut visitor = Socket::visitor(t.port, &shop.site_key, "fuzz-visitor", None).await;
-    visitor
-        .send_json(json!({"type": "send", "client_message_id": client_id(), "text": "hello"}))
-        .await;
-    let dialog = visitor.wait_for_type("ack").await["message"]["dialog_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let dialog = t.first_dialog(&shop.site_key, "fuzz-visitor").await;
     api.post(
         &format!("/api/v1/dialogs/{dialog}/notes"),
         json!({"text": "a note"}),

@@ -68,22 +68,11 @@ impl Browser {
     }
 }
 
-async fn first_dialog(t: &TestSuite, site_key: &str, visitor: &str) -> String {
-    let mut socket = Socket::visitor(t.port, site_key, visitor, None).await;
-    socket
-        .send_json(json!({"type": "send", "client_message_id": client_id(), "text": "hello"}))
-        .await;
-    socket.wait_for_type("ack").await["message"]["dialog_id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 #[tokio::test]
 async fn a_cookie_session_changes_nothing_without_its_csrf_token_and_origin() {
     let t = TestSuite::start().await;
     let shop = t.shop("Cookie").await;
-    let dialog = first_dialog(&t, &shop.site_key, "c-1").await;
+    let dialog = t.first_dialog(&shop.site_key, "c-1").await;
     let browser = Browser::login(t.port, &shop.email, &shop.password).await;
     let notes = format!("/api/v1/dialogs/{dialog}/notes");
     let own_origin = format!("http://127.0.0.1:{}", t.port);
@@ -139,7 +128,7 @@ async fn every_console_endpoint_says_401_to_an_ended_session_and_404_across_the_
     let t = TestSuite::start().await;
     let (shop_a, shop_b) = (t.shop("Wall A").await, t.shop("Wall B").await);
     let (api_a, api_b) = (t.manager_api(&shop_a).await, t.manager_api(&shop_b).await);
-    let dialog = first_dialog(&t, &shop_a.site_key, "wall-1").await;
+    let dialog = t.first_dialog(&shop_a.site_key, "wall-1").await;
     let (_, found) = api_a.get(&format!("/api/v1/dialogs/{dialog}")).await;
     let contact = found["contact_id"].as_str().unwrap().to_owned();
     let (status, template) = api_a
@@ -265,7 +254,7 @@ async fn bad_input_gets_field_errors_and_duplicates_conflict() {
     let t = TestSuite::start().await;
     let shop = t.shop("Fields").await;
     let api = t.manager_api(&shop).await;
-    let dialog = first_dialog(&t, &shop.site_key, "fields-1").await;
+    let dialog = t.first_dialog(&shop.site_key, "fields-1").await;
     let (_, found) = api.get(&format!("/api/v1/dialogs/{dialog}")).await;
     let contact = found["contact_id"].as_str().unwrap().to_owned();
 
@@ -534,7 +523,7 @@ async fn search_and_filters_full_of_metacharacters_change_nothing_and_leak_nothi
     let t = TestSuite::start().await;
     let (shop_a, shop_b) = (t.shop("Meta A").await, t.shop("Meta B").await);
     let (api_a, api_b) = (t.manager_api(&shop_a).await, t.manager_api(&shop_b).await);
-    let dialog = first_dialog(&t, &shop_a.site_key, "meta-1").await;
+    let dialog = t.first_dialog(&shop_a.site_key, "meta-1").await;
     let (_, found) = api_a.get(&format!("/api/v1/dialogs/{dialog}")).await;
     let contact = found["contact_id"].as_str().unwrap();
     api_a

@@ -123,6 +123,19 @@ impl TestSuite {
         email
     }
 
+    /// A visitor of the shop says hello; returns the dialog that opened.
+    pub async fn first_dialog(&self, site_key: &str, visitor: &str) -> String {
+        let mut socket =
+            chat_testkit::clients::Socket::visitor(self.port, site_key, visitor, None).await;
+        socket
+            .send_json(serde_json::json!({"type": "send", "client_message_id": client_id(), "text": "hello"}))
+            .await;
+        socket.wait_for_type("ack").await["message"]["dialog_id"]
+            .as_str()
+            .expect("a dialog id")
+            .to_owned()
+    }
+
     /// The id of the shop's one dialog.
     pub async fn only_dialog(&self, api: &Api) -> String {
         let (status, page) = api.get("/api/v1/dialogs").await;
