@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 # Dev runs the demo on the default ports; see the README for every variable.
-DEV_ENV := GATEWAY_DEV_PAGE=true GATEWAY_SEED_DEMO=true
+DEV_ENV := GATEWAY_DEV_PAGE=true GATEWAY_SEED_DEMO=true GATEWAY_DEMO_SHOP_ADDR=127.0.0.1:8088
 
 .PHONY: deps dev test unit lint fmt fmt-check bench images k8s-check clean-test-data
 

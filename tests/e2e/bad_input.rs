@@ -17,15 +17,8 @@ async fn a_socket_with_bad_credentials_is_refused_with_a_reason() {
         unknown.closed().await,
         (4403, "unknown site key".to_owned())
     );
-    let mut bad_visitor = Socket::visitor(t.port, &shop.site_key, "not%20plain", None).await;
-    assert_eq!(bad_visitor.closed().await.0, 4400);
-    let mut bad_position = Socket::visitor(t.port, &shop.site_key, "v1", None).await;
-    drop(bad_position);
-    bad_position = Socket::connect(&format!(
-        "ws://127.0.0.1:{}/ws/visitor?site_key={}&visitor_id=v1&after_seq=minus",
-        t.port, shop.site_key
-    ))
-    .await;
+    let query = format!("site_key={}&after_seq=minus", shop.site_key);
+    let mut bad_position = Socket::try_visitor(t.port, &query, None).await.unwrap();
     assert_eq!(bad_position.closed().await.0, 4400);
 
     // Refused before the upgrade: a status, not a socket.

@@ -12,3 +12,4 @@ mod openapi;
 mod outage;
 mod sessions;
 mod tenants;
+mod widget;

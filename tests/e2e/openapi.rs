@@ -25,6 +25,7 @@ async fn every_documented_operation_is_served_and_guarded_as_documented() {
                 "get" => anonymous.get(&concrete).await,
                 "post" => anonymous.post(&concrete, json!({})).await,
                 "patch" => anonymous.patch(&concrete, json!({})).await,
+                "put" => anonymous.put(&concrete, json!({})).await,
                 "delete" => anonymous.delete(&concrete).await,
                 other => panic!("undocumented method {other} in the test"),
             };
@@ -57,8 +58,8 @@ async fn every_documented_operation_is_served_and_guarded_as_documented() {
         }
     }
     assert_eq!(
-        operations, 30,
-        "auth 4, dialogs 9, notes 2, templates 4, contacts 5, managers 3, sessions 3"
+        operations, 35,
+        "auth 4, dialogs 9, notes 2, templates 4, contacts 5, managers 3, sessions 3, widget 4, visitors 1"
     );
     t.stop().await;
 }

@@ -11,10 +11,10 @@ use crate::Settings;
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// A visitor socket after its `hello`.
-pub async fn visitor(settings: &Settings, visitor_id: &str) -> anyhow::Result<Ws> {
+/// A new visitor's socket (the gateway issues its token), after its `hello`.
+pub async fn visitor(settings: &Settings) -> anyhow::Result<Ws> {
     let url = format!(
-        "ws://{}/ws/visitor?site_key={}&visitor_id={visitor_id}",
+        "ws://{}/ws/visitor?site_key={}",
         settings.gateway, settings.site_key
     );
     let (mut ws, _) = tokio_tungstenite::connect_async(&url).await?;

@@ -59,9 +59,8 @@ async fn at_rate(settings: &Settings, rate: u64) -> anyhow::Result<Histogram<u64
     });
 
     let mut visitors = Vec::with_capacity(VISITORS);
-    for i in 0..VISITORS {
-        let mut ws =
-            client::visitor(settings, &format!("lat-{}-{rate}-{i}", settings.run_id)).await?;
+    for _ in 0..VISITORS {
+        let mut ws = client::visitor(settings).await?;
         ws.send(client::send_frame("warm-up")).await?;
         visitors.push(ws);
     }

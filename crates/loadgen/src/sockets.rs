@@ -41,10 +41,9 @@ pub async fn measure(settings: &Settings) -> anyhow::Result<String> {
         let start = open.len();
         let fresh: Vec<_> = stream::iter(start..target)
             .map(|i| async move {
-                let visitor_id = format!("idle-{}-{i}", settings.run_id);
                 tokio::time::timeout(
                     Duration::from_secs(CONNECT_TIMEOUT_SECS),
-                    client::visitor(settings, &visitor_id),
+                    client::visitor(settings),
                 )
                 .await
                 .map_err(|_| anyhow::anyhow!("socket {i} not greeted in time"))?

@@ -28,8 +28,8 @@ pub async fn measure(settings: &Settings) -> anyhow::Result<String> {
     });
 
     let mut sockets = Vec::with_capacity(VISITORS);
-    for i in 0..VISITORS {
-        sockets.push(client::visitor(settings, &format!("tp-{}-{i}", settings.run_id)).await?);
+    for _ in 0..VISITORS {
+        sockets.push(client::visitor(settings).await?);
     }
     // Warm up: every visitor opens its dialog first.
     for ws in &mut sockets {

@@ -63,6 +63,11 @@ impl Api {
             .await
     }
 
+    pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(self.http.put(format!("{}{path}", self.base)).json(&body))
+            .await
+    }
+
     pub async fn delete(&self, path: &str) -> (u16, Value) {
         self.send(self.http.delete(format!("{}{path}", self.base)))
             .await
@@ -103,7 +108,15 @@ pub enum Frame {
 pub struct Socket {
     stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
     pending: VecDeque<Value>,
+    /// A close read early (by [`Socket::visitor`]), for the next read.
+    pending_close: Option<Frame>,
 }
+
+/// The visitor tokens the gateway issued, by site key and the name a test
+/// gave its visitor, so a test's "same visitor" comes back with its token.
+static VISITOR_TOKENS: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<(String, String), String>>,
+> = std::sync::LazyLock::new(Default::default);
 
 impl Socket {
     pub async fn connect(url: &str) -> Socket {
@@ -113,22 +126,79 @@ impl Socket {
         Socket {
             stream,
             pending: VecDeque::new(),
+            pending_close: None,
         }
     }
 
+    /// A visitor socket as the widget opens it. `visitor` names the test's
+    /// visitor: the first socket of that name connects without a token and
+    /// keeps the one the gateway issues in `hello`; later ones bring it, so
+    /// they are the same visitor. The `hello` stays for the test to read.
     pub async fn visitor(
         gateway_port: u16,
         site_key: &str,
-        visitor_id: &str,
+        visitor: &str,
         after_seq: Option<i64>,
     ) -> Socket {
-        let mut url = format!(
-            "ws://127.0.0.1:{gateway_port}/ws/visitor?site_key={site_key}&visitor_id={visitor_id}"
-        );
+        let name = (site_key.to_owned(), visitor.to_owned());
+        let known = VISITOR_TOKENS.lock().expect("tokens").get(&name).cloned();
+        let mut url = format!("ws://127.0.0.1:{gateway_port}/ws/visitor?site_key={site_key}");
+        if let Some(token) = &known {
+            url.push_str(&format!("&visitor_token={token}"));
+        }
         if let Some(after) = after_seq {
             url.push_str(&format!("&after_seq={after}"));
         }
-        Socket::connect(&url).await
+        let mut socket = Socket::connect(&url).await;
+        if known.is_none() {
+            match socket.next().await {
+                Frame::Json(hello) => {
+                    if let Some(token) = hello["visitor_token"].as_str() {
+                        VISITOR_TOKENS
+                            .lock()
+                            .expect("tokens")
+                            .insert(name, token.to_owned());
+                    }
+                    socket.pending.push_front(hello);
+                }
+                closed => socket.pending_close = Some(closed),
+            }
+        }
+        socket
+    }
+
+    /// A visitor socket opened with exactly these query parameters and
+    /// `Origin`, or the HTTP status that refused the upgrade.
+    pub async fn try_visitor(
+        gateway_port: u16,
+        query: &str,
+        origin: Option<&str>,
+    ) -> Result<Socket, u16> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+        let url = format!("ws://127.0.0.1:{gateway_port}/ws/visitor?{query}");
+        let mut request = url.into_client_request().expect("a request");
+        if let Some(origin) = origin {
+            request
+                .headers_mut()
+                .insert("origin", origin.parse().expect("header"));
+        }
+        Socket::upgrade(request).await
+    }
+
+    async fn upgrade(
+        request: tokio_tungstenite::tungstenite::handshake::client::Request,
+    ) -> Result<Socket, u16> {
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((stream, _)) => Ok(Socket {
+                stream,
+                pending: VecDeque::new(),
+                pending_close: None,
+            }),
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                Err(response.status().as_u16())
+            }
+            Err(e) => panic!("socket: {e}"),
+        }
     }
 
     /// A manager socket, signed in with a bearer token (no secret in the URL).
@@ -156,16 +226,7 @@ impl Socket {
                 .headers_mut()
                 .insert("origin", origin.parse().expect("header"));
         }
-        match tokio_tungstenite::connect_async(request).await {
-            Ok((stream, _)) => Ok(Socket {
-                stream,
-                pending: VecDeque::new(),
-            }),
-            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
-                Err(response.status().as_u16())
-            }
-            Err(e) => panic!("manager socket: {e}"),
-        }
+        Socket::upgrade(request).await
     }
 
     pub async fn send_json(&mut self, frame: Value) {
@@ -190,6 +251,9 @@ impl Socket {
     pub async fn next(&mut self) -> Frame {
         if let Some(value) = self.pending.pop_front() {
             return Frame::Json(value);
+        }
+        if let Some(closed) = self.pending_close.take() {
+            return closed;
         }
         loop {
             let read = tokio::time::timeout(PATIENCE, self.stream.next())

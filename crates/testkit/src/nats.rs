@@ -19,11 +19,13 @@ pub fn unique_prefix() -> String {
     crate::unique_name("t")
 }
 
-/// Deletes the stream (and with it the consumers) of a test's prefix.
+/// Deletes the streams (and with them the consumers) of a test's prefix:
+/// the events and the presence bucket.
 pub async fn remove_prefix(url: &str, prefix: &str) {
     if let Ok(client) = async_nats::connect(url).await {
         let js = async_nats::jetstream::new(client);
         let _ = js.delete_stream(format!("{prefix}_events")).await;
+        let _ = js.delete_stream(format!("KV_{prefix}_presence")).await;
     }
 }
 

@@ -22,6 +22,7 @@ pub struct ContactRow {
     pub phone: String,
     pub custom_fields: Json<BTreeMap<String, String>>,
     pub last_seen_at: DateTime<Utc>,
+    pub email_verified: bool,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -34,8 +35,8 @@ pub struct TimelineRow {
     pub occurred_at: DateTime<Utc>,
 }
 
-const CONTACT_COLUMNS: &str =
-    "id, account_id, visitor_id, name, email, created_at, phone, custom_fields, last_seen_at";
+const CONTACT_COLUMNS: &str = "id, account_id, visitor_id, name, email, created_at, phone, custom_fields, last_seen_at, \
+     email_verified";
 
 pub async fn find_by_visitor(
     pool: &PgPool,
@@ -43,7 +44,8 @@ pub async fn find_by_visitor(
     visitor_id: &str,
 ) -> sqlx::Result<Option<ContactRow>> {
     sqlx::query_as(&format!(
-        "select {CONTACT_COLUMNS} from contact where account_id = $1 and visitor_id = $2"
+        "select {CONTACT_COLUMNS} from contact where account_id = $1 and id = \
+         (select contact_id from visitor where account_id = $1 and visitor_id = $2)"
     ))
     .bind(account_id)
     .bind(visitor_id)
@@ -58,8 +60,11 @@ pub async fn insert_visitor(
     visitor_id: &str,
 ) -> sqlx::Result<Option<ContactRow>> {
     sqlx::query_as(&format!(
-        "insert into contact (id, account_id, visitor_id) values ($1, $2, $3) \
-         on conflict on constraint contact_visitor_unique do nothing returning {CONTACT_COLUMNS}"
+        "with created as (insert into contact (id, account_id, visitor_id) values ($1, $2, $3) \
+             on conflict on constraint contact_visitor_unique do nothing returning *), \
+         visitor as (insert into visitor (account_id, visitor_id, contact_id) \
+             select account_id, visitor_id, id from created) \
+         select {CONTACT_COLUMNS} from created"
     ))
     .bind(Uuid::now_v7())
     .bind(account_id)
@@ -103,6 +108,7 @@ pub async fn update(
     sqlx::query_as(&format!(
         "update contact set name = coalesce($3, name), email = coalesce($4, email), \
              phone = coalesce($5, phone), custom_fields = coalesce($6, custom_fields), \
+             email_verified = email_verified and coalesce($4, email) = email, \
              updated_at = now() \
          where account_id = $1 and id = $2 returning {CONTACT_COLUMNS}"
     ))
@@ -154,6 +160,80 @@ fn like_escaped(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
+}
+
+/// What a visitor says of themselves: the fields given replace the stored
+/// ones, except that an unverified e-mail never replaces a verified one.
+pub async fn identify(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    contact_id: Uuid,
+    change: &crate::details::Change,
+    email_verified: bool,
+) -> sqlx::Result<ContactRow> {
+    sqlx::query_as(&format!(
+        "update contact set name = coalesce(nullif($3, ''), name), \
+             phone = coalesce(nullif($5, ''), phone), \
+             email = case when $4::text is null or $4 = '' or (email_verified and not $6) \
+                 then email else $4 end, \
+             email_verified = case when $4::text is null or $4 = '' or (email_verified and not $6) \
+                 then email_verified else $6 end, \
+             updated_at = now() \
+         where account_id = $1 and id = $2 returning {CONTACT_COLUMNS}"
+    ))
+    .bind(account_id)
+    .bind(contact_id)
+    .bind(change.name.as_deref())
+    .bind(change.email.as_deref())
+    .bind(change.phone.as_deref())
+    .bind(email_verified)
+    .fetch_one(conn)
+    .await
+}
+
+/// The contact (other than `except`) with this e-mail verified, the most
+/// recently seen when there are several. Only verified ones: an e-mail a
+/// visitor merely typed must not draw the real owner into their contact.
+pub async fn find_by_email(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    email: &str,
+    except: Uuid,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "select id from contact where account_id = $1 and lower(email) = lower($2) \
+         and email_verified and id <> $3 order by last_seen_at desc limit 1",
+    )
+    .bind(account_id)
+    .bind(email)
+    .bind(except)
+    .fetch_optional(conn)
+    .await
+}
+
+/// A contact of no visitor yet, for a verified e-mail seen for the first time.
+pub async fn insert_contact(conn: &mut PgConnection, account_id: Uuid) -> sqlx::Result<Uuid> {
+    sqlx::query_scalar("insert into contact (id, account_id) values ($1, $2) returning id")
+        .bind(Uuid::now_v7())
+        .bind(account_id)
+        .fetch_one(conn)
+        .await
+}
+
+/// The visitor belongs to `contact_id` from now on.
+pub async fn move_visitor(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    visitor_id: &str,
+    contact_id: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query("update visitor set contact_id = $3 where account_id = $1 and visitor_id = $2")
+        .bind(account_id)
+        .bind(visitor_id)
+        .bind(contact_id)
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 pub struct NewTimelineEvent {
@@ -241,6 +321,7 @@ impl From<ContactRow> for pb::Contact {
             first_seen_at: Some(to_proto(c.created_at)),
             last_seen_at: Some(to_proto(c.last_seen_at)),
             channels,
+            email_verified: c.email_verified,
         }
     }
 }

@@ -21,6 +21,10 @@ const DEFAULT_SEARCH_RESULTS: u32 = 20;
 /// Longest search query, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
 /// The kinds of entries a timeline has.
+/// Longest reference of a visitor's activity (a page view id), in bytes.
+pub const MAX_REF_ID_BYTES: usize = 64;
+/// Longest summary of a visitor's activity (a page's title and address).
+pub const MAX_SUMMARY_CHARS: usize = 500;
 pub const TIMELINE_KINDS: [&str; 5] = ["message", "order", "mailing", "page_visit", "widget_shown"];
 
 #[derive(Clone)]
@@ -130,6 +134,115 @@ impl server::ContactService for ContactApi {
         tx.commit().await.map_err(Error::from)?;
         self.outbox.wake();
         Ok(Response::new(contact))
+    }
+
+    async fn record_activity(
+        &self,
+        request: Request<pb::RecordActivityRequest>,
+    ) -> Result<Response<pb::RecordActivityResponse>, Status> {
+        let req = request.into_inner();
+        let account_id = parse_id("account_id", &req.account_id)?;
+        let contact_id = parse_id("contact_id", &req.contact_id)?;
+        let kind = match req.kind.as_str() {
+            "page_visit" => "page_visit",
+            "widget_shown" => "widget_shown",
+            _ => {
+                return Err(Error::Fields(vec![(
+                    "kind",
+                    "must be page_visit or widget_shown".into(),
+                )])
+                .into());
+            }
+        };
+        if req.ref_id.is_empty() || req.ref_id.len() > MAX_REF_ID_BYTES || req.ref_id.contains('\0')
+        {
+            return Err(Error::Fields(vec![(
+                "ref_id",
+                format!("must be 1 to {MAX_REF_ID_BYTES} bytes"),
+            )])
+            .into());
+        }
+        db::get(&self.pool, account_id, contact_id)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::NotFound("contact"))?;
+        let summary: String = req
+            .summary
+            .chars()
+            .filter(|c| *c != '\0')
+            .take(MAX_SUMMARY_CHARS)
+            .collect();
+        let entry = db::NewTimelineEvent {
+            account_id,
+            contact_id,
+            kind,
+            ref_id: req.ref_id,
+            summary,
+            occurred_at: chrono::Utc::now(),
+        };
+        let recorded = db::insert_timeline_events(&self.pool, &[entry])
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(pb::RecordActivityResponse {
+            recorded: recorded > 0,
+        }))
+    }
+
+    async fn identify_visitor(
+        &self,
+        request: Request<pb::IdentifyVisitorRequest>,
+    ) -> Result<Response<pb::IdentifyVisitorResponse>, Status> {
+        let req = request.into_inner();
+        let account_id = parse_id("account_id", &req.account_id)?;
+        check_visitor_id(&req.visitor_id)?;
+        let change = details::check(req.name, req.email, req.phone, None)?;
+        let current = db::find_by_visitor(&self.pool, account_id, &req.visitor_id)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::NotFound("visitor"))?;
+        let mut tx = self.pool.begin().await.map_err(Error::from)?;
+        let email = change.email.as_deref().filter(|e| !e.is_empty());
+        // Whose contact a verified e-mail is: another contact's that has it;
+        // else, when this one is someone else's verified contact (a shared
+        // computer), a new one; else this one.
+        let target = match (email, req.email_verified) {
+            (Some(email), true) => {
+                let other = db::find_by_email(&mut tx, account_id, email, current.id)
+                    .await
+                    .map_err(Error::from)?;
+                match other {
+                    Some(other) => Some(other),
+                    None if current.email_verified && current.email != email => Some(
+                        db::insert_contact(&mut tx, account_id)
+                            .await
+                            .map_err(Error::from)?,
+                    ),
+                    None => None,
+                }
+            }
+            _ => None,
+        };
+        if let Some(target) = target {
+            db::move_visitor(&mut tx, account_id, &req.visitor_id, target)
+                .await
+                .map_err(Error::from)?;
+        }
+        let contact_id = target.unwrap_or(current.id);
+        let contact: pb::Contact =
+            db::identify(&mut tx, account_id, contact_id, &change, req.email_verified)
+                .await
+                .map_err(Error::from)?
+                .into();
+        self.outbox
+            .enqueue(&mut tx, events::contact_updated(account_id, &contact))
+            .await
+            .map_err(Error::from)?;
+        tx.commit().await.map_err(Error::from)?;
+        self.outbox.wake();
+        Ok(Response::new(pb::IdentifyVisitorResponse {
+            contact: Some(contact),
+            moved: target.is_some(),
+        }))
     }
 
     async fn search_contacts(

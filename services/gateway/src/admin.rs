@@ -65,7 +65,18 @@ pub async fn create_manager_with_role(
 pub async fn seed_demo(pool: &PgPool) -> Result<AccountRow> {
     let account = match db::account_by_site_key(pool, DEMO_SITE_KEY).await? {
         Some(account) => account,
-        None => db::insert_account(pool, "Demo shop", DEMO_SITE_KEY).await?,
+        None => {
+            let account = db::insert_account(pool, "Demo shop", DEMO_SITE_KEY).await?;
+            // The demo shop's checkout shows how hidden pages work.
+            sqlx::query(
+                "update widget_settings set hidden_pages = '{/checkout*}', \
+                 online_title = 'Demo Tea Shop is online' where account_id = $1",
+            )
+            .bind(account.id)
+            .execute(pool)
+            .await?;
+            account
+        }
     };
     if db::manager_by_email(pool, DEMO_EMAIL).await?.is_none() {
         create_manager(pool, &account, DEMO_EMAIL, "Demo Manager", DEMO_PASSWORD).await?;

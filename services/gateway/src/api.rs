@@ -112,6 +112,8 @@ pub struct ContactOut {
     pub custom_fields: BTreeMap<String, String>,
     /// Where they can be reached: `site`, `email`, later `telegram`, `vk`, `facebook`.
     pub channels: Vec<String>,
+    /// The e-mail came from the shop's site with a valid identity hash.
+    pub email_verified: bool,
     #[schema(format = DateTime)]
     pub first_seen_at: Option<String>,
     #[schema(format = DateTime)]
@@ -241,6 +243,7 @@ impl From<contact_pb::Contact> for ContactOut {
             phone: c.phone,
             custom_fields: c.custom_fields.into_iter().collect(),
             channels: c.channels,
+            email_verified: c.email_verified,
         }
     }
 }

@@ -372,6 +372,16 @@ impl FromRequestParts<AppState> for Manager {
 }
 
 impl Manager {
+    /// Refuses unless the manager's role may change the account's settings.
+    pub fn must_manage_settings(&self) -> Result<()> {
+        match self.role.manages_team() {
+            true => Ok(()),
+            false => Err(Error::Forbidden(
+                "only owners and admins change the account's settings",
+            )),
+        }
+    }
+
     /// Refuses unless the manager's role manages the team.
     pub fn must_manage_team(&self) -> Result<()> {
         match self.role.manages_team() {

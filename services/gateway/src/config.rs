@@ -44,6 +44,9 @@ pub struct Config {
     pub dev_page: bool,
     /// `GATEWAY_SEED_DEMO`: create the demo account and manager at start if missing.
     pub seed_demo: bool,
+    /// `GATEWAY_DEMO_SHOP_ADDR`: with the dev page on, where the demo shop
+    /// (a few pages carrying the widget's snippet) is served; empty: nowhere.
+    pub demo_shop_addr: String,
     #[serde(skip)]
     pub common: Common,
 }
@@ -69,6 +72,7 @@ impl Default for Config {
             logins_per_minute_per_email: 10,
             dev_page: false,
             seed_demo: false,
+            demo_shop_addr: String::new(),
             common: Common::default(),
         }
     }

@@ -67,8 +67,12 @@ pub async fn account_by_site_key(
 }
 
 pub async fn insert_account(pool: &PgPool, name: &str, site_key: &str) -> sqlx::Result<AccountRow> {
+    // With its widget settings, at their defaults.
     sqlx::query_as(
-        "insert into account (id, name, site_key) values ($1, $2, $3) returning id, name, site_key",
+        "with created as (insert into account (id, name, site_key) values ($1, $2, $3) \
+         returning id, name, site_key), \
+         settings as (insert into widget_settings (account_id) select id from created) \
+         select id, name, site_key from created",
     )
     .bind(Uuid::now_v7())
     .bind(name)

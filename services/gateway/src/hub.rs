@@ -44,6 +44,25 @@ pub struct HubEvent {
     pub to_visitor: bool,
     /// The JSON frame, ready to send.
     pub frame: String,
+    /// New widget settings: each visitor socket sends them as they apply to
+    /// its own page (`frame` is what managers get).
+    pub widget: Option<Arc<crate::widget::settings::Settings>>,
+}
+
+impl HubEvent {
+    /// A frame that is not a message (presence, settings): sent as it is,
+    /// outside the sequence of any dialog.
+    pub fn control(account_id: Uuid, frame: serde_json::Value) -> Self {
+        Self {
+            account_id,
+            contact_id: Uuid::nil(),
+            dialog_id: Uuid::nil(),
+            seq: 0,
+            to_visitor: false,
+            frame: frame.to_string(),
+            widget: None,
+        }
+    }
 }
 
 pub type EventSender = mpsc::Sender<Arc<HubEvent>>;
@@ -157,6 +176,19 @@ impl Hub {
         }
     }
 
+    /// Sends the event to every visitor socket of the account on this replica.
+    pub fn dispatch_to_visitors(&self, account_id: Uuid, event: Arc<HubEvent>) {
+        let sockets = self.sockets.read().expect("hub lock");
+        for (audience, group) in sockets.iter() {
+            if matches!(audience, Audience::Visitor { account_id: a, .. } if *a == account_id) {
+                for tx in group.values() {
+                    // A full queue is a lagging socket; the next message event drops it.
+                    let _ = tx.try_send(event.clone());
+                }
+            }
+        }
+    }
+
     /// Ends a session on this replica's sockets.
     pub fn end_session(&self, session_id: Uuid) {
         let _ = self.ended_sessions.send(session_id); // no receivers: nothing to close
@@ -182,14 +214,7 @@ impl Hub {
 pub fn to_hub_event(envelope: ev::Envelope) -> anyhow::Result<Option<HubEvent>> {
     let account_id = Uuid::parse_str(&envelope.account_id)?;
     let payload = envelope.payload.as_slice();
-    let for_managers = |frame: serde_json::Value| HubEvent {
-        account_id,
-        contact_id: Uuid::nil(),
-        dialog_id: Uuid::nil(),
-        seq: 0,
-        to_visitor: false,
-        frame: frame.to_string(),
-    };
+    let for_managers = |frame: serde_json::Value| HubEvent::control(account_id, frame);
     let event = match envelope.r#type.as_str() {
         "dialog.message_created" => {
             let created = ev::MessageCreated::decode(payload)?;
@@ -272,6 +297,7 @@ mod tests {
             dialog_id: Uuid::nil(),
             seq,
             to_visitor: true,
+            widget: None,
             frame: String::new(),
         })
     }
@@ -323,6 +349,7 @@ mod tests {
             dialog_id: Uuid::nil(),
             seq: 1,
             to_visitor: true,
+            widget: None,
             frame: "{}".into(),
         }));
         assert!(manager.try_recv().is_ok());

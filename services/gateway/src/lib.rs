@@ -20,6 +20,8 @@
 //! - [`hub`]: this replica's sockets and the fan-out of events to them.
 //! - [`feed`]: the suite's events from NATS, without gaps, into the hub.
 //! - [`replies`]: a manager's reply, for REST and the socket alike.
+//! - [`widget`]: the consultant's settings and the widget's public endpoints.
+//! - [`presence`]: who is online (managers, visitors), shared by every replica.
 //! - [`dev`]: the page for trying the suite by hand.
 
 pub mod admin;
@@ -33,10 +35,12 @@ pub mod feed;
 pub mod http;
 pub mod hub;
 pub mod limits;
+pub mod presence;
 pub mod replies;
 pub mod sessions;
 pub mod state;
 pub mod team;
+pub mod widget;
 pub mod ws;
 
 use std::net::SocketAddr;
@@ -93,14 +97,17 @@ impl Application {
             config.logins_per_minute_per_address,
             config.logins_per_minute_per_email,
         ));
+        let hub: Arc<hub::Hub> = Default::default();
+        let presence = presence::Presence::start(bus.clone(), hub.clone(), shutdown.clone());
         let state = AppState {
+            presence,
             pool,
             passwords: Default::default(),
             login_limits,
             config: Arc::new(config),
             dialogs,
             contacts,
-            hub: Default::default(),
+            hub,
             bus: bus.clone(),
             shutdown: shutdown.clone(),
         };
@@ -130,6 +137,15 @@ impl Application {
             self.bus.clone(),
             self.shutdown.clone(),
         ));
+        let live_settings = tokio::spawn(widget::live::run(self.state.clone()));
+        if self.state.config.dev_page && !self.state.config.demo_shop_addr.is_empty() {
+            let gateway = match self.state.config.public_origin.as_str() {
+                "" => format!("http://127.0.0.1:{}", self.port()),
+                origin => origin.trim_end_matches('/').to_owned(),
+            };
+            let shop = dev::demo_shop(&self.state.config.demo_shop_addr, gateway).await?;
+            tokio::spawn(shop.run(self.shutdown.clone()));
+        }
         let app = router(
             self.state.clone(),
             ops::Readiness {
@@ -151,6 +167,7 @@ impl Application {
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await?;
         feed.await??;
+        live_settings.await??;
         tracing::info!("gateway stopped");
         Ok(())
     }

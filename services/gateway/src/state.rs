@@ -12,6 +12,7 @@ use crate::auth::Passwords;
 use crate::config::Config;
 use crate::hub::Hub;
 use crate::limits::LoginLimits;
+use crate::presence::Presence;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -20,6 +21,8 @@ pub struct AppState {
     pub dialogs: DialogServiceClient<Traced>,
     pub contacts: ContactServiceClient<Traced>,
     pub hub: Arc<Hub>,
+    /// Who is online, on every replica.
+    pub presence: Arc<Presence>,
     /// For the live notices between replicas (logouts).
     pub bus: Bus,
     pub shutdown: chat_platform::Shutdown,

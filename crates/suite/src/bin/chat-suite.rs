@@ -21,6 +21,12 @@ async fn main() -> anyhow::Result<()> {
             println!("  Console as the demo:      {url}/dev/console  (signs the demo manager in)");
         }
         println!("  Dev chat page:            {url}/dev");
+        if !configs.gateway.demo_shop_addr.is_empty() {
+            println!(
+                "  Demo shop (the widget):   http://{}/",
+                configs.gateway.demo_shop_addr
+            );
+        }
     }
     if configs.gateway.seed_demo {
         println!(

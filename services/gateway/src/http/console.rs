@@ -46,7 +46,7 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-fn content_type(path: &str) -> &'static str {
+pub fn content_type(path: &str) -> &'static str {
     match path.rsplit_once('.').map(|(_, ext)| ext) {
         Some("html") => "text/html; charset=utf-8",
         Some("js" | "mjs") => "text/javascript; charset=utf-8",
@@ -61,7 +61,18 @@ fn content_type(path: &str) -> &'static str {
 }
 
 fn file(path: &str, headers: &HeaderMap) -> Response {
-    let Some(file) = ConsoleFiles::get(path) else {
+    serve_embedded(ConsoleFiles::get(path), path, headers, "no-cache")
+}
+
+/// An embedded file with its content type, an ETag (its SHA-256) honoured in
+/// `If-None-Match`, and `cache_control`; pages get the console's CSP.
+pub fn serve_embedded(
+    file: Option<rust_embed::EmbeddedFile>,
+    path: &str,
+    headers: &HeaderMap,
+    cache_control: &'static str,
+) -> Response {
+    let Some(file) = file else {
         return Error::NotFound("file").into_response();
     };
     let etag = format!("\"{}\"", hex::encode(file.metadata.sha256_hash()));
@@ -77,7 +88,10 @@ fn file(path: &str, headers: &HeaderMap) -> Response {
     if let Ok(etag) = HeaderValue::from_str(&etag) {
         out.insert(header::ETAG, etag);
     }
-    out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    out.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
     out.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

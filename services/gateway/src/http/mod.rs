@@ -10,6 +10,7 @@ pub mod notes;
 pub mod openapi;
 pub mod team;
 pub mod templates;
+pub mod widget;
 
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts};
@@ -32,6 +33,8 @@ pub fn router() -> Router<AppState> {
         .merge(team::router())
         .merge(openapi::router())
         .merge(console::router())
+        .merge(widget::router())
+        .merge(crate::widget::public::router())
         .fallback(|| async { Error::NotFound("route") })
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
 }

@@ -50,6 +50,11 @@ use crate::state::AppState;
         super::team::list_sessions,
         super::team::end_session,
         super::team::end_other_sessions,
+        super::widget::get_settings,
+        super::widget::save_settings,
+        super::widget::preview_hidden_pages,
+        super::widget::rotate_identity_secret,
+        super::widget::list_visitors,
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -60,6 +65,8 @@ use crate::state::AppState;
         (name = "contacts", description = "Contacts, search and timelines"),
         (name = "managers", description = "The account's managers"),
         (name = "sessions", description = "My sessions on my devices"),
+        (name = "widget", description = "The consultant's settings: the widget on the shop's pages"),
+        (name = "visitors", description = "Visitors on the site now"),
     )
 )]
 pub struct ApiDoc;

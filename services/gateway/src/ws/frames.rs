@@ -23,6 +23,34 @@ pub enum ClientFrame {
         after_seq: i64,
     },
     Ping,
+    /// The visitor is on this page (visitors).
+    Page {
+        url: String,
+        #[serde(default)]
+        title: String,
+        #[serde(default)]
+        referrer: String,
+        #[serde(default)]
+        visit_started_at: Option<String>,
+        #[serde(default)]
+        pages_seen: Option<u32>,
+        page_view_id: String,
+    },
+    /// The visitor opened the chat window on this page view (visitors).
+    Shown {
+        page_view_id: String,
+    },
+    /// Who the visitor says they are (visitors).
+    Identify {
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        email: Option<String>,
+        #[serde(default)]
+        phone: Option<String>,
+        #[serde(default)]
+        user_hash: Option<String>,
+    },
 }
 
 /// Why a client frame was refused; the connection stays open.
@@ -32,7 +60,7 @@ pub struct FrameError {
     pub message: String,
 }
 
-const KNOWN_TYPES: [&str; 3] = ["send", "sync", "ping"];
+const KNOWN_TYPES: [&str; 6] = ["send", "sync", "ping", "page", "shown", "identify"];
 
 pub fn parse(text: &str) -> Result<ClientFrame, FrameError> {
     let value: Value = serde_json::from_str(text).map_err(|_| FrameError {
@@ -55,6 +83,15 @@ pub fn parse(text: &str) -> Result<ClientFrame, FrameError> {
         code: "bad_frame",
         message: e.to_string(),
     })
+}
+
+/// An `unknown_type` error for a frame this socket does not take.
+pub fn not_here(what: &str) -> String {
+    error(
+        "unknown_type",
+        &format!("{what} frames are for the other socket"),
+        None,
+    )
 }
 
 pub fn error(code: &str, message: &str, client_message_id: Option<&str>) -> String {

@@ -23,6 +23,7 @@ use super::watch::SessionWatch;
 use crate::auth::{self, Manager};
 use crate::error::Error;
 use crate::hub::Audience;
+use crate::presence::Online;
 use crate::replies;
 use crate::state::AppState;
 
@@ -72,6 +73,8 @@ async fn serve(ws: WebSocket, state: AppState, manager: Manager) {
     if session.send(hello.to_string()).await.is_err() {
         return;
     }
+    // Online while the socket is open (the end of the session closes it).
+    let _online = Online::manager(&state, manager.account_id, manager.id);
     // A send is the manager's activity (pings and resyncs are the console's
     // own); the session is looked up again at most this often (its end is
     // also told at once by the watch).
@@ -111,6 +114,9 @@ async fn serve(ws: WebSocket, state: AppState, manager: Manager) {
                 after_seq,
             } => sync(&mut session, &dialog_id, after_seq).await,
             ClientFrame::Ping => session.send(json!({"type": "pong"}).to_string()).await,
+            ClientFrame::Page { .. } | ClientFrame::Shown { .. } | ClientFrame::Identify { .. } => {
+                session.send(super::frames::not_here("visitor")).await
+            }
         };
         if result.is_err() {
             return;

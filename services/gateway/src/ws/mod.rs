@@ -54,10 +54,16 @@ pub mod close {
     pub const SILENT: u16 = 4408;
     /// Bad connection parameters (e.g. a malformed visitor id).
     pub const BAD_REQUEST: u16 = 4400;
-    /// No token, a wrong token, or a session that has ended.
+    /// No token, a wrong token, or a session that has ended; for visitors, a
+    /// visitor token the account did not issue.
     pub const UNAUTHORIZED: u16 = 4401;
     /// The site key belongs to no account.
     pub const UNKNOWN_SITE_KEY: u16 = 4403;
+    /// The account turned its chat off.
+    pub const CHAT_OFF: u16 = 4404;
+    /// A verified identification moved the visitor to another contact:
+    /// reconnect and load that contact's conversation.
+    pub const IDENTITY_CHANGED: u16 = 4409;
 }
 
 /// The upgrade with the suite's limits, set on purpose rather than left at

@@ -42,6 +42,9 @@ pub struct Session {
     /// When the client last sent anything (a frame, a pong).
     last_heard: Instant,
     pings: Interval,
+    /// The page a visitor's socket is on (its `page` frames), for the
+    /// settings that depend on it.
+    pub page_url: String,
     _registration: Registration,
 }
 
@@ -71,6 +74,7 @@ impl Session {
             delivery,
             events,
             watch: None,
+            page_url: String::new(),
             _registration: registration,
         }
     }
@@ -141,12 +145,18 @@ impl Session {
         error: &Error,
         client_message_id: Option<&str>,
     ) -> Result<(), Closed> {
-        self.send(frames::error(
-            error.code(),
-            &error.public_message(),
-            client_message_id,
-        ))
-        .await
+        let mut frame = frames::error(error.code(), &error.public_message(), client_message_id);
+        if let Error::InvalidFields(fields) = error {
+            // Field problems, as a form shows them (the widget's e-mail field).
+            let mut value: serde_json::Value = serde_json::from_str(&frame).unwrap_or_default();
+            let fields: serde_json::Map<String, serde_json::Value> = fields
+                .iter()
+                .map(|(field, problem)| (field.clone(), problem.clone().into()))
+                .collect();
+            value["fields"] = fields.into();
+            frame = value.to_string();
+        }
+        self.send(frame).await
     }
 
     /// Waits for the client's next frame, forwarding events meanwhile. Bad
@@ -210,6 +220,13 @@ impl Session {
     }
 
     async fn forward(&mut self, event: &HubEvent) -> Result<(), Closed> {
+        if let (Some(settings), true) = (&event.widget, self.watch.is_none()) {
+            // A visitor's widget: the settings as they apply to its page.
+            let online = self.state.presence.managers_online(self.account_id);
+            let config = crate::widget::config(settings, &self.page_url, online);
+            let frame = serde_json::json!({"type": "settings", "settings": config});
+            return self.send(frame.to_string()).await;
+        }
         if event.seq == 0 {
             return self.send(event.frame.clone()).await;
         }

@@ -1,12 +1,20 @@
-//! The visitor socket: `GET /ws/visitor?site_key=…&visitor_id=…[&after_seq=N]`.
-//! The widget connects with the shop's public site key and the browser's
-//! anonymous visitor id; the first message opens a dialog.
+//! The visitor socket: `GET /ws/visitor?site_key=…[&visitor_token=…][&after_seq=N]`,
+//! what the widget speaks. The page's `Origin` must be one of the account's
+//! allowed sites (403 before the upgrade). A first visit gets a visitor token
+//! (the credential, issued here, see [`crate::widget::credential`]) in its
+//! `hello`; later visits must bring it, and any other token is refused, so
+//! nobody reads a conversation without its visitor's credential. The first
+//! message opens a dialog. The socket also carries the visitor's pages (for
+//! the timeline and the visitors list), their identification, and the live
+//! presence of managers and the account's settings.
 
 use std::collections::HashMap;
 
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse as _, Response};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -16,33 +24,63 @@ use chat_proto::dialog::v1 as pb;
 use super::close;
 use super::delivery::{Delivery, Unknown};
 use super::frames::{self, ClientFrame};
-use super::session::{Session, close_for, close_socket};
+use super::session::{Closed, Session, close_for, close_socket};
 use crate::api::DialogOut;
-use crate::db;
 use crate::error::Error;
 use crate::hub::Audience;
+use crate::presence::{Online, VisitorPage};
 use crate::state::AppState;
+use crate::widget::settings::{self, Settings};
+use crate::widget::{credential, identity, public};
+
+/// The longest page address and title kept of a `page` frame.
+const MAX_URL_BYTES: usize = 2048;
+const MAX_TITLE_CHARS: usize = 300;
+/// The longest page view id.
+const MAX_PAGE_VIEW_ID_BYTES: usize = 64;
 
 pub async fn connect_visitor(
     ws: WebSocketUpgrade,
+    headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
     State(state): State<AppState>,
 ) -> Response {
     if let Err(e) = super::admit(&state) {
         return e.into_response();
     }
-    super::with_limits(ws).on_upgrade(move |socket| serve(socket, state, params))
-}
-
-async fn serve(mut ws: WebSocket, state: AppState, params: HashMap<String, String>) {
     let site_key = params
         .get("site_key")
         .map(String::as_str)
         .unwrap_or_default();
-    let visitor_id = params
-        .get("visitor_id")
-        .map(String::as_str)
-        .unwrap_or_default();
+    let site = match settings::by_site_key(&state.pool, site_key).await {
+        Ok(site) => site,
+        Err(e) => return Error::from(e).into_response(),
+    };
+    if let Some(site) = &site
+        && !site.allows_origin(public::request_origin(&headers))
+    {
+        return Error::Forbidden("this site may not embed the widget").into_response();
+    }
+    super::with_limits(ws).on_upgrade(move |socket| serve(socket, state, site, params))
+}
+
+/// What the socket knows of its visitor.
+struct Visitor {
+    account_id: Uuid,
+    visitor_id: String,
+    contact_id: Uuid,
+    name: String,
+    email: String,
+    /// The page they are on, once they said.
+    page: Option<VisitorPage>,
+}
+
+async fn serve(
+    mut ws: WebSocket,
+    state: AppState,
+    site: Option<Settings>,
+    params: HashMap<String, String>,
+) {
     let after_seq = match params.get("after_seq").map(|s| s.parse::<i64>()) {
         None => None,
         Some(Ok(n)) if n >= 0 => Some(n),
@@ -55,19 +93,32 @@ async fn serve(mut ws: WebSocket, state: AppState, params: HashMap<String, Strin
             .await;
         }
     };
-    let account = match db::account_by_site_key(&state.pool, site_key).await {
-        Ok(Some(account)) => account,
-        Ok(None) => {
-            return close_socket(&mut ws, close::UNKNOWN_SITE_KEY, "unknown site key").await;
-        }
-        Err(e) => {
-            let (code, reason) = close_for(&Error::from(e));
-            return close_socket(&mut ws, code, &reason).await;
-        }
+    let Some(site) = site else {
+        return close_socket(&mut ws, close::UNKNOWN_SITE_KEY, "unknown site key").await;
+    };
+    if !site.enabled {
+        return close_socket(&mut ws, close::CHAT_OFF, "the chat is off").await;
+    }
+    // `visitor_id` is what widgets before credentials sent: refused like any
+    // token this site did not issue.
+    let presented = params.get("visitor_token").or(params.get("visitor_id"));
+    let (visitor_id, token) = match presented {
+        None => credential::issue(&site.visitor_key),
+        Some(token) => match credential::verify(&site.visitor_key, token) {
+            Some(visitor_id) => (visitor_id, token.clone()),
+            None => {
+                return close_socket(
+                    &mut ws,
+                    close::UNAUTHORIZED,
+                    "not a visitor token of this site",
+                )
+                .await;
+            }
+        },
     };
     let request = contact_pb::ResolveVisitorRequest {
-        account_id: account.id.to_string(),
-        visitor_id: visitor_id.to_owned(),
+        account_id: site.account_id.to_string(),
+        visitor_id: visitor_id.clone(),
     };
     let contact = match state.contacts.clone().resolve_visitor(request).await {
         Ok(contact) => contact.into_inner(),
@@ -81,13 +132,13 @@ async fn serve(mut ws: WebSocket, state: AppState, params: HashMap<String, Strin
     };
     // Register before looking at the dialog, so nothing written meanwhile is missed.
     let registration = state.hub.register(Audience::Visitor {
-        account_id: account.id,
+        account_id: site.account_id,
         contact_id,
     });
     let mut session = Session::new(
         ws,
         state.clone(),
-        account.id,
+        site.account_id,
         Delivery::new(Unknown::FromStart),
         registration,
     );
@@ -96,7 +147,7 @@ async fn serve(mut ws: WebSocket, state: AppState, params: HashMap<String, Strin
         .dialogs
         .clone()
         .find_contact_dialog(pb::FindContactDialogRequest {
-            account_id: account.id.to_string(),
+            account_id: site.account_id.to_string(),
             contact_id: contact.id.clone(),
         })
         .await;
@@ -110,7 +161,9 @@ async fn serve(mut ws: WebSocket, state: AppState, params: HashMap<String, Strin
     let hello = json!({
         "type": "hello",
         "contact_id": contact.id,
+        "visitor_token": token,
         "dialog": dialog.clone().map(DialogOut::from),
+        "managers_online": state.presence.managers_online(site.account_id),
     });
     if session.send(hello.to_string()).await.is_err() {
         return;
@@ -127,6 +180,15 @@ async fn serve(mut ws: WebSocket, state: AppState, params: HashMap<String, Strin
         }
     }
 
+    let online = Online::visitor(&state);
+    let mut visitor = Visitor {
+        account_id: site.account_id,
+        visitor_id,
+        contact_id,
+        name: contact.name,
+        email: contact.email,
+        page: None,
+    };
     while let Some(frame) = session.next_frame().await {
         let result = match frame {
             ClientFrame::Send {
@@ -143,6 +205,49 @@ async fn serve(mut ws: WebSocket, state: AppState, params: HashMap<String, Strin
                 );
                 session.send(error).await
             }
+            ClientFrame::Page {
+                url,
+                title,
+                referrer,
+                visit_started_at,
+                pages_seen,
+                page_view_id,
+            } => {
+                let page = PageFrame {
+                    url,
+                    title,
+                    referrer,
+                    visit_started_at,
+                    pages_seen,
+                    page_view_id,
+                };
+                on_page(&mut session, &online, &mut visitor, page).await
+            }
+            ClientFrame::Shown { page_view_id } => {
+                on_shown(&mut session, &visitor, page_view_id).await
+            }
+            ClientFrame::Identify {
+                name,
+                email,
+                phone,
+                user_hash,
+            } => {
+                let said = Identification {
+                    name,
+                    email,
+                    phone,
+                    user_hash,
+                };
+                match on_identify(&mut session, &site, &online, &mut visitor, said).await {
+                    Ok(Moved::No) => Ok(()),
+                    Ok(Moved::Yes) => {
+                        return session
+                            .close(close::IDENTITY_CHANGED, "identified: reconnect")
+                            .await;
+                    }
+                    Err(closed) => Err(closed),
+                }
+            }
         };
         if result.is_err() {
             return;
@@ -155,7 +260,7 @@ async fn send(
     contact_id: Uuid,
     client_message_id: String,
     text: String,
-) -> Result<(), super::session::Closed> {
+) -> Result<(), Closed> {
     let request = pb::PostMessageRequest {
         account_id: session.account_id.to_string(),
         dialog_id: String::new(),
@@ -168,4 +273,170 @@ async fn send(
     };
     // A visitor writes into one dialog: one lane.
     session.submit(String::new(), request).await
+}
+
+struct PageFrame {
+    url: String,
+    title: String,
+    referrer: String,
+    visit_started_at: Option<String>,
+    pages_seen: Option<u32>,
+    page_view_id: String,
+}
+
+/// The visitor is on a page: they are online there, and it goes on their timeline.
+async fn on_page(
+    session: &mut Session,
+    online: &Online,
+    visitor: &mut Visitor,
+    frame: PageFrame,
+) -> Result<(), Closed> {
+    let page_url_ok = (frame.url.starts_with("http://") || frame.url.starts_with("https://"))
+        && frame.url.len() <= MAX_URL_BYTES;
+    if !page_url_ok || !page_view_id_ok(&frame.page_view_id) {
+        let problem = "page frames need an http(s) url of at most 2048 bytes and a page_view_id of 1 to 64 bytes";
+        return session.send(frames::error("invalid", problem, None)).await;
+    }
+    let title: String = frame.title.chars().take(MAX_TITLE_CHARS).collect();
+    let now = Utc::now();
+    let visit_started_at = frame
+        .visit_started_at
+        .and_then(|at| DateTime::parse_from_rfc3339(&at).ok())
+        .map(|at| at.with_timezone(&Utc))
+        .filter(|at| *at <= now)
+        .unwrap_or(now);
+    let page = VisitorPage {
+        contact_id: visitor.contact_id,
+        name: visitor.name.clone(),
+        email: visitor.email.clone(),
+        page_url: frame.url.clone(),
+        page_title: title.clone(),
+        visit_started_at,
+        pages_seen: frame.pages_seen.unwrap_or(1).max(1),
+        at: now,
+    };
+    session.page_url = frame.url.clone();
+    online.page(visitor.account_id, page.clone());
+    visitor.page = Some(page);
+    let summary = match (title.is_empty(), frame.referrer.is_empty()) {
+        (true, _) => frame.url.clone(),
+        (false, true) => format!("{title} ({})", frame.url),
+        (false, false) => format!("{title} ({}), from {}", frame.url, frame.referrer),
+    };
+    record(session, visitor, "page_visit", frame.page_view_id, summary).await
+}
+
+async fn on_shown(
+    session: &mut Session,
+    visitor: &Visitor,
+    page_view_id: String,
+) -> Result<(), Closed> {
+    if !page_view_id_ok(&page_view_id) {
+        let problem = "a page_view_id is 1 to 64 bytes";
+        return session.send(frames::error("invalid", problem, None)).await;
+    }
+    let summary = match &visitor.page {
+        Some(page) => format!("The chat was opened on {}", page.page_url),
+        None => "The chat was opened".to_owned(),
+    };
+    record(session, visitor, "widget_shown", page_view_id, summary).await
+}
+
+fn page_view_id_ok(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_PAGE_VIEW_ID_BYTES && !id.contains('\0')
+}
+
+/// Puts the visitor's activity on their timeline (once per page view).
+async fn record(
+    session: &mut Session,
+    visitor: &Visitor,
+    kind: &str,
+    ref_id: String,
+    summary: String,
+) -> Result<(), Closed> {
+    let request = contact_pb::RecordActivityRequest {
+        account_id: visitor.account_id.to_string(),
+        contact_id: visitor.contact_id.to_string(),
+        kind: kind.to_owned(),
+        ref_id,
+        summary,
+    };
+    match session
+        .state
+        .contacts
+        .clone()
+        .record_activity(request)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(status) => session.send_error(&Error::from(status), None).await,
+    }
+}
+
+struct Identification {
+    name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    user_hash: Option<String>,
+}
+
+enum Moved {
+    No,
+    Yes,
+}
+
+/// Stores who the visitor says they are; a verified e-mail of another
+/// contact moves them there (the caller then closes the socket).
+async fn on_identify(
+    session: &mut Session,
+    site: &Settings,
+    online: &Online,
+    visitor: &mut Visitor,
+    said: Identification,
+) -> Result<Moved, Closed> {
+    let verified = match (&said.email, &said.user_hash) {
+        (Some(email), Some(hash)) => identity::verified(&site.identity_secret, email, hash),
+        _ => false,
+    };
+    let request = contact_pb::IdentifyVisitorRequest {
+        account_id: visitor.account_id.to_string(),
+        visitor_id: visitor.visitor_id.clone(),
+        name: said.name,
+        email: said.email,
+        phone: said.phone,
+        email_verified: verified,
+    };
+    let identified = match session
+        .state
+        .contacts
+        .clone()
+        .identify_visitor(request)
+        .await
+    {
+        Ok(identified) => identified.into_inner(),
+        Err(status) => {
+            session.send_error(&Error::from(status), None).await?;
+            return Ok(Moved::No);
+        }
+    };
+    let Some(contact) = identified.contact else {
+        return Ok(Moved::No);
+    };
+    let frame = json!({
+        "type": "identified",
+        "contact_id": contact.id,
+        "verified": contact.email_verified,
+    });
+    session.send(frame.to_string()).await?;
+    if identified.moved {
+        return Ok(Moved::Yes);
+    }
+    visitor.name = contact.name;
+    visitor.email = contact.email;
+    if let Some(page) = &mut visitor.page {
+        page.name = visitor.name.clone();
+        page.email = visitor.email.clone();
+        online.page(visitor.account_id, page.clone());
+    }
+    Ok(Moved::No)
 }

@@ -1,0 +1,43 @@
+//! The website widget's side of the gateway: the consultant's settings, the
+//! widget's public endpoints, and what its socket relies on.
+//!
+//! - [`settings`]: the settings, their rules and their SQL.
+//! - [`patterns`]: hidden-page patterns.
+//! - [`photo`]: checking the offline assistant's photo.
+//! - [`credential`]: the credentials issued to visitors.
+//! - [`identity`]: identity verification of e-mails from the shop's pages.
+//! - [`public`]: `/widget.js`, the widget's configuration, the photos.
+//! - [`live`]: saved settings told to every replica's open widgets.
+
+pub mod credential;
+pub mod identity;
+pub mod live;
+pub mod patterns;
+pub mod photo;
+pub mod public;
+pub mod settings;
+
+use serde_json::{Value, json};
+
+use settings::Settings;
+
+/// What the widget on the page at `url` needs: `GET /widget/v1/config` and
+/// the socket's `settings` frames answer the same.
+pub fn config(settings: &Settings, url: &str, managers_online: bool) -> Value {
+    if !settings.enabled {
+        return json!({ "enabled": false });
+    }
+    json!({
+        "enabled": true,
+        "hidden": settings.hiding(url),
+        "position": settings.position,
+        "color": settings.color,
+        "visitor_sound": settings.visitor_sound,
+        "online_title": settings.online_title,
+        "online_message": settings.online_message,
+        "offline_title": settings.offline_title,
+        "offline_message": settings.offline_message,
+        "offline_photo_url": settings.photo_url(),
+        "managers_online": managers_online,
+    })
+}

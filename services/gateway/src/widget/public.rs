@@ -1,0 +1,134 @@
+//! What the shop's pages load without signing in: `GET /widget.js`, the
+//! widget's configuration for a page, and the offline photos. The
+//! configuration answers only pages of the account's allowed sites (by
+//! their `Origin`), with CORS headers for that origin.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use rust_embed::Embed;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::settings;
+use crate::error::{Error, Result};
+use crate::http::Query;
+use crate::http::console::serve_embedded;
+use crate::state::AppState;
+
+#[derive(Embed)]
+#[folder = "static/widget/"]
+struct WidgetFiles;
+
+/// The snippet's URL never changes, so browsers check for a new widget
+/// every few minutes (and get 304 while it is the same).
+const WIDGET_CACHE: &str = "public, max-age=300";
+/// A photo's URL changes with the photo, so it may be kept for a year.
+const PHOTO_CACHE: &str = "public, max-age=31536000, immutable";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/widget.js", get(widget_script))
+        .route("/widget/v1/config", get(widget_config))
+        .route("/widget/v1/photos/{account_id}/{name}", get(photo))
+}
+
+async fn widget_script(headers: HeaderMap) -> Response {
+    serve_embedded(
+        WidgetFiles::get("widget.js"),
+        "widget.js",
+        &headers,
+        WIDGET_CACHE,
+    )
+}
+
+/// The gzipped size of the widget as served, for the size check and the benchmark.
+pub fn widget_source() -> Vec<u8> {
+    WidgetFiles::get("widget.js")
+        .map(|file| file.data.into_owned())
+        .unwrap_or_default()
+}
+
+#[derive(Deserialize)]
+pub struct ConfigQuery {
+    site_key: String,
+    #[serde(default)]
+    url: String,
+}
+
+async fn widget_config(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<ConfigQuery>,
+) -> Result<Response> {
+    let settings = settings::by_site_key(&state.pool, &query.site_key)
+        .await?
+        .ok_or(Error::NotFound("site key"))?;
+    let origin = request_origin(&headers);
+    if !settings.allows_origin(origin) {
+        return Err(Error::Forbidden("this site may not embed the widget"));
+    }
+    let online = state.presence.managers_online(settings.account_id);
+    let body = super::config(&settings, &query.url, online);
+    let mut response = axum::Json(body).into_response();
+    let out = response.headers_mut();
+    out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    out.insert(header::VARY, HeaderValue::from_static("Origin"));
+    if let Some(value) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {
+        out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+    }
+    Ok(response)
+}
+
+/// The page's `Origin` header, if it sent one.
+pub fn request_origin(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::ORIGIN).and_then(|v| v.to_str().ok())
+}
+
+async fn photo(
+    State(state): State<AppState>,
+    Path((account_id, name)): Path<(String, String)>,
+) -> Result<Response> {
+    let account_id = Uuid::parse_str(&account_id).map_err(|_| Error::NotFound("photo"))?;
+    let (content_type, bytes) = settings::photo(&state.pool, account_id, &name)
+        .await?
+        .ok_or(Error::NotFound("photo"))?;
+    let mut response = (StatusCode::OK, bytes).into_response();
+    let out = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&content_type) {
+        out.insert(header::CONTENT_TYPE, value);
+    }
+    out.insert(header::CACHE_CONTROL, HeaderValue::from_static(PHOTO_CACHE));
+    out.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    out.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The widget's budget (docs/widget.md, BENCHMARKS.md): 30 KB gzipped,
+    /// styles and sounds included. This fails the build when it grows past.
+    #[test]
+    fn the_widget_stays_within_its_size_budget() {
+        use std::io::Write as _;
+        let source = widget_source();
+        assert!(source.len() > 1000, "the widget is missing");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&source).unwrap();
+        let size = gz.finish().unwrap().len();
+        assert!(
+            size <= 30 * 1024,
+            "widget.js is {size} bytes gzipped, over 30 KB"
+        );
+    }
+}

@@ -1,0 +1,1029 @@
+// The chat widget: the button and window a shop's visitors see. One classic
+// script, loaded by the snippet in docs/widget.md, with no dependencies and
+// no build step; it builds its UI in a Shadow DOM so that the shop's styles
+// and ours never mix.
+//
+// Layout of this file: storage (localStorage with a memory fallback), the
+// conversation kept across pages, the UI (built with createElement only: all
+// text from the network is set as text), sounds, the visitor socket
+// (heartbeat, full-jitter reconnect, resume by seq), the page and its
+// in-page navigations, the config, and the ChatWidget() API.
+(function () {
+  'use strict';
+
+  var script = document.currentScript || document.querySelector('script[data-site-key][src*="widget.js"]');
+  var stub = window.ChatWidget;
+  if (!script || (stub && stub.loaded)) return;
+  var SITE_KEY = script.getAttribute('data-site-key') || '';
+  var ORIGIN = new URL(script.src, location.href).origin;
+  if (!SITE_KEY) return console.warn('ChatWidget: the script tag has no data-site-key');
+
+  var MAX_TEXT = 4096;
+  var MAX_KEPT = 200;
+  var PING_EVERY_MS = 25000;
+  var BACKOFF_BASE_MS = 1000;
+  var BACKOFF_CAP_MS = 30000;
+  var VISIT_GAP_MS = 30 * 60 * 1000;
+  var NAV_SETTLE_MS = 50;
+  // A refused origin looks like a network error to a page when the refusal
+  // has no CORS headers: give up after this many, until the next navigation.
+  var CONFIG_TRIES = 6;
+  var DEFAULT_COLOR = '#2563eb';
+  var SVG_NS = 'http://www.w3.org/2000/svg';
+
+  // ---------------------------------------------------------------- storage
+  // One JSON value per name, per site key. Private modes and sandboxed
+  // frames throw on localStorage: then values live in memory for this page.
+
+  var PREFIX = 'chatwidget:' + SITE_KEY + ':';
+  var memory = {};
+
+  function load(name, fallback) {
+    var raw;
+    try {
+      raw = localStorage.getItem(PREFIX + name);
+    } catch (e) {
+      raw = memory[name];
+    }
+    if (raw == null) return fallback;
+    try {
+      return JSON.parse(raw);
+    } catch (e) {
+      return fallback;
+    }
+  }
+
+  function save(name, value) {
+    var raw = JSON.stringify(value);
+    memory[name] = raw;
+    try {
+      if (value == null) localStorage.removeItem(PREFIX + name);
+      else localStorage.setItem(PREFIX + name, raw);
+    } catch (e) {
+      // Memory keeps it for this page.
+    }
+  }
+
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var bytes = new Uint8Array(16);
+    if (window.crypto && crypto.getRandomValues) crypto.getRandomValues(bytes);
+    else for (var i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+    bytes[6] = (bytes[6] & 15) | 64;
+    bytes[8] = (bytes[8] & 63) | 128;
+    var hex = Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join('');
+    return hex.slice(0, 8) + '-' + hex.slice(8, 12) + '-' + hex.slice(12, 16) + '-' + hex.slice(16, 20) + '-' + hex.slice(20);
+  }
+
+  // ----------------------------------------------------------- conversation
+  // messages: the last MAX_KEPT stored messages of the visitor's dialog, by
+  // seq, so history shows at once on the next page. outbox: sends not yet
+  // acked, re-sent with the same client_message_id after a reconnect.
+  // unread: ids of manager and system messages that came while closed.
+
+  var messages = load('messages', []);
+  var dialogId = load('dialog', null);
+  var outbox = load('outbox', []);
+  var unread = load('unread', []);
+
+  function lastSeq() {
+    return messages.length ? messages[messages.length - 1].seq : 0;
+  }
+
+  function hasMessage(id) {
+    for (var i = 0; i < messages.length; i++) if (messages[i].id === id) return true;
+    return false;
+  }
+
+  /** Keeps a stored message; answers whether it was new to this browser. */
+  function keep(m) {
+    if (!m || typeof m.id !== 'string' || typeof m.seq !== 'number') return false;
+    if (m.dialog_id && m.dialog_id !== dialogId) {
+      if (dialogId && messages.length) messages = [];
+      dialogId = m.dialog_id;
+      save('dialog', dialogId);
+    }
+    dropFromOutbox(m.client_message_id);
+    if (hasMessage(m.id)) return false;
+    messages.push({
+      id: m.id,
+      seq: m.seq,
+      author_kind: m.author_kind,
+      client_message_id: m.client_message_id,
+      text: String(m.text == null ? '' : m.text),
+      created_at: m.created_at,
+    });
+    messages.sort(function (a, b) { return a.seq - b.seq; });
+    if (messages.length > MAX_KEPT) messages = messages.slice(-MAX_KEPT);
+    save('messages', messages);
+    return true;
+  }
+
+  function forgetConversation() {
+    messages = [];
+    dialogId = null;
+    unread = [];
+    save('messages', null);
+    save('dialog', null);
+    save('unread', null);
+  }
+
+  function dropFromOutbox(clientMessageId) {
+    var before = outbox.length;
+    outbox = outbox.filter(function (o) { return o.client_message_id !== clientMessageId; });
+    if (outbox.length !== before) save('outbox', outbox);
+  }
+
+  // -------------------------------------------------------------------- UI
+
+  var CSS = [
+    ':host{all:initial}',
+    '*{box-sizing:border-box}',
+    '[hidden]{display:none!important}',
+    '.w{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:#1f2328;-webkit-font-smoothing:antialiased;text-align:left;direction:ltr}',
+    'button{font:inherit;margin:0;-webkit-tap-highlight-color:transparent}',
+    'svg{display:block;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}',
+    '.btn{position:fixed;bottom:20px;right:20px;width:60px;height:60px;border-radius:50%;border:0;padding:0;background:var(--accent);color:var(--on);cursor:pointer;display:flex;align-items:center;justify-content:center;box-shadow:0 6px 20px rgba(0,0,0,.2),0 2px 6px rgba(0,0,0,.12);transition:transform .18s ease,box-shadow .18s ease}',
+    '.btn:hover{transform:scale(1.06);box-shadow:0 8px 26px rgba(0,0,0,.24),0 2px 6px rgba(0,0,0,.12)}',
+    '.btn:focus-visible,.x:focus-visible,.send:focus-visible{outline:3px solid var(--accent);outline-offset:3px}',
+    '.btn svg{position:absolute;width:28px;height:28px;transition:transform .2s ease,opacity .2s ease}',
+    '.btn .ic-chat{fill:currentColor;stroke:none}',
+    '.btn .ic-close{opacity:0;transform:rotate(-90deg) scale(.6)}',
+    '.open .btn .ic-chat{opacity:0;transform:rotate(90deg) scale(.6)}',
+    '.open .btn .ic-close{opacity:1;transform:none}',
+    '.badge{position:absolute;top:-3px;right:-3px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;background:#e5484d;color:#fff;font:700 12px/22px system-ui,sans-serif;text-align:center;box-shadow:0 0 0 2px #fff}',
+    '.left .btn{right:auto;left:20px}',
+    '.win{position:fixed;bottom:92px;right:20px;width:370px;height:560px;max-height:calc(100vh - 112px);display:flex;flex-direction:column;background:#fff;border-radius:16px;overflow:hidden;box-shadow:0 12px 48px rgba(15,23,42,.2),0 2px 10px rgba(15,23,42,.08);opacity:0;visibility:hidden;transform:translateY(16px) scale(.98);transform-origin:bottom right;transition:opacity .2s ease,transform .2s ease,visibility 0s linear .2s}',
+    '.left .win{right:auto;left:20px;transform-origin:bottom left}',
+    '.open .win{opacity:1;visibility:visible;transform:none;transition:opacity .2s ease,transform .2s ease}',
+    '.head{flex:none;display:flex;align-items:center;gap:12px;padding:18px 12px 18px 20px;background:var(--accent);color:var(--on)}',
+    '.ava{flex:none;width:46px;height:46px;border-radius:50%;object-fit:cover;border:2px solid rgba(255,255,255,.7);background:rgba(255,255,255,.25)}',
+    '.ht{flex:1;min-width:0}',
+    '.title{font-size:17px;font-weight:650;line-height:1.25;overflow-wrap:anywhere}',
+    '.title:before{content:"";display:inline-block;width:8px;height:8px;border-radius:50%;margin:0 8px 2px 0;vertical-align:middle;background:#3ddc84;box-shadow:0 0 0 2px rgba(255,255,255,.5)}',
+    '.offline .title:before{background:#c4c9d0}',
+    '.sub{margin-top:4px;font-size:13px;line-height:1.4;opacity:.92;white-space:pre-line;overflow-wrap:anywhere}',
+    '.x{flex:none;align-self:flex-start;width:34px;height:34px;border:0;border-radius:10px;padding:0;background:transparent;color:inherit;cursor:pointer;display:flex;align-items:center;justify-content:center;opacity:.85}',
+    '.x:hover{opacity:1;background:rgba(255,255,255,.18)}',
+    '.x svg{width:20px;height:20px}',
+    '.bar{flex:none;padding:7px 12px;background:#fff6db;color:#7a5b00;border-bottom:1px solid #f2e4b8;font-size:12.5px;text-align:center}',
+    '.bar:before{content:"";display:inline-block;width:10px;height:10px;margin:0 8px -1px 0;border:2px solid currentColor;border-right-color:transparent;border-radius:50%;animation:spin 1s linear infinite}',
+    '@keyframes spin{to{transform:rotate(360deg)}}',
+    '.list{flex:1;min-height:0;overflow-y:auto;display:flex;flex-direction:column;padding:14px 14px 10px;background:#f6f7f9;overscroll-behavior:contain}',
+    '.empty{margin:auto;padding:24px;text-align:center;color:#8a919a;font-size:13px}',
+    '.m{display:flex;flex-direction:column;max-width:82%;margin-top:10px}',
+    '.m.v{align-self:flex-end;align-items:flex-end}',
+    '.m.a{align-self:flex-start;align-items:flex-start}',
+    '.m.s{align-self:center;align-items:center;max-width:90%}',
+    '.m.v+.m.v,.m.a+.m.a{margin-top:3px}',
+    '.b{padding:9px 13px;border-radius:18px;white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word;font-size:14px;line-height:1.45}',
+    '.v .b{background:var(--accent);color:var(--on);border-bottom-right-radius:6px}',
+    '.a .b{background:#fff;color:#1f2328;border-bottom-left-radius:6px;box-shadow:0 1px 2px rgba(15,23,42,.08);border:1px solid #eceef1}',
+    '.s .b{padding:2px 8px;color:#6b7280;font-size:12px;text-align:center}',
+    '.t{margin:3px 6px 0;font-size:11px;color:#8a919a}',
+    '.pending .b{opacity:.65}',
+    '.failed .b{opacity:.65;outline:1px solid #e5484d}',
+    '.failed .t{color:#d13438}',
+    '.form{flex:none;padding:10px 12px 12px;border-top:1px solid #eceef1;background:#fff}',
+    '.email{display:block;width:100%;height:38px;margin:0 0 8px;padding:0 14px;border:1px solid #dde1e6;border-radius:19px;font:inherit;font-size:13.5px;color:inherit;background:#fff;outline:none}',
+    '.err{margin:-4px 0 8px 14px;font-size:12px;color:#d13438}',
+    '.row{display:flex;align-items:flex-end;gap:8px}',
+    'textarea{flex:1;min-width:0;height:40px;min-height:40px;max-height:120px;margin:0;padding:9px 14px;resize:none;border:1px solid #dde1e6;border-radius:20px;font:inherit;font-size:14px;line-height:20px;color:inherit;background:#fff;outline:none;overflow-y:auto}',
+    'textarea:focus,.email:focus{border-color:var(--accent);box-shadow:0 0 0 3px var(--ring)}',
+    '.send{flex:none;width:40px;height:40px;border:0;border-radius:50%;padding:0;background:var(--accent);color:var(--on);cursor:pointer;display:flex;align-items:center;justify-content:center;transition:opacity .15s}',
+    '.send:disabled{opacity:.35;cursor:default}',
+    '.send svg{width:18px;height:18px;margin-left:-2px}',
+    '@media (max-width:479px){.win{top:0;left:0;right:0;bottom:0;width:100%;height:100%;max-height:none;border-radius:0}.left .win{left:0}.open .btn{display:none}}',
+    '@media (prefers-reduced-motion:reduce){.btn,.btn svg,.win,.open .win{transition:none}}',
+  ].join('\n');
+
+  var ICONS = {
+    chat: 'M12 3C6.5 3 2 6.6 2 11c0 2.5 1.4 4.7 3.6 6.2L4.8 21l4.6-2.3c.8.2 1.7.3 2.6.3 5.5 0 10-3.6 10-8s-4.5-8-10-8z',
+    close: 'M18 6 6 18M6 6l12 12',
+    down: 'm6 9 6 6 6-6',
+    send: 'M22 2 11 13M22 2l-7 20-4-9-9-4z',
+  };
+
+  var host = null;
+  var ui = null;
+  var isOpen = !!load('open', false) && window.innerWidth >= 480;
+  var cfg = null;
+  var reconnecting = false;
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text != null) node.textContent = text;
+    return node;
+  }
+
+  function icon(name, className) {
+    var svg = document.createElementNS(SVG_NS, 'svg');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('aria-hidden', 'true');
+    if (className) svg.setAttribute('class', className);
+    var path = document.createElementNS(SVG_NS, 'path');
+    path.setAttribute('d', ICONS[name]);
+    svg.appendChild(path);
+    return svg;
+  }
+
+  var sheet = null;
+  function styleSheet() {
+    if (!sheet) {
+      sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+    }
+    return sheet;
+  }
+
+  // Inline and !important: a shop's `div { display: none !important }`,
+  // `* { ... }` or transforms on body's children cannot hide or move us.
+  var HOST_STYLE = [
+    'all:initial', 'display:block', 'position:fixed', 'z-index:2147483000', 'top:auto', 'left:auto',
+    'right:0', 'bottom:0', 'width:0', 'height:0', 'margin:0', 'padding:0', 'border:0', 'overflow:visible',
+    'visibility:visible', 'opacity:1', 'transform:none', 'filter:none', 'clip-path:none', 'contain:none',
+    'pointer-events:auto', 'float:none',
+  ].map(function (rule) { return rule + '!important'; }).join(';');
+
+  function buildUI() {
+    host = document.createElement('chat-widget-root');
+    host.style.cssText = HOST_STYLE;
+    var root = host.attachShadow({ mode: 'open' });
+    root.adoptedStyleSheets = [styleSheet()];
+
+    var u = { root: root };
+    u.wrap = el('div', 'w');
+    u.win = el('div', 'win');
+    u.win.setAttribute('role', 'dialog');
+    u.win.id = 'chat-window';
+
+    var head = el('div', 'head');
+    u.photo = el('img', 'ava');
+    u.photo.alt = '';
+    u.photo.hidden = true;
+    var headText = el('div', 'ht');
+    u.title = el('div', 'title');
+    u.title.id = 'chat-title';
+    u.win.setAttribute('aria-labelledby', 'chat-title');
+    u.sub = el('div', 'sub');
+    headText.append(u.title, u.sub);
+    u.closeButton = el('button', 'x');
+    u.closeButton.type = 'button';
+    u.closeButton.setAttribute('aria-label', 'Close chat');
+    u.closeButton.appendChild(icon('down'));
+    head.append(u.photo, headText, u.closeButton);
+
+    u.bar = el('div', 'bar', 'Reconnecting…');
+    u.bar.setAttribute('role', 'status');
+    u.bar.hidden = true;
+
+    u.list = el('div', 'list');
+    u.list.setAttribute('role', 'log');
+    u.list.setAttribute('aria-live', 'polite');
+    u.empty = el('div', 'empty', 'Ask us anything: we are happy to help.');
+    u.list.appendChild(u.empty);
+    u.items = new Map();
+
+    u.form = el('form', 'form');
+    u.form.noValidate = true;
+    u.email = el('input', 'email');
+    u.email.type = 'email';
+    u.email.autocomplete = 'email';
+    u.email.maxLength = 254;
+    u.email.placeholder = 'Your e-mail, so we can reply';
+    u.email.setAttribute('aria-label', 'Your e-mail');
+    u.email.value = load('email', '') || '';
+    u.emailError = el('div', 'err');
+    u.emailError.hidden = true;
+    var row = el('div', 'row');
+    u.input = el('textarea');
+    u.input.rows = 1;
+    u.input.maxLength = MAX_TEXT;
+    u.input.placeholder = 'Write a message…';
+    u.input.setAttribute('aria-label', 'Message');
+    u.input.value = load('draft', '') || '';
+    u.sendButton = el('button', 'send');
+    u.sendButton.type = 'submit';
+    u.sendButton.setAttribute('aria-label', 'Send');
+    u.sendButton.appendChild(icon('send'));
+    row.append(u.input, u.sendButton);
+    u.form.append(u.email, u.emailError, row);
+
+    u.win.append(head, u.bar, u.list, u.form);
+
+    u.button = el('button', 'btn');
+    u.button.type = 'button';
+    u.button.setAttribute('aria-controls', 'chat-window');
+    u.badge = el('span', 'badge');
+    u.badge.hidden = true;
+    u.badge.setAttribute('aria-hidden', 'true');
+    u.button.append(icon('chat', 'ic-chat'), icon('close', 'ic-close'), u.badge);
+
+    u.wrap.append(u.win, u.button);
+    root.appendChild(u.wrap);
+
+    u.button.addEventListener('click', function () { setOpen(!isOpen, true); });
+    u.closeButton.addEventListener('click', function () { setOpen(false, true); });
+    u.form.addEventListener('submit', function (event) {
+      event.preventDefault();
+      submit();
+    });
+    u.input.addEventListener('keydown', function (event) {
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        submit();
+      }
+    });
+    u.input.addEventListener('input', function () {
+      save('draft', u.input.value || null);
+      fitInput();
+    });
+    u.email.addEventListener('input', function () { u.emailError.hidden = true; });
+    // Keys typed into the widget are ours: a shop's shortcuts must not see them.
+    u.wrap.addEventListener('keydown', function (event) {
+      if (event.key === 'Escape' && isOpen) setOpen(false, true);
+      event.stopPropagation();
+    });
+    u.wrap.addEventListener('keyup', stopPropagation);
+    u.wrap.addEventListener('keypress', stopPropagation);
+    return u;
+  }
+
+  function stopPropagation(event) {
+    event.stopPropagation();
+  }
+
+  /** Shows the widget; answers whether it was not on the page before. */
+  function mount() {
+    if (!ui) ui = buildUI();
+    var added = !host.isConnected;
+    if (added) {
+      document.body.appendChild(host);
+      observer.observe(document.body, { childList: true });
+    }
+    paint();
+    renderMessages(added);
+    renderBadge();
+    return added;
+  }
+
+  function unmount() {
+    if (host && host.isConnected) host.remove();
+  }
+
+  // A shop whose scripts re-render the whole body must not lose the widget.
+  var observer = new MutationObserver(function () {
+    if (host && cfg && !host.isConnected && document.body) {
+      document.body.appendChild(host);
+      observer.observe(document.body, { childList: true });
+    }
+  });
+  observer.observe(document.documentElement, { childList: true });
+
+  function validColor(color) {
+    return typeof color === 'string' && /^#[0-9a-f]{6}$/i.test(color) ? color : DEFAULT_COLOR;
+  }
+
+  /** Dark text on light accents, white on the rest. */
+  function textOn(color) {
+    var n = parseInt(color.slice(1), 16);
+    var luminance = (0.299 * (n >> 16) + 0.587 * ((n >> 8) & 255) + 0.114 * (n & 255)) / 255;
+    return luminance > 0.7 ? '#1f2328' : '#ffffff';
+  }
+
+  /** Applies cfg: position, colour, the mode's title, message and photo. */
+  function paint() {
+    if (!ui || !cfg) return;
+    var color = validColor(cfg.color);
+    host.style.setProperty('--accent', color);
+    host.style.setProperty('--on', textOn(color));
+    host.style.setProperty('--ring', color + '33');
+    var online = !!cfg.managers_online;
+    ui.wrap.className = 'w' + (cfg.position === 'bottom_left' ? ' left' : '') + (online ? '' : ' offline') + (isOpen ? ' open' : '');
+    ui.title.textContent = String((online ? cfg.online_title : cfg.offline_title) || (online ? 'Chat with us' : 'Leave us a message'));
+    var sub = String((online ? cfg.online_message : cfg.offline_message) || '');
+    ui.sub.textContent = sub;
+    ui.sub.hidden = !sub;
+    var photo = cfg.offline_photo_url;
+    var showPhoto = !online && typeof photo === 'string' && photo.charAt(0) === '/' && photo.charAt(1) !== '/';
+    if (showPhoto && ui.photo.getAttribute('src') !== ORIGIN + photo) ui.photo.src = ORIGIN + photo;
+    ui.photo.hidden = !showPhoto;
+    ui.email.hidden = online;
+    if (online) ui.emailError.hidden = true;
+    ui.button.setAttribute('aria-label', isOpen ? 'Close chat' : 'Open chat');
+    ui.button.setAttribute('aria-expanded', String(isOpen));
+    ui.bar.hidden = !reconnecting;
+    ui.sendButton.disabled = !ui.input.value.trim();
+  }
+
+  function renderBadge() {
+    if (!ui) return;
+    var count = unread.length;
+    ui.badge.textContent = count > 99 ? '99+' : String(count);
+    ui.badge.hidden = count === 0 || isOpen;
+    ui.button.setAttribute('aria-label', (isOpen ? 'Close chat' : 'Open chat') + (count && !isOpen ? ' (' + count + ' unread)' : ''));
+  }
+
+  function formatTime(iso) {
+    var date = new Date(iso);
+    if (isNaN(date)) return '';
+    var time = date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    if (date.toDateString() === new Date().toDateString()) return time;
+    return date.toLocaleDateString([], { day: 'numeric', month: 'short' }) + ', ' + time;
+  }
+
+  function messageElement(kind, text) {
+    var item = el('div', 'm ' + kind);
+    var bubble = el('div', 'b', text);
+    bubble.dir = 'auto';
+    item.appendChild(bubble);
+    item.appendChild(el('div', 't'));
+    return item;
+  }
+
+  /**
+   * Shows the kept messages and then the outbox's pending ones, reusing each
+   * message's element (keyed by id, or by client id while pending).
+   */
+  function renderMessages(forceScroll) {
+    if (!ui) return;
+    var list = ui.list;
+    var nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    var stored = {};
+    var wanted = messages.map(function (m) {
+      if (m.client_message_id) stored[m.client_message_id] = true;
+      return { key: 'id:' + m.id, m: m };
+    });
+    outbox.forEach(function (o) {
+      if (!stored[o.client_message_id]) wanted.push({ key: 'c:' + o.client_message_id, o: o });
+    });
+    var next = new Map();
+    var before = ui.empty.nextSibling;
+    var addedOwn = false;
+    wanted.forEach(function (w) {
+      var item = ui.items.get(w.key);
+      if (!item) {
+        if (w.m) {
+          var kind = w.m.author_kind === 'visitor' ? 'v' : w.m.author_kind === 'system' ? 's' : 'a';
+          item = messageElement(kind, w.m.text);
+          item.lastChild.textContent = formatTime(w.m.created_at);
+          if (kind === 'v') addedOwn = true;
+        } else {
+          item = messageElement('v', w.o.text);
+          addedOwn = true;
+        }
+      }
+      if (w.o) {
+        item.className = 'm v ' + (w.o.failed ? 'failed' : 'pending');
+        item.lastChild.textContent = w.o.failed ? 'Not sent' : 'Sending…';
+      }
+      next.set(w.key, item);
+      if (item !== before) list.insertBefore(item, before);
+      else before = item.nextSibling;
+    });
+    ui.items.forEach(function (item, key) {
+      if (!next.has(key)) item.remove();
+    });
+    ui.items = next;
+    ui.empty.hidden = wanted.length > 0;
+    if (forceScroll || addedOwn || nearBottom) list.scrollTop = list.scrollHeight;
+  }
+
+  function fitInput() {
+    var input = ui.input;
+    input.style.height = '';
+    input.style.height = Math.min(input.scrollHeight + 2, 120) + 'px';
+    ui.sendButton.disabled = !input.value.trim();
+  }
+
+  /** Opens or closes the window; focus: move the focus with it (a person's action). */
+  function setOpen(open, focus) {
+    isOpen = open;
+    save('open', open);
+    if (!ui || !cfg) return;
+    var focusInside = !!ui.root.activeElement;
+    paint();
+    if (open) {
+      unread = [];
+      save('unread', null);
+      sendShown();
+      renderMessages(true);
+      fitInput();
+      if (focus) requestAnimationFrame(function () { ui.input.focus({ preventScroll: true }); });
+    } else if (focus || focusInside) {
+      ui.button.focus({ preventScroll: true });
+    }
+    renderBadge();
+  }
+
+  /** The visitor pressed Send: the offline e-mail first, then the message. */
+  function submit() {
+    var text = ui.input.value.trim();
+    if (!text) return;
+    if (!ui.email.hidden) {
+      var email = ui.email.value.trim();
+      if (email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
+        showEmailError('Please check this e-mail address.');
+        ui.email.focus();
+        return;
+      }
+      if (email && email !== load('email_sent', null)) {
+        save('email', email);
+        identify({ email: email });
+        save('email_sent', email);
+      }
+    }
+    var entry = { client_message_id: uuid(), text: text.slice(0, MAX_TEXT), created_at: new Date().toISOString() };
+    outbox.push(entry);
+    save('outbox', outbox);
+    ui.input.value = '';
+    save('draft', null);
+    fitInput();
+    renderMessages(true);
+    sendFrame({ type: 'send', client_message_id: entry.client_message_id, text: entry.text });
+    ui.input.focus();
+  }
+
+  function showEmailError(text) {
+    if (!ui) return;
+    ui.emailError.textContent = text;
+    ui.emailError.hidden = false;
+  }
+
+  // ----------------------------------------------------------------- sounds
+  // Synthesized with WebAudio, no audio files; browsers allow audio only
+  // after a user gesture, so the context is made on the first one.
+
+  var audio = null;
+  var lastSoundAt = 0;
+
+  function unlockAudio() {
+    var AudioContextClass = window.AudioContext || window.webkitAudioContext;
+    if (!audio && AudioContextClass) {
+      try {
+        audio = new AudioContextClass();
+      } catch (e) {
+        audio = null;
+      }
+    }
+    if (audio && audio.state === 'suspended') audio.resume();
+    window.removeEventListener('pointerdown', unlockAudio, true);
+    window.removeEventListener('keydown', unlockAudio, true);
+  }
+  window.addEventListener('pointerdown', unlockAudio, true);
+  window.addEventListener('keydown', unlockAudio, true);
+
+  function tone(type, frequency, endFrequency, start, duration, peak) {
+    var oscillator = audio.createOscillator();
+    var gain = audio.createGain();
+    oscillator.type = type;
+    oscillator.frequency.setValueAtTime(frequency, start);
+    if (endFrequency) oscillator.frequency.exponentialRampToValueAtTime(endFrequency, start + duration);
+    gain.gain.setValueAtTime(0.0001, start);
+    gain.gain.exponentialRampToValueAtTime(peak, start + 0.015);
+    gain.gain.exponentialRampToValueAtTime(0.0001, start + duration);
+    oscillator.connect(gain).connect(audio.destination);
+    oscillator.start(start);
+    oscillator.stop(start + duration + 0.05);
+  }
+
+  var SOUNDS = {
+    // Two soft rising tones (E6, A6), as in the console.
+    chime: function (t) {
+      tone('sine', 1318.5, 0, t, 0.35, 0.12);
+      tone('sine', 1760, 0, t + 0.12, 0.5, 0.1);
+    },
+    // A struck bell: a fundamental with inharmonic partials and a long decay.
+    bell: function (t) {
+      tone('sine', 880, 0, t, 1.4, 0.12);
+      tone('sine', 880 * 2.76, 0, t, 0.7, 0.04);
+      tone('sine', 880 * 5.4, 0, t, 0.35, 0.02);
+    },
+    // A short upward blip.
+    pop: function (t) {
+      tone('sine', 420, 1100, t, 0.09, 0.16);
+    },
+  };
+
+  function playSound() {
+    var play = cfg && SOUNDS[cfg.visitor_sound];
+    var now = Date.now();
+    if (!play || !audio || audio.state !== 'running' || now - lastSoundAt < 1000) return;
+    lastSoundAt = now;
+    play(audio.currentTime + 0.01);
+  }
+
+  // ----------------------------------------------------------------- socket
+
+  var socket = null;
+  var ready = false; // hello received on the current socket
+  var wanted = false; // the page shows the widget: keep a socket
+  var attempt = 0;
+  var retryTimer = null;
+  var pingTimer = null;
+  var awaitingPong = false;
+  var helloLastSeq = 0; // messages up to this seq on this socket are history
+  var connectedAfterSeq = 0;
+  var pendingIdentify = [];
+
+  function socketUrl() {
+    var token = load('token', null);
+    connectedAfterSeq = lastSeq();
+    return ORIGIN.replace(/^http/, 'ws') + '/ws/visitor?site_key=' + encodeURIComponent(SITE_KEY) +
+      (token ? '&visitor_token=' + encodeURIComponent(token) : '') + '&after_seq=' + connectedAfterSeq;
+  }
+
+  function connect() {
+    wanted = true;
+    if (socket) return;
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    var ws;
+    try {
+      ws = new WebSocket(socketUrl());
+    } catch (e) {
+      // A shop's CSP may refuse the address outright.
+      return afterClose(1006);
+    }
+    socket = ws;
+    ready = false;
+    ws.onmessage = function (event) {
+      if (socket !== ws) return;
+      var frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch (e) {
+        return;
+      }
+      if (frame && typeof frame.type === 'string' && Object.prototype.hasOwnProperty.call(HANDLERS, frame.type)) HANDLERS[frame.type](frame);
+    };
+    ws.onclose = function (event) {
+      if (socket !== ws) return;
+      dropSocket();
+      afterClose(event.code);
+    };
+  }
+
+  function dropSocket() {
+    clearInterval(pingTimer);
+    if (socket) {
+      socket.onclose = socket.onmessage = null;
+      if (socket.readyState < 2) socket.close(1000);
+    }
+    socket = null;
+    ready = false;
+  }
+
+  function disconnect() {
+    wanted = false;
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    dropSocket();
+    setReconnecting(false);
+  }
+
+  function afterClose(code) {
+    if (code === 4403 || code === 4404) {
+      // An unknown site key, or the chat is off: nothing to show here.
+      cfg = null;
+      disconnect();
+      unmount();
+      return;
+    }
+    if (code === 4401) {
+      save('token', null);
+      forgetConversation();
+    } else if (code === 4409 || code === 4400) {
+      forgetConversation();
+    }
+    renderMessages(true);
+    renderBadge();
+    setReconnecting(true);
+    var immediate = code === 4401 || code === 4409 || code === 4400;
+    scheduleReconnect(immediate ? 0 : Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * Math.pow(2, attempt)));
+    attempt++;
+  }
+
+  function scheduleReconnect(delay) {
+    clearTimeout(retryTimer);
+    if (!wanted) return;
+    retryTimer = setTimeout(function () {
+      retryTimer = null;
+      if (wanted && !socket) connect();
+    }, delay);
+  }
+
+  /** Back online or back to the tab: try now rather than at the backoff's end. */
+  function reconnectNow() {
+    if (wanted && !socket && document.visibilityState !== 'hidden') scheduleReconnect(0);
+  }
+  window.addEventListener('online', reconnectNow);
+  // Another tab opened the window: its unread answers are read here too.
+  window.addEventListener('storage', function (event) {
+    if (event.key !== PREFIX + 'unread') return;
+    unread = load('unread', []);
+    renderBadge();
+  });
+  document.addEventListener('visibilitychange', reconnectNow);
+
+  function setReconnecting(on) {
+    reconnecting = on;
+    if (ui) ui.bar.hidden = !on;
+  }
+
+  function sendFrame(frame) {
+    if (!socket || !ready || socket.readyState !== 1) return false;
+    socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  function heartbeat() {
+    if (awaitingPong) {
+      // No pong since the last ping: a half-open socket. Start over.
+      var ws = socket;
+      dropSocket();
+      if (ws) afterClose(1006);
+      return;
+    }
+    awaitingPong = true;
+    sendFrame({ type: 'ping' });
+  }
+
+  var HANDLERS = {
+    hello: function (frame) {
+      if (typeof frame.visitor_token === 'string' && frame.visitor_token) save('token', frame.visitor_token);
+      var dialog = frame.dialog;
+      // What we kept belongs to another dialog or runs ahead of the server's
+      // (a reset server): forget it and take the whole history again.
+      var stale = messages.length > 0 && (!dialog || dialog.id !== dialogId || lastSeq() > (dialog.last_seq || 0));
+      if (stale) {
+        forgetConversation();
+        renderMessages(true);
+        if (dialog) {
+          var ws = socket;
+          dropSocket();
+          if (ws) scheduleReconnect(0);
+          return;
+        }
+      }
+      if (dialog && dialog.id && dialog.id !== dialogId) {
+        dialogId = dialog.id;
+        save('dialog', dialogId);
+      }
+      helloLastSeq = dialog ? dialog.last_seq || 0 : 0;
+      ready = true;
+      attempt = 0;
+      awaitingPong = false;
+      clearInterval(pingTimer);
+      pingTimer = setInterval(heartbeat, PING_EVERY_MS);
+      setReconnecting(false);
+      if (cfg && typeof frame.managers_online === 'boolean') {
+        cfg.managers_online = frame.managers_online;
+        paint();
+      }
+      sendPage();
+      pendingIdentify.splice(0).forEach(function (fields) { sendFrame(fields); });
+      if (isOpen) sendShown();
+      outbox.forEach(function (o) {
+        if (!o.failed) sendFrame({ type: 'send', client_message_id: o.client_message_id, text: o.text });
+      });
+    },
+    dialog_created: function (frame) {
+      if (frame.dialog && frame.dialog.id && frame.dialog.id !== dialogId) {
+        if (messages.length) forgetConversation();
+        dialogId = frame.dialog.id;
+        save('dialog', dialogId);
+      }
+    },
+    message: function (frame) {
+      var m = frame.message;
+      if (!keep(m)) return;
+      var live = m.seq > helloLastSeq;
+      if (m.author_kind !== 'visitor' && !isOpen && (live || connectedAfterSeq > 0)) {
+        unread.push(m.id);
+        if (unread.length > 100) unread = unread.slice(-100);
+        save('unread', unread);
+      }
+      if (m.author_kind === 'manager' && live) playSound();
+      renderMessages(false);
+      renderBadge();
+    },
+    ack: function (frame) {
+      dropFromOutbox(frame.client_message_id);
+      keep(frame.message);
+      renderMessages(false);
+    },
+    presence: function (frame) {
+      if (cfg && typeof frame.managers_online === 'boolean') {
+        cfg.managers_online = frame.managers_online;
+        paint();
+      }
+    },
+    settings: function (frame) {
+      if (frame.settings && typeof frame.settings === 'object') {
+        var next = {};
+        for (var key in cfg) next[key] = cfg[key];
+        for (key in frame.settings) next[key] = frame.settings[key];
+        apply(next);
+      }
+    },
+    error: function (frame) {
+      var id = frame.client_message_id;
+      if (id && (frame.code === 'rate_limited' || frame.code === 'unavailable')) {
+        // Nothing was stored: the same send, a moment later.
+        setTimeout(function () {
+          outbox.forEach(function (o) {
+            if (o.client_message_id === id) sendFrame({ type: 'send', client_message_id: id, text: o.text });
+          });
+        }, 1500);
+      } else if (id) {
+        // Refused for good (an invalid text): shown as not sent, never sent again.
+        outbox.forEach(function (o) {
+          if (o.client_message_id === id) o.failed = true;
+        });
+        save('outbox', outbox);
+        renderMessages(false);
+      } else if (frame.fields && frame.fields.email && ui && !ui.email.hidden) {
+        save('email_sent', null);
+        showEmailError('Please check this e-mail address.');
+      }
+    },
+    pong: function () {
+      awaitingPong = false;
+    },
+    identified: function () {},
+  };
+
+  // ------------------------------------------------------------- the page
+
+  var pageViewId = null;
+  var pageUrl = location.href;
+  var pageReferrer = document.referrer;
+  var shownFor = null;
+
+  /** A new page view: its id, and the visit's start and page count. */
+  function countPageView() {
+    pageViewId = uuid();
+    var now = Date.now();
+    var visit = load('visit', null);
+    if (!visit || typeof visit.last_at !== 'number' || now - visit.last_at > VISIT_GAP_MS) {
+      visit = { started_at: new Date(now).toISOString(), pages: 0 };
+    }
+    visit.pages += 1;
+    visit.last_at = now;
+    save('visit', visit);
+  }
+
+  function sendPage() {
+    var visit = load('visit', {});
+    sendFrame({
+      type: 'page',
+      url: location.href,
+      title: document.title,
+      referrer: pageReferrer,
+      visit_started_at: visit.started_at,
+      pages_seen: visit.pages,
+      page_view_id: pageViewId,
+    });
+  }
+
+  function sendShown() {
+    if (shownFor !== pageViewId && sendFrame({ type: 'shown', page_view_id: pageViewId })) shownFor = pageViewId;
+  }
+
+  var withoutHash = function (url) { return url.split('#')[0]; };
+  var navTimer = null;
+
+  function onNavigation() {
+    clearTimeout(navTimer);
+    // Let the app set its title first.
+    navTimer = setTimeout(function () {
+      if (withoutHash(location.href) === withoutHash(pageUrl)) return;
+      pageReferrer = pageUrl;
+      pageUrl = location.href;
+      countPageView();
+      loadConfig(true);
+    }, NAV_SETTLE_MS);
+  }
+
+  ['pushState', 'replaceState'].forEach(function (name) {
+    var original = history[name];
+    if (typeof original !== 'function') return;
+    history[name] = function () {
+      var result = original.apply(this, arguments);
+      onNavigation();
+      return result;
+    };
+  });
+  window.addEventListener('popstate', onNavigation);
+
+  // ----------------------------------------------------------------- config
+
+  var configRequest = 0;
+  var configTries = 0;
+  var dead = false; // an unknown site key, or a site not allowed: stop for good
+
+  function loadConfig(navigated) {
+    if (dead) return;
+    if (navigated) configTries = 0;
+    var request = ++configRequest;
+    var url = ORIGIN + '/widget/v1/config?site_key=' + encodeURIComponent(SITE_KEY) + '&url=' + encodeURIComponent(location.href);
+    fetch(url, { credentials: 'omit' })
+      .then(function (response) {
+        if (response.status === 403 || response.status === 404) return { dead: true };
+        if (!response.ok) throw new Error('status ' + response.status);
+        return response.json();
+      })
+      .then(function (config) {
+        if (request !== configRequest) return;
+        configTries = 0;
+        if (config.dead) {
+          dead = true;
+          disconnect();
+          unmount();
+          return;
+        }
+        var wasShown = !!(cfg && socket && ready);
+        apply(config);
+        // Same socket, new page: tell the server where the visitor is now.
+        if (navigated && wasShown && cfg) sendPage();
+      })
+      .catch(function () {
+        if (request !== configRequest || configTries >= CONFIG_TRIES - 1) return;
+        setTimeout(function () {
+          if (request === configRequest) loadConfig(navigated);
+        }, Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * Math.pow(2, configTries++)));
+      });
+  }
+
+  /** Shows the widget for this config, or removes it (chat off, page hidden). */
+  function apply(config) {
+    if (!config || typeof config !== 'object' || !config.enabled || config.hidden) {
+      cfg = null;
+      disconnect();
+      unmount();
+      return;
+    }
+    cfg = config;
+    if (mount()) {
+      // Open on the last page: open here too, without taking the focus.
+      if (isOpen) setOpen(true, false);
+      waitingCalls.splice(0).forEach(function (call) { call(); });
+    }
+    connect();
+  }
+
+  // -------------------------------------------------------------------- API
+
+  var IDENTIFY_FIELDS = ['name', 'email', 'phone', 'user_hash'];
+
+  function identify(fields) {
+    var frame = { type: 'identify' };
+    for (var key in fields) frame[key] = fields[key];
+    if (!sendFrame(frame)) pendingIdentify.push(frame);
+  }
+
+  var waitingCalls = []; // open() before the widget is on the page
+
+  var VERBS = {
+    open: function () {
+      if (cfg) setOpen(true, true);
+      else waitingCalls.push(function () { setOpen(true, true); });
+    },
+    close: function () {
+      waitingCalls = [];
+      setOpen(false, false);
+    },
+    identify: function (details) {
+      if (!details || typeof details !== 'object') return console.warn('ChatWidget: identify takes an object like {name, email, phone, user_hash}');
+      var fields = {};
+      var any = false;
+      IDENTIFY_FIELDS.forEach(function (key) {
+        var value = details[key];
+        if (value == null) return;
+        if (typeof value !== 'string') return console.warn('ChatWidget: identify: ' + key + ' must be a string');
+        fields[key] = value.slice(0, 1000);
+        any = true;
+      });
+      if (any) identify(fields);
+    },
+  };
+
+  function api(verb) {
+    if (typeof verb !== 'string' || !Object.prototype.hasOwnProperty.call(VERBS, verb)) {
+      console.warn('ChatWidget: unknown command', verb);
+      return;
+    }
+    VERBS[verb].apply(null, Array.prototype.slice.call(arguments, 1));
+  }
+  api.loaded = true;
+
+  var queued = (stub && stub.q) || [];
+  window.ChatWidget = api;
+  for (var i = 0; i < queued.length; i++) api.apply(null, queued[i]);
+
+  countPageView();
+  if (document.body) loadConfig(false);
+  else document.addEventListener('DOMContentLoaded', function () { loadConfig(false); });
+})();
