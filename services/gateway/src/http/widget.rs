@@ -17,7 +17,7 @@ use crate::presence::VisitorOut;
 use crate::state::AppState;
 use crate::widget::live;
 use crate::widget::patterns::HiddenPages;
-use crate::widget::settings::{self, SettingsIn, SettingsOut};
+use crate::widget::settings::{self, HiddenPagePattern, SettingsIn, SettingsOut};
 
 /// The settings with a photo in base64 (1 MiB of image is 1.4 MiB of text).
 pub const MAX_SETTINGS_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -87,7 +87,7 @@ async fn save_settings(
 #[serde(deny_unknown_fields)]
 pub struct PreviewIn {
     /// Patterns as in the settings (unsaved).
-    #[schema(max_items = 50)]
+    #[schema(max_items = 50, inline, value_type = Vec<HiddenPagePattern>)]
     pub hidden_pages: Vec<String>,
     /// Up to 20 page addresses.
     #[schema(max_items = 20)]

@@ -143,17 +143,56 @@ pub struct SettingsIn {
     pub offline_title: String,
     #[schema(max_length = 300)]
     pub offline_message: String,
-    /// Up to 50 patterns of 1 to 300 characters.
-    #[schema(max_items = 50)]
+    /// Up to 50 patterns of 1 to 300 characters, each one that parses
+    /// (docs/widget.md says how they match).
+    #[schema(max_items = 50, inline, value_type = Vec<HiddenPagePattern>)]
     pub hidden_pages: Vec<String>,
     /// Up to 20 origins, `https://host[:port]`; empty allows any.
-    #[schema(max_items = 20)]
+    #[schema(max_items = 20, inline, value_type = Vec<AllowedOrigin>)]
     pub allowed_origins: Vec<String>,
     /// Left out: keep the photo; null: remove it; a string: the new image's
     /// bytes in base64 (PNG, JPEG or WebP, at most 1 MiB).
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub offline_photo: Option<Option<String>>,
+}
+
+/// A hidden-page pattern, as the OpenAPI document states it.
+pub struct HiddenPagePattern;
+
+impl utoipa::PartialSchema for HiddenPagePattern {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        string_schema(Some(1), Some(patterns::MAX_PATTERN_CHARS), "\\S")
+    }
+}
+impl ToSchema for HiddenPagePattern {}
+
+/// An allowed site, as the OpenAPI document states it: [`ORIGIN_PATTERN`]
+/// in any case, with an optional trailing slash.
+pub struct AllowedOrigin;
+
+/// [`ORIGIN_PATTERN`] as the document states it.
+const ORIGIN_PATTERN_ANY_CASE: &str = "^[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,5})?/?$";
+
+impl utoipa::PartialSchema for AllowedOrigin {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        string_schema(None, None, ORIGIN_PATTERN_ANY_CASE)
+    }
+}
+impl ToSchema for AllowedOrigin {}
+
+fn string_schema(
+    min: Option<usize>,
+    max: Option<usize>,
+    pattern: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(min)
+        .max_length(max)
+        .pattern(Some(pattern))
+        .into()
 }
 
 /// A field that may be absent (`None`), null (`Some(None)`) or a value.
