@@ -611,3 +611,71 @@ fn hmac_hex(secret: &str, text: &str) -> String {
     let outer = Sha256::digest([pad(0x5c), inner.to_vec()].concat());
     outer.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[tokio::test]
+async fn the_sockets_of_a_replica_that_died_go_offline_on_their_own() {
+    let t = TestSuite::start_with(crate::helpers::Options {
+        gateway: gateway::Config {
+            presence_ttl_secs: 3,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    let shop = t.shop("Crashed").await;
+    let api = t.manager_api(&shop).await;
+    // No console open here: the only manager online will be the ghost.
+    let mut widget = visitor_from(&t, &shop, None, "https://shop.example")
+        .await
+        .unwrap();
+    assert_eq!(
+        widget.wait_for_type("hello").await["managers_online"],
+        false
+    );
+
+    // What a replica puts for a manager's console and a visitor's page, and
+    // then never deletes nor puts again: it was killed.
+    let bus = t.env().bus().await;
+    let store = bus
+        .jetstream
+        .get_key_value(bus.name("presence"))
+        .await
+        .expect("the gateway made the bucket");
+    let ghost_visitor = uuid::Uuid::now_v7();
+    let page = json!({
+        "contact_id": ghost_visitor, "name": "", "email": "", "page_url": "https://shop.example/",
+        "page_title": "Home", "visit_started_at": "2026-01-01T00:00:00Z", "pages_seen": 1,
+        "at": "2026-01-01T00:00:00Z",
+    });
+    let visitor_key = format!(
+        "{}.v.{ghost_visitor}.{}",
+        shop.account_id,
+        uuid::Uuid::new_v4()
+    );
+    let manager_key = format!(
+        "{}.m.{}.{}",
+        shop.account_id,
+        uuid::Uuid::now_v7(),
+        uuid::Uuid::new_v4()
+    );
+    store
+        .put(&visitor_key, page.to_string().into())
+        .await
+        .unwrap();
+    store.put(&manager_key, "".into()).await.unwrap();
+    assert_eq!(
+        widget.wait_for_type("presence").await["managers_online"],
+        true
+    );
+    let (_, listed) = api.get("/api/v1/visitors").await;
+    assert_eq!(listed["visitors"][0]["contact_id"], json!(ghost_visitor));
+
+    // Nobody deletes them; within the TTL (and a sweep) they are gone, and
+    // the live socket hears of it.
+    assert_eq!(
+        widget.wait_for_type("presence").await["managers_online"],
+        false
+    );
+    assert_eq!(api.get("/api/v1/visitors").await.1["visitors"], json!([]));
+    t.stop().await;
+}

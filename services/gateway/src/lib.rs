@@ -98,7 +98,12 @@ impl Application {
             config.logins_per_minute_per_email,
         ));
         let hub: Arc<hub::Hub> = Default::default();
-        let presence = presence::Presence::start(bus.clone(), hub.clone(), shutdown.clone());
+        let presence = presence::Presence::start(
+            bus.clone(),
+            hub.clone(),
+            Duration::from_secs(config.presence_ttl_secs.max(1)),
+            shutdown.clone(),
+        );
         let state = AppState {
             presence,
             pool,

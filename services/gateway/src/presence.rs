@@ -4,9 +4,9 @@
 //!
 //! Each socket puts one entry (`<account>.m.<manager>.<socket>` or
 //! `<account>.v.<contact>.<socket>`) and deletes it when it closes. Its
-//! replica puts it again every [`HEARTBEAT`], and an entry not put for
-//! [`TTL`] counts as gone (the bucket also drops it then): so the sockets of
-//! a replica that dies go offline on their own. Every replica watches the
+//! replica puts it again every third of the TTL (`GATEWAY_PRESENCE_TTL_SECS`),
+//! and an entry not put for the TTL counts as gone (the bucket also drops it
+//! then): so the sockets of a replica that dies go offline on their own. Every replica watches the
 //! bucket, keeps the whole picture in memory, and tells its own sockets of
 //! what changed: visitors' widgets when the first manager comes or the last
 //! goes, managers' consoles when a visitor arrives, moves or leaves.
@@ -26,12 +26,8 @@ use chat_platform::{Shutdown, bus::Bus};
 
 use crate::hub::{Hub, HubEvent};
 
-/// An entry not put again for this long is gone.
-pub const TTL: Duration = Duration::from_secs(60);
-/// How often a replica puts its sockets' entries again.
-pub const HEARTBEAT: Duration = Duration::from_secs(20);
-/// How often the picture is swept of entries past their TTL.
-const SWEEP: Duration = Duration::from_secs(5);
+/// The most time between sweeps of the picture for entries past their TTL.
+const MAX_SWEEP: Duration = Duration::from_secs(5);
 
 /// What the visitors list shows of one open page.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -100,6 +96,8 @@ enum Command {
 /// The replica's handle on presence: sockets tell it of themselves, handlers
 /// ask it who is online.
 pub struct Presence {
+    /// An entry not put again for this long is gone.
+    ttl: Duration,
     commands: mpsc::UnboundedSender<Command>,
     view: RwLock<View>,
 }
@@ -207,8 +205,8 @@ impl View {
         changes
     }
 
-    /// Forgets entries not put for [`TTL`].
-    fn sweep(&mut self, now: Instant) -> Vec<Change> {
+    /// Forgets entries not put for `ttl`.
+    fn sweep(&mut self, now: Instant, ttl: Duration) -> Vec<Change> {
         let stale: Vec<String> = self
             .accounts
             .values()
@@ -217,7 +215,7 @@ impl View {
                 let visitors = online.visitors.iter().map(|(k, (_, at))| (k, *at));
                 managers.chain(visitors)
             })
-            .filter(|(_, at)| now.duration_since(*at) > TTL)
+            .filter(|(_, at)| now.duration_since(*at) > ttl)
             .map(|(key, _)| key.clone())
             .collect();
         stale
@@ -230,13 +228,14 @@ impl View {
 impl Presence {
     /// Starts the presence tasks of this replica: the writer of its sockets'
     /// entries and the watcher of everyone's.
-    pub fn start(bus: Bus, hub: Arc<Hub>, shutdown: Shutdown) -> Arc<Self> {
+    pub fn start(bus: Bus, hub: Arc<Hub>, ttl: Duration, shutdown: Shutdown) -> Arc<Self> {
         let (commands, receiver) = mpsc::unbounded_channel();
         let presence = Arc::new(Self {
+            ttl,
             commands,
             view: RwLock::default(),
         });
-        tokio::spawn(write(bus.clone(), receiver, shutdown.clone()));
+        tokio::spawn(write(bus.clone(), receiver, ttl, shutdown.clone()));
         tokio::spawn(watch(presence.clone(), bus, hub, shutdown));
         presence
     }
@@ -327,7 +326,7 @@ impl Drop for Online {
 /// `create_key_value` would make), because async-nats 0.51 first asks for
 /// the account's info, whose answer from Debian's nats-server 2.9 it cannot
 /// parse.
-async fn bucket(bus: &Bus) -> anyhow::Result<kv::Store> {
+async fn bucket(bus: &Bus, ttl: Duration) -> anyhow::Result<kv::Store> {
     use async_nats::jetstream::stream;
     let name = bus.name("presence");
     let config = stream::Config {
@@ -335,7 +334,7 @@ async fn bucket(bus: &Bus) -> anyhow::Result<kv::Store> {
         description: Some("who is online: managers' consoles and visitors' pages".into()),
         subjects: vec![format!("$KV.{name}.>")],
         max_messages_per_subject: 1,
-        max_age: TTL,
+        max_age: ttl,
         storage: stream::StorageType::Memory,
         allow_rollup: true,
         deny_delete: true,
@@ -349,11 +348,20 @@ async fn bucket(bus: &Bus) -> anyhow::Result<kv::Store> {
 }
 
 /// Puts and deletes this replica's entries in the order sockets asked, and
-/// puts them all again every [`HEARTBEAT`] (also after NATS was away).
-async fn write(bus: Bus, mut commands: mpsc::UnboundedReceiver<Command>, shutdown: Shutdown) {
+/// puts them all again every third of the TTL (also after NATS was away).
+async fn write(
+    bus: Bus,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    ttl: Duration,
+    shutdown: Shutdown,
+) {
     let mut mine: HashMap<Uuid, Entry> = HashMap::new();
-    let mut store: Option<kv::Store> = None;
-    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    let mut bucket = Bucket {
+        bus,
+        ttl,
+        store: None,
+    };
+    let mut heartbeat = tokio::time::interval(ttl / 3);
     loop {
         tokio::select! {
             command = commands.recv() => match command {
@@ -363,27 +371,27 @@ async fn write(bus: Bus, mut commands: mpsc::UnboundedReceiver<Command>, shutdow
                     if let Some(old) = mine.insert(socket, entry) {
                         let old_key = old.key(socket);
                         if old_key != key {
-                            delete(&bus, &mut store, &old_key).await;
+                            bucket.delete(&old_key).await;
                         }
                     }
-                    put(&bus, &mut store, &key, value).await;
+                    bucket.put(&key, value).await;
                 }
                 Some(Command::Delete(socket)) => {
                     if let Some(entry) = mine.remove(&socket) {
-                        delete(&bus, &mut store, &entry.key(socket)).await;
+                        bucket.delete(&entry.key(socket)).await;
                     }
                 }
                 None => return,
             },
             _ = heartbeat.tick() => {
                 for (socket, entry) in &mine {
-                    put(&bus, &mut store, &entry.key(*socket), entry.value()).await;
+                    bucket.put(&entry.key(*socket), entry.value()).await;
                 }
             }
             _ = shutdown.cancelled() => {
                 // Leave as a replica that stops cleanly: its sockets go offline now.
                 for (socket, entry) in &mine {
-                    delete(&bus, &mut store, &entry.key(*socket)).await;
+                    bucket.delete(&entry.key(*socket)).await;
                 }
                 return;
             }
@@ -391,46 +399,57 @@ async fn write(bus: Bus, mut commands: mpsc::UnboundedReceiver<Command>, shutdow
     }
 }
 
-async fn put(bus: &Bus, store: &mut Option<kv::Store>, key: &str, value: bytes::Bytes) {
-    let result = match open(bus, store).await {
-        Ok(store) => store
-            .put(key, value)
-            .await
-            .map(|_| ())
-            .map_err(anyhow::Error::from),
-        Err(e) => Err(e),
-    };
-    if let Err(e) = result {
-        tracing::debug!(error = %e, key, "presence put failed; the next heartbeat retries");
-        *store = None;
-    }
+/// The bucket as the writer uses it: opened when first needed, and again
+/// after a failure.
+struct Bucket {
+    bus: Bus,
+    ttl: Duration,
+    store: Option<kv::Store>,
 }
 
-async fn delete(bus: &Bus, store: &mut Option<kv::Store>, key: &str) {
-    let result = match open(bus, store).await {
-        Ok(store) => store.delete(key).await.map_err(anyhow::Error::from),
-        Err(e) => Err(e),
-    };
-    if let Err(e) = result {
-        tracing::debug!(error = %e, key, "presence delete failed; the entry expires instead");
-        *store = None;
+impl Bucket {
+    async fn put(&mut self, key: &str, value: bytes::Bytes) {
+        let result = match self.open().await {
+            Ok(store) => store
+                .put(key, value)
+                .await
+                .map(drop)
+                .map_err(anyhow::Error::from),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            tracing::debug!(error = %e, key, "presence put failed; the next heartbeat retries");
+            self.store = None;
+        }
     }
-}
 
-async fn open<'a>(bus: &Bus, store: &'a mut Option<kv::Store>) -> anyhow::Result<&'a kv::Store> {
-    if store.is_none() {
-        *store = Some(bucket(bus).await?);
+    async fn delete(&mut self, key: &str) {
+        let result = match self.open().await {
+            Ok(store) => store.delete(key).await.map_err(anyhow::Error::from),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            tracing::debug!(error = %e, key, "presence delete failed; the entry expires instead");
+            self.store = None;
+        }
     }
-    Ok(store.as_ref().expect("just opened"))
+
+    async fn open(&mut self) -> anyhow::Result<&kv::Store> {
+        if self.store.is_none() {
+            self.store = Some(bucket(&self.bus, self.ttl).await?);
+        }
+        Ok(self.store.as_ref().expect("just opened"))
+    }
 }
 
 /// Follows the bucket from its current state on, into the view, and tells
 /// this replica's sockets what changed; reopens the watch when it breaks.
 async fn watch(presence: Arc<Presence>, bus: Bus, hub: Arc<Hub>, shutdown: Shutdown) {
-    let mut sweep = tokio::time::interval(SWEEP);
+    let ttl = presence.ttl;
+    let mut sweep = tokio::time::interval(MAX_SWEEP.min(ttl / 4));
     loop {
         let watching = async {
-            let store = bucket(&bus).await?;
+            let store = bucket(&bus, ttl).await?;
             anyhow::Ok(store.watch_with_history(">").await?)
         };
         let mut entries = tokio::select! {
@@ -465,7 +484,7 @@ async fn watch(presence: Arc<Presence>, bus: Bus, hub: Arc<Hub>, shutdown: Shutd
                     tell(&hub, changes);
                 }
                 _ = sweep.tick() => {
-                    let changes = presence.view.write().expect("presence lock").sweep(Instant::now());
+                    let changes = presence.view.write().expect("presence lock").sweep(Instant::now(), ttl);
                     tell(&hub, changes);
                 }
                 _ = shutdown.cancelled() => return,
@@ -573,9 +592,10 @@ mod tests {
             Some(b""),
             start,
         );
-        assert_eq!(view.sweep(start + TTL / 2), []);
+        let ttl = Duration::from_secs(60);
+        assert_eq!(view.sweep(start + ttl / 2, ttl), []);
         assert_eq!(
-            view.sweep(start + TTL + SWEEP),
+            view.sweep(start + ttl + MAX_SWEEP, ttl),
             [Change::ManagersOnline(account, false)]
         );
     }
