@@ -150,36 +150,51 @@ export async function screenshot(page, name) {
 
 /**
  * A visitor of the shop, on the visitor WebSocket, driven from a page of the
- * suite's origin in a context of its own (no manager cookie).
+ * suite's origin in a context of its own (no manager cookie). It connects
+ * without a token, as a browser does the first time, and keeps the
+ * visitor_token the server issues in hello; more tabs of the same browser
+ * connect with it. Frames of every tab are kept, each marked with its tab.
  */
 export class Visitor {
-  static async connect(browser, visitorId = unique('visitor')) {
+  static async connect(browser) {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(consoleUrl());
-    const url = `${env.baseUrl.replace(/^http/, 'ws')}/ws/visitor?site_key=${encodeURIComponent(env.siteKey)}&visitor_id=${encodeURIComponent(visitorId)}`;
-    await page.evaluate(
+    await page.evaluate(() => {
+      window.__visitor = { sockets: [], frames: [] };
+    });
+    const visitor = new Visitor(context, page);
+    await visitor.openTab();
+    const hello = await visitor.waitForFrame((frame) => frame.type === 'hello', 'the visitor hello');
+    visitor.contactId = hello.contact_id;
+    visitor.token = hello.visitor_token;
+    return visitor;
+  }
+
+  constructor(context, page) {
+    this.context = context;
+    this.page = page;
+    this.contactId = null;
+    this.token = null;
+    this.pagesSeen = 0;
+    this.startedAt = null;
+  }
+
+  /** Opens one more socket (a tab), with the visitor's token once there is one; answers its number. */
+  openTab() {
+    const token = this.token ? `&visitor_token=${encodeURIComponent(this.token)}` : '';
+    const url = `${env.baseUrl.replace(/^http/, 'ws')}/ws/visitor?site_key=${encodeURIComponent(env.siteKey)}${token}`;
+    return this.page.evaluate(
       (socketUrl) =>
         new Promise((resolve, reject) => {
           const socket = new WebSocket(socketUrl);
-          window.__visitor = { socket, frames: [] };
-          socket.onmessage = (event) => window.__visitor.frames.push(JSON.parse(event.data));
-          socket.onopen = () => resolve();
+          const tab = window.__visitor.sockets.push(socket) - 1;
+          socket.onmessage = (event) => window.__visitor.frames.push({ ...JSON.parse(event.data), tab });
+          socket.onopen = () => resolve(tab);
           socket.onerror = () => reject(new Error('the visitor socket did not open'));
         }),
       url,
     );
-    const visitor = new Visitor(context, page, visitorId);
-    const hello = await visitor.waitForFrame((frame) => frame.type === 'hello', 'the visitor hello');
-    visitor.contactId = hello.contact_id;
-    return visitor;
-  }
-
-  constructor(context, page, visitorId) {
-    this.context = context;
-    this.page = page;
-    this.visitorId = visitorId;
-    this.contactId = null;
   }
 
   frames() {
@@ -190,21 +205,41 @@ export class Visitor {
     return eventually(async () => (await this.frames()).find(predicate), { timeout, message: what });
   }
 
+  sendFrame(frame, tab = 0) {
+    return this.page.evaluate(({ text, tab }) => window.__visitor.sockets[tab].send(text), { text: JSON.stringify(frame), tab });
+  }
+
   /** Sends a message; answers the stored message from the ack (it has dialog_id). */
   async send(text) {
     const clientMessageId = randomUUID();
-    await this.page.evaluate(
-      ({ clientMessageId, text }) => window.__visitor.socket.send(JSON.stringify({ type: 'send', client_message_id: clientMessageId, text })),
-      { clientMessageId, text },
-    );
+    await this.sendFrame({ type: 'send', client_message_id: clientMessageId, text });
     const ack = await this.waitForFrame((frame) => frame.type === 'ack' && frame.client_message_id === clientMessageId, `the ack of "${text}"`);
     return ack.message;
+  }
+
+  /** The widget's "I am on this page" frame (the visitors list shows it). */
+  async visit(url, title, { startedAt = this.startedAt ?? new Date(), pagesSeen = this.pagesSeen + 1, tab = 0 } = {}) {
+    this.pagesSeen = pagesSeen;
+    this.startedAt ??= startedAt;
+    await this.sendFrame({ type: 'page', url, title, referrer: '', visit_started_at: startedAt.toISOString(), pages_seen: pagesSeen, page_view_id: randomUUID() }, tab);
+  }
+
+  /** Who the visitor is (name, email, phone, user_hash); answers the identified frame. */
+  async identify(details) {
+    const before = (await this.frames()).length;
+    await this.sendFrame({ type: 'identify', ...details });
+    return eventually(async () => (await this.frames()).slice(before).find((frame) => frame.type === 'identified' || frame.type === 'error'), { message: 'the answer to identify' });
   }
 
   /** Waits for a message frame with this text; answers the message. */
   async receives(text) {
     const frame = await this.waitForFrame((candidate) => candidate.type === 'message' && candidate.message?.text === text, `the visitor receiving "${text}"`);
     return frame.message;
+  }
+
+  /** Closes a tab's socket, as closing the tab would. */
+  leave(tab = 0) {
+    return this.page.evaluate((tab) => window.__visitor.sockets[tab].close(1000), tab);
   }
 
   async close() {

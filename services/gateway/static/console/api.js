@@ -124,6 +124,16 @@ export const listManagers = () => request('GET', '/managers');
 export const createManager = (manager) => request('POST', '/managers', manager);
 export const updateManager = (managerId, patch) => request('PATCH', `/managers/${id(managerId)}`, patch);
 
+// Widget settings (Settings → Online consultant)
+export const getWidgetSettings = (options) => request('GET', '/widget/settings', undefined, options);
+export const saveWidgetSettings = (settings) => request('PUT', '/widget/settings', settings);
+export const previewHiddenPages = (hiddenPages, urls) =>
+  request('POST', '/widget/settings/preview', { hidden_pages: hiddenPages, urls });
+export const newIdentitySecret = () => request('POST', '/widget/identity-secret', {});
+
+// Visitors on the site
+export const listVisitors = (options) => request('GET', '/visitors', undefined, options);
+
 // Sessions
 export const listSessions = () => request('GET', '/sessions');
 export const endSession = (sessionId) => request('DELETE', `/sessions/${id(sessionId)}`);
@@ -145,6 +155,8 @@ export function describeError(error) {
       return 'Your session token is out of date. Reload the page.';
     case 'not_found':
       return 'It no longer exists.';
+    case 'too_large':
+      return 'That is too large to send. Choose a smaller file.';
     default:
       return error.message || 'Something went wrong. Please try again.';
   }

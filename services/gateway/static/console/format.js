@@ -1,16 +1,18 @@
 // Formatting of names, initials, colours and times for display.
 
-const SHORT_ID_LENGTH = 6;
+const SHORT_ID_LENGTH = 4;
 
 /**
- * The contact's name, or "Visitor 3f9a2c" when the name is empty. The short
- * id is the end of the contact's id: ids are UUIDv7, whose start is a time
- * shared by every visitor of the same minute.
+ * The contact's name, or "Visitor 4F2A" when the name is empty: the label
+ * the server gives a visitor on the site (GET /visitors), so that one visitor
+ * reads the same in the visitors list and the inbox. The short id is the end
+ * of the contact's id: ids are UUIDv7, whose start is a time shared by every
+ * visitor of the same minute.
  */
 export function contactDisplayName(name, contactId) {
   const trimmed = (name || '').trim();
   if (trimmed) return trimmed;
-  return 'Visitor ' + String(contactId || '').replace(/-/g, '').slice(-SHORT_ID_LENGTH);
+  return 'Visitor ' + String(contactId || '').replace(/-/g, '').slice(-SHORT_ID_LENGTH).toUpperCase();
 }
 
 /** Up to two initials of a name ("Anna Petrova" → "AP"); "?" when empty. */

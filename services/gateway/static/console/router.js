@@ -2,18 +2,20 @@
 //   #/dialogs            inbox, no dialog open
 //   #/dialogs/<id>       inbox with a dialog open
 //   #/contacts/<id>      a contact (from the search), with "Write"
-//   #/settings/templates | managers | sessions
+//   #/visitors           who is on the shop's site now
+//   #/settings/templates | managers | sessions | widget
 //   #/invite/<token>     set a password from an invitation
 
 import { signal } from './signals.js';
 
-const SETTINGS_PAGES = new Set(['templates', 'managers', 'sessions']);
+const SETTINGS_PAGES = new Set(['templates', 'managers', 'sessions', 'widget']);
 
 export function parseHash(hash = location.hash) {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   const [first, second] = parts;
   if (first === 'dialogs' && second) return { name: 'dialog', id: second };
   if (first === 'contacts' && second) return { name: 'contact', id: second };
+  if (first === 'visitors') return { name: 'visitors' };
   if (first === 'settings') return { name: 'settings', page: SETTINGS_PAGES.has(second) ? second : 'templates' };
   if (first === 'invite' && second) return { name: 'invite', token: second };
   return { name: 'inbox' };
@@ -21,8 +23,28 @@ export function parseHash(hash = location.hash) {
 
 export const route = signal(parseHash());
 
+// A page with unsaved changes may hold a route change back: the guard
+// answers whether to leave now; when it says no, the address goes back to
+// the page's own, and the guard calls navigate() itself once the manager
+// has confirmed.
+let shownHash = location.hash;
+let leaveGuard = null;
+
+export function setLeaveGuard(guard) {
+  leaveGuard = guard;
+  return () => {
+    if (leaveGuard === guard) leaveGuard = null;
+  };
+}
+
 window.addEventListener('hashchange', () => {
-  route.value = parseHash();
+  const next = parseHash();
+  if (leaveGuard && !leaveGuard(location.hash)) {
+    history.replaceState(history.state, '', shownHash || location.pathname + location.search);
+    return;
+  }
+  shownHash = location.hash;
+  route.value = next;
 });
 
 export function navigate(hash) {
@@ -34,5 +56,6 @@ export const paths = {
   inbox: () => '#/dialogs',
   dialog: (id) => `#/dialogs/${encodeURIComponent(id)}`,
   contact: (id) => `#/contacts/${encodeURIComponent(id)}`,
+  visitors: () => '#/visitors',
   settings: (page) => `#/settings/${page}`,
 };

@@ -1,8 +1,14 @@
-// The incoming-message chime: two soft sine tones synthesized with WebAudio
-// (no audio files), and the on/off preference kept in localStorage.
+// The incoming-message sounds, synthesized with WebAudio (no audio files):
+// chime, bell and pop, the same names the widget settings use for what
+// managers and visitors hear ("none" is silence). Also the console's on/off
+// preference, kept in localStorage.
 
 const STORAGE_KEY = 'console.sound';
+const MIN_GAP_MS = 1000;
 let context = null;
+
+/** The names the widget settings accept, in the order a select lists them. */
+export const SOUND_NAMES = ['chime', 'bell', 'pop', 'none'];
 
 export function loadSoundPreference() {
   try {
@@ -38,29 +44,70 @@ export function unlockAudioOnFirstGesture() {
   window.addEventListener('keydown', unlock);
 }
 
-function tone(ctx, frequency, startAt, duration, peak) {
+/**
+ * One voice: an oscillator through a gain envelope (fast attack, exponential
+ * decay). sweepTo glides the pitch down over the note (the "pop").
+ */
+function tone(ctx, { frequency, startAt, duration, peak, type = 'sine', attack = 0.02, sweepTo = null }) {
   const oscillator = ctx.createOscillator();
   const gain = ctx.createGain();
-  oscillator.type = 'sine';
+  oscillator.type = type;
   oscillator.frequency.setValueAtTime(frequency, startAt);
+  if (sweepTo) oscillator.frequency.exponentialRampToValueAtTime(sweepTo, startAt + duration);
   gain.gain.setValueAtTime(0.0001, startAt);
-  gain.gain.exponentialRampToValueAtTime(peak, startAt + 0.02);
+  gain.gain.exponentialRampToValueAtTime(peak, startAt + attack);
   gain.gain.exponentialRampToValueAtTime(0.0001, startAt + duration);
   oscillator.connect(gain).connect(ctx.destination);
   oscillator.start(startAt);
   oscillator.stop(startAt + duration + 0.05);
 }
 
-let lastChimeAt = 0;
+const VOICES = {
+  /** A short rising two-tone chime: E6 then A6. */
+  chime: (ctx, start) => {
+    tone(ctx, { frequency: 1318.5, startAt: start, duration: 0.35, peak: 0.12 });
+    tone(ctx, { frequency: 1760, startAt: start + 0.12, duration: 0.5, peak: 0.1 });
+  },
+  /** A struck bell: A5 with the inharmonic partials of a bell, ringing out over a second. */
+  bell: (ctx, start) => {
+    const fundamental = 880;
+    for (const [ratio, peak, duration] of [[1, 0.11, 1.4], [2.0, 0.05, 1.0], [2.76, 0.04, 0.7], [5.4, 0.02, 0.35]]) {
+      tone(ctx, { frequency: fundamental * ratio, startAt: start, duration, peak, attack: 0.005 });
+    }
+  },
+  /** A soft bubble pop: a quick downward glide. */
+  pop: (ctx, start) => {
+    tone(ctx, { frequency: 740, sweepTo: 180, startAt: start, duration: 0.12, peak: 0.2, type: 'triangle', attack: 0.004 });
+    tone(ctx, { frequency: 1480, sweepTo: 360, startAt: start, duration: 0.07, peak: 0.05, attack: 0.003 });
+  },
+};
 
-/** A short rising two-tone chime (E6 then A6); at most one per second. */
-export function playChime() {
+function play(name) {
+  const voice = VOICES[name];
+  const ctx = voice ? audioContext() : null;
+  if (!ctx || ctx.state === 'suspended') return false;
+  voice(ctx, ctx.currentTime + 0.01);
+  return true;
+}
+
+let lastPlayedAt = 0;
+
+/** The sound of an incoming message (chime, bell, pop; none is silent); at most one per second. */
+export function playSound(name) {
   const now = Date.now();
-  if (now - lastChimeAt < 1000) return;
-  lastChimeAt = now;
-  const ctx = audioContext();
-  if (!ctx || ctx.state === 'suspended') return;
-  const start = ctx.currentTime + 0.01;
-  tone(ctx, 1318.5, start, 0.35, 0.12);
-  tone(ctx, 1760, start + 0.12, 0.5, 0.1);
+  if (!VOICES[name] || now - lastPlayedAt < MIN_GAP_MS) return;
+  if (play(name)) lastPlayedAt = now;
+}
+
+/** The default sound, for callers that do not name one. */
+export function playChime() {
+  playSound('chime');
+}
+
+/** A preview from a click (a user gesture, so the audio may start now); not rate-limited. */
+export async function previewSound(name) {
+  const ctx = VOICES[name] ? audioContext() : null;
+  if (!ctx) return;
+  if (ctx.state === 'suspended') await ctx.resume?.();
+  play(name);
 }

@@ -5,7 +5,7 @@
 import { signal, batch } from './signals.js';
 import * as api from './api.js';
 import { ManagerSocket } from './socket.js';
-import { playChime, loadSoundPreference, saveSoundPreference } from './sound.js';
+import { playSound, loadSoundPreference, saveSoundPreference } from './sound.js';
 import { newClientMessageId } from './format.js';
 import { route, navigate, paths } from './router.js';
 
@@ -43,6 +43,10 @@ export const search = signal({ open: false, query: '', results: [], loading: fal
 export const templates = signal({ items: [], loaded: false, loading: false, error: null });
 export const sessions = signal({ items: [], loaded: false, loading: false, error: null });
 export const soundOn = signal(loadSoundPreference());
+/** The account's widget settings (Settings → Online consultant); its manager_sound is the console's sound. */
+export const widgetSettings = signal(emptyWidgetSettings());
+/** Who has a page with the widget open now, by contact id (GET /visitors, then the socket). */
+export const visitors = signal(emptyVisitors());
 export const toasts = signal([]);
 /** Which tab the contact panel shows: details | timeline */
 export const contactPanelTab = signal('details');
@@ -51,6 +55,14 @@ export { route };
 
 function emptyThread(dialogId) {
   return { dialogId, messages: [], notes: [], hasMore: false, loading: Boolean(dialogId), loadingOlder: false, error: null };
+}
+
+function emptyWidgetSettings() {
+  return { settings: null, loaded: false, loading: false, error: null };
+}
+
+function emptyVisitors() {
+  return { byId: new Map(), loaded: false, loading: false, error: null };
 }
 
 function emptyTimeline(contactId, kind) {
@@ -120,6 +132,8 @@ function signIn({ csrf_token: csrfToken, ...manager }) {
   loadManagers();
   refreshCounts();
   loadDialogList();
+  loadWidgetSettings();
+  loadVisitors();
   socket.start();
   followRoute(route.peek());
 }
@@ -171,7 +185,11 @@ function resetState() {
     search.value = { open: false, query: '', results: [], loading: false, error: null };
     templates.value = { items: [], loaded: false, loading: false, error: null };
     sessions.value = { items: [], loaded: false, loading: false, error: null };
+    widgetSettings.value = emptyWidgetSettings();
+    visitors.value = emptyVisitors();
   });
+  visitorsGeneration++;
+  pendingVisitorChanges = null;
   lastReadSent.clear();
   unknownDialogFetches.clear();
 }
@@ -617,12 +635,15 @@ function applyMessageToDialog(known, message) {
   if (Object.keys(patch).length > 0) storeDialog({ ...known, ...patch });
 }
 
-/** The chime: for visitor messages in my dialogs and unassigned ones, unless I am reading that dialog. */
+/**
+ * The account's manager sound (widget settings; none is silent): for visitor
+ * messages in my dialogs and unassigned ones, unless I am reading that dialog.
+ */
 function maybeChime(message, dialog) {
   if (!soundOn.peek() || message.author_kind !== 'visitor') return;
   if (dialog.manager_id && dialog.manager_id !== myId()) return;
   if (isBeingRead(message.dialog_id) && document.hasFocus()) return;
-  playChime();
+  playSound(managerSound());
 }
 
 function noteArrived(note) {
@@ -841,9 +862,13 @@ async function openContact(contactId) {
   }
 }
 
-/** The first message to a contact found by search; then shows its dialog. Throws ApiError. */
-export async function writeToContact(contactId, text) {
-  const answer = await api.writeToContact(contactId, newClientMessageId(), text);
+/**
+ * The first message to a contact (found by search, or on the site now); then
+ * shows its dialog. A caller that may send again keeps its clientMessageId,
+ * so a retry is stored once. Throws ApiError.
+ */
+export async function writeToContact(contactId, text, clientMessageId = newClientMessageId()) {
+  const answer = await api.writeToContact(contactId, clientMessageId, text);
   dialogChanged(answer.dialog);
   messageArrived(answer.message, { live: false });
   navigate(paths.dialog(answer.dialog.id));
@@ -957,12 +982,104 @@ export async function endOtherSessions() {
   }
 }
 
+// ---------------------------------------------------------------- widget settings
+
+export function managerSound() {
+  return widgetSettings.peek().settings?.manager_sound ?? 'chime';
+}
+
+export async function loadWidgetSettings() {
+  widgetSettings.update((current) => ({ ...current, loading: true, error: null }));
+  try {
+    widgetSettingsArrived(await api.getWidgetSettings({ background: true }));
+  } catch (error) {
+    widgetSettings.update((current) => ({ ...current, loading: false, error: api.describeError(error) }));
+  }
+}
+
+/**
+ * Settings from a REST answer or a widget_settings frame. Whichever comes
+ * second may be the older (a GET answered before a save it crossed): the
+ * newer updated_at wins. A frame goes to every manager and may leave the
+ * identity secret out: the one we hold stays.
+ */
+function widgetSettingsArrived(settings) {
+  const current = widgetSettings.peek().settings;
+  if (current?.updated_at && settings.updated_at && settings.updated_at < current.updated_at) return;
+  const merged = current && !('identity_secret' in settings) && 'identity_secret' in current
+    ? { ...settings, identity_secret: current.identity_secret }
+    : settings;
+  widgetSettings.value = { settings: merged, loaded: true, loading: false, error: null };
+}
+
+/** PUT of every editable field; answers the saved settings. Throws ApiError (422 with fields) for the form. */
+export async function saveWidgetSettings(body) {
+  const saved = await api.saveWidgetSettings(body);
+  widgetSettingsArrived(saved);
+  return saved;
+}
+
+/** Which of urls would show the widget under the unsaved patterns. Throws ApiError. */
+export function previewHiddenPages(patterns, urls) {
+  return api.previewHiddenPages(patterns, urls);
+}
+
+/** A new identity secret (the old one stops verifying at once); answers the settings. */
+export async function newIdentitySecret() {
+  const settings = await api.newIdentitySecret();
+  widgetSettingsArrived(settings);
+  return settings;
+}
+
+// ---------------------------------------------------------------- visitors on the site
+
+// Frames that arrive while the list is loading are applied to what is shown
+// and kept, to be replayed on top of the loaded list (Phoenix presence's
+// pendingDiffs): the list never misses an arrival or a departure.
+let visitorsGeneration = 0;
+let pendingVisitorChanges = null;
+
+export async function loadVisitors() {
+  const generation = ++visitorsGeneration;
+  pendingVisitorChanges = [];
+  visitors.update((current) => ({ ...current, loading: true, error: null }));
+  try {
+    const answer = await api.listVisitors({ background: true });
+    if (generation !== visitorsGeneration) return;
+    const byId = new Map(answer.visitors.map((visitor) => [visitor.contact_id, visitor]));
+    const changes = pendingVisitorChanges;
+    pendingVisitorChanges = null;
+    for (const change of changes) change(byId);
+    visitors.value = { byId, loaded: true, loading: false, error: null };
+  } catch (error) {
+    if (generation !== visitorsGeneration) return;
+    pendingVisitorChanges = null;
+    visitors.update((current) => ({ ...current, loading: false, error: api.describeError(error) }));
+  }
+}
+
+function visitorsChanged(change) {
+  if (pendingVisitorChanges) pendingVisitorChanges.push(change);
+  const current = visitors.peek();
+  if (!current.loaded) return;
+  const byId = new Map(current.byId);
+  change(byId);
+  visitors.value = { ...current, byId };
+}
+
+/** Who is on the site, the most recent arrival first. */
+export function sortedVisitors(byId) {
+  return [...byId.values()].sort((a, b) => (Date.parse(b.visit_started_at) || 0) - (Date.parse(a.visit_started_at) || 0));
+}
+
 // ---------------------------------------------------------------- the socket
 
-/** After a reconnect: lists and counts again, the open dialog's gap, unacked replies. */
+/** After a reconnect: lists, counts, settings and visitors again, the open dialog's gap, unacked replies. */
 function resync() {
   loadManagers();
   refreshCounts();
+  loadWidgetSettings();
+  loadVisitors();
   loadDialogList({ refresh: true });
   const current = thread.peek();
   if (current.dialogId && !current.loading) {
@@ -984,6 +1101,9 @@ const socketEvents = {
   },
   note: (frame) => noteArrived(frame.note),
   contact_updated: (frame) => contactStored(frame.contact),
+  visitor_online: (frame) => visitorsChanged((byId) => byId.set(frame.visitor.contact_id, frame.visitor)),
+  visitor_offline: (frame) => visitorsChanged((byId) => byId.delete(frame.contact_id)),
+  widget_settings: (frame) => widgetSettingsArrived(frame.settings),
   ack: (frame) => {
     if (frame.message) messageArrived(frame.message, { live: false });
     removeFromOutbox(frame.client_message_id);

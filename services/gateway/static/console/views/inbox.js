@@ -1,6 +1,7 @@
 // The main screen: the top bar (brand, contact search, connection state), the
 // "Reconnecting…" banner, and the columns: left panel, dialogs list, the open
-// dialog or contact, and the contact panel.
+// dialog or contact, and the contact panel; or, at #/visitors, the left panel
+// and the visitors on the site.
 
 import { h, setChildren } from '../dom.js';
 import { icon } from '../icons.js';
@@ -11,8 +12,10 @@ import { mountDialogList } from './dialog-list.js';
 import { mountConversation } from './conversation.js';
 import { mountContactView } from './contact-view.js';
 import { mountContactPanel } from './contact-panel.js';
+import { mountVisitors } from './visitors.js';
 import { emptyState } from './common.js';
 import { brand } from './login.js';
+import { navigate, paths } from '../router.js';
 
 export function mountInbox(container, scope) {
   const main = h('main', { class: 'main-column' });
@@ -29,15 +32,17 @@ export function mountInbox(container, scope) {
   scope.onDispose(() => mainScope.dispose());
   scope.effect(() => {
     const current = store.route.value;
-    const key = current.name === 'dialog' || current.name === 'contact' ? `${current.name}:${current.id}` : 'empty';
+    const key = current.name === 'dialog' || current.name === 'contact' ? `${current.name}:${current.id}` : current.name === 'visitors' ? 'visitors' : 'empty';
     if (key === mainKey) return;
     mainKey = key;
     mainScope.dispose();
     mainScope = createScope();
     main.replaceChildren();
-    workspace.classList.toggle('has-selection', key !== 'empty');
+    workspace.classList.toggle('has-selection', key !== 'empty' && key !== 'visitors');
+    workspace.classList.toggle('shows-visitors', key === 'visitors');
     untracked(() => {
-      if (current.name === 'dialog') mountConversation(main, mainScope, current.id);
+      if (current.name === 'visitors') mountVisitors(main, mainScope);
+      else if (current.name === 'dialog') mountConversation(main, mainScope, current.id);
       else if (current.name === 'contact') mountContactView(main, mainScope, current.id);
       else main.append(emptyState('chat', 'Pick a dialog', 'Choose a conversation on the left, or search for a contact to write to.'));
     });
@@ -54,6 +59,8 @@ function topBar(scope) {
     event.preventDefault();
     if (input.value.trim()) store.searchContacts(input.value);
     else store.closeSearch();
+    // The results are in the dialogs column, which the visitors page hides.
+    if (input.value.trim() && store.route.peek().name === 'visitors') navigate(paths.inbox());
   });
   input.addEventListener('keydown', (event) => {
     if (event.key === 'Escape') {

@@ -1,5 +1,5 @@
-// The settings screen: a navigation (Reply templates, Managers for owners and
-// admins, My sessions) beside the chosen page.
+// The settings screen: a navigation (Online consultant, Reply templates,
+// Managers for owners and admins, My sessions) beside the chosen page.
 
 import { h, setChildren } from '../dom.js';
 import { icon } from '../icons.js';
@@ -9,10 +9,12 @@ import { paths } from '../router.js';
 import { mountTemplatesPage } from './settings-templates.js';
 import { mountManagersPage } from './settings-managers.js';
 import { mountSessionsPage } from './settings-sessions.js';
+import { mountWidgetSettingsPage } from './settings-widget.js';
 import { emptyState } from './common.js';
 import { brand } from './login.js';
 
 const PAGES = [
+  { page: 'widget', label: 'Online consultant', icon: 'widget', mount: mountWidgetSettingsPage },
   { page: 'templates', label: 'Reply templates', icon: 'template', mount: mountTemplatesPage },
   { page: 'managers', label: 'Managers', icon: 'users', mount: mountManagersPage, adminOnly: true },
   { page: 'sessions', label: 'My sessions', icon: 'monitor', mount: mountSessionsPage },
@@ -46,6 +48,7 @@ export function mountSettings(container, scope) {
     pageScope = createScope();
     content.replaceChildren();
     const page = PAGES.find((candidate) => candidate.page === current.page) || PAGES[0];
+    content.dataset.page = page.page;
     untracked(() => {
       if (page.adminOnly && !canManageTeam(manager)) content.append(emptyState('lock', 'Owners and admins only', 'Ask an owner or admin of your account to change the team.'));
       else page.mount(content, pageScope);

@@ -1,6 +1,7 @@
 // The left panel: Open/Closed switch, the categories Mine, All and New with
-// counts, the team (one category per manager, with presence), and the
-// signed-in manager with the sound switch and a menu (Settings, Log out).
+// counts, Visitors on the site (with how many are there now), the team (one
+// category per manager, with presence), and the signed-in manager with the
+// sound switch and a menu (Settings, Log out).
 
 import { h, setChildren } from '../dom.js';
 import { icon } from '../icons.js';
@@ -18,6 +19,7 @@ const CATEGORIES = [
 export function mountSidebar(container, scope) {
   const statusSwitch = h('div', { class: 'segmented', role: 'tablist', 'aria-label': 'Status' });
   const categories = h('div', { class: 'nav-list' });
+  const site = h('div', { class: 'nav-list' });
   const team = h('div', { class: 'nav-list' });
   const footer = h('div', { class: 'sidebar-footer' });
   container.append(
@@ -26,6 +28,8 @@ export function mountSidebar(container, scope) {
         statusSwitch,
         h('div', { class: 'nav-heading' }, 'Conversations'),
         categories,
+        h('div', { class: 'nav-heading' }, 'Site'),
+        site,
         h('div', { class: 'nav-heading' }, 'Team'),
         team,
       ),
@@ -34,9 +38,18 @@ export function mountSidebar(container, scope) {
   );
 
   scope.effect(() => renderStatusSwitch(statusSwitch, store.filter.value.status));
-  scope.effect(() => renderCategories(categories, store.filter.value, store.counts.value));
-  scope.effect(() => renderTeam(team, store.managers.value, store.filter.value, store.counts.value));
+  scope.effect(() => renderCategories(categories, store.filter.value, store.counts.value, onVisitors(store.route.value)));
+  scope.effect(() => renderSite(site, store.visitors.value, onVisitors(store.route.value)));
+  scope.effect(() => renderTeam(team, store.managers.value, store.filter.value, store.counts.value, onVisitors(store.route.value)));
   scope.effect(() => renderFooter(footer, store.session.value.manager, store.soundOn.value));
+}
+
+const onVisitors = (current) => current.name === 'visitors';
+
+/** A category of dialogs is picked: from the visitors page, back to the inbox too. */
+function showDialogs(patch) {
+  store.setFilter(patch);
+  if (onVisitors(store.route.peek())) navigate(paths.inbox());
 }
 
 function renderStatusSwitch(container, status) {
@@ -46,7 +59,7 @@ function renderStatusSwitch(container, status) {
       h('button', {
         type: 'button', role: 'tab', class: ['segment', status === value && 'is-selected'],
         'aria-selected': String(status === value), dataset: { status: value },
-        onclick: () => store.setFilter({ status: value }),
+        onclick: () => showDialogs({ status: value }),
       }, value === 'open' ? 'Open' : 'Closed'),
     ),
   );
@@ -63,34 +76,44 @@ function navItem({ selected, onSelect, leading, label, count, data }) {
   }, leading, h('span', { class: 'nav-label' }, label), countBadge(count));
 }
 
-function renderCategories(container, filter, counts) {
+function renderCategories(container, filter, counts, visitorsShown) {
   setChildren(
     container,
     CATEGORIES.map(({ category, label, icon: iconName }) =>
       navItem({
-        selected: filter.category === category, label, leading: icon(iconName), count: counts ? counts[category] : null,
-        data: { category }, onSelect: () => store.setFilter({ category }),
+        selected: !visitorsShown && filter.category === category, label, leading: icon(iconName), count: counts ? counts[category] : null,
+        data: { category }, onSelect: () => showDialogs({ category }),
       }),
     ),
   );
 }
 
-function renderTeam(container, managers, filter, counts) {
+function renderSite(container, visitors, selected) {
+  const count = visitors.loaded ? visitors.byId.size : null;
+  const item = navItem({
+    selected, label: 'Visitors on the site', leading: icon('globe'), count,
+    data: { page: 'visitors' }, onSelect: () => navigate(paths.visitors()),
+  });
+  item.querySelector('.nav-count').classList.toggle('is-live', Boolean(count));
+  setChildren(container, item);
+}
+
+function renderTeam(container, managers, filter, counts, visitorsShown) {
   const active = managers
     .filter((manager) => manager.active)
     .sort((a, b) => Number(b.online) - Number(a.online) || a.name.localeCompare(b.name));
-  setChildren(container, active.map((manager) => teamItem(manager, filter, counts)));
+  setChildren(container, active.map((manager) => teamItem(manager, filter, counts, visitorsShown)));
   if (active.length === 0) container.append(h('div', { class: 'nav-empty' }, 'No managers yet'));
 }
 
-function teamItem(manager, filter, counts) {
+function teamItem(manager, filter, counts, visitorsShown) {
   return navItem({
-    selected: filter.category === 'manager' && filter.managerId === manager.id,
+    selected: !visitorsShown && filter.category === 'manager' && filter.managerId === manager.id,
     label: manager.name,
     leading: avatar(manager.name, manager.id, { size: 'xs', online: Boolean(manager.online) }),
     count: counts ? counts.managers[manager.id] || 0 : null,
     data: { managerId: manager.id },
-    onSelect: () => store.setFilter({ category: 'manager', managerId: manager.id }),
+    onSelect: () => showDialogs({ category: 'manager', managerId: manager.id }),
   });
 }
 

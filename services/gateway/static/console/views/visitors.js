@@ -1,0 +1,209 @@
+// Visitors on the site (#/visitors): who has a page with the widget open
+// now, live from the manager socket (visitor_online / visitor_offline): the
+// name or an anonymous label, the page they are on, how long they have been
+// on the site (ticking), pages seen and open tabs. "Start dialog" opens a
+// small composer in the row; its message goes to the visitor's contact and
+// the dialog opens in the inbox.
+
+import { h, setChildren, reconcile } from '../dom.js';
+import { icon } from '../icons.js';
+import * as store from '../store.js';
+import { untracked } from '../signals.js';
+import { describeError } from '../api.js';
+import { paths } from '../router.js';
+import { contactDisplayName, newClientMessageId } from '../format.js';
+import { contactAvatar, spinner, emptyState, whileBusy } from './common.js';
+
+const DURATION_TICK_MS = 5_000;
+
+export function mountVisitors(container, scope) {
+  const countLine = h('p', { class: 'page-description' });
+  const body = h('div', { class: 'visitors-body' });
+  container.append(
+    h('section', { class: 'visitors-page', 'aria-label': 'Visitors on the site' },
+      h('header', { class: 'visitors-header' }, h('div', {}, h('h1', {}, 'Visitors on the site'), countLine)),
+      h('div', { class: 'visitors-scroll' }, body),
+    ),
+  );
+
+  const rows = h('div', { class: 'visitor-rows', role: 'rowgroup' });
+  const table = h('div', { class: 'table-card visitors-table', role: 'table', 'aria-label': 'Visitors on the site now' },
+    h('div', { class: 'visitor-grid visitor-head', role: 'row' },
+      ['Visitor', 'Current page', 'On the site', 'Pages', 'Tabs'].map((label) => h('span', { role: 'columnheader' }, label)),
+      h('span', { role: 'columnheader' }, h('span', { class: 'visually-hidden' }, 'Actions')),
+    ),
+    rows,
+  );
+  // Rows whose composer is open stay when their visitor leaves, so a half-written message is not lost.
+  const composing = new Map();
+  const view = { rows, composing, rerender: () => render(store.visitors.peek()) };
+
+  const render = (state) => {
+    const list = store.sortedVisitors(state.byId);
+    countLine.textContent = !state.loaded ? 'Who has a page with your chat open right now.'
+      : list.length === 0 ? 'Nobody right now. This list updates by itself.'
+      : `${list.length} ${list.length === 1 ? 'person is' : 'people are'} on your site now. Start a dialog, and your message appears in their chat at once.`;
+    if (!state.loaded && state.error) {
+      return setChildren(body, emptyState('alert', 'The visitors did not load', state.error,
+        h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => store.loadVisitors() }, 'Try again')));
+    }
+    if (!state.loaded) return setChildren(body, spinner('Loading visitors…'));
+    const gone = [...composing.keys()].filter((id) => !state.byId.has(id)).map((id) => ({ ...composing.get(id).visitor, gone: true }));
+    const items = [...list, ...gone];
+    if (items.length === 0) {
+      return setChildren(body, emptyState('globe', 'Nobody is on your site right now',
+        'Visitors show up here the moment they open a page with your chat. Expected someone? Check that the snippet from Settings → Online consultant is on every page of your shop.',
+        h('a', { class: 'btn btn-secondary', href: paths.settings('widget') }, icon('code'), 'Get the snippet')));
+    }
+    if (body.firstChild !== table) setChildren(body, table);
+    reconcile(rows, items, (visitor) => visitor.contact_id, (visitor) => visitorRow(visitor, view), (element, visitor) => updateRow(element, visitor));
+  };
+
+  scope.effect(() => {
+    const state = store.visitors.value;
+    untracked(() => render(state));
+  });
+  const ticker = setInterval(() => {
+    for (const element of body.querySelectorAll('.visitor-duration[data-since]')) element.textContent = timeOnSite(element.dataset.since);
+  }, DURATION_TICK_MS);
+  scope.onDispose(() => clearInterval(ticker));
+  if (!store.visitors.peek().loaded && !store.visitors.peek().loading) store.loadVisitors();
+}
+
+// ---------------------------------------------------------------- rows
+
+function visitorRow(visitor, view) {
+  const cells = h('div', { class: 'visitor-grid visitor-cells', role: 'row' });
+  const composerSlot = h('div', { class: 'visitor-composer', hidden: true });
+  const element = h('div', { class: 'visitor-row', dataset: { contactId: visitor.contact_id } }, cells, composerSlot);
+  element.__view = view;
+  element.__cells = cells;
+  element.__composerSlot = composerSlot;
+  updateRow(element, visitor);
+  return element;
+}
+
+/** Rebuilds a row's cells only when what they show has changed; the composer stays as it is. */
+function updateRow(element, visitor) {
+  const signature = JSON.stringify([visitor.name, visitor.email, visitor.label, visitor.page_url, visitor.page_title, visitor.visit_started_at, visitor.pages_seen, visitor.tabs, Boolean(visitor.gone)]);
+  element.__visitor = visitor;
+  const composing = element.__view.composing;
+  if (!visitor.gone && composing.has(visitor.contact_id)) composing.set(visitor.contact_id, { visitor });
+  if (element.__signature === signature) return;
+  element.__signature = signature;
+  element.classList.toggle('is-gone', Boolean(visitor.gone));
+  const name = visitorName(visitor);
+  const startButton = h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'start-dialog' }, onclick: () => openComposer(element) }, icon('chat'), 'Start dialog');
+  setChildren(
+    element.__cells,
+    h('div', { class: 'visitor-who', role: 'cell' },
+      contactAvatar(visitor.name, visitor.contact_id, { size: 'sm', online: !visitor.gone }),
+      h('div', { class: 'visitor-who-text' },
+        h('div', { class: ['visitor-name', !(visitor.name || '').trim() && 'is-anonymous'] }, name),
+        h('div', { class: 'visitor-email' }, visitor.gone ? 'Left the site' : visitor.email || 'No e-mail yet'),
+      ),
+    ),
+    h('div', { class: 'visitor-page', role: 'cell' }, pageCell(visitor)),
+    h('div', { class: 'visitor-time', role: 'cell' },
+      visitor.gone ? '—' : h('span', { class: 'visitor-duration', dataset: { since: visitor.visit_started_at || '' }, title: visitor.visit_started_at ? 'Since ' + new Date(visitor.visit_started_at).toLocaleTimeString() : '' }, timeOnSite(visitor.visit_started_at))),
+    h('div', { class: 'visitor-number', role: 'cell', dataset: { field: 'pages' } }, String(visitor.pages_seen ?? '—')),
+    h('div', { class: 'visitor-number', role: 'cell', dataset: { field: 'tabs' } }, String(visitor.tabs ?? '—')),
+    h('div', { class: 'visitor-actions', role: 'cell' }, startButton),
+  );
+}
+
+function pageCell(visitor) {
+  const url = httpUrl(visitor.page_url);
+  return [
+    h('div', { class: 'visitor-page-title' }, visitor.page_title || 'Untitled page'),
+    url
+      ? h('a', { class: 'visitor-page-url', href: url, target: '_blank', rel: 'noopener', title: visitor.page_url }, h('span', {}, visitor.page_url), icon('external'))
+      : h('span', { class: 'visitor-page-url' }, visitor.page_url || '—'),
+  ];
+}
+
+/** Only http(s) addresses become links: a page address comes from the visitor's browser. */
+function httpUrl(value) {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+function visitorName(visitor) {
+  return (visitor.name || '').trim() || visitor.label || contactDisplayName('', visitor.contact_id);
+}
+
+/** "40 s", "12 min", "1 h 05 min". */
+export function timeOnSite(since, now = Date.now()) {
+  const started = Date.parse(since);
+  if (!started) return '—';
+  const seconds = Math.max(0, Math.floor((now - started) / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
+}
+
+// ---------------------------------------------------------------- start a dialog
+
+function openComposer(element) {
+  const slot = element.__composerSlot;
+  const view = element.__view;
+  const contactId = element.__visitor.contact_id;
+  if (!slot.hidden) {
+    slot.querySelector('textarea')?.focus();
+    return;
+  }
+  const textarea = h('textarea', { class: 'composer-input', rows: 2, 'aria-label': 'First message', placeholder: `Write to ${visitorName(element.__visitor)}…` });
+  const error = h('div', { class: 'form-error', role: 'alert' });
+  const send = h('button', { type: 'submit', class: 'btn btn-primary btn-small', dataset: { action: 'send-first' } }, h('span', {}, 'Send'), icon('send'));
+  const close = () => {
+    view.composing.delete(contactId);
+    slot.hidden = true;
+    slot.replaceChildren();
+    element.classList.remove('is-composing');
+    view.rerender();
+  };
+  const cancel = h('button', { type: 'button', class: 'btn btn-ghost btn-small', onclick: close }, 'Cancel');
+  const form = h('form', { class: 'composer inline-composer' },
+    textarea,
+    error,
+    h('div', { class: 'composer-bar' }, h('span', { class: 'composer-hint' }, 'Enter to send · Shift+Enter for a new line · Esc to cancel'), cancel, send),
+  );
+  // One id per text: a retry of the same text is stored once.
+  let clientMessageId = newClientMessageId();
+  textarea.addEventListener('input', () => {
+    clientMessageId = newClientMessageId();
+  });
+  const submit = async () => {
+    const text = textarea.value.trim();
+    if (!text || send.disabled) return;
+    error.textContent = '';
+    try {
+      await whileBusy(send, store.writeToContact(contactId, text, clientMessageId));
+      view.composing.delete(contactId);
+    } catch (failure) {
+      error.textContent = failure.fields?.text || describeError(failure);
+    }
+  };
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    submit();
+  });
+  textarea.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      submit();
+    } else if (event.key === 'Escape') {
+      close();
+    }
+  });
+  view.composing.set(contactId, { visitor: element.__visitor });
+  element.classList.add('is-composing');
+  slot.append(form);
+  slot.hidden = false;
+  textarea.focus();
+}
