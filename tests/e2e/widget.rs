@@ -155,11 +155,13 @@ async fn the_widget_answers_only_the_shops_allowed_sites() {
     );
     let refused = config("https://evil.example", shop.site_key.clone()).await;
     assert_eq!(refused.status(), 403);
-    assert!(
-        !refused
-            .headers()
-            .contains_key("access-control-allow-origin")
+    // The refused page may read the refusal (and stop asking), nothing more.
+    assert_eq!(
+        refused.headers()["access-control-allow-origin"],
+        "https://evil.example"
     );
+    let refusal: Value = refused.json().await.unwrap();
+    assert_eq!(refusal["error"]["code"], "forbidden");
     assert_eq!(
         config("https://shop.example", "no-such-key".into())
             .await

@@ -22,6 +22,28 @@ pub async fn visitor(settings: &Settings) -> anyhow::Result<Ws> {
     Ok(ws)
 }
 
+/// A visitor's socket as the widget opens it: connected, greeted, and on a
+/// page of the shop (the `page` frame the widget sends first).
+pub async fn widget(settings: &Settings, page: usize) -> anyhow::Result<Ws> {
+    use futures::SinkExt as _;
+    let mut ws = visitor(settings).await?;
+    ws.send(page_frame(page)).await?;
+    Ok(ws)
+}
+
+/// The widget's `page` frame for the shop's page number `n` (a new page view).
+pub fn page_frame(n: usize) -> Message {
+    let frame = json!({
+        "type": "page",
+        "url": format!("https://shop.example/products/{n}"),
+        "title": format!("Product {n}"),
+        "referrer": "https://search.example/",
+        "page_view_id": uuid::Uuid::new_v4().to_string(),
+        "pages_seen": 1,
+    });
+    Message::Text(frame.to_string().into())
+}
+
 /// A manager socket of the shop, signed in, after its `hello`.
 pub async fn manager(settings: &Settings) -> anyhow::Result<Ws> {
     let body = json!({"email": settings.email, "password": settings.password});

@@ -7,7 +7,7 @@
 //! - `BENCH_SITE_KEY`, `BENCH_EMAIL`, `BENCH_PASSWORD`: the shop (default: the demo shop)
 //! - `BENCH_DATABASE_URL`, `BENCH_NATS_URL`: for the machine's own ceilings
 //! - `BENCH_SECONDS`: length of each timed run, default 10
-//! - `BENCH_SOCKETS`: idle socket counts, default `1000,10000,20000`
+//! - `BENCH_SOCKETS`: idle socket counts, default `1000,10000,19500`
 //! - `BENCH_MAX_SOCKETS`: most sockets the gateway may hold (its open-file limit)
 //! - `BENCH_RATES`: offered loads for latency, default `100,1000,5000`
 //!
@@ -18,13 +18,17 @@
 //! - [`latency`]: visitor-to-manager latency at fixed offered loads.
 //! - [`sockets`]: the gateway's memory per idle visitor socket.
 //! - [`console`]: the console's lists, history and search in a big shop.
+//! - [`presence`]: visitors' page changes a gateway carries to the console.
+//! - [`widget`]: the widget's size as browsers download it.
 
 mod ceilings;
 mod client;
 mod console;
 mod latency;
+mod presence;
 mod sockets;
 mod throughput;
+mod widget;
 
 use std::time::Duration;
 
@@ -72,7 +76,7 @@ async fn main() -> anyhow::Result<()> {
         ),
         nats_url: env("BENCH_NATS_URL", "nats://127.0.0.1:4222"),
         run: Duration::from_secs(env("BENCH_SECONDS", "10").parse()?),
-        socket_counts: list("BENCH_SOCKETS", "1000,10000,20000"),
+        socket_counts: list("BENCH_SOCKETS", "1000,10000,19500"),
         max_sockets: std::env::var("BENCH_MAX_SOCKETS")
             .ok()
             .and_then(|n| n.parse().ok()),
@@ -102,6 +106,13 @@ async fn main() -> anyhow::Result<()> {
         let js = async_nats::jetstream::new(async_nats::connect(&settings.nats_url).await?);
         let _ = js.delete_stream(format!("{prefix}_events")).await;
         return Ok(());
+    }
+    if wants("widget") {
+        println!("{}", widget::measure()?);
+    }
+    if wants("presence") {
+        eprintln!("measuring presence updates ...");
+        println!("{}", presence::measure(&settings).await?);
     }
     if wants("sockets") {
         eprintln!("measuring memory per idle socket ...");

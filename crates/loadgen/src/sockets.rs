@@ -1,6 +1,8 @@
 //! The gateway's memory per idle visitor socket: its resident memory with N
-//! visitors connected and idle, less its memory before, divided by N. Counts
-//! grow cumulatively (1,000, then 10,000, then 20,000 open at once).
+//! visitors connected and idle, less its memory before, divided by N. Each
+//! socket speaks the widget's protocol (greeted, then on a page: a presence
+//! entry and a page visit). Counts grow cumulatively (1,000, then 10,000,
+//! then 19,500 open at once).
 
 use std::time::Duration;
 
@@ -43,7 +45,7 @@ pub async fn measure(settings: &Settings) -> anyhow::Result<String> {
             .map(|i| async move {
                 tokio::time::timeout(
                     Duration::from_secs(CONNECT_TIMEOUT_SECS),
-                    client::visitor(settings),
+                    client::widget(settings, i),
                 )
                 .await
                 .map_err(|_| anyhow::anyhow!("socket {i} not greeted in time"))?

@@ -39,10 +39,7 @@ pub enum Error {
     NotFound(&'static str),
     #[error("no such method for this path")]
     MethodNotAllowed,
-    #[error(
-        "the request body is larger than {} bytes",
-        crate::http::MAX_BODY_BYTES
-    )]
+    #[error("the request body is too large (64 KiB at most; 2 MiB for the widget settings)")]
     TooLarge,
     #[error("the request body must be JSON, with content-type: application/json")]
     UnsupportedMediaType,

@@ -68,7 +68,47 @@ where
         }
         serde_json::from_value(value)
             .map(Json)
-            .map_err(|e| Error::Invalid(e.to_string()))
+            .map_err(|e| shape_error(&e.to_string()))
+    }
+}
+
+/// A body of the wrong shape: a missing or unknown field is named in
+/// `fields`, as a form shows it; anything else is said in the message.
+fn shape_error(message: &str) -> Error {
+    let named = |prefix: &str| {
+        let rest = message.strip_prefix(prefix)?;
+        let (field, _) = rest.split_once('`')?;
+        Some(field.to_owned())
+    };
+    if let Some(field) = named("missing field `") {
+        return Error::InvalidFields(vec![(field, "is missing".into())]);
+    }
+    if let Some(field) = named("unknown field `") {
+        return Error::InvalidFields(vec![(field, "is not a field of this request".into())]);
+    }
+    Error::Invalid(message.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_and_unknown_fields_are_named() {
+        let fields = |e: Error| match e {
+            Error::InvalidFields(fields) => fields,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            fields(shape_error("missing field `color`")),
+            [("color".to_owned(), "is missing".to_owned())]
+        );
+        let unknown = shape_error("unknown field `colour`, expected one of `color`, `enabled`");
+        assert_eq!(fields(unknown)[0].0, "colour");
+        assert!(matches!(
+            shape_error("invalid type: integer"),
+            Error::Invalid(_)
+        ));
     }
 }
 

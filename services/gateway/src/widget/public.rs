@@ -58,28 +58,41 @@ pub struct ConfigQuery {
     url: String,
 }
 
+/// The configuration for a page. Refusals carry the CORS header too, so the
+/// widget on a refused page reads the 403 (and stops) rather than seeing a
+/// network error (and retrying).
 async fn widget_config(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(query): Query<ConfigQuery>,
-) -> Result<Response> {
-    let settings = settings::by_site_key(&state.pool, &query.site_key)
-        .await?
-        .ok_or(Error::NotFound("site key"))?;
+) -> Response {
     let origin = request_origin(&headers);
-    if !settings.allows_origin(origin) {
-        return Err(Error::Forbidden("this site may not embed the widget"));
-    }
-    let online = state.presence.managers_online(settings.account_id);
-    let body = super::config(&settings, &query.url, online);
-    let mut response = axum::Json(body).into_response();
+    let mut response = match config_for_page(&state, origin, &query).await {
+        Ok(body) => axum::Json(body).into_response(),
+        Err(e) => e.into_response(),
+    };
     let out = response.headers_mut();
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     out.insert(header::VARY, HeaderValue::from_static("Origin"));
     if let Some(value) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {
         out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
     }
-    Ok(response)
+    response
+}
+
+async fn config_for_page(
+    state: &AppState,
+    origin: Option<&str>,
+    query: &ConfigQuery,
+) -> Result<serde_json::Value> {
+    let settings = settings::by_site_key(&state.pool, &query.site_key)
+        .await?
+        .ok_or(Error::NotFound("site key"))?;
+    if !settings.allows_origin(origin) {
+        return Err(Error::Forbidden("this site may not embed the widget"));
+    }
+    let online = state.presence.managers_online(settings.account_id);
+    Ok(super::config(&settings, &query.url, online))
 }
 
 /// The page's `Origin` header, if it sent one.

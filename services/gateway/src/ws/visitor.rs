@@ -71,131 +71,41 @@ struct Visitor {
     contact_id: Uuid,
     name: String,
     email: String,
+    /// The account's identity-verification secret.
+    identity_secret: String,
     /// The page they are on, once they said.
     page: Option<VisitorPage>,
 }
 
+/// Serves one visitor socket. The setup is boxed, and so is the handling of
+/// each frame, so what an idle socket keeps while it waits is small (its
+/// session and what it knows of its visitor), not the largest call it ever
+/// made.
 async fn serve(
-    mut ws: WebSocket,
+    ws: WebSocket,
     state: AppState,
     site: Option<Settings>,
     params: HashMap<String, String>,
 ) {
-    let after_seq = match params.get("after_seq").map(|s| s.parse::<i64>()) {
-        None => None,
-        Some(Ok(n)) if n >= 0 => Some(n),
-        Some(_) => {
-            return close_socket(
-                &mut ws,
-                close::BAD_REQUEST,
-                "after_seq must be a number, 0 or more",
-            )
-            .await;
-        }
-    };
-    let Some(site) = site else {
-        return close_socket(&mut ws, close::UNKNOWN_SITE_KEY, "unknown site key").await;
-    };
-    if !site.enabled {
-        return close_socket(&mut ws, close::CHAT_OFF, "the chat is off").await;
-    }
-    // `visitor_id` is what widgets before credentials sent: refused like any
-    // token this site did not issue.
-    let presented = params.get("visitor_token").or(params.get("visitor_id"));
-    let (visitor_id, token) = match presented {
-        None => credential::issue(&site.visitor_key),
-        Some(token) => match credential::verify(&site.visitor_key, token) {
-            Some(visitor_id) => (visitor_id, token.clone()),
-            None => {
-                return close_socket(
-                    &mut ws,
-                    close::UNAUTHORIZED,
-                    "not a visitor token of this site",
-                )
-                .await;
-            }
-        },
-    };
-    let request = contact_pb::ResolveVisitorRequest {
-        account_id: site.account_id.to_string(),
-        visitor_id: visitor_id.clone(),
-    };
-    let contact = match state.contacts.clone().resolve_visitor(request).await {
-        Ok(contact) => contact.into_inner(),
-        Err(status) => {
-            let (code, reason) = close_for(&Error::from(status));
-            return close_socket(&mut ws, code, &reason).await;
-        }
-    };
-    let Ok(contact_id) = Uuid::parse_str(&contact.id) else {
+    let Some((mut session, mut visitor)) = Box::pin(open(ws, &state, site, params)).await else {
         return;
     };
-    // Register before looking at the dialog, so nothing written meanwhile is missed.
-    let registration = state.hub.register(Audience::Visitor {
-        account_id: site.account_id,
-        contact_id,
-    });
-    let mut session = Session::new(
-        ws,
-        state.clone(),
-        site.account_id,
-        Delivery::new(Unknown::FromStart),
-        registration,
-    );
-
-    let current = state
-        .dialogs
-        .clone()
-        .find_contact_dialog(pb::FindContactDialogRequest {
-            account_id: site.account_id.to_string(),
-            contact_id: contact.id.clone(),
-        })
-        .await;
-    let dialog = match current {
-        Ok(found) => found.into_inner().dialog,
-        Err(status) => {
-            let (code, reason) = close_for(&Error::from(status));
-            return session.close(code, &reason).await;
-        }
-    };
-    let hello = json!({
-        "type": "hello",
-        "contact_id": contact.id,
-        "visitor_token": token,
-        "dialog": dialog.clone().map(DialogOut::from),
-        "managers_online": state.presence.managers_online(site.account_id),
-    });
-    if session.send(hello.to_string()).await.is_err() {
-        return;
-    }
-    if let Some(dialog) = dialog.and_then(|d| Some((Uuid::parse_str(&d.id).ok()?, d.last_seq))) {
-        let (dialog_id, last_seq) = dialog;
-        match after_seq {
-            Some(after) => {
-                if session.replay(dialog_id, after).await.is_err() {
-                    return;
-                }
-            }
-            None => session.seen(dialog_id, last_seq),
-        }
-    }
-
     let online = Online::visitor(&state);
-    let mut visitor = Visitor {
-        account_id: site.account_id,
-        visitor_id,
-        contact_id,
-        name: contact.name,
-        email: contact.email,
-        page: None,
-    };
     while let Some(frame) = session.next_frame().await {
         let result = match frame {
             ClientFrame::Send {
                 client_message_id,
                 text,
                 ..
-            } => send(&mut session, contact_id, client_message_id, text).await,
+            } => {
+                Box::pin(send(
+                    &mut session,
+                    visitor.contact_id,
+                    client_message_id,
+                    text,
+                ))
+                .await
+            }
             ClientFrame::Ping => session.send(json!({"type": "pong"}).to_string()).await,
             ClientFrame::Sync { .. } => {
                 let error = frames::error(
@@ -221,10 +131,10 @@ async fn serve(
                     pages_seen,
                     page_view_id,
                 };
-                on_page(&mut session, &online, &mut visitor, page).await
+                Box::pin(on_page(&mut session, &online, &mut visitor, page)).await
             }
             ClientFrame::Shown { page_view_id } => {
-                on_shown(&mut session, &visitor, page_view_id).await
+                Box::pin(on_shown(&mut session, &visitor, page_view_id)).await
             }
             ClientFrame::Identify {
                 name,
@@ -238,7 +148,7 @@ async fn serve(
                     phone,
                     user_hash,
                 };
-                match on_identify(&mut session, &site, &online, &mut visitor, said).await {
+                match Box::pin(on_identify(&mut session, &online, &mut visitor, said)).await {
                     Ok(Moved::No) => Ok(()),
                     Ok(Moved::Yes) => {
                         return session
@@ -253,6 +163,125 @@ async fn serve(
             return;
         }
     }
+}
+
+/// Checks the visitor's credential, finds their contact and dialog, greets
+/// them and replays what they asked for; `None` when the socket was closed.
+async fn open(
+    mut ws: WebSocket,
+    state: &AppState,
+    site: Option<Settings>,
+    params: HashMap<String, String>,
+) -> Option<(Session, Visitor)> {
+    let after_seq = match params.get("after_seq").map(|s| s.parse::<i64>()) {
+        None => None,
+        Some(Ok(n)) if n >= 0 => Some(n),
+        Some(_) => {
+            close_socket(
+                &mut ws,
+                close::BAD_REQUEST,
+                "after_seq must be a number, 0 or more",
+            )
+            .await;
+            return None;
+        }
+    };
+    let Some(site) = site else {
+        close_socket(&mut ws, close::UNKNOWN_SITE_KEY, "unknown site key").await;
+        return None;
+    };
+    if !site.enabled {
+        close_socket(&mut ws, close::CHAT_OFF, "the chat is off").await;
+        return None;
+    }
+    // `visitor_id` is what widgets before credentials sent: refused like any
+    // token this site did not issue.
+    let presented = params.get("visitor_token").or(params.get("visitor_id"));
+    let (visitor_id, token) = match presented {
+        None => credential::issue(&site.visitor_key),
+        Some(token) => match credential::verify(&site.visitor_key, token) {
+            Some(visitor_id) => (visitor_id, token.clone()),
+            None => {
+                close_socket(
+                    &mut ws,
+                    close::UNAUTHORIZED,
+                    "not a visitor token of this site",
+                )
+                .await;
+                return None;
+            }
+        },
+    };
+    let request = contact_pb::ResolveVisitorRequest {
+        account_id: site.account_id.to_string(),
+        visitor_id: visitor_id.clone(),
+    };
+    let contact = match state.contacts.clone().resolve_visitor(request).await {
+        Ok(contact) => contact.into_inner(),
+        Err(status) => {
+            let (code, reason) = close_for(&Error::from(status));
+            close_socket(&mut ws, code, &reason).await;
+            return None;
+        }
+    };
+    let contact_id = Uuid::parse_str(&contact.id).ok()?;
+    // Register before looking at the dialog, so nothing written meanwhile is missed.
+    let registration = state.hub.register(Audience::Visitor {
+        account_id: site.account_id,
+        contact_id,
+    });
+    let mut session = Session::new(
+        ws,
+        state.clone(),
+        site.account_id,
+        Delivery::new(Unknown::FromStart),
+        registration,
+    );
+
+    let current = state
+        .dialogs
+        .clone()
+        .find_contact_dialog(pb::FindContactDialogRequest {
+            account_id: site.account_id.to_string(),
+            contact_id: contact.id.clone(),
+        })
+        .await;
+    let dialog = match current {
+        Ok(found) => found.into_inner().dialog,
+        Err(status) => {
+            let (code, reason) = close_for(&Error::from(status));
+            session.close(code, &reason).await;
+            return None;
+        }
+    };
+    let hello = json!({
+        "type": "hello",
+        "contact_id": contact.id,
+        "visitor_token": token,
+        "dialog": dialog.clone().map(DialogOut::from),
+        "managers_online": state.presence.managers_online(site.account_id),
+    });
+    session.send(hello.to_string()).await.ok()?;
+    if let Some(dialog) = dialog.and_then(|d| Some((Uuid::parse_str(&d.id).ok()?, d.last_seq))) {
+        let (dialog_id, last_seq) = dialog;
+        match after_seq {
+            Some(after) => {
+                session.replay(dialog_id, after).await.ok()?;
+            }
+            None => session.seen(dialog_id, last_seq),
+        }
+    }
+
+    let visitor = Visitor {
+        account_id: site.account_id,
+        visitor_id,
+        contact_id,
+        name: contact.name,
+        email: contact.email,
+        identity_secret: site.identity_secret,
+        page: None,
+    };
+    Some((session, visitor))
 }
 
 async fn send(
@@ -389,13 +418,12 @@ enum Moved {
 /// contact moves them there (the caller then closes the socket).
 async fn on_identify(
     session: &mut Session,
-    site: &Settings,
     online: &Online,
     visitor: &mut Visitor,
     said: Identification,
 ) -> Result<Moved, Closed> {
     let verified = match (&said.email, &said.user_hash) {
-        (Some(email), Some(hash)) => identity::verified(&site.identity_secret, email, hash),
+        (Some(email), Some(hash)) => identity::verified(&visitor.identity_secret, email, hash),
         _ => false,
     };
     let request = contact_pb::IdentifyVisitorRequest {

@@ -161,7 +161,7 @@
     '.ht{flex:1;min-width:0}',
     '.title{font-size:17px;font-weight:650;line-height:1.25;overflow-wrap:anywhere}',
     '.title:before{content:"";display:inline-block;width:8px;height:8px;border-radius:50%;margin:0 8px 2px 0;vertical-align:middle;background:#3ddc84;box-shadow:0 0 0 2px rgba(255,255,255,.5)}',
-    '.offline .title:before{background:#c4c9d0}',
+    '.offline .title:before{display:none}',
     '.sub{margin-top:4px;font-size:13px;line-height:1.4;opacity:.92;white-space:pre-line;overflow-wrap:anywhere}',
     '.x{flex:none;align-self:flex-start;width:34px;height:34px;border:0;border-radius:10px;padding:0;background:transparent;color:inherit;cursor:pointer;display:flex;align-items:center;justify-content:center;opacity:.85}',
     '.x:hover{opacity:1;background:rgba(255,255,255,.18)}',
@@ -171,6 +171,7 @@
     '@keyframes spin{to{transform:rotate(360deg)}}',
     '.list{flex:1;min-height:0;overflow-y:auto;display:flex;flex-direction:column;padding:14px 14px 10px;background:#f6f7f9;overscroll-behavior:contain}',
     '.empty{margin:auto;padding:24px;text-align:center;color:#8a919a;font-size:13px}',
+    '.empty svg{width:44px;height:44px;margin:0 auto 10px;color:var(--accent);opacity:.3;fill:currentColor;stroke:none}',
     '.m{display:flex;flex-direction:column;max-width:82%;margin-top:10px}',
     '.m.v{align-self:flex-end;align-items:flex-end}',
     '.m.a{align-self:flex-start;align-items:flex-start}',
@@ -281,7 +282,8 @@
     u.list = el('div', 'list');
     u.list.setAttribute('role', 'log');
     u.list.setAttribute('aria-live', 'polite');
-    u.empty = el('div', 'empty', 'Ask us anything: we are happy to help.');
+    u.empty = el('div', 'empty');
+    u.empty.append(icon('chat'), el('div', '', 'Ask us anything: we are happy to help.'));
     u.list.appendChild(u.empty);
     u.items = new Map();
 
@@ -364,7 +366,6 @@
     }
     paint();
     renderMessages(added);
-    renderBadge();
     return added;
   }
 
@@ -411,12 +412,13 @@
     ui.photo.hidden = !showPhoto;
     ui.email.hidden = online;
     if (online) ui.emailError.hidden = true;
-    ui.button.setAttribute('aria-label', isOpen ? 'Close chat' : 'Open chat');
     ui.button.setAttribute('aria-expanded', String(isOpen));
     ui.bar.hidden = !reconnecting;
     ui.sendButton.disabled = !ui.input.value.trim();
+    renderBadge();
   }
 
+  /** The unread count on the button, and the button's label with it. */
   function renderBadge() {
     if (!ui) return;
     var count = unread.length;
@@ -463,6 +465,14 @@
     var addedOwn = false;
     wanted.forEach(function (w) {
       var item = ui.items.get(w.key);
+      // A pending message just stored keeps its element.
+      if (!item && w.m && w.m.client_message_id) {
+        item = ui.items.get('c:' + w.m.client_message_id);
+        if (item) {
+          item.className = 'm v';
+          item.lastChild.textContent = formatTime(w.m.created_at);
+        }
+      }
       if (!item) {
         if (w.m) {
           var kind = w.m.author_kind === 'visitor' ? 'v' : w.m.author_kind === 'system' ? 's' : 'a';
@@ -482,11 +492,19 @@
       if (item !== before) list.insertBefore(item, before);
       else before = item.nextSibling;
     });
-    ui.items.forEach(function (item, key) {
-      if (!next.has(key)) item.remove();
+    var kept = new Set(next.values());
+    ui.items.forEach(function (item) {
+      if (!kept.has(item)) item.remove();
     });
     ui.items = next;
     ui.empty.hidden = wanted.length > 0;
+    // One time under a run of messages from the same side in the same minute.
+    var items = Array.from(next.values());
+    items.forEach(function (item, index) {
+      var after = items[index + 1];
+      var time = item.lastChild;
+      time.hidden = !!after && after.className === item.className && after.lastChild.textContent === time.textContent;
+    });
     if (forceScroll || addedOwn || nearBottom) list.scrollTop = list.scrollHeight;
   }
 
@@ -686,9 +704,7 @@
   function afterClose(code) {
     if (code === 4403 || code === 4404) {
       // An unknown site key, or the chat is off: nothing to show here.
-      cfg = null;
-      disconnect();
-      unmount();
+      apply(null);
       return;
     }
     if (code === 4401) {
@@ -719,13 +735,14 @@
     if (wanted && !socket && document.visibilityState !== 'hidden') scheduleReconnect(0);
   }
   window.addEventListener('online', reconnectNow);
+  document.addEventListener('visibilitychange', reconnectNow);
+
   // Another tab opened the window: its unread answers are read here too.
   window.addEventListener('storage', function (event) {
     if (event.key !== PREFIX + 'unread') return;
     unread = load('unread', []);
     renderBadge();
   });
-  document.addEventListener('visibilitychange', reconnectNow);
 
   function setReconnecting(on) {
     reconnecting = on;
@@ -778,6 +795,8 @@
       clearInterval(pingTimer);
       pingTimer = setInterval(heartbeat, PING_EVERY_MS);
       setReconnecting(false);
+      if (!configAnsweredSinceSocket) loadConfig(false);
+      configAnsweredSinceSocket = false;
       if (cfg && typeof frame.managers_online === 'boolean') {
         cfg.managers_online = frame.managers_online;
         paint();
@@ -922,11 +941,21 @@
 
   var configRequest = 0;
   var configTries = 0;
+  var configAnsweredSinceSocket = false; // the config is newer than any socket of this page
   var dead = false; // an unknown site key, or a site not allowed: stop for good
 
+  /**
+   * Asks the config for this page: on load, after an in-page navigation
+   * (navigated), and on every socket but the first after an answer, since
+   * a change of the settings saved while it was down went by unseen.
+   */
   function loadConfig(navigated) {
+    configTries = 0;
+    askConfig(navigated);
+  }
+
+  function askConfig(navigated) {
     if (dead) return;
-    if (navigated) configTries = 0;
     var request = ++configRequest;
     var url = ORIGIN + '/widget/v1/config?site_key=' + encodeURIComponent(SITE_KEY) + '&url=' + encodeURIComponent(location.href);
     fetch(url, { credentials: 'omit' })
@@ -940,20 +969,20 @@
         configTries = 0;
         if (config.dead) {
           dead = true;
-          disconnect();
-          unmount();
+          apply(null);
           return;
         }
         var wasShown = !!(cfg && socket && ready);
+        if (!socket) configAnsweredSinceSocket = true;
         apply(config);
         // Same socket, new page: tell the server where the visitor is now.
         if (navigated && wasShown && cfg) sendPage();
       })
       .catch(function () {
-        if (request !== configRequest || configTries >= CONFIG_TRIES - 1) return;
+        if (request !== configRequest || ++configTries >= CONFIG_TRIES) return;
         setTimeout(function () {
-          if (request === configRequest) loadConfig(navigated);
-        }, Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * Math.pow(2, configTries++)));
+          if (request === configRequest) askConfig(navigated);
+        }, Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * Math.pow(2, configTries)));
       });
   }
 
