@@ -34,8 +34,9 @@ pub fn admit(state: &AppState) -> Result<()> {
 /// Largest frame and message a client may send. A chat message is at most
 /// 4096 characters (16 KiB in UTF-8); the rest is room for the JSON around it.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
-/// Read buffer per socket: small, so idle sockets stay cheap.
-pub const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// Read buffer per socket, allocated for every socket: small, so idle
+/// sockets stay cheap (a larger frame grows it while it is read).
+pub const READ_BUFFER_BYTES: usize = 1024;
 /// Most bytes queued for one slow client before writes fail.
 pub const MAX_WRITE_BUFFER_BYTES: usize = 1024 * 1024;
 
