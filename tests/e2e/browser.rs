@@ -1,4 +1,4 @@
-//! The console in a real browser: runs the browser tests in `tests/browser`
+//! The console and the widget in a real browser: runs the browser tests in `tests/browser`
 //! (node's test runner driving Debian's Chromium through playwright-core)
 //! against the whole suite, started here on the test's own database and
 //! NATS prefix, with a shop of an owner and a second manager.
@@ -85,7 +85,7 @@ async fn run_browser_tests(idle_secs: i64, name_pattern: &str) {
 }
 
 #[tokio::test]
-async fn the_console_works_in_a_real_browser() {
+async fn the_console_and_the_widget_work_in_a_real_browser() {
     run_browser_tests(30 * 60, &format!("^(?!{INACTIVITY_TEST})")).await;
 }
 
