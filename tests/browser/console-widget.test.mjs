@@ -10,6 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   env, launchBrowser, openConsole, consoleUrl, unique, apiFromPage, eventually, screenshot, Visitor,
+  withCleanup,
 } from './support.mjs';
 
 const TEST_TIMEOUT = 90_000;
@@ -29,20 +30,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-/** Opens what a test needs and closes all of it afterwards, even on failure. */
-async function withCleanup(body) {
-  const opened = [];
-  const keep = (thing) => {
-    opened.push(thing);
-    return thing;
-  };
-  try {
-    await body(keep);
-  } finally {
-    for (const thing of opened.reverse()) await (thing.context ?? thing).close().catch(() => {});
-  }
-}
 
 const editable = (settings) => Object.fromEntries(EDITABLE.map((name) => [name, settings[name]]));
 

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import {
   env, launchBrowser, openConsole, consoleUrl, Visitor, unique, apiFromPage, whoAmI, showCategory,
   dialogItem, openDialog, sendFromComposer, eventually, screenshot, signIn,
+  withCleanup,
 } from './support.mjs';
 
 const TEST_TIMEOUT = 90_000;
@@ -24,20 +25,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-/** Opens what a test needs and closes all of it afterwards, even on failure. */
-async function withCleanup(body) {
-  const opened = [];
-  const keep = (thing) => {
-    opened.push(thing);
-    return thing;
-  };
-  try {
-    await body(keep);
-  } finally {
-    for (const thing of opened.reverse()) await (thing.context ?? thing).close().catch(() => {});
-  }
-}
 
 test('signing in: wrong password is refused with a clear message, the right one opens the inbox', { timeout: TEST_TIMEOUT }, async () => {
   await withCleanup(async (keep) => {

@@ -246,3 +246,17 @@ export class Visitor {
     await this.context.close();
   }
 }
+
+/** Opens what a test needs and closes all of it afterwards, even on failure. */
+export async function withCleanup(body) {
+  const opened = [];
+  const keep = (thing) => {
+    opened.push(thing);
+    return thing;
+  };
+  try {
+    await body(keep);
+  } finally {
+    for (const thing of opened.reverse()) await (thing.context ?? thing).close().catch(() => {});
+  }
+}

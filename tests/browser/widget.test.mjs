@@ -22,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   env, launchBrowser, openConsole, unique, showCategory, openDialog, sendFromComposer, eventually, screenshot,
+  withCleanup,
 } from './support.mjs';
 
 const TEST_TIMEOUT = 90_000;
@@ -295,20 +296,6 @@ after(async () => {
   await shop?.close();
   await stranger?.close();
 });
-
-/** Opens what a test needs and closes all of it afterwards, even on failure. */
-async function withCleanup(body) {
-  const opened = [];
-  const keep = (thing) => {
-    opened.push(thing);
-    return thing;
-  };
-  try {
-    await body(keep);
-  } finally {
-    for (const thing of opened.reverse()) await (thing.context ?? thing).close().catch(() => {});
-  }
-}
 
 // -------------------------------------------------------------------- tests
 

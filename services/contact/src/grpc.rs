@@ -33,6 +33,24 @@ pub struct ContactApi {
     pub outbox: Outbox,
 }
 
+impl ContactApi {
+    /// Commits a change of `contact` with its `contact.contact_updated`
+    /// event, and wakes the relay.
+    async fn commit_with_update(
+        &self,
+        mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+        account_id: uuid::Uuid,
+        contact: &pb::Contact,
+    ) -> Result<(), Error> {
+        self.outbox
+            .enqueue(&mut tx, events::contact_updated(account_id, contact))
+            .await?;
+        tx.commit().await?;
+        self.outbox.wake();
+        Ok(())
+    }
+}
+
 pub async fn serve(
     listener: TcpListener,
     api: ContactApi,
@@ -127,12 +145,7 @@ impl server::ContactService for ContactApi {
             .map_err(Error::from)?
             .ok_or(Error::NotFound("contact"))?
             .into();
-        self.outbox
-            .enqueue(&mut tx, events::contact_updated(account_id, &contact))
-            .await
-            .map_err(Error::from)?;
-        tx.commit().await.map_err(Error::from)?;
-        self.outbox.wake();
+        self.commit_with_update(tx, account_id, &contact).await?;
         Ok(Response::new(contact))
     }
 
@@ -233,12 +246,7 @@ impl server::ContactService for ContactApi {
                 .await
                 .map_err(Error::from)?
                 .into();
-        self.outbox
-            .enqueue(&mut tx, events::contact_updated(account_id, &contact))
-            .await
-            .map_err(Error::from)?;
-        tx.commit().await.map_err(Error::from)?;
-        self.outbox.wake();
+        self.commit_with_update(tx, account_id, &contact).await?;
         Ok(Response::new(pb::IdentifyVisitorResponse {
             contact: Some(contact),
             moved: target.is_some(),
