@@ -585,6 +585,34 @@ test('a reload keeps the conversation and catches up without doubles', { timeout
   });
 });
 
+test('ChatWidget("reset") after a sign-out makes the browser a new visitor who sees nothing of the conversation', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    const pagePath = `/t/${unique('reset')}`;
+    const visitor = keep(await openShop(pagePath));
+    await visitor.open();
+    const secret = unique('My card ends in 4242');
+    await visitor.write(secret);
+    const before = await contactOn(shop.origin + pagePath);
+    await eventually(() => visitor.sockets.length === 1, { message: 'the first socket' });
+
+    await visitor.page.evaluate(() => window.ChatWidget('reset'));
+    // A new socket without a token: the server issues a new visitor.
+    await eventually(() => visitor.sockets.length === 2, { message: 'the socket after the reset' });
+    assert.doesNotMatch(visitor.sockets[1].url, /visitor_token=/);
+    await eventually(async () => (await visitor.root.locator('.m.v .b, .m.a .b').count()) === 0,
+      { message: 'the conversation is gone from the widget' });
+    await visitor.page.reload();
+    await eventually(() => visitor.sockets.length === 3, { message: 'the socket of the reloaded page' });
+    const later = unique('A new question');
+    await visitor.write(later);
+    await visitor.mine(later).waitFor();
+    const shown = await visitor.root.locator('.m.v .b, .m.a .b').allTextContents();
+    assert.deepEqual(shown, [later], 'only the new visitor\'s message');
+    const after = await contactOn(shop.origin + pagePath);
+    assert.notEqual(after, before, 'a new contact');
+  });
+});
+
 test('a lost connection shows "Reconnecting"; what was written and saved meanwhile arrives once it is back', { timeout: TEST_TIMEOUT }, async () => {
   await withCleanup(async (keep) => {
     keep(restoresSettings);

@@ -426,6 +426,13 @@ async fn the_widget_follows_the_settings_and_the_managers_presence_live() {
         widget.wait_for_type("settings").await["settings"],
         json!({"enabled": false})
     );
+    // Then the socket closes (after whatever else was on its way).
+    let code = loop {
+        if let chat_testkit::clients::Frame::Closed { code, .. } = widget.next().await {
+            break code;
+        }
+    };
+    assert_eq!(code, 4404);
     assert_eq!(
         Api::new(t.port).get(&config_url).await.1,
         json!({"enabled": false})
@@ -594,6 +601,44 @@ async fn an_email_moves_a_visitor_to_its_contact_only_with_the_shops_hash() {
     assert_eq!(
         phone.wait_for_type("message").await["message"]["text"],
         "my order number is 42"
+    );
+
+    // A new identity secret: the old hash stops verifying at once, on an
+    // open socket too.
+    let (status, _) = api.post("/api/v1/widget/identity-secret", json!({})).await;
+    assert_eq!(status, 200);
+    phone.send_json(json!({"type": "identify", "email": "anna@example.com", "user_hash": hash("anna@example.com")})).await;
+    let identified = phone.wait_for_type("identified").await;
+    assert_eq!(
+        (
+            identified["contact_id"].clone(),
+            identified["verified"].clone()
+        ),
+        (anna.clone(), json!(false))
+    );
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_flood_of_page_frames_is_refused_beyond_the_limit() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Flood").await;
+    let mut widget = visitor_from(&t, &shop, None, "https://shop.example")
+        .await
+        .unwrap();
+    widget.wait_for_type("hello").await;
+    for n in 0..30 {
+        page(&mut widget, &format!("https://shop.example/page/{n}")).await;
+    }
+    let frames = widget.drain().await;
+    let limited = frames
+        .iter()
+        .filter(|f| f["code"] == "rate_limited")
+        .count();
+    // A burst of 10 passes (a few more may refill meanwhile); the rest are refused.
+    assert!(
+        (10..=20).contains(&limited),
+        "{limited} refused: {frames:?}"
     );
     t.stop().await;
 }

@@ -112,11 +112,14 @@ pub struct Socket {
     pending_close: Option<Frame>,
 }
 
-/// The visitor tokens the gateway issued, by site key and the name a test
-/// gave its visitor, so a test's "same visitor" comes back with its token.
-static VISITOR_TOKENS: std::sync::LazyLock<
-    std::sync::Mutex<std::collections::HashMap<(String, String), String>>,
-> = std::sync::LazyLock::new(Default::default);
+/// The visitor tokens the gateway issued, by its port, the site key and the
+/// name a test gave its visitor, so a test's "same visitor" comes back with
+/// its token (and two tests' suites never share one).
+static VISITOR_TOKENS: std::sync::LazyLock<std::sync::Mutex<VisitorTokens>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// Tokens by (gateway port, site key, visitor name).
+type VisitorTokens = std::collections::HashMap<(u16, String, String), String>;
 
 impl Socket {
     pub async fn connect(url: &str) -> Socket {
@@ -140,7 +143,7 @@ impl Socket {
         visitor: &str,
         after_seq: Option<i64>,
     ) -> Socket {
-        let name = (site_key.to_owned(), visitor.to_owned());
+        let name = (gateway_port, site_key.to_owned(), visitor.to_owned());
         let known = VISITOR_TOKENS.lock().expect("tokens").get(&name).cloned();
         let mut url = format!("ws://127.0.0.1:{gateway_port}/ws/visitor?site_key={site_key}");
         if let Some(token) = &known {

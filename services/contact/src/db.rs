@@ -23,6 +23,8 @@ pub struct ContactRow {
     pub custom_fields: Json<BTreeMap<String, String>>,
     pub last_seen_at: DateTime<Utc>,
     pub email_verified: bool,
+    /// A visitor of the site belongs to the contact (the `site` channel).
+    pub on_site: bool,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -35,8 +37,9 @@ pub struct TimelineRow {
     pub occurred_at: DateTime<Utc>,
 }
 
-const CONTACT_COLUMNS: &str = "id, account_id, visitor_id, name, email, created_at, phone, custom_fields, last_seen_at, \
-     email_verified";
+const CONTACT_COLUMNS: &str = "id, account_id, visitor_id, name, email, created_at, phone, \
+     custom_fields, last_seen_at, email_verified, \
+     (visitor_id is not null or exists (select 1 from visitor v where v.contact_id = id)) as on_site";
 
 pub async fn find_by_visitor(
     pool: &PgPool,
@@ -62,7 +65,7 @@ pub async fn insert_visitor(
     sqlx::query_as(&format!(
         "with created as (insert into contact (id, account_id, visitor_id) values ($1, $2, $3) \
              on conflict on constraint contact_visitor_unique do nothing returning *), \
-         visitor as (insert into visitor (account_id, visitor_id, contact_id) \
+         claimed as (insert into visitor (account_id, visitor_id, contact_id) \
              select account_id, visitor_id, id from created) \
          select {CONTACT_COLUMNS} from created"
     ))
@@ -211,6 +214,31 @@ pub async fn find_by_email(
     .await
 }
 
+/// The visitor's contact, holding the visitor's row until the transaction ends.
+pub async fn lock_visitor(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    visitor_id: &str,
+) -> sqlx::Result<Option<ContactRow>> {
+    let locked: Option<Uuid> = sqlx::query_scalar(
+        "select contact_id from visitor where account_id = $1 and visitor_id = $2 for update",
+    )
+    .bind(account_id)
+    .bind(visitor_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(contact_id) = locked else {
+        return Ok(None);
+    };
+    sqlx::query_as(&format!(
+        "select {CONTACT_COLUMNS} from contact where account_id = $1 and id = $2"
+    ))
+    .bind(account_id)
+    .bind(contact_id)
+    .fetch_optional(conn)
+    .await
+}
+
 /// A contact of no visitor yet, for a verified e-mail seen for the first time.
 pub async fn insert_contact(conn: &mut PgConnection, account_id: Uuid) -> sqlx::Result<Uuid> {
     sqlx::query_scalar("insert into contact (id, account_id) values ($1, $2) returning id")
@@ -303,7 +331,7 @@ pub async fn list_timeline(
 impl From<ContactRow> for pb::Contact {
     fn from(c: ContactRow) -> Self {
         let mut channels = Vec::new();
-        if c.visitor_id.is_some() {
+        if c.on_site {
             channels.push("site".to_owned());
         }
         if !c.email.is_empty() {

@@ -20,11 +20,11 @@ pub const MAX_SEARCH_RESULTS: u32 = 50;
 const DEFAULT_SEARCH_RESULTS: u32 = 20;
 /// Longest search query, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
-/// The kinds of entries a timeline has.
 /// Longest reference of a visitor's activity (a page view id), in bytes.
 pub const MAX_REF_ID_BYTES: usize = 64;
 /// Longest summary of a visitor's activity (a page's title and address).
 pub const MAX_SUMMARY_CHARS: usize = 500;
+/// The kinds of entries a timeline has.
 pub const TIMELINE_KINDS: [&str; 5] = ["message", "order", "mailing", "page_visit", "widget_shown"];
 
 #[derive(Clone)]
@@ -34,6 +34,50 @@ pub struct ContactApi {
 }
 
 impl ContactApi {
+    /// Stores who a visitor says they are, in one transaction that holds
+    /// the visitor's row, so the same visitor's tabs identify one at a time.
+    async fn identify(
+        &self,
+        account_id: uuid::Uuid,
+        visitor_id: &str,
+        change: &details::Change,
+        email_verified: bool,
+    ) -> Result<pb::IdentifyVisitorResponse, Error> {
+        let mut tx = self.pool.begin().await?;
+        let current = db::lock_visitor(&mut tx, account_id, visitor_id)
+            .await?
+            .ok_or(Error::NotFound("visitor"))?;
+        let email = change.email.as_deref().filter(|e| !e.is_empty());
+        // Whose contact a verified e-mail is: another contact's that has it;
+        // else, when this one is someone else's verified contact (a shared
+        // computer), a new one; else this one.
+        let target = match (email, email_verified) {
+            (Some(email), true) => {
+                match db::find_by_email(&mut tx, account_id, email, current.id).await? {
+                    Some(other) => Some(other),
+                    None if current.email_verified && current.email != email => {
+                        Some(db::insert_contact(&mut tx, account_id).await?)
+                    }
+                    None => None,
+                }
+            }
+            _ => None,
+        };
+        if let Some(target) = target {
+            db::move_visitor(&mut tx, account_id, visitor_id, target).await?;
+        }
+        let contact_id = target.unwrap_or(current.id);
+        let contact: pb::Contact =
+            db::identify(&mut tx, account_id, contact_id, change, email_verified)
+                .await?
+                .into();
+        self.commit_with_update(tx, account_id, &contact).await?;
+        Ok(pb::IdentifyVisitorResponse {
+            contact: Some(contact),
+            moved: target.is_some(),
+        })
+    }
+
     /// Commits a change of `contact` with its `contact.contact_updated`
     /// event, and wakes the relay.
     async fn commit_with_update(
@@ -49,6 +93,12 @@ impl ContactApi {
         self.outbox.wake();
         Ok(())
     }
+}
+
+fn is_verified_email_taken(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.constraint())
+        .is_some_and(|c| c == "contact_verified_email")
 }
 
 pub async fn serve(
@@ -209,50 +259,22 @@ impl server::ContactService for ContactApi {
         let account_id = parse_id("account_id", &req.account_id)?;
         check_visitor_id(&req.visitor_id)?;
         let change = details::check(req.name, req.email, req.phone, None)?;
-        let current = db::find_by_visitor(&self.pool, account_id, &req.visitor_id)
-            .await
-            .map_err(Error::from)?
-            .ok_or(Error::NotFound("visitor"))?;
-        let mut tx = self.pool.begin().await.map_err(Error::from)?;
-        let email = change.email.as_deref().filter(|e| !e.is_empty());
-        // Whose contact a verified e-mail is: another contact's that has it;
-        // else, when this one is someone else's verified contact (a shared
-        // computer), a new one; else this one.
-        let target = match (email, req.email_verified) {
-            (Some(email), true) => {
-                let other = db::find_by_email(&mut tx, account_id, email, current.id)
-                    .await
-                    .map_err(Error::from)?;
-                match other {
-                    Some(other) => Some(other),
-                    None if current.email_verified && current.email != email => Some(
-                        db::insert_contact(&mut tx, account_id)
-                            .await
-                            .map_err(Error::from)?,
-                    ),
-                    None => None,
+        // Two devices verifying one new e-mail at once: the second to commit
+        // meets the unique verified e-mail, and the retry finds the first's
+        // contact and moves there.
+        let mut retried = false;
+        loop {
+            match self
+                .identify(account_id, &req.visitor_id, &change, req.email_verified)
+                .await
+            {
+                Err(Error::Database(e)) if !retried && is_verified_email_taken(&e) => {
+                    retried = true
                 }
+                result => return Ok(Response::new(result?)),
             }
-            _ => None,
-        };
-        if let Some(target) = target {
-            db::move_visitor(&mut tx, account_id, &req.visitor_id, target)
-                .await
-                .map_err(Error::from)?;
         }
-        let contact_id = target.unwrap_or(current.id);
-        let contact: pb::Contact =
-            db::identify(&mut tx, account_id, contact_id, &change, req.email_verified)
-                .await
-                .map_err(Error::from)?
-                .into();
-        self.commit_with_update(tx, account_id, &contact).await?;
-        Ok(Response::new(pb::IdentifyVisitorResponse {
-            contact: Some(contact),
-            moved: target.is_some(),
-        }))
     }
-
     async fn search_contacts(
         &self,
         request: Request<pb::SearchContactsRequest>,

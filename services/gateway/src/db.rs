@@ -373,3 +373,11 @@ pub async fn touch_session(
     .await
     .map(drop)
 }
+
+/// The account's identity-verification secret, as it is now.
+pub async fn identity_secret(pool: &PgPool, account_id: Uuid) -> sqlx::Result<String> {
+    sqlx::query_scalar("select identity_secret from account where id = $1")
+        .bind(account_id)
+        .fetch_one(pool)
+        .await
+}

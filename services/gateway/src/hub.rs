@@ -108,6 +108,13 @@ pub struct Registration {
     id: u64,
 }
 
+impl Registration {
+    /// Who the socket is.
+    pub fn audience(&self) -> Audience {
+        self.audience
+    }
+}
+
 impl Drop for Registration {
     fn drop(&mut self) {
         metrics::gauge!("gateway_sockets").decrement(1.0);
@@ -166,25 +173,36 @@ impl Hub {
                 }
             }
         }
-        if !lagging.is_empty() {
-            let mut sockets = self.sockets.write().expect("hub lock");
-            for (audience, id) in lagging {
-                if let Some(group) = sockets.get_mut(&audience) {
-                    group.remove(&id);
+        self.drop_lagging(lagging);
+    }
+
+    /// Sends the event to every visitor socket of the account on this
+    /// replica; a socket whose queue is full is dropped, as in [`Hub::dispatch`].
+    pub fn dispatch_to_visitors(&self, account_id: Uuid, event: Arc<HubEvent>) {
+        let mut lagging = Vec::new();
+        {
+            let sockets = self.sockets.read().expect("hub lock");
+            for (audience, group) in sockets.iter() {
+                if matches!(audience, Audience::Visitor { account_id: a, .. } if *a == account_id) {
+                    for (id, tx) in group {
+                        if tx.try_send(event.clone()).is_err() {
+                            lagging.push((*audience, *id));
+                        }
+                    }
                 }
             }
         }
+        self.drop_lagging(lagging);
     }
 
-    /// Sends the event to every visitor socket of the account on this replica.
-    pub fn dispatch_to_visitors(&self, account_id: Uuid, event: Arc<HubEvent>) {
-        let sockets = self.sockets.read().expect("hub lock");
-        for (audience, group) in sockets.iter() {
-            if matches!(audience, Audience::Visitor { account_id: a, .. } if *a == account_id) {
-                for tx in group.values() {
-                    // A full queue is a lagging socket; the next message event drops it.
-                    let _ = tx.try_send(event.clone());
-                }
+    fn drop_lagging(&self, lagging: Vec<(Audience, u64)>) {
+        if lagging.is_empty() {
+            return;
+        }
+        let mut sockets = self.sockets.write().expect("hub lock");
+        for (audience, id) in lagging {
+            if let Some(group) = sockets.get_mut(&audience) {
+                group.remove(&id);
             }
         }
     }

@@ -26,6 +26,8 @@ use chat_platform::{Shutdown, bus::Bus};
 
 use crate::hub::{Hub, HubEvent};
 
+/// Puts in flight at once when a replica puts its entries again.
+const HEARTBEAT_PUTS_IN_FLIGHT: usize = 64;
 /// The most time between sweeps of the picture for entries past their TTL.
 const MAX_SWEEP: Duration = Duration::from_secs(5);
 
@@ -113,8 +115,9 @@ struct View {
 struct Present {
     /// Manager socket keys, with when each was last put.
     managers: HashMap<String, Instant>,
-    /// Visitor pages by key.
-    visitors: HashMap<String, (VisitorPage, Instant)>,
+    /// Visitor pages by contact, then by key (one a tab), each with when it
+    /// was last put: a contact's answer looks at their own tabs only.
+    visitors: HashMap<Uuid, HashMap<String, (VisitorPage, Instant)>>,
 }
 
 impl Present {
@@ -125,9 +128,9 @@ impl Present {
     fn visitor(&self, contact_id: Uuid) -> Option<VisitorOut> {
         let pages: Vec<&VisitorPage> = self
             .visitors
+            .get(&contact_id)?
             .values()
             .map(|(page, _)| page)
-            .filter(|page| page.contact_id == contact_id)
             .collect();
         let latest = pages.iter().max_by_key(|page| page.at)?;
         Some(VisitorOut {
@@ -185,11 +188,17 @@ impl View {
                 let before = online.visitor(who);
                 match value.map(serde_json::from_slice::<VisitorPage>) {
                     Some(Ok(page)) => {
-                        online.visitors.insert(key.to_owned(), (page, at));
+                        let tabs = online.visitors.entry(who).or_default();
+                        tabs.insert(key.to_owned(), (page, at));
                     }
                     Some(Err(_)) => return vec![],
                     None => {
-                        online.visitors.remove(key);
+                        if let Some(tabs) = online.visitors.get_mut(&who) {
+                            tabs.remove(key);
+                            if tabs.is_empty() {
+                                online.visitors.remove(&who);
+                            }
+                        }
                     }
                 }
                 let after = online.visitor(who);
@@ -212,7 +221,11 @@ impl View {
             .values()
             .flat_map(|online| {
                 let managers = online.managers.iter().map(|(k, at)| (k, *at));
-                let visitors = online.visitors.iter().map(|(k, (_, at))| (k, *at));
+                let visitors = online
+                    .visitors
+                    .values()
+                    .flatten()
+                    .map(|(k, (_, at))| (k, *at));
                 managers.chain(visitors)
             })
             .filter(|(_, at)| now.duration_since(*at) > ttl)
@@ -263,15 +276,10 @@ impl Presence {
         let Some(online) = view.accounts.get(&account_id) else {
             return vec![];
         };
-        let mut contacts: Vec<Uuid> = online
+        let mut visitors: Vec<VisitorOut> = online
             .visitors
-            .values()
-            .map(|(p, _)| p.contact_id)
-            .collect();
-        contacts.sort();
-        contacts.dedup();
-        let mut visitors: Vec<VisitorOut> = contacts
-            .into_iter()
+            .keys()
+            .copied()
             .filter_map(|c| online.visitor(c))
             .collect();
         visitors.sort_by_key(|visitor| std::cmp::Reverse(visitor.visit_started_at));
@@ -383,11 +391,7 @@ async fn write(
                 }
                 None => return,
             },
-            _ = heartbeat.tick() => {
-                for (socket, entry) in &mine {
-                    bucket.put(&entry.key(*socket), entry.value()).await;
-                }
-            }
+            _ = heartbeat.tick() => bucket.put_all(&mine).await,
             _ = shutdown.cancelled() => {
                 // Leave as a replica that stops cleanly: its sockets go offline now.
                 for (socket, entry) in &mine {
@@ -419,6 +423,31 @@ impl Bucket {
         };
         if let Err(e) = result {
             tracing::debug!(error = %e, key, "presence put failed; the next heartbeat retries");
+            self.store = None;
+        }
+    }
+
+    /// Puts every entry again, many at a time; a failure ends the round
+    /// (NATS is away: the next round tries again, and entries expire
+    /// meanwhile only if it stays away for the TTL).
+    async fn put_all(&mut self, entries: &HashMap<Uuid, Entry>) {
+        use futures::stream::{self, TryStreamExt as _};
+        let Ok(store) = self.open().await.cloned() else {
+            self.store = None;
+            return;
+        };
+        let puts = stream::iter(entries.iter().map(anyhow::Ok)).try_for_each_concurrent(
+            HEARTBEAT_PUTS_IN_FLIGHT,
+            |(socket, entry)| {
+                let store = store.clone();
+                async move {
+                    store.put(entry.key(*socket), entry.value()).await?;
+                    Ok(())
+                }
+            },
+        );
+        if let Err(e) = puts.await {
+            tracing::debug!(error = %e, "presence heartbeat failed; the next one retries");
             self.store = None;
         }
     }

@@ -15,6 +15,7 @@ use crate::auth::Manager;
 use crate::error::{Error, Result};
 use crate::presence::VisitorOut;
 use crate::state::AppState;
+use crate::widget::db as widget_db;
 use crate::widget::live;
 use crate::widget::patterns::HiddenPages;
 use crate::widget::settings::{self, HiddenPagePattern, SettingsIn, SettingsOut};
@@ -53,7 +54,7 @@ async fn get_settings(
     State(state): State<AppState>,
     manager: Manager,
 ) -> Result<axum::Json<SettingsOut>> {
-    let saved = settings::by_account(&state.pool, manager.account_id).await?;
+    let saved = widget_db::by_account(&state.pool, manager.account_id).await?;
     Ok(axum::Json(SettingsOut::new(
         &saved,
         manager.role.manages_team(),
@@ -78,7 +79,7 @@ async fn save_settings(
 ) -> Result<axum::Json<SettingsOut>> {
     manager.must_manage_settings()?;
     let valid = settings::validate(body)?;
-    let saved = settings::save(&state.pool, manager.account_id, &valid).await?;
+    let saved = widget_db::save(&state.pool, manager.account_id, &valid).await?;
     live::announce(&state, manager.account_id).await;
     Ok(axum::Json(SettingsOut::new(&saved, true)))
 }
@@ -166,7 +167,8 @@ async fn rotate_identity_secret(
     manager: Manager,
 ) -> Result<axum::Json<SettingsOut>> {
     manager.must_manage_settings()?;
-    let saved = settings::rotate_identity_secret(&state.pool, manager.account_id).await?;
+    let saved = widget_db::rotate_identity_secret(&state.pool, manager.account_id).await?;
+    live::announce(&state, manager.account_id).await;
     Ok(axum::Json(SettingsOut::new(&saved, true)))
 }
 

@@ -14,7 +14,7 @@ use argon2::password_hash::rand_core::{OsRng, RngCore as _};
 type HmacSha256 = Hmac<Sha256>;
 
 /// The longest credential accepted (they are 66 characters).
-pub const MAX_LENGTH: usize = 128;
+pub const MAX_CHARS: usize = 128;
 
 /// A new visitor id and its credential.
 pub fn issue(visitor_key: &[u8]) -> (String, String) {
@@ -27,7 +27,7 @@ pub fn issue(visitor_key: &[u8]) -> (String, String) {
 
 /// The visitor id a credential stands for, if this account issued it.
 pub fn verify(visitor_key: &[u8], credential: &str) -> Option<String> {
-    if credential.len() > MAX_LENGTH {
+    if credential.len() > MAX_CHARS {
         return None;
     }
     let (visitor_id, tag) = credential.split_once('.')?;
@@ -70,7 +70,7 @@ mod tests {
             &format!("{id}.AAAA"),
             swapped.as_str(),
             &format!("{credential}A"),
-            &"x".repeat(MAX_LENGTH + 1),
+            &"x".repeat(MAX_CHARS + 1),
         ] {
             assert_eq!(verify(b"key", bad), None, "{bad:?} accepted");
         }

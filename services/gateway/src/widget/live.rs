@@ -9,7 +9,8 @@ use std::sync::Arc;
 use futures::StreamExt as _;
 use uuid::Uuid;
 
-use super::settings::{self, SettingsOut};
+use super::db;
+use super::settings::SettingsOut;
 use crate::hub::HubEvent;
 use crate::state::AppState;
 
@@ -28,9 +29,21 @@ pub async fn announce(state: &AppState, account_id: Uuid) {
     }
 }
 
-/// Sends settings saved anywhere to this replica's sockets, until shutdown.
+/// Sends settings saved anywhere to this replica's sockets, until shutdown;
+/// subscribes again while NATS refuses.
 pub async fn run(state: AppState) -> anyhow::Result<()> {
-    let mut notices = state.bus.client.subscribe(subject(&state)).await?;
+    let mut notices = loop {
+        match state.bus.client.subscribe(subject(&state)).await {
+            Ok(notices) => break notices,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot hear of new widget settings yet; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                    _ = state.shutdown.cancelled() => return Ok(()),
+                }
+            }
+        }
+    };
     loop {
         let notice = tokio::select! {
             notice = notices.next() => notice,
@@ -42,7 +55,7 @@ pub async fn run(state: AppState) -> anyhow::Result<()> {
         let Ok(account_id) = Uuid::from_slice(&notice.payload) else {
             continue;
         };
-        match settings::by_account(&state.pool, account_id).await {
+        match db::by_account(&state.pool, account_id).await {
             Ok(saved) => {
                 let frame = serde_json::json!({
                     "type": "widget_settings",

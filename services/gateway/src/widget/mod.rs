@@ -1,7 +1,8 @@
 //! The website widget's side of the gateway: the consultant's settings, the
 //! widget's public endpoints, and what its socket relies on.
 //!
-//! - [`settings`]: the settings, their rules and their SQL.
+//! - [`settings`]: the settings and their rules.
+//! - [`db`]: their SQL, and the photos'.
 //! - [`patterns`]: hidden-page patterns.
 //! - [`photo`]: checking the offline assistant's photo.
 //! - [`credential`]: the credentials issued to visitors.
@@ -10,6 +11,7 @@
 //! - [`live`]: saved settings told to every replica's open widgets.
 
 pub mod credential;
+pub mod db;
 pub mod identity;
 pub mod live;
 pub mod patterns;

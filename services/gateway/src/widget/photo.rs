@@ -12,7 +12,10 @@ use sha2::{Digest as _, Sha256};
 
 /// The largest photo, in bytes, and the most pixels on a side.
 pub const MAX_BYTES: usize = 1024 * 1024;
-pub const MAX_SIDE: u32 = 4096;
+pub const MAX_SIDE_PIXELS: u32 = 4096;
+
+/// The most memory decoding one photo may take (a 4096 x 4096 RGBA image is 64 MiB).
+const MAX_DECODE_BYTES: u64 = 128 * 1024 * 1024;
 
 /// A checked photo, ready to store.
 #[derive(Debug, Clone)]
@@ -40,15 +43,17 @@ pub fn check(base64: &str) -> Result<Photo, String> {
         _ => return Err("is not a PNG, JPEG or WebP image".into()),
     };
     let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(128 * 1024 * 1024);
+    limits.max_image_width = Some(MAX_SIDE_PIXELS);
+    limits.max_image_height = Some(MAX_SIDE_PIXELS);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
     let mut reader = reader;
     reader.limits(limits);
     // Decoding the whole image, not only its header, catches truncated and
     // corrupt files that a browser would show broken.
     reader.decode().map_err(|e| match e {
-        image::ImageError::Limits(_) => format!("is larger than {MAX_SIDE} pixels on a side"),
+        image::ImageError::Limits(_) => {
+            format!("is larger than {MAX_SIDE_PIXELS} pixels on a side")
+        }
         _ => "is not a readable image (damaged or cut short)".to_owned(),
     })?;
     let digest = hex::encode(&Sha256::digest(&bytes)[..12]);

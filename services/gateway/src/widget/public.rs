@@ -12,7 +12,7 @@ use rust_embed::Embed;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::settings;
+use super::db;
 use crate::error::{Error, Result};
 use crate::http::Query;
 use crate::http::console::serve_embedded;
@@ -30,12 +30,12 @@ const PHOTO_CACHE: &str = "public, max-age=31536000, immutable";
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/widget.js", get(widget_script))
-        .route("/widget/v1/config", get(widget_config))
-        .route("/widget/v1/photos/{account_id}/{name}", get(photo))
+        .route("/widget.js", get(get_widget_script))
+        .route("/widget/v1/config", get(get_config))
+        .route("/widget/v1/photos/{account_id}/{name}", get(get_photo))
 }
 
-async fn widget_script(headers: HeaderMap) -> Response {
+async fn get_widget_script(headers: HeaderMap) -> Response {
     serve_embedded(
         WidgetFiles::get("widget.js"),
         "widget.js",
@@ -61,7 +61,7 @@ pub struct ConfigQuery {
 /// The configuration for a page. Refusals carry the CORS header too, so the
 /// widget on a refused page reads the 403 (and stops) rather than seeing a
 /// network error (and retrying).
-async fn widget_config(
+async fn get_config(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(query): Query<ConfigQuery>,
@@ -85,7 +85,7 @@ async fn config_for_page(
     origin: Option<&str>,
     query: &ConfigQuery,
 ) -> Result<serde_json::Value> {
-    let settings = settings::by_site_key(&state.pool, &query.site_key)
+    let settings = db::by_site_key(&state.pool, &query.site_key)
         .await?
         .ok_or(Error::NotFound("site key"))?;
     if !settings.allows_origin(origin) {
@@ -100,12 +100,12 @@ pub fn request_origin(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::ORIGIN).and_then(|v| v.to_str().ok())
 }
 
-async fn photo(
+async fn get_photo(
     State(state): State<AppState>,
     Path((account_id, name)): Path<(String, String)>,
 ) -> Result<Response> {
     let account_id = Uuid::parse_str(&account_id).map_err(|_| Error::NotFound("photo"))?;
-    let (content_type, bytes) = settings::photo(&state.pool, account_id, &name)
+    let (content_type, bytes) = db::photo(&state.pool, account_id, &name)
         .await?
         .ok_or(Error::NotFound("photo"))?;
     let mut response = (StatusCode::OK, bytes).into_response();
@@ -117,6 +117,11 @@ async fn photo(
     out.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
+    );
+    // Opened on its own, the image is only an image.
+    out.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
     );
     out.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,

@@ -2,9 +2,11 @@
 //! the rules every field must keep, and their SQL. A save checks every field
 //! first and then stores all of them, and the photo, in one transaction.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
+use regex::Regex;
 use serde::{Deserialize, Deserializer, Serialize};
-use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -25,6 +27,9 @@ pub const COLOR_PATTERN: &str = "^#[0-9a-fA-F]{6}$";
 /// The stored settings of one account, with the account's keys.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Settings {
+    /// The hidden-page patterns compiled, once per loaded settings.
+    #[sqlx(skip)]
+    pub compiled_hidden_pages: std::sync::OnceLock<HiddenPages>,
     pub account_id: Uuid,
     pub site_key: String,
     pub visitor_key: Vec<u8>,
@@ -65,10 +70,13 @@ impl Settings {
         }
     }
 
-    /// The first hidden-page pattern matching `url`, if any (stored patterns
-    /// parsed when saved, so a failure here hides nothing).
+    /// Whether a hidden-page pattern hides the page at `url` (the stored
+    /// patterns parsed when they were saved, so none fails here).
     pub fn hiding(&self, url: &str) -> bool {
-        HiddenPages::parse(&self.hidden_pages).is_ok_and(|pages| pages.hiding(url).is_some())
+        let pages = self
+            .compiled_hidden_pages
+            .get_or_init(|| HiddenPages::parse(&self.hidden_pages).unwrap_or_default());
+        pages.hiding(url).is_some()
     }
 }
 
@@ -235,7 +243,7 @@ pub fn validate(mut body: SettingsIn) -> Result<Valid, Error> {
         );
     }
     body.color = body.color.trim().to_ascii_lowercase();
-    if !regex_is_match(COLOR_PATTERN, &body.color) {
+    if !COLOR.is_match(&body.color) {
         bad("color", "is not a colour like #1f6feb".into());
     }
     for (field, value) in [
@@ -256,6 +264,11 @@ pub fn validate(mut body: SettingsIn) -> Result<Valid, Error> {
             bad(field, problem);
         }
     }
+    body.hidden_pages = body
+        .hidden_pages
+        .iter()
+        .map(|p| p.trim().to_owned())
+        .collect();
     if body.hidden_pages.len() > patterns::MAX_PATTERNS {
         bad(
             "hidden_pages",
@@ -266,11 +279,7 @@ pub fn validate(mut body: SettingsIn) -> Result<Valid, Error> {
             bad(&format!("hidden_pages[{i}]"), problem);
         }
     }
-    body.allowed_origins = body
-        .allowed_origins
-        .iter()
-        .map(|o| o.trim().trim_end_matches('/').to_ascii_lowercase())
-        .collect();
+    body.allowed_origins = body.allowed_origins.iter().map(|o| origin(o)).collect();
     if body.allowed_origins.len() > MAX_ORIGINS {
         bad(
             "allowed_origins",
@@ -278,7 +287,7 @@ pub fn validate(mut body: SettingsIn) -> Result<Valid, Error> {
         );
     } else {
         for (i, origin) in body.allowed_origins.iter().enumerate() {
-            if !regex_is_match(ORIGIN_PATTERN, origin) {
+            if !ORIGIN.is_match(origin) {
                 bad(
                     &format!("allowed_origins[{i}]"),
                     "is not a site like https://shop.example.com (no path)".into(),
@@ -317,122 +326,18 @@ fn text(value: &str, min: usize, max: usize) -> Result<(), String> {
     Ok(())
 }
 
-fn regex_is_match(pattern: &'static str, value: &str) -> bool {
-    use std::collections::HashMap;
-    use std::sync::{LazyLock, Mutex};
-    static COMPILED: LazyLock<Mutex<HashMap<&'static str, regex::Regex>>> =
-        LazyLock::new(Default::default);
-    let mut compiled = COMPILED.lock().expect("regex cache");
-    compiled
-        .entry(pattern)
-        .or_insert_with(|| regex::Regex::new(pattern).expect("a valid pattern"))
-        .is_match(value)
-}
+static COLOR: LazyLock<Regex> = LazyLock::new(|| Regex::new(COLOR_PATTERN).expect("pattern"));
+static ORIGIN: LazyLock<Regex> = LazyLock::new(|| Regex::new(ORIGIN_PATTERN).expect("pattern"));
 
-const SELECT: &str = "select a.id as account_id, a.site_key, a.visitor_key, a.identity_secret, \
-     s.enabled, s.manager_sound, s.visitor_sound, s.position, s.color, s.online_title, \
-     s.online_message, s.offline_title, s.offline_message, s.hidden_pages, s.allowed_origins, \
-     s.photo_name, s.updated_at \
-     from account a join widget_settings s on s.account_id = a.id";
-
-pub async fn by_account(pool: &PgPool, account_id: Uuid) -> sqlx::Result<Settings> {
-    sqlx::query_as(&format!("{SELECT} where a.id = $1"))
-        .bind(account_id)
-        .fetch_one(pool)
-        .await
-}
-
-pub async fn by_site_key(pool: &PgPool, site_key: &str) -> sqlx::Result<Option<Settings>> {
-    if site_key.contains('\0') || site_key.len() > 200 {
-        return Ok(None); // no key is like that
+/// An allowed site as browsers send it in `Origin`: lower case, without a
+/// trailing slash or the scheme's default port.
+fn origin(typed: &str) -> String {
+    let origin = typed.trim().trim_end_matches('/').to_ascii_lowercase();
+    match (origin.strip_suffix(":443"), origin.strip_suffix(":80")) {
+        (Some(bare), _) if origin.starts_with("https://") => bare.to_owned(),
+        (_, Some(bare)) if origin.starts_with("http://") => bare.to_owned(),
+        _ => origin,
     }
-    sqlx::query_as(&format!("{SELECT} where a.site_key = $1"))
-        .bind(site_key)
-        .fetch_optional(pool)
-        .await
-}
-
-/// Stores valid settings, and the photo change, in one transaction.
-pub async fn save(pool: &PgPool, account_id: Uuid, valid: &Valid) -> sqlx::Result<Settings> {
-    let mut tx = pool.begin().await?;
-    let b = &valid.body;
-    sqlx::query(
-        "update widget_settings set enabled = $2, manager_sound = $3, visitor_sound = $4, \
-         position = $5, color = $6, online_title = $7, online_message = $8, offline_title = $9, \
-         offline_message = $10, hidden_pages = $11, allowed_origins = $12, updated_at = now() \
-         where account_id = $1",
-    )
-    .bind(account_id)
-    .bind(b.enabled)
-    .bind(&b.manager_sound)
-    .bind(&b.visitor_sound)
-    .bind(&b.position)
-    .bind(&b.color)
-    .bind(&b.online_title)
-    .bind(&b.online_message)
-    .bind(&b.offline_title)
-    .bind(&b.offline_message)
-    .bind(&b.hidden_pages)
-    .bind(&b.allowed_origins)
-    .execute(&mut *tx)
-    .await?;
-    let kept = match &valid.photo {
-        PhotoChange::Keep => None,
-        PhotoChange::Remove => Some(None),
-        PhotoChange::Replace(photo) => {
-            sqlx::query(
-                "insert into widget_photo (account_id, name, content_type, bytes) \
-                 values ($1, $2, $3, $4) on conflict do nothing",
-            )
-            .bind(account_id)
-            .bind(&photo.name)
-            .bind(photo.content_type)
-            .bind(&photo.bytes)
-            .execute(&mut *tx)
-            .await?;
-            Some(Some(photo.name.clone()))
-        }
-    };
-    if let Some(name) = kept {
-        sqlx::query("update widget_settings set photo_name = $2 where account_id = $1")
-            .bind(account_id)
-            .bind(&name)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("delete from widget_photo where account_id = $1 and name is distinct from $2")
-            .bind(account_id)
-            .bind(&name)
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    by_account(pool, account_id).await
-}
-
-/// A new identity secret (256 random bits, hex); the old one stops verifying.
-pub async fn rotate_identity_secret(pool: &PgPool, account_id: Uuid) -> sqlx::Result<Settings> {
-    let (secret, _) = crate::auth::new_token();
-    sqlx::query("update account set identity_secret = $2, updated_at = now() where id = $1")
-        .bind(account_id)
-        .bind(secret)
-        .execute(pool)
-        .await?;
-    by_account(pool, account_id).await
-}
-
-/// A stored photo: its content type and bytes.
-pub async fn photo(
-    pool: &PgPool,
-    account_id: Uuid,
-    name: &str,
-) -> sqlx::Result<Option<(String, Vec<u8>)>> {
-    sqlx::query_as(
-        "select content_type, bytes from widget_photo where account_id = $1 and name = $2",
-    )
-    .bind(account_id)
-    .bind(name)
-    .fetch_optional(pool)
-    .await
 }
 
 #[cfg(test)]
@@ -466,6 +371,9 @@ mod tests {
         assert_eq!(valid.body.color, "#1f6feb");
         assert_eq!(valid.body.online_title, "Online");
         assert_eq!(valid.body.allowed_origins, ["https://shop.example"]);
+        assert_eq!(origin(" HTTPS://Shop.example:443/"), "https://shop.example");
+        assert_eq!(origin("http://shop.example:80"), "http://shop.example");
+        assert_eq!(origin("http://shop.example:443"), "http://shop.example:443");
         assert!(matches!(valid.photo, PhotoChange::Keep));
     }
 
@@ -532,6 +440,7 @@ mod tests {
             offline_message: String::new(),
             hidden_pages: vec![],
             allowed_origins: vec![],
+            compiled_hidden_pages: Default::default(),
             photo_name: None,
             updated_at: Utc::now(),
         };

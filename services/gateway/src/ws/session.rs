@@ -20,9 +20,13 @@ use super::pipeline::{Done, Pipeline};
 use super::watch::{self, SessionWatch};
 use crate::api::MessageOut;
 use crate::error::Error;
-use crate::hub::{EventReceiver, HubEvent, Registration};
+use crate::hub::{Audience, EventReceiver, HubEvent, Registration};
 use crate::limits::SendLimit;
 use crate::state::AppState;
+
+/// Visitors' `page`, `shown` and `identify` frames a socket may send per
+/// second (bursts of twice that).
+const ACTIVITY_FRAMES_PER_SEC: u32 = 5;
 
 /// Messages fetched per page when replaying.
 const REPLAY_PAGE: u32 = 200;
@@ -39,6 +43,8 @@ pub struct Session {
     /// Sends being stored.
     pipeline: Pipeline,
     send_limit: SendLimit,
+    /// Visitors' `page`, `shown` and `identify` frames: each costs a write.
+    activity_limit: SendLimit,
     /// When the client last sent anything (a frame, a pong).
     last_heard: Instant,
     pings: Interval,
@@ -66,6 +72,7 @@ impl Session {
         Self {
             pipeline: Pipeline::new(state.dialogs.clone()),
             send_limit: SendLimit::new(state.config.socket_sends_per_sec),
+            activity_limit: SendLimit::new(ACTIVITY_FRAMES_PER_SEC),
             last_heard: Instant::now(),
             pings,
             ws,
@@ -77,6 +84,18 @@ impl Session {
             page_url: String::new(),
             _registration: registration,
         }
+    }
+
+    /// Whether one more `page`, `shown` or `identify` frame is within the
+    /// socket's limit; if not, the client is told and the frame is dropped.
+    pub async fn activity_allowed(&mut self) -> Result<bool, Closed> {
+        if self.activity_limit.allows() {
+            return Ok(true);
+        }
+        let problem = "too many page, shown or identify frames; send it again in a moment";
+        self.send(frames::error("rate_limited", problem, None))
+            .await?;
+        Ok(false)
     }
 
     /// Stores a message the client sent, after the ones before it in its
@@ -220,12 +239,19 @@ impl Session {
     }
 
     async fn forward(&mut self, event: &HubEvent) -> Result<(), Closed> {
-        if let (Some(settings), true) = (&event.widget, self.watch.is_none()) {
-            // A visitor's widget: the settings as they apply to its page.
+        let visitor = matches!(self._registration.audience(), Audience::Visitor { .. });
+        if let (Some(settings), true) = (&event.widget, visitor) {
+            // A visitor's widget: the settings as they apply to its page;
+            // with the chat turned off, the socket closes after them.
             let online = self.state.presence.managers_online(self.account_id);
             let config = crate::widget::config(settings, &self.page_url, online);
             let frame = serde_json::json!({"type": "settings", "settings": config});
-            return self.send(frame.to_string()).await;
+            self.send(frame.to_string()).await?;
+            if !settings.enabled {
+                self.close_now(close::CHAT_OFF, "the chat is off").await;
+                return Err(Closed);
+            }
+            return Ok(());
         }
         if event.seq == 0 {
             return self.send(event.frame.clone()).await;

@@ -30,7 +30,8 @@ use crate::error::Error;
 use crate::hub::Audience;
 use crate::presence::{Online, VisitorPage};
 use crate::state::AppState;
-use crate::widget::settings::{self, Settings};
+use crate::widget::db as widget_db;
+use crate::widget::settings::Settings;
 use crate::widget::{credential, identity, public};
 
 /// The longest page address and title kept of a `page` frame.
@@ -52,7 +53,7 @@ pub async fn connect_visitor(
         .get("site_key")
         .map(String::as_str)
         .unwrap_or_default();
-    let site = match settings::by_site_key(&state.pool, site_key).await {
+    let site = match widget_db::by_site_key(&state.pool, site_key).await {
         Ok(site) => site,
         Err(e) => return Error::from(e).into_response(),
     };
@@ -71,8 +72,6 @@ struct Visitor {
     contact_id: Uuid,
     name: String,
     email: String,
-    /// The account's identity-verification secret.
-    identity_secret: String,
     /// The page they are on, once they said.
     page: Option<VisitorPage>,
 }
@@ -92,6 +91,17 @@ async fn serve(
     };
     let online = Online::visitor(&state);
     while let Some(frame) = session.next_frame().await {
+        let costly = matches!(
+            frame,
+            ClientFrame::Page { .. } | ClientFrame::Shown { .. } | ClientFrame::Identify { .. }
+        );
+        if costly {
+            match session.activity_allowed().await {
+                Ok(true) => {}
+                Ok(false) => continue, // refused; the client was told
+                Err(Closed) => return,
+            }
+        }
         let result = match frame {
             ClientFrame::Send {
                 client_message_id,
@@ -278,7 +288,6 @@ async fn open(
         contact_id,
         name: contact.name,
         email: contact.email,
-        identity_secret: site.identity_secret,
         page: None,
     };
     Some((session, visitor))
@@ -422,8 +431,17 @@ async fn on_identify(
     visitor: &mut Visitor,
     said: Identification,
 ) -> Result<Moved, Closed> {
+    // The secret as it is now: a new one stops the old from verifying at once.
     let verified = match (&said.email, &said.user_hash) {
-        (Some(email), Some(hash)) => identity::verified(&visitor.identity_secret, email, hash),
+        (Some(email), Some(hash)) => {
+            match crate::db::identity_secret(&session.state.pool, visitor.account_id).await {
+                Ok(secret) => identity::verified(&secret, email, hash),
+                Err(e) => {
+                    session.send_error(&Error::from(e), None).await?;
+                    return Ok(Moved::No);
+                }
+            }
+        }
         _ => false,
     };
     let request = contact_pb::IdentifyVisitorRequest {
@@ -453,7 +471,7 @@ async fn on_identify(
     let frame = json!({
         "type": "identified",
         "contact_id": contact.id,
-        "verified": contact.email_verified,
+        "verified": verified,
     });
     session.send(frame.to_string()).await?;
     if identified.moved {

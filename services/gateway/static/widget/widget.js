@@ -1024,6 +1024,23 @@
       waitingCalls = [];
       setOpen(false, false);
     },
+    // The shop's customer signed out: this browser becomes a new visitor,
+    // so the next person at it does not read their conversation.
+    reset: function () {
+      save('token', null);
+      outbox = [];
+      save('outbox', null);
+      pendingIdentify.length = 0;
+      forgetConversation();
+      if (ui) {
+        renderMessages(true);
+        renderBadge();
+      }
+      if (socket) {
+        dropSocket();
+        connect();
+      }
+    },
     identify: function (details) {
       if (!details || typeof details !== 'object') return console.warn('ChatWidget: identify takes an object like {name, email, phone, user_hash}');
       var fields = {};
