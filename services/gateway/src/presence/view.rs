@@ -1,0 +1,235 @@
+//! The picture of who is online, as every replica keeps it from the
+//! bucket's entries: managers by socket, visitors by contact and tab; and
+//! what each change means for the sockets.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use uuid::Uuid;
+
+use super::{VisitorOut, VisitorPage};
+
+/// Everyone online, by account.
+#[derive(Default)]
+pub(crate) struct View {
+    pub(crate) accounts: HashMap<Uuid, Present>,
+}
+
+/// Who of one account is online.
+#[derive(Default)]
+pub(crate) struct Present {
+    /// Manager socket keys, with when each was last put.
+    managers: HashMap<String, Instant>,
+    /// Visitor pages by contact, then by key (one a tab), each with when it
+    /// was last put: a contact's answer looks at their own tabs only.
+    pub(crate) visitors: HashMap<Uuid, HashMap<String, (VisitorPage, Instant)>>,
+}
+
+impl Present {
+    pub(crate) fn managers_online(&self) -> bool {
+        !self.managers.is_empty()
+    }
+
+    pub(crate) fn visitor(&self, contact_id: Uuid) -> Option<VisitorOut> {
+        let pages: Vec<&VisitorPage> = self
+            .visitors
+            .get(&contact_id)?
+            .values()
+            .map(|(page, _)| page)
+            .collect();
+        let latest = pages.iter().max_by_key(|page| page.at)?;
+        Some(VisitorOut {
+            contact_id,
+            name: latest.name.clone(),
+            email: latest.email.clone(),
+            label: label(contact_id),
+            page_url: latest.page_url.clone(),
+            page_title: latest.page_title.clone(),
+            visit_started_at: pages.iter().map(|p| p.visit_started_at).min()?,
+            pages_seen: pages.iter().map(|p| p.pages_seen).max()?,
+            tabs: pages.len(),
+        })
+    }
+}
+
+/// An anonymous visitor's name: the start of their contact id.
+pub fn label(contact_id: Uuid) -> String {
+    let simple = contact_id.simple().to_string().to_uppercase();
+    format!("Visitor {}", &simple[simple.len() - 4..])
+}
+
+/// What one change in the bucket did, for the sockets to hear.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Change {
+    ManagersOnline(Uuid, bool),
+    Visitor(Uuid, Uuid, Option<VisitorOut>),
+}
+
+impl View {
+    /// Applies a put (`Some`) or delete (`None`) of `key`; what it changed.
+    pub(crate) fn apply(&mut self, key: &str, value: Option<&[u8]>, at: Instant) -> Vec<Change> {
+        let mut parts = key.splitn(4, '.');
+        let (Some(account), Some(kind), Some(who)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return vec![];
+        };
+        let (Ok(account_id), Ok(who)) = (Uuid::parse_str(account), Uuid::parse_str(who)) else {
+            return vec![];
+        };
+        let online = self.accounts.entry(account_id).or_default();
+        let mut changes = vec![];
+        match kind {
+            "m" => {
+                let before = online.managers_online();
+                match value {
+                    Some(_) => online.managers.insert(key.to_owned(), at),
+                    None => online.managers.remove(key),
+                };
+                if before != online.managers_online() {
+                    changes.push(Change::ManagersOnline(account_id, !before));
+                }
+            }
+            "v" => {
+                let before = online.visitor(who);
+                match value.map(serde_json::from_slice::<VisitorPage>) {
+                    Some(Ok(page)) => {
+                        let tabs = online.visitors.entry(who).or_default();
+                        tabs.insert(key.to_owned(), (page, at));
+                    }
+                    Some(Err(_)) => return vec![],
+                    None => {
+                        if let Some(tabs) = online.visitors.get_mut(&who) {
+                            tabs.remove(key);
+                            if tabs.is_empty() {
+                                online.visitors.remove(&who);
+                            }
+                        }
+                    }
+                }
+                let after = online.visitor(who);
+                if before != after {
+                    changes.push(Change::Visitor(account_id, who, after));
+                }
+            }
+            _ => {}
+        }
+        if online.managers.is_empty() && online.visitors.is_empty() {
+            self.accounts.remove(&account_id);
+        }
+        changes
+    }
+
+    /// Forgets entries not put for `ttl`.
+    pub(crate) fn sweep(&mut self, now: Instant, ttl: Duration) -> Vec<Change> {
+        let stale: Vec<String> = self
+            .accounts
+            .values()
+            .flat_map(|online| {
+                let managers = online.managers.iter().map(|(k, at)| (k, *at));
+                let visitors = online
+                    .visitors
+                    .values()
+                    .flatten()
+                    .map(|(k, (_, at))| (k, *at));
+                managers.chain(visitors)
+            })
+            .filter(|(_, at)| now.duration_since(*at) > ttl)
+            .map(|(key, _)| key.clone())
+            .collect();
+        stale
+            .iter()
+            .flat_map(|key| self.apply(key, None, now))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::watch::MAX_SWEEP;
+    use super::*;
+    use chrono::Utc;
+
+    fn page(contact_id: Uuid, url: &str, seconds_ago: i64) -> Vec<u8> {
+        let now = Utc::now();
+        serde_json::to_vec(&VisitorPage {
+            contact_id,
+            name: String::new(),
+            email: String::new(),
+            page_url: url.into(),
+            page_title: "A page".into(),
+            visit_started_at: now - chrono::Duration::minutes(3),
+            pages_seen: 2,
+            at: now - chrono::Duration::seconds(seconds_ago),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn managers_online_flips_only_at_the_first_and_the_last() {
+        let (account, m1, m2) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let mut view = View::default();
+        let now = Instant::now();
+        let k1 = format!("{account}.m.{m1}.{}", Uuid::new_v4());
+        let k2 = format!("{account}.m.{m2}.{}", Uuid::new_v4());
+        assert_eq!(
+            view.apply(&k1, Some(b""), now),
+            [Change::ManagersOnline(account, true)]
+        );
+        assert_eq!(view.apply(&k2, Some(b""), now), []);
+        assert_eq!(view.apply(&k1, None, now), []);
+        assert_eq!(
+            view.apply(&k2, None, now),
+            [Change::ManagersOnline(account, false)]
+        );
+    }
+
+    #[test]
+    fn a_visitor_is_their_latest_page_across_tabs_until_the_last_closes() {
+        let (account, contact) = (Uuid::new_v4(), Uuid::new_v4());
+        let mut view = View::default();
+        let now = Instant::now();
+        let tab1 = format!("{account}.v.{contact}.{}", Uuid::new_v4());
+        let tab2 = format!("{account}.v.{contact}.{}", Uuid::new_v4());
+        let changes = view.apply(&tab1, Some(&page(contact, "https://s/a", 10)), now);
+        assert!(
+            matches!(&changes[..], [Change::Visitor(_, _, Some(v))] if v.page_url == "https://s/a" && v.tabs == 1)
+        );
+        let changes = view.apply(&tab2, Some(&page(contact, "https://s/b", 1)), now);
+        assert!(
+            matches!(&changes[..], [Change::Visitor(_, _, Some(v))] if v.page_url == "https://s/b" && v.tabs == 2)
+        );
+        let changes = view.apply(&tab2, None, now);
+        assert!(
+            matches!(&changes[..], [Change::Visitor(_, _, Some(v))] if v.page_url == "https://s/a" && v.tabs == 1)
+        );
+        assert_eq!(
+            view.apply(&tab1, None, now),
+            [Change::Visitor(account, contact, None)]
+        );
+        assert!(view.accounts.is_empty());
+    }
+
+    #[test]
+    fn entries_not_put_within_the_ttl_are_swept() {
+        let (account, manager) = (Uuid::new_v4(), Uuid::new_v4());
+        let mut view = View::default();
+        let start = Instant::now();
+        view.apply(
+            &format!("{account}.m.{manager}.{}", Uuid::new_v4()),
+            Some(b""),
+            start,
+        );
+        let ttl = Duration::from_secs(60);
+        assert_eq!(view.sweep(start + ttl / 2, ttl), []);
+        assert_eq!(
+            view.sweep(start + ttl + MAX_SWEEP, ttl),
+            [Change::ManagersOnline(account, false)]
+        );
+    }
+
+    #[test]
+    fn labels_are_short_and_stable() {
+        let id = Uuid::parse_str("0195f0c2-7a1b-7c3d-8e4f-a1b2c3d44f2a").unwrap();
+        assert_eq!(label(id), "Visitor 4F2A");
+    }
+}
