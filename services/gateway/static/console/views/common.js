@@ -254,3 +254,22 @@ export async function whileBusy(button, promise) {
 export function pageHeader(title, description, action = null) {
   return h('header', { class: 'page-header' }, h('div', {}, h('h1', {}, title), h('p', { class: 'page-description' }, description)), action);
 }
+
+/**
+ * Sends a composer's form on submit and on Enter (Shift+Enter is a new
+ * line); `onEscape`, if given, runs on Escape.
+ */
+export function submitOnEnter(form, textarea, submit, onEscape = null) {
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    submit();
+  });
+  textarea.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      submit();
+    } else if (event.key === 'Escape' && onEscape) {
+      onEscape();
+    }
+  });
+}

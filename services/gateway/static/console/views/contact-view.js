@@ -9,7 +9,7 @@ import { untracked } from '../signals.js';
 import { describeError } from '../api.js';
 import { paths } from '../router.js';
 import { contactDisplayName } from '../format.js';
-import { contactAvatar, iconButton, spinner, timeAgo, whileBusy } from './common.js';
+import { contactAvatar, iconButton, spinner, submitOnEnter, timeAgo, whileBusy } from './common.js';
 import { openContactEditor } from './contact-edit.js';
 import { contactPanelToggle } from './conversation.js';
 
@@ -76,16 +76,7 @@ function buildWriter(writer, contactId) {
       error.textContent = failure.fields?.text || describeError(failure);
     }
   };
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    submit();
-  });
-  textarea.addEventListener('keydown', (event) => {
-    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      submit();
-    }
-  });
+  submitOnEnter(form, textarea, submit);
   writer.append(form);
 }
 

@@ -12,7 +12,7 @@ import { untracked } from '../signals.js';
 import { describeError } from '../api.js';
 import { paths } from '../router.js';
 import { contactDisplayName, newClientMessageId } from '../format.js';
-import { contactAvatar, spinner, emptyState, whileBusy } from './common.js';
+import { contactAvatar, spinner, emptyState, submitOnEnter, whileBusy } from './common.js';
 
 const DURATION_TICK_MS = 5_000;
 
@@ -189,18 +189,7 @@ function openComposer(element) {
       error.textContent = failure.fields?.text || describeError(failure);
     }
   };
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    submit();
-  });
-  textarea.addEventListener('keydown', (event) => {
-    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      submit();
-    } else if (event.key === 'Escape') {
-      close();
-    }
-  });
+  submitOnEnter(form, textarea, submit, close);
   view.composing.set(contactId, { visitor: element.__visitor });
   element.classList.add('is-composing');
   slot.append(form);
