@@ -178,7 +178,10 @@ impl Session {
         self.send(frame).await
     }
 
-    /// Waits for the client's next frame, forwarding events meanwhile. Bad
+    /// Waits for the client's next frame, forwarding events meanwhile.
+    /// What it does on an event or a stored send is boxed: an idle socket
+    /// waits here, and its task keeps only what waiting takes, not the
+    /// state of the largest call it could make (a replay, a gRPC answer). Bad
     /// frames are answered with an error frame and the wait goes on. `None`
     /// once the socket is done (closed by either side, or shutdown).
     pub async fn next_frame(&mut self) -> Option<ClientFrame> {
@@ -205,7 +208,7 @@ impl Session {
                     }
                     Some(Ok(_)) => Ok(()), // pongs; pings are answered by the library
                 }},
-                done = self.pipeline.next(), if !self.pipeline.is_empty() => self.finish(done).await,
+                done = self.pipeline.next(), if !self.pipeline.is_empty() => Box::pin(self.finish(done)).await,
                 _ = self.pings.tick() => {
                     let idle = Duration::from_secs(self.state.config.ws_idle_secs);
                     if self.last_heard.elapsed() > idle {
@@ -217,7 +220,7 @@ impl Session {
                     self.write(Message::Ping(Default::default())).await
                 }
                 event = self.events.recv() => match event {
-                    Some(event) => self.forward(&event).await,
+                    Some(event) => Box::pin(self.forward(&event)).await,
                     None => {
                         self.close_now(close::LAGGING, "too slow; reconnect and resume").await;
                         return None;

@@ -62,7 +62,27 @@ pub async fn connect_visitor(
     {
         return Error::Forbidden("this site may not embed the widget").into_response();
     }
-    super::with_limits(ws).on_upgrade(move |socket| serve(socket, state, site, params))
+    // One pointer in the upgrade's task until the socket is set up.
+    let start = Box::new((state, site, params));
+    super::with_limits(ws).on_upgrade(move |ws| {
+        let (state, site, params) = *start;
+        serve(Box::new(Upgraded {
+            ws,
+            state,
+            site,
+            params,
+        }))
+    })
+}
+
+/// What a visitor socket starts with, boxed: a task's future keeps its
+/// arguments for its whole life, so they go in as one pointer and are
+/// freed once the socket is set up.
+struct Upgraded {
+    ws: WebSocket,
+    state: AppState,
+    site: Option<Settings>,
+    params: HashMap<String, String>,
 }
 
 /// What the socket knows of its visitor.
@@ -80,23 +100,18 @@ struct Visitor {
 /// each frame, so what an idle socket keeps while it waits is small (its
 /// session and what it knows of its visitor), not the largest call it ever
 /// made.
-async fn serve(
-    ws: WebSocket,
-    state: AppState,
-    site: Option<Settings>,
-    params: HashMap<String, String>,
-) {
-    let Some((mut session, mut visitor)) = Box::pin(open(ws, &state, site, params)).await else {
+async fn serve(upgraded: Box<Upgraded>) {
+    let Some((mut session, mut visitor)) = Box::pin(open(upgraded)).await else {
         return;
     };
-    let online = Online::visitor(&state);
+    let online = Online::visitor(&session.state);
     while let Some(frame) = session.next_frame().await {
         let costly = matches!(
             frame,
             ClientFrame::Page { .. } | ClientFrame::Shown { .. } | ClientFrame::Identify { .. }
         );
         if costly {
-            match session.activity_allowed().await {
+            match Box::pin(session.activity_allowed()).await {
                 Ok(true) => {}
                 Ok(false) => continue, // refused; the client was told
                 Err(Closed) => return,
@@ -116,14 +131,14 @@ async fn serve(
                 ))
                 .await
             }
-            ClientFrame::Ping => session.send(json!({"type": "pong"}).to_string()).await,
+            ClientFrame::Ping => Box::pin(session.send(json!({"type": "pong"}).to_string())).await,
             ClientFrame::Sync { .. } => {
                 let error = frames::error(
                     "unknown_type",
                     "visitors resume with after_seq when connecting",
                     None,
                 );
-                session.send(error).await
+                Box::pin(session.send(error)).await
             }
             ClientFrame::Page {
                 url,
@@ -161,9 +176,9 @@ async fn serve(
                 match Box::pin(on_identify(&mut session, &online, &mut visitor, said)).await {
                     Ok(Moved::No) => Ok(()),
                     Ok(Moved::Yes) => {
-                        return session
-                            .close(close::IDENTITY_CHANGED, "identified: reconnect")
-                            .await;
+                        let closing =
+                            session.close(close::IDENTITY_CHANGED, "identified: reconnect");
+                        return Box::pin(closing).await;
                     }
                     Err(closed) => Err(closed),
                 }
@@ -177,12 +192,13 @@ async fn serve(
 
 /// Checks the visitor's credential, finds their contact and dialog, greets
 /// them and replays what they asked for; `None` when the socket was closed.
-async fn open(
-    mut ws: WebSocket,
-    state: &AppState,
-    site: Option<Settings>,
-    params: HashMap<String, String>,
-) -> Option<(Session, Visitor)> {
+async fn open(upgraded: Box<Upgraded>) -> Option<(Session, Visitor)> {
+    let Upgraded {
+        mut ws,
+        state,
+        site,
+        params,
+    } = *upgraded;
     let after_seq = match params.get("after_seq").map(|s| s.parse::<i64>()) {
         None => None,
         Some(Ok(n)) if n >= 0 => Some(n),
