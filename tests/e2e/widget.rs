@@ -179,6 +179,43 @@ async fn the_widget_answers_only_the_shops_allowed_sites() {
         .await
         .unwrap();
     assert_eq!(welcome.wait_for_type("hello").await["type"], "hello");
+
+    // The shop moves to another address: the open widget of the old one is
+    // closed (4403), the new one's keeps going and gets the settings.
+    let mut moved = visitor_from(&t, &shop, None, "https://new.shop.example")
+        .await
+        .err();
+    assert_eq!(moved.take(), Some(403));
+    assert_eq!(
+        save(
+            &api,
+            json!({"allowed_origins": ["https://shop.example", "https://new.shop.example"]})
+        )
+        .await
+        .0,
+        200
+    );
+    let mut new_site = visitor_from(&t, &shop, None, "https://new.shop.example")
+        .await
+        .unwrap();
+    new_site.wait_for_type("hello").await;
+    welcome.wait_for_type("settings").await;
+    assert_eq!(
+        save(
+            &api,
+            json!({"allowed_origins": ["https://new.shop.example"]})
+        )
+        .await
+        .0,
+        200
+    );
+    new_site.wait_for_type("settings").await;
+    let code = loop {
+        if let chat_testkit::clients::Frame::Closed { code, .. } = welcome.next().await {
+            break code;
+        }
+    };
+    assert_eq!(code, 4403);
     t.stop().await;
 }
 

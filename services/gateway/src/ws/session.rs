@@ -51,6 +51,8 @@ pub struct Session {
     /// The page a visitor's socket is on (its `page` frames), for the
     /// settings that depend on it.
     pub page_url: String,
+    /// The `Origin` a visitor's page sent, for the allowed sites saved later.
+    pub origin: Option<String>,
     _registration: Registration,
 }
 
@@ -82,6 +84,7 @@ impl Session {
             events,
             watch: None,
             page_url: String::new(),
+            origin: None,
             _registration: registration,
         }
     }
@@ -245,7 +248,16 @@ impl Session {
         let visitor = matches!(self._registration.audience(), Audience::Visitor { .. });
         if let (Some(settings), true) = (&event.widget, visitor) {
             // A visitor's widget: the settings as they apply to its page;
-            // with the chat turned off, the socket closes after them.
+            // with the chat turned off, the socket closes after them, and a
+            // page of a site no longer allowed is closed without them.
+            if !settings.allows_origin(self.origin.as_deref()) {
+                self.close_now(
+                    close::UNKNOWN_SITE_KEY,
+                    "this site may not embed the widget",
+                )
+                .await;
+                return Err(Closed);
+            }
             let online = self.state.presence.managers_online(self.account_id);
             let config = crate::widget::config(settings, &self.page_url, online);
             let frame = serde_json::json!({"type": "settings", "settings": config});

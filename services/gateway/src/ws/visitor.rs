@@ -62,15 +62,17 @@ pub async fn connect_visitor(
     {
         return Error::Forbidden("this site may not embed the widget").into_response();
     }
+    let origin = public::request_origin(&headers).map(str::to_owned);
     // One pointer in the upgrade's task until the socket is set up.
-    let start = Box::new((state, site, params));
+    let start = Box::new((state, site, params, origin));
     super::with_limits(ws).on_upgrade(move |ws| {
-        let (state, site, params) = *start;
+        let (state, site, params, origin) = *start;
         serve(Box::new(Upgraded {
             ws,
             state,
             site,
             params,
+            origin,
         }))
     })
 }
@@ -83,6 +85,7 @@ struct Upgraded {
     state: AppState,
     site: Option<Settings>,
     params: HashMap<String, String>,
+    origin: Option<String>,
 }
 
 /// What the socket knows of its visitor.
@@ -198,6 +201,7 @@ async fn open(upgraded: Box<Upgraded>) -> Option<(Session, Visitor)> {
         state,
         site,
         params,
+        origin,
     } = *upgraded;
     let after_seq = match params.get("after_seq").map(|s| s.parse::<i64>()) {
         None => None,
@@ -263,6 +267,7 @@ async fn open(upgraded: Box<Upgraded>) -> Option<(Session, Visitor)> {
         Delivery::new(Unknown::FromStart),
         registration,
     );
+    session.origin = origin;
 
     let current = state
         .dialogs
