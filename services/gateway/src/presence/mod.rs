@@ -31,7 +31,6 @@ use uuid::Uuid;
 use chat_platform::{Shutdown, bus::Bus};
 
 use crate::hub::Hub;
-pub use view::label;
 use view::{Present, View};
 
 /// What the visitors list shows of one open page.

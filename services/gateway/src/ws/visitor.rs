@@ -57,12 +57,12 @@ pub async fn connect_visitor(
         Ok(site) => site,
         Err(e) => return Error::from(e).into_response(),
     };
+    let origin = public::request_origin(&headers).map(str::to_owned);
     if let Some(site) = &site
-        && !site.allows_origin(public::request_origin(&headers))
+        && !site.allows_origin(origin.as_deref())
     {
         return Error::Forbidden("this site may not embed the widget").into_response();
     }
-    let origin = public::request_origin(&headers).map(str::to_owned);
     // One pointer in the upgrade's task until the socket is set up.
     let start = Box::new((state, site, params, origin));
     super::with_limits(ws).on_upgrade(move |ws| {
