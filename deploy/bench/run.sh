@@ -27,6 +27,7 @@ export BENCH_MAX_SOCKETS=$(( $(ulimit -n) - 500 ))
 
 logs=$(mktemp -d)
 pids=()
+named_pids=
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
@@ -47,6 +48,7 @@ psql -q "$admin_url" -c "create database $db"
 for service in dialog contact notification channel-bridge gateway; do
   "$bin/$service" >"$logs/$service.log" 2>&1 &
   pids+=($!)
+  named_pids+="$service:$!,"
   [ "$service" = gateway ] && gateway_pid=$!
 done
 for port in 19101 19102 19103 18090 18080; do
@@ -58,7 +60,7 @@ for port in 19101 19102 19103 18090 18080; do
 done
 
 results=$(mktemp)
-BENCH_GATEWAY=$GATEWAY_HTTP_ADDR BENCH_GATEWAY_PID=$gateway_pid BENCH_DATABASE_URL=$CHAT_DATABASE_URL \
+BENCH_GATEWAY=$GATEWAY_HTTP_ADDR BENCH_GATEWAY_PID=$gateway_pid BENCH_PIDS=${named_pids%,} BENCH_DATABASE_URL=$CHAT_DATABASE_URL \
   "$bin/chat-loadgen" "$only" | tee "$results"
 if [ "$only" != all ]; then exit 0; fi
 

@@ -9,33 +9,71 @@ use std::time::{Duration, Instant};
 use futures::{SinkExt as _, StreamExt as _};
 use hdrhistogram::Histogram;
 
-use crate::{Settings, client};
+use crate::{Settings, ceilings, client, cpu};
 
 const VISITORS: usize = 100;
 
 pub async fn measure(settings: &Settings) -> anyhow::Result<String> {
+    let floor = ceilings::floor(settings).await?;
+    let processes = cpu::Processes::from_env();
     let mut rows = String::new();
+    let mut cpu_columns = Vec::new();
     for &rate in &settings.rates {
-        let h = at_rate(settings, rate).await?;
+        let (h, cpu) = at_rate(settings, &processes, rate).await?;
+        let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
         rows.push_str(&format!(
-            "| {rate} | {} | {:.2} | {:.2} | {:.2} | {:.2} |\n",
+            "| {rate} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1}x | {:.1}x |\n",
             h.len(),
-            h.value_at_quantile(0.50) as f64 / 1000.0,
-            h.value_at_quantile(0.95) as f64 / 1000.0,
-            h.value_at_quantile(0.99) as f64 / 1000.0,
+            ms(0.50),
+            ms(0.95),
+            ms(0.99),
             h.max() as f64 / 1000.0,
+            ms(0.50) / floor.ms(),
+            ms(0.99) / floor.ms(),
         ));
+        cpu_columns.push(cpu);
+    }
+    let mut cpu_table = format!(
+        "| process | {} |\n|---|{}\n",
+        settings
+            .rates
+            .iter()
+            .map(|r| format!("{r} msg/s"))
+            .collect::<Vec<_>>()
+            .join(" | "),
+        "---|".repeat(settings.rates.len()),
+    );
+    for (i, (name, _)) in cpu_columns[0].iter().enumerate() {
+        let cells: Vec<String> = cpu_columns
+            .iter()
+            .map(|c| format!("{:.0}", c[i].1))
+            .collect();
+        cpu_table.push_str(&format!("| {name} | {} |\n", cells.join(" | ")));
     }
     Ok(format!(
         "### Latency, visitor's send to manager's receipt\n\n\
          {VISITORS} visitors in their own dialogs share the offered load evenly, for {secs} s at each load; \
-         one manager socket receives. Milliseconds.\n\n\
-         | offered msg/s | received | p50 | p95 | p99 | max |\n|---|---|---|---|---|---|\n{rows}",
+         one manager socket receives. Milliseconds. The floor is one single-row commit from one client \
+         ({commit:.2} ms) plus one core NATS request-reply round trip ({trip:.2} ms), medians measured \
+         just before: {floor_ms:.2} ms.\n\n\
+         | offered msg/s | received | p50 | p95 | p99 | max | p50 / floor | p99 / floor |\n\
+         |---|---|---|---|---|---|---|---|\n{rows}\n\
+         ### CPU time per message, microseconds\n\n\
+         User plus system time of each process over the timed run (from /proc), divided by the \
+         messages the manager received, at each offered load. PostgreSQL and NATS are all their \
+         processes on the machine.\n\n{cpu_table}",
         secs = settings.run.as_secs(),
+        commit = floor.commit_ms,
+        trip = floor.round_trip_ms,
+        floor_ms = floor.ms(),
     ))
 }
 
-async fn at_rate(settings: &Settings, rate: u64) -> anyhow::Result<Histogram<u64>> {
+async fn at_rate(
+    settings: &Settings,
+    processes: &cpu::Processes,
+    rate: u64,
+) -> anyhow::Result<(Histogram<u64>, Vec<(String, f64)>)> {
     let epoch = Instant::now();
     let histogram = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(
         1, 60_000_000, 3,
@@ -66,6 +104,7 @@ async fn at_rate(settings: &Settings, rate: u64) -> anyhow::Result<Histogram<u64
     }
     let interval = Duration::from_secs_f64(VISITORS as f64 / rate as f64);
     let deadline = Instant::now() + settings.run;
+    let cpu_before = processes.sample();
     let workers: Vec<_> = visitors
         .into_iter()
         .enumerate()
@@ -93,6 +132,8 @@ async fn at_rate(settings: &Settings, rate: u64) -> anyhow::Result<Histogram<u64
         worker.await??;
     }
     listener.abort();
+    let cpu_after = processes.sample();
     let histogram = histogram.lock().expect("histogram").clone();
-    Ok(histogram)
+    let cpu = processes.per_message(&cpu_before, &cpu_after, histogram.len());
+    Ok((histogram, cpu))
 }

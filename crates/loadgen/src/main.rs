@@ -4,6 +4,7 @@
 //! Settings (environment):
 //! - `BENCH_GATEWAY`: gateway address, default `127.0.0.1:8080`
 //! - `BENCH_GATEWAY_PID`: the gateway process, for its memory per socket
+//! - `BENCH_PIDS`: `name:pid,...` of the services, for CPU time per message
 //! - `BENCH_SITE_KEY`, `BENCH_EMAIL`, `BENCH_PASSWORD`: the shop (default: the demo shop)
 //! - `BENCH_DATABASE_URL`, `BENCH_NATS_URL`: for the machine's own ceilings
 //! - `BENCH_SECONDS`: length of each timed run, default 10
@@ -15,7 +16,8 @@
 //! - [`client`]: visitor and manager sockets.
 //! - [`ceilings`]: what PostgreSQL and JetStream alone do on this machine.
 //! - [`throughput`]: sustained persisted messages per second.
-//! - [`latency`]: visitor-to-manager latency at fixed offered loads.
+//! - [`latency`]: visitor-to-manager latency at fixed offered loads, against
+//!   the machine's floor, with [`cpu`] time per message per process.
 //! - [`sockets`]: the gateway's memory per idle visitor socket.
 //! - [`console`]: the console's lists, history and search in a big shop.
 //! - [`presence`]: visitors' page changes a gateway carries to the console.
@@ -24,6 +26,7 @@
 mod ceilings;
 mod client;
 mod console;
+mod cpu;
 mod latency;
 mod presence;
 mod sockets;
@@ -86,13 +89,16 @@ async fn main() -> anyhow::Result<()> {
     let only = std::env::args().nth(1).unwrap_or_else(|| "all".into());
     let wants = |part: &str| only == "all" || only == part;
 
+    let mut insert_ceiling = None;
     if wants("ceilings") {
         eprintln!("measuring the machine's ceilings ...");
-        println!("{}", ceilings::measure(&settings).await?);
+        let (table, inserts) = ceilings::measure(&settings).await?;
+        println!("{table}");
+        insert_ceiling = Some(inserts);
     }
     if wants("throughput") {
         eprintln!("measuring sustained throughput ...");
-        println!("{}", throughput::measure(&settings).await?);
+        println!("{}", throughput::measure(&settings, insert_ceiling).await?);
     }
     if wants("latency") {
         eprintln!("measuring latency at offered loads ...");

@@ -14,7 +14,9 @@ use crate::{Settings, client};
 const VISITORS: usize = 200;
 const IN_FLIGHT_PER_VISITOR: usize = 8;
 
-pub async fn measure(settings: &Settings) -> anyhow::Result<String> {
+/// `insert_ceiling`: the 32-client single-row insert rate of the same run,
+/// when measured, to print the ratio to.
+pub async fn measure(settings: &Settings, insert_ceiling: Option<f64>) -> anyhow::Result<String> {
     let received = Arc::new(AtomicU64::new(0));
     let manager = client::manager(settings).await?;
     let counter = received.clone();
@@ -84,6 +86,15 @@ pub async fn measure(settings: &Settings) -> anyhow::Result<String> {
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     let delivered = received.load(Ordering::Relaxed) - received_before;
     listener.abort();
+    let rate = stored as f64 / elapsed;
+    let ratio = insert_ceiling
+        .map(|c| {
+            format!(
+                "| against 32-client single-row inserts of this run | {:.2}x |\n",
+                rate / c
+            )
+        })
+        .unwrap_or_default();
     Ok(format!(
         "### Sustained throughput\n\n\
          {VISITORS} visitors, each in its own dialog, {IN_FLIGHT_PER_VISITOR} messages in flight each, \
@@ -91,8 +102,7 @@ pub async fn measure(settings: &Settings) -> anyhow::Result<String> {
          | what | value |\n|---|---|\n\
          | persisted messages per second (acked) | {rate:.0} |\n\
          | messages stored | {stored} |\n\
-         | messages the manager's socket received live | {delivered} |\n",
+         | messages the manager's socket received live | {delivered} |\n{ratio}",
         secs = settings.run.as_secs(),
-        rate = stored as f64 / elapsed,
     ))
 }
