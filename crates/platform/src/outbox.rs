@@ -1,13 +1,6 @@
-//! The transactional outbox: a service writes its state change and its event
-//! in one transaction; the relay publishes committed events to JetStream with
-//! `Nats-Msg-Id` set to the event id and deletes them once JetStream acked.
-//!
-//! So no event is lost while NATS is away (it waits in the table), and none is
-//! doubled when the relay retries (JetStream drops the repeated id).
-
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use prost::Message as _;
 use sqlx::{PgConnection, PgPool, Row as _};
@@ -19,10 +12,16 @@ use chat_proto::events::v1::Envelope;
 use crate::bus::Bus;
 use crate::shutdown::Shutdown;
 
-/// Rows published per round trip.
+/// Rows published per round trip by the sweep.
 const BATCH_SIZE: i64 = 256;
-/// Safety poll, for events another replica left behind when it stopped.
-const POLL_INTERVAL_MS: u64 = 1_000;
+/// How often the sweep runs when nothing else wakes the relay.
+const SWEEP_INTERVAL_MS: u64 = 1_000;
+/// How old a row must be for the sweep to take it while the relay publishes
+/// at once: younger ones are on their way out of some replica already.
+const SWEEP_AGE_MS: u64 = 2_000;
+/// Published rows are deleted once this many wait, or after this long.
+const DELETE_BATCH: usize = 512;
+const DELETE_DELAY_MS: u64 = 50;
 /// How long the relay keeps draining after shutdown begins.
 const DRAIN_ON_SHUTDOWN_SECS: u64 = 5;
 
@@ -51,28 +50,55 @@ impl NewEvent {
 /// The handle services write through; cheap to clone.
 #[derive(Clone, Default)]
 pub struct Outbox {
-    wake: Arc<Notify>,
+    inner: Arc<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    wake: Notify,
+    /// Committed events handed over by writers, for the relay to publish at once.
+    committed: Mutex<Vec<Ready>>,
+}
+
+/// An event as it goes to JetStream.
+struct Ready {
+    seq: i64,
+    event_id: Uuid,
+    event_type: String,
+    payload: bytes::Bytes,
+    trace: HashMap<String, String>,
+}
+
+/// Events added to a transaction, to hand to [`Outbox::committed`] once it
+/// commits (dropped if it does not: the rows went with the transaction).
+#[must_use = "hand the events to Outbox::committed once the transaction commits"]
+pub struct Staged(Vec<Ready>);
+
+impl Staged {
+    /// The events' ids, in the order they were given.
+    pub fn ids(&self) -> Vec<Uuid> {
+        self.0.iter().map(|r| r.event_id).collect()
+    }
 }
 
 impl Outbox {
-    /// Adds the event to the caller's transaction; returns its id.
-    pub async fn enqueue(&self, tx: &mut PgConnection, event: NewEvent) -> sqlx::Result<Uuid> {
-        let ids = self.enqueue_all(tx, vec![event]).await?;
-        Ok(ids[0])
+    /// Adds the event to the caller's transaction.
+    pub async fn enqueue(&self, tx: &mut PgConnection, event: NewEvent) -> sqlx::Result<Staged> {
+        self.enqueue_all(tx, vec![event]).await
     }
 
-    /// Adds the events to the caller's transaction in one statement, in
-    /// order; returns their ids.
+    /// Adds the events to the caller's transaction in one statement, in order.
     pub async fn enqueue_all(
         &self,
         tx: &mut PgConnection,
         events: Vec<NewEvent>,
-    ) -> sqlx::Result<Vec<Uuid>> {
+    ) -> sqlx::Result<Staged> {
         let occurred_at = chat_proto::time::to_proto(chrono::Utc::now());
         let mut ids = Vec::with_capacity(events.len());
         let mut subjects = Vec::with_capacity(events.len());
         let mut payloads = Vec::with_capacity(events.len());
         let mut traces = Vec::with_capacity(events.len());
+        let mut ready = Vec::with_capacity(events.len());
         for event in events {
             let event_id = Uuid::now_v7();
             let envelope = Envelope {
@@ -82,121 +108,259 @@ impl Outbox {
                 r#type: event.event_type.to_owned(),
                 payload: event.payload,
             };
+            let payload = bytes::Bytes::from(envelope.encode_to_vec());
             ids.push(event_id);
             subjects.push(event.event_type);
-            payloads.push(envelope.encode_to_vec());
-            traces.push(serde_json::to_value(event.trace).unwrap_or_default());
+            payloads.push(payload.clone());
+            traces.push(serde_json::to_value(&event.trace).unwrap_or_default());
+            ready.push(Ready {
+                seq: 0,
+                event_id,
+                event_type: event.event_type.to_owned(),
+                payload,
+                trace: event.trace,
+            });
         }
+        let payload_slices: Vec<&[u8]> = payloads.iter().map(|p| p.as_ref()).collect();
         // `with ordinality` keeps the given order in the outbox's sequence.
-        sqlx::query(
+        let seqs: Vec<i64> = sqlx::query_scalar(
             "insert into outbox (event_id, subject, payload, headers) \
              select e.event_id, e.subject, e.payload, e.headers \
              from unnest($1::uuid[], $2::text[], $3::bytea[], $4::jsonb[]) with ordinality \
                  as e(event_id, subject, payload, headers, n) \
-             order by e.n",
+             order by e.n \
+             returning seq",
         )
         .bind(&ids)
         .bind(&subjects)
-        .bind(&payloads)
+        .bind(&payload_slices)
         .bind(&traces)
-        .execute(tx)
+        .fetch_all(tx)
         .await?;
-        Ok(ids)
+        let mut seqs = seqs;
+        seqs.sort_unstable();
+        for (event, seq) in ready.iter_mut().zip(seqs) {
+            event.seq = seq;
+        }
+        Ok(Staged(ready))
     }
 
-    /// Tells the relay that a transaction with events has committed.
-    pub fn wake(&self) {
-        self.wake.notify_one();
+    /// Hands the relay events whose transaction has committed, to publish at once.
+    pub fn committed(&self, staged: Staged) {
+        if staged.0.is_empty() {
+            return;
+        }
+        self.inner
+            .committed
+            .lock()
+            .expect("outbox queue")
+            .extend(staged.0);
+        self.inner.wake.notify_one();
+    }
+
+    fn take_committed(&self) -> Vec<Ready> {
+        let mut taken = std::mem::take(&mut *self.inner.committed.lock().expect("outbox queue"));
+        // Writers hand over in the order their commits returned; the table's
+        // order is the order they wrote in.
+        taken.sort_by_key(|r| r.seq);
+        taken
     }
 
     /// Publishes committed events until shutdown, then drains what is left
     /// for a few seconds.
     pub async fn relay(self, pool: PgPool, bus: Bus, shutdown: Shutdown) {
+        let mut relay = Relay {
+            pool,
+            bus,
+            outbox: self,
+            published: Vec::new(),
+            oldest_published: None,
+            catching_up: true,
+        };
         let mut backoff = Duration::from_millis(50);
+        let mut next_sweep = Instant::now();
         loop {
+            let delete_due = relay
+                .oldest_published
+                .map(|at| at + Duration::from_millis(DELETE_DELAY_MS));
+            let wake_at = delete_due.map_or(next_sweep, |due| due.min(next_sweep));
             tokio::select! {
-                _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(Duration::from_millis(POLL_INTERVAL_MS)) => {}
+                _ = relay.outbox.inner.wake.notified() => {}
+                _ = tokio::time::sleep_until(wake_at.into()) => {}
                 _ = shutdown.cancelled() => break,
             }
-            loop {
-                match publish_batch(&pool, &bus).await {
-                    // A short batch emptied the table; commits after it woke us again.
-                    Ok(n) if n < BATCH_SIZE as usize => break,
-                    Ok(_) => backoff = Duration::from_millis(50),
-                    Err(e) => {
-                        tracing::warn!(error = %e, ?backoff, "outbox relay could not publish; retrying");
-                        // The stream may not exist yet (a fresh NATS): make sure it does.
-                        if let Err(e) = bus.ensure_stream().await {
-                            tracing::debug!(error = %e, "event stream not ready");
-                        }
-                        tokio::select! {
-                            _ = tokio::time::sleep(backoff) => {}
-                            _ = shutdown.cancelled() => break,
-                        }
-                        backoff = (backoff * 2).min(Duration::from_secs(2));
-                    }
+            let result = async {
+                if !relay.catching_up {
+                    relay.publish_committed().await?;
                 }
+                relay.delete_published(false).await?;
+                if relay.catching_up || Instant::now() >= next_sweep {
+                    relay.sweep().await?;
+                    next_sweep = Instant::now() + Duration::from_millis(SWEEP_INTERVAL_MS);
+                }
+                anyhow::Ok(())
             }
-            if shutdown.is_cancelled() {
-                break;
+            .await;
+            match result {
+                Ok(()) => backoff = Duration::from_millis(50),
+                Err(e) => {
+                    tracing::warn!(error = %e, ?backoff, "outbox relay could not publish; retrying");
+                    relay.catching_up = true;
+                    // The stream may not exist yet (a fresh NATS): make sure it does.
+                    if let Err(e) = relay.bus.ensure_stream().await {
+                        tracing::debug!(error = %e, "event stream not ready");
+                    }
+                    next_sweep = Instant::now() + backoff;
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                }
             }
         }
         let drain = async {
-            while let Ok(n) = publish_batch(&pool, &bus).await {
-                if n < BATCH_SIZE as usize {
-                    break;
-                }
-            }
+            relay.publish_committed().await?;
+            relay.delete_published(true).await?;
+            relay.catching_up = true;
+            relay.sweep().await
         };
-        let _ = tokio::time::timeout(Duration::from_secs(DRAIN_ON_SHUTDOWN_SECS), drain).await;
+        if let Ok(Err(e)) =
+            tokio::time::timeout(Duration::from_secs(DRAIN_ON_SHUTDOWN_SECS), drain).await
+        {
+            tracing::warn!(error = %e, "outbox relay stopped with events left in the table");
+        }
         tracing::info!("outbox relay stopped");
     }
 }
 
-/// Publishes up to one batch, oldest first; returns how many were published.
-/// The batch is deleted in the transaction that is committed only once
-/// JetStream acked every event of it; its rows are locked meanwhile (`skip
-/// locked`), so relays of several replicas share the work.
-async fn publish_batch(pool: &PgPool, bus: &Bus) -> anyhow::Result<usize> {
-    let mut tx = pool.begin().await?;
-    let mut rows = sqlx::query(
-        "delete from outbox where seq in \
-             (select seq from outbox order by seq limit $1 for update skip locked) \
-         returning seq, event_id, subject, payload, headers",
-    )
-    .bind(BATCH_SIZE)
-    .fetch_all(&mut *tx)
-    .await?;
-    if rows.is_empty() {
-        return Ok(0);
+/// The relay's state between wake-ups.
+struct Relay {
+    pool: PgPool,
+    bus: Bus,
+    outbox: Outbox,
+    /// Rows published at once, to delete.
+    published: Vec<i64>,
+    /// When the oldest of them was published.
+    oldest_published: Option<Instant>,
+    /// Sweeping the table until it is empty (at start, and after a failure):
+    /// events handed over meanwhile are left to the sweep, so they go out
+    /// after the older ones.
+    catching_up: bool,
+}
+
+impl Relay {
+    /// Publishes the events writers handed over, and notes their rows for deletion.
+    async fn publish_committed(&mut self) -> anyhow::Result<()> {
+        let ready = self.outbox.take_committed();
+        if ready.is_empty() {
+            return Ok(());
+        }
+        publish(&self.bus, &ready).await?;
+        self.published.extend(ready.iter().map(|r| r.seq));
+        self.oldest_published.get_or_insert_with(Instant::now);
+        Ok(())
     }
-    rows.sort_by_key(|row| row.get::<i64, _>("seq"));
-    // Send the whole batch, then wait for the acks: one round trip, not one per event.
-    let mut acks = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let event_id: Uuid = row.get("event_id");
-        let event_type: String = row.get("subject");
-        let payload: Vec<u8> = row.get("payload");
-        let trace: HashMap<String, String> =
-            serde_json::from_value(row.get("headers")).unwrap_or_default();
+
+    /// Deletes the rows of published events, when enough wait or the oldest
+    /// waited long enough (or `now`).
+    async fn delete_published(&mut self, now: bool) -> anyhow::Result<()> {
+        let due = self
+            .oldest_published
+            .is_some_and(|at| at.elapsed() >= Duration::from_millis(DELETE_DELAY_MS));
+        if self.published.is_empty() || !(now || due || self.published.len() >= DELETE_BATCH) {
+            return Ok(());
+        }
+        sqlx::query("delete from outbox where seq = any($1)")
+            .bind(&self.published)
+            .execute(&self.pool)
+            .await?;
+        metrics::counter!("outbox_published_total").increment(self.published.len() as u64);
+        self.published.clear();
+        self.oldest_published = None;
+        Ok(())
+    }
+
+    /// Publishes what is left in the table, oldest first: every row while
+    /// catching up (until the table is empty), else only rows old enough to
+    /// have been left behind.
+    async fn sweep(&mut self) -> anyhow::Result<()> {
+        if self.catching_up {
+            // Already in the table, which the sweep empties; handed over
+            // later, they go out at once (JetStream drops a second copy).
+            drop(self.outbox.take_committed());
+        }
+        loop {
+            let min_age = match self.catching_up {
+                true => Duration::ZERO,
+                false => Duration::from_millis(SWEEP_AGE_MS),
+            };
+            let n = publish_batch(&self.pool, &self.bus, min_age).await?;
+            if n < BATCH_SIZE as usize {
+                break;
+            }
+        }
+        self.catching_up = false;
+        Ok(())
+    }
+}
+
+/// Sends the events, then waits for every ack: one round trip, not one per event.
+async fn publish(bus: &Bus, events: &[Ready]) -> anyhow::Result<()> {
+    let mut acks = Vec::with_capacity(events.len());
+    for event in events {
         let mut headers = async_nats::HeaderMap::new();
-        headers.insert("Nats-Msg-Id", event_id.to_string().as_str());
-        for (k, v) in &trace {
+        headers.insert("Nats-Msg-Id", event.event_id.to_string().as_str());
+        for (k, v) in &event.trace {
             headers.insert(k.as_str(), v.as_str());
         }
         let ack = bus
             .jetstream
-            .publish_with_headers(bus.subject(&event_type), headers, payload.into())
+            .publish_with_headers(
+                bus.subject(&event.event_type),
+                headers,
+                event.payload.clone(),
+            )
             .await
-            .map_err(|e| anyhow::anyhow!("while publishing {event_id}: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("while publishing {}: {e}", event.event_id))?;
         acks.push(ack);
     }
     for ack in acks {
         ack.await
             .map_err(|e| anyhow::anyhow!("while awaiting a publish ack: {e}"))?;
     }
+    Ok(())
+}
+
+/// Publishes up to one batch of rows at least `min_age` old, oldest first;
+/// returns how many were published. The batch is deleted in the transaction
+/// that is committed only once JetStream acked every event of it; its rows
+/// are locked meanwhile (`skip locked`), so relays of several replicas share
+/// the work.
+async fn publish_batch(pool: &PgPool, bus: &Bus, min_age: Duration) -> anyhow::Result<usize> {
+    let mut tx = pool.begin().await?;
+    let rows = sqlx::query(
+        "delete from outbox where seq in \
+             (select seq from outbox where created_at <= now() - $2::interval \
+              order by seq limit $1 for update skip locked) \
+         returning seq, event_id, subject, payload, headers",
+    )
+    .bind(BATCH_SIZE)
+    .bind(min_age)
+    .fetch_all(&mut *tx)
+    .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut events: Vec<Ready> = rows
+        .iter()
+        .map(|row| Ready {
+            seq: row.get("seq"),
+            event_id: row.get("event_id"),
+            event_type: row.get("subject"),
+            payload: row.get::<Vec<u8>, _>("payload").into(),
+            trace: serde_json::from_value(row.get("headers")).unwrap_or_default(),
+        })
+        .collect();
+    events.sort_by_key(|e| e.seq);
+    publish(bus, &events).await?;
     tx.commit().await?;
-    metrics::counter!("outbox_published_total").increment(rows.len() as u64);
-    Ok(rows.len())
+    metrics::counter!("outbox_published_total").increment(events.len() as u64);
+    Ok(events.len())
 }

@@ -86,11 +86,12 @@ impl ContactApi {
         account_id: uuid::Uuid,
         contact: &pb::Contact,
     ) -> Result<(), Error> {
-        self.outbox
+        let staged = self
+            .outbox
             .enqueue(&mut tx, events::contact_updated(account_id, contact))
             .await?;
         tx.commit().await?;
-        self.outbox.wake();
+        self.outbox.committed(staged);
         Ok(())
     }
 }

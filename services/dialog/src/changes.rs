@@ -78,8 +78,8 @@ pub async fn apply(
         events::message_created(&message, dialog.contact_id),
         events::dialog_updated(&dialog, kind),
     ];
-    outbox.enqueue_all(&mut tx, published).await?;
+    let staged = outbox.enqueue_all(&mut tx, published).await?;
     tx.commit().await?;
-    outbox.wake();
+    outbox.committed(staged);
     Ok(*dialog)
 }

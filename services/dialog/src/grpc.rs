@@ -328,12 +328,13 @@ impl server::DialogService for DialogApi {
                 .map_err(Error::from)?
                 .ok_or(Error::NotFound("dialog"))?;
         let event = events::dialog_read(account_id, dialog_id, manager_id, read_seq, unread_count);
-        self.outbox
+        let staged = self
+            .outbox
             .enqueue(&mut tx, event)
             .await
             .map_err(Error::from)?;
         tx.commit().await.map_err(Error::from)?;
-        self.outbox.wake();
+        self.outbox.committed(staged);
         Ok(Response::new(pb::MarkReadResponse {
             read_seq,
             unread_count,
@@ -365,12 +366,13 @@ impl server::DialogService for DialogApi {
             }
             notes::Added::NoDialog => return Err(Error::NotFound("dialog").into()),
         };
-        self.outbox
+        let staged = self
+            .outbox
             .enqueue(&mut tx, events::note_created(&note))
             .await
             .map_err(Error::from)?;
         tx.commit().await.map_err(Error::from)?;
-        self.outbox.wake();
+        self.outbox.committed(staged);
         Ok(Response::new(pb::AddNoteResponse {
             note: Some(note.into()),
             duplicate: false,

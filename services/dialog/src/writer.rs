@@ -133,11 +133,14 @@ async fn write_group(pool: &PgPool, outbox: &Outbox, jobs: &[&Job]) -> Result<Ve
             result => results.push(result),
         }
     }
-    if !events.is_empty() {
-        outbox.enqueue_all(&mut tx, events).await?;
-    }
+    let staged = match events.is_empty() {
+        true => None,
+        false => Some(outbox.enqueue_all(&mut tx, events).await?),
+    };
     tx.commit().await?;
-    outbox.wake();
+    if let Some(staged) = staged {
+        outbox.committed(staged);
+    }
     for (job, result) in jobs.iter().zip(&results) {
         if result.as_ref().is_ok_and(|posted| !posted.duplicate) {
             metrics::counter!("dialog_messages_stored_total", "author" => job.post.author_kind())

@@ -46,12 +46,13 @@ pub async fn commit_event(
     payload: &[u8],
 ) -> Uuid {
     let mut tx = pool.begin().await.expect("begin");
-    let event_id = outbox
+    let staged = outbox
         .enqueue(&mut tx, event(account_id, payload))
         .await
         .expect("enqueue");
+    let event_id = staged.ids()[0];
     tx.commit().await.expect("commit");
-    outbox.wake();
+    outbox.committed(staged);
     event_id
 }
 
