@@ -2,7 +2,8 @@
 //! delivered once it is back, none lost and none doubled, live to the
 //! manager and to every consumer) and of PostgreSQL (a crash loses nothing
 //! acknowledged; a message sent meanwhile is refused as "unavailable", and
-//! sent again afterwards it is stored once).
+//! sent again afterwards it is stored once). A gateway started while NATS
+//! is down is not ready, and pushes what was published meanwhile once it is.
 
 use serde_json::json;
 use sqlx::Row as _;
@@ -69,6 +70,60 @@ async fn messages_sent_while_nats_is_down_arrive_once_it_is_back() {
     .await;
     assert_eq!(timeline, (6, 6));
     db.close().await;
+    t.stop().await;
+}
+
+/// The gateway's `/readyz`: its status and what it says of the event feed.
+async fn gateway_readiness(port: u16) -> (u16, serde_json::Value) {
+    let response = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
+        .await
+        .expect("gateway answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("readiness is JSON"))
+}
+
+#[tokio::test]
+async fn a_gateway_started_while_nats_is_down_pushes_what_was_published_meanwhile_and_is_ready_once_it_is_back()
+ {
+    let mut nats = NatsServer::start().await;
+    nats.stop().await;
+    let t = TestSuite::start_with(Options {
+        nats_url: nats.url(),
+        ..Options::default()
+    })
+    .await;
+    let (status, body) = gateway_readiness(t.port).await;
+    assert_eq!(status, 503, "not ready without its feed: {body}");
+    assert_eq!(body["feed"], false);
+
+    let shop = t.shop("Iota").await;
+    let api = t.manager_api(&shop).await;
+    let mut manager = Socket::manager(t.port, api.token.as_deref().unwrap()).await;
+    manager.wait_for_type("hello").await;
+    let mut visitor = Socket::visitor(t.port, &shop.site_key, "before-nats", None).await;
+    visitor.wait_for_type("hello").await;
+    for i in 1..=3 {
+        visitor.send_json(json!({"type": "send", "client_message_id": client_id(), "text": format!("early {i}")})).await;
+        assert_eq!(visitor.wait_for_type("ack").await["message"]["seq"], i);
+    }
+    nats.resume().await;
+
+    // Published once NATS is back, after the gateway started: pushed live.
+    let last = manager
+        .wait_for("the last message", |f| {
+            f["type"] == "message" && f["message"]["seq"] == 3
+        })
+        .await;
+    let dialog_id = last["message"]["dialog_id"].as_str().unwrap().to_owned();
+    let mut seen = message_seqs(&manager.drain().await, &dialog_id);
+    seen.push(3);
+    seen.sort();
+    assert_eq!(seen, [1, 2, 3], "each message once, none lost");
+    chat_testkit::eventually("the gateway to be ready", || async {
+        let (status, body) = gateway_readiness(t.port).await;
+        (status == 200 && body["feed"] == true).then_some(())
+    })
+    .await;
     t.stop().await;
 }
 

@@ -9,6 +9,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use async_nats::jetstream::context::ConsumerInfoErrorKind;
 use async_nats::jetstream::{self, AckKind, consumer::pull, stream};
 use futures::StreamExt as _;
 use prost::Message as _;
@@ -23,6 +24,11 @@ use crate::shutdown::Shutdown;
 pub const DUPLICATE_WINDOW_SECS: u64 = 10 * 60;
 /// How long events stay in the stream for consumers that fell behind.
 pub const RETENTION_DAYS: u64 = 7;
+/// How long a consumer's event may stay unacked before it is delivered again.
+const ACK_WAIT_SECS: u64 = 30;
+/// Waits between attempts to reopen a consumer: the first, and the longest.
+const REOPEN_DELAY_MIN_MS: u64 = 200;
+const REOPEN_DELAY_MAX_MS: u64 = 5_000;
 
 /// A connection to NATS with the suite's naming rules.
 #[derive(Clone)]
@@ -30,6 +36,7 @@ pub struct Bus {
     pub client: async_nats::Client,
     pub jetstream: jetstream::Context,
     prefix: String,
+    events_max_bytes: i64,
     connections: tokio::sync::watch::Receiver<u64>,
 }
 
@@ -58,6 +65,7 @@ impl Bus {
             client,
             jetstream,
             prefix: config.nats_prefix.clone(),
+            events_max_bytes: config.events_max_bytes,
             connections,
         })
     }
@@ -86,7 +94,9 @@ impl Bus {
         self.client.connection_state() == async_nats::connection::State::Connected
     }
 
-    /// Creates the suite's event stream if it is missing.
+    /// The suite's event stream: created if it is missing (a new NATS, or
+    /// one that lost its storage), its bounds brought up to date if they
+    /// changed.
     pub async fn ensure_stream(&self) -> anyhow::Result<stream::Stream> {
         let config = stream::Config {
             name: self.name("events"),
@@ -94,12 +104,31 @@ impl Bus {
             storage: stream::StorageType::File,
             duplicate_window: Duration::from_secs(DUPLICATE_WINDOW_SECS),
             max_age: Duration::from_secs(RETENTION_DAYS * 24 * 3600),
+            max_bytes: self.events_max_bytes,
+            discard: stream::DiscardPolicy::Old,
             ..Default::default()
         };
-        self.jetstream
-            .get_or_create_stream(config)
+        let mut stream = self
+            .jetstream
+            .get_or_create_stream(config.clone())
             .await
-            .map_err(|e| anyhow::anyhow!("while creating the event stream: {e}"))
+            .map_err(|e| anyhow::anyhow!("while creating the event stream: {e}"))?;
+        let current = &stream.cached_info().config;
+        if current.max_bytes != config.max_bytes
+            || current.max_age != config.max_age
+            || current.duplicate_window != config.duplicate_window
+        {
+            tracing::info!(stream = %config.name, max_bytes = config.max_bytes, "updating the event stream's bounds");
+            self.jetstream
+                .update_stream(config.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!("while updating the event stream: {e}"))?;
+            stream
+                .info()
+                .await
+                .map_err(|e| anyhow::anyhow!("while reading the event stream: {e}"))?;
+        }
+        Ok(stream)
     }
 
     /// Runs a durable consumer until shutdown: each event goes to `handler`;
@@ -198,6 +227,11 @@ impl Bus {
     /// The loop both kinds of consumer share: (re)opens the durable consumer,
     /// passes over events of types it does not want, and gives `on_ready` the
     /// events that are ready together (up to `max_ready`), one group at a time.
+    ///
+    /// It heals itself: when the pull fails (the server forgot the consumer
+    /// or the stream, or stopped answering) or the client reconnects (the
+    /// server may have restarted), it opens the consumer again, creating it
+    /// if need be. Each reopening is counted in `bus_consumer_reopened_total`.
     async fn run_consumer<C, Fut>(
         &self,
         consumer: &str,
@@ -212,9 +246,12 @@ impl Bus {
         let durable = self.name(consumer);
         let wanted: Vec<String> = event_types.iter().map(|t| self.subject(t)).collect();
         let filter = server_filter(&wanted, &self.prefix);
-        let mut delay = Duration::from_millis(200);
-        while !shutdown.is_cancelled() {
-            let messages = match self.open_consumer(&durable, filter.clone()).await {
+        let mut connections = self.connections();
+        let mut delay = Duration::from_millis(REOPEN_DELAY_MIN_MS);
+        let mut opened_before = false;
+        'open: while !shutdown.is_cancelled() {
+            connections.mark_unchanged();
+            let messages = match self.open_consumer(&durable, &filter).await {
                 Ok(messages) => messages,
                 Err(e) => {
                     tracing::warn!(consumer = %durable, error = %e, "consumer not ready; retrying");
@@ -222,17 +259,32 @@ impl Bus {
                         _ = tokio::time::sleep(delay) => {}
                         _ = shutdown.cancelled() => break,
                     }
-                    delay = (delay * 2).min(Duration::from_secs(5));
+                    delay = (delay * 2).min(Duration::from_millis(REOPEN_DELAY_MAX_MS));
                     continue;
                 }
             };
-            delay = Duration::from_millis(200);
-            let stopped = shutdown.clone();
-            let mut ready = messages
-                .take_until(Box::pin(async move { stopped.cancelled().await }))
-                .ready_chunks(max_ready.max(1));
-            while let Some(chunk) = ready.next().await {
+            if opened_before {
+                metrics::counter!("bus_consumer_reopened_total", "consumer" => consumer.to_owned())
+                    .increment(1);
+            }
+            opened_before = true;
+            let mut ready = messages.ready_chunks(max_ready.max(1));
+            loop {
+                let chunk = tokio::select! {
+                    chunk = ready.next() => chunk,
+                    // Reconnected: the server may be a new one that forgot the consumer.
+                    Ok(()) = connections.changed() => {
+                        tracing::info!(consumer = %durable, "reconnected to NATS; reopening the consumer");
+                        continue 'open;
+                    }
+                    _ = shutdown.cancelled() => break 'open,
+                };
+                let Some(chunk) = chunk else {
+                    tracing::info!(consumer = %durable, "consumer ended; reopening it");
+                    continue 'open;
+                };
                 let mut mine = Vec::with_capacity(chunk.len());
+                let mut failed = None;
                 for message in chunk {
                     match message {
                         Ok(message) if wanted.iter().any(|w| *w == message.subject.as_str()) => {
@@ -240,44 +292,88 @@ impl Bus {
                         }
                         // Another type under the server-side filter: not this consumer's.
                         Ok(message) => settle(&message, AckKind::Ack).await,
-                        Err(e) => {
-                            tracing::warn!(consumer = %durable, error = %e, "consumer stream error")
-                        }
+                        Err(e) => failed = Some(e),
                     }
                 }
                 if !mine.is_empty() {
                     on_ready(mine).await;
+                    delay = Duration::from_millis(REOPEN_DELAY_MIN_MS);
+                }
+                if let Some(e) = failed {
+                    tracing::warn!(consumer = %durable, error = %e, ?delay, "consumer failed; reopening it");
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = shutdown.cancelled() => break 'open,
+                    }
+                    delay = (delay * 2).min(Duration::from_millis(REOPEN_DELAY_MAX_MS));
+                    continue 'open;
                 }
             }
         }
         tracing::info!(consumer = %durable, "consumer stopped");
     }
 
+    /// Opens the durable consumer, creating it when the server does not
+    /// know it (from the stream's first event: handlers are idempotent), and
+    /// recreating it when its settings changed (what the service consumes),
+    /// from the first event it had not acked.
     async fn open_consumer(
         &self,
         durable: &str,
-        filter_subject: String,
+        filter_subject: &str,
     ) -> anyhow::Result<pull::Stream> {
         let stream = self.ensure_stream().await?;
-        let consumer = stream
-            .get_or_create_consumer(
-                durable,
-                pull::Config {
-                    durable_name: Some(durable.to_owned()),
-                    filter_subject,
-                    ack_policy: jetstream::consumer::AckPolicy::Explicit,
-                    ack_wait: Duration::from_secs(30),
-                    max_deliver: -1,
-                    ..Default::default()
-                },
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("while creating consumer {durable}: {e}"))?;
+        let mut config = pull::Config {
+            durable_name: Some(durable.to_owned()),
+            filter_subject: filter_subject.to_owned(),
+            ack_policy: jetstream::consumer::AckPolicy::Explicit,
+            ack_wait: Duration::from_secs(ACK_WAIT_SECS),
+            max_deliver: -1,
+            ..Default::default()
+        };
+        let consumer = match stream.consumer_info(durable).await {
+            Ok(info) if settings_match(&info.config, &config) => stream
+                .get_consumer::<pull::Config>(durable)
+                .await
+                .map_err(|e| anyhow::anyhow!("while opening consumer {durable}: {e}"))?,
+            Ok(info) => {
+                let start_sequence = info.ack_floor.stream_sequence + 1;
+                tracing::info!(consumer = %durable, filter = %filter_subject, start_sequence,
+                    "the consumer's settings changed; recreating it from its first unacked event");
+                stream
+                    .delete_consumer(durable)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("while replacing consumer {durable}: {e}"))?;
+                config.deliver_policy =
+                    jetstream::consumer::DeliverPolicy::ByStartSequence { start_sequence };
+                stream
+                    .create_consumer(config)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("while creating consumer {durable}: {e}"))?
+            }
+            Err(e) if e.kind() == ConsumerInfoErrorKind::NotFound => {
+                tracing::info!(consumer = %durable, "creating the consumer");
+                stream
+                    .create_consumer(config)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("while creating consumer {durable}: {e}"))?
+            }
+            Err(e) => anyhow::bail!("while looking up consumer {durable}: {e}"),
+        };
         consumer
             .messages()
             .await
             .map_err(|e| anyhow::anyhow!("while pulling {durable}: {e}"))
     }
+}
+
+/// Whether a consumer on the server has the settings the service asks for
+/// (where it starts is not a setting: a recreated consumer starts elsewhere).
+fn settings_match(on_server: &jetstream::consumer::Config, wanted: &pull::Config) -> bool {
+    on_server.filter_subject == wanted.filter_subject
+        && on_server.ack_policy == wanted.ack_policy
+        && on_server.ack_wait == wanted.ack_wait
+        && on_server.max_deliver == wanted.max_deliver
 }
 
 fn log_connection_event(event: async_nats::Event) {

@@ -26,6 +26,9 @@ pub struct Common {
     pub otlp_endpoint: String,
     /// `CHAT_SHUTDOWN_GRACE_SECS`: how long in-flight work may take after SIGTERM.
     pub shutdown_grace_secs: u64,
+    /// `CHAT_EVENTS_MAX_BYTES`: the event stream's size bound; beyond it the
+    /// oldest events go first (besides their age bound of seven days).
+    pub events_max_bytes: i64,
 }
 
 impl Default for Common {
@@ -38,6 +41,7 @@ impl Default for Common {
             log_format: "pretty".into(),
             otlp_endpoint: String::new(),
             shutdown_grace_secs: 20,
+            events_max_bytes: 1 << 30,
         }
     }
 }

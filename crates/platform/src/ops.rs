@@ -1,8 +1,9 @@
 //! Operational endpoints every service serves: `/healthz` (the process is
-//! alive), `/readyz` (its database and NATS answer) and `/metrics`
+//! alive), `/readyz` (its database and NATS answer, and its own checks) and `/metrics`
 //! (Prometheus); and the middleware that counts and times HTTP requests.
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::{Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
@@ -14,11 +15,29 @@ use crate::bus::Bus;
 /// How long `/readyz` waits for each dependency.
 const READY_TIMEOUT_MS: u64 = 1_000;
 
-/// What `/readyz` checks.
+/// What `/readyz` checks: the database answers, NATS is connected, and
+/// whatever else the service names (each a flag its task keeps).
 #[derive(Clone)]
 pub struct Readiness {
-    pub pool: PgPool,
-    pub bus: Bus,
+    pool: PgPool,
+    bus: Bus,
+    checks: Vec<(&'static str, Arc<AtomicBool>)>,
+}
+
+impl Readiness {
+    pub fn new(pool: PgPool, bus: Bus) -> Self {
+        Self {
+            pool,
+            bus,
+            checks: Vec::new(),
+        }
+    }
+
+    /// Not ready while `flag` is false; `/readyz` reports it as `name`.
+    pub fn with_check(mut self, name: &'static str, flag: Arc<AtomicBool>) -> Self {
+        self.checks.push((name, flag));
+        self
+    }
 }
 
 /// The metrics recorder, installed once per process (which may run all five services).
@@ -52,12 +71,18 @@ async fn readyz(State(ready): State<Readiness>) -> impl IntoResponse {
         .await
         .is_ok_and(|r| r.is_ok());
     let nats = ready.bus.is_connected();
-    let status = if database && nats {
+    let mut body = serde_json::json!({ "database": database, "nats": nats });
+    let mut all = database && nats;
+    for (name, flag) in &ready.checks {
+        let ok = flag.load(Ordering::Relaxed);
+        body[*name] = ok.into();
+        all &= ok;
+    }
+    let status = if all {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    let body = serde_json::json!({ "database": database, "nats": nats });
     (status, axum::Json(body))
 }
 

@@ -57,6 +57,8 @@ impl TestEnv {
             nats_url: self.nats_url.clone(),
             nats_prefix: self.prefix.clone(),
             shutdown_grace_secs: 5,
+            // Small: JetStream reserves a stream's bound on the disk, and many tests run at once.
+            events_max_bytes: 64 << 20,
             ..Common::default()
         }
     }

@@ -40,10 +40,7 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
-        let readiness = ops::Readiness {
-            pool: self.pool.clone(),
-            bus: self.bus.clone(),
-        };
+        let readiness = ops::Readiness::new(self.pool.clone(), self.bus.clone());
         let http = tokio::spawn(ops::serve(self.http, readiness, shutdown.clone()));
         outbound::queue_replies(self.bus, self.pool, shutdown).await;
         http.await??;

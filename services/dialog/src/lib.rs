@@ -67,7 +67,7 @@ impl Application {
             grpc,
             ops,
             state,
-            readiness: ops::Readiness { pool, bus },
+            readiness: ops::Readiness::new(pool, bus),
         })
     }
 

@@ -2,9 +2,14 @@
 //! gaps: an ordered consumer that picks up after the last event it saw when
 //! the connection to NATS comes back (or is recreated from there), so a
 //! replica that was cut off from NATS still pushes every event to its sockets.
-//! Alongside, the live notices between replicas (logouts) on core NATS.
+//! It starts with the events published since the gateway started, even when
+//! NATS was away then; and when the stream is a new one (NATS lost its
+//! storage), it reads the new stream from its start. Alongside, the live
+//! notices between replicas (logouts) on core NATS.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime};
 
 use async_nats::jetstream::consumer::{DeliverPolicy, pull};
 use futures::StreamExt as _;
@@ -18,19 +23,59 @@ use crate::hub::{self, Hub};
 
 /// Waiting between attempts to open the feed while NATS is away.
 const REOPEN_DELAY_MS: u64 = 500;
+/// How much earlier than its start the feed begins: the clocks of NATS and
+/// of the gateway may differ a little, and an event pushed twice is dropped
+/// by the socket (it knows what it sent).
+const START_MARGIN: Duration = Duration::from_secs(2);
 
-/// Feeds `hub` until shutdown.
-pub async fn run(hub: std::sync::Arc<Hub>, bus: Bus, shutdown: Shutdown) -> anyhow::Result<()> {
+/// Where the feed goes on from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Position {
+    /// Nothing read yet: every event published since this time.
+    Since(SystemTime),
+    /// After an event read from the stream created at `stream_created`.
+    At {
+        stream_created: time::OffsetDateTime,
+        next_sequence: u64,
+    },
+}
+
+impl Position {
+    /// Where a consumer on the stream created at `stream_created` starts.
+    fn deliver_policy(&self, stream_created: time::OffsetDateTime) -> DeliverPolicy {
+        match *self {
+            Position::Since(time) => DeliverPolicy::ByStartTime {
+                start_time: time.into(),
+            },
+            Position::At {
+                stream_created: created,
+                next_sequence,
+            } if created == stream_created => DeliverPolicy::ByStartSequence {
+                start_sequence: next_sequence,
+            },
+            // A new stream: everything in it came after what was read.
+            Position::At { .. } => DeliverPolicy::All,
+        }
+    }
+}
+
+/// Feeds `hub` until shutdown; `open` tells whether the feed is open now
+/// (the gateway is not ready until it is).
+pub async fn run(
+    hub: Arc<Hub>,
+    bus: Bus,
+    open: Arc<AtomicBool>,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
     let logouts = tokio::spawn(forward_logouts(hub.clone(), bus.clone(), shutdown.clone()));
-    // The stream sequence to go on from; `None` until the feed first opens,
-    // which starts after the last event stored then (earlier ones are history).
-    let mut resume_at: Option<u64> = None;
+    let mut position = Position::Since(SystemTime::now() - START_MARGIN);
     let mut connections = bus.connections();
     let mut watching = true;
     'feed: while !shutdown.is_cancelled() {
+        open.store(false, Ordering::Relaxed);
         connections.mark_unchanged();
-        let mut events = match open(&bus, &mut resume_at).await {
-            Ok(events) => events,
+        let (mut events, stream_created) = match open_feed(&bus, position).await {
+            Ok(opened) => opened,
             Err(e) => {
                 tracing::warn!(error = %e, "event feed not open yet; retrying");
                 tokio::select! {
@@ -39,6 +84,7 @@ pub async fn run(hub: std::sync::Arc<Hub>, bus: Bus, shutdown: Shutdown) -> anyh
                 }
             }
         };
+        open.store(true, Ordering::Relaxed);
         loop {
             let next = tokio::select! {
                 next = events.next() => next,
@@ -54,7 +100,10 @@ pub async fn run(hub: std::sync::Arc<Hub>, bus: Bus, shutdown: Shutdown) -> anyh
             match next {
                 Some(Ok(message)) => {
                     if let Ok(info) = message.info() {
-                        resume_at = Some(info.stream_sequence + 1);
+                        position = Position::At {
+                            stream_created,
+                            next_sequence: info.stream_sequence + 1,
+                        };
                     }
                     dispatch(&hub, message.message.payload);
                 }
@@ -66,29 +115,34 @@ pub async fn run(hub: std::sync::Arc<Hub>, bus: Bus, shutdown: Shutdown) -> anyh
             }
         }
     }
+    open.store(false, Ordering::Relaxed);
     logouts.await?;
     Ok(())
 }
 
-/// An ordered consumer of the suite's events from `resume_at` on (set to the
-/// stream's next sequence on the first open).
-async fn open(bus: &Bus, resume_at: &mut Option<u64>) -> anyhow::Result<pull::Ordered> {
+/// An ordered consumer of the suite's events from `position` on, and when
+/// the stream it reads was created.
+async fn open_feed(
+    bus: &Bus,
+    position: Position,
+) -> anyhow::Result<(pull::Ordered, time::OffsetDateTime)> {
     let stream = bus.ensure_stream().await?;
-    let start_sequence = *resume_at.get_or_insert(stream.cached_info().state.last_sequence + 1);
+    let created = stream.cached_info().created;
     let consumer = stream
         .create_consumer(pull::OrderedConfig {
             // Every service's events (one filter: nats-server 2.9 knows no
             // more); the hub keeps the ones sockets see.
             filter_subject: bus.subject(">"),
-            deliver_policy: DeliverPolicy::ByStartSequence { start_sequence },
+            deliver_policy: position.deliver_policy(created),
             ..Default::default()
         })
         .await
         .map_err(|e| anyhow::anyhow!("while creating the gateway's event feed: {e}"))?;
-    consumer
+    let events = consumer
         .messages()
         .await
-        .map_err(|e| anyhow::anyhow!("while reading the gateway's event feed: {e}"))
+        .map_err(|e| anyhow::anyhow!("while reading the gateway's event feed: {e}"))?;
+    Ok((events, created))
 }
 
 fn dispatch(hub: &Hub, payload: bytes::Bytes) {
@@ -107,7 +161,7 @@ fn dispatch(hub: &Hub, payload: bytes::Bytes) {
 }
 
 /// Closes the sockets of sessions that ended on another replica.
-async fn forward_logouts(hub: std::sync::Arc<Hub>, bus: Bus, shutdown: Shutdown) {
+async fn forward_logouts(hub: Arc<Hub>, bus: Bus, shutdown: Shutdown) {
     while !shutdown.is_cancelled() {
         let mut notices = match bus.client.subscribe(hub::session_ended_subject(&bus)).await {
             Ok(notices) => notices,
@@ -131,5 +185,32 @@ async fn forward_logouts(hub: std::sync::Arc<Hub>, bus: Bus, shutdown: Shutdown)
                 Err(_) => tracing::warn!("malformed logout notice"),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_feed_goes_on_after_what_it_read_unless_the_stream_is_new() {
+        let created = time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
+        let at = Position::At {
+            stream_created: created,
+            next_sequence: 42,
+        };
+        assert_eq!(
+            at.deliver_policy(created),
+            DeliverPolicy::ByStartSequence { start_sequence: 42 }
+        );
+        let recreated = created + time::Duration::minutes(5);
+        assert_eq!(at.deliver_policy(recreated), DeliverPolicy::All);
+        let started = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(
+            Position::Since(started).deliver_policy(created),
+            DeliverPolicy::ByStartTime {
+                start_time: started.into()
+            }
+        );
     }
 }

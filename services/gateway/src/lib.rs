@@ -137,9 +137,11 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let feed_open = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let feed = tokio::spawn(feed::run(
             self.state.hub.clone(),
             self.bus.clone(),
+            feed_open.clone(),
             self.shutdown.clone(),
         ));
         let live_settings = tokio::spawn(widget::live::run(self.state.clone()));
@@ -153,10 +155,7 @@ impl Application {
         }
         let app = router(
             self.state.clone(),
-            ops::Readiness {
-                pool: self.state.pool.clone(),
-                bus: self.bus,
-            },
+            ops::Readiness::new(self.state.pool.clone(), self.bus).with_check("feed", feed_open),
         );
         let shutdown = self.shutdown.clone();
         // Small frames go out at once rather than wait for the peer's delayed ACK.

@@ -38,10 +38,7 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
-        let readiness = ops::Readiness {
-            pool: self.pool.clone(),
-            bus: self.bus.clone(),
-        };
+        let readiness = ops::Readiness::new(self.pool.clone(), self.bus.clone());
         let ops = tokio::spawn(ops::serve(self.ops, readiness, shutdown.clone()));
         activity::track(self.bus, self.pool, shutdown).await;
         ops.await??;
