@@ -24,6 +24,9 @@ use crate::shutdown::Shutdown;
 pub const DUPLICATE_WINDOW_SECS: u64 = 10 * 60;
 /// How long events stay in the stream for consumers that fell behind.
 pub const RETENTION_DAYS: u64 = 7;
+/// How long a consumer off the message's way to its readers waits for
+/// more events once one is there (see [`Batches::lingering`]).
+pub const BATCH_LINGER: Duration = Duration::from_millis(20);
 /// How long a consumer's event may stay unacked before it is delivered again.
 const ACK_WAIT_SECS: u64 = 30;
 /// Waits between attempts to reopen a consumer: the first, and the longest.
@@ -150,7 +153,8 @@ impl Bus {
         H: Fn(Envelope) -> F + Clone,
         F: Future<Output = Result<(), HandlerError>>,
     {
-        self.run_consumer(consumer, event_types, max_in_flight, shutdown, |messages| {
+        let batches = Batches::at_once(max_in_flight);
+        self.run_consumer(consumer, event_types, batches, shutdown, |messages| {
             let handler = handler.clone();
             async move {
                 let each = messages.into_iter().map(|message| {
@@ -175,22 +179,22 @@ impl Bus {
     }
 
     /// Runs a durable consumer until shutdown, handing `handler` the events
-    /// that are ready together, up to `max_batch` of them, so that one
-    /// transaction can take many. Acks as [`Bus::consume`] does, for the
-    /// whole batch; when a batch fails for good, its events are handled one
-    /// by one, so only the bad one is terminated.
+    /// that come together (as [`Batches`] says), so that one transaction can
+    /// take many. Acks as [`Bus::consume`] does, for the whole batch; when a
+    /// batch fails for good, its events are handled one by one, so only the
+    /// bad one is terminated.
     pub async fn consume_batches<H, F>(
         &self,
         consumer: &str,
         event_types: &[&str],
-        max_batch: usize,
+        batches: Batches,
         shutdown: Shutdown,
         handler: H,
     ) where
         H: Fn(Vec<Envelope>) -> F + Clone,
         F: Future<Output = Result<(), HandlerError>>,
     {
-        self.run_consumer(consumer, event_types, max_batch, shutdown, |messages| {
+        self.run_consumer(consumer, event_types, batches, shutdown, |messages| {
             let handler = handler.clone();
             async move {
                 let mut decoded = Vec::with_capacity(messages.len());
@@ -226,7 +230,7 @@ impl Bus {
 
     /// The loop both kinds of consumer share: (re)opens the durable consumer,
     /// passes over events of types it does not want, and gives `on_ready` the
-    /// events that are ready together (up to `max_ready`), one group at a time.
+    /// events that come together (as `batches` says), one group at a time.
     ///
     /// It heals itself: when the pull fails (the server forgot the consumer
     /// or the stream, or stopped answering) or the client reconnects (the
@@ -236,7 +240,7 @@ impl Bus {
         &self,
         consumer: &str,
         event_types: &[&str],
-        max_ready: usize,
+        batches: Batches,
         shutdown: Shutdown,
         on_ready: C,
     ) where
@@ -268,10 +272,10 @@ impl Bus {
                     .increment(1);
             }
             opened_before = true;
-            let mut ready = messages.ready_chunks(max_ready.max(1));
+            let mut messages = messages;
             loop {
-                let chunk = tokio::select! {
-                    chunk = ready.next() => chunk,
+                let first = tokio::select! {
+                    first = messages.next() => first,
                     // Reconnected: the server may be a new one that forgot the consumer.
                     Ok(()) = connections.changed() => {
                         tracing::info!(consumer = %durable, "reconnected to NATS; reopening the consumer");
@@ -279,10 +283,12 @@ impl Bus {
                     }
                     _ = shutdown.cancelled() => break 'open,
                 };
-                let Some(chunk) = chunk else {
+                let Some(first) = first else {
                     tracing::info!(consumer = %durable, "consumer ended; reopening it");
                     continue 'open;
                 };
+                // Not cancelled by shutdown: what was taken is handled and acked.
+                let chunk = batches.gather(first, &mut messages).await;
                 let mut mine = Vec::with_capacity(chunk.len());
                 let mut failed = None;
                 for message in chunk {
@@ -364,6 +370,59 @@ impl Bus {
             .messages()
             .await
             .map_err(|e| anyhow::anyhow!("while pulling {durable}: {e}"))
+    }
+}
+
+/// How a consumer groups the events it hands its handler.
+#[derive(Debug, Clone, Copy)]
+pub struct Batches {
+    /// Most events in one group.
+    pub max: usize,
+    /// How long to wait for more once one event is there: zero hands over
+    /// what is ready at once. A consumer off the path a message takes to
+    /// its readers waits a little, so a busy service pays one statement and
+    /// one wake-up for many events rather than one for each.
+    pub linger: Duration,
+}
+
+impl Batches {
+    /// What is ready, up to `max`, at once.
+    pub fn at_once(max: usize) -> Self {
+        Self {
+            max: max.max(1),
+            linger: Duration::ZERO,
+        }
+    }
+
+    /// Up to `max`, waiting up to `linger` after the first for more.
+    pub fn lingering(max: usize, linger: Duration) -> Self {
+        Self {
+            max: max.max(1),
+            linger,
+        }
+    }
+
+    /// The group that starts with `first`: what else is ready, or comes
+    /// within the linger, up to the most.
+    async fn gather<T, S>(&self, first: T, more: &mut S) -> Vec<T>
+    where
+        S: futures::Stream<Item = T> + Unpin,
+    {
+        use futures::FutureExt as _;
+        let mut group = vec![first];
+        let deadline = tokio::time::Instant::now() + self.linger;
+        while group.len() < self.max {
+            let next = match self.linger.is_zero() {
+                true => more.next().now_or_never(),
+                false => tokio::time::timeout_at(deadline, more.next()).await.ok(),
+            };
+            match next {
+                Some(Some(item)) => group.push(item),
+                // Nothing more now, or the stream ended (the next read tells).
+                _ => break,
+            }
+        }
+        group
     }
 }
 

@@ -8,7 +8,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use chat_platform::Shutdown;
-use chat_platform::bus::{Bus, HandlerError};
+use chat_platform::bus::{BATCH_LINGER, Batches, Bus, HandlerError};
 use chat_proto::dialog::v1 as pb;
 use chat_proto::events::v1 as ev;
 
@@ -20,7 +20,7 @@ pub async fn queue_replies(bus: Bus, pool: PgPool, shutdown: Shutdown) {
     bus.consume_batches(
         OUTBOUND_CONSUMER,
         &["dialog.message_created"],
-        MAX_BATCH,
+        Batches::lingering(MAX_BATCH, BATCH_LINGER),
         shutdown,
         |envelopes| {
             let pool = pool.clone();

@@ -7,7 +7,7 @@ use prost::Message as _;
 use sqlx::PgPool;
 
 use chat_platform::Shutdown;
-use chat_platform::bus::{Bus, HandlerError};
+use chat_platform::bus::{BATCH_LINGER, Batches, Bus, HandlerError};
 use chat_proto::events::v1 as ev;
 
 use crate::db;
@@ -39,7 +39,7 @@ pub async fn record_timeline(bus: Bus, pool: PgPool, shutdown: Shutdown) {
     bus.consume_batches(
         TIMELINE_CONSUMER,
         &["dialog.message_created"],
-        MAX_BATCH,
+        Batches::lingering(MAX_BATCH, BATCH_LINGER),
         shutdown,
         |envelopes| {
             let pool = pool.clone();

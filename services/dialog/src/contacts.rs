@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use chat_platform::Shutdown;
-use chat_platform::bus::{Bus, HandlerError};
+use chat_platform::bus::{BATCH_LINGER, Batches, Bus, HandlerError};
 use chat_proto::events::v1 as ev;
 
 use crate::db;
@@ -24,7 +24,7 @@ pub async fn keep_names(bus: Bus, pool: PgPool, shutdown: Shutdown) {
     bus.consume_batches(
         NAMES_CONSUMER,
         &[CONTACT_UPDATED],
-        MAX_BATCH,
+        Batches::lingering(MAX_BATCH, BATCH_LINGER),
         shutdown,
         |envelopes| {
             let pool = pool.clone();

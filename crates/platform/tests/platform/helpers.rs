@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use chat_platform::Shutdown;
-use chat_platform::bus::{Bus, HandlerError};
+use chat_platform::bus::{BATCH_LINGER, Batches, Bus, HandlerError};
 use chat_platform::db;
 use chat_platform::outbox::{NewEvent, Outbox};
 use chat_proto::events::v1::Envelope;
@@ -151,8 +151,14 @@ impl Consumer {
         F: Future<Output = Result<(), HandlerError>> + Send + 'static,
     {
         Self::spawn(bus, durable, move |bus, stopped| async move {
-            bus.consume_batches(durable, &[EVENT_TYPE], 64, stopped, handler)
-                .await
+            bus.consume_batches(
+                durable,
+                &[EVENT_TYPE],
+                Batches::lingering(64, BATCH_LINGER),
+                stopped,
+                handler,
+            )
+            .await
         })
     }
 
