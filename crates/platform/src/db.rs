@@ -37,8 +37,9 @@ pub async fn connect(config: &Common, schema: &str, migrator: &Migrator) -> anyh
         .max_connections(config.database_max_connections)
         .acquire_timeout(Duration::from_secs(5))
         // A ping before each use finds the connections a database restart
-        // broke, so no request fails on one; it cost nothing measurable in
-        // the benchmark (its round trip is not the bottleneck).
+        // broke, so no request fails on one. It is a round trip on every
+        // use, so the hot path (the dialog service's writers) keeps
+        // connections of its own instead.
         .test_before_acquire(true)
         .connect_with(options)
         .await

@@ -56,6 +56,65 @@ impl TestDb {
         }
     }
 
+    /// Makes one deadlock in the test's database on purpose, and returns
+    /// once PostgreSQL has broken it (after its `deadlock_timeout`) and the
+    /// two connections involved have closed: a later event a test can wait
+    /// for before it reads the database's deadlock count.
+    pub async fn make_a_deadlock(&self) {
+        let table = crate::unique_name("deadlock");
+        let mut a = PgConnection::connect(&self.url).await.expect("connect");
+        let mut b = PgConnection::connect(&self.url).await.expect("connect");
+        sqlx::raw_sql(&format!(
+            "create table {table} (id int primary key); insert into {table} values (1), (2)"
+        ))
+        .execute(&mut a)
+        .await
+        .expect("deadlock table");
+        for (conn, first) in [(&mut a, 1), (&mut b, 2)] {
+            sqlx::raw_sql(&format!(
+                "begin; update {table} set id = id where id = {first}"
+            ))
+            .execute(conn)
+            .await
+            .expect("first lock");
+        }
+        let (to_2, to_1) = (
+            format!("update {table} set id = id where id = 2"),
+            format!("update {table} set id = id where id = 1"),
+        );
+        let (left, right) = futures::join!(
+            sqlx::raw_sql(&to_2).execute(&mut a),
+            sqlx::raw_sql(&to_1).execute(&mut b),
+        );
+        let (left, right) = (left.map(|_| ()), right.map(|_| ()));
+        let broken = [&left, &right]
+            .iter()
+            .filter(|r| {
+                r.as_ref()
+                    .err()
+                    .and_then(|e| e.as_database_error())
+                    .and_then(|d| d.code())
+                    == Some("40P01".into())
+            })
+            .count();
+        assert_eq!(
+            broken, 1,
+            "one side of the deadlock is broken: {left:?} {right:?}"
+        );
+        for conn in [&mut a, &mut b] {
+            sqlx::raw_sql("rollback")
+                .execute(conn)
+                .await
+                .expect("rollback");
+        }
+        sqlx::raw_sql(&format!("drop table {table}"))
+            .execute(&mut a)
+            .await
+            .expect("drop");
+        a.close().await.expect("close");
+        b.close().await.expect("close");
+    }
+
     pub async fn cleanup(self) {
         if let Ok(mut admin) = PgConnection::connect(&self.admin_url).await {
             let _ = sqlx::query(&format!(

@@ -59,7 +59,7 @@ impl Application {
         let outbox = Outbox::default();
         let state = grpc::DialogApi {
             pool: pool.clone(),
-            writer: writer::Writer::start(pool.clone(), outbox.clone()),
+            writer: writer::Writer::start(&pool, outbox.clone()),
             outbox,
             bus: bus.clone(),
         };

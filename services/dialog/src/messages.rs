@@ -46,14 +46,14 @@ impl Post {
         self.author_kind
     }
 
-    /// The row the post locks, as far as the request tells: posts written
-    /// together are taken in this order, so that transactions taking the
-    /// same dialogs lock them in the same order rather than deadlock.
-    pub fn lock_key(&self) -> Uuid {
-        match self.target {
-            Target::Dialog { dialog_id, .. } => dialog_id,
-            Target::DialogOf { contact_id } => contact_id,
-        }
+    pub fn account_id(&self) -> Uuid {
+        self.account_id
+    }
+
+    /// The dialog the post goes into, when the request names it; else the
+    /// contact whose dialog it is.
+    pub fn target(&self) -> Target {
+        self.target
     }
 }
 

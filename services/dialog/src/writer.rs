@@ -3,28 +3,41 @@
 //! one WAL flush for many messages instead of one each. A post that arrives
 //! alone is written at once; nothing waits for company.
 //!
-//! A few writer tasks take groups from one queue, so groups overlap. Posts are
-//! taken in lock order, so groups lock shared dialogs in the same order; a
-//! visitor's post (known by contact) and a manager's (known by dialog) to the
-//! same dialog can still meet in opposite order, and then PostgreSQL breaks
-//! the deadlock after `deadlock_timeout` (1 s). A group that fails so is
-//! written again post by post, each in its own transaction, so one post's
-//! fault is only its own. When the database is away the whole group is
-//! answered "unavailable" at once (each post alone would wait out the pool).
+//! A few writer tasks take groups from one queue, so groups overlap. Every
+//! group locks the dialogs it writes in one order, by dialog id, so two
+//! groups never wait for each other in a circle: a visitor's post names its
+//! contact rather than its dialog, so the writer first finds the contact's
+//! dialog (kept in a cache: a contact's dialog never changes), and posts
+//! that open a new dialog come last, by contact. Should a group fail anyway
+//! (a deadlock with some other statement, a post the database refuses), it
+//! is written again post by post, each in its own transaction, so one
+//! post's fault is only its own; `dialog_write_group_fallbacks_total` counts
+//! those. When the database is away the whole group is answered
+//! "unavailable" at once (each post alone would wait out the timeouts).
+//!
+//! Each writer task keeps a connection of its own, so a group costs no trip
+//! to the pool. A connection a database restart broke is replaced, and the
+//! group tried once more on the new one (a post already stored is found by
+//! its client id, so trying again never stores it twice).
 //!
 //! Each post is written inside the span of the request that sent it, so its
 //! events carry that request's trace.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
-use sqlx::PgPool;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions as _, Connection as _, PgConnection, PgPool};
 use tokio::sync::{Mutex, mpsc, oneshot};
+use tracing::Instrument as _;
+use uuid::Uuid;
 
 use chat_platform::outbox::Outbox;
 
+use crate::db::Target;
 use crate::error::{Error, Result};
 use crate::messages::{self, Post, Posted};
-use tracing::Instrument as _;
 
 /// Most posts in one transaction.
 pub const MAX_GROUP: usize = 64;
@@ -32,6 +45,10 @@ pub const MAX_GROUP: usize = 64;
 pub const WRITERS: usize = 8;
 /// Posts waiting for a writer before callers wait to queue.
 const QUEUE: usize = 4096;
+/// How long a writer waits for a new connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Contacts whose dialog the writer remembers; past this it starts over.
+const DIALOG_CACHE_ENTRIES: usize = 100_000;
 
 struct Job {
     post: Post,
@@ -46,13 +63,28 @@ pub struct Writer {
     queue: mpsc::Sender<Job>,
 }
 
+/// What the writer tasks share.
+struct Shared {
+    jobs: Mutex<mpsc::Receiver<Job>>,
+    options: PgConnectOptions,
+    outbox: Outbox,
+    /// `(account, contact)` to the contact's dialog.
+    dialogs: std::sync::Mutex<HashMap<(Uuid, Uuid), Uuid>>,
+}
+
 impl Writer {
-    /// Starts the writer tasks; they end when every handle is dropped.
-    pub fn start(pool: PgPool, outbox: Outbox) -> Writer {
+    /// Starts the writer tasks, connecting as `pool` does; they end when
+    /// every handle is dropped.
+    pub fn start(pool: &PgPool, outbox: Outbox) -> Writer {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        let jobs = Arc::new(Mutex::new(jobs));
+        let shared = Arc::new(Shared {
+            jobs: Mutex::new(jobs),
+            options: (*pool.connect_options()).clone(),
+            outbox,
+            dialogs: Default::default(),
+        });
         for _ in 0..WRITERS {
-            tokio::spawn(run(jobs.clone(), pool.clone(), outbox.clone()));
+            tokio::spawn(run(shared.clone()));
         }
         Writer { queue }
     }
@@ -72,10 +104,19 @@ impl Writer {
     }
 }
 
-async fn run(jobs: Arc<Mutex<mpsc::Receiver<Job>>>, pool: PgPool, outbox: Outbox) {
+/// Where a post falls in the order groups lock dialogs in: existing
+/// dialogs by id, then new ones by contact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum LockKey {
+    Dialog(Uuid),
+    NewDialogOf(Uuid),
+}
+
+async fn run(shared: Arc<Shared>) {
+    let mut conn: Option<PgConnection> = None;
     loop {
-        let group = {
-            let mut jobs = jobs.lock().await;
+        let mut group = {
+            let mut jobs = shared.jobs.lock().await;
             let Some(first) = jobs.recv().await else {
                 return;
             };
@@ -88,28 +129,159 @@ async fn run(jobs: Arc<Mutex<mpsc::Receiver<Job>>>, pool: PgPool, outbox: Outbox
             }
             group
         };
-        // Stable: posts to one dialog keep the order they came in.
-        let mut group = group;
-        group.sort_by_key(|job| job.post.lock_key());
         metrics::histogram!("dialog_write_group_size").record(group.len() as f64);
-        let jobs: Vec<&Job> = group.iter().collect();
-        let results = match write_group(&pool, &outbox, &jobs).await {
-            Ok(results) => results,
-            Err(Error::Unavailable) => group.iter().map(|_| Err(Error::Unavailable)).collect(),
-            Err(e) if group.len() > 1 => {
-                tracing::debug!(error = %e, size = group.len(), "group failed; writing its posts one by one");
-                let mut results = Vec::with_capacity(group.len());
-                for job in &jobs {
-                    results.push(write_group(&pool, &outbox, &[job]).await.and_then(one));
+        let mut results = None;
+        // Once on the connection kept, once more on a new one if that one broke.
+        for attempt in 0..2 {
+            let fresh = conn.is_none();
+            let outcome = match connection(&shared.options, &mut conn).await {
+                Ok(c) => write_in_order(c, &shared, &mut group).await,
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Err(Error::Unavailable) => {
+                    conn = None;
+                    if fresh || attempt == 1 {
+                        results = Some(group.iter().map(|_| Err(Error::Unavailable)).collect());
+                        break;
+                    }
                 }
-                results
+                outcome => {
+                    results = Some(outcome.unwrap_or_else(|e| vec![Err(e)]));
+                    break;
+                }
             }
-            Err(e) => vec![Err(e)],
-        };
+        }
+        let results: Vec<Result<Posted>> = results.unwrap_or_default();
         for (job, result) in group.into_iter().zip(results) {
             let _ = job.reply.send(result); // the caller may have gone
         }
     }
+}
+
+/// The writer's connection, made anew when it has none.
+async fn connection<'c>(
+    options: &PgConnectOptions,
+    conn: &'c mut Option<PgConnection>,
+) -> Result<&'c mut PgConnection> {
+    if conn.is_none() {
+        let made = tokio::time::timeout(CONNECT_TIMEOUT, options.connect())
+            .await
+            .map_err(|_| Error::Unavailable)??;
+        *conn = Some(made);
+    }
+    Ok(conn.as_mut().expect("just made"))
+}
+
+/// Puts the group in lock order and writes it: as one transaction, or post
+/// by post when that fails for a reason of its own. Per post its result;
+/// `Err` only when the database is away.
+async fn write_in_order(
+    conn: &mut PgConnection,
+    shared: &Shared,
+    group: &mut [Job],
+) -> Result<Vec<Result<Posted>>> {
+    let keys = lock_keys(conn, shared, group).await?;
+    let mut order: Vec<usize> = (0..group.len()).collect();
+    // Stable: posts to one dialog keep the order they came in.
+    order.sort_by_key(|&i| keys[i]);
+    let jobs: Vec<&Job> = order.iter().map(|&i| &group[i]).collect();
+    let in_order = match write_group(conn, &shared.outbox, &jobs).await {
+        Ok(results) => results,
+        Err(Error::Unavailable) => return Err(Error::Unavailable),
+        Err(e) if jobs.len() > 1 => {
+            tracing::warn!(error = %e, size = jobs.len(), "group failed; writing its posts one by one");
+            metrics::counter!("dialog_write_group_fallbacks_total").increment(1);
+            let mut results = Vec::with_capacity(jobs.len());
+            for job in &jobs {
+                match write_group(conn, &shared.outbox, &[job]).await {
+                    Err(Error::Unavailable) => return Err(Error::Unavailable),
+                    written => results.push(written.and_then(one)),
+                }
+            }
+            results
+        }
+        Err(e) => vec![Err(e)],
+    };
+    for (job, result) in jobs.iter().zip(&in_order) {
+        if let (Target::DialogOf { contact_id }, Ok(posted)) = (job.post.target(), result) {
+            remember(
+                shared,
+                job.post.account_id(),
+                contact_id,
+                posted.message.dialog_id,
+            );
+        }
+    }
+    // Back to the order the group came in, which its replies follow.
+    let mut results: Vec<Option<Result<Posted>>> = group.iter().map(|_| None).collect();
+    for (i, result) in order.into_iter().zip(in_order) {
+        results[i] = Some(result);
+    }
+    Ok(results
+        .into_iter()
+        .map(|r| r.unwrap_or(Err(Error::Unavailable)))
+        .collect())
+}
+
+/// Each post's place in the lock order: the dialog it names, or its
+/// contact's dialog (from the cache, else looked up in one statement for
+/// all the group's unknown contacts), or, for a contact without one yet,
+/// the dialog it is about to open.
+async fn lock_keys(
+    conn: &mut PgConnection,
+    shared: &Shared,
+    group: &[Job],
+) -> Result<Vec<LockKey>> {
+    let mut keys = Vec::with_capacity(group.len());
+    let mut unknown: Vec<(Uuid, Uuid)> = Vec::new();
+    {
+        let dialogs = shared.dialogs.lock().expect("dialog cache");
+        for job in group {
+            keys.push(match job.post.target() {
+                Target::Dialog { dialog_id, .. } => LockKey::Dialog(dialog_id),
+                Target::DialogOf { contact_id } => {
+                    match dialogs.get(&(job.post.account_id(), contact_id)) {
+                        Some(&dialog_id) => LockKey::Dialog(dialog_id),
+                        None => {
+                            unknown.push((job.post.account_id(), contact_id));
+                            LockKey::NewDialogOf(contact_id)
+                        }
+                    }
+                }
+            });
+        }
+    }
+    if unknown.is_empty() {
+        return Ok(keys);
+    }
+    let (accounts, contacts): (Vec<Uuid>, Vec<Uuid>) = unknown.into_iter().unzip();
+    let found: Vec<(Uuid, Uuid, Uuid)> = sqlx::query_as(
+        "select d.account_id, d.contact_id, d.id from dialog d \
+         join unnest($1::uuid[], $2::uuid[]) as k(account_id, contact_id) \
+             on d.account_id = k.account_id and d.contact_id = k.contact_id",
+    )
+    .bind(&accounts)
+    .bind(&contacts)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (account_id, contact_id, dialog_id) in found {
+        remember(shared, account_id, contact_id, dialog_id);
+        for (job, key) in group.iter().zip(keys.iter_mut()) {
+            if job.post.account_id() == account_id && *key == LockKey::NewDialogOf(contact_id) {
+                *key = LockKey::Dialog(dialog_id);
+            }
+        }
+    }
+    Ok(keys)
+}
+
+fn remember(shared: &Shared, account_id: Uuid, contact_id: Uuid, dialog_id: Uuid) {
+    let mut dialogs = shared.dialogs.lock().expect("dialog cache");
+    if dialogs.len() >= DIALOG_CACHE_ENTRIES {
+        dialogs.clear();
+    }
+    dialogs.insert((account_id, contact_id), dialog_id);
 }
 
 fn one(mut results: Vec<Result<Posted>>) -> Result<Posted> {
@@ -119,8 +291,12 @@ fn one(mut results: Vec<Result<Posted>>) -> Result<Posted> {
 /// Writes the posts in one transaction: per post its own result (a post to
 /// an unknown dialog fails alone); `Err` when the transaction itself failed,
 /// in which case nothing of it was written.
-async fn write_group(pool: &PgPool, outbox: &Outbox, jobs: &[&Job]) -> Result<Vec<Result<Posted>>> {
-    let mut tx = pool.begin().await?;
+async fn write_group(
+    conn: &mut PgConnection,
+    outbox: &Outbox,
+    jobs: &[&Job],
+) -> Result<Vec<Result<Posted>>> {
+    let mut tx = conn.begin().await?;
     let mut events = Vec::with_capacity(jobs.len() + 1);
     let mut results = Vec::with_capacity(jobs.len());
     for job in jobs {
@@ -148,4 +324,30 @@ async fn write_group(pool: &PgPool, outbox: &Outbox, jobs: &[&Job]) -> Result<Ve
         }
     }
     Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn existing_dialogs_are_locked_before_new_ones_each_in_id_order() {
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let mut keys = vec![
+            LockKey::NewDialogOf(a),
+            LockKey::Dialog(b),
+            LockKey::NewDialogOf(Uuid::from_u128(0)),
+            LockKey::Dialog(a),
+        ];
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                LockKey::Dialog(a),
+                LockKey::Dialog(b),
+                LockKey::NewDialogOf(Uuid::from_u128(0)),
+                LockKey::NewDialogOf(a),
+            ]
+        );
+    }
 }

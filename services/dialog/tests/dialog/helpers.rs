@@ -140,8 +140,14 @@ impl TestDialog {
 
     /// Stops the service (it must stop cleanly) and removes the test's data.
     pub async fn stop(self) {
+        self.stop_keeping_data().await.cleanup().await;
+    }
+
+    /// Stops the service (it must stop cleanly); the test's data stays, for
+    /// the test to look at and then clean up.
+    pub async fn stop_keeping_data(self) -> TestEnv {
         self.service.stop("the dialog service").await;
-        self.env.cleanup().await;
+        self.env
     }
 }
 

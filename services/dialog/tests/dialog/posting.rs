@@ -231,3 +231,79 @@ async fn a_burst_across_dialogs_numbers_each_dialog_and_fails_only_the_bad_post(
     assert_eq!(t.count("dialog.dialog").await, 5);
     t.stop().await;
 }
+
+#[tokio::test]
+async fn visitors_and_managers_posting_into_the_same_dialogs_at_once_never_deadlock() {
+    let t = TestDialog::start().await;
+    let account = Uuid::now_v7();
+    let visitors: Vec<Uuid> = (0..8).map(|_| Uuid::now_v7()).collect();
+    let mut dialogs = Vec::new();
+    // Dialogs opened in the opposite order of their contacts' ids (both
+    // kinds of id grow with time).
+    for visitor in visitors.iter().rev() {
+        let first = t
+            .visitor_says(account, *visitor, "hello", "hello")
+            .await
+            .unwrap();
+        dialogs.push(first.message.unwrap().dialog_id);
+    }
+    // Visitors name their contact and managers the dialog: without one lock
+    // order, groups holding both kinds of post for the same dialogs lock
+    // them in opposite orders. Sent all at once, so that posts queue up and
+    // the writers take them in groups.
+    const ROUNDS: usize = 20;
+    let visitors_say = (0..ROUNDS)
+        .flat_map(|round| visitors.iter().map(move |v| (round, *v)))
+        .map(|(round, v)| {
+            let t = &t;
+            async move { t.visitor_says(account, v, &format!("v{round}"), "hi").await }
+        });
+    let managers_say = (0..ROUNDS)
+        .flat_map(|round| dialogs.iter().rev().map(move |d| (round, d)))
+        .map(|(round, d)| {
+            let t = &t;
+            async move {
+                t.manager_says(account, d, &format!("m{round}"), "hello")
+                    .await
+            }
+        });
+    let (said, answered) = futures::join!(
+        futures::future::join_all(visitors_say),
+        futures::future::join_all(managers_say)
+    );
+    assert!(said.iter().chain(&answered).all(|r| r.is_ok()));
+    assert_eq!(t.count("dialog.message").await, 8 + 8 * 2 * ROUNDS as i64);
+
+    // PostgreSQL counts the deadlocks it broke in each database, as each
+    // backend reports them: at the latest when it exits. So the service's
+    // connections close first; then one deadlock is made on purpose, and
+    // once it is counted every earlier one is too.
+    let env = t.stop_keeping_data().await;
+    let pool = env.pool().await;
+    chat_testkit::eventually("the service's connections to close", || async {
+        let open: i64 = sqlx::query_scalar(
+            "select count(*) from pg_stat_activity \
+             where datname = current_database() and application_name = 'dialog'",
+        )
+        .fetch_one(&pool)
+        .await
+        .ok()?;
+        (open == 0).then_some(())
+    })
+    .await;
+    env.db.make_a_deadlock().await;
+    let deadlocks: i64 =
+        chat_testkit::eventually("the deadlock made on purpose to be counted", || async {
+            let n: i64 = sqlx::query_scalar(
+                "select deadlocks from pg_stat_database where datname = current_database()",
+            )
+            .fetch_one(&pool)
+            .await
+            .ok()?;
+            (n >= 1).then_some(n)
+        })
+        .await;
+    assert_eq!(deadlocks, 1, "only the one made on purpose");
+    pool.close().await;
+    env.cleanup().await;
+}
