@@ -1,8 +1,57 @@
-//! gRPC plumbing shared by services: lazily connected channels to other
+//! gRPC plumbing shared by services: serving a service (with its limits and
+//! the standard health service), lazily connected channels to other
 //! services, with the caller's trace context added to every request.
 
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
+
+/// Longest a call may run on a server before it is answered
+/// `DEADLINE_EXCEEDED` (callers set shorter deadlines of their own).
+pub const SERVER_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+/// Most calls one connection may have in flight; more wait their turn.
+pub const CALLS_PER_CONNECTION: usize = 512;
+
+/// Serves `service` on `listener` until `shutdown`, then lets calls in
+/// flight finish. Every call gets a span in the caller's trace and a timeout
+/// ([`SERVER_CALL_TIMEOUT`]); each connection at most
+/// [`CALLS_PER_CONNECTION`] calls at once. Beside it, the standard
+/// `grpc.health.v1.Health` service answers SERVING for the service (and the
+/// server, named ""), and NOT_SERVING once shutdown begins.
+pub async fn serve<S>(
+    listener: tokio::net::TcpListener,
+    service: S,
+    shutdown: crate::Shutdown,
+) -> anyhow::Result<()>
+where
+    S: tower::Service<axum::http::Request<tonic::body::Body>, Error = std::convert::Infallible>
+        + tonic::server::NamedService
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Response: axum::response::IntoResponse,
+    S::Future: Send + 'static,
+{
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<S>().await;
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    let stopping = async move {
+        shutdown.cancelled().await;
+        health.set_not_serving::<S>().await;
+        health
+            .set_service_status("", tonic_health::ServingStatus::NotServing)
+            .await;
+    };
+    tonic::transport::Server::builder()
+        .timeout(SERVER_CALL_TIMEOUT)
+        .concurrency_limit_per_connection(CALLS_PER_CONNECTION)
+        .layer(server_trace_layer())
+        .add_service(health_service)
+        .add_service(service)
+        .serve_with_incoming_shutdown(incoming, stopping)
+        .await?;
+    Ok(())
+}
 
 /// A channel to `url` that connects on first use and reconnects by itself, so
 /// services may start in any order. Every call on it fails with

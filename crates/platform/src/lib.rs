@@ -11,9 +11,11 @@
 //! - [`bus`]: the JetStream stream, prefixed names, publishing and durable consumers.
 //! - [`outbox`]: events written in the caller's transaction and the relay that publishes them.
 //! - [`inbox`]: the record of consumed events that makes handlers idempotent.
-//! - [`shutdown`]: one cancellation signal for SIGTERM and Ctrl-C.
+//! - [`shutdown`]: one cancellation signal for SIGTERM and Ctrl-C, the tasks
+//!   a service waits for, its grace to stop, and what every `main` does.
 //! - [`ops`]: `/healthz`, `/readyz` and `/metrics`.
-//! - [`grpc`]: channels to other services, carrying the trace context.
+//! - [`grpc`]: serving a service (limits, health), and channels to other
+//!   services carrying the trace context.
 
 pub mod bus;
 pub mod config;

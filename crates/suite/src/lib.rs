@@ -65,6 +65,26 @@ impl Configs {
     }
 }
 
+/// Runs one service in a task; should it stop before the suite is told to
+/// (it failed), the others are stopped too, so the process ends rather than
+/// run on without it.
+fn run(
+    name: &'static str,
+    service: impl std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+    shutdown: &Shutdown,
+) -> (&'static str, JoinHandle<anyhow::Result<()>>) {
+    let shutdown = shutdown.clone();
+    let task = tokio::spawn(async move {
+        let result = service.await;
+        if !shutdown.is_cancelled() {
+            tracing::error!(service = name, "stopped on its own; stopping the others");
+            shutdown.cancel();
+        }
+        result
+    });
+    (name, task)
+}
+
 /// The running suite.
 pub struct Suite {
     /// Ports of the gateway replicas; the first is the main one.
@@ -124,26 +144,30 @@ impl Suite {
         let (dialog_grpc_port, contact_grpc_port) = (dialog.grpc_port(), contact.grpc_port());
         let gateway_ports = gateways.iter().map(gateway::Application::port).collect();
         let gateway_pool = gateways[0].pool().clone();
-        let mut tasks: Vec<(&'static str, JoinHandle<anyhow::Result<()>>)> = vec![
-            (
+        let mut tasks = vec![
+            run(
                 "dialog",
-                tokio::spawn(dialog.run_until_stopped(shutdown.clone())),
+                dialog.run_until_stopped(shutdown.clone()),
+                &shutdown,
             ),
-            (
+            run(
                 "contact",
-                tokio::spawn(contact.run_until_stopped(shutdown.clone())),
+                contact.run_until_stopped(shutdown.clone()),
+                &shutdown,
             ),
-            (
+            run(
                 "notification",
-                tokio::spawn(notification.run_until_stopped(shutdown.clone())),
+                notification.run_until_stopped(shutdown.clone()),
+                &shutdown,
             ),
-            (
+            run(
                 "channel-bridge",
-                tokio::spawn(bridge.run_until_stopped(shutdown.clone())),
+                bridge.run_until_stopped(shutdown.clone()),
+                &shutdown,
             ),
         ];
         for gateway in gateways {
-            tasks.push(("gateway", tokio::spawn(gateway.run_until_stopped())));
+            tasks.push(run("gateway", gateway.run_until_stopped(), &shutdown));
         }
         Ok(Self {
             gateway_ports,
@@ -173,5 +197,31 @@ impl Suite {
     pub async fn stop(self) -> anyhow::Result<()> {
         self.shutdown.cancel();
         self.wait().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_service_that_fails_stops_the_others() {
+        let shutdown = Shutdown::new();
+        let watching = shutdown.clone();
+        let other = run(
+            "patient",
+            async move {
+                watching.cancelled().await;
+                Ok(())
+            },
+            &shutdown,
+        );
+        let failing = run("failing", async { anyhow::bail!("broken") }, &shutdown);
+        assert!(failing.1.await.unwrap().is_err());
+        assert!(
+            other.1.await.unwrap().is_ok(),
+            "stopped because the other failed"
+        );
+        assert!(shutdown.is_cancelled());
     }
 }

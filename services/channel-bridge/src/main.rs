@@ -3,10 +3,9 @@
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = channel_bridge::Config::load()?;
-    chat_platform::telemetry::init("channel-bridge", &config.common);
-    let shutdown = chat_platform::Shutdown::new();
-    chat_platform::shutdown::on_signal(shutdown.clone());
-    let result = channel_bridge::run(config, shutdown).await;
-    chat_platform::telemetry::flush();
-    result
+    let common = config.common.clone();
+    chat_platform::shutdown::run_service("channel-bridge", &common, |shutdown| {
+        channel_bridge::run(config, shutdown)
+    })
+    .await
 }

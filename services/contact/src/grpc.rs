@@ -107,13 +107,7 @@ pub async fn serve(
     api: ContactApi,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
-    tonic::transport::Server::builder()
-        .layer(chat_platform::grpc::server_trace_layer())
-        .add_service(server::ContactServiceServer::new(api))
-        .serve_with_incoming_shutdown(incoming, async move { shutdown.cancelled().await })
-        .await?;
-    Ok(())
+    chat_platform::grpc::serve(listener, server::ContactServiceServer::new(api), shutdown).await
 }
 
 /// A visitor id is chosen by the browser: letters, digits, `-` and `_`, 1 to 64 bytes.

@@ -30,13 +30,7 @@ pub async fn serve(
     api: DialogApi,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
-    tonic::transport::Server::builder()
-        .layer(chat_platform::grpc::server_trace_layer())
-        .add_service(server::DialogServiceServer::new(api))
-        .serve_with_incoming_shutdown(incoming, async move { shutdown.cancelled().await })
-        .await?;
-    Ok(())
+    chat_platform::grpc::serve(listener, server::DialogServiceServer::new(api), shutdown).await
 }
 
 fn page(limit: u32) -> i64 {

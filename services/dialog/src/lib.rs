@@ -29,7 +29,7 @@ pub mod templates;
 pub mod writer;
 
 use anyhow::Context as _;
-use chat_platform::{Shutdown, bus::Bus, db as database, ops, outbox::Outbox};
+use chat_platform::{Shutdown, bus::Bus, db as database, ops, outbox::Outbox, shutdown::Tasks};
 use tokio::net::TcpListener;
 
 pub use config::Config;
@@ -42,6 +42,7 @@ pub struct Application {
     ops: TcpListener,
     state: grpc::DialogApi,
     readiness: ops::Readiness,
+    tasks: Tasks,
 }
 
 impl Application {
@@ -57,9 +58,10 @@ impl Application {
             .await
             .with_context(|| format!("while binding ops on {}", config.ops_addr))?;
         let outbox = Outbox::default();
+        let tasks = Tasks::new();
         let state = grpc::DialogApi {
             pool: pool.clone(),
-            writer: writer::Writer::start(&pool, outbox.clone()),
+            writer: writer::Writer::start(&pool, outbox.clone(), &tasks),
             outbox,
             bus: bus.clone(),
         };
@@ -68,6 +70,7 @@ impl Application {
             ops,
             state,
             readiness: ops::Readiness::new(pool, bus),
+            tasks,
         })
     }
 
@@ -79,12 +82,15 @@ impl Application {
         self.ops.local_addr().map(|a| a.port()).unwrap_or_default()
     }
 
-    /// Serves until `shutdown`, then lets in-flight calls finish and the relay drain.
+    /// Serves until `shutdown`, then lets in-flight calls and writes finish
+    /// and the relay drain.
     pub async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
+        // The relay stops after the writers, so it publishes what they wrote last.
+        let relay_stop = Shutdown::new();
         let relay = tokio::spawn(self.state.outbox.clone().relay(
             self.state.pool.clone(),
             self.state.bus.clone(),
-            shutdown.clone(),
+            relay_stop.clone(),
         ));
         let names = tokio::spawn(contacts::keep_names(
             self.state.bus.clone(),
@@ -93,6 +99,10 @@ impl Application {
         ));
         let ops = tokio::spawn(ops::serve(self.ops, self.readiness, shutdown.clone()));
         grpc::serve(self.grpc, self.state, shutdown).await?;
+        // The server is gone, and with it the writers' queue: they finish what they hold.
+        self.tasks.close();
+        self.tasks.wait().await;
+        relay_stop.cancel();
         relay.await?;
         names.await?;
         ops.await??;

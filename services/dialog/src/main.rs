@@ -3,10 +3,9 @@
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = dialog::Config::load()?;
-    chat_platform::telemetry::init("dialog", &config.common);
-    let shutdown = chat_platform::Shutdown::new();
-    chat_platform::shutdown::on_signal(shutdown.clone());
-    let result = dialog::run(config, shutdown).await;
-    chat_platform::telemetry::flush();
-    result
+    let common = config.common.clone();
+    chat_platform::shutdown::run_service("dialog", &common, |shutdown| {
+        dialog::run(config, shutdown)
+    })
+    .await
 }

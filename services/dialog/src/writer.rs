@@ -34,6 +34,7 @@ use tracing::Instrument as _;
 use uuid::Uuid;
 
 use chat_platform::outbox::Outbox;
+use chat_platform::shutdown::Tasks;
 
 use crate::db::Target;
 use crate::error::{Error, Result};
@@ -73,9 +74,9 @@ struct Shared {
 }
 
 impl Writer {
-    /// Starts the writer tasks, connecting as `pool` does; they end when
-    /// every handle is dropped.
-    pub fn start(pool: &PgPool, outbox: Outbox) -> Writer {
+    /// Starts the writer tasks (on `tasks`), connecting as `pool` does;
+    /// they end when every handle is dropped and the queue is empty.
+    pub fn start(pool: &PgPool, outbox: Outbox, tasks: &Tasks) -> Writer {
         let (queue, jobs) = mpsc::channel(QUEUE);
         let shared = Arc::new(Shared {
             jobs: Mutex::new(jobs),
@@ -84,7 +85,7 @@ impl Writer {
             dialogs: Default::default(),
         });
         for _ in 0..WRITERS {
-            tokio::spawn(run(shared.clone()));
+            tasks.spawn(run(shared.clone()));
         }
         Writer { queue }
     }

@@ -98,11 +98,13 @@ impl Application {
             config.logins_per_minute_per_email,
         ));
         let hub: Arc<hub::Hub> = Default::default();
+        let tasks = chat_platform::shutdown::Tasks::new();
         let presence = presence::Presence::start(
             bus.clone(),
             hub.clone(),
             Duration::from_secs(config.presence_ttl_secs.max(1)),
             shutdown.clone(),
+            &tasks,
         );
         let state = AppState {
             presence,
@@ -115,6 +117,7 @@ impl Application {
             hub,
             bus: bus.clone(),
             shutdown: shutdown.clone(),
+            tasks,
         };
         Ok(Self {
             listener,
@@ -151,7 +154,7 @@ impl Application {
                 origin => origin.trim_end_matches('/').to_owned(),
             };
             let shop = dev::demo_shop(&self.state.config.demo_shop_addr, gateway).await?;
-            tokio::spawn(shop.run(self.shutdown.clone()));
+            self.state.tasks.spawn(shop.run(self.shutdown.clone()));
         }
         let app = router(
             self.state.clone(),
@@ -172,6 +175,9 @@ impl Application {
         .await?;
         feed.await??;
         live_settings.await??;
+        // Sockets close at shutdown (going away); wait for them and the rest.
+        self.state.tasks.close();
+        self.state.tasks.wait().await;
         tracing::info!("gateway stopped");
         Ok(())
     }

@@ -3,10 +3,9 @@
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = gateway::Config::load()?;
-    chat_platform::telemetry::init("gateway", &config.common);
-    let shutdown = chat_platform::Shutdown::new();
-    chat_platform::shutdown::on_signal(shutdown.clone());
-    let result = gateway::run(config, shutdown).await;
-    chat_platform::telemetry::flush();
-    result
+    let common = config.common.clone();
+    chat_platform::shutdown::run_service("gateway", &common, |shutdown| {
+        gateway::run(config, shutdown)
+    })
+    .await
 }

@@ -26,6 +26,8 @@ pub struct AppState {
     /// For the live notices between replicas (logouts).
     pub bus: Bus,
     pub shutdown: chat_platform::Shutdown,
+    /// The sockets and background tasks the gateway waits for when it stops.
+    pub tasks: chat_platform::shutdown::Tasks,
     pub passwords: Passwords,
     pub login_limits: Arc<LoginLimits>,
 }

@@ -1,15 +1,16 @@
 //! Runs all five services in one process, configured from the environment
 //! like each service alone (see the README). `make dev` runs this.
 
-use chat_platform::{Shutdown, config::Common, shutdown, telemetry};
+use chat_platform::{Shutdown, config::Common, shutdown};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let common = Common::load()?;
-    telemetry::init("chat-suite", &common);
     let configs = chat_suite::Configs::load()?;
-    let stop = Shutdown::new();
-    shutdown::on_signal(stop.clone());
+    shutdown::run_service("chat-suite", &common, |stop| run(configs, stop)).await
+}
+
+async fn run(configs: chat_suite::Configs, stop: Shutdown) -> anyhow::Result<()> {
     let suite = chat_suite::Suite::start(configs.clone(), stop).await?;
     let url = format!("http://127.0.0.1:{}", suite.gateway_ports[0]);
     println!();
@@ -42,7 +43,5 @@ async fn main() -> anyhow::Result<()> {
     println!("  Health, metrics:          {url}/healthz  {url}/readyz  {url}/metrics");
     println!("  Stop with Ctrl-C.");
     println!();
-    let result = suite.wait().await;
-    telemetry::flush();
-    result
+    suite.wait().await
 }

@@ -9,6 +9,7 @@ use uuid::Uuid;
 pub struct TestDialog {
     pub env: TestEnv,
     pub client: DialogServiceClient<Channel>,
+    pub grpc_port: u16,
     pub ops_port: u16,
     service: InProcess,
 }
@@ -32,6 +33,7 @@ impl TestDialog {
         TestDialog {
             env,
             client,
+            grpc_port,
             ops_port,
             service,
         }

@@ -164,6 +164,38 @@ async fn bad_messages_are_refused_and_nothing_is_stored() {
 }
 
 #[tokio::test]
+async fn the_standard_grpc_health_service_answers_for_the_dialog_service() {
+    use tonic_health::pb::{
+        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+    };
+    let t = TestDialog::start().await;
+    let channel =
+        tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{}", t.grpc_port))
+            .unwrap()
+            .connect()
+            .await
+            .expect("gRPC reachable");
+    let mut health = HealthClient::new(channel);
+    let ask = |service: &str| HealthCheckRequest {
+        service: service.into(),
+    };
+    for service in ["chat.dialog.v1.DialogService", ""] {
+        let answer = health.check(ask(service)).await.expect("known service");
+        assert_eq!(
+            answer.into_inner().status(),
+            ServingStatus::Serving,
+            "{service:?}"
+        );
+    }
+    let unknown = health
+        .check(ask("chat.nothing.v1.Nothing"))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), Code::NotFound);
+    t.stop().await;
+}
+
+#[tokio::test]
 async fn health_checks_answer_and_readiness_sees_database_and_nats() {
     let t = TestDialog::start().await;
     let base = format!("http://127.0.0.1:{}", t.ops_port);

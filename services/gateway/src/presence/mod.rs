@@ -109,15 +109,21 @@ pub struct Presence {
 impl Presence {
     /// Starts the presence tasks of this replica: the writer of its sockets'
     /// entries and the watcher of everyone's.
-    pub fn start(bus: Bus, hub: Arc<Hub>, ttl: Duration, shutdown: Shutdown) -> Arc<Self> {
+    pub fn start(
+        bus: Bus,
+        hub: Arc<Hub>,
+        ttl: Duration,
+        shutdown: Shutdown,
+        tasks: &chat_platform::shutdown::Tasks,
+    ) -> Arc<Self> {
         let (commands, receiver) = mpsc::unbounded_channel();
         let presence = Arc::new(Self {
             ttl,
             commands,
             view: RwLock::default(),
         });
-        tokio::spawn(store::write(bus.clone(), receiver, ttl, shutdown.clone()));
-        tokio::spawn(watch::watch(presence.clone(), bus, hub, shutdown));
+        tasks.spawn(store::write(bus.clone(), receiver, ttl, shutdown.clone()));
+        tasks.spawn(watch::watch(presence.clone(), bus, hub, shutdown));
         presence
     }
 

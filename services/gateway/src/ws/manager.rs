@@ -47,7 +47,9 @@ pub async fn connect_manager(
     if let Err(e) = super::admit(&state) {
         return e.into_response();
     }
-    super::with_limits(ws).on_upgrade(move |socket| serve(socket, state, manager))
+    let tasks = state.tasks.clone();
+    super::with_limits(ws)
+        .on_upgrade(move |socket| tasks.track_future(serve(socket, state, manager)))
 }
 
 async fn serve(ws: WebSocket, state: AppState, manager: Manager) {

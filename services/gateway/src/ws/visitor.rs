@@ -64,16 +64,17 @@ pub async fn connect_visitor(
         return Error::Forbidden("this site may not embed the widget").into_response();
     }
     // One pointer in the upgrade's task until the socket is set up.
+    let tasks = state.tasks.clone();
     let start = Box::new((state, site, params, origin));
     super::with_limits(ws).on_upgrade(move |ws| {
         let (state, site, params, origin) = *start;
-        serve(Box::new(Upgraded {
+        tasks.track_future(serve(Box::new(Upgraded {
             ws,
             state,
             site,
             params,
             origin,
-        }))
+        })))
     })
 }
 
