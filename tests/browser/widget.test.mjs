@@ -585,6 +585,35 @@ test('a reload keeps the conversation and catches up without doubles', { timeout
   });
 });
 
+test('a reply the browser never got is fetched after a reload, though a later message of its own is kept', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    const pagePath = `/t/${unique('gap')}`;
+    const visitor = keep(await openShop(pagePath));
+    await visitor.open();
+    const question = unique('Is it in stock?');
+    await visitor.write(question);
+    const contactId = await contactOn(shop.origin + pagePath);
+    const answer = unique('Yes, two left');
+    assert.equal((await api('POST', `/contacts/${contactId}/messages`, { client_message_id: unique('a'), text: answer })).status, 201);
+    await visitor.theirs(answer).waitFor();
+    const thanks = unique('Thanks');
+    await visitor.write(thanks);
+
+    // As when the connection broke while the answer was on its way and the
+    // ack of the visitor's next message came first: the browser holds 1 and 3.
+    await visitor.page.evaluate((key) => {
+      const kept = JSON.parse(localStorage.getItem(key));
+      localStorage.setItem(key, JSON.stringify(kept.filter((m) => m.seq !== 2)));
+    }, `chatwidget:${env.siteKey}:messages`);
+    await visitor.page.reload();
+    await eventually(() => visitor.sockets.length === 2, { message: 'the socket of the reloaded page' });
+    assert.match(visitor.sockets[1].url, /after_seq=1(&|$)/, 'asks for what came after the last message before the gap');
+    await visitor.theirs(answer).waitFor();
+    const shown = await visitor.root.locator('.m.v .b, .m.a .b').allTextContents();
+    assert.deepEqual(shown, [question, answer, thanks], 'in order, each once');
+  });
+});
+
 test('ChatWidget("reset") after a sign-out makes the browser a new visitor who sees nothing of the conversation', { timeout: TEST_TIMEOUT }, async () => {
   await withCleanup(async (keep) => {
     const pagePath = `/t/${unique('reset')}`;

@@ -90,6 +90,19 @@
     return messages.length ? messages[messages.length - 1].seq : 0;
   }
 
+  /** The seq up to which every message is here: a reconnect asks for what
+   * came after it. Not simply the newest: an ack can bring the visitor's own
+   * message ahead of a manager's reply that was still on its way when the
+   * connection broke. Kept history starts at seq 1 unless it was trimmed. */
+  function heldThrough() {
+    if (!messages.length) return 0;
+    var through = messages.length >= MAX_KEPT ? messages[0].seq : 0;
+    for (var i = 0; i < messages.length && messages[i].seq <= through + 1; i++) {
+      if (messages[i].seq > through) through = messages[i].seq;
+    }
+    return through;
+  }
+
   function hasMessage(id) {
     for (var i = 0; i < messages.length; i++) if (messages[i].id === id) return true;
     return false;
@@ -647,7 +660,7 @@
 
   function socketUrl() {
     var token = load('token', null);
-    connectedAfterSeq = lastSeq();
+    connectedAfterSeq = heldThrough();
     return ORIGIN.replace(/^http/, 'ws') + '/ws/visitor?site_key=' + encodeURIComponent(SITE_KEY) +
       (token ? '&visitor_token=' + encodeURIComponent(token) : '') + '&after_seq=' + connectedAfterSeq;
   }
