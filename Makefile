@@ -4,7 +4,7 @@ CARGO ?= cargo
 # Dev runs the demo on the default ports; see the README for every variable.
 DEV_ENV := GATEWAY_DEV_PAGE=true GATEWAY_SEED_DEMO=true GATEWAY_DEMO_SHOP_ADDR=127.0.0.1:8088
 
-.PHONY: deps dev test unit lint fmt fmt-check bench images k8s-check clean-test-data
+.PHONY: deps dev test unit lint fmt fmt-check bench chaos images k8s-check clean-test-data
 
 ## deps: make sure PostgreSQL and NATS (JetStream) run here; install them if missing
 deps:
@@ -34,6 +34,11 @@ fmt-check:
 bench: deps
 	$(CARGO) build --release -p gateway -p dialog -p contact -p notification -p channel-bridge -p chat-loadgen
 	bash deploy/bench/run.sh
+
+## chaos: the message path under load while each service, NATS and PostgreSQL is killed in turn; fails on any loss
+chaos: deps
+	$(CARGO) build --release -p gateway -p dialog -p contact -p notification -p channel-bridge -p chat-loadgen
+	target/release/chat-loadgen chaos
 
 ## images: the container image of the suite (needs a Docker engine)
 images:

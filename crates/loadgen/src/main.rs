@@ -22,8 +22,11 @@
 //! - [`console`]: the console's lists, history and search in a big shop.
 //! - [`presence`]: visitors' page changes a gateway carries to the console.
 //! - [`widget`]: the widget's size as browsers download it.
+//! - [`chaos`]: `make chaos`, the message path under load while every part
+//!   of the suite is killed in turn (not part of `all`).
 
 mod ceilings;
+mod chaos;
 mod client;
 mod console;
 mod cpu;
@@ -103,6 +106,11 @@ async fn main() -> anyhow::Result<()> {
     if wants("latency") {
         eprintln!("measuring latency at offered loads ...");
         println!("{}", latency::measure(&settings).await?);
+    }
+    if only == "chaos" {
+        // Not part of `all`: it runs its own servers and takes minutes.
+        println!("{}", chaos::run().await?);
+        return Ok(());
     }
     if only == "cleanup" {
         // Removes the event stream of a finished benchmark run's prefix.
