@@ -518,7 +518,7 @@ async fn manager(
                             tally.lock().expect("tally").manager_received.insert(id.clone());
                             let text = message["text"].as_str().unwrap_or_default();
                             let number: u64 = text.rsplit('#').next().and_then(|n| n.parse().ok()).unwrap_or(0);
-                            if number % REPLY_EVERY == 0 && replied.insert(id.clone()) {
+                            if number.is_multiple_of(REPLY_EVERY) && replied.insert(id.clone()) {
                                 let text = format!("chaos reply to {id}");
                                 tally.lock().expect("tally").sent.insert(text.clone());
                                 let p = Pending { client_id: format!("reply-{id}"), text, dialog_id: Some(dialog), sent_at: Instant::now() };
