@@ -3,7 +3,8 @@
 # production) on a database and NATS prefix of their own, drives them with the
 # load generator, and writes the figures with the machine and date into
 # BENCHMARKS.md. Expects `cargo build --release` to have built the binaries.
-# BENCH_ONLY=ceilings|throughput|latency|widget|presence|sockets|console runs one part and only prints it.
+# BENCH_ONLY=ceilings|throughput|latency|widget|presence|sockets|console runs one part (or a comma list)
+# and only prints it.
 set -euo pipefail
 only=${BENCH_ONLY:-all}
 cd "$(dirname "$0")/../.."

@@ -468,6 +468,9 @@ async fn manager(
             tokio::time::sleep(Duration::from_millis(200)).await;
             continue;
         };
+        if !seen.is_empty() {
+            tally.lock().expect("tally").reconnects += 1;
+        }
         let mut view = SocketView::default();
         // Catch up on every dialog, including those opened while away.
         let dialogs = match list_dialogs(&gateway, &token).await {
@@ -647,7 +650,7 @@ async fn count(database_url: &str, tally: &Shared) -> anyhow::Result<String> {
     ];
     let mut table = format!(
         "| what | count |\n|---|---|\n\
-         | sent | {} |\n| acknowledged | {} |\n| stored | {stored} |\n| reconnects of clients | {} |\n",
+         | sent | {} |\n| acknowledged | {} |\n| stored | {stored} |\n| reconnects of the clients' sockets | {} |\n",
         tally.sent.len(),
         tally.acknowledged.len(),
         tally.reconnects,

@@ -90,7 +90,7 @@ async fn main() -> anyhow::Result<()> {
         run_id: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
     };
     let only = std::env::args().nth(1).unwrap_or_else(|| "all".into());
-    let wants = |part: &str| only == "all" || only == part;
+    let wants = |part: &str| only == "all" || only.split(',').any(|p| p == part);
 
     let mut insert_ceiling = None;
     if wants("ceilings") {
