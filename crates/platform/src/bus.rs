@@ -134,55 +134,15 @@ impl Bus {
         Ok(stream)
     }
 
-    /// Runs a durable consumer until shutdown: each event goes to `handler`;
-    /// the events that are ready together (up to `max_in_flight`) are handled
-    /// concurrently, and the next ones once they all are. Its result decides
-    /// the ack.
-    ///
-    /// Events are acked only after the handler's effect is committed. A
-    /// transient failure is retried with backoff; an event that can never be
-    /// handled (or decoded) is terminated and logged.
-    pub async fn consume<H, F>(
-        &self,
-        consumer: &str,
-        event_types: &[&str],
-        max_in_flight: usize,
-        shutdown: Shutdown,
-        handler: H,
-    ) where
-        H: Fn(Envelope) -> F + Clone,
-        F: Future<Output = Result<(), HandlerError>>,
-    {
-        let batches = Batches::at_once(max_in_flight);
-        self.run_consumer(consumer, event_types, batches, shutdown, |messages| {
-            let handler = handler.clone();
-            async move {
-                let each = messages.into_iter().map(|message| {
-                    let handler = handler.clone();
-                    async move {
-                        let span = consume_span(&message);
-                        async {
-                            let ack = match decode(&message) {
-                                Some(envelope) => ack_for(&message, handler(envelope).await),
-                                None => AckKind::Term,
-                            };
-                            settle(&message, ack).await;
-                        }
-                        .instrument(span)
-                        .await
-                    }
-                });
-                futures::future::join_all(each).await;
-            }
-        })
-        .await;
-    }
-
     /// Runs a durable consumer until shutdown, handing `handler` the events
     /// that come together (as [`Batches`] says), so that one transaction can
-    /// take many. Acks as [`Bus::consume`] does, for the whole batch; when a
-    /// batch fails for good, its events are handled one by one, so only the
-    /// bad one is terminated.
+    /// take many.
+    ///
+    /// Events are acked only after the handler's effect is committed, for
+    /// the whole batch. A transient failure is retried with backoff (the
+    /// whole batch); when a batch fails for good, its events are handled one
+    /// by one, so only the bad one is terminated (as is an event that cannot
+    /// be decoded).
     pub async fn consume_batches<H, F>(
         &self,
         consumer: &str,
@@ -204,25 +164,30 @@ impl Bus {
                         None => settle(&message, AckKind::Term).await,
                     }
                 }
-                if decoded.is_empty() {
+                let Some((first, _)) = decoded.first() else {
                     return;
-                }
-                let envelopes = decoded.iter().map(|(_, e)| e.clone()).collect();
-                match handler(envelopes).await {
-                    Err(HandlerError::Permanent(e)) if decoded.len() > 1 => {
-                        tracing::warn!(error = %e, "a batch failed; handling its events one by one");
-                        for (message, envelope) in decoded {
-                            let ack = ack_for(&message, handler(vec![envelope]).await);
-                            settle(&message, ack).await;
+                };
+                let span = consume_span(first, decoded.len());
+                async {
+                    let envelopes = decoded.iter().map(|(_, e)| e.clone()).collect();
+                    match handler(envelopes).await {
+                        Err(HandlerError::Permanent(e)) if decoded.len() > 1 => {
+                            tracing::warn!(error = %e, "a batch failed; handling its events one by one");
+                            for (message, envelope) in decoded {
+                                let ack = ack_for(&message, handler(vec![envelope]).await);
+                                settle(&message, ack).await;
+                            }
+                        }
+                        result => {
+                            let ack = ack_for(&decoded[0].0, result);
+                            for (message, _) in &decoded {
+                                settle(message, ack).await;
+                            }
                         }
                     }
-                    result => {
-                        let ack = ack_for(&decoded[0].0, result);
-                        for (message, _) in &decoded {
-                            settle(message, ack).await;
-                        }
-                    }
                 }
+                .instrument(span)
+                .await
             }
         })
         .await;
@@ -473,9 +438,11 @@ impl From<sqlx::Error> for HandlerError {
     }
 }
 
-fn consume_span(message: &jetstream::Message) -> tracing::Span {
-    let span = tracing::info_span!("consume", subject = %message.subject);
-    crate::telemetry::set_parent_from_nats(&span, message.headers.as_ref());
+/// The span of handling a batch: in the trace of its first event (a batch's
+/// events come from many traces; the first stands for them).
+fn consume_span(first: &jetstream::Message, events: usize) -> tracing::Span {
+    let span = tracing::info_span!("consume", subject = %first.subject, events);
+    crate::telemetry::set_parent_from_nats(&span, first.headers.as_ref());
     span
 }
 

@@ -1,6 +1,6 @@
 //! PostgreSQL: one pool per service, pinned to the schema it owns (named after
 //! the service), with the service's migrations and the platform's own tables
-//! (outbox, inbox) applied at start.
+//! (the outbox) applied at start.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -48,7 +48,7 @@ pub async fn connect(config: &Common, schema: &str, migrator: &Migrator) -> anyh
         .execute(&pool)
         .await
         .or_else(ignore_concurrent_create)
-        .context("while creating the outbox and inbox tables")?;
+        .context("while creating the outbox table")?;
     migrator
         .run(&pool)
         .await
@@ -109,10 +109,7 @@ create table if not exists outbox (
     headers    jsonb not null default '{}',
     created_at timestamptz not null default now()
 );
-create table if not exists inbox (
-    consumer    text not null,
-    event_id    uuid not null,
-    received_at timestamptz not null default now(),
-    primary key (consumer, event_id)
-);
+-- An inbox of handled events was never needed: every handler is idempotent
+-- by its own unique keys.
+drop table if exists inbox;
 "#;

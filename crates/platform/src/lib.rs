@@ -10,7 +10,6 @@
 //! - [`db`]: one pool per service, pinned to its schema, with migrations.
 //! - [`bus`]: the JetStream stream, prefixed names, publishing and durable consumers.
 //! - [`outbox`]: events written in the caller's transaction and the relay that publishes them.
-//! - [`inbox`]: the record of consumed events that makes handlers idempotent.
 //! - [`shutdown`]: one cancellation signal for SIGTERM and Ctrl-C, the tasks
 //!   a service waits for, its grace to stop, and what every `main` does.
 //! - [`ops`]: `/healthz`, `/readyz` and `/metrics`.
@@ -22,7 +21,6 @@ pub mod config;
 pub mod cursor;
 pub mod db;
 pub mod grpc;
-pub mod inbox;
 pub mod ops;
 pub mod outbox;
 pub mod shutdown;

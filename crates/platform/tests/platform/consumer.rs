@@ -1,6 +1,7 @@
-//! `Bus::consume`: a transient failure is redelivered and acked once handled,
-//! a permanent one and an undecodable payload are terminated, and a stopped
-//! durable consumer resumes where it left off.
+//! `Bus::consume_batches`, one event at a time and in batches: a transient
+//! failure is redelivered and acked once handled, a permanent one and an
+//! undecodable payload are terminated, and a stopped durable consumer
+//! resumes where it left off.
 
 use uuid::Uuid;
 

@@ -6,7 +6,7 @@
 use uuid::Uuid;
 
 use chat_platform::Shutdown;
-use chat_platform::bus::HandlerError;
+use chat_platform::bus::{Batches, HandlerError};
 use chat_proto::events::v1::Envelope;
 use chat_testkit::env::TestEnv;
 use chat_testkit::eventually;
@@ -119,8 +119,23 @@ async fn a_consumer_whose_service_consumes_more_is_updated_and_goes_on_from_its_
     let task = tokio::spawn({
         let (bus, shutdown, handler) = (bus.clone(), shutdown.clone(), recording(&deliveries));
         async move {
-            bus.consume("widening", &[EVENT_TYPE, OTHER_TYPE], 8, shutdown, handler)
-                .await
+            let one_by_one = move |envelopes: Vec<Envelope>| {
+                let handler = handler.clone();
+                async move {
+                    for envelope in envelopes {
+                        handler(envelope).await?;
+                    }
+                    Ok(())
+                }
+            };
+            bus.consume_batches(
+                "widening",
+                &[EVENT_TYPE, OTHER_TYPE],
+                Batches::at_once(8),
+                shutdown,
+                one_by_one,
+            )
+            .await
         }
     });
 

@@ -19,14 +19,14 @@ use chat_proto::events::v1::Envelope;
 use chat_testkit::PATIENCE;
 use chat_testkit::env::TestEnv;
 
-/// Only the platform's own tables (outbox, inbox) are needed.
+/// Only the platform's own table (the outbox) is needed.
 static MIGRATOR: Migrator = sqlx::migrate!("tests/platform/migrations");
 /// The schema the tests write their outbox rows into.
 const SCHEMA: &str = "platform_test";
 /// The event type every test publishes.
 pub const EVENT_TYPE: &str = "platform.thing_happened";
 
-/// A pool on the test schema, with the outbox and inbox tables created.
+/// A pool on the test schema, with the outbox table created.
 pub async fn pool(env: &TestEnv) -> PgPool {
     db::connect(&env.common(), SCHEMA, &MIGRATOR)
         .await
@@ -138,9 +138,25 @@ impl Consumer {
         H: Fn(Envelope) -> F + Clone + Send + Sync + 'static,
         F: Future<Output = Result<(), HandlerError>> + Send + 'static,
     {
+        // Batches of one: each event handled, and acked, on its own.
+        let one_by_one = move |envelopes: Vec<Envelope>| {
+            let handler = handler.clone();
+            async move {
+                for envelope in envelopes {
+                    handler(envelope).await?;
+                }
+                Ok(())
+            }
+        };
         Self::spawn(bus, durable, move |bus, stopped| async move {
-            bus.consume(durable, &[EVENT_TYPE], 8, stopped, handler)
-                .await
+            bus.consume_batches(
+                durable,
+                &[EVENT_TYPE],
+                Batches::at_once(1),
+                stopped,
+                one_by_one,
+            )
+            .await
         })
     }
 
