@@ -70,6 +70,17 @@ async fn a_manager_cannot_reach_another_shops_dialogs() {
     visitor.wait_for_type("ack").await;
     let (_, page) = api_a.get(&messages_path).await;
     assert_eq!(page["messages"].as_array().unwrap().len(), 2);
+    // A message of Beta's own, sent after Alpha's, reaches Beta's socket:
+    // events pass the gateway in order, so Alpha's has passed by then.
+    let mut beta_visitor = Socket::visitor(t.port, &shop_b.site_key, "beta-visitor", None).await;
+    beta_visitor
+        .send_json(json!({"type": "send", "client_message_id": client_id(), "text": "Beta's own"}))
+        .await;
+    beta_visitor.wait_for_type("ack").await;
+    beta.wait_for("Beta's own message", |f| {
+        f["type"] == "message" && f["message"]["text"] == "Beta's own"
+    })
+    .await;
     assert_eq!(
         message_seqs(&beta.drain().await, &dialog_id),
         Vec::<i64>::new()
@@ -99,6 +110,13 @@ async fn a_visitor_sees_only_their_own_dialog() {
         dialog_id.as_str(),
         "each visitor has their own dialog"
     );
+    // The second visitor's own message comes back on its socket after the
+    // first's has passed the gateway (events pass in order).
+    second
+        .wait_for("its own message", |f| {
+            f["type"] == "message" && f["message"]["text"] == "other"
+        })
+        .await;
     assert_eq!(
         message_seqs(&second.drain().await, &dialog_id),
         Vec::<i64>::new()

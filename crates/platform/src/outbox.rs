@@ -205,6 +205,7 @@ impl Outbox {
                 Ok(()) => backoff = Duration::from_millis(50),
                 Err(e) => {
                     tracing::warn!(error = %e, ?backoff, "outbox relay could not publish; retrying");
+                    metrics::counter!("outbox_publish_failures_total").increment(1);
                     relay.catching_up = true;
                     // The stream may not exist yet (a fresh NATS): make sure it does.
                     if let Err(e) = relay.bus.ensure_stream().await {

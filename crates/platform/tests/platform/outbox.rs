@@ -3,7 +3,6 @@
 //! NATS is away they wait in the table, and are published once it is back.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use uuid::Uuid;
 
@@ -12,10 +11,6 @@ use chat_testkit::eventually;
 use chat_testkit::nats::NatsServer;
 
 use crate::helpers::{EVENT_TYPE, Relay, commit_event, event, outbox_len, pool};
-
-/// How long the relay is given to (fail to) publish while NATS is down: it is
-/// woken by each commit and polls every second besides.
-const OUTAGE_SECS: u64 = 2;
 
 async fn published(
     env: &TestEnv,
@@ -27,6 +22,16 @@ async fn published(
         (events.len() >= at_least).then_some(events)
     })
     .await
+}
+
+/// How often relays of this process failed to publish (`outbox_publish_failures_total`).
+fn publish_failures(metrics: &metrics_exporter_prometheus::PrometheusHandle) -> u64 {
+    metrics
+        .render()
+        .lines()
+        .find_map(|line| line.strip_prefix("outbox_publish_failures_total "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 async fn outbox_emptied(pool: &sqlx::PgPool) {
@@ -112,6 +117,8 @@ async fn events_committed_while_nats_is_down_are_published_once_it_is_back() {
     let pool = pool(&env).await;
     let relay = Relay::start(&pool, &bus);
     let account_id = Uuid::now_v7();
+    let metrics = chat_platform::ops::metrics_handle();
+    let failures_before = publish_failures(&metrics);
 
     nats.stop().await;
     eventually("the bus to notice NATS is gone", || async {
@@ -126,7 +133,11 @@ async fn events_committed_while_nats_is_down_are_published_once_it_is_back() {
                 .to_string(),
         );
     }
-    tokio::time::sleep(Duration::from_secs(OUTAGE_SECS)).await;
+    // Once the relay has tried and failed, the events are still there.
+    eventually("the relay to fail to publish", || async {
+        (publish_failures(&metrics) > failures_before).then_some(())
+    })
+    .await;
     assert_eq!(
         outbox_len(&pool).await,
         5,
