@@ -9,6 +9,7 @@
 //! - [`telemetry`]: logs, OpenTelemetry traces, trace context across gRPC and NATS.
 //! - [`db`]: one pool per service, pinned to its schema, with migrations.
 //! - [`bus`]: the JetStream stream, prefixed names, publishing and durable consumers.
+//! - [`events`]: the suite's events read in consumers (a broken one is permanent).
 //! - [`outbox`]: events written in the caller's transaction and the relay that publishes them.
 //! - [`shutdown`]: one cancellation signal for SIGTERM and Ctrl-C, the tasks
 //!   a service waits for, its grace to stop, and what every `main` does.
@@ -20,6 +21,7 @@ pub mod bus;
 pub mod config;
 pub mod cursor;
 pub mod db;
+pub mod events;
 pub mod grpc;
 pub mod ops;
 pub mod outbox;

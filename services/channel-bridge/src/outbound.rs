@@ -3,12 +3,12 @@
 //! harmless). Site-chat messages are not the bridge's and are passed over.
 //! Events are taken in batches, written with one statement.
 
-use prost::Message as _;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use chat_platform::Shutdown;
 use chat_platform::bus::{BATCH_LINGER, Batches, Bus, HandlerError};
+use chat_platform::events::{MessageCreated, id};
 use chat_proto::dialog::v1 as pb;
 use chat_proto::events::v1 as ev;
 
@@ -44,20 +44,15 @@ pub fn messenger_of(message: &pb::Message) -> Option<&'static str> {
 }
 
 async fn queue(pool: &PgPool, envelopes: Vec<ev::Envelope>) -> Result<(), HandlerError> {
-    let parse = |s: &str| Uuid::parse_str(s).map_err(|e| HandlerError::Permanent(e.into()));
     let (mut accounts, mut messages, mut dialogs, mut channels) = (vec![], vec![], vec![], vec![]);
     for envelope in &envelopes {
-        let created = ev::MessageCreated::decode(envelope.payload.as_slice())
-            .map_err(|e| HandlerError::Permanent(e.into()))?;
-        let message = created
-            .message
-            .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("no message")))?;
+        let message = MessageCreated::decode(envelope)?.message;
         let Some(channel) = messenger_of(&message) else {
             continue;
         };
-        accounts.push(parse(&message.account_id)?);
-        messages.push(parse(&message.id)?);
-        dialogs.push(parse(&message.dialog_id)?);
+        accounts.push(id(&message.account_id)?);
+        messages.push(id(&message.id)?);
+        dialogs.push(id(&message.dialog_id)?);
         channels.push(channel);
     }
     if messages.is_empty() {

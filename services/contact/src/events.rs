@@ -8,6 +8,7 @@ use sqlx::PgPool;
 
 use chat_platform::Shutdown;
 use chat_platform::bus::{BATCH_LINGER, Batches, Bus, HandlerError};
+use chat_platform::events::{MessageCreated, id};
 use chat_proto::events::v1 as ev;
 
 use crate::db;
@@ -66,15 +67,13 @@ async fn record_messages(pool: &PgPool, envelopes: Vec<ev::Envelope>) -> Result<
 }
 
 fn timeline_entry(envelope: &ev::Envelope) -> Result<db::NewTimelineEvent, HandlerError> {
-    let created = ev::MessageCreated::decode(envelope.payload.as_slice())
-        .map_err(|e| HandlerError::Permanent(e.into()))?;
-    let message = created
-        .message
-        .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("no message")))?;
-    let parse = |s: &str| uuid::Uuid::parse_str(s).map_err(|e| HandlerError::Permanent(e.into()));
+    let MessageCreated {
+        message,
+        contact_id,
+    } = MessageCreated::decode(envelope)?;
     Ok(db::NewTimelineEvent {
-        account_id: parse(&message.account_id)?,
-        contact_id: parse(&created.contact_id)?,
+        account_id: id(&message.account_id)?,
+        contact_id,
         kind: "message",
         ref_id: message.id,
         summary: message.text.chars().take(SUMMARY_CHARS).collect(),

@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use prost::Message as _;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use chat_platform::Shutdown;
 use chat_platform::bus::{BATCH_LINGER, Batches, Bus, HandlerError};
+use chat_platform::events::{MessageCreated, id};
 use chat_proto::dialog::v1 as pb;
 use chat_proto::events::v1 as ev;
 
@@ -45,21 +45,19 @@ pub struct Spoke {
 }
 
 pub fn from_event(envelope: &ev::Envelope) -> Result<Option<Spoke>, HandlerError> {
-    let created = ev::MessageCreated::decode(envelope.payload.as_slice())
-        .map_err(|e| HandlerError::Permanent(e.into()))?;
-    let message = created
-        .message
-        .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("no message")))?;
+    let MessageCreated {
+        message,
+        contact_id,
+    } = MessageCreated::decode(envelope)?;
     let by_visitor = match message.author_kind() {
         pb::AuthorKind::Visitor => true,
         pb::AuthorKind::Manager => false,
         _ => return Ok(None), // system messages answer nobody
     };
-    let parse = |s: &str| Uuid::parse_str(s).map_err(|e| HandlerError::Permanent(e.into()));
     Ok(Some(Spoke {
-        account_id: parse(&message.account_id)?,
-        dialog_id: parse(&message.dialog_id)?,
-        contact_id: parse(&created.contact_id)?,
+        account_id: id(&message.account_id)?,
+        dialog_id: id(&message.dialog_id)?,
+        contact_id,
         by_visitor,
         seq: message.seq,
         at: message

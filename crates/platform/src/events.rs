@@ -1,0 +1,70 @@
+//! Reading the suite's events in consumers: the payload of an envelope as
+//! its event, with an event that can never be read reported as a permanent
+//! failure (the bus terminates it rather than retry it for ever).
+
+use prost::Message as _;
+use uuid::Uuid;
+
+use chat_proto::dialog::v1 as pb;
+use chat_proto::events::v1 as ev;
+
+use crate::bus::HandlerError;
+
+/// A `dialog.message_created`: the message and the contact whose dialog it is in.
+pub struct MessageCreated {
+    pub message: pb::Message,
+    pub contact_id: Uuid,
+}
+
+impl MessageCreated {
+    pub fn decode(envelope: &ev::Envelope) -> Result<Self, HandlerError> {
+        let created = ev::MessageCreated::decode(envelope.payload.as_slice())
+            .map_err(|e| HandlerError::Permanent(e.into()))?;
+        let message = created
+            .message
+            .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("no message")))?;
+        Ok(Self {
+            message,
+            contact_id: id(&created.contact_id)?,
+        })
+    }
+}
+
+/// An id field of an event; one that is not a UUID can never be handled.
+pub fn id(value: &str) -> Result<Uuid, HandlerError> {
+    Uuid::parse_str(value).map_err(|e| HandlerError::Permanent(e.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_created_is_read_and_a_broken_one_is_permanent() {
+        let contact_id = Uuid::now_v7();
+        let good = ev::Envelope {
+            payload: ev::MessageCreated {
+                message: Some(pb::Message {
+                    text: "hi".into(),
+                    ..Default::default()
+                }),
+                contact_id: contact_id.to_string(),
+            }
+            .encode_to_vec(),
+            ..Default::default()
+        };
+        let read = MessageCreated::decode(&good).unwrap();
+        assert_eq!(
+            (read.message.text.as_str(), read.contact_id),
+            ("hi", contact_id)
+        );
+        let broken = ev::Envelope {
+            payload: vec![0xff, 0xff],
+            ..Default::default()
+        };
+        assert!(matches!(
+            MessageCreated::decode(&broken),
+            Err(HandlerError::Permanent(_))
+        ));
+    }
+}
