@@ -11,6 +11,7 @@
 //! - [`bus`]: the JetStream stream, prefixed names, publishing and durable consumers.
 //! - [`events`]: the suite's events read in consumers (a broken one is permanent).
 //! - [`outbox`]: events written in the caller's transaction and the relay that publishes them.
+//! - [`service_error`]: the errors of a gRPC service and their statuses.
 //! - [`shutdown`]: one cancellation signal for SIGTERM and Ctrl-C, the tasks
 //!   a service waits for, its grace to stop, and what every `main` does.
 //! - [`ops`]: `/healthz`, `/readyz` and `/metrics`.
@@ -25,6 +26,7 @@ pub mod events;
 pub mod grpc;
 pub mod ops;
 pub mod outbox;
+pub mod service_error;
 pub mod shutdown;
 pub mod telemetry;
 
