@@ -15,6 +15,7 @@
 //! - [`shutdown`]: one cancellation signal for SIGTERM and Ctrl-C, the tasks
 //!   a service waits for, its grace to stop, and what every `main` does.
 //! - [`ops`]: `/healthz`, `/readyz` and `/metrics`.
+//! - [`worker`]: the skeleton of a service that only consumes events.
 //! - [`grpc`]: serving a service (limits, health), and channels to other
 //!   services carrying the trace context.
 
@@ -29,5 +30,6 @@ pub mod outbox;
 pub mod service_error;
 pub mod shutdown;
 pub mod telemetry;
+pub mod worker;
 
 pub use shutdown::Shutdown;

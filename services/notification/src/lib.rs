@@ -9,41 +9,33 @@
 pub mod activity;
 pub mod config;
 
-use anyhow::Context as _;
-use chat_platform::{Shutdown, bus::Bus, db as database, ops};
-use tokio::net::TcpListener;
+use chat_platform::{Shutdown, worker::Worker};
 
 pub use config::Config;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-pub struct Application {
-    ops: TcpListener,
-    pool: sqlx::PgPool,
-    bus: Bus,
-}
+pub struct Application(Worker);
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let pool = database::connect(&config.common, "notification", &MIGRATOR).await?;
-        let bus = Bus::connect(&config.common, "notification").await?;
-        let ops = TcpListener::bind(&config.ops_addr)
-            .await
-            .with_context(|| format!("while binding ops on {}", config.ops_addr))?;
-        Ok(Self { ops, pool, bus })
+        let worker = Worker::build(
+            "notification",
+            "notification",
+            &config.common,
+            &MIGRATOR,
+            &config.ops_addr,
+        )
+        .await?;
+        Ok(Self(worker))
     }
 
     pub fn ops_port(&self) -> u16 {
-        self.ops.local_addr().map(|a| a.port()).unwrap_or_default()
+        self.0.ops_port()
     }
 
     pub async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
-        let readiness = ops::Readiness::new(self.pool.clone(), self.bus.clone());
-        let ops = tokio::spawn(ops::serve(self.ops, readiness, shutdown.clone()));
-        activity::track(self.bus, self.pool, shutdown).await;
-        ops.await??;
-        tracing::info!("notification service stopped");
-        Ok(())
+        self.0.run(shutdown, activity::track).await
     }
 }
 
