@@ -34,3 +34,106 @@ pub mod time {
         chrono::DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32).unwrap_or_default()
     }
 }
+
+/// The words the suite uses for a message's author, channel and delivery
+/// state: in the database, in the REST API and in socket frames (the
+/// protobuf enums' own names are for the wire only).
+pub mod vocabulary {
+    use crate::dialog::v1::{AuthorKind, Channel, DeliveryState};
+
+    impl AuthorKind {
+        /// `visitor`, `manager` or `system`; `None` when unspecified.
+        pub fn word(self) -> Option<&'static str> {
+            match self {
+                AuthorKind::Visitor => Some("visitor"),
+                AuthorKind::Manager => Some("manager"),
+                AuthorKind::System => Some("system"),
+                AuthorKind::Unspecified => None,
+            }
+        }
+
+        /// The author a stored word names (anything else is the system).
+        pub fn from_word(word: &str) -> Self {
+            match word {
+                "visitor" => AuthorKind::Visitor,
+                "manager" => AuthorKind::Manager,
+                _ => AuthorKind::System,
+            }
+        }
+    }
+
+    impl Channel {
+        /// `site`, `email`, `telegram`, `vk` or `facebook` (unspecified is the site).
+        pub fn word(self) -> &'static str {
+            match self {
+                Channel::Unspecified | Channel::Site => "site",
+                Channel::Email => "email",
+                Channel::Telegram => "telegram",
+                Channel::Vk => "vk",
+                Channel::Facebook => "facebook",
+            }
+        }
+
+        pub fn from_word(word: &str) -> Self {
+            match word {
+                "email" => Channel::Email,
+                "telegram" => Channel::Telegram,
+                "vk" => Channel::Vk,
+                "facebook" => Channel::Facebook,
+                _ => Channel::Site,
+            }
+        }
+
+        /// Whether messages of this channel leave through a messenger.
+        pub fn is_messenger(self) -> bool {
+            matches!(self, Channel::Telegram | Channel::Vk | Channel::Facebook)
+        }
+    }
+
+    impl DeliveryState {
+        /// `stored`, `delivered` or `failed`.
+        pub fn word(self) -> &'static str {
+            match self {
+                DeliveryState::Delivered => "delivered",
+                DeliveryState::Failed => "failed",
+                _ => "stored",
+            }
+        }
+
+        pub fn from_word(word: &str) -> Self {
+            match word {
+                "delivered" => DeliveryState::Delivered,
+                "failed" => DeliveryState::Failed,
+                _ => DeliveryState::Stored,
+            }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn every_word_reads_back_as_what_wrote_it() {
+            for kind in [AuthorKind::Visitor, AuthorKind::Manager, AuthorKind::System] {
+                assert_eq!(AuthorKind::from_word(kind.word().unwrap()), kind);
+            }
+            for channel in [
+                Channel::Site,
+                Channel::Email,
+                Channel::Telegram,
+                Channel::Vk,
+                Channel::Facebook,
+            ] {
+                assert_eq!(Channel::from_word(channel.word()), channel);
+            }
+            for state in [
+                DeliveryState::Stored,
+                DeliveryState::Delivered,
+                DeliveryState::Failed,
+            ] {
+                assert_eq!(DeliveryState::from_word(state.word()), state);
+            }
+        }
+    }
+}

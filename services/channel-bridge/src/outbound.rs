@@ -32,15 +32,9 @@ pub async fn queue_replies(bus: Bus, pool: PgPool, shutdown: Shutdown) {
 
 /// The messenger a message must be delivered through, if any.
 pub fn messenger_of(message: &pb::Message) -> Option<&'static str> {
-    if message.author_kind() != pb::AuthorKind::Manager {
-        return None;
-    }
-    match message.channel() {
-        pb::Channel::Telegram => Some("telegram"),
-        pb::Channel::Vk => Some("vk"),
-        pb::Channel::Facebook => Some("facebook"),
-        _ => None,
-    }
+    let channel = message.channel();
+    (message.author_kind() == pb::AuthorKind::Manager && channel.is_messenger())
+        .then(|| channel.word())
 }
 
 async fn queue(pool: &PgPool, envelopes: Vec<ev::Envelope>) -> Result<(), HandlerError> {

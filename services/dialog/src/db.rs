@@ -543,54 +543,13 @@ impl From<MessageRow> for pb::Message {
             account_id: m.account_id.to_string(),
             dialog_id: m.dialog_id.to_string(),
             seq: m.seq,
-            author_kind: author_kind_from_db(&m.author_kind) as i32,
+            author_kind: pb::AuthorKind::from_word(&m.author_kind) as i32,
             author_id: m.author_id.map(|a| a.to_string()).unwrap_or_default(),
             client_message_id: m.client_message_id,
             text: m.text,
-            channel: channel_from_db(&m.channel) as i32,
-            delivery_state: match m.delivery_state.as_str() {
-                "delivered" => pb::DeliveryState::Delivered,
-                "failed" => pb::DeliveryState::Failed,
-                _ => pb::DeliveryState::Stored,
-            } as i32,
+            channel: pb::Channel::from_word(&m.channel) as i32,
+            delivery_state: pb::DeliveryState::from_word(&m.delivery_state) as i32,
             created_at: Some(to_proto(m.created_at)),
         }
-    }
-}
-
-pub fn author_kind_to_db(kind: pb::AuthorKind) -> Option<&'static str> {
-    match kind {
-        pb::AuthorKind::Visitor => Some("visitor"),
-        pb::AuthorKind::Manager => Some("manager"),
-        pb::AuthorKind::System => Some("system"),
-        pb::AuthorKind::Unspecified => None,
-    }
-}
-
-fn author_kind_from_db(kind: &str) -> pb::AuthorKind {
-    match kind {
-        "visitor" => pb::AuthorKind::Visitor,
-        "manager" => pb::AuthorKind::Manager,
-        _ => pb::AuthorKind::System,
-    }
-}
-
-pub fn channel_to_db(channel: pb::Channel) -> &'static str {
-    match channel {
-        pb::Channel::Unspecified | pb::Channel::Site => "site",
-        pb::Channel::Email => "email",
-        pb::Channel::Telegram => "telegram",
-        pb::Channel::Vk => "vk",
-        pb::Channel::Facebook => "facebook",
-    }
-}
-
-fn channel_from_db(channel: &str) -> pb::Channel {
-    match channel {
-        "email" => pb::Channel::Email,
-        "telegram" => pb::Channel::Telegram,
-        "vk" => pb::Channel::Vk,
-        "facebook" => pb::Channel::Facebook,
-        _ => pb::Channel::Site,
     }
 }

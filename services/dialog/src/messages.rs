@@ -60,7 +60,8 @@ impl Post {
 pub fn check(req: pb::PostMessageRequest) -> Result<Post> {
     let account_id = parse_id("account_id", &req.account_id)?;
     let kind = pb::AuthorKind::try_from(req.author_kind).unwrap_or(pb::AuthorKind::Unspecified);
-    let author_kind = db::author_kind_to_db(kind)
+    let author_kind = kind
+        .word()
         .ok_or_else(|| Error::InvalidArgument("author_kind is required".into()))?;
     let author_id = match req.author_id.as_str() {
         "" => None,
@@ -106,7 +107,9 @@ pub fn check(req: pb::PostMessageRequest) -> Result<Post> {
             visitor,
         },
     };
-    let channel = db::channel_to_db(pb::Channel::try_from(req.channel).unwrap_or_default());
+    let channel = pb::Channel::try_from(req.channel)
+        .unwrap_or_default()
+        .word();
     Ok(Post {
         account_id,
         target,

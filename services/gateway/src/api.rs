@@ -148,23 +148,9 @@ fn non_empty(s: String) -> Option<String> {
 impl From<pb::Message> for MessageOut {
     fn from(m: pb::Message) -> Self {
         Self {
-            author_kind: match m.author_kind() {
-                pb::AuthorKind::Visitor => "visitor",
-                pb::AuthorKind::Manager => "manager",
-                _ => "system",
-            },
-            channel: match m.channel() {
-                pb::Channel::Email => "email",
-                pb::Channel::Telegram => "telegram",
-                pb::Channel::Vk => "vk",
-                pb::Channel::Facebook => "facebook",
-                _ => "site",
-            },
-            delivery_state: match m.delivery_state() {
-                pb::DeliveryState::Delivered => "delivered",
-                pb::DeliveryState::Failed => "failed",
-                _ => "stored",
-            },
+            author_kind: m.author_kind().word().unwrap_or("system"),
+            channel: m.channel().word(),
+            delivery_state: m.delivery_state().word(),
             created_at: rfc3339(m.created_at.as_ref()).unwrap_or_default(),
             id: m.id,
             dialog_id: m.dialog_id,
