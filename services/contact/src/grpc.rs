@@ -1,7 +1,7 @@
 //! The gRPC server of the contact service.
 
 use chat_platform::Shutdown;
-use chat_platform::cursor::Keyset;
+use chat_platform::cursor::{self, Keyset};
 use chat_platform::outbox::Outbox;
 use chat_proto::contact::v1::{self as pb, contact_service_server as server};
 use sqlx::PgPool;
@@ -307,12 +307,7 @@ impl server::ContactService for ContactApi {
             .await
             .map_err(Error::from)?
             .ok_or(Error::NotFound("contact"))?;
-        let after = match req.cursor.as_str() {
-            "" => None,
-            c => {
-                Some(Keyset::decode(c).ok_or_else(|| Error::InvalidArgument("bad cursor".into()))?)
-            }
-        };
+        let after = cursor::from_request(&req.cursor)?;
         let limit = match req.limit {
             0 => DEFAULT_PAGE,
             n => n.min(MAX_PAGE),
@@ -332,20 +327,10 @@ impl server::ContactService for ContactApi {
             db::list_timeline(&self.pool, account_id, contact_id, kind, after, limit + 1)
                 .await
                 .map_err(Error::from)?;
-        let next_cursor = if rows.len() as i64 > limit {
-            rows.truncate(limit as usize);
-            rows.last()
-                .map(|r| {
-                    Keyset {
-                        at: r.occurred_at,
-                        id: r.id,
-                    }
-                    .encode()
-                })
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let next_cursor = cursor::next_page(&mut rows, limit, |r| Keyset {
+            at: r.occurred_at,
+            id: r.id,
+        });
         Ok(Response::new(pb::ListTimelineResponse {
             events: rows.into_iter().map(Into::into).collect(),
             next_cursor,

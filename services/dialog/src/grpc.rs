@@ -1,6 +1,6 @@
 //! The gRPC server of the dialog service.
 
-use chat_platform::cursor::Keyset;
+use chat_platform::cursor::{Keyset, from_request as cursor, next_page};
 use chat_platform::{Shutdown, bus::Bus, outbox::Outbox};
 use chat_proto::dialog::v1::{self as pb, dialog_service_server as server};
 use sqlx::PgPool;
@@ -53,26 +53,6 @@ fn status_filter(status: i32) -> Option<&'static str> {
         pb::DialogStatus::Unspecified => None,
         pb::DialogStatus::Open => Some("open"),
         pb::DialogStatus::Closed => Some("closed"),
-    }
-}
-
-fn cursor(value: &str) -> Result<Option<Keyset>, Error> {
-    match value {
-        "" => Ok(None),
-        c => Keyset::decode(c)
-            .map(Some)
-            .ok_or_else(|| Error::InvalidArgument("bad cursor".into())),
-    }
-}
-
-/// Cuts the extra row fetched to tell whether another page exists, and
-/// gives the cursor of that page (empty on the last one).
-fn next_page<T>(rows: &mut Vec<T>, limit: i64, key: impl Fn(&T) -> Keyset) -> String {
-    if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| key(r).encode()).unwrap_or_default()
-    } else {
-        String::new()
     }
 }
 
