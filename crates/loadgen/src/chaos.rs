@@ -127,7 +127,8 @@ pub async fn run() -> anyhow::Result<String> {
 
     let tally: Shared = Default::default();
     let load_until = Instant::now() + Duration::from_secs(seconds);
-    let token = login(&gateway).await?;
+    // Sessions outlive a gateway restart: one sign-in for the whole run.
+    let token = crate::client::login(&gateway, "demo@example.com", "demo-password").await?;
     let manager = tokio::spawn(manager(
         gateway.clone(),
         token.clone(),
@@ -272,20 +273,6 @@ async fn wait_until_ready(gateway: &str) -> anyhow::Result<()> {
     }
 }
 
-/// The demo manager's session token (sessions outlive a gateway restart).
-async fn login(gateway: &str) -> anyhow::Result<String> {
-    let body = json!({"email": "demo@example.com", "password": "demo-password"});
-    let login: Value = reqwest::Client::new()
-        .post(format!("http://{gateway}/api/v1/auth/login"))
-        .json(&body)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    Ok(login["token"].as_str().unwrap_or_default().to_owned())
-}
-
 fn text_frame(value: Value) -> Message {
     Message::Text(value.to_string().into())
 }
@@ -399,10 +386,7 @@ async fn visitor(
                     if ws.send(frame).await.is_err() { continue 'connect; }
                 }
                 _ = tokio::time::sleep(RESEND_AFTER) => {
-                    for p in pending.iter_mut().filter(|p| p.sent_at.elapsed() >= RESEND_AFTER) {
-                        p.sent_at = Instant::now();
-                        if ws.send(send_frame(p)).await.is_err() { continue 'connect; }
-                    }
+                    if resend_overdue(&mut ws, &mut pending).await.is_err() { continue 'connect; }
                 }
                 frame = ws.next() => {
                     let Some(Ok(frame)) = frame else { continue 'connect };
@@ -412,11 +396,7 @@ async fn visitor(
                             if let Some(t) = value["visitor_token"].as_str() { token = t.to_owned(); }
                         }
                         Some("ack") => {
-                            let client_id = value["client_message_id"].as_str().unwrap_or_default();
-                            if let Some(i) = pending.iter().position(|p| p.client_id == client_id) {
-                                let p = pending.remove(i).expect("present");
-                                tally.lock().expect("tally").acknowledged.insert(p.text);
-                            }
+                            acknowledge(&value, &mut pending, &tally);
                             if let Some(seq) = value["message"]["seq"].as_i64() { held.insert(seq); }
                         }
                         Some("message") => {
@@ -432,6 +412,27 @@ async fn visitor(
                 }
             }
         }
+    }
+}
+
+/// Sends again what waited too long for its ack (same client ids).
+async fn resend_overdue(ws: &mut Ws, pending: &mut VecDeque<Pending>) -> anyhow::Result<()> {
+    for p in pending
+        .iter_mut()
+        .filter(|p| p.sent_at.elapsed() >= RESEND_AFTER)
+    {
+        p.sent_at = Instant::now();
+        ws.send(send_frame(p)).await?;
+    }
+    Ok(())
+}
+
+/// An ack: the message it answers is no longer pending, and counts as acknowledged.
+fn acknowledge(ack: &Value, pending: &mut VecDeque<Pending>, tally: &Shared) {
+    let client_id = ack["client_message_id"].as_str().unwrap_or_default();
+    if let Some(i) = pending.iter().position(|p| p.client_id == client_id) {
+        let p = pending.remove(i).expect("present");
+        tally.lock().expect("tally").acknowledged.insert(p.text);
     }
 }
 
@@ -502,10 +503,7 @@ async fn manager(
             }
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {
-                    for p in pending.iter_mut().filter(|p| p.sent_at.elapsed() >= RESEND_AFTER) {
-                        p.sent_at = Instant::now();
-                        if ws.send(send_frame(p)).await.is_err() { continue 'connect; }
-                    }
+                    if resend_overdue(&mut ws, &mut pending).await.is_err() { continue 'connect; }
                 }
                 frame = ws.next() => {
                     let Some(Ok(frame)) = frame else { continue 'connect };
@@ -530,13 +528,7 @@ async fn manager(
                                 if ws.send(frame).await.is_err() { continue 'connect; }
                             }
                         }
-                        Some("ack") => {
-                            let client_id = value["client_message_id"].as_str().unwrap_or_default();
-                            if let Some(i) = pending.iter().position(|p| p.client_id == client_id) {
-                                let p = pending.remove(i).expect("present");
-                                tally.lock().expect("tally").acknowledged.insert(p.text);
-                            }
-                        }
+                        Some("ack") => acknowledge(&value, &mut pending, &tally),
                         _ => {}
                     }
                 }

@@ -44,20 +44,26 @@ pub fn page_frame(n: usize) -> Message {
     Message::Text(frame.to_string().into())
 }
 
-/// A manager socket of the shop, signed in, after its `hello`.
-pub async fn manager(settings: &Settings) -> anyhow::Result<Ws> {
-    let body = json!({"email": settings.email, "password": settings.password});
+/// A manager's session token.
+pub async fn login(gateway: &str, email: &str, password: &str) -> anyhow::Result<String> {
+    let body = json!({"email": email, "password": password});
     let login: Value = reqwest::Client::new()
-        .post(format!("http://{}/api/v1/auth/login", settings.gateway))
+        .post(format!("http://{gateway}/api/v1/auth/login"))
         .json(&body)
         .send()
         .await?
         .error_for_status()?
         .json()
         .await?;
-    let token = login["token"]
+    login["token"]
         .as_str()
-        .ok_or_else(|| anyhow::anyhow!("no token: {login}"))?;
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("no token: {login}"))
+}
+
+/// A manager socket of the shop, signed in, after its `hello`.
+pub async fn manager(settings: &Settings) -> anyhow::Result<Ws> {
+    let token = login(&settings.gateway, &settings.email, &settings.password).await?;
     use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
     let mut request = format!("ws://{}/ws/manager", settings.gateway).into_client_request()?;
     request

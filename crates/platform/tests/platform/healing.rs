@@ -11,7 +11,7 @@ use chat_proto::events::v1::Envelope;
 use chat_testkit::env::TestEnv;
 use chat_testkit::eventually;
 
-use crate::helpers::{Consumer, Deliveries, EVENT_TYPE, settled};
+use crate::helpers::{Consumer, Deliveries, EVENT_TYPE, one_by_one, settled};
 
 /// A second event type, which only the changed consumer wants.
 const OTHER_TYPE: &str = "platform.other_thing_happened";
@@ -119,21 +119,12 @@ async fn a_consumer_whose_service_consumes_more_is_updated_and_goes_on_from_its_
     let task = tokio::spawn({
         let (bus, shutdown, handler) = (bus.clone(), shutdown.clone(), recording(&deliveries));
         async move {
-            let one_by_one = move |envelopes: Vec<Envelope>| {
-                let handler = handler.clone();
-                async move {
-                    for envelope in envelopes {
-                        handler(envelope).await?;
-                    }
-                    Ok(())
-                }
-            };
             bus.consume_batches(
                 "widening",
                 &[EVENT_TYPE, OTHER_TYPE],
                 Batches::at_once(8),
                 shutdown,
-                one_by_one,
+                one_by_one(handler),
             )
             .await
         }

@@ -124,6 +124,29 @@ impl Deliveries {
     }
 }
 
+/// What a batch handler of these tests returns.
+pub type Handled = std::pin::Pin<Box<dyn Future<Output = Result<(), HandlerError>> + Send>>;
+
+/// A batch handler that gives `handler` the batch's events one at a time,
+/// stopping at the first failure.
+pub fn one_by_one<H, F>(
+    handler: H,
+) -> impl Fn(Vec<Envelope>) -> Handled + Clone + Send + Sync + 'static
+where
+    H: Fn(Envelope) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Result<(), HandlerError>> + Send + 'static,
+{
+    move |envelopes: Vec<Envelope>| {
+        let handler = handler.clone();
+        Box::pin(async move {
+            for envelope in envelopes {
+                handler(envelope).await?;
+            }
+            Ok(())
+        })
+    }
+}
+
 /// A durable consumer of [`EVENT_TYPE`] running in a task.
 pub struct Consumer {
     bus: Bus,
@@ -139,22 +162,14 @@ impl Consumer {
         F: Future<Output = Result<(), HandlerError>> + Send + 'static,
     {
         // Batches of one: each event handled, and acked, on its own.
-        let one_by_one = move |envelopes: Vec<Envelope>| {
-            let handler = handler.clone();
-            async move {
-                for envelope in envelopes {
-                    handler(envelope).await?;
-                }
-                Ok(())
-            }
-        };
         Self::spawn(bus, durable, move |bus, stopped| async move {
+            let handler = one_by_one(handler);
             bus.consume_batches(
                 durable,
                 &[EVENT_TYPE],
                 Batches::at_once(1),
                 stopped,
-                one_by_one,
+                handler,
             )
             .await
         })
