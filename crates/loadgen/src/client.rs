@@ -96,6 +96,11 @@ pub fn visitor_message_text(frame: &Message) -> Option<String> {
         .flatten()
 }
 
+/// An `error` frame (which answers a `send` the gateway refused).
+pub fn is_error(frame: &Message) -> bool {
+    matches!(frame, Message::Text(text) if text.contains("\"type\":\"error\""))
+}
+
 pub fn is_ack(frame: &Message) -> bool {
     // Quotes inside a JSON string are escaped, so only the frame's own type matches.
     matches!(frame, Message::Text(text) if text.contains("\"type\":\"ack\""))

@@ -13,6 +13,8 @@ use crate::{Settings, client};
 
 const VISITORS: usize = 200;
 const IN_FLIGHT_PER_VISITOR: usize = 8;
+/// How long after the run the last sends may take to be answered.
+const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// `insert_ceiling`: the 32-client single-row insert rate of the same run,
 /// when measured, to print the ratio to.
@@ -44,13 +46,16 @@ pub async fn measure(settings: &Settings, insert_ceiling: Option<f64>) -> anyhow
     }
 
     let stored = Arc::new(AtomicU64::new(0));
+    let refused = Arc::new(AtomicU64::new(0));
+    let unanswered = Arc::new(AtomicU64::new(0));
     let received_before = received.load(Ordering::Relaxed);
     let deadline = Instant::now() + settings.run;
     let started = Instant::now();
     let workers: Vec<_> = sockets
         .into_iter()
         .map(|ws| {
-            let stored = stored.clone();
+            let (stored, refused, unanswered) =
+                (stored.clone(), refused.clone(), unanswered.clone());
             tokio::spawn(async move {
                 let (mut sink, mut source) = ws.split();
                 let mut in_flight = 0;
@@ -62,14 +67,28 @@ pub async fn measure(settings: &Settings, insert_ceiling: Option<f64>) -> anyhow
                     if in_flight == 0 {
                         return anyhow::Ok(());
                     }
-                    let Some(frame) = source.next().await else {
+                    // After the run, an answer gets a while to come; then the
+                    // sends still waiting are counted (a hang is a finding).
+                    let wait = (deadline + ANSWER_WITHIN).saturating_duration_since(Instant::now());
+                    let Ok(next) = tokio::time::timeout(wait, source.next()).await else {
+                        eprintln!("{in_flight} sends of a visitor never answered");
+                        unanswered.fetch_add(in_flight as u64, Ordering::Relaxed);
+                        return Ok(());
+                    };
+                    let Some(frame) = next else {
                         anyhow::bail!("visitor socket closed")
                     };
-                    if client::is_ack(&frame?) {
+                    let frame = frame?;
+                    if client::is_ack(&frame) {
                         in_flight -= 1;
                         if Instant::now() <= deadline {
                             stored.fetch_add(1, Ordering::Relaxed);
                         }
+                    } else if client::is_error(&frame) {
+                        // Answered, though not stored: counted apart.
+                        in_flight -= 1;
+                        refused.fetch_add(1, Ordering::Relaxed);
+                        eprintln!("a send was refused: {frame}");
                     }
                 }
             })
@@ -102,7 +121,12 @@ pub async fn measure(settings: &Settings, insert_ceiling: Option<f64>) -> anyhow
          | what | value |\n|---|---|\n\
          | persisted messages per second (acked) | {rate:.0} |\n\
          | messages stored | {stored} |\n\
-         | messages the manager's socket received live | {delivered} |\n{ratio}",
+         | messages the manager's socket received live | {delivered} |\n\
+         | sends refused (error frames) | {refused} |\n\
+         | sends never answered (within {answer_within} s of the end) | {unanswered} |\n{ratio}",
+        refused = refused.load(Ordering::Relaxed),
+        unanswered = unanswered.load(Ordering::Relaxed),
+        answer_within = ANSWER_WITHIN.as_secs(),
         secs = settings.run.as_secs(),
     ))
 }
