@@ -39,7 +39,8 @@ trap cleanup EXIT
 
 # 200 from a service's /readyz (bash alone: a fresh machine may lack curl).
 ready() {
-  exec 3<>"/dev/tcp/127.0.0.1/$1" 2>/dev/null || return 1
+  # Braces: `exec 2>/dev/null` alone would silence the script's stderr for good.
+  { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 1
   printf 'GET /readyz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
   local status; status=$(head -n 1 <&3); exec 3>&-
   [[ $status == *" 200"* ]]
