@@ -166,7 +166,8 @@ async fn seed(pool: &PgPool, settings: &Settings) -> anyhow::Result<(String, Str
                  'bench-' || s, 'Message ' || s || ' of the dialog', 'site', 'stored', \
                  d.created_at + make_interval(secs => s) \
              from dialog.dialog d, generate_series(1, {MESSAGES_PER_DIALOG}) s \
-             where d.account_id = '{account}'"
+             where d.account_id = '{account}' and d.contact_id in \
+                 (select id from contact.contact where account_id = '{account}' and visitor_id like 'bench-%')"
         ),
         "analyze contact.contact".to_owned(),
         "analyze dialog.dialog".to_owned(),
