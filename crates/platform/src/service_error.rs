@@ -5,6 +5,8 @@
 
 use tonic::Status;
 
+use crate::db::{Failure, UniqueKey};
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{0}")]
@@ -33,30 +35,26 @@ impl Error {
         Self::Fields(vec![(field, problem.into())])
     }
 
-    /// A unique key that the request broke, told by its constraint's name:
-    /// `(constraint, field, problem)`; any other error as it is.
-    pub fn on_constraint(
-        e: sqlx::Error,
-        constraints: &[(&str, &'static str, &'static str)],
-    ) -> Self {
-        if let sqlx::Error::Database(db) = &e
-            && let Some(name) = db.constraint()
-            && let Some((_, field, problem)) = constraints.iter().find(|(c, ..)| *c == name)
-        {
-            return Self::Conflict(field, problem);
+    /// A unique key that the request broke becomes a conflict on its
+    /// field; any other error as `From<sqlx::Error>` has it.
+    pub fn on_constraint(e: sqlx::Error, unique_keys: &[UniqueKey]) -> Self {
+        Failure::of(e, unique_keys).into()
+    }
+}
+
+impl From<Failure> for Error {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Unavailable => Error::Unavailable,
+            Failure::Conflict(field, problem) => Error::Conflict(field, problem),
+            Failure::Fault(e) => Error::Database(e),
         }
-        e.into()
     }
 }
 
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
-        if crate::db::is_unavailable(&e) {
-            tracing::warn!(error = %e, "database not reachable");
-            Error::Unavailable
-        } else {
-            Error::Database(e)
-        }
+        Failure::of(e, &[]).into()
     }
 }
 

@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use chat_platform::db::{Failure, UniqueKey};
 use serde_json::json;
 
 /// Problems with named fields of a request: `(field, problem)`.
@@ -111,17 +112,10 @@ impl Error {
         Self::InvalidFields(vec![(field.to_owned(), problem.into())])
     }
 
-    /// A unique key the request broke, told by its constraint's name:
-    /// `(constraint, field, problem)` becomes 409 with that field; any other
-    /// error stays what it is.
-    pub fn on_constraint(e: sqlx::Error, constraints: &[(&str, &str, &str)]) -> Self {
-        if let sqlx::Error::Database(db) = &e
-            && let Some(name) = db.constraint()
-            && let Some((_, field, problem)) = constraints.iter().find(|(c, ..)| *c == name)
-        {
-            return Self::Conflict(vec![((*field).to_owned(), (*problem).to_owned())]);
-        }
-        e.into()
+    /// A unique key the request broke becomes 409 with its field; any
+    /// other error as `From<sqlx::Error>` has it.
+    pub fn on_constraint(e: sqlx::Error, unique_keys: &[UniqueKey]) -> Self {
+        Failure::of(e, unique_keys).into()
     }
 
     fn fields(&self) -> Option<serde_json::Value> {
@@ -146,14 +140,21 @@ fn join(fields: &Fields) -> String {
         .join("; ")
 }
 
+impl From<Failure> for Error {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Unavailable => Self::Unavailable,
+            Failure::Conflict(field, problem) => {
+                Self::Conflict(vec![(field.to_owned(), problem.to_owned())])
+            }
+            Failure::Fault(e) => Self::Database(e),
+        }
+    }
+}
+
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
-        if chat_platform::db::is_unavailable(&e) {
-            tracing::warn!(error = %e, "database not reachable");
-            Self::Unavailable
-        } else {
-            Self::Database(e)
-        }
+        Failure::of(e, &[]).into()
     }
 }
 
