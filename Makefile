@@ -4,7 +4,7 @@ CARGO ?= cargo
 # Dev runs the demo on the default ports; see the README for every variable.
 DEV_ENV := GATEWAY_DEV_PAGE=true GATEWAY_SEED_DEMO=true GATEWAY_DEMO_SHOP_ADDR=127.0.0.1:8088
 
-.PHONY: deps dev test unit lint fmt fmt-check bench chaos images k8s-check clean-test-data
+.PHONY: deps dev test unit lint fmt fmt-check sqlx-prepare sqlx-check bench chaos images k8s-check clean-test-data
 
 ## deps: make sure PostgreSQL and NATS (JetStream) run here; install them if missing
 deps:
@@ -16,7 +16,7 @@ dev: deps
 	$(DEV_ENV) $(CARGO) run -q -p chat-suite --bin chat-suite
 
 ## test: formatting, clippy, then every test (unit, integration, end-to-end)
-test: deps fmt-check lint
+test: deps fmt-check sqlx-check lint
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
 
@@ -29,6 +29,14 @@ fmt:
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
+
+## sqlx-prepare: write the offline data of the compile-time checked queries (after changing one, or a migration)
+sqlx-prepare: deps
+	bash deploy/dev/sqlx-prepare.sh
+
+## sqlx-check: fail when the committed offline data of the checked queries are out of date
+sqlx-check: deps
+	bash deploy/dev/sqlx-prepare.sh --check
 
 ## bench: the load generator against a release build of the suite; figures go to BENCHMARKS.md
 bench: deps

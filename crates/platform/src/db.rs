@@ -70,6 +70,39 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
     }
 }
 
+/// A unique key a request may break, and what the caller is told then: the
+/// constraint's name, the field it is about and the problem.
+pub type UniqueKey = (&'static str, &'static str, &'static str);
+
+/// What a failed statement means to the caller; each service's error type
+/// turns it into its own answer (HTTP status, gRPC code).
+#[derive(Debug)]
+pub enum Failure {
+    /// Not reachable now: "unavailable, try again" (logged as a warning).
+    Unavailable,
+    /// The request broke one of the unique keys given: `(field, problem)`.
+    Conflict(&'static str, &'static str),
+    /// Anything else: an internal error.
+    Fault(sqlx::Error),
+}
+
+impl Failure {
+    /// Classifies `e`, naming a conflict when it broke one of `unique_keys`.
+    pub fn of(e: sqlx::Error, unique_keys: &[UniqueKey]) -> Self {
+        if is_unavailable(&e) {
+            tracing::warn!(error = %e, "database not reachable");
+            return Self::Unavailable;
+        }
+        if let sqlx::Error::Database(db) = &e
+            && let Some(name) = db.constraint()
+            && let Some((_, field, problem)) = unique_keys.iter().find(|(c, ..)| *c == name)
+        {
+            return Self::Conflict(field, problem);
+        }
+        Self::Fault(e)
+    }
+}
+
 /// Two services creating the same object at once race on the catalog: the
 /// loser's error means the object exists, which is what was wanted.
 fn ignore_concurrent_create<T: Default>(e: sqlx::Error) -> Result<T, sqlx::Error> {
@@ -98,18 +131,5 @@ async fn connect_with_retry(options: &PgConnectOptions) -> anyhow::Result<sqlx::
     }
 }
 
-/// Tables the platform's mechanisms keep in every service's schema. Written to
-/// be run at every start: each statement is idempotent.
-const PLATFORM_TABLES: &str = r#"
-create table if not exists outbox (
-    seq        bigserial primary key,
-    event_id   uuid not null unique,
-    subject    text not null,
-    payload    bytea not null,
-    headers    jsonb not null default '{}',
-    created_at timestamptz not null default now()
-);
--- An inbox of handled events was never needed: every handler is idempotent
--- by its own unique keys.
-drop table if exists inbox;
-"#;
+/// Tables the platform's mechanisms keep in every service's schema.
+const PLATFORM_TABLES: &str = include_str!("platform_tables.sql");

@@ -53,16 +53,16 @@ async fn queue(pool: &PgPool, envelopes: Vec<ev::Envelope>) -> Result<(), Handle
         return Ok(());
     }
     let ids: Vec<Uuid> = messages.iter().map(|_| Uuid::now_v7()).collect();
-    sqlx::query(
+    sqlx::query!(
         "insert into delivery (id, account_id, message_id, dialog_id, channel) \
          select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[]) \
          on conflict on constraint delivery_message_unique do nothing",
+        &ids,
+        &accounts,
+        &messages,
+        &dialogs,
+        &channels as &[&str]
     )
-    .bind(&ids)
-    .bind(&accounts)
-    .bind(&messages)
-    .bind(&dialogs)
-    .bind(&channels)
     .execute(pool)
     .await?;
     Ok(())

@@ -92,12 +92,14 @@ pub async fn get(
 
 /// Records that a visitor is here now.
 pub async fn touch_seen(pool: &PgPool, account_id: Uuid, contact_id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("update contact set last_seen_at = now() where account_id = $1 and id = $2")
-        .bind(account_id)
-        .bind(contact_id)
-        .execute(pool)
-        .await
-        .map(drop)
+    sqlx::query!(
+        "update contact set last_seen_at = now() where account_id = $1 and id = $2",
+        account_id,
+        contact_id
+    )
+    .execute(pool)
+    .await
+    .map(drop)
 }
 
 /// Writes the fields given (a `None` keeps the stored value); `None` when
@@ -203,13 +205,13 @@ pub async fn find_by_email(
     email: &str,
     except: Uuid,
 ) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "select id from contact where account_id = $1 and lower(email) = lower($2) \
          and email_verified and id <> $3 order by last_seen_at desc limit 1",
+        account_id,
+        email,
+        except
     )
-    .bind(account_id)
-    .bind(email)
-    .bind(except)
     .fetch_optional(conn)
     .await
 }
@@ -220,11 +222,11 @@ pub async fn lock_visitor(
     account_id: Uuid,
     visitor_id: &str,
 ) -> sqlx::Result<Option<ContactRow>> {
-    let locked: Option<Uuid> = sqlx::query_scalar(
+    let locked = sqlx::query_scalar!(
         "select contact_id from visitor where account_id = $1 and visitor_id = $2 for update",
+        account_id,
+        visitor_id
     )
-    .bind(account_id)
-    .bind(visitor_id)
     .fetch_optional(&mut *conn)
     .await?;
     let Some(contact_id) = locked else {
@@ -241,11 +243,13 @@ pub async fn lock_visitor(
 
 /// A contact of no visitor yet, for a verified e-mail seen for the first time.
 pub async fn insert_contact(conn: &mut PgConnection, account_id: Uuid) -> sqlx::Result<Uuid> {
-    sqlx::query_scalar("insert into contact (id, account_id) values ($1, $2) returning id")
-        .bind(Uuid::now_v7())
-        .bind(account_id)
-        .fetch_one(conn)
-        .await
+    sqlx::query_scalar!(
+        "insert into contact (id, account_id) values ($1, $2) returning id",
+        Uuid::now_v7(),
+        account_id
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// The visitor belongs to `contact_id` from now on.
@@ -255,13 +259,15 @@ pub async fn move_visitor(
     visitor_id: &str,
     contact_id: Uuid,
 ) -> sqlx::Result<()> {
-    sqlx::query("update visitor set contact_id = $3 where account_id = $1 and visitor_id = $2")
-        .bind(account_id)
-        .bind(visitor_id)
-        .bind(contact_id)
-        .execute(conn)
-        .await
-        .map(drop)
+    sqlx::query!(
+        "update visitor set contact_id = $3 where account_id = $1 and visitor_id = $2",
+        account_id,
+        visitor_id,
+        contact_id
+    )
+    .execute(conn)
+    .await
+    .map(drop)
 }
 
 pub struct NewTimelineEvent {
@@ -286,18 +292,18 @@ pub async fn insert_timeline_events(
     let refs: Vec<&str> = entries.iter().map(|e| e.ref_id.as_str()).collect();
     let summaries: Vec<&str> = entries.iter().map(|e| e.summary.as_str()).collect();
     let times: Vec<DateTime<Utc>> = entries.iter().map(|e| e.occurred_at).collect();
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "insert into timeline_event (id, account_id, contact_id, kind, ref_id, summary, occurred_at) \
          select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[]) \
          on conflict on constraint timeline_event_ref_unique do nothing",
+        &ids,
+        &accounts,
+        &contacts,
+        &kinds as &[&str],
+        &refs as &[&str],
+        &summaries as &[&str],
+        &times
     )
-    .bind(&ids)
-    .bind(&accounts)
-    .bind(&contacts)
-    .bind(&kinds)
-    .bind(&refs)
-    .bind(&summaries)
-    .bind(&times)
     .execute(pool)
     .await?;
     Ok(done.rows_affected())
@@ -312,18 +318,19 @@ pub async fn list_timeline(
     after: Option<Keyset>,
     limit: i64,
 ) -> sqlx::Result<Vec<TimelineRow>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        TimelineRow,
         "select id, contact_id, kind, ref_id, summary, occurred_at from timeline_event \
          where account_id = $1 and contact_id = $2 and ($6::text is null or kind = $6) \
            and ($3::timestamptz is null or (occurred_at, id) < ($3, $4)) \
          order by occurred_at desc, id desc limit $5",
+        account_id,
+        contact_id,
+        after.map(|a| a.at),
+        after.map(|a| a.id),
+        limit,
+        kind
     )
-    .bind(account_id)
-    .bind(contact_id)
-    .bind(after.map(|a| a.at))
-    .bind(after.map(|a| a.id))
-    .bind(limit)
-    .bind(kind)
     .fetch_all(pool)
     .await
 }

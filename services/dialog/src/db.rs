@@ -319,14 +319,18 @@ pub async fn count_dialogs_by_manager(
     account_id: Uuid,
     status: Option<&str>,
 ) -> sqlx::Result<Vec<(Option<Uuid>, i64)>> {
-    sqlx::query_as(
-        "select manager_id, count(*) from dialog \
-         where account_id = $1 and ($2::text is null or status = $2) group by manager_id",
+    let counts = sqlx::query!(
+        r#"select manager_id, count(*) as "count!" from dialog
+           where account_id = $1 and ($2::text is null or status = $2) group by manager_id"#,
+        account_id,
+        status
     )
-    .bind(account_id)
-    .bind(status)
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(counts
+        .into_iter()
+        .map(|c| (c.manager_id, c.count))
+        .collect())
 }
 
 /// Hands the dialog to `manager_id` (or nobody); `None` when it is not in
@@ -397,7 +401,7 @@ pub async fn mark_read(
     manager_id: Uuid,
     seq: i64,
 ) -> sqlx::Result<Option<(i64, i64)>> {
-    sqlx::query_as(
+    let read = sqlx::query!(
         "with d as ( \
              select id, inbound_count, least($4, last_seq) as upto from dialog \
              where account_id = $1 and id = $2 \
@@ -413,17 +417,18 @@ pub async fn mark_read(
                  where r.read_seq < excluded.read_seq \
              returning read_seq, inbound_read \
          ) \
-         select coalesce(s.read_seq, r.read_seq, 0), \
-             upto.inbound_count - coalesce(s.inbound_read, r.inbound_read, 0) \
+         select coalesce(s.read_seq, r.read_seq, 0) as \"read_seq!\", \
+             upto.inbound_count - coalesce(s.inbound_read, r.inbound_read, 0) as \"unread!\" \
          from upto left join saved s on true \
          left join dialog_read r on r.dialog_id = upto.id and r.manager_id = $3",
+        account_id,
+        dialog_id,
+        manager_id,
+        seq
     )
-    .bind(account_id)
-    .bind(dialog_id)
-    .bind(manager_id)
-    .bind(seq)
     .fetch_optional(conn)
-    .await
+    .await?;
+    Ok(read.map(|r| (r.read_seq, r.unread)))
 }
 
 /// Records that a manager has read everything up to their own new message.
@@ -432,18 +437,18 @@ pub async fn read_up_to_own_message(
     dialog: &DialogRow,
     manager_id: Uuid,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "insert into dialog_read as r (account_id, dialog_id, manager_id, read_seq, inbound_read) \
          values ($1, $2, $3, $4, $5) \
          on conflict (dialog_id, manager_id) do update \
              set read_seq = excluded.read_seq, inbound_read = excluded.inbound_read, updated_at = now() \
              where r.read_seq < excluded.read_seq",
+        dialog.account_id,
+        dialog.id,
+        manager_id,
+        dialog.last_seq,
+        dialog.inbound_count
     )
-    .bind(dialog.account_id)
-    .bind(dialog.id)
-    .bind(manager_id)
-    .bind(dialog.last_seq)
-    .bind(dialog.inbound_count)
     .execute(conn)
     .await
     .map(drop)
@@ -456,14 +461,14 @@ pub async fn set_contact_names(
     contacts: &[Uuid],
     names: &[String],
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "update dialog d set contact_name = c.name \
          from unnest($1::uuid[], $2::uuid[], $3::text[]) as c(account_id, contact_id, name) \
          where d.account_id = c.account_id and d.contact_id = c.contact_id",
+        accounts,
+        contacts,
+        names
     )
-    .bind(accounts)
-    .bind(contacts)
-    .bind(names)
     .execute(pool)
     .await
     .map(drop)

@@ -117,11 +117,13 @@ pub async fn update(
 
 /// Whether a template was deleted.
 pub async fn delete(pool: &PgPool, account_id: Uuid, template_id: Uuid) -> sqlx::Result<bool> {
-    let done = sqlx::query("delete from reply_template where account_id = $1 and id = $2")
-        .bind(account_id)
-        .bind(template_id)
-        .execute(pool)
-        .await?;
+    let done = sqlx::query!(
+        "delete from reply_template where account_id = $1 and id = $2",
+        account_id,
+        template_id
+    )
+    .execute(pool)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 

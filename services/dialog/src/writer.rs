@@ -257,16 +257,17 @@ async fn lock_keys(
         return Ok(keys);
     }
     let (accounts, contacts): (Vec<Uuid>, Vec<Uuid>) = unknown.into_iter().unzip();
-    let found: Vec<(Uuid, Uuid, Uuid)> = sqlx::query_as(
+    let found = sqlx::query!(
         "select d.account_id, d.contact_id, d.id from dialog d \
          join unnest($1::uuid[], $2::uuid[]) as k(account_id, contact_id) \
              on d.account_id = k.account_id and d.contact_id = k.contact_id",
+        &accounts,
+        &contacts
     )
-    .bind(&accounts)
-    .bind(&contacts)
     .fetch_all(&mut *conn)
     .await?;
-    for (account_id, contact_id, dialog_id) in found {
+    for row in found {
+        let (account_id, contact_id, dialog_id) = (row.account_id, row.contact_id, row.id);
         remember(shared, account_id, contact_id, dialog_id);
         for (job, key) in group.iter().zip(keys.iter_mut()) {
             if job.post.account_id() == account_id && *key == LockKey::NewDialogOf(contact_id) {

@@ -68,11 +68,11 @@ pub async fn seed_demo(pool: &PgPool) -> Result<AccountRow> {
         None => {
             let account = db::insert_account(pool, "Demo shop", DEMO_SITE_KEY).await?;
             // The demo shop's checkout shows how hidden pages work.
-            sqlx::query(
+            sqlx::query!(
                 "update widget_settings set hidden_pages = '{/checkout*}', \
                  online_title = 'Demo Tea Shop is online' where account_id = $1",
+                account.id
             )
-            .bind(account.id)
             .execute(pool)
             .await?;
             account

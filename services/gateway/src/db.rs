@@ -60,23 +60,27 @@ pub async fn account_by_site_key(
     if site_key.contains('\0') {
         return Ok(None); // PostgreSQL text cannot hold NUL, so no key does
     }
-    sqlx::query_as("select id, name, site_key from account where site_key = $1")
-        .bind(site_key)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as!(
+        AccountRow,
+        "select id, name, site_key from account where site_key = $1",
+        site_key
+    )
+    .fetch_optional(pool)
+    .await
 }
 
 pub async fn insert_account(pool: &PgPool, name: &str, site_key: &str) -> sqlx::Result<AccountRow> {
     // With its widget settings, at their defaults.
-    sqlx::query_as(
-        "with created as (insert into account (id, name, site_key) values ($1, $2, $3) \
-         returning id, name, site_key), \
-         settings as (insert into widget_settings (account_id) select id from created) \
-         select id, name, site_key from created",
+    sqlx::query_as!(
+        AccountRow,
+        r#"with created as (insert into account (id, name, site_key) values ($1, $2, $3)
+           returning id, name, site_key),
+         settings as (insert into widget_settings (account_id) select id from created)
+         select id as "id!", name as "name!", site_key as "site_key!" from created"#,
+        Uuid::now_v7(),
+        name,
+        site_key
     )
-    .bind(Uuid::now_v7())
-    .bind(name)
-    .bind(site_key)
     .fetch_one(pool)
     .await
 }
@@ -196,13 +200,13 @@ pub async fn accept_invitation(
     invitation_hash: &[u8],
     password_hash: &str,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "update manager set password_hash = $2, invitation_hash = null, \
              invitation_expires_at = null, updated_at = now() \
          where invitation_hash = $1 and invitation_expires_at > now() and active",
+        invitation_hash,
+        password_hash
     )
-    .bind(invitation_hash)
-    .bind(password_hash)
     .execute(pool)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -214,12 +218,12 @@ pub async fn revoke_manager_sessions(
     account_id: Uuid,
     manager_id: Uuid,
 ) -> sqlx::Result<Vec<Uuid>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "update session set revoked_at = now() \
          where account_id = $1 and manager_id = $2 and revoked_at is null returning id",
+        account_id,
+        manager_id
     )
-    .bind(account_id)
-    .bind(manager_id)
     .fetch_all(conn)
     .await
 }
@@ -230,13 +234,14 @@ pub async fn list_sessions(
     account_id: Uuid,
     manager_id: Uuid,
 ) -> sqlx::Result<Vec<DeviceSessionRow>> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        DeviceSessionRow,
         "select id, device, ip, created_at, last_seen_at, expires_at from session \
          where account_id = $1 and manager_id = $2 and revoked_at is null and expires_at > now() \
          order by last_seen_at desc, id desc",
+        account_id,
+        manager_id
     )
-    .bind(account_id)
-    .bind(manager_id)
     .fetch_all(pool)
     .await
 }
@@ -248,13 +253,13 @@ pub async fn revoke_own_session(
     manager_id: Uuid,
     session_id: Uuid,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "update session set revoked_at = now() \
          where account_id = $1 and manager_id = $2 and id = $3 and revoked_at is null",
+        account_id,
+        manager_id,
+        session_id
     )
-    .bind(account_id)
-    .bind(manager_id)
-    .bind(session_id)
     .execute(pool)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -267,14 +272,14 @@ pub async fn revoke_other_sessions(
     manager_id: Uuid,
     keep: Uuid,
 ) -> sqlx::Result<Vec<Uuid>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "update session set revoked_at = now() \
          where account_id = $1 and manager_id = $2 and id <> $3 and revoked_at is null \
          returning id",
+        account_id,
+        manager_id,
+        keep
     )
-    .bind(account_id)
-    .bind(manager_id)
-    .bind(keep)
     .fetch_all(pool)
     .await
 }
@@ -287,24 +292,26 @@ pub async fn insert_session(
     lifetime: chrono::Duration,
 ) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
-    sqlx::query(
+    sqlx::query!(
         "insert into session (id, account_id, manager_id, token_hash, device, ip, expires_at) \
          values ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))",
+        Uuid::now_v7(),
+        manager.account_id,
+        manager.id,
+        token_hash,
+        device.user_agent.chars().take(300).collect::<String>(),
+        &device.ip,
+        lifetime.num_seconds() as f64
     )
-    .bind(Uuid::now_v7())
-    .bind(manager.account_id)
-    .bind(manager.id)
-    .bind(token_hash)
-    .bind(device.user_agent.chars().take(300).collect::<String>())
-    .bind(&device.ip)
-    .bind(lifetime.num_seconds() as f64)
     .execute(&mut *tx)
     .await?;
     // Logging in is activity: it revives the manager's other sessions too.
-    sqlx::query("update manager set last_active_at = now() where id = $1")
-        .bind(manager.id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "update manager set last_active_at = now() where id = $1",
+        manager.id
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await
 }
 
@@ -341,12 +348,15 @@ pub async fn session_last_active(
 }
 
 pub async fn revoke_session(pool: &PgPool, account_id: Uuid, session_id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("update session set revoked_at = now() where account_id = $1 and id = $2 and revoked_at is null")
-        .bind(account_id)
-        .bind(session_id)
-        .execute(pool)
-        .await
-        .map(drop)
+    sqlx::query!(
+        "update session set revoked_at = now() \
+         where account_id = $1 and id = $2 and revoked_at is null",
+        account_id,
+        session_id
+    )
+    .execute(pool)
+    .await
+    .map(drop)
 }
 
 /// Records activity of the manager (all devices) and of the session (this
@@ -358,17 +368,17 @@ pub async fn touch_session(
     session_id: Uuid,
     throttle_secs: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "with m as ( \
              update manager set last_active_at = now() \
              where id = $1 and last_active_at < now() - make_interval(secs => $3) \
          ) \
          update session set last_seen_at = now() \
          where id = $2 and last_seen_at < now() - make_interval(secs => $3)",
+        manager_id,
+        session_id,
+        throttle_secs as f64
     )
-    .bind(manager_id)
-    .bind(session_id)
-    .bind(throttle_secs as f64)
     .execute(pool)
     .await
     .map(drop)
@@ -376,8 +386,10 @@ pub async fn touch_session(
 
 /// The account's identity-verification secret, as it is now.
 pub async fn identity_secret(pool: &PgPool, account_id: Uuid) -> sqlx::Result<String> {
-    sqlx::query_scalar("select identity_secret from account where id = $1")
-        .bind(account_id)
-        .fetch_one(pool)
-        .await
+    sqlx::query_scalar!(
+        "select identity_secret from account where id = $1",
+        account_id
+    )
+    .fetch_one(pool)
+    .await
 }

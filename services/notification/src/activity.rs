@@ -120,7 +120,7 @@ async fn record(pool: &PgPool, envelopes: Vec<ev::Envelope>) -> Result<(), Handl
             .push(activity.last_manager.map_or(0, |m| m.0));
         columns.manager_ats.push(activity.last_manager.map(|m| m.1));
     }
-    sqlx::query(
+    sqlx::query!(
         "insert into dialog_activity (account_id, dialog_id, contact_id, last_visitor_seq, \
              last_visitor_message_at, last_manager_seq, last_manager_message_at) \
          select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], \
@@ -131,14 +131,14 @@ async fn record(pool: &PgPool, envelopes: Vec<ev::Envelope>) -> Result<(), Handl
              last_manager_seq = greatest(dialog_activity.last_manager_seq, excluded.last_manager_seq), \
              last_manager_message_at = greatest(dialog_activity.last_manager_message_at, excluded.last_manager_message_at), \
              updated_at = now()",
+        &columns.account_ids,
+        &columns.dialog_ids,
+        &columns.contact_ids,
+        &columns.visitor_seqs,
+        &columns.visitor_ats as &[Option<DateTime<Utc>>],
+        &columns.manager_seqs,
+        &columns.manager_ats as &[Option<DateTime<Utc>>]
     )
-    .bind(&columns.account_ids)
-    .bind(&columns.dialog_ids)
-    .bind(&columns.contact_ids)
-    .bind(&columns.visitor_seqs)
-    .bind(&columns.visitor_ats)
-    .bind(&columns.manager_seqs)
-    .bind(&columns.manager_ats)
     .execute(pool)
     .await?;
     Ok(())
@@ -158,12 +158,12 @@ struct Columns {
 
 /// Dialogs of the account whose visitor wrote after the last answer.
 pub async fn waiting_for_answer(pool: &PgPool, account_id: Uuid) -> sqlx::Result<Vec<Uuid>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "select dialog_id from dialog_activity \
          where account_id = $1 and last_visitor_seq > last_manager_seq \
          order by last_visitor_message_at",
+        account_id
     )
-    .bind(account_id)
     .fetch_all(pool)
     .await
 }

@@ -34,54 +34,58 @@ pub async fn by_site_key(pool: &PgPool, site_key: &str) -> sqlx::Result<Option<S
 pub async fn save(pool: &PgPool, account_id: Uuid, valid: &Valid) -> sqlx::Result<Settings> {
     let mut tx = pool.begin().await?;
     let b = &valid.body;
-    sqlx::query(
+    sqlx::query!(
         "update widget_settings set enabled = $2, manager_sound = $3, visitor_sound = $4, \
          position = $5, color = $6, online_title = $7, online_message = $8, offline_title = $9, \
          offline_message = $10, hidden_pages = $11, allowed_origins = $12, updated_at = now() \
          where account_id = $1",
+        account_id,
+        b.enabled,
+        &b.manager_sound,
+        &b.visitor_sound,
+        &b.position,
+        &b.color,
+        &b.online_title,
+        &b.online_message,
+        &b.offline_title,
+        &b.offline_message,
+        &b.hidden_pages,
+        &b.allowed_origins
     )
-    .bind(account_id)
-    .bind(b.enabled)
-    .bind(&b.manager_sound)
-    .bind(&b.visitor_sound)
-    .bind(&b.position)
-    .bind(&b.color)
-    .bind(&b.online_title)
-    .bind(&b.online_message)
-    .bind(&b.offline_title)
-    .bind(&b.offline_message)
-    .bind(&b.hidden_pages)
-    .bind(&b.allowed_origins)
     .execute(&mut *tx)
     .await?;
     let kept = match &valid.photo {
         PhotoChange::Keep => None,
         PhotoChange::Remove => Some(None),
         PhotoChange::Replace(photo) => {
-            sqlx::query(
+            sqlx::query!(
                 "insert into widget_photo (account_id, name, content_type, bytes) \
                  values ($1, $2, $3, $4) on conflict do nothing",
+                account_id,
+                &photo.name,
+                photo.content_type,
+                &photo.bytes
             )
-            .bind(account_id)
-            .bind(&photo.name)
-            .bind(photo.content_type)
-            .bind(&photo.bytes)
             .execute(&mut *tx)
             .await?;
             Some(Some(photo.name.clone()))
         }
     };
     if let Some(name) = kept {
-        sqlx::query("update widget_settings set photo_name = $2 where account_id = $1")
-            .bind(account_id)
-            .bind(&name)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("delete from widget_photo where account_id = $1 and name is distinct from $2")
-            .bind(account_id)
-            .bind(&name)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "update widget_settings set photo_name = $2 where account_id = $1",
+            account_id,
+            name.as_deref()
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!(
+            "delete from widget_photo where account_id = $1 and name is distinct from $2",
+            account_id,
+            name.as_deref()
+        )
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     by_account(pool, account_id).await
@@ -90,11 +94,13 @@ pub async fn save(pool: &PgPool, account_id: Uuid, valid: &Valid) -> sqlx::Resul
 /// A new identity secret (256 random bits, hex); the old one stops verifying.
 pub async fn rotate_identity_secret(pool: &PgPool, account_id: Uuid) -> sqlx::Result<Settings> {
     let (secret, _) = crate::auth::new_token();
-    sqlx::query("update account set identity_secret = $2, updated_at = now() where id = $1")
-        .bind(account_id)
-        .bind(secret)
-        .execute(pool)
-        .await?;
+    sqlx::query!(
+        "update account set identity_secret = $2, updated_at = now() where id = $1",
+        account_id,
+        secret
+    )
+    .execute(pool)
+    .await?;
     by_account(pool, account_id).await
 }
 
@@ -104,11 +110,12 @@ pub async fn photo(
     account_id: Uuid,
     name: &str,
 ) -> sqlx::Result<Option<(String, Vec<u8>)>> {
-    sqlx::query_as(
+    let photo = sqlx::query!(
         "select content_type, bytes from widget_photo where account_id = $1 and name = $2",
+        account_id,
+        name
     )
-    .bind(account_id)
-    .bind(name)
     .fetch_optional(pool)
-    .await
+    .await?;
+    Ok(photo.map(|p| (p.content_type, p.bytes)))
 }
