@@ -10,7 +10,14 @@ use chat_proto::events::v1 as ev;
 
 use crate::bus::HandlerError;
 
-/// A `dialog.message_created`: the message and the contact whose dialog it is in.
+/// A message was stored in a dialog: every consumer of messages takes it.
+pub const MESSAGE_CREATED: &str = "dialog.message_created";
+/// A manager's reply to go out through a messenger (Telegram, VK, Facebook),
+/// published beside its `dialog.message_created` with the same payload: the
+/// bridge consumes only these, so site-chat traffic never reaches it.
+pub const MESSENGER_REPLY_CREATED: &str = "dialog.messenger_reply_created";
+
+/// A `dialog.message_created` (or `dialog.messenger_reply_created`): the message and the contact whose dialog it is in.
 pub struct MessageCreated {
     pub message: pb::Message,
     pub contact_id: Uuid,

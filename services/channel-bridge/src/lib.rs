@@ -1,7 +1,7 @@
 //! The channel bridge: brings Telegram, VK and Facebook Messenger into the
-//! suite's dialogs. It consumes `dialog.message_created` and queues, in its
-//! delivery log, every manager reply that must leave through a messenger;
-//! the adapters (one issue each) send them and record the outcome.
+//! suite's dialogs. It consumes `dialog.messenger_reply_created` and queues,
+//! in its delivery log, every manager reply that must leave through a
+//! messenger; the adapters (one issue each) send them and record the outcome.
 //!
 //! # Layout
 //! - [`config`]: its settings (`BRIDGE_*`).

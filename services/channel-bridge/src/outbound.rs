@@ -1,6 +1,8 @@
 //! The delivery log: every manager reply whose channel is a messenger is
 //! queued here once (the unique key on the message makes redelivered events
-//! harmless). Site-chat messages are not the bridge's and are passed over.
+//! harmless). The dialog service publishes those replies under a type of
+//! their own, so site-chat traffic never reaches the bridge; anything else
+//! under it is passed over.
 //! Events are taken in batches, written with one statement.
 
 use sqlx::PgPool;
@@ -8,7 +10,7 @@ use uuid::Uuid;
 
 use chat_platform::Shutdown;
 use chat_platform::bus::{BATCH_LINGER, Batches, Bus, HandlerError};
-use chat_platform::events::{MessageCreated, id};
+use chat_platform::events::{MESSENGER_REPLY_CREATED, MessageCreated, id};
 use chat_proto::dialog::v1 as pb;
 use chat_proto::events::v1 as ev;
 
@@ -19,7 +21,7 @@ const MAX_BATCH: usize = 256;
 pub async fn queue_replies(bus: Bus, pool: PgPool, shutdown: Shutdown) {
     bus.consume_batches(
         OUTBOUND_CONSUMER,
-        &["dialog.message_created"],
+        &[MESSENGER_REPLY_CREATED],
         Batches::lingering(MAX_BATCH, BATCH_LINGER),
         shutdown,
         |envelopes| {

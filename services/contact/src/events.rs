@@ -8,7 +8,7 @@ use sqlx::PgPool;
 
 use chat_platform::Shutdown;
 use chat_platform::bus::{BATCH_LINGER, Batches, Bus, HandlerError};
-use chat_platform::events::{MessageCreated, id};
+use chat_platform::events::{MESSAGE_CREATED, MessageCreated, id};
 use chat_proto::events::v1 as ev;
 
 use crate::db;
@@ -39,7 +39,7 @@ const MAX_BATCH: usize = 256;
 pub async fn record_timeline(bus: Bus, pool: PgPool, shutdown: Shutdown) {
     bus.consume_batches(
         TIMELINE_CONSUMER,
-        &["dialog.message_created"],
+        &[MESSAGE_CREATED],
         Batches::lingering(MAX_BATCH, BATCH_LINGER),
         shutdown,
         |envelopes| {

@@ -3,13 +3,14 @@
 use prost::Message as _;
 
 use chat_platform::outbox::NewEvent;
+use chat_proto::dialog::v1::{AuthorKind, Channel};
 use chat_proto::events::v1 as ev;
 
 use crate::db::{DialogRow, MessageRow};
 use crate::notes::NoteRow;
 
 pub const DIALOG_CREATED: &str = "dialog.dialog_created";
-pub const MESSAGE_CREATED: &str = "dialog.message_created";
+pub use chat_platform::events::{MESSAGE_CREATED, MESSENGER_REPLY_CREATED};
 pub const DIALOG_UPDATED: &str = "dialog.dialog_updated";
 pub const DIALOG_READ: &str = "dialog.dialog_read";
 pub const NOTE_CREATED: &str = "dialog.note_created";
@@ -31,9 +32,29 @@ pub fn dialog_created(dialog: &DialogRow) -> NewEvent {
 }
 
 pub fn message_created(message: &MessageRow, contact_id: uuid::Uuid) -> NewEvent {
+    message_event(MESSAGE_CREATED, message, contact_id)
+}
+
+/// The events of a message just stored: [`MESSAGE_CREATED`], and for a
+/// manager's reply through a messenger [`MESSENGER_REPLY_CREATED`] too.
+pub fn message_stored(message: &MessageRow, contact_id: uuid::Uuid) -> Vec<NewEvent> {
+    let through_messenger = AuthorKind::from_word(&message.author_kind) == AuthorKind::Manager
+        && Channel::from_word(&message.channel).is_messenger();
+    let mut events = vec![message_created(message, contact_id)];
+    if through_messenger {
+        events.push(message_event(MESSENGER_REPLY_CREATED, message, contact_id));
+    }
+    events
+}
+
+fn message_event(
+    event_type: &'static str,
+    message: &MessageRow,
+    contact_id: uuid::Uuid,
+) -> NewEvent {
     NewEvent::new(
         message.account_id,
-        MESSAGE_CREATED,
+        event_type,
         ev::MessageCreated {
             message: Some(message.clone().into()),
             contact_id: contact_id.to_string(),

@@ -178,7 +178,7 @@ pub async fn write(
             if dialog_created {
                 events.push(events::dialog_created(&dialog));
             }
-            events.push(events::message_created(&message, dialog.contact_id));
+            events.extend(events::message_stored(&message, dialog.contact_id));
             let mut change = reopened.then_some(events::REOPENED);
             if let (Some(manager_id), "manager") = (message.author_id, post.author_kind) {
                 if dialog.manager_id.is_none()

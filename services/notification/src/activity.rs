@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use chat_platform::Shutdown;
 use chat_platform::bus::{BATCH_LINGER, Batches, Bus, HandlerError};
-use chat_platform::events::{MessageCreated, id};
+use chat_platform::events::{MESSAGE_CREATED, MessageCreated, id};
 use chat_proto::dialog::v1 as pb;
 use chat_proto::events::v1 as ev;
 
@@ -22,7 +22,7 @@ const MAX_BATCH: usize = 256;
 pub async fn track(bus: Bus, pool: PgPool, shutdown: Shutdown) {
     bus.consume_batches(
         ACTIVITY_CONSUMER,
-        &["dialog.message_created"],
+        &[MESSAGE_CREATED],
         Batches::lingering(MAX_BATCH, BATCH_LINGER),
         shutdown,
         |envelopes| {

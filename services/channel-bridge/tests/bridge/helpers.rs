@@ -58,7 +58,7 @@ impl TestBridge {
         self.env.cleanup().await;
     }
 
-    /// Publishes `dialog.message_created` for `message` under a new event id
+    /// Publishes `dialog.messenger_reply_created` for `message` under a new event id
     /// (so JetStream keeps each copy); returns the event id.
     pub async fn publish(&self, message: &pb::Message) -> Uuid {
         let account_id = Uuid::parse_str(&message.account_id).expect("account id");
@@ -66,7 +66,7 @@ impl TestBridge {
             .publish(
                 &self.bus,
                 account_id,
-                "dialog.message_created",
+                chat_platform::events::MESSENGER_REPLY_CREATED,
                 event(message),
             )
             .await
@@ -80,7 +80,7 @@ impl TestBridge {
                 &self.bus,
                 event_id,
                 account_id,
-                "dialog.message_created",
+                chat_platform::events::MESSENGER_REPLY_CREATED,
                 event(message),
             )
             .await;

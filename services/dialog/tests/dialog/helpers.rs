@@ -81,7 +81,7 @@ impl TestDialog {
         .await
     }
 
-    /// A reply by a given manager.
+    /// A reply by a given manager, in the site chat.
     pub async fn reply_as(
         &self,
         account_id: Uuid,
@@ -90,14 +90,31 @@ impl TestDialog {
         client_message_id: &str,
         text: &str,
     ) -> Result<pb::PostMessageResponse, tonic::Status> {
+        let reply = Reply {
+            manager_id,
+            channel: pb::Channel::Site,
+        };
+        self.reply(account_id, dialog_id, reply, client_message_id, text)
+            .await
+    }
+
+    /// A reply by a manager through a channel.
+    pub async fn reply(
+        &self,
+        account_id: Uuid,
+        dialog_id: &str,
+        reply: Reply,
+        client_message_id: &str,
+        text: &str,
+    ) -> Result<pb::PostMessageResponse, tonic::Status> {
         let request = pb::PostMessageRequest {
             account_id: account_id.to_string(),
             dialog_id: dialog_id.into(),
             author_kind: pb::AuthorKind::Manager as i32,
-            author_id: manager_id.to_string(),
+            author_id: reply.manager_id.to_string(),
             client_message_id: client_message_id.into(),
             text: text.into(),
-            channel: pb::Channel::Site as i32,
+            channel: reply.channel as i32,
             ..Default::default()
         };
         self.client
@@ -151,6 +168,12 @@ impl TestDialog {
         self.service.stop("the dialog service").await;
         self.env
     }
+}
+
+/// Who replies, and through which channel.
+pub struct Reply {
+    pub manager_id: Uuid,
+    pub channel: pb::Channel,
 }
 
 pub fn seqs(messages: &[pb::Message]) -> Vec<i64> {

@@ -5,7 +5,7 @@ use chat_proto::dialog::v1 as pb;
 use tonic::Code;
 use uuid::Uuid;
 
-use crate::helpers::{TestDialog, seqs};
+use crate::helpers::{Reply, TestDialog, seqs};
 
 #[tokio::test]
 async fn a_visitors_first_message_opens_a_dialog_and_later_ones_follow_in_sequence() {
@@ -171,6 +171,66 @@ async fn bad_messages_are_refused_and_nothing_is_stored() {
     })
     .await;
     assert_eq!(types, ["dialog.dialog_created", "dialog.message_created"]);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_reply_through_a_messenger_is_also_published_for_the_bridge_and_nothing_else_is() {
+    let t = TestDialog::start().await;
+    let (account, contact) = (Uuid::now_v7(), Uuid::now_v7());
+    let bus = t.env.bus().await;
+    let first = t.visitor_says(account, contact, "v1", "hi").await.unwrap();
+    let dialog_id = first.message.unwrap().dialog_id;
+    let manager_id = Uuid::now_v7();
+    let through = |channel| Reply {
+        manager_id,
+        channel,
+    };
+
+    t.reply(
+        account,
+        &dialog_id,
+        through(pb::Channel::Site),
+        "m1",
+        "here",
+    )
+    .await
+    .unwrap();
+    let telegram = t
+        .reply(
+            account,
+            &dialog_id,
+            through(pb::Channel::Telegram),
+            "m2",
+            "via Telegram",
+        )
+        .await
+        .unwrap()
+        .message
+        .unwrap();
+    t.visitor_says(account, contact, "v2", "thanks")
+        .await
+        .unwrap();
+
+    // Once the last message's event is on the stream, every earlier one is.
+    let events = chat_testkit::eventually("the last message's event", || async {
+        let events = t.env.events(&bus).await;
+        let created =
+            |e: &&chat_testkit::env::StoredEvent| e.envelope.r#type == "dialog.message_created";
+        (events.iter().filter(created).count() == 4).then_some(events)
+    })
+    .await;
+    let for_bridge: Vec<String> = events
+        .iter()
+        .filter(|e| e.envelope.r#type == "dialog.messenger_reply_created")
+        .map(|e| {
+            chat_platform::events::MessageCreated::decode(&e.envelope)
+                .unwrap()
+                .message
+                .id
+        })
+        .collect();
+    assert_eq!(for_bridge, [telegram.id]);
     t.stop().await;
 }
 
