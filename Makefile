@@ -2,7 +2,9 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 # Dev runs the demo on the default ports; see the README for every variable.
-DEV_ENV := GATEWAY_DEV_PAGE=true GATEWAY_SEED_DEMO=true GATEWAY_DEMO_SHOP_ADDR=127.0.0.1:8088
+# A fixed key seals the demo's messenger tokens (for trying the suite only).
+DEV_ENV := GATEWAY_DEV_PAGE=true GATEWAY_SEED_DEMO=true GATEWAY_DEMO_SHOP_ADDR=127.0.0.1:8088 \
+	BRIDGE_SECRET_KEYS=dev:ZGV2LW9ubHktbm90LWEtc2VjcmV0LWtleS0wMDAwMDA=
 
 .PHONY: deps dev test unit lint fmt fmt-check sqlx-prepare sqlx-check bench chaos images k8s-check clean-test-data
 

@@ -12,6 +12,8 @@ pub struct TestSuite {
     pub suite: Option<Suite>,
     pub env: Option<TestEnv>,
     pub port: u16,
+    /// The key ring the bridge seals integrations' secrets under.
+    pub bridge_keys: channel_bridge::secrets::KeyRing,
 }
 
 pub struct Options {
@@ -55,6 +57,8 @@ impl TestSuite {
         let env = TestEnv::on(db, options.nats_url);
         let mut configs = Configs::ephemeral(env.common());
         configs.extra_gateways = options.extra_gateways;
+        let bridge_keys = channel_bridge::secrets::KeyRing::parse(&configs.bridge.secret_keys.0)
+            .expect("the bridge's test keys");
         configs.gateway = gateway::Config {
             http_addr: configs.gateway.http_addr,
             common: configs.gateway.common,
@@ -68,6 +72,7 @@ impl TestSuite {
             suite: Some(suite),
             env: Some(env),
             port,
+            bridge_keys,
         }
     }
 
@@ -145,6 +150,36 @@ impl TestSuite {
         dialogs[0]["id"].as_str().expect("id").to_owned()
     }
 
+    /// Connects a Telegram bot to the shop in webhook mode, as the bridge
+    /// stores it; returns how Telegram would reach it.
+    pub async fn connect_telegram(&self, shop: &Shop) -> TelegramWebhook {
+        let pool = self.env().schema_pool("channel_bridge").await;
+        let secret = uuid::Uuid::new_v4().simple().to_string();
+        let connection = channel_bridge::integrations::Connection {
+            account_id: shop.account_id.parse().expect("account id"),
+            channel: "telegram",
+            settings: serde_json::json!({"bot_id": 555, "username": "tea_shop_bot"}),
+            secrets: [
+                ("bot_token".to_owned(), "555:test-token".to_owned()),
+                ("webhook_secret".to_owned(), secret.clone()),
+            ]
+            .into(),
+        };
+        let integration =
+            channel_bridge::integrations::connect(&pool, &self.bridge_keys, connection)
+                .await
+                .expect("the integration is stored");
+        pool.close().await;
+        TelegramWebhook {
+            url: format!(
+                "http://127.0.0.1:{}/webhooks/telegram/{}",
+                self.suite().ops_ports.bridge,
+                integration.id
+            ),
+            secret,
+        }
+    }
+
     pub async fn manager_api(&self, shop: &Shop) -> Api {
         Api::login(self.port, &shop.email, &shop.password).await
     }
@@ -155,6 +190,56 @@ impl TestSuite {
         self.env.take().expect("env").cleanup().await;
         result.expect("every service stops cleanly");
     }
+}
+
+/// A Telegram integration's webhook, as Telegram delivers to it.
+pub struct TelegramWebhook {
+    pub url: String,
+    pub secret: String,
+}
+
+impl TelegramWebhook {
+    /// Delivers `body` with the right secret token; returns the status.
+    pub async fn deliver(&self, body: &serde_json::Value) -> u16 {
+        self.deliver_raw(body.to_string(), Some(&self.secret)).await
+    }
+
+    /// Delivers raw bytes with the secret token given (none: no header).
+    pub async fn deliver_raw(&self, body: String, secret: Option<&str>) -> u16 {
+        let mut request = reqwest::Client::new()
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(secret) = secret {
+            request = request.header("X-Telegram-Bot-Api-Secret-Token", secret);
+        }
+        request
+            .send()
+            .await
+            .expect("the bridge answers")
+            .status()
+            .as_u16()
+    }
+}
+
+/// An update of a person writing to the bot in a private chat.
+pub fn telegram_text(
+    update_id: u64,
+    user_id: u64,
+    first_name: &str,
+    text: &str,
+) -> serde_json::Value {
+    serde_json::json!({
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "from": {"id": user_id, "is_bot": false, "first_name": first_name, "last_name": "Петрова",
+                     "language_code": "ru"},
+            "chat": {"id": user_id, "type": "private", "first_name": first_name},
+            "date": 1_764_700_000,
+            "text": text,
+        },
+    })
 }
 
 /// A fresh client message id.

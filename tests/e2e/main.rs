@@ -11,5 +11,6 @@ mod message_path;
 mod openapi;
 mod outage;
 mod sessions;
+mod telegram;
 mod tenants;
 mod widget;

@@ -117,7 +117,21 @@ pub async fn serve(
     readiness: Readiness,
     shutdown: crate::Shutdown,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router::<()>(readiness))
+    serve_with(listener, readiness, Router::new(), shutdown).await
+}
+
+/// Serves the ops router and `routes` of the service's own (webhooks, say)
+/// on `listener` until shutdown, every request counted by [`track_http`].
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    readiness: Readiness,
+    routes: Router,
+    shutdown: crate::Shutdown,
+) -> std::io::Result<()> {
+    let app = router::<()>(readiness)
+        .merge(routes)
+        .layer(axum::middleware::from_fn(track_http));
+    axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await
 }

@@ -59,8 +59,28 @@ impl Worker {
     where
         F: Future<Output = ()>,
     {
+        self.run_with_routes(shutdown, axum::Router::new(), consumers)
+            .await
+    }
+
+    /// As [`Worker::run`], with `routes` of the service's own served beside
+    /// the ops endpoints.
+    pub async fn run_with_routes<F>(
+        self,
+        shutdown: Shutdown,
+        routes: axum::Router,
+        consumers: impl FnOnce(Bus, PgPool, Shutdown) -> F,
+    ) -> anyhow::Result<()>
+    where
+        F: Future<Output = ()>,
+    {
         let readiness = ops::Readiness::new(self.pool.clone(), self.bus.clone());
-        let ops = tokio::spawn(ops::serve(self.ops, readiness, shutdown.clone()));
+        let ops = tokio::spawn(ops::serve_with(
+            self.ops,
+            readiness,
+            routes,
+            shutdown.clone(),
+        ));
         consumers(self.bus, self.pool, shutdown).await;
         ops.await??;
         tracing::info!(service = self.name, "stopped");

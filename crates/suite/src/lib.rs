@@ -58,7 +58,13 @@ impl Configs {
             },
             bridge: channel_bridge::Config {
                 http_addr: any(),
+                // A key of this run's own: what it seals dies with it.
+                secret_keys: channel_bridge::config::SecretKeys(format!(
+                    "ephemeral:{}",
+                    channel_bridge::secrets::new_key()
+                )),
                 common,
+                ..Default::default()
             },
             extra_gateways: 0,
         }
@@ -118,11 +124,15 @@ impl Suite {
         let notification = notification::Application::build(configs.notification)
             .await
             .context("while starting notification")?;
+        let dialog_url = format!("http://127.0.0.1:{}", dialog.grpc_port());
+        let contact_url = format!("http://127.0.0.1:{}", contact.grpc_port());
+        configs.bridge.dialog_url = dialog_url.clone();
+        configs.bridge.contact_url = contact_url.clone();
+        configs.gateway.dialog_url = dialog_url;
+        configs.gateway.contact_url = contact_url;
         let bridge = channel_bridge::Application::build(configs.bridge)
             .await
             .context("while starting channel-bridge")?;
-        configs.gateway.dialog_url = format!("http://127.0.0.1:{}", dialog.grpc_port());
-        configs.gateway.contact_url = format!("http://127.0.0.1:{}", contact.grpc_port());
 
         let mut gateways =
             vec![gateway::Application::build(configs.gateway.clone(), shutdown.clone()).await?];

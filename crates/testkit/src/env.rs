@@ -71,6 +71,18 @@ impl TestEnv {
             .expect("test database reachable")
     }
 
+    /// A connection to the test's database inside a service's schema, as
+    /// that service's own queries expect.
+    pub async fn schema_pool(&self, schema: &str) -> sqlx::PgPool {
+        use std::str::FromStr as _;
+        let options = sqlx::postgres::PgConnectOptions::from_str(&self.db.url)
+            .expect("test database URL")
+            .options([("search_path", schema)]);
+        sqlx::PgPool::connect_with(options)
+            .await
+            .expect("test database reachable")
+    }
+
     /// The bus under the test's prefix, with the event stream created.
     pub async fn bus(&self) -> Bus {
         let bus = Bus::connect(&self.common(), "test")

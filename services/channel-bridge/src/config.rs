@@ -6,8 +6,18 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Config {
-    /// `BRIDGE_HTTP_ADDR`: ops endpoints and, later, messenger webhooks.
+    /// `BRIDGE_HTTP_ADDR`: ops endpoints and the messengers' webhooks.
     pub http_addr: String,
+    /// `BRIDGE_DIALOG_URL`: the dialog service's gRPC address.
+    pub dialog_url: String,
+    /// `BRIDGE_CONTACT_URL`: the contact service's gRPC address.
+    pub contact_url: String,
+    /// `BRIDGE_BACKEND_TIMEOUT_SECS`: the longest a call to them may take.
+    pub backend_timeout_secs: u64,
+    /// `BRIDGE_SECRET_KEYS`: the keys integrations' tokens are sealed under,
+    /// `id:base64,...` (32 random bytes each, newest first; see
+    /// `secrets.rs`). Without them no messenger can be connected or read.
+    pub secret_keys: SecretKeys,
     #[serde(skip)]
     pub common: Common,
 }
@@ -16,6 +26,10 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             http_addr: "127.0.0.1:8090".into(),
+            dialog_url: "http://127.0.0.1:50051".into(),
+            contact_url: "http://127.0.0.1:50052".into(),
+            backend_timeout_secs: 10,
+            secret_keys: SecretKeys::default(),
             common: Common::default(),
         }
     }
@@ -26,5 +40,20 @@ impl Config {
         let mut config: Self = load("BRIDGE_", "bridge")?;
         config.common = Common::load()?;
         Ok(config)
+    }
+}
+
+/// The secret keys' text, never shown in logs or debug output.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretKeys(pub String);
+
+impl std::fmt::Debug for SecretKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "(none)"
+        } else {
+            "(redacted)"
+        })
     }
 }

@@ -3,23 +3,51 @@
 //! in its delivery log, every manager reply that must leave through a
 //! messenger; the adapters (one issue each) send them and record the outcome.
 //!
+//! People writing from a messenger arrive through its webhook (or, where
+//! the suite has no public address, its long poll) and become messages of
+//! their contact's dialog, once each.
+//!
 //! # Layout
 //! - [`config`]: its settings (`BRIDGE_*`).
+//! - [`secrets`]: the key ring integrations' tokens are sealed under.
+//! - [`integrations`]: the messengers each account connected, and their health.
+//! - [`inbound`]: a person's message into their contact's dialog.
+//! - [`webhooks`]: the platforms' webhook routes; [`telegram`]: Telegram's.
 //! - [`outbound`]: the delivery log, fed by events.
 
 pub mod config;
+pub mod inbound;
+pub mod integrations;
 pub mod outbound;
+pub mod secrets;
+pub mod telegram;
+pub mod webhooks;
 
+use std::time::Duration;
+
+use chat_platform::grpc;
 use chat_platform::{Shutdown, worker::Worker};
+use chat_proto::contact::v1::contact_service_client::ContactServiceClient;
+use chat_proto::dialog::v1::dialog_service_client::DialogServiceClient;
 
 pub use config::Config;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-pub struct Application(Worker);
+pub struct Application {
+    worker: Worker,
+    webhooks: webhooks::Webhooks,
+}
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let keys = match config.secret_keys.0.trim() {
+            "" => {
+                tracing::warn!("BRIDGE_SECRET_KEYS is not set: no messenger can be connected");
+                None
+            }
+            spec => Some(secrets::KeyRing::parse(spec)?),
+        };
         let worker = Worker::build(
             "channel-bridge",
             "channel_bridge",
@@ -28,16 +56,44 @@ impl Application {
             &config.http_addr,
         )
         .await?;
-        Ok(Self(worker))
+        if let Some(keys) = &keys {
+            let resealed = integrations::reseal_stale(&worker.pool, keys).await?;
+            if resealed > 0 {
+                tracing::info!(
+                    resealed,
+                    key = keys.current_id(),
+                    "integrations' secrets sealed under the current key"
+                );
+            }
+        }
+        let call_timeout = Duration::from_secs(config.backend_timeout_secs);
+        let inbound = inbound::Inbound {
+            contacts: ContactServiceClient::new(grpc::traced(grpc::lazy_channel(
+                &config.contact_url,
+                call_timeout,
+            )?)),
+            dialogs: DialogServiceClient::new(grpc::traced(grpc::lazy_channel(
+                &config.dialog_url,
+                call_timeout,
+            )?)),
+        };
+        let webhooks = webhooks::Webhooks {
+            pool: worker.pool.clone(),
+            keys,
+            inbound,
+        };
+        Ok(Self { worker, webhooks })
     }
 
-    /// The port of its HTTP server: ops endpoints now, messenger webhooks later.
+    /// The port of its HTTP server: ops endpoints and the messengers' webhooks.
     pub fn http_port(&self) -> u16 {
-        self.0.ops_port()
+        self.worker.ops_port()
     }
 
     pub async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
-        self.0.run(shutdown, outbound::queue_replies).await
+        self.worker
+            .run_with_routes(shutdown, self.webhooks.router(), outbound::queue_replies)
+            .await
     }
 }
 

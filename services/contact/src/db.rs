@@ -25,6 +25,8 @@ pub struct ContactRow {
     pub email_verified: bool,
     /// A visitor of the site belongs to the contact (the `site` channel).
     pub on_site: bool,
+    /// The messengers the contact wrote from, by name.
+    pub messengers: Vec<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -39,7 +41,9 @@ pub struct TimelineRow {
 
 const CONTACT_COLUMNS: &str = "id, account_id, visitor_id, name, email, created_at, phone, \
      custom_fields, last_seen_at, email_verified, \
-     (visitor_id is not null or exists (select 1 from visitor v where v.contact_id = id)) as on_site";
+     (visitor_id is not null or exists (select 1 from visitor v where v.contact_id = id)) as on_site, \
+     array(select i.channel from messenger_identity i where i.contact_id = id order by i.channel) \
+         as messengers";
 
 pub async fn find_by_visitor(
     pool: &PgPool,
@@ -54,6 +58,71 @@ pub async fn find_by_visitor(
     .bind(visitor_id)
     .fetch_optional(pool)
     .await
+}
+
+/// The contact of a messenger's user.
+pub async fn find_by_messenger(
+    pool: &PgPool,
+    account_id: Uuid,
+    user: &MessengerUser<'_>,
+) -> sqlx::Result<Option<ContactRow>> {
+    sqlx::query_as(&format!(
+        "select {CONTACT_COLUMNS} from contact where account_id = $1 and id = \
+         (select contact_id from messenger_identity \
+          where account_id = $1 and channel = $2 and external_id = $3)"
+    ))
+    .bind(account_id)
+    .bind(user.channel)
+    .bind(user.external_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Who writes through a messenger: the platform and its id of the person.
+pub struct MessengerUser<'a> {
+    pub channel: &'a str,
+    pub external_id: &'a str,
+}
+
+/// Creates the contact of a messenger's user, named; `None` when another
+/// call made it first (the identity's key decides, and nothing is left).
+pub async fn insert_messenger_user(
+    pool: &PgPool,
+    account_id: Uuid,
+    user: &MessengerUser<'_>,
+    name: &str,
+) -> sqlx::Result<Option<ContactRow>> {
+    let mut tx = pool.begin().await?;
+    let contact_id = sqlx::query_scalar!(
+        "insert into contact (id, account_id, name) values ($1, $2, $3) returning id",
+        Uuid::now_v7(),
+        account_id,
+        name
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let claimed = sqlx::query!(
+        "insert into messenger_identity (account_id, channel, external_id, contact_id) \
+         values ($1, $2, $3, $4) on conflict do nothing",
+        account_id,
+        user.channel,
+        user.external_id,
+        contact_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    if claimed.rows_affected() == 0 {
+        return Ok(None); // rolled back: the contact made above is gone
+    }
+    let contact = sqlx::query_as(&format!(
+        "select {CONTACT_COLUMNS} from contact where account_id = $1 and id = $2"
+    ))
+    .bind(account_id)
+    .bind(contact_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Some(contact))
 }
 
 /// Creates the visitor's contact; `None` when it exists already (the unique key decides).
@@ -344,6 +413,7 @@ impl From<ContactRow> for pb::Contact {
         if !c.email.is_empty() {
             channels.push("email".to_owned());
         }
+        channels.extend(c.messengers);
         Self {
             id: c.id.to_string(),
             account_id: c.account_id.to_string(),

@@ -126,8 +126,79 @@ pub fn check_visitor_id(visitor_id: &str) -> Result<(), Error> {
     }
 }
 
+/// The messengers whose people become contacts.
+pub const MESSENGERS: [&str; 3] = ["telegram", "vk", "facebook"];
+/// Longest id of a person on a messenger, in bytes (they are numbers or
+/// short tokens on every platform).
+pub const MAX_EXTERNAL_ID_BYTES: usize = 128;
+
+/// Checks a messenger user's request; the name comes back trimmed and cut
+/// to the longest a contact's name may be (profiles are not ours to refuse).
+fn check_messenger_user(req: &pb::ResolveMessengerUserRequest) -> Result<String, Error> {
+    let mut problems = Vec::new();
+    if !MESSENGERS.contains(&req.channel.as_str()) {
+        problems.push(("channel", "must be telegram, vk or facebook".to_owned()));
+    }
+    let id = &req.external_id;
+    if id.is_empty() || id.len() > MAX_EXTERNAL_ID_BYTES || id.chars().any(char::is_control) {
+        problems.push((
+            "external_id",
+            format!("must be 1 to {MAX_EXTERNAL_ID_BYTES} bytes without control characters"),
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(Error::Fields(problems));
+    }
+    let name: String = req
+        .name
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(details::MAX_NAME_CHARS)
+        .collect();
+    Ok(name.trim().to_owned())
+}
+
 #[tonic::async_trait]
 impl server::ContactService for ContactApi {
+    async fn resolve_messenger_user(
+        &self,
+        request: Request<pb::ResolveMessengerUserRequest>,
+    ) -> Result<Response<pb::Contact>, Status> {
+        let req = request.get_ref();
+        let account_id = parse_id("account_id", &req.account_id)?;
+        let name = check_messenger_user(req)?;
+        let user = db::MessengerUser {
+            channel: &req.channel,
+            external_id: &req.external_id,
+        };
+        if let Some(contact) = db::find_by_messenger(&self.pool, account_id, &user)
+            .await
+            .map_err(Error::from)?
+        {
+            // They wrote just now: that is when they were last seen.
+            db::touch_seen(&self.pool, account_id, contact.id)
+                .await
+                .map_err(Error::from)?;
+            return Ok(Response::new(contact.into()));
+        }
+        let contact = match db::insert_messenger_user(&self.pool, account_id, &user, &name)
+            .await
+            .map_err(Error::from)?
+        {
+            Some(created) => {
+                metrics::counter!("contact_messenger_users_created_total", "channel" => req.channel.clone())
+                    .increment(1);
+                created
+            }
+            // Made by a concurrent call between our two statements.
+            None => db::find_by_messenger(&self.pool, account_id, &user)
+                .await
+                .map_err(Error::from)?
+                .ok_or(Error::NotFound("contact"))?,
+        };
+        Ok(Response::new(contact.into()))
+    }
+
     async fn resolve_visitor(
         &self,
         request: Request<pb::ResolveVisitorRequest>,

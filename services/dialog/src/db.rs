@@ -76,15 +76,18 @@ pub async fn insert_open_dialog(
     conn: &mut PgConnection,
     account_id: Uuid,
     contact_id: Uuid,
+    contact_name: &str,
 ) -> sqlx::Result<Option<DialogRow>> {
     sqlx::query_as(&format!(
-        "insert into dialog as d (id, account_id, contact_id, status) values ($1, $2, $3, 'open') \
+        "insert into dialog as d (id, account_id, contact_id, status, contact_name) \
+         values ($1, $2, $3, 'open', $4) \
          on conflict on constraint dialog_contact_unique do nothing \
          returning {DIALOG_COLUMNS}"
     ))
     .bind(Uuid::now_v7())
     .bind(account_id)
     .bind(contact_id)
+    .bind(contact_name)
     .fetch_optional(conn)
     .await
 }

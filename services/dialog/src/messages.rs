@@ -21,6 +21,8 @@ use chat_platform::outbox::NewEvent;
 pub const MAX_TEXT_CHARS: usize = 4096;
 /// Longest client message id, in characters.
 pub const MAX_CLIENT_MESSAGE_ID_CHARS: usize = 64;
+/// Longest contact name kept on a dialog (the contact service's limit).
+pub const MAX_CONTACT_NAME_CHARS: usize = 200;
 
 pub struct Posted {
     pub message: MessageRow,
@@ -38,6 +40,8 @@ pub struct Post {
     client_message_id: String,
     text: String,
     channel: &'static str,
+    /// Kept on the dialog if this post opens it.
+    contact_name: String,
 }
 
 impl Post {
@@ -122,6 +126,11 @@ pub fn check(req: pb::PostMessageRequest) -> Result<Post> {
         client_message_id: req.client_message_id,
         text: req.text,
         channel,
+        contact_name: req
+            .contact_name
+            .chars()
+            .take(MAX_CONTACT_NAME_CHARS)
+            .collect(),
     })
 }
 
@@ -148,7 +157,9 @@ pub async fn write(
             Target::DialogOf { contact_id } => {
                 // The contact's first message: open a dialog (or find the one a
                 // concurrent post just opened) and go again.
-                opened = db::insert_open_dialog(tx, post.account_id, contact_id).await?;
+                opened =
+                    db::insert_open_dialog(tx, post.account_id, contact_id, &post.contact_name)
+                        .await?;
                 db::append_message(tx, &new).await?
             }
             Target::Dialog { .. } => Appended::NoDialog,

@@ -110,7 +110,8 @@ pub struct ContactOut {
     pub email: String,
     pub phone: String,
     pub custom_fields: BTreeMap<String, String>,
-    /// Where they can be reached: `site`, `email`, later `telegram`, `vk`, `facebook`.
+    /// Where they can be reached: `site`, `email`, and the messengers they wrote
+    /// from (`telegram`, `vk`, `facebook`).
     pub channels: Vec<String>,
     /// The e-mail came from the shop's site with a valid identity hash.
     pub email_verified: bool,

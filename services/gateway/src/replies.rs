@@ -42,6 +42,7 @@ pub fn request(
         client_message_id: client_message_id.to_owned(),
         text,
         channel: pb::Channel::Site as i32,
+        contact_name: String::new(),
     })
 }
 

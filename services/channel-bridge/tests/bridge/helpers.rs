@@ -122,6 +122,7 @@ async fn start(env: &TestEnv) -> InProcess {
     let config = channel_bridge::Config {
         http_addr: "127.0.0.1:0".into(),
         common: env.common(),
+        ..Default::default()
     };
     let app = channel_bridge::Application::build(config)
         .await

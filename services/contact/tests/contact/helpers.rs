@@ -69,6 +69,26 @@ impl TestContact {
             .map(tonic::Response::into_inner)
     }
 
+    /// The contact of a messenger's user.
+    pub async fn messenger_user(
+        &self,
+        account_id: Uuid,
+        channel: &str,
+        external_id: &str,
+        name: &str,
+    ) -> Result<pb::Contact, tonic::Status> {
+        self.client
+            .clone()
+            .resolve_messenger_user(pb::ResolveMessengerUserRequest {
+                account_id: account_id.to_string(),
+                channel: channel.into(),
+                external_id: external_id.into(),
+                name: name.into(),
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
     pub async fn timeline(
         &self,
         account_id: Uuid,

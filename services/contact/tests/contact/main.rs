@@ -3,6 +3,7 @@
 
 mod details;
 mod helpers;
+mod messengers;
 mod process;
 mod timeline;
 mod visitors;

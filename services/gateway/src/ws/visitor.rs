@@ -330,6 +330,7 @@ async fn send(
         client_message_id,
         text,
         channel: pb::Channel::Site as i32,
+        contact_name: String::new(),
     };
     // A visitor writes into one dialog: one lane.
     session.submit(String::new(), request).await

@@ -1,0 +1,23 @@
+-- The messengers an account connected (one of each): what identifies the
+-- connection, its secrets sealed (see src/secrets.rs), and its health as the
+-- bridge last saw it, shown in the console before anyone writes into it.
+create table integration (
+    id               uuid primary key,
+    account_id       uuid not null,
+    channel          text not null check (channel in ('telegram', 'vk', 'facebook')),
+    -- What is not secret: the bot's id and username, the community's or the
+    -- page's id.
+    settings         jsonb not null default '{}',
+    -- Tokens and secrets, as JSON sealed under the key named.
+    secrets_key_id   text not null,
+    secrets_sealed   bytea not null,
+    -- Health.
+    token_valid      boolean,
+    token_checked_at timestamptz,
+    last_update_at   timestamptz,
+    last_error       text,
+    last_error_at    timestamptz,
+    created_at       timestamptz not null default now(),
+    updated_at       timestamptz not null default now(),
+    constraint integration_channel_unique unique (account_id, channel)
+);

@@ -1,0 +1,111 @@
+//! Where every messenger's inbound path ends: the person's contact (found or
+//! made by their id on the platform, with their profile's name) and their
+//! message in that contact's dialog, posted with the platform's key of the
+//! update as its client id. A redelivered update is therefore stored once:
+//! the dialog service's unique key on client ids decides, not a check here.
+//! The platform is answered only after this returns, so a crash in between
+//! means a redelivery, never a loss.
+
+use chat_platform::grpc::Traced;
+use chat_proto::contact::v1::{self as contact_pb, contact_service_client::ContactServiceClient};
+use chat_proto::dialog::v1::{self as pb, dialog_service_client::DialogServiceClient};
+use tonic::Code;
+use uuid::Uuid;
+
+/// A person's message as a platform delivered it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incoming {
+    pub account_id: Uuid,
+    pub channel: pb::Channel,
+    /// The platform's id of the person (for Telegram, also their private chat).
+    pub user_id: String,
+    /// From their profile; may be empty.
+    pub name: String,
+    /// The platform's key of the update, unique for the integration
+    /// (`telegram:<bot id>:<update_id>`, ...): the message's client id.
+    pub key: String,
+    pub text: String,
+}
+
+/// Why an update was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum InboundError {
+    /// Not now (a service is away): the platform must deliver it again.
+    #[error("not stored now, to be delivered again: {0}")]
+    Retry(String),
+    /// Never storable (refused as invalid): acknowledged, and counted.
+    #[error("refused: {0}")]
+    Refused(String),
+}
+
+impl From<tonic::Status> for InboundError {
+    fn from(status: tonic::Status) -> Self {
+        match status.code() {
+            Code::InvalidArgument | Code::NotFound | Code::FailedPrecondition => {
+                Self::Refused(status.message().to_owned())
+            }
+            _ => Self::Retry(format!("{:?}: {}", status.code(), status.message())),
+        }
+    }
+}
+
+/// What became of an update that was stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub contact_id: String,
+    pub message_id: String,
+    /// The update was stored before (a redelivery).
+    pub duplicate: bool,
+}
+
+/// The contact and dialog services, as the inbound path uses them.
+#[derive(Clone)]
+pub struct Inbound {
+    pub contacts: ContactServiceClient<Traced>,
+    pub dialogs: DialogServiceClient<Traced>,
+}
+
+impl Inbound {
+    pub async fn store(&self, incoming: Incoming) -> Result<Stored, InboundError> {
+        let channel = incoming.channel.word();
+        let contact = self
+            .contacts
+            .clone()
+            .resolve_messenger_user(contact_pb::ResolveMessengerUserRequest {
+                account_id: incoming.account_id.to_string(),
+                channel: channel.to_owned(),
+                external_id: incoming.user_id,
+                name: incoming.name,
+            })
+            .await?
+            .into_inner();
+        let posted = self
+            .dialogs
+            .clone()
+            .post_message(pb::PostMessageRequest {
+                account_id: incoming.account_id.to_string(),
+                dialog_id: String::new(),
+                contact_id: contact.id.clone(),
+                author_kind: pb::AuthorKind::Visitor as i32,
+                author_id: contact.id.clone(),
+                client_message_id: incoming.key,
+                text: incoming.text,
+                channel: incoming.channel as i32,
+                contact_name: contact.name,
+            })
+            .await?
+            .into_inner();
+        let outcome = if posted.duplicate {
+            "duplicate"
+        } else {
+            "stored"
+        };
+        metrics::counter!("bridge_inbound_messages_total", "channel" => channel, "outcome" => outcome)
+            .increment(1);
+        Ok(Stored {
+            contact_id: contact.id,
+            message_id: posted.message.map(|m| m.id).unwrap_or_default(),
+            duplicate: posted.duplicate,
+        })
+    }
+}

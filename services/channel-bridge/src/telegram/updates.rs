@@ -1,0 +1,140 @@
+//! What a Telegram update becomes: a private chat's message from a person
+//! (text, or a photo or document with its caption) is an [`Incoming`]
+//! message; anything else (groups, channels, edits, other bots, kinds this
+//! suite does not take) is acknowledged and dropped.
+
+use chat_proto::dialog::v1 as pb;
+use teloxide_core::types::{Message, Update, UpdateKind};
+use uuid::Uuid;
+
+use crate::inbound::Incoming;
+
+/// The message a person sent the bot of `account_id` (whose id is
+/// `bot_id`), if the update is one.
+pub fn incoming(account_id: Uuid, bot_id: &str, update: &Update) -> Option<Incoming> {
+    let UpdateKind::Message(message) = &update.kind else {
+        return None;
+    };
+    if !message.chat.is_private() {
+        return None;
+    }
+    let from = message.from.as_ref().filter(|user| !user.is_bot)?;
+    Some(Incoming {
+        account_id,
+        channel: pb::Channel::Telegram,
+        user_id: from.id.0.to_string(),
+        name: from.full_name(),
+        key: format!("telegram:{bot_id}:{}", update.id.0),
+        text: text_of(message)?,
+    })
+}
+
+/// The text a manager reads: the message's text, or what the media is and
+/// its caption. `None` for kinds of message without either (stickers,
+/// locations, ...).
+fn text_of(message: &Message) -> Option<String> {
+    if let Some(text) = message.text() {
+        return Some(text.to_owned());
+    }
+    let media = if message.photo().is_some() {
+        "[photo]".to_owned()
+    } else if let Some(document) = message.document() {
+        format!(
+            "[document: {}]",
+            document.file_name.as_deref().unwrap_or("unnamed")
+        )
+    } else {
+        return None;
+    };
+    Some(match message.caption() {
+        Some(caption) => format!("{media} {caption}"),
+        None => media,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// From the bytes, as the webhook reads it (teloxide's update does not
+    /// read from a `serde_json::Value`).
+    fn update(value: serde_json::Value) -> Update {
+        serde_json::from_str(&value.to_string()).expect("a Bot API update")
+    }
+
+    fn private_message(extra: serde_json::Value) -> serde_json::Value {
+        let mut message = json!({
+            "message_id": 7,
+            "from": {"id": 42, "is_bot": false, "first_name": "Анна", "last_name": "Петрова"},
+            "chat": {"id": 42, "type": "private", "first_name": "Анна"},
+            "date": 1_764_700_000,
+        });
+        message
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        json!({"update_id": 1001, "message": message})
+    }
+
+    #[test]
+    fn a_private_text_message_is_a_persons_message_keyed_by_bot_and_update() {
+        let account = Uuid::now_v7();
+        let got = incoming(
+            account,
+            "555",
+            &update(private_message(json!({"text": "Здравствуйте"}))),
+        );
+        assert_eq!(
+            got,
+            Some(Incoming {
+                account_id: account,
+                channel: pb::Channel::Telegram,
+                user_id: "42".into(),
+                name: "Анна Петрова".into(),
+                key: "telegram:555:1001".into(),
+                text: "Здравствуйте".into(),
+            })
+        );
+    }
+
+    #[test]
+    fn photos_and_documents_become_text_with_their_caption() {
+        let photo = private_message(json!({
+            "photo": [{"file_id": "f1", "file_unique_id": "u1", "width": 90, "height": 90}],
+            "caption": "this one?",
+        }));
+        let document = private_message(json!({
+            "document": {"file_id": "f2", "file_unique_id": "u2", "file_name": "order.pdf"},
+        }));
+        let text = |v| incoming(Uuid::now_v7(), "1", &update(v)).map(|i| i.text);
+        assert_eq!(text(photo).as_deref(), Some("[photo] this one?"));
+        assert_eq!(text(document).as_deref(), Some("[document: order.pdf]"));
+    }
+
+    #[test]
+    fn groups_bots_edits_and_stickers_are_not_a_persons_message() {
+        let group = json!({"update_id": 1, "message": {
+            "message_id": 1, "date": 1, "text": "hi",
+            "from": {"id": 42, "is_bot": false, "first_name": "A"},
+            "chat": {"id": -100, "type": "group", "title": "G"}}});
+        let from_bot = json!({"update_id": 2, "message": {
+            "message_id": 1, "date": 1, "text": "hi",
+            "from": {"id": 43, "is_bot": true, "first_name": "B"},
+            "chat": {"id": 43, "type": "private", "first_name": "B"}}});
+        let edited = json!({"update_id": 3, "edited_message": {
+            "message_id": 1, "date": 1, "edit_date": 2, "text": "hi",
+            "from": {"id": 42, "is_bot": false, "first_name": "A"},
+            "chat": {"id": 42, "type": "private", "first_name": "A"}}});
+        let sticker = private_message(json!({"sticker": {
+            "file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1, "height": 1,
+            "is_animated": false, "is_video": false}}));
+        for value in [group, from_bot, edited, sticker] {
+            assert_eq!(
+                incoming(Uuid::now_v7(), "1", &update(value.clone())),
+                None,
+                "{value}"
+            );
+        }
+    }
+}

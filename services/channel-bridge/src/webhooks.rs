@@ -1,0 +1,60 @@
+//! The platforms' webhooks, served beside the ops endpoints: one route per
+//! platform, each naming the integration it is for, and what they share
+//! (finding the integration, recording that it works).
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::post;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::inbound::Inbound;
+use crate::integrations::{self, Integration};
+use crate::secrets::KeyRing;
+use crate::telegram;
+
+/// What every webhook handler needs.
+#[derive(Clone)]
+pub struct Webhooks {
+    pub pool: PgPool,
+    /// `None` when no secret key is configured: no integration can be read.
+    pub keys: Option<KeyRing>,
+    pub inbound: Inbound,
+}
+
+impl Webhooks {
+    pub fn router(self) -> Router {
+        Router::new()
+            .route(
+                "/webhooks/telegram/{integration_id}",
+                post(telegram::webhook::receive),
+            )
+            .with_state(self)
+    }
+
+    /// The integration a webhook's address names; an error status when it
+    /// cannot be read now.
+    pub async fn integration(
+        &self,
+        channel: &str,
+        id: Uuid,
+    ) -> Result<Option<Integration>, StatusCode> {
+        let Some(keys) = &self.keys else {
+            tracing::error!("a webhook arrived, but BRIDGE_SECRET_KEYS is not set");
+            return Err(StatusCode::SERVICE_UNAVAILABLE);
+        };
+        integrations::for_webhook(&self.pool, keys, channel, id)
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "an integration cannot be read now");
+                StatusCode::SERVICE_UNAVAILABLE
+            })
+    }
+
+    /// Records that an update arrived through the integration.
+    pub async fn healthy(&self, id: Uuid) {
+        if let Err(e) = integrations::record_update(&self.pool, id).await {
+            tracing::warn!(error = %e, "the integration's health was not recorded");
+        }
+    }
+}

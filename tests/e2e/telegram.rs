@@ -1,0 +1,207 @@
+//! Telegram through the bridge's webhook, end to end: a person's message
+//! becomes a message of their contact's dialog in the shop's console (named
+//! from their profile, marked as Telegram), once however often Telegram
+//! delivers it; a wrong secret, an unknown integration or an unreadable
+//! update is answered as Telegram expects and stores nothing.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestSuite, telegram_text};
+use chat_testkit::clients::Api;
+
+/// The shop's dialogs and, for each, its messages' texts and channels.
+async fn console(api: &Api) -> Vec<(Value, Vec<(String, String)>)> {
+    let (status, page) = api.get("/api/v1/dialogs").await;
+    assert_eq!(status, 200, "{page}");
+    let mut dialogs = Vec::new();
+    for dialog in page["dialogs"].as_array().expect("dialogs") {
+        let id = dialog["id"].as_str().expect("id");
+        let (status, history) = api.get(&format!("/api/v1/dialogs/{id}/messages")).await;
+        assert_eq!(status, 200, "{history}");
+        let messages = history["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .map(|m| {
+                assert_eq!(m["author_kind"], "visitor", "{m}");
+                (
+                    m["text"].as_str().unwrap().to_owned(),
+                    m["channel"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        dialogs.push((dialog.clone(), messages));
+    }
+    dialogs
+}
+
+/// Waits until the shop's console holds `count` messages in all.
+async fn until_messages(api: &Api, count: usize) -> Vec<(Value, Vec<(String, String)>)> {
+    chat_testkit::eventually("the messages in the console", || async {
+        let dialogs = console(api).await;
+        let total: usize = dialogs.iter().map(|(_, m)| m.len()).sum();
+        (total >= count).then_some(dialogs)
+    })
+    .await
+}
+
+fn telegram(text: &str) -> (String, String) {
+    (text.to_owned(), "telegram".to_owned())
+}
+
+#[tokio::test]
+async fn a_telegram_message_arrives_in_the_console_once_however_often_telegram_delivers_it() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Tea").await;
+    let bot = t.connect_telegram(&shop).await;
+    let api = t.manager_api(&shop).await;
+
+    let first = telegram_text(1001, 42, "Анна", "Здравствуйте! Есть ли улун?");
+    assert_eq!(bot.deliver(&first).await, 200);
+    // Telegram did not hear the answer and delivers the update again.
+    assert_eq!(bot.deliver(&first).await, 200);
+    let second = telegram_text(1002, 42, "Анна", "<b>и пуэр</b>");
+    assert_eq!(bot.deliver(&second).await, 200);
+
+    let dialogs = until_messages(&api, 2).await;
+    assert_eq!(dialogs.len(), 1, "one person, one dialog: {dialogs:?}");
+    let (dialog, messages) = &dialogs[0];
+    assert_eq!(
+        messages,
+        &[
+            telegram("Здравствуйте! Есть ли улун?"),
+            telegram("<b>и пуэр</b>")
+        ]
+    );
+    assert_eq!(
+        dialog["contact_name"], "Анна Петрова",
+        "named from the profile"
+    );
+
+    // The contact is known by their Telegram id, and can be reached there.
+    let contact_id = dialog["contact_id"].as_str().unwrap();
+    let (status, contact) = api.get(&format!("/api/v1/contacts/{contact_id}")).await;
+    assert_eq!(status, 200, "{contact}");
+    assert_eq!(contact["name"], "Анна Петрова");
+    assert_eq!(contact["channels"], json!(["telegram"]), "{contact}");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn two_people_writing_to_the_bot_get_a_dialog_each() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Tea").await;
+    let bot = t.connect_telegram(&shop).await;
+    let api = t.manager_api(&shop).await;
+
+    assert_eq!(bot.deliver(&telegram_text(1, 42, "Анна", "hi")).await, 200);
+    assert_eq!(
+        bot.deliver(&telegram_text(2, 43, "Борис", "hello")).await,
+        200
+    );
+
+    let dialogs = until_messages(&api, 2).await;
+    let mut names: Vec<&str> = dialogs
+        .iter()
+        .map(|(d, _)| d["contact_name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Анна Петрова", "Борис Петрова"]);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_wrong_secret_an_unknown_integration_or_an_unreadable_update_stores_nothing() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Tea").await;
+    let bot = t.connect_telegram(&shop).await;
+    let api = t.manager_api(&shop).await;
+    let refused = telegram_text(1, 42, "Анна", "should not arrive");
+
+    let wrong = bot
+        .deliver_raw(refused.to_string(), Some("not-the-secret"))
+        .await;
+    assert_eq!(wrong, 401, "a wrong secret token");
+    assert_eq!(
+        bot.deliver_raw(refused.to_string(), None).await,
+        401,
+        "no secret token"
+    );
+    let elsewhere = crate::helpers::TelegramWebhook {
+        url: format!(
+            "http://127.0.0.1:{}/webhooks/telegram/{}",
+            t.suite().ops_ports.bridge,
+            uuid::Uuid::now_v7()
+        ),
+        secret: bot.secret.clone(),
+    };
+    assert_eq!(
+        elsewhere.deliver(&refused).await,
+        404,
+        "no such integration"
+    );
+    // Acknowledged, or Telegram would deliver them for a day.
+    for unreadable in ["not json", r#"{"update_id": "x"}"#, "[]"] {
+        let status = bot
+            .deliver_raw(unreadable.to_owned(), Some(&bot.secret))
+            .await;
+        assert_eq!(status, 200, "{unreadable}");
+    }
+    let group = json!({"update_id": 2, "message": {
+        "message_id": 1, "date": 1, "text": "group chatter",
+        "from": {"id": 42, "is_bot": false, "first_name": "A"},
+        "chat": {"id": -100, "type": "group", "title": "G"}}});
+    assert_eq!(
+        bot.deliver(&group).await,
+        200,
+        "a group's message is none of ours"
+    );
+
+    // A later good update arrives, and it is all there is.
+    assert_eq!(
+        bot.deliver(&telegram_text(3, 42, "Анна", "only this"))
+            .await,
+        200
+    );
+    let dialogs = until_messages(&api, 1).await;
+    assert_eq!(dialogs.len(), 1);
+    assert_eq!(dialogs[0].1, [telegram("only this")]);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_shops_bot_writes_only_into_that_shops_console() {
+    let t = TestSuite::start().await;
+    let (tea, coffee) = (t.shop("Tea").await, t.shop("Coffee").await);
+    let (tea_bot, coffee_bot) = (
+        t.connect_telegram(&tea).await,
+        t.connect_telegram(&coffee).await,
+    );
+    let (tea_api, coffee_api) = (t.manager_api(&tea).await, t.manager_api(&coffee).await);
+
+    // The same person (same Telegram id) writes to both shops' bots.
+    assert_eq!(
+        tea_bot
+            .deliver(&telegram_text(1, 42, "Анна", "to tea"))
+            .await,
+        200
+    );
+    assert_eq!(
+        coffee_bot
+            .deliver(&telegram_text(1, 42, "Анна", "to coffee"))
+            .await,
+        200
+    );
+
+    let tea_dialogs = until_messages(&tea_api, 1).await;
+    let coffee_dialogs = until_messages(&coffee_api, 1).await;
+    assert_eq!(tea_dialogs.len(), 1);
+    assert_eq!(tea_dialogs[0].1, [telegram("to tea")]);
+    assert_eq!(coffee_dialogs.len(), 1);
+    assert_eq!(coffee_dialogs[0].1, [telegram("to coffee")]);
+    assert_ne!(
+        tea_dialogs[0].0["contact_id"], coffee_dialogs[0].0["contact_id"],
+        "each shop has a contact of its own"
+    );
+    t.stop().await;
+}
