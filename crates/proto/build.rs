@@ -6,6 +6,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "chat/dialog/v1/dialog.proto",
         "chat/contact/v1/contact.proto",
         "chat/events/v1/events.proto",
+        "chat/bridge/v1/bridge.proto",
     ];
     let descriptors = protox::compile(files, [&root])?;
     tonic_prost_build::configure().compile_fds(descriptors)?;

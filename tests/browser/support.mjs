@@ -20,6 +20,8 @@ export const env = {
   manager: { email: required('MANAGER_EMAIL'), password: required('MANAGER_PASSWORD') },
   idleSecs: Number(process.env.IDLE_SECS || 6),
   screenshotDir: process.env.SCREENSHOT_DIR || null,
+  // The fake Telegram the suite's bridge talks to (crates/fakes).
+  telegramUrl: (process.env.TELEGRAM_URL || '').replace(/\/$/, ''),
 };
 
 export const consoleUrl = (hash = '') => `${env.baseUrl}/console/${hash}`;

@@ -53,6 +53,7 @@ async fn run_browser_tests(idle_secs: i64, name_pattern: &str) {
         .env("MANAGER_EMAIL", &colleague)
         .env("MANAGER_PASSWORD", &shop.password)
         .env("IDLE_SECS", idle_secs.to_string())
+        .env("TELEGRAM_URL", t.telegram_url())
         .stdout(Stdio::from(log.try_clone().expect("log")))
         .stderr(Stdio::from(log))
         // Its own process group, so the test runner's children and the

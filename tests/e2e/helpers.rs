@@ -14,6 +14,9 @@ pub struct TestSuite {
     pub port: u16,
     /// The key ring the bridge seals integrations' secrets under.
     pub bridge_keys: channel_bridge::secrets::KeyRing,
+    /// The fake Telegram the bridge talks to.
+    pub telegram: chat_fakes::telegram::FakeTelegram,
+    telegram_server: chat_fakes::Running,
 }
 
 pub struct Options {
@@ -23,6 +26,9 @@ pub struct Options {
     pub extra_gateways: usize,
     /// The gateway's settings beside the test's ports and database.
     pub gateway: gateway::Config,
+    /// The bridge has a public address: Telegram delivers by webhook
+    /// (else the bridge polls).
+    pub telegram_webhooks: bool,
 }
 
 impl Default for Options {
@@ -32,6 +38,7 @@ impl Default for Options {
             database_admin_url: None,
             extra_gateways: 0,
             gateway: gateway::Config::default(),
+            telegram_webhooks: false,
         }
     }
 }
@@ -59,6 +66,23 @@ impl TestSuite {
         configs.extra_gateways = options.extra_gateways;
         let bridge_keys = channel_bridge::secrets::KeyRing::parse(&configs.bridge.secret_keys.0)
             .expect("the bridge's test keys");
+        let telegram = chat_fakes::telegram::FakeTelegram::new(chat_fakes::telegram::Retries {
+            first: std::time::Duration::from_millis(100),
+            cap: std::time::Duration::from_secs(1),
+        });
+        let telegram_server = chat_fakes::Running::serve("127.0.0.1:0", telegram.clone().router())
+            .await
+            .expect("the fake Telegram serves");
+        configs.bridge.telegram_api_url = telegram_server.url();
+        if options.telegram_webhooks {
+            // The bridge's own address is its public one: a port chosen now.
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port();
+            configs.bridge.http_addr = format!("127.0.0.1:{port}");
+            configs.bridge.public_url = format!("http://127.0.0.1:{port}");
+        }
         configs.gateway = gateway::Config {
             http_addr: configs.gateway.http_addr,
             common: configs.gateway.common,
@@ -73,7 +97,14 @@ impl TestSuite {
             env: Some(env),
             port,
             bridge_keys,
+            telegram,
+            telegram_server,
         }
+    }
+
+    /// The fake Telegram's address.
+    pub fn telegram_url(&self) -> String {
+        self.telegram_server.url()
     }
 
     pub fn env(&self) -> &TestEnv {

@@ -205,3 +205,188 @@ async fn a_shops_bot_writes_only_into_that_shops_console() {
     );
     t.stop().await;
 }
+
+const BOT_TOKEN: &str = "777001:tea-shop-bot-token";
+
+fn anna() -> chat_fakes::telegram::Person {
+    chat_fakes::telegram::Person {
+        id: 4242,
+        first_name: "Анна".into(),
+        last_name: Some("Петрова".into()),
+        username: None,
+    }
+}
+
+/// The shop's integrations, as the console lists them.
+async fn integrations(api: &Api) -> Vec<Value> {
+    let (status, list) = api.get("/api/v1/integrations").await;
+    assert_eq!(status, 200, "{list}");
+    list["integrations"]
+        .as_array()
+        .expect("integrations")
+        .clone()
+}
+
+#[tokio::test]
+async fn an_admin_connects_a_bot_and_its_people_write_through_long_polling() {
+    let t = TestSuite::start().await;
+    t.telegram.make_bot(BOT_TOKEN, "tea_shop_bot");
+    let shop = t.shop("Tea").await;
+    let api = t.manager_api(&shop).await;
+
+    let (status, connected) = api
+        .put(
+            "/api/v1/integrations/telegram",
+            json!({"bot_token": BOT_TOKEN}),
+        )
+        .await;
+    assert_eq!(status, 200, "{connected}");
+    assert_eq!(connected["channel"], "telegram");
+    assert_eq!(connected["name"], "@tea_shop_bot");
+    assert_eq!(
+        connected["mode"], "polling",
+        "the suite has no public address"
+    );
+    assert_eq!(connected["health"]["token_valid"], true);
+    assert!(
+        !connected.to_string().contains("tea-shop-bot-token"),
+        "{connected}"
+    );
+
+    t.telegram
+        .person_writes(BOT_TOKEN, &anna(), "Добрый день")
+        .unwrap();
+    let dialogs = until_messages(&api, 1).await;
+    assert_eq!(dialogs[0].1, [telegram("Добрый день")]);
+    assert_eq!(dialogs[0].0["contact_name"], "Анна Петрова");
+
+    let listed = integrations(&api).await;
+    assert_eq!(listed.len(), 1);
+    let health = &listed[0]["health"];
+    assert_eq!(health["healthy"], true, "{health}");
+    assert_eq!(health["receiving"], true, "a poller is alive");
+    assert!(health["last_update_at"].is_string(), "{health}");
+    assert!(!json!(listed).to_string().contains("tea-shop-bot-token"));
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn with_a_public_address_the_bot_delivers_by_webhook() {
+    let t = TestSuite::start_with(crate::helpers::Options {
+        telegram_webhooks: true,
+        ..Default::default()
+    })
+    .await;
+    t.telegram.make_bot(BOT_TOKEN, "tea_shop_bot");
+    let shop = t.shop("Tea").await;
+    let api = t.manager_api(&shop).await;
+
+    let (status, connected) = api
+        .put(
+            "/api/v1/integrations/telegram",
+            json!({"bot_token": BOT_TOKEN}),
+        )
+        .await;
+    assert_eq!(status, 200, "{connected}");
+    assert_eq!(connected["mode"], "webhook");
+    assert_eq!(connected["health"]["receiving"], true, "{connected}");
+    let hook = t.telegram.webhook_url(BOT_TOKEN).expect("a webhook is set");
+    assert!(hook.ends_with(&format!(
+        "/webhooks/telegram/{}",
+        connected["id"].as_str().unwrap()
+    )));
+
+    t.telegram
+        .person_writes(BOT_TOKEN, &anna(), "через вебхук")
+        .unwrap();
+    let dialogs = until_messages(&api, 1).await;
+    assert_eq!(dialogs[0].1, [telegram("через вебхук")]);
+
+    // Disconnected: the webhook is gone, and so is the integration.
+    let (status, body) = api.delete("/api/v1/integrations/telegram").await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(t.telegram.webhook_url(BOT_TOKEN), None);
+    assert!(integrations(&api).await.is_empty());
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn bad_tokens_and_channels_are_refused_and_only_owners_and_admins_connect() {
+    let t = TestSuite::start().await;
+    t.telegram.make_bot(BOT_TOKEN, "tea_shop_bot");
+    let shop = t.shop("Tea").await;
+    let api = t.manager_api(&shop).await;
+
+    for (body, field) in [
+        (json!({"bot_token": "999999:unknown"}), "bot_token"),
+        (json!({"bot_token": "not a token"}), "bot_token"),
+        (json!({}), "bot_token"),
+    ] {
+        let (status, refused) = api.put("/api/v1/integrations/telegram", body.clone()).await;
+        assert_eq!(status, 422, "{body}: {refused}");
+        assert!(refused["error"]["fields"][field].is_string(), "{refused}");
+    }
+    let (status, refused) = api
+        .put("/api/v1/integrations/icq", json!({"bot_token": BOT_TOKEN}))
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    let (status, refused) = api
+        .put(
+            "/api/v1/integrations/telegram",
+            json!({"bot_token": BOT_TOKEN, "extra": 1}),
+        )
+        .await;
+    assert_eq!(status, 422, "unknown fields: {refused}");
+
+    let agent_email = t.colleague(&shop, "Agent", "manager").await;
+    let agent = Api::login(t.port, &agent_email, &shop.password).await;
+    let (status, refused) = agent
+        .put(
+            "/api/v1/integrations/telegram",
+            json!({"bot_token": BOT_TOKEN}),
+        )
+        .await;
+    assert_eq!(status, 403, "{refused}");
+    assert!(integrations(&api).await.is_empty(), "nothing was connected");
+
+    // An admin's good token goes through, and a plain manager sees its health.
+    let (status, _) = api
+        .put(
+            "/api/v1/integrations/telegram",
+            json!({"bot_token": BOT_TOKEN}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(integrations(&agent).await.len(), 1);
+    let (status, _) = agent.delete("/api/v1/integrations/telegram").await;
+    assert_eq!(status, 403, "nor do plain managers disconnect");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_shops_integrations_are_its_own() {
+    let t = TestSuite::start().await;
+    t.telegram.make_bot(BOT_TOKEN, "tea_shop_bot");
+    let (tea, coffee) = (t.shop("Tea").await, t.shop("Coffee").await);
+    let (tea_api, coffee_api) = (t.manager_api(&tea).await, t.manager_api(&coffee).await);
+    let (status, _) = tea_api
+        .put(
+            "/api/v1/integrations/telegram",
+            json!({"bot_token": BOT_TOKEN}),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    assert!(
+        integrations(&coffee_api).await.is_empty(),
+        "coffee sees none of tea's"
+    );
+    let (status, _) = coffee_api.delete("/api/v1/integrations/telegram").await;
+    assert_eq!(status, 404, "nor can it disconnect tea's");
+    assert_eq!(
+        integrations(&tea_api).await.len(),
+        1,
+        "tea's is still there"
+    );
+    t.stop().await;
+}

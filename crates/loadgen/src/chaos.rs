@@ -203,6 +203,19 @@ fn environment(database_url: &str, nats_url: &str, gateway_port: u16) -> Vec<(St
         ("CONTACT_OPS_ADDR", format!("127.0.0.1:{}", ports[3])),
         ("NOTIFICATION_OPS_ADDR", format!("127.0.0.1:{}", ports[4])),
         ("BRIDGE_HTTP_ADDR", format!("127.0.0.1:{}", ports[5])),
+        ("BRIDGE_GRPC_ADDR", format!("127.0.0.1:{}", ports[6])),
+        (
+            "BRIDGE_DIALOG_URL",
+            format!("http://127.0.0.1:{}", ports[0]),
+        ),
+        (
+            "BRIDGE_CONTACT_URL",
+            format!("http://127.0.0.1:{}", ports[2]),
+        ),
+        (
+            "GATEWAY_BRIDGE_URL",
+            format!("http://127.0.0.1:{}", ports[6]),
+        ),
         (
             "GATEWAY_DIALOG_URL",
             format!("http://127.0.0.1:{}", ports[0]),

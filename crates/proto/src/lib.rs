@@ -13,6 +13,12 @@ pub mod contact {
     }
 }
 
+pub mod bridge {
+    pub mod v1 {
+        tonic::include_proto!("chat.bridge.v1");
+    }
+}
+
 pub mod events {
     pub mod v1 {
         tonic::include_proto!("chat.events.v1");

@@ -4,6 +4,8 @@
 //! The dialog and contact services bind first, so the gateways are pointed at
 //! the ports they actually got (port 0 picks free ones in tests).
 
+pub mod demo;
+
 use anyhow::Context as _;
 use chat_platform::{Shutdown, config::Common};
 use tokio::task::JoinHandle;
@@ -58,6 +60,7 @@ impl Configs {
             },
             bridge: channel_bridge::Config {
                 http_addr: any(),
+                grpc_addr: any(),
                 // A key of this run's own: what it seals dies with it.
                 secret_keys: channel_bridge::config::SecretKeys(format!(
                     "ephemeral:{}",
@@ -97,6 +100,7 @@ pub struct Suite {
     pub gateway_ports: Vec<u16>,
     pub dialog_grpc_port: u16,
     pub contact_grpc_port: u16,
+    pub bridge_grpc_port: u16,
     pub ops_ports: OpsPorts,
     /// The gateway's database, for creating accounts in tests.
     pub gateway_pool: sqlx::PgPool,
@@ -133,6 +137,7 @@ impl Suite {
         let bridge = channel_bridge::Application::build(configs.bridge)
             .await
             .context("while starting channel-bridge")?;
+        configs.gateway.bridge_url = format!("http://127.0.0.1:{}", bridge.grpc_port());
 
         let mut gateways =
             vec![gateway::Application::build(configs.gateway.clone(), shutdown.clone()).await?];
@@ -152,6 +157,7 @@ impl Suite {
             bridge: bridge.http_port(),
         };
         let (dialog_grpc_port, contact_grpc_port) = (dialog.grpc_port(), contact.grpc_port());
+        let bridge_grpc_port = bridge.grpc_port();
         let gateway_ports = gateways.iter().map(gateway::Application::port).collect();
         let gateway_pool = gateways[0].pool().clone();
         let mut tasks = vec![
@@ -182,6 +188,7 @@ impl Suite {
         Ok(Self {
             gateway_ports,
             dialog_grpc_port,
+            bridge_grpc_port,
             contact_grpc_port,
             ops_ports,
             gateway_pool,

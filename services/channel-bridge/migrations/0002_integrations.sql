@@ -11,7 +11,10 @@ create table integration (
     -- Tokens and secrets, as JSON sealed under the key named.
     secrets_key_id   text not null,
     secrets_sealed   bytea not null,
-    -- Health.
+    -- Health. Updates can arrive: the webhook is registered (webhook mode),
+    -- or a poller's last long poll was recent (polling mode).
+    webhook_registered boolean not null default false,
+    last_poll_at     timestamptz,
     token_valid      boolean,
     token_checked_at timestamptz,
     last_update_at   timestamptz,
@@ -20,4 +23,12 @@ create table integration (
     created_at       timestamptz not null default now(),
     updated_at       timestamptz not null default now(),
     constraint integration_channel_unique unique (account_id, channel)
+);
+
+-- Which replica polls a bot (long polling mode): exactly one at a time; a
+-- lease its holder renews every few seconds and another takes once expired.
+create table poll_lease (
+    integration_id uuid primary key references integration (id) on delete cascade,
+    holder         text not null,
+    expires_at     timestamptz not null
 );

@@ -8,6 +8,14 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     /// `BRIDGE_HTTP_ADDR`: ops endpoints and the messengers' webhooks.
     pub http_addr: String,
+    /// `BRIDGE_GRPC_ADDR`: its gRPC API (connecting messengers), for the gateway.
+    pub grpc_addr: String,
+    /// `BRIDGE_PUBLIC_URL`: the suite's public address, where the platforms
+    /// reach the webhooks (`https://chat.example.com`); empty: Telegram by
+    /// long polling.
+    pub public_url: String,
+    /// `BRIDGE_TELEGRAM_API_URL`: the Bot API (a fake's address in tests).
+    pub telegram_api_url: String,
     /// `BRIDGE_DIALOG_URL`: the dialog service's gRPC address.
     pub dialog_url: String,
     /// `BRIDGE_CONTACT_URL`: the contact service's gRPC address.
@@ -26,6 +34,9 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             http_addr: "127.0.0.1:8090".into(),
+            grpc_addr: "127.0.0.1:50053".into(),
+            public_url: String::new(),
+            telegram_api_url: "https://api.telegram.org".into(),
             dialog_url: "http://127.0.0.1:50051".into(),
             contact_url: "http://127.0.0.1:50052".into(),
             backend_timeout_secs: 10,

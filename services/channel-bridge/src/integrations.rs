@@ -26,6 +26,7 @@ pub struct Integration {
     pub settings: serde_json::Value,
     pub secrets: Secrets,
     pub health: Health,
+    pub connected_at: DateTime<Utc>,
 }
 
 impl std::fmt::Debug for Integration {
@@ -51,9 +52,15 @@ impl Integration {
     }
 }
 
+/// How long after its last long poll a poller still counts as alive.
+pub const POLLER_ALIVE_SECS: i64 = 60;
+
 /// What the bridge last saw of an integration.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Health {
+    /// Updates can arrive: the webhook is registered, or a poller polled
+    /// within [`POLLER_ALIVE_SECS`].
+    pub receiving: bool,
     pub token_valid: Option<bool>,
     pub token_checked_at: Option<DateTime<Utc>>,
     pub last_update_at: Option<DateTime<Utc>>,
@@ -101,9 +108,9 @@ pub async fn connect(
          values ($1, $2, $3, $4, $5, $6) \
          on conflict on constraint integration_channel_unique do update set \
              settings = excluded.settings, secrets_key_id = excluded.secrets_key_id, \
-             secrets_sealed = excluded.secrets_sealed, token_valid = null, \
-             token_checked_at = null, last_update_at = null, last_error = null, \
-             last_error_at = null, updated_at = now()",
+             secrets_sealed = excluded.secrets_sealed, webhook_registered = false, \
+             last_poll_at = null, token_valid = null, token_checked_at = null, \
+             last_update_at = null, last_error = null, last_error_at = null, updated_at = now()",
         id,
         connection.account_id,
         connection.channel,
@@ -126,11 +133,14 @@ struct Row {
     settings: serde_json::Value,
     secrets_key_id: String,
     secrets_sealed: Vec<u8>,
+    webhook_registered: bool,
+    last_poll_at: Option<DateTime<Utc>>,
     token_valid: Option<bool>,
     token_checked_at: Option<DateTime<Utc>>,
     last_update_at: Option<DateTime<Utc>>,
     last_error: Option<String>,
     last_error_at: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
 }
 
 impl Row {
@@ -146,7 +156,12 @@ impl Row {
             channel: self.channel,
             settings: self.settings,
             secrets: serde_json::from_slice(&json)?,
+            connected_at: self.updated_at,
             health: Health {
+                receiving: self.webhook_registered
+                    || self.last_poll_at.is_some_and(|at| {
+                        Utc::now() - at < chrono::Duration::seconds(POLLER_ALIVE_SECS)
+                    }),
                 token_valid: self.token_valid,
                 token_checked_at: self.token_checked_at,
                 last_update_at: self.last_update_at,
@@ -166,8 +181,9 @@ pub async fn get(
 ) -> anyhow::Result<Option<Integration>> {
     let row = sqlx::query_as!(
         Row,
-        "select id, account_id, channel, settings, secrets_key_id, secrets_sealed, token_valid, \
-             token_checked_at, last_update_at, last_error, last_error_at \
+        "select id, account_id, channel, settings, secrets_key_id, secrets_sealed, \
+             webhook_registered, last_poll_at, token_valid, token_checked_at, last_update_at, \
+             last_error, last_error_at, updated_at \
          from integration where account_id = $1 and id = $2",
         account_id,
         id
@@ -187,8 +203,9 @@ pub async fn for_webhook(
 ) -> anyhow::Result<Option<Integration>> {
     let row = sqlx::query_as!(
         Row,
-        "select id, account_id, channel, settings, secrets_key_id, secrets_sealed, token_valid, \
-             token_checked_at, last_update_at, last_error, last_error_at \
+        "select id, account_id, channel, settings, secrets_key_id, secrets_sealed, \
+             webhook_registered, last_poll_at, token_valid, token_checked_at, last_update_at, \
+             last_error, last_error_at, updated_at \
          from integration where id = $1 and channel = $2",
         id,
         channel
@@ -203,8 +220,9 @@ pub async fn for_webhook(
 pub async fn reseal_stale(pool: &PgPool, keys: &KeyRing) -> anyhow::Result<u64> {
     let stale = sqlx::query_as!(
         Row,
-        "select id, account_id, channel, settings, secrets_key_id, secrets_sealed, token_valid, \
-             token_checked_at, last_update_at, last_error, last_error_at \
+        "select id, account_id, channel, settings, secrets_key_id, secrets_sealed, \
+             webhook_registered, last_poll_at, token_valid, token_checked_at, last_update_at, \
+             last_error, last_error_at, updated_at \
          from integration where secrets_key_id <> $1",
         keys.current_id()
     )
@@ -254,6 +272,87 @@ pub async fn record_error(pool: &PgPool, id: Uuid, error: &str) -> sqlx::Result<
         "update integration set last_error = $2, last_error_at = now() where id = $1",
         id,
         error
+    )
+    .execute(pool)
+    .await
+    .map(drop)
+}
+
+/// The account's integrations, by channel.
+pub async fn list(
+    pool: &PgPool,
+    keys: &KeyRing,
+    account_id: Uuid,
+) -> anyhow::Result<Vec<Integration>> {
+    let rows = sqlx::query_as!(
+        Row,
+        "select id, account_id, channel, settings, secrets_key_id, secrets_sealed, \
+             webhook_registered, last_poll_at, token_valid, token_checked_at, last_update_at, \
+             last_error, last_error_at, updated_at \
+         from integration where account_id = $1 order by channel",
+        account_id
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(|row| row.open(keys)).collect()
+}
+
+/// Every integration of a channel that polls for its updates, of every
+/// account: what the pollers share out between replicas.
+pub async fn polling(pool: &PgPool, channel: &str) -> sqlx::Result<Vec<(Uuid, Uuid)>> {
+    let rows = sqlx::query!(
+        "select id, account_id from integration \
+         where channel = $1 and settings ->> 'mode' = 'polling' order by id",
+        channel
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.account_id, r.id)).collect())
+}
+
+/// Removes the account's integration; `false` when it has no such one.
+pub async fn delete(pool: &PgPool, account_id: Uuid, id: Uuid) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "delete from integration where account_id = $1 and id = $2",
+        account_id,
+        id
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The platform accepted (or refused) the token just now.
+pub async fn record_token_check(pool: &PgPool, id: Uuid, valid: bool) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update integration set token_valid = $2, token_checked_at = now() where id = $1",
+        id,
+        valid
+    )
+    .execute(pool)
+    .await
+    .map(drop)
+}
+
+/// The webhook is registered with the platform (or not).
+pub async fn record_receiving(pool: &PgPool, id: Uuid, registered: bool) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update integration set webhook_registered = $2, \
+             last_error = case when $2 then null else last_error end where id = $1",
+        id,
+        registered
+    )
+    .execute(pool)
+    .await
+    .map(drop)
+}
+
+/// A long poll answered: the poller is alive, and what failed before has passed.
+pub async fn record_poll(pool: &PgPool, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update integration set last_poll_at = now(), last_error = null, \
+             last_error_at = null where id = $1",
+        id
     )
     .execute(pool)
     .await

@@ -8,16 +8,19 @@
 //! their contact's dialog, once each.
 //!
 //! # Layout
-//! - [`config`]: its settings (`BRIDGE_*`).
+//! - [`config`]: its settings (`BRIDGE_*`); [`grpc`]: its API, for the gateway.
 //! - [`secrets`]: the key ring integrations' tokens are sealed under.
-//! - [`integrations`]: the messengers each account connected, and their health.
+//! - [`integrations`]: the messengers each account connected, and their health;
+//!   [`leases`]: which replica polls which bot.
 //! - [`inbound`]: a person's message into their contact's dialog.
 //! - [`webhooks`]: the platforms' webhook routes; [`telegram`]: Telegram's.
 //! - [`outbound`]: the delivery log, fed by events.
 
 pub mod config;
+pub mod grpc;
 pub mod inbound;
 pub mod integrations;
+pub mod leases;
 pub mod outbound;
 pub mod secrets;
 pub mod telegram;
@@ -25,7 +28,9 @@ pub mod webhooks;
 
 use std::time::Duration;
 
-use chat_platform::grpc;
+use anyhow::Context as _;
+
+use chat_platform::grpc as platform_grpc;
 use chat_platform::{Shutdown, worker::Worker};
 use chat_proto::contact::v1::contact_service_client::ContactServiceClient;
 use chat_proto::dialog::v1::dialog_service_client::DialogServiceClient;
@@ -37,6 +42,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct Application {
     worker: Worker,
     webhooks: webhooks::Webhooks,
+    grpc: tokio::net::TcpListener,
+    api: grpc::BridgeApi,
 }
 
 impl Application {
@@ -68,21 +75,44 @@ impl Application {
         }
         let call_timeout = Duration::from_secs(config.backend_timeout_secs);
         let inbound = inbound::Inbound {
-            contacts: ContactServiceClient::new(grpc::traced(grpc::lazy_channel(
-                &config.contact_url,
-                call_timeout,
-            )?)),
-            dialogs: DialogServiceClient::new(grpc::traced(grpc::lazy_channel(
+            contacts: ContactServiceClient::new(platform_grpc::traced(
+                platform_grpc::lazy_channel(&config.contact_url, call_timeout)?,
+            )),
+            dialogs: DialogServiceClient::new(platform_grpc::traced(platform_grpc::lazy_channel(
                 &config.dialog_url,
                 call_timeout,
             )?)),
+        };
+        let telegram = telegram::api::TelegramApi {
+            api_url: config
+                .telegram_api_url
+                .parse()
+                .with_context(|| format!("BRIDGE_TELEGRAM_API_URL {}", config.telegram_api_url))?,
+            public_url: Some(config.public_url.trim().to_owned()).filter(|u| !u.is_empty()),
+        };
+        let api = grpc::BridgeApi {
+            pool: worker.pool.clone(),
+            keys: keys.clone(),
+            telegram,
         };
         let webhooks = webhooks::Webhooks {
             pool: worker.pool.clone(),
             keys,
             inbound,
         };
-        Ok(Self { worker, webhooks })
+        let grpc = tokio::net::TcpListener::bind(&config.grpc_addr)
+            .await
+            .with_context(|| format!("while binding gRPC on {}", config.grpc_addr))?;
+        Ok(Self {
+            worker,
+            webhooks,
+            grpc,
+            api,
+        })
+    }
+
+    pub fn grpc_port(&self) -> u16 {
+        self.grpc.local_addr().map(|a| a.port()).unwrap_or_default()
     }
 
     /// The port of its HTTP server: ops endpoints and the messengers' webhooks.
@@ -91,9 +121,28 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
+        let pollers = self.api.keys.clone().map(|keys| telegram::poller::Pollers {
+            pool: self.api.pool.clone(),
+            keys,
+            api: self.api.telegram.clone(),
+            inbound: self.webhooks.inbound.clone(),
+            holder: format!("bridge-{}", uuid::Uuid::now_v7()),
+        });
+        let pollers = tokio::spawn({
+            let shutdown = shutdown.clone();
+            async move {
+                if let Some(pollers) = pollers {
+                    pollers.run(shutdown).await;
+                }
+            }
+        });
+        let grpc = tokio::spawn(grpc::serve(self.grpc, self.api, shutdown.clone()));
         self.worker
             .run_with_routes(shutdown, self.webhooks.router(), outbound::queue_replies)
-            .await
+            .await?;
+        grpc.await??;
+        pollers.await?;
+        Ok(())
     }
 }
 

@@ -138,7 +138,7 @@ pub struct TimelineEventOut {
     pub occurred_at: Option<String>,
 }
 
-fn rfc3339(t: Option<&prost_types::Timestamp>) -> Option<String> {
+pub fn rfc3339(t: Option<&prost_types::Timestamp>) -> Option<String> {
     t.map(|t| from_proto(t).to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
 }
 

@@ -165,6 +165,9 @@ impl From<tonic::Status> for Error {
         match status.code() {
             Code::InvalidArgument if !fields.is_empty() => Self::InvalidFields(fields),
             Code::InvalidArgument => Self::Invalid(status.message().to_owned()),
+            // The request cannot be done as things are (a messenger's
+            // platform refused it, say): the backend's words explain why.
+            Code::FailedPrecondition => Self::Invalid(status.message().to_owned()),
             Code::AlreadyExists => Self::Conflict(fields),
             Code::NotFound => Self::NotFound(not_found_what(status.message())),
             // Unknown and Cancelled: the call broke off (a backend died
@@ -186,6 +189,7 @@ fn not_found_what(message: &str) -> &'static str {
         Some("contact") => "contact",
         Some("message") => "message",
         Some("template") => "template",
+        Some("integration") => "integration",
         Some("manager") => "manager",
         Some("session") => "session",
         Some("route") => "route",

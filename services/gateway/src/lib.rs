@@ -53,6 +53,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::serve::ListenerExt as _;
 use chat_platform::{Shutdown, bus::Bus, db as database, grpc, ops};
+use chat_proto::bridge::v1::bridge_service_client::BridgeServiceClient;
 use chat_proto::contact::v1::contact_service_client::ContactServiceClient;
 use chat_proto::dialog::v1::dialog_service_client::DialogServiceClient;
 use tokio::net::TcpListener;
@@ -90,6 +91,11 @@ impl Application {
             &config.contact_url,
             call_timeout,
         )?));
+        // Connecting a messenger waits for its platform: a longer timeout.
+        let bridge = BridgeServiceClient::new(grpc::traced(grpc::lazy_channel(
+            &config.bridge_url,
+            call_timeout.max(Duration::from_secs(30)),
+        )?));
         let listener = TcpListener::bind(&config.http_addr)
             .await
             .with_context(|| format!("while binding HTTP on {}", config.http_addr))?;
@@ -114,6 +120,7 @@ impl Application {
             config: Arc::new(config),
             dialogs,
             contacts,
+            bridge,
             hub,
             bus: bus.clone(),
             shutdown: shutdown.clone(),

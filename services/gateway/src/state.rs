@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use chat_platform::bus::Bus;
 use chat_platform::grpc::Traced;
+use chat_proto::bridge::v1::bridge_service_client::BridgeServiceClient;
 use chat_proto::contact::v1::contact_service_client::ContactServiceClient;
 use chat_proto::dialog::v1::dialog_service_client::DialogServiceClient;
 use sqlx::PgPool;
@@ -20,6 +21,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub dialogs: DialogServiceClient<Traced>,
     pub contacts: ContactServiceClient<Traced>,
+    pub bridge: BridgeServiceClient<Traced>,
     pub hub: Arc<Hub>,
     /// Who is online, on every replica.
     pub presence: Arc<Presence>,

@@ -10,9 +10,32 @@ async fn main() -> anyhow::Result<()> {
     shutdown::run_service("chat-suite", &common, |stop| run(configs, stop)).await
 }
 
-async fn run(configs: chat_suite::Configs, stop: Shutdown) -> anyhow::Result<()> {
+/// `DEV_FAKES_ADDR`: where `make dev` serves the fake messengers (empty: none).
+const FAKES_ADDR_VARIABLE: &str = "DEV_FAKES_ADDR";
+
+async fn run(mut configs: chat_suite::Configs, stop: Shutdown) -> anyhow::Result<()> {
+    let fakes_addr = std::env::var(FAKES_ADDR_VARIABLE).unwrap_or_default();
+    let fakes = match fakes_addr.as_str() {
+        "" => None,
+        addr => Some(chat_suite::demo::start_fakes(addr).await?),
+    };
+    if let Some(fakes) = &fakes {
+        configs.bridge.telegram_api_url = fakes.url();
+    }
     let suite = chat_suite::Suite::start(configs.clone(), stop).await?;
     let url = format!("http://127.0.0.1:{}", suite.gateway_ports[0]);
+    let demo_bot = match (&fakes, configs.gateway.seed_demo) {
+        (Some(fakes), true) => {
+            chat_suite::demo::connect_messengers(&suite.gateway_pool, suite.bridge_grpc_port)
+                .await?;
+            Some(format!(
+                "{}/_fake/telegram/play/{}",
+                fakes.url(),
+                chat_suite::demo::DEMO_BOT_TOKEN
+            ))
+        }
+        _ => None,
+    };
     println!();
     println!("  The chat suite is running.");
     println!("  Gateway (REST, sockets):  {url}");
@@ -38,6 +61,12 @@ async fn run(configs: chat_suite::Configs, stop: Shutdown) -> anyhow::Result<()>
             "  Demo manager:             {} / {}",
             gateway::admin::DEMO_EMAIL,
             gateway::admin::DEMO_PASSWORD
+        );
+    }
+    if let Some(play) = demo_bot {
+        println!(
+            "  Telegram (a local fake):  {play}  (write to @{} as a customer)",
+            chat_suite::demo::DEMO_BOT_USERNAME
         );
     }
     println!("  Health, metrics:          {url}/healthz  {url}/readyz  {url}/metrics");

@@ -3,6 +3,8 @@
 //! `/webhooks/telegram/<integration id>` with the secret token the bridge
 //! chose when it registered the webhook.
 
+pub mod api;
+pub mod poller;
 pub mod updates;
 pub mod webhook;
 
@@ -14,6 +16,14 @@ pub const BOT_TOKEN: &str = "bot_token";
 pub const WEBHOOK_SECRET: &str = "webhook_secret";
 /// The header that carries it.
 pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+
+/// A new secret token for a webhook: 192 random bits, in hex.
+pub fn new_webhook_secret() -> String {
+    use chacha20poly1305::aead::rand_core::RngCore as _;
+    let mut bytes = [0u8; 24];
+    chacha20poly1305::aead::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
 
 /// The bot's id: the digits before the colon of its token (`123456:ABC...`).
 pub fn bot_id(token: &str) -> Option<&str> {

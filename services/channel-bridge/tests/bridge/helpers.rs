@@ -121,6 +121,7 @@ impl TestBridge {
 async fn start(env: &TestEnv) -> InProcess {
     let config = channel_bridge::Config {
         http_addr: "127.0.0.1:0".into(),
+        grpc_addr: "127.0.0.1:0".into(),
         common: env.common(),
         ..Default::default()
     };

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod console;
 pub mod contacts;
 pub mod dialogs;
+pub mod integrations;
 pub mod notes;
 pub mod openapi;
 pub mod team;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(dialogs::router())
         .merge(notes::router())
         .merge(templates::router())
+        .merge(integrations::router())
         .merge(contacts::router())
         .merge(team::router())
         .merge(openapi::router())

@@ -55,6 +55,9 @@ use crate::state::AppState;
         super::widget::preview_hidden_pages,
         super::widget::rotate_identity_secret,
         super::widget::list_visitors,
+        super::integrations::list_integrations,
+        super::integrations::connect_integration,
+        super::integrations::disconnect_integration,
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -67,6 +70,7 @@ use crate::state::AppState;
         (name = "sessions", description = "My sessions on my devices"),
         (name = "widget", description = "The consultant's settings: the widget on the shop's pages"),
         (name = "visitors", description = "Visitors on the site now"),
+        (name = "integrations", description = "Messengers: Telegram (VK and Facebook come next), and their health"),
     )
 )]
 pub struct ApiDoc;

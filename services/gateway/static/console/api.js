@@ -131,6 +131,11 @@ export const previewHiddenPages = (hiddenPages, urls) =>
   request('POST', '/widget/settings/preview', { hidden_pages: hiddenPages, urls });
 export const newIdentitySecret = () => request('POST', '/widget/identity-secret', {});
 
+// Messengers (Settings → Messengers)
+export const listIntegrations = (options) => request('GET', '/integrations', undefined, options);
+export const connectIntegration = (channel, credentials) => request('PUT', `/integrations/${id(channel)}`, credentials);
+export const disconnectIntegration = (channel) => request('DELETE', `/integrations/${id(channel)}`);
+
 // Visitors on the site
 export const listVisitors = (options) => request('GET', '/visitors', undefined, options);
 

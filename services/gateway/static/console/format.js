@@ -17,10 +17,13 @@ export function contactDisplayName(name, contactId) {
 
 /** Up to two initials of a name ("Anna Petrova" → "AP"); "?" when empty. */
 export function initials(name) {
-  const words = String(name || '').trim().split(/\s+/).filter(Boolean);
+  // The first letter (or digit) of the first and last words; punctuation and
+  // markup-like characters are no one's initial.
+  const letter = (word) => Array.from(word).find((c) => /[\p{L}\p{N}]/u.test(c)) || '';
+  const words = String(name || '').trim().split(/\s+/).filter((word) => letter(word));
   if (words.length === 0) return '?';
-  const first = Array.from(words[0])[0] || '';
-  const second = words.length > 1 ? Array.from(words[words.length - 1])[0] || '' : '';
+  const first = letter(words[0]);
+  const second = words.length > 1 ? letter(words[words.length - 1]) : '';
   return (first + second).toUpperCase();
 }
 

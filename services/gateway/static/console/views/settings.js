@@ -1,5 +1,5 @@
-// The settings screen: a navigation (Online consultant, Reply templates,
-// Managers for owners and admins, My sessions) beside the chosen page.
+// The settings screen: a navigation (Online consultant, Messengers, Reply
+// templates, Managers for owners and admins, My sessions) beside the chosen page.
 
 import { h, setChildren } from '../dom.js';
 import { icon } from '../icons.js';
@@ -10,11 +10,13 @@ import { mountTemplatesPage } from './settings-templates.js';
 import { mountManagersPage } from './settings-managers.js';
 import { mountSessionsPage } from './settings-sessions.js';
 import { mountWidgetSettingsPage } from './settings-widget.js';
+import { mountIntegrationsPage } from './settings-integrations.js';
 import { emptyState } from './common.js';
 import { brand } from './login.js';
 
 const PAGES = [
   { page: 'widget', label: 'Online consultant', icon: 'widget', mount: mountWidgetSettingsPage },
+  { page: 'integrations', label: 'Messengers', icon: 'chat', mount: mountIntegrationsPage },
   { page: 'templates', label: 'Reply templates', icon: 'template', mount: mountTemplatesPage },
   { page: 'managers', label: 'Managers', icon: 'users', mount: mountManagersPage, adminOnly: true },
   { page: 'sessions', label: 'My sessions', icon: 'monitor', mount: mountSessionsPage },

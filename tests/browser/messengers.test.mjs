@@ -1,0 +1,81 @@
+// Browser tests of Settings → Messengers: an owner connects the shop's
+// Telegram bot (a wrong token is refused under the field), a person writes
+// to the bot (through the fake Telegram, TELEGRAM_URL) and the message
+// arrives in the inbox marked "via Telegram"; the integration shows as
+// working; a plain manager sees its health but cannot change it.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { env, launchBrowser, openConsole, consoleUrl, showCategory, eventually, screenshot, withCleanup, unique } from './support.mjs';
+
+const TEST_TIMEOUT = 90_000;
+let browser;
+
+before(async () => {
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+async function fake(method, path, body) {
+  const response = await fetch(`${env.telegramUrl}/_fake/telegram${path}`, {
+    method, headers: { 'content-type': 'application/json' }, body: body && JSON.stringify(body),
+  });
+  assert.ok(response.ok, `${method} ${path}: ${response.status}`);
+  return response.status === 201 && path.endsWith('/messages') ? response.json() : null;
+}
+
+test('an owner connects a Telegram bot and a person writing to it appears in the inbox', { timeout: TEST_TIMEOUT }, async () => {
+  assert.ok(env.telegramUrl, 'TELEGRAM_URL must be set');
+  const token = `${Math.floor(100000 + Math.random() * 800000)}:browser-test-token`;
+  await fake('POST', '/bots', { token, username: 'browser_tea_bot' });
+  await withCleanup(async (keep) => {
+    const { page } = keep(await openConsole(browser, env.owner));
+    await page.goto(consoleUrl('#/settings/integrations'));
+    const card = page.locator('.integration-card[data-channel="telegram"]');
+    await card.waitFor();
+    await page.locator('.integration-card[data-channel="vk"] .chip', { hasText: 'Coming soon' }).waitFor();
+    await screenshot(page, 'messengers-empty-1366.png');
+
+    await card.locator('[data-action="connect"]').click();
+    const input = page.locator('input[name="bot_token"]');
+    await input.fill('999999:not-a-bot-telegram-knows');
+    await page.locator('.modal button[type="submit"]').click();
+    await page.locator('.field-error', { hasText: 'Telegram does not know this token' }).waitFor();
+    await input.fill(token);
+    await page.locator('.modal button[type="submit"]').click();
+    await card.locator('.integration-name', { hasText: '@browser_tea_bot' }).waitFor();
+    assert.equal(await page.locator('body').innerText().then((t) => t.includes('browser-test-token')), false, 'the token is never shown');
+
+    const text = unique('Есть ли у вас улун?');
+    const person = { id: Math.floor(Math.random() * 1e9), first_name: 'Вера', last_name: '<b>Бот</b>' };
+    await fake('POST', `/bots/${encodeURIComponent(token)}/messages`, { person, text });
+
+    await page.goto(consoleUrl('#/dialogs'));
+    await showCategory(page, 'new');
+    const item = page.locator('.dialog-item', { hasText: text });
+    await item.waitFor({ timeout: 20_000 });
+    await item.click();
+    await page.locator('.msg-in .msg-text', { hasText: text }).waitFor();
+    await page.locator('.msg-in', { hasText: 'via Telegram' }).first().waitFor();
+    // The name from the profile is text, never markup.
+    assert.equal(await page.locator('.dialog-item b', { hasText: 'Бот' }).count(), 0);
+    await screenshot(page, 'messengers-dialog-1366.png');
+
+    await page.goto(consoleUrl('#/settings/integrations'));
+    await eventually(async () => (await card.locator('[data-health="healthy"]').count()) === 1, { message: 'the integration shows as working' });
+    await screenshot(page, 'messengers-connected-1366.png');
+  });
+});
+
+test('a plain manager sees the messengers and their health but cannot change them', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    const { page } = keep(await openConsole(browser, env.manager));
+    await page.goto(consoleUrl('#/settings/integrations'));
+    const card = page.locator('.integration-card[data-channel="telegram"]');
+    await card.waitFor();
+    assert.equal(await page.locator('[data-action="connect"], [data-action="disconnect"], [data-action="reconnect"]').count(), 0);
+  });
+});
