@@ -1,12 +1,13 @@
 // Browser tests of Settings → Messengers: an owner connects the shop's
 // Telegram bot (a wrong token is refused under the field), a person writes
 // to the bot (through the fake Telegram, TELEGRAM_URL) and the message
-// arrives in the inbox marked "via Telegram"; the integration shows as
-// working; a plain manager sees its health but cannot change it.
+// arrives in the inbox marked "via Telegram"; the answer reaches Telegram
+// and shows as delivered; the integration shows as working; a plain manager
+// sees its health but cannot change it.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { env, launchBrowser, openConsole, consoleUrl, showCategory, eventually, screenshot, withCleanup, unique } from './support.mjs';
+import { env, launchBrowser, openConsole, consoleUrl, showCategory, sendFromComposer, eventually, screenshot, withCleanup, unique } from './support.mjs';
 
 const TEST_TIMEOUT = 90_000;
 let browser;
@@ -62,6 +63,19 @@ test('an owner connects a Telegram bot and a person writing to it appears in the
     await page.locator('.msg-in', { hasText: 'via Telegram' }).first().waitFor();
     // The name from the profile is text, never markup.
     assert.equal(await page.locator('.dialog-item b', { hasText: 'Бот' }).count(), 0);
+    await page.locator('.dialog-item', { hasText: 'Вера <b>Бот</b>' }).first().waitFor();
+
+    // The answer goes back through Telegram, and shows as delivered.
+    const answer = unique('Есть, и пуэр тоже');
+    await sendFromComposer(page, answer);
+    await eventually(async () => {
+      const bot = await (await fetch(`${env.telegramUrl}/_fake/telegram/bots/${encodeURIComponent(token)}`)).json();
+      return bot.sent.some((m) => m.text === answer && m.chat.id === person.id);
+    }, { message: 'the answer in Telegram' });
+    const out = page.locator('.msg-out', { hasText: answer });
+    await out.locator('.msg-tick').waitFor();
+    assert.equal(await out.locator('.msg-sending').count(), 0);
+    await out.locator('.msg-footer', { hasText: 'via Telegram' }).waitFor();
     await screenshot(page, 'messengers-dialog-1366.png');
 
     await page.goto(consoleUrl('#/settings/integrations'));

@@ -186,18 +186,24 @@ impl TestSuite {
     pub async fn connect_telegram(&self, shop: &Shop) -> TelegramWebhook {
         let pool = self.env().schema_pool("channel_bridge").await;
         let secret = uuid::Uuid::new_v4().simple().to_string();
+        // A bot of its own: a bot belongs to one account.
+        let bot_id = 100_000 + u64::from(uuid::Uuid::new_v4().as_fields().1);
         let connection = channel_bridge::integrations::Connection {
             account_id: shop.account_id.parse().expect("account id"),
             channel: "telegram",
-            settings: serde_json::json!({"bot_id": 555, "username": "tea_shop_bot"}),
+            settings: serde_json::json!({"bot_id": bot_id, "username": "tea_shop_bot"}),
             secrets: [
-                ("bot_token".to_owned(), "555:test-token".to_owned()),
+                ("bot_token".to_owned(), format!("{bot_id}:test-token")),
                 ("webhook_secret".to_owned(), secret.clone()),
             ]
             .into(),
         };
+        let account_id = connection.account_id;
+        let id = channel_bridge::integrations::id_for(&pool, account_id, "telegram")
+            .await
+            .expect("an id");
         let integration =
-            channel_bridge::integrations::connect(&pool, &self.bridge_keys, connection)
+            channel_bridge::integrations::connect(&pool, &self.bridge_keys, id, connection)
                 .await
                 .expect("the integration is stored");
         pool.close().await;

@@ -260,7 +260,14 @@ async fn an_admin_connects_a_bot_and_its_people_write_through_long_polling() {
     assert_eq!(dialogs[0].1, [telegram("Добрый день")]);
     assert_eq!(dialogs[0].0["contact_name"], "Анна Петрова");
 
-    let listed = integrations(&api).await;
+    // Its health is recorded once the message is stored, just after.
+    let listed = chat_testkit::eventually("the update in the health", || async {
+        let listed = integrations(&api).await;
+        listed[0]["health"]["last_update_at"]
+            .is_string()
+            .then_some(listed)
+    })
+    .await;
     assert_eq!(listed.len(), 1);
     let health = &listed[0]["health"];
     assert_eq!(health["healthy"], true, "{health}");
@@ -381,6 +388,17 @@ async fn a_shops_integrations_are_its_own() {
         integrations(&coffee_api).await.is_empty(),
         "coffee sees none of tea's"
     );
+    let (status, refused) = coffee_api
+        .put(
+            "/api/v1/integrations/telegram",
+            json!({"bot_token": BOT_TOKEN}),
+        )
+        .await;
+    assert_eq!(status, 422, "tea's bot is not coffee's to take: {refused}");
+    assert_eq!(
+        refused["error"]["fields"]["bot_token"],
+        "this bot is connected to another account"
+    );
     let (status, _) = coffee_api.delete("/api/v1/integrations/telegram").await;
     assert_eq!(status, 404, "nor can it disconnect tea's");
     assert_eq!(
@@ -388,5 +406,145 @@ async fn a_shops_integrations_are_its_own() {
         1,
         "tea's is still there"
     );
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_reply_to_a_telegram_person_goes_out_through_telegram_by_default() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Tea").await;
+    let bot = t.connect_telegram(&shop).await;
+    let api = t.manager_api(&shop).await;
+    assert_eq!(bot.deliver(&telegram_text(1, 42, "Анна", "hi")).await, 200);
+    let dialogs = until_messages(&api, 1).await;
+    let dialog_id = dialogs[0].0["id"].as_str().unwrap().to_owned();
+
+    let (status, posted) = api
+        .post(
+            &format!("/api/v1/dialogs/{dialog_id}/messages"),
+            json!({"client_message_id": "r1", "text": "Здравствуйте!"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{posted}");
+    let reply = &posted["message"];
+    assert_eq!(
+        reply["channel"], "telegram",
+        "where she wrote from: {reply}"
+    );
+    assert_eq!(
+        reply["delivery_state"], "stored",
+        "not taken by Telegram yet"
+    );
+    assert_eq!(reply["delivery_error"], Value::Null);
+
+    // The bridge queued it for Telegram, once.
+    let pool = t.env().pool().await;
+    let message_id = uuid::Uuid::parse_str(reply["id"].as_str().unwrap()).unwrap();
+    let queued = chat_testkit::eventually("the reply in the delivery log", || async {
+        let channels: Vec<String> =
+            sqlx::query_scalar("select channel from channel_bridge.delivery where message_id = $1")
+                .bind(message_id)
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        (!channels.is_empty()).then_some(channels)
+    })
+    .await;
+    assert_eq!(queued, ["telegram"]);
+    pool.close().await;
+    t.stop().await;
+}
+
+/// A shop with the fake's bot connected (polling), a person who wrote to
+/// it, and the dialog that opened.
+async fn shop_with_a_telegram_person(t: &TestSuite, token: &str) -> (Api, String) {
+    t.telegram.make_bot(token, "tea_shop_bot");
+    let shop = t.shop("Tea").await;
+    let api = t.manager_api(&shop).await;
+    let (status, body) = api
+        .put("/api/v1/integrations/telegram", json!({"bot_token": token}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    t.telegram
+        .person_writes(token, &anna(), "Здравствуйте")
+        .unwrap();
+    let dialogs = until_messages(&api, 1).await;
+    (api, dialogs[0].0["id"].as_str().unwrap().to_owned())
+}
+
+/// Replies in the dialog; returns the stored message's id.
+async fn reply(api: &Api, dialog_id: &str, text: &str) -> String {
+    let (status, posted) = api
+        .post(
+            &format!("/api/v1/dialogs/{dialog_id}/messages"),
+            json!({"client_message_id": crate::helpers::client_id(), "text": text}),
+        )
+        .await;
+    assert_eq!(status, 201, "{posted}");
+    assert_eq!(posted["message"]["channel"], "telegram");
+    posted["message"]["id"].as_str().unwrap().to_owned()
+}
+
+/// Waits until the message's delivery state is final; returns the message.
+async fn delivered_or_failed(api: &Api, dialog_id: &str, message_id: &str) -> Value {
+    chat_testkit::eventually("the reply's delivery state", || async {
+        let (_, history) = api
+            .get(&format!("/api/v1/dialogs/{dialog_id}/messages"))
+            .await;
+        history["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == message_id && m["delivery_state"] != "stored")
+            .cloned()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_reply_reaches_the_person_in_telegram_once_and_shows_as_delivered() {
+    let t = TestSuite::start().await;
+    let token = "777101:send-bot";
+    let (api, dialog_id) = shop_with_a_telegram_person(&t, token).await;
+
+    let id = reply(&api, &dialog_id, "Добрый день! Улун есть.").await;
+    let message = delivered_or_failed(&api, &dialog_id, &id).await;
+    assert_eq!(message["delivery_state"], "delivered", "{message}");
+    let sent = t.telegram.sent(token);
+    assert_eq!(sent.len(), 1, "once: {sent:?}");
+    assert_eq!(sent[0]["text"], "Добрый день! Улун есть.");
+    assert_eq!(sent[0]["chat"]["id"], anna().id, "to her private chat");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_throttled_reply_waits_as_telegram_asks_then_goes_once() {
+    let t = TestSuite::start().await;
+    let token = "777102:throttled-bot";
+    let (api, dialog_id) = shop_with_a_telegram_person(&t, token).await;
+
+    t.telegram.throttle(token, 2, 1);
+    let id = reply(&api, &dialog_id, "one moment").await;
+    let message = delivered_or_failed(&api, &dialog_id, &id).await;
+    assert_eq!(message["delivery_state"], "delivered", "{message}");
+    assert_eq!(t.telegram.sent(token).len(), 1);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_reply_telegram_refuses_shows_as_failed_with_its_reason() {
+    let t = TestSuite::start().await;
+    let token = "777103:blocked-bot";
+    let (api, dialog_id) = shop_with_a_telegram_person(&t, token).await;
+
+    t.telegram.block(token, anna().id);
+    let id = reply(&api, &dialog_id, "are you there?").await;
+    let message = delivered_or_failed(&api, &dialog_id, &id).await;
+    assert_eq!(message["delivery_state"], "failed", "{message}");
+    assert_eq!(
+        message["delivery_error"],
+        "Forbidden: bot was blocked by the user"
+    );
+    assert!(t.telegram.sent(token).is_empty());
     t.stop().await;
 }

@@ -222,6 +222,10 @@ impl FakeTelegram {
         {
             bot.people.insert(id, Value::Object(chat.clone()));
         }
+        // Later updates number after it, as Telegram's do.
+        if let Some(id) = update["update_id"].as_i64() {
+            bot.next_update_id = bot.next_update_id.max(id);
+        }
         bot.pending.push_back(update);
         let webhook = bot.webhook.clone();
         drop(bots);
@@ -268,6 +272,12 @@ impl FakeTelegram {
             .unwrap()
             .get(token)
             .and_then(|bot| bot.webhook.as_ref().map(|w| w.url.clone()))
+    }
+
+    /// How many polls the bot has had (getUpdates calls, and setWebhook
+    /// calls, which end a poll as a newer one does).
+    pub fn polls(&self, token: &str) -> u64 {
+        self.with_bot(token, |bot| bot.polls).unwrap_or_default()
     }
 
     /// Webhook deliveries answered 2xx, and attempts that were not.

@@ -24,6 +24,10 @@ create table integration (
     updated_at       timestamptz not null default now(),
     constraint integration_channel_unique unique (account_id, channel)
 );
+-- A bot belongs to one account: two would poll it in turn (Telegram allows
+-- one poller) or take its webhook from each other.
+create unique index integration_bot_unique on integration (channel, (settings ->> 'bot_id'))
+    where settings ? 'bot_id';
 
 -- Which replica polls a bot (long polling mode): exactly one at a time; a
 -- lease its holder renews every few seconds and another takes once expired.

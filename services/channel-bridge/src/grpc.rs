@@ -62,19 +62,34 @@ impl BridgeApi {
             CallError::Refused(reason) => Status::failed_precondition(reason),
             CallError::Unreachable(reason) => Status::unavailable(reason),
         })?;
+        let bot_taken =
+            integrations::bot_elsewhere(&self.pool, telegram::CHANNEL, me.id, account_id)
+                .await
+                .map_err(Error::from)?;
+        if bot_taken {
+            return Err(bot_of_another_account());
+        }
+        // Telegram learns the webhook (or that there is none) before the
+        // token is stored: a refusal leaves the stored integration as it was.
+        let id = integrations::id_for(&self.pool, account_id, telegram::CHANNEL)
+            .await
+            .map_err(Error::from)?;
         let secret = telegram::new_webhook_secret();
-        let mode = if self.telegram.public_url.is_some() {
-            "webhook"
-        } else {
-            "polling"
-        };
+        let webhook = self.telegram.webhook_url(id);
+        self.telegram
+            .route_updates(token, webhook.as_deref(), &secret)
+            .await
+            .map_err(|e| match e {
+                CallError::Unreachable(reason) => Status::unavailable(reason),
+                other => Status::failed_precondition(other.to_string()),
+            })?;
         let connection = Connection {
             account_id,
             channel: telegram::CHANNEL,
             settings: serde_json::json!({
                 "bot_id": me.id,
                 "username": me.username,
-                "mode": mode,
+                "mode": if webhook.is_some() { "webhook" } else { "polling" },
             }),
             secrets: [
                 (telegram::BOT_TOKEN.to_owned(), token.to_owned()),
@@ -82,21 +97,32 @@ impl BridgeApi {
             ]
             .into(),
         };
-        let stored = integrations::connect(&self.pool, keys, connection)
+        let stored = integrations::connect(&self.pool, keys, id, connection)
             .await
-            .map_err(internal)?;
+            .map_err(|e| match e.downcast_ref::<sqlx::Error>() {
+                Some(sqlx::Error::Database(db))
+                    if db.constraint() == Some(integrations::BOT_UNIQUE) =>
+                {
+                    bot_of_another_account()
+                }
+                _ => internal(e),
+            })?;
+        if stored.id != id && webhook.is_some() {
+            // A concurrent connection stored first: point Telegram at its row.
+            let webhook = self.telegram.webhook_url(stored.id);
+            self.telegram
+                .route_updates(
+                    token,
+                    webhook.as_deref(),
+                    stored.secret(telegram::WEBHOOK_SECRET),
+                )
+                .await
+                .map_err(|e| Status::unavailable(e.to_string()))?;
+        }
         integrations::record_token_check(&self.pool, stored.id, true)
             .await
             .map_err(Error::from)?;
-        let webhook = self.telegram.webhook_url(stored.id);
-        if let Err(e) = self
-            .telegram
-            .route_updates(token, webhook.as_deref(), &secret)
-            .await
-        {
-            // Stored, but not receiving: the health says so, and why.
-            let _ = integrations::record_error(&self.pool, stored.id, &e.to_string()).await;
-        } else if webhook.is_some() {
+        if webhook.is_some() {
             integrations::record_receiving(&self.pool, stored.id, true)
                 .await
                 .map_err(Error::from)?;
@@ -106,6 +132,10 @@ impl BridgeApi {
             .map_err(internal)?
             .ok_or_else(|| Status::internal("the integration just stored is gone"))
     }
+}
+
+fn bot_of_another_account() -> Status {
+    Error::field("bot_token", "this bot is connected to another account").into()
 }
 
 fn internal(e: anyhow::Error) -> Status {

@@ -58,16 +58,19 @@ pub struct Stored {
     pub duplicate: bool,
 }
 
-/// The contact and dialog services, as the inbound path uses them.
+/// The contact and dialog services, as the inbound path uses them, and the
+/// bridge's database, where it remembers each person's chat for replies.
 #[derive(Clone)]
 pub struct Inbound {
     pub contacts: ContactServiceClient<Traced>,
     pub dialogs: DialogServiceClient<Traced>,
+    pub pool: sqlx::PgPool,
 }
 
 impl Inbound {
     pub async fn store(&self, incoming: Incoming) -> Result<Stored, InboundError> {
         let channel = incoming.channel.word();
+        let chat_id = incoming.user_id.clone();
         let contact = self
             .contacts
             .clone()
@@ -95,6 +98,21 @@ impl Inbound {
             })
             .await?
             .into_inner();
+        // Where replies to this contact go on this messenger.
+        let contact_id =
+            Uuid::parse_str(&contact.id).map_err(|e| InboundError::Retry(e.to_string()))?;
+        sqlx::query!(
+            "insert into messenger_chat (account_id, contact_id, channel, chat_id) \
+             values ($1, $2, $3, $4) on conflict (account_id, contact_id, channel) do update \
+             set chat_id = excluded.chat_id, last_inbound_at = now()",
+            incoming.account_id,
+            contact_id,
+            channel,
+            chat_id
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(|e| InboundError::Retry(e.to_string()))?;
         let outcome = if posted.duplicate {
             "duplicate"
         } else {

@@ -1,6 +1,6 @@
-//! The messengers each account connected: stored with their secrets sealed
-//! (the row's id and account are the sealed value's associated data, so a
-//! value moved to another row does not open), read back opened, and their
+//! The messengers each account connected (one per channel): stored with
+//! their secrets sealed (the account and channel are the sealed value's
+//! associated data, so a value moved to another account's row does not open), read back opened, and their
 //! health recorded as updates arrive and calls fail. Every query is scoped
 //! by the account, except finding an integration by the id a platform's
 //! webhook names, which the webhook's own secret then vouches for.
@@ -68,15 +68,20 @@ pub struct Health {
     pub last_error_at: Option<DateTime<Utc>>,
 }
 
-/// What a sealed value is bound to: its row and account.
-fn bound_to(id: Uuid, account_id: Uuid) -> Vec<u8> {
-    [id.as_bytes().as_slice(), account_id.as_bytes()].concat()
+/// What a sealed value is bound to: its account and channel (an account's
+/// one integration of that channel), so two connections racing for one row
+/// leave a row that opens, whichever wins.
+fn bound_to(account_id: Uuid, channel: &str) -> Vec<u8> {
+    format!("{account_id}/{channel}").into_bytes()
 }
 
-fn seal(keys: &KeyRing, id: Uuid, account_id: Uuid, secrets: &Secrets) -> Sealed {
+fn seal(keys: &KeyRing, account_id: Uuid, channel: &str, secrets: &Secrets) -> Sealed {
     let json = serde_json::to_vec(secrets).expect("a map of strings is JSON");
-    keys.seal(&json, &bound_to(id, account_id))
+    keys.seal(&json, &bound_to(account_id, channel))
 }
+
+/// The name of the key that makes a bot one account's only.
+pub const BOT_UNIQUE: &str = "integration_bot_unique";
 
 /// A new integration to store.
 pub struct Connection<'a> {
@@ -86,22 +91,54 @@ pub struct Connection<'a> {
     pub secrets: Secrets,
 }
 
-/// Stores the account's integration of that channel, replacing the one it
-/// had (a new token, say); returns it as stored.
-pub async fn connect(
-    pool: &PgPool,
-    keys: &KeyRing,
-    connection: Connection<'_>,
-) -> anyhow::Result<Integration> {
+/// The id of the account's integration of that channel: the one it has, or
+/// a new one for [`connect`] to store.
+pub async fn id_for(pool: &PgPool, account_id: Uuid, channel: &str) -> sqlx::Result<Uuid> {
     let existing = sqlx::query_scalar!(
         "select id from integration where account_id = $1 and channel = $2",
-        connection.account_id,
-        connection.channel
+        account_id,
+        channel
     )
     .fetch_optional(pool)
     .await?;
-    let id = existing.unwrap_or_else(Uuid::now_v7);
-    let sealed = seal(keys, id, connection.account_id, &connection.secrets);
+    Ok(existing.unwrap_or_else(Uuid::now_v7))
+}
+
+/// Whether another account has this bot (by its id on the platform).
+pub async fn bot_elsewhere(
+    pool: &PgPool,
+    channel: &str,
+    bot_id: u64,
+    account_id: Uuid,
+) -> sqlx::Result<bool> {
+    let found = sqlx::query_scalar!(
+        "select exists (select 1 from integration \
+             where channel = $1 and settings ->> 'bot_id' = $2 and account_id <> $3) as \"found!\"",
+        channel,
+        bot_id.to_string(),
+        account_id
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(found)
+}
+
+/// Stores the account's integration of that channel under `id` (from
+/// [`id_for`]), replacing the one it had (a new token, say); returns it as
+/// stored, whose id is another when a concurrent connection stored first.
+/// A bot another account has breaks [`BOT_UNIQUE`].
+pub async fn connect(
+    pool: &PgPool,
+    keys: &KeyRing,
+    id: Uuid,
+    connection: Connection<'_>,
+) -> anyhow::Result<Integration> {
+    let sealed = seal(
+        keys,
+        connection.account_id,
+        connection.channel,
+        &connection.secrets,
+    );
     // A replaced connection starts with a clean bill of health.
     sqlx::query!(
         "insert into integration (id, account_id, channel, settings, secrets_key_id, secrets_sealed) \
@@ -120,7 +157,8 @@ pub async fn connect(
     )
     .execute(pool)
     .await?;
-    get(pool, keys, connection.account_id, id)
+    let stored = id_for(pool, connection.account_id, connection.channel).await?;
+    get(pool, keys, connection.account_id, stored)
         .await?
         .ok_or_else(|| anyhow::anyhow!("an integration just stored is gone"))
 }
@@ -149,7 +187,7 @@ impl Row {
             key_id: self.secrets_key_id,
             bytes: self.secrets_sealed,
         };
-        let json = keys.open(&sealed, &bound_to(self.id, self.account_id))?;
+        let json = keys.open(&sealed, &bound_to(self.account_id, &self.channel))?;
         Ok(Integration {
             id: self.id,
             account_id: self.account_id,
@@ -231,11 +269,18 @@ pub async fn reseal_stale(pool: &PgPool, keys: &KeyRing) -> anyhow::Result<u64> 
     let mut resealed = 0;
     for row in stale {
         let old_key = row.secrets_key_id.clone();
-        let integration = row.open(keys)?;
+        let integration = match row.open(keys) {
+            Ok(integration) => integration,
+            Err(e) => {
+                // One row that does not open holds up none of the others.
+                tracing::error!(error = %e, "an integration's secrets do not open: not sealed again");
+                continue;
+            }
+        };
         let sealed = seal(
             keys,
-            integration.id,
             integration.account_id,
+            &integration.channel,
             &integration.secrets,
         );
         // Only if nobody stored a new connection meanwhile.

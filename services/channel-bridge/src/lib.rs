@@ -14,7 +14,8 @@
 //!   [`leases`]: which replica polls which bot.
 //! - [`inbound`]: a person's message into their contact's dialog.
 //! - [`webhooks`]: the platforms' webhook routes; [`telegram`]: Telegram's.
-//! - [`outbound`]: the delivery log, fed by events.
+//! - [`outbound`]: the delivery log, fed by events; [`sender`]: sends it
+//!   through the messengers and reports each outcome.
 
 pub mod config;
 pub mod grpc;
@@ -23,6 +24,7 @@ pub mod integrations;
 pub mod leases;
 pub mod outbound;
 pub mod secrets;
+pub mod sender;
 pub mod telegram;
 pub mod webhooks;
 
@@ -75,6 +77,7 @@ impl Application {
         }
         let call_timeout = Duration::from_secs(config.backend_timeout_secs);
         let inbound = inbound::Inbound {
+            pool: worker.pool.clone(),
             contacts: ContactServiceClient::new(platform_grpc::traced(
                 platform_grpc::lazy_channel(&config.contact_url, call_timeout)?,
             )),
@@ -128,11 +131,25 @@ impl Application {
             inbound: self.webhooks.inbound.clone(),
             holder: format!("bridge-{}", uuid::Uuid::now_v7()),
         });
+        let sender = self.api.keys.clone().map(|keys| sender::Sender {
+            pool: self.api.pool.clone(),
+            keys,
+            telegram: self.api.telegram.clone(),
+            dialogs: self.webhooks.inbound.dialogs.clone(),
+        });
         let pollers = tokio::spawn({
             let shutdown = shutdown.clone();
             async move {
                 if let Some(pollers) = pollers {
                     pollers.run(shutdown).await;
+                }
+            }
+        });
+        let sender = tokio::spawn({
+            let shutdown = shutdown.clone();
+            async move {
+                if let Some(sender) = sender {
+                    sender.run(shutdown).await;
                 }
             }
         });
@@ -142,6 +159,7 @@ impl Application {
             .await?;
         grpc.await??;
         pollers.await?;
+        sender.await?;
         Ok(())
     }
 }

@@ -41,8 +41,10 @@ pub fn messenger_of(message: &pb::Message) -> Option<&'static str> {
 
 async fn queue(pool: &PgPool, envelopes: Vec<ev::Envelope>) -> Result<(), HandlerError> {
     let (mut accounts, mut messages, mut dialogs, mut channels) = (vec![], vec![], vec![], vec![]);
+    let (mut contacts, mut texts) = (vec![], vec![]);
     for envelope in &envelopes {
-        let message = MessageCreated::decode(envelope)?.message;
+        let created = MessageCreated::decode(envelope)?;
+        let message = created.message;
         let Some(channel) = messenger_of(&message) else {
             continue;
         };
@@ -50,20 +52,25 @@ async fn queue(pool: &PgPool, envelopes: Vec<ev::Envelope>) -> Result<(), Handle
         messages.push(id(&message.id)?);
         dialogs.push(id(&message.dialog_id)?);
         channels.push(channel);
+        contacts.push(created.contact_id);
+        texts.push(message.text);
     }
     if messages.is_empty() {
         return Ok(());
     }
     let ids: Vec<Uuid> = messages.iter().map(|_| Uuid::now_v7()).collect();
     sqlx::query!(
-        "insert into delivery (id, account_id, message_id, dialog_id, channel) \
-         select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[]) \
+        "insert into delivery (id, account_id, message_id, dialog_id, channel, contact_id, text) \
+         select * from unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], \
+             $6::uuid[], $7::text[]) \
          on conflict on constraint delivery_message_unique do nothing",
         &ids,
         &accounts,
         &messages,
         &dialogs,
-        &channels as &[&str]
+        &channels as &[&str],
+        &contacts,
+        &texts
     )
     .execute(pool)
     .await?;

@@ -69,7 +69,7 @@ pub async fn apply(
         author_id: None,
         client_message_id: &Uuid::now_v7().to_string(),
         text: system_text,
-        channel: "site",
+        channel: Some("site"),
     };
     let Appended::Stored(message, dialog, _) = db::append_message(&mut tx, &record).await? else {
         return Err(Error::NotFound("dialog"));

@@ -43,6 +43,7 @@ pub struct MessageRow {
     pub channel: String,
     pub delivery_state: String,
     pub created_at: DateTime<Utc>,
+    pub delivery_error: String,
 }
 
 /// A dialog's columns, of `dialog d`, without a viewer (`unread_count` 0).
@@ -54,7 +55,7 @@ const VIEWED_DIALOG_COLUMNS: &str = "d.id, d.account_id, d.contact_id, d.status,
      d.last_seq, d.last_message_text, d.last_message_at, d.created_at, d.updated_at, \
      d.contact_name, d.inbound_count, d.inbound_count - coalesce(r.inbound_read, 0) as unread_count";
 const MESSAGE_COLUMNS: &str = "id, account_id, dialog_id, seq, author_kind, author_id, \
-     client_message_id, text, channel, delivery_state, created_at";
+     client_message_id, text, channel, delivery_state, created_at, delivery_error";
 
 /// Where a new message goes: a dialog by id (a visitor may name only their
 /// own), or the contact's dialog (opened if they have none).
@@ -100,7 +101,8 @@ pub struct NewMessage<'a> {
     pub author_id: Option<Uuid>,
     pub client_message_id: &'a str,
     pub text: &'a str,
-    pub channel: &'a str,
+    /// `None`: the channel the contact last wrote from.
+    pub channel: Option<&'a str>,
 }
 
 /// What became of a message added at the end of its dialog.
@@ -136,12 +138,14 @@ pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx
     // dialog's last message, so later numbers never get earlier times.
     let sql = format!(
         "with d as ( \
-             select id, contact_id, status, last_seq + 1 as next_seq, updated_at from dialog \
+             select id, contact_id, status, last_seq + 1 as next_seq, updated_at, \
+                 last_inbound_channel from dialog \
              where account_id = $1 and {which} for update \
          ), m as ( \
              insert into message (id, account_id, dialog_id, seq, author_kind, author_id, \
                  client_message_id, text, channel, delivery_state, created_at) \
-             select $3, $1, d.id, d.next_seq, $4, $5, $6, $7, $8, 'stored', \
+             select $3, $1, d.id, d.next_seq, $4, $5, $6, $7, coalesce($8, d.last_inbound_channel), \
+                 'stored', \
                  greatest(clock_timestamp(), d.updated_at) from d \
              on conflict on constraint message_client_id_unique do nothing \
              returning {MESSAGE_COLUMNS} \
@@ -149,7 +153,9 @@ pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx
              update dialog set last_seq = m.seq, last_message_text = left(m.text, {PREVIEW_CHARS}), \
                  last_message_at = m.created_at, updated_at = m.created_at, \
                  status = case when m.author_kind = 'system' then dialog.status else 'open' end, \
-                 inbound_count = inbound_count + (m.author_kind = 'visitor')::int \
+                 inbound_count = inbound_count + (m.author_kind = 'visitor')::int, \
+                 last_inbound_channel = case when m.author_kind = 'visitor' then m.channel \
+                     else dialog.last_inbound_channel end \
              from m where dialog.account_id = m.account_id and dialog.id = m.dialog_id \
              returning dialog.status as dialog_status, dialog.manager_id as dialog_manager_id, \
                  dialog.last_message_text as dialog_preview, dialog.created_at as dialog_created_at, \
@@ -477,6 +483,41 @@ pub async fn set_contact_names(
     .map(drop)
 }
 
+/// Records what became of a message that left through a messenger; a final
+/// state stays (a late or repeated report changes nothing). The message as
+/// it is now, and whether this report changed it; `None` when the account
+/// has no such message.
+pub async fn set_delivery_state(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    message_id: Uuid,
+    state: &str,
+    error: &str,
+) -> sqlx::Result<Option<(MessageRow, bool)>> {
+    let changed: Option<MessageRow> = sqlx::query_as(&format!(
+        "update message set delivery_state = $3, delivery_error = $4 \
+         where account_id = $1 and id = $2 and delivery_state = 'stored' \
+         returning {MESSAGE_COLUMNS}"
+    ))
+    .bind(account_id)
+    .bind(message_id)
+    .bind(state)
+    .bind(error)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(message) = changed {
+        return Ok(Some((message, true)));
+    }
+    let current: Option<MessageRow> = sqlx::query_as(&format!(
+        "select {MESSAGE_COLUMNS} from message where account_id = $1 and id = $2"
+    ))
+    .bind(account_id)
+    .bind(message_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(current.map(|message| (message, false)))
+}
+
 /// Messages after `after_seq`, oldest first.
 pub async fn messages_after(
     pool: &PgPool,
@@ -558,6 +599,7 @@ impl From<MessageRow> for pb::Message {
             channel: pb::Channel::from_word(&m.channel) as i32,
             delivery_state: pb::DeliveryState::from_word(&m.delivery_state) as i32,
             created_at: Some(to_proto(m.created_at)),
+            delivery_error: m.delivery_error,
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::notes::NoteRow;
 pub const DIALOG_CREATED: &str = "dialog.dialog_created";
 pub use chat_platform::events::{MESSAGE_CREATED, MESSENGER_REPLY_CREATED};
 pub const DIALOG_UPDATED: &str = "dialog.dialog_updated";
+pub const MESSAGE_UPDATED: &str = "dialog.message_updated";
 pub const DIALOG_READ: &str = "dialog.dialog_read";
 pub const NOTE_CREATED: &str = "dialog.note_created";
 
@@ -58,6 +59,17 @@ fn message_event(
         ev::MessageCreated {
             message: Some(message.clone().into()),
             contact_id: contact_id.to_string(),
+        }
+        .encode_to_vec(),
+    )
+}
+
+pub fn message_updated(message: &MessageRow) -> NewEvent {
+    NewEvent::new(
+        message.account_id,
+        MESSAGE_UPDATED,
+        ev::MessageUpdated {
+            message: Some(message.clone().into()),
         }
         .encode_to_vec(),
     )

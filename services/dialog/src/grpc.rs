@@ -17,6 +17,9 @@ use crate::{events, messages, notes, templates};
 pub const MAX_PAGE: u32 = 200;
 const DEFAULT_PAGE: u32 = 50;
 
+/// Longest reason a messenger gives for not taking a message, in characters.
+pub const MAX_DELIVERY_ERROR_CHARS: usize = 500;
+
 #[derive(Clone)]
 pub struct DialogApi {
     pub pool: PgPool,
@@ -313,6 +316,42 @@ impl server::DialogService for DialogApi {
             read_seq,
             unread_count,
         }))
+    }
+
+    async fn set_delivery_state(
+        &self,
+        request: Request<pb::SetDeliveryStateRequest>,
+    ) -> Result<Response<pb::Message>, Status> {
+        let req = request.get_ref();
+        let account_id = parse_id("account_id", &req.account_id)?;
+        let message_id = parse_id("message_id", &req.message_id)?;
+        let state = match pb::DeliveryState::try_from(req.state) {
+            Ok(state @ (pb::DeliveryState::Delivered | pb::DeliveryState::Failed)) => state.word(),
+            _ => return Err(Error::field("state", "must be delivered or failed").into()),
+        };
+        let error: String = req
+            .error
+            .chars()
+            .filter(|c| *c != '\0')
+            .take(MAX_DELIVERY_ERROR_CHARS)
+            .collect();
+        let mut tx = self.pool.begin().await.map_err(Error::from)?;
+        let (message, changed) =
+            db::set_delivery_state(&mut tx, account_id, message_id, state, &error)
+                .await
+                .map_err(Error::from)?
+                .ok_or(Error::NotFound("message"))?;
+        if !changed {
+            return Ok(Response::new(message.into()));
+        }
+        let staged = self
+            .outbox
+            .enqueue(&mut tx, events::message_updated(&message))
+            .await
+            .map_err(Error::from)?;
+        tx.commit().await.map_err(Error::from)?;
+        self.outbox.committed(staged);
+        Ok(Response::new(message.into()))
     }
 
     async fn add_note(

@@ -39,7 +39,9 @@ pub struct Post {
     author_id: Option<Uuid>,
     client_message_id: String,
     text: String,
-    channel: &'static str,
+    /// `None`: a manager's reply without a chosen channel, which goes where
+    /// the contact last wrote from.
+    channel: Option<&'static str>,
     /// Kept on the dialog if this post opens it.
     contact_name: String,
 }
@@ -111,9 +113,10 @@ pub fn check(req: pb::PostMessageRequest) -> Result<Post> {
             visitor,
         },
     };
-    let channel = pb::Channel::try_from(req.channel)
-        .unwrap_or_default()
-        .word();
+    let channel = match pb::Channel::try_from(req.channel).unwrap_or_default() {
+        pb::Channel::Unspecified if kind == pb::AuthorKind::Manager => None,
+        chosen => Some(chosen.word()),
+    };
     Ok(Post {
         account_id,
         target,

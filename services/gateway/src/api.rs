@@ -33,9 +33,13 @@ pub struct MessageOut {
     /// `site`, `email`, `telegram`, `vk` or `facebook`.
     #[schema(value_type = String, example = "site")]
     pub channel: &'static str,
-    /// `stored`, `delivered` or `failed`.
+    /// `stored`, `delivered` or `failed`. A message through a messenger is
+    /// `stored` until the messenger takes it (`delivered`) or refuses it
+    /// (`failed`); the manager socket tells of the change (`message_updated`).
     #[schema(value_type = String, example = "stored")]
     pub delivery_state: &'static str,
+    /// `failed`: why, in the messenger's words; else null.
+    pub delivery_error: Option<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
 }
@@ -159,6 +163,7 @@ impl From<pb::Message> for MessageOut {
             author_id: non_empty(m.author_id),
             client_message_id: m.client_message_id,
             text: m.text,
+            delivery_error: non_empty(m.delivery_error),
         }
     }
 }

@@ -277,6 +277,13 @@ pub fn to_hub_event(envelope: ev::Envelope) -> anyhow::Result<Option<HubEvent>> 
                 "dialog": DialogOut::from(dialog),
             }))
         }
+        "dialog.message_updated" => {
+            let updated = ev::MessageUpdated::decode(payload)?;
+            let message = updated
+                .message
+                .ok_or_else(|| anyhow!("event without message"))?;
+            for_managers(json!({ "type": "message_updated", "message": MessageOut::from(message) }))
+        }
         "dialog.dialog_read" => {
             let read = ev::DialogRead::decode(payload)?;
             for_managers(json!({

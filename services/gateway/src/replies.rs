@@ -41,7 +41,8 @@ pub fn request(
         author_id: manager.id.to_string(),
         client_message_id: client_message_id.to_owned(),
         text,
-        channel: pb::Channel::Site as i32,
+        // Where the contact last wrote from: the site chat, or a messenger.
+        channel: pb::Channel::Unspecified as i32,
         contact_name: String::new(),
     })
 }

@@ -82,11 +82,23 @@ impl Pollers {
             wanted
         });
         for (account_id, id) in bots {
-            let held = leases::hold(&self.pool, id, &self.holder).await?;
-            let Some(integration) =
-                integrations::get(&self.pool, &self.keys, account_id, id).await?
-            else {
-                continue;
+            // Each bot on its own: one that cannot be read or leased now
+            // (a row being disconnected, say) holds up none of the others.
+            let integration = match integrations::get(&self.pool, &self.keys, account_id, id).await
+            {
+                Ok(Some(integration)) => integration,
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::warn!(integration = %id, error = %e, "a polling bot cannot be read");
+                    continue;
+                }
+            };
+            let held = match leases::hold(&self.pool, id, &self.holder).await {
+                Ok(held) => held,
+                Err(e) => {
+                    tracing::warn!(integration = %id, error = %e, "a bot's lease cannot be renewed");
+                    false
+                }
             };
             let token = integration.secret(BOT_TOKEN).to_owned();
             let current = polling
@@ -163,12 +175,12 @@ async fn poll(
                 continue;
             }
         };
-        delay = Duration::from_secs(1);
         let _ = integrations::record_poll(&pool, integration.id).await;
         for update in &updates {
             if let Some(incoming) = updates::incoming(integration.account_id, &bot_number, update) {
                 match inbound.store(incoming).await {
                     Ok(_) => {
+                        delay = Duration::from_secs(1);
                         let _ = integrations::record_update(&pool, integration.id).await;
                     }
                     Err(InboundError::Refused(reason)) => {
@@ -176,12 +188,16 @@ async fn poll(
                         let _ = integrations::record_error(&pool, integration.id, &reason).await;
                     }
                     Err(e @ InboundError::Retry(_)) => {
-                        // Not stored: the offset stays, and the next poll brings it again.
+                        // Not stored: the offset stays, and the next poll
+                        // brings it again, after a growing pause.
                         tracing::warn!(integration = %integration.id, error = %e, "a Telegram message waits");
+                        let _ =
+                            integrations::record_error(&pool, integration.id, &e.to_string()).await;
                         tokio::select! {
-                            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                            _ = tokio::time::sleep(delay) => {}
                             _ = stop.cancelled() => {}
                         }
+                        delay = (delay * 2).min(Duration::from_secs(30));
                         break;
                     }
                 }

@@ -1,17 +1,36 @@
 //! What a Telegram update becomes: a private chat's message from a person
-//! (text, or a photo or document with its caption) is an [`Incoming`]
-//! message; anything else (groups, channels, edits, other bots, kinds this
-//! suite does not take) is acknowledged and dropped.
+//! (text, or what media it sends, with its caption) is an [`Incoming`]
+//! message; anything else (groups, channels, edits, other bots, service
+//! messages) is acknowledged, counted in `bridge_inbound_ignored_total` and
+//! dropped.
 
 use chat_proto::dialog::v1 as pb;
-use teloxide_core::types::{Message, Update, UpdateKind};
+use teloxide_core::types::{Message, Update, UpdateKind, User};
 use uuid::Uuid;
 
 use crate::inbound::Incoming;
 
 /// The message a person sent the bot of `account_id` (whose id is
 /// `bot_id`), if the update is one.
+/// The key is the bot, the chat and the message's number in it, which a
+/// redelivery keeps (Telegram's `update_id` may start again from a random
+/// number after a week without updates, so it is not used).
 pub fn incoming(account_id: Uuid, bot_id: &str, update: &Update) -> Option<Incoming> {
+    let incoming = person_message(update).map(|(message, from, text)| Incoming {
+        account_id,
+        channel: pb::Channel::Telegram,
+        user_id: from.id.0.to_string(),
+        name: from.full_name(),
+        key: format!("telegram:{bot_id}:{}:{}", message.chat.id.0, message.id.0),
+        text,
+    });
+    if incoming.is_none() {
+        metrics::counter!("bridge_inbound_ignored_total", "channel" => super::CHANNEL).increment(1);
+    }
+    incoming
+}
+
+fn person_message(update: &Update) -> Option<(&Message, &User, String)> {
     let UpdateKind::Message(message) = &update.kind else {
         return None;
     };
@@ -19,19 +38,12 @@ pub fn incoming(account_id: Uuid, bot_id: &str, update: &Update) -> Option<Incom
         return None;
     }
     let from = message.from.as_ref().filter(|user| !user.is_bot)?;
-    Some(Incoming {
-        account_id,
-        channel: pb::Channel::Telegram,
-        user_id: from.id.0.to_string(),
-        name: from.full_name(),
-        key: format!("telegram:{bot_id}:{}", update.id.0),
-        text: text_of(message)?,
-    })
+    Some((message, from, text_of(message)?))
 }
 
 /// The text a manager reads: the message's text, or what the media is and
-/// its caption. `None` for kinds of message without either (stickers,
-/// locations, ...).
+/// its caption. `None` for messages no person typed or sent (service
+/// messages: someone joined, a payment, ...).
 fn text_of(message: &Message) -> Option<String> {
     if let Some(text) = message.text() {
         return Some(text.to_owned());
@@ -43,6 +55,22 @@ fn text_of(message: &Message) -> Option<String> {
             "[document: {}]",
             document.file_name.as_deref().unwrap_or("unnamed")
         )
+    } else if let Some(sticker) = message.sticker() {
+        format!("[sticker {}]", sticker.emoji.as_deref().unwrap_or_default()).replace(" ]", "]")
+    } else if message.voice().is_some() {
+        "[voice message]".to_owned()
+    } else if message.video_note().is_some() {
+        "[video message]".to_owned()
+    } else if message.video().is_some() {
+        "[video]".to_owned()
+    } else if message.animation().is_some() {
+        "[GIF]".to_owned()
+    } else if message.audio().is_some() {
+        "[audio]".to_owned()
+    } else if message.location().is_some() {
+        "[location]".to_owned()
+    } else if message.contact().is_some() {
+        "[contact card]".to_owned()
     } else {
         return None;
     };
@@ -92,14 +120,14 @@ mod tests {
                 channel: pb::Channel::Telegram,
                 user_id: "42".into(),
                 name: "Анна Петрова".into(),
-                key: "telegram:555:1001".into(),
+                key: "telegram:555:42:7".into(),
                 text: "Здравствуйте".into(),
             })
         );
     }
 
     #[test]
-    fn photos_and_documents_become_text_with_their_caption() {
+    fn media_become_text_saying_what_they_are_with_their_caption() {
         let photo = private_message(json!({
             "photo": [{"file_id": "f1", "file_unique_id": "u1", "width": 90, "height": 90}],
             "caption": "this one?",
@@ -107,13 +135,21 @@ mod tests {
         let document = private_message(json!({
             "document": {"file_id": "f2", "file_unique_id": "u2", "file_name": "order.pdf"},
         }));
+        let sticker = private_message(json!({"sticker": {
+            "file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1, "height": 1,
+            "is_animated": false, "is_video": false, "emoji": "👍"}}));
+        let voice = private_message(json!({"voice": {
+            "file_id": "v", "file_unique_id": "v", "duration": 3, "mime_type": "audio/ogg",
+            "file_size": 4096}}));
         let text = |v| incoming(Uuid::now_v7(), "1", &update(v)).map(|i| i.text);
         assert_eq!(text(photo).as_deref(), Some("[photo] this one?"));
         assert_eq!(text(document).as_deref(), Some("[document: order.pdf]"));
+        assert_eq!(text(sticker).as_deref(), Some("[sticker 👍]"));
+        assert_eq!(text(voice).as_deref(), Some("[voice message]"));
     }
 
     #[test]
-    fn groups_bots_edits_and_stickers_are_not_a_persons_message() {
+    fn groups_bots_and_edits_are_not_a_persons_message() {
         let group = json!({"update_id": 1, "message": {
             "message_id": 1, "date": 1, "text": "hi",
             "from": {"id": 42, "is_bot": false, "first_name": "A"},
@@ -126,10 +162,7 @@ mod tests {
             "message_id": 1, "date": 1, "edit_date": 2, "text": "hi",
             "from": {"id": 42, "is_bot": false, "first_name": "A"},
             "chat": {"id": 42, "type": "private", "first_name": "A"}}});
-        let sticker = private_message(json!({"sticker": {
-            "file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1, "height": 1,
-            "is_animated": false, "is_video": false}}));
-        for value in [group, from_bot, edited, sticker] {
+        for value in [group, from_bot, edited] {
             assert_eq!(
                 incoming(Uuid::now_v7(), "1", &update(value.clone())),
                 None,

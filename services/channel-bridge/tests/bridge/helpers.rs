@@ -186,6 +186,7 @@ pub fn message(account_id: Uuid, author: pb::AuthorKind, channel: pb::Channel) -
         channel: channel as i32,
         delivery_state: pb::DeliveryState::Stored as i32,
         created_at: Some(chat_proto::time::to_proto(chrono::Utc::now())),
+        ..Default::default()
     }
 }
 

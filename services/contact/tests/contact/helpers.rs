@@ -132,6 +132,7 @@ pub fn message_created(
         channel: dialog_pb::Channel::Site as i32,
         delivery_state: dialog_pb::DeliveryState::Stored as i32,
         created_at: Some(chat_proto::time::to_proto(chrono::Utc::now())),
+        ..Default::default()
     };
     let id = message.id.clone();
     let payload = ev::MessageCreated {

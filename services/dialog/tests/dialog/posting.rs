@@ -410,3 +410,138 @@ async fn visitors_and_managers_posting_into_the_same_dialogs_at_once_never_deadl
     pool.close().await;
     env.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_reply_goes_where_the_contact_last_wrote_from_unless_the_manager_chooses() {
+    let t = TestDialog::start().await;
+    let (account, contact) = (Uuid::now_v7(), Uuid::now_v7());
+    let first = t.visitor_says(account, contact, "v1", "hi").await.unwrap();
+    let dialog_id = first.message.unwrap().dialog_id;
+    let reply_channel = |posted: pb::PostMessageResponse| posted.message.unwrap().channel();
+    let unchosen = || Reply {
+        manager_id: Uuid::now_v7(),
+        channel: pb::Channel::Unspecified,
+    };
+
+    let site = t
+        .reply(account, &dialog_id, unchosen(), "m1", "here")
+        .await
+        .unwrap();
+    assert_eq!(
+        reply_channel(site),
+        pb::Channel::Site,
+        "they wrote from the site"
+    );
+
+    // The same person writes from Telegram (the bridge posts it so).
+    let from_telegram = pb::PostMessageRequest {
+        account_id: account.to_string(),
+        contact_id: contact.to_string(),
+        author_kind: pb::AuthorKind::Visitor as i32,
+        author_id: contact.to_string(),
+        client_message_id: "telegram:1:1".into(),
+        text: "from my phone".into(),
+        channel: pb::Channel::Telegram as i32,
+        ..Default::default()
+    };
+    t.client.clone().post_message(from_telegram).await.unwrap();
+    let telegram = t
+        .reply(account, &dialog_id, unchosen(), "m2", "got it")
+        .await
+        .unwrap();
+    assert_eq!(reply_channel(telegram), pb::Channel::Telegram);
+
+    // A chosen channel wins.
+    let chosen = Reply {
+        manager_id: Uuid::now_v7(),
+        channel: pb::Channel::Site,
+    };
+    let site = t
+        .reply(account, &dialog_id, chosen, "m3", "on the site")
+        .await
+        .unwrap();
+    assert_eq!(reply_channel(site), pb::Channel::Site);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_delivery_state_is_set_once_published_and_walled_by_account() {
+    let t = TestDialog::start().await;
+    let (account, contact) = (Uuid::now_v7(), Uuid::now_v7());
+    let bus = t.env.bus().await;
+    let first = t.visitor_says(account, contact, "v1", "hi").await.unwrap();
+    let dialog_id = first.message.unwrap().dialog_id;
+    let through = Reply {
+        manager_id: Uuid::now_v7(),
+        channel: pb::Channel::Telegram,
+    };
+    let sent = t
+        .reply(account, &dialog_id, through, "m1", "hello")
+        .await
+        .unwrap()
+        .message
+        .unwrap();
+    assert_eq!(sent.delivery_state(), pb::DeliveryState::Stored);
+    let set = |account: Uuid, state: pb::DeliveryState, error: &str| {
+        let mut client = t.client.clone();
+        let request = pb::SetDeliveryStateRequest {
+            account_id: account.to_string(),
+            message_id: sent.id.clone(),
+            state: state as i32,
+            error: error.into(),
+        };
+        async move { client.set_delivery_state(request).await }
+    };
+
+    let elsewhere = set(Uuid::now_v7(), pb::DeliveryState::Delivered, "")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        elsewhere.code(),
+        Code::NotFound,
+        "another account's message"
+    );
+    let back = set(account, pb::DeliveryState::Stored, "")
+        .await
+        .unwrap_err();
+    assert_eq!(back.code(), Code::InvalidArgument);
+
+    let failed = set(
+        account,
+        pb::DeliveryState::Failed,
+        "Forbidden: bot was blocked by the user",
+    )
+    .await
+    .unwrap()
+    .into_inner();
+    assert_eq!(failed.delivery_state(), pb::DeliveryState::Failed);
+    assert_eq!(
+        failed.delivery_error,
+        "Forbidden: bot was blocked by the user"
+    );
+    // A late report does not undo a final state.
+    let late = set(account, pb::DeliveryState::Delivered, "")
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(late.delivery_state(), pb::DeliveryState::Failed);
+
+    // One message_updated was published: once a later message's event is
+    // on the stream, every earlier event is.
+    t.visitor_says(account, contact, "v2", "still there?")
+        .await
+        .unwrap();
+    let events = chat_testkit::eventually("the later message's event", || async {
+        let events = t.env.events(&bus).await;
+        let created =
+            |e: &&chat_testkit::env::StoredEvent| e.envelope.r#type == "dialog.message_created";
+        (events.iter().filter(created).count() == 3).then_some(events)
+    })
+    .await;
+    let updates = events
+        .iter()
+        .filter(|e| e.envelope.r#type == "dialog.message_updated")
+        .count();
+    assert_eq!(updates, 1);
+    t.stop().await;
+}

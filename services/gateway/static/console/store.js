@@ -529,8 +529,21 @@ export async function loadOlderMessages() {
 
 function mergeMessages(existing, incoming) {
   const bySeq = new Map(existing.map((message) => [message.seq, message]));
-  for (const message of incoming) bySeq.set(message.seq, message);
+  for (const message of incoming) {
+    // A delivery state, once final, stays: an older copy never undoes it.
+    const known = bySeq.get(message.seq);
+    const final = known && known.id === message.id && known.delivery_state !== 'stored' && message.delivery_state === 'stored';
+    bySeq.set(message.seq, final ? { ...message, delivery_state: known.delivery_state, delivery_error: known.delivery_error } : message);
+  }
   return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+/** A message's delivery state changed (a messenger took or refused it). */
+function messageUpdated(message) {
+  const current = thread.peek();
+  if (current.dialogId === message.dialog_id && current.messages.some((known) => known.id === message.id)) {
+    thread.value = { ...current, messages: mergeMessages(current.messages, [message]) };
+  }
 }
 
 function mergeNotes(existing, incoming) {
@@ -1094,6 +1107,7 @@ const socketEvents = {
     if (frame.manager) session.update((current) => ({ ...current, manager: { ...current.manager, ...frame.manager } }));
   },
   message: (frame) => messageArrived(frame.message),
+  message_updated: (frame) => messageUpdated(frame.message),
   dialog_created: (frame) => dialogChanged(frame.dialog, { created: true }),
   dialog_updated: (frame) => dialogChanged(frame.dialog),
   dialog_read: (frame) => {

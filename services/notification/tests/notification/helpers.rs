@@ -207,6 +207,7 @@ impl Dialog {
             channel: pb::Channel::Site as i32,
             delivery_state: pb::DeliveryState::Stored as i32,
             created_at: Some(chat_proto::time::to_proto(written_at(seq))),
+            ..Default::default()
         }
     }
 

@@ -307,7 +307,9 @@ function messageElement(message, grouped, managers) {
   const name = fromVisitor ? null : managerName(managers, message.author_id);
   const footer = [clockTime(message.created_at)];
   if (message.channel && message.channel !== 'site') footer.push('via ' + (CHANNEL_LABELS[message.channel] || message.channel));
-  const undelivered = !fromVisitor && ['failed', 'undelivered', 'rejected'].includes(message.delivery_state);
+  const undelivered = !fromVisitor && message.delivery_state === 'failed';
+  // A reply through a messenger is on its way until the messenger takes it.
+  const sending = !fromVisitor && !undelivered && message.channel !== 'site' && message.delivery_state === 'stored';
   return h(
     'div',
     { class: ['msg', fromVisitor ? 'msg-in' : 'msg-out', grouped && 'is-grouped'], dataset: data },
@@ -320,8 +322,9 @@ function messageElement(message, grouped, managers) {
         'div',
         { class: ['msg-footer', undelivered && 'msg-failed'] },
         footer.join(' · '),
-        undelivered ? h('span', {}, '· not delivered') : null,
-        fromVisitor || undelivered ? null : h('span', { class: 'msg-tick', title: deliveryLabel(message.delivery_state) }, icon('check')),
+        undelivered ? h('span', { class: 'msg-delivery-error' }, '· not delivered' + (message.delivery_error ? `: ${message.delivery_error}` : '')) : null,
+        sending ? h('span', { class: 'msg-sending' }, '· sending…') : null,
+        fromVisitor || undelivered || sending ? null : h('span', { class: 'msg-tick', title: deliveryLabel(message.delivery_state) }, icon('check')),
       ),
     ),
   );

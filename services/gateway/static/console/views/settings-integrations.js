@@ -134,6 +134,10 @@ async function disconnect(spec, reload) {
     danger: true,
   });
   if (!confirmed) return;
-  await api.disconnectIntegration(spec.channel);
+  try {
+    await api.disconnectIntegration(spec.channel);
+  } catch (error) {
+    await confirmAction({ title: `${spec.name} was not disconnected`, text: describeError(error), confirmLabel: 'OK' });
+  }
   reload();
 }
