@@ -217,6 +217,12 @@ fn anna() -> chat_fakes::telegram::Person {
     }
 }
 
+/// Connects the fake's bot with this token, as an owner does in the console.
+async fn connect_bot(api: &Api, token: &str) -> (u16, Value) {
+    api.put("/api/v1/integrations/telegram", json!({"bot_token": token}))
+        .await
+}
+
 /// The shop's integrations, as the console lists them.
 async fn integrations(api: &Api) -> Vec<Value> {
     let (status, list) = api.get("/api/v1/integrations").await;
@@ -234,12 +240,7 @@ async fn an_admin_connects_a_bot_and_its_people_write_through_long_polling() {
     let shop = t.shop("Tea").await;
     let api = t.manager_api(&shop).await;
 
-    let (status, connected) = api
-        .put(
-            "/api/v1/integrations/telegram",
-            json!({"bot_token": BOT_TOKEN}),
-        )
-        .await;
+    let (status, connected) = connect_bot(&api, BOT_TOKEN).await;
     assert_eq!(status, 200, "{connected}");
     assert_eq!(connected["channel"], "telegram");
     assert_eq!(connected["name"], "@tea_shop_bot");
@@ -288,12 +289,7 @@ async fn with_a_public_address_the_bot_delivers_by_webhook() {
     let shop = t.shop("Tea").await;
     let api = t.manager_api(&shop).await;
 
-    let (status, connected) = api
-        .put(
-            "/api/v1/integrations/telegram",
-            json!({"bot_token": BOT_TOKEN}),
-        )
-        .await;
+    let (status, connected) = connect_bot(&api, BOT_TOKEN).await;
     assert_eq!(status, 200, "{connected}");
     assert_eq!(connected["mode"], "webhook");
     assert_eq!(connected["health"]["receiving"], true, "{connected}");
@@ -347,22 +343,12 @@ async fn bad_tokens_and_channels_are_refused_and_only_owners_and_admins_connect(
 
     let agent_email = t.colleague(&shop, "Agent", "manager").await;
     let agent = Api::login(t.port, &agent_email, &shop.password).await;
-    let (status, refused) = agent
-        .put(
-            "/api/v1/integrations/telegram",
-            json!({"bot_token": BOT_TOKEN}),
-        )
-        .await;
+    let (status, refused) = connect_bot(&agent, BOT_TOKEN).await;
     assert_eq!(status, 403, "{refused}");
     assert!(integrations(&api).await.is_empty(), "nothing was connected");
 
     // An admin's good token goes through, and a plain manager sees its health.
-    let (status, _) = api
-        .put(
-            "/api/v1/integrations/telegram",
-            json!({"bot_token": BOT_TOKEN}),
-        )
-        .await;
+    let (status, _) = connect_bot(&api, BOT_TOKEN).await;
     assert_eq!(status, 200);
     assert_eq!(integrations(&agent).await.len(), 1);
     let (status, _) = agent.delete("/api/v1/integrations/telegram").await;
@@ -376,24 +362,14 @@ async fn a_shops_integrations_are_its_own() {
     t.telegram.make_bot(BOT_TOKEN, "tea_shop_bot");
     let (tea, coffee) = (t.shop("Tea").await, t.shop("Coffee").await);
     let (tea_api, coffee_api) = (t.manager_api(&tea).await, t.manager_api(&coffee).await);
-    let (status, _) = tea_api
-        .put(
-            "/api/v1/integrations/telegram",
-            json!({"bot_token": BOT_TOKEN}),
-        )
-        .await;
+    let (status, _) = connect_bot(&tea_api, BOT_TOKEN).await;
     assert_eq!(status, 200);
 
     assert!(
         integrations(&coffee_api).await.is_empty(),
         "coffee sees none of tea's"
     );
-    let (status, refused) = coffee_api
-        .put(
-            "/api/v1/integrations/telegram",
-            json!({"bot_token": BOT_TOKEN}),
-        )
-        .await;
+    let (status, refused) = connect_bot(&coffee_api, BOT_TOKEN).await;
     assert_eq!(status, 422, "tea's bot is not coffee's to take: {refused}");
     assert_eq!(
         refused["error"]["fields"]["bot_token"],
@@ -461,9 +437,7 @@ async fn shop_with_a_telegram_person(t: &TestSuite, token: &str) -> (Api, String
     t.telegram.make_bot(token, "tea_shop_bot");
     let shop = t.shop("Tea").await;
     let api = t.manager_api(&shop).await;
-    let (status, body) = api
-        .put("/api/v1/integrations/telegram", json!({"bot_token": token}))
-        .await;
+    let (status, body) = connect_bot(&api, token).await;
     assert_eq!(status, 200, "{body}");
     t.telegram
         .person_writes(token, &anna(), "Здравствуйте")

@@ -210,6 +210,36 @@ impl Row {
     }
 }
 
+/// Which integrations [`rows`] reads; `None` filters nothing.
+#[derive(Default)]
+struct Filter<'a> {
+    account_id: Option<Uuid>,
+    id: Option<Uuid>,
+    channel: Option<&'a str>,
+    /// Only rows sealed under another key than this one.
+    sealed_under_another_than: Option<&'a str>,
+}
+
+/// The stored integrations the filter picks, by channel.
+async fn rows(pool: &PgPool, filter: Filter<'_>) -> sqlx::Result<Vec<Row>> {
+    sqlx::query_as!(
+        Row,
+        "select id, account_id, channel, settings, secrets_key_id, secrets_sealed, \
+             webhook_registered, last_poll_at, token_valid, token_checked_at, last_update_at, \
+             last_error, last_error_at, updated_at \
+         from integration \
+         where ($1::uuid is null or account_id = $1) and ($2::uuid is null or id = $2) \
+           and ($3::text is null or channel = $3) and ($4::text is null or secrets_key_id <> $4) \
+         order by channel, id",
+        filter.account_id,
+        filter.id,
+        filter.channel,
+        filter.sealed_under_another_than
+    )
+    .fetch_all(pool)
+    .await
+}
+
 /// The account's integration by id.
 pub async fn get(
     pool: &PgPool,
@@ -217,17 +247,12 @@ pub async fn get(
     account_id: Uuid,
     id: Uuid,
 ) -> anyhow::Result<Option<Integration>> {
-    let row = sqlx::query_as!(
-        Row,
-        "select id, account_id, channel, settings, secrets_key_id, secrets_sealed, \
-             webhook_registered, last_poll_at, token_valid, token_checked_at, last_update_at, \
-             last_error, last_error_at, updated_at \
-         from integration where account_id = $1 and id = $2",
-        account_id,
-        id
-    )
-    .fetch_optional(pool)
-    .await?;
+    let filter = Filter {
+        account_id: Some(account_id),
+        id: Some(id),
+        ..Filter::default()
+    };
+    let row = rows(pool, filter).await?.into_iter().next();
     row.map(|row| row.open(keys)).transpose()
 }
 
@@ -239,33 +264,23 @@ pub async fn for_webhook(
     channel: &str,
     id: Uuid,
 ) -> anyhow::Result<Option<Integration>> {
-    let row = sqlx::query_as!(
-        Row,
-        "select id, account_id, channel, settings, secrets_key_id, secrets_sealed, \
-             webhook_registered, last_poll_at, token_valid, token_checked_at, last_update_at, \
-             last_error, last_error_at, updated_at \
-         from integration where id = $1 and channel = $2",
-        id,
-        channel
-    )
-    .fetch_optional(pool)
-    .await?;
+    let filter = Filter {
+        id: Some(id),
+        channel: Some(channel),
+        ..Filter::default()
+    };
+    let row = rows(pool, filter).await?.into_iter().next();
     row.map(|row| row.open(keys)).transpose()
 }
 
 /// Seals again, under the current key, every secret an older key sealed;
 /// returns how many. Run at start, after the key ring changed.
 pub async fn reseal_stale(pool: &PgPool, keys: &KeyRing) -> anyhow::Result<u64> {
-    let stale = sqlx::query_as!(
-        Row,
-        "select id, account_id, channel, settings, secrets_key_id, secrets_sealed, \
-             webhook_registered, last_poll_at, token_valid, token_checked_at, last_update_at, \
-             last_error, last_error_at, updated_at \
-         from integration where secrets_key_id <> $1",
-        keys.current_id()
-    )
-    .fetch_all(pool)
-    .await?;
+    let filter = Filter {
+        sealed_under_another_than: Some(keys.current_id()),
+        ..Filter::default()
+    };
+    let stale = rows(pool, filter).await?;
     let mut resealed = 0;
     for row in stale {
         let old_key = row.secrets_key_id.clone();
@@ -329,16 +344,11 @@ pub async fn list(
     keys: &KeyRing,
     account_id: Uuid,
 ) -> anyhow::Result<Vec<Integration>> {
-    let rows = sqlx::query_as!(
-        Row,
-        "select id, account_id, channel, settings, secrets_key_id, secrets_sealed, \
-             webhook_registered, last_poll_at, token_valid, token_checked_at, last_update_at, \
-             last_error, last_error_at, updated_at \
-         from integration where account_id = $1 order by channel",
-        account_id
-    )
-    .fetch_all(pool)
-    .await?;
+    let filter = Filter {
+        account_id: Some(account_id),
+        ..Filter::default()
+    };
+    let rows = rows(pool, filter).await?;
     rows.into_iter().map(|row| row.open(keys)).collect()
 }
 
