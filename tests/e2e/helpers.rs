@@ -74,6 +74,7 @@ impl TestSuite {
             .await
             .expect("the fake Telegram serves");
         configs.bridge.telegram_api_url = telegram_server.url();
+        configs.bridge.health_check_secs = 1;
         if options.telegram_webhooks {
             // The bridge's own address is its public one: a port chosen now.
             let port = std::net::TcpListener::bind("127.0.0.1:0")

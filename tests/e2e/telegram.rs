@@ -522,3 +522,30 @@ async fn a_reply_telegram_refuses_shows_as_failed_with_its_reason() {
     assert!(t.telegram.sent(token).is_empty());
     t.stop().await;
 }
+
+#[tokio::test]
+async fn a_revoked_token_shows_as_unhealthy_before_anyone_writes() {
+    let t = TestSuite::start().await;
+    let token = "777104:revoked-bot";
+    t.telegram.make_bot(token, "tea_shop_bot");
+    let shop = t.shop("Tea").await;
+    let api = t.manager_api(&shop).await;
+    let (status, connected) = connect_bot(&api, token).await;
+    assert_eq!(status, 200, "{connected}");
+
+    t.telegram.revoke(token);
+    let health = chat_testkit::eventually("the revoked token in the health", || async {
+        let listed = integrations(&api).await;
+        let health = listed[0]["health"].clone();
+        (health["token_valid"] == false).then_some(health)
+    })
+    .await;
+    assert_eq!(health["healthy"], false, "{health}");
+    assert!(
+        health["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("no longer knows this bot token")),
+        "{health}"
+    );
+    t.stop().await;
+}

@@ -185,6 +185,13 @@ impl FakeTelegram {
         );
     }
 
+    /// Revokes the bot's token (as @BotFather's /revoke does): every call
+    /// with it gets 401 from now on.
+    pub fn revoke(&self, token: &str) {
+        self.bots.lock().unwrap().remove(token);
+        self.changed.notify_waiters();
+    }
+
     /// A person writes `text` to the bot; returns the update.
     pub fn person_writes(&self, token: &str, person: &Person, text: &str) -> Option<Value> {
         let mut bots = self.bots.lock().unwrap();

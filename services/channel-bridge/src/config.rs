@@ -16,6 +16,9 @@ pub struct Config {
     pub public_url: String,
     /// `BRIDGE_TELEGRAM_API_URL`: the Bot API (a fake's address in tests).
     pub telegram_api_url: String,
+    /// `BRIDGE_HEALTH_CHECK_SECS`: how often each bot's token and webhook
+    /// are checked with its platform.
+    pub health_check_secs: u64,
     /// `BRIDGE_DIALOG_URL`: the dialog service's gRPC address.
     pub dialog_url: String,
     /// `BRIDGE_CONTACT_URL`: the contact service's gRPC address.
@@ -37,6 +40,7 @@ impl Default for Config {
             grpc_addr: "127.0.0.1:50053".into(),
             public_url: String::new(),
             telegram_api_url: "https://api.telegram.org".into(),
+            health_check_secs: 600,
             dialog_url: "http://127.0.0.1:50051".into(),
             contact_url: "http://127.0.0.1:50052".into(),
             backend_timeout_secs: 10,

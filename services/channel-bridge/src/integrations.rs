@@ -338,6 +338,29 @@ pub async fn record_error(pool: &PgPool, id: Uuid, error: &str) -> sqlx::Result<
     .map(drop)
 }
 
+/// Every integration of a channel, of every account (the health checks').
+/// One whose secrets do not open is left out, and logged.
+pub async fn of_channel(
+    pool: &PgPool,
+    keys: &KeyRing,
+    channel: &str,
+) -> sqlx::Result<Vec<Integration>> {
+    let filter = Filter {
+        channel: Some(channel),
+        ..Filter::default()
+    };
+    let rows = rows(pool, filter).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let id = row.id;
+            row.open(keys)
+                .inspect_err(|e| tracing::error!(integration = %id, error = %e, "an integration does not open"))
+                .ok()
+        })
+        .collect())
+}
+
 /// The account's integrations, by channel.
 pub async fn list(
     pool: &PgPool,

@@ -43,6 +43,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub struct Application {
     worker: Worker,
+    health_check_every: Duration,
     webhooks: webhooks::Webhooks,
     grpc: tokio::net::TcpListener,
     api: grpc::BridgeApi,
@@ -108,6 +109,7 @@ impl Application {
             .with_context(|| format!("while binding gRPC on {}", config.grpc_addr))?;
         Ok(Self {
             worker,
+            health_check_every: Duration::from_secs(config.health_check_secs.max(1)),
             webhooks,
             grpc,
             api,
@@ -145,6 +147,24 @@ impl Application {
                 }
             }
         });
+        let health = self
+            .api
+            .keys
+            .clone()
+            .map(|keys| telegram::health::HealthChecks {
+                pool: self.api.pool.clone(),
+                keys,
+                api: self.api.telegram.clone(),
+                every: self.health_check_every,
+            });
+        let health = tokio::spawn({
+            let shutdown = shutdown.clone();
+            async move {
+                if let Some(health) = health {
+                    health.run(shutdown).await;
+                }
+            }
+        });
         let sender = tokio::spawn({
             let shutdown = shutdown.clone();
             async move {
@@ -160,6 +180,7 @@ impl Application {
         grpc.await??;
         pollers.await?;
         sender.await?;
+        health.await?;
         Ok(())
     }
 }
