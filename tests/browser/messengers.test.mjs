@@ -2,8 +2,9 @@
 // Telegram bot (a wrong token is refused under the field), a person writes
 // to the bot (through the fake Telegram, TELEGRAM_URL) and the message
 // arrives in the inbox marked "via Telegram"; the answer reaches Telegram
-// and shows as delivered; the integration shows as working; a plain manager
-// sees its health but cannot change it.
+// and shows as delivered; the integration shows as working; once Telegram
+// refuses the bot's token, the composer warns before anyone answers into
+// it; a plain manager sees its health but cannot change it.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -77,10 +78,25 @@ test('an owner connects a Telegram bot and a person writing to it appears in the
     assert.equal(await out.locator('.msg-sending').count(), 0);
     await out.locator('.msg-footer', { hasText: 'via Telegram' }).waitFor();
     await screenshot(page, 'messengers-dialog-1366.png');
+    const dialogUrl = page.url();
 
     await page.goto(consoleUrl('#/settings/integrations'));
     await eventually(async () => (await card.locator('[data-health="healthy"]').count()) === 1, { message: 'the integration shows as working' });
     await screenshot(page, 'messengers-connected-1366.png');
+
+    // The composer says where a reply goes, and warns once the bot is broken.
+    await page.goto(dialogUrl);
+    await page.locator('.composer-channel', { hasText: 'via Telegram' }).waitFor();
+    assert.equal(await page.locator('.composer-warning:not([hidden])').count(), 0, 'no warning while it works');
+    await fake('POST', `/bots/${encodeURIComponent(token)}/revoke`);
+    await eventually(async () => {
+      await page.reload();
+      await page.locator('.composer-channel').waitFor();
+      return page.locator('.composer-warning[data-channel="telegram"]:not([hidden])').isVisible();
+    }, { timeout: 30_000, interval: 1000, message: 'the composer warning of a broken Telegram' });
+    const warning = await page.locator('.composer-warning').innerText();
+    assert.match(warning, /Telegram is not working/);
+    await screenshot(page, 'messengers-broken-composer-1366.png');
   });
 });
 

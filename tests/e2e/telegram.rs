@@ -431,6 +431,64 @@ async fn a_reply_to_a_telegram_person_goes_out_through_telegram_by_default() {
     t.stop().await;
 }
 
+#[tokio::test]
+async fn a_manager_chooses_among_the_channels_the_person_wrote_from_and_no_other() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Tea").await;
+    let bot = t.connect_telegram(&shop).await;
+    let api = t.manager_api(&shop).await;
+    assert_eq!(bot.deliver(&telegram_text(1, 42, "Анна", "hi")).await, 200);
+    let dialogs = until_messages(&api, 1).await;
+    let dialog = &dialogs[0].0;
+    let dialog_id = dialog["id"].as_str().unwrap().to_owned();
+    assert_eq!(dialog["channels"], json!(["telegram"]), "{dialog}");
+    assert_eq!(dialog["reply_channel"], "telegram");
+    let path = format!("/api/v1/dialogs/{dialog_id}/messages");
+
+    // She never wrote from the site chat: refused by field, nothing stored.
+    let (status, body) = api
+        .post(
+            &path,
+            json!({"client_message_id": "r1", "text": "On the site?", "channel": "site"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let why = body["error"]["fields"]["channel"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        why.contains("telegram"),
+        "says where she wrote from: {body}"
+    );
+    let (status, body) = api
+        .post(
+            &path,
+            json!({"client_message_id": "r2", "text": "By fax?", "channel": "fax"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["error"]["fields"]["channel"].is_string(), "{body}");
+
+    // Chosen explicitly, the channel she wrote from works.
+    let (status, posted) = api
+        .post(
+            &path,
+            json!({"client_message_id": "r3", "text": "Yes!", "channel": "telegram"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{posted}");
+    assert_eq!(posted["message"]["channel"], "telegram");
+    let (_, page) = api.get(&format!("{path}?limit=50")).await;
+    let texts: Vec<&str> = page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["hi", "Yes!"], "the refused replies were not stored");
+    t.stop().await;
+}
+
 /// A shop with the fake's bot connected (polling), a person who wrote to
 /// it, and the dialog that opened.
 async fn shop_with_a_telegram_person(t: &TestSuite, token: &str) -> (Api, String) {

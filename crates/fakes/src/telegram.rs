@@ -15,7 +15,8 @@
 //!
 //! Control routes, for tests and the play page (`/_fake/telegram/...`): make
 //! a bot, have a person write to it, deliver a raw update (unknown fields,
-//! the same `update_id` twice), throttle or block, read what the bot sent.
+//! the same `update_id` twice), throttle or block, revoke the token, read
+//! what the bot sent.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -162,6 +163,7 @@ impl FakeTelegram {
             .route("/_fake/telegram/bots/{token}/updates", post(raw_update))
             .route("/_fake/telegram/bots/{token}/throttle", post(throttle))
             .route("/_fake/telegram/bots/{token}/block", post(block))
+            .route("/_fake/telegram/bots/{token}/revoke", post(revoke))
             .route("/_fake/telegram/play/{token}", get(play_page))
             .with_state(self)
     }
@@ -755,6 +757,11 @@ async fn block(
     Json(b): Json<Block>,
 ) -> StatusCode {
     fake.block(&token, b.person_id);
+    StatusCode::NO_CONTENT
+}
+
+async fn revoke(State(fake): State<FakeTelegram>, Path(token): Path<String>) -> StatusCode {
+    fake.revoke(&token);
     StatusCode::NO_CONTENT
 }
 

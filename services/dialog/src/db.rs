@@ -25,6 +25,10 @@ pub struct DialogRow {
     pub updated_at: DateTime<Utc>,
     pub contact_name: String,
     pub inbound_count: i64,
+    /// The channels the contact has written from, in the order first used.
+    pub inbound_channels: Vec<String>,
+    /// The one they wrote from last: where a reply goes by default.
+    pub last_inbound_channel: String,
     /// Visitor messages after the viewing manager's read position (0 where
     /// no manager is viewing).
     pub unread_count: i64,
@@ -49,11 +53,12 @@ pub struct MessageRow {
 /// A dialog's columns, of `dialog d`, without a viewer (`unread_count` 0).
 const DIALOG_COLUMNS: &str = "d.id, d.account_id, d.contact_id, d.status, d.manager_id, d.last_seq, \
      d.last_message_text, d.last_message_at, d.created_at, d.updated_at, d.contact_name, \
-     d.inbound_count, 0::bigint as unread_count";
+     d.inbound_count, d.inbound_channels, d.last_inbound_channel, 0::bigint as unread_count";
 /// A dialog's columns as a manager sees them, of `dialog d left join dialog_read r`.
 const VIEWED_DIALOG_COLUMNS: &str = "d.id, d.account_id, d.contact_id, d.status, d.manager_id, \
      d.last_seq, d.last_message_text, d.last_message_at, d.created_at, d.updated_at, \
-     d.contact_name, d.inbound_count, d.inbound_count - coalesce(r.inbound_read, 0) as unread_count";
+     d.contact_name, d.inbound_count, d.inbound_channels, d.last_inbound_channel, \
+     d.inbound_count - coalesce(r.inbound_read, 0) as unread_count";
 const MESSAGE_COLUMNS: &str = "id, account_id, dialog_id, seq, author_kind, author_id, \
      client_message_id, text, channel, delivery_state, created_at, delivery_error";
 
@@ -115,12 +120,17 @@ pub enum Appended {
     Duplicate(Uuid),
     /// No such dialog in the account (or none open for the contact).
     NoDialog,
+    /// A manager chose a channel the contact never wrote from; nothing
+    /// changed. The dialog's id and the channels they did write from.
+    Unreachable(Uuid, Vec<String>),
 }
 
 /// Adds the message at the end of its dialog in one statement: locks the
 /// dialog, inserts the message with the next number (nothing when its client
 /// id is there already) and moves the dialog's number and preview to it,
-/// reopening it when it was closed (unless the message is a system one).
+/// reopening it when it was closed (unless the message is a system one). A
+/// manager's message goes out only through a channel the contact has written
+/// from (or, with no channel given, the one they wrote from last).
 pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx::Result<Appended> {
     let (key, which, visitor) = match m.target {
         Target::Dialog {
@@ -139,7 +149,7 @@ pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx
     let sql = format!(
         "with d as ( \
              select id, contact_id, status, last_seq + 1 as next_seq, updated_at, \
-                 last_inbound_channel from dialog \
+                 last_inbound_channel, inbound_channels from dialog \
              where account_id = $1 and {which} for update \
          ), m as ( \
              insert into message (id, account_id, dialog_id, seq, author_kind, author_id, \
@@ -147,6 +157,7 @@ pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx
              select $3, $1, d.id, d.next_seq, $4, $5, $6, $7, coalesce($8, d.last_inbound_channel), \
                  'stored', \
                  greatest(clock_timestamp(), d.updated_at) from d \
+             where $4 <> 'manager' or $8::text is null or $8 = any(d.inbound_channels) \
              on conflict on constraint message_client_id_unique do nothing \
              returning {MESSAGE_COLUMNS} \
          ), moved as ( \
@@ -155,14 +166,19 @@ pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx
                  status = case when m.author_kind = 'system' then dialog.status else 'open' end, \
                  inbound_count = inbound_count + (m.author_kind = 'visitor')::int, \
                  last_inbound_channel = case when m.author_kind = 'visitor' then m.channel \
-                     else dialog.last_inbound_channel end \
+                     else dialog.last_inbound_channel end, \
+                 inbound_channels = case when m.author_kind = 'visitor' \
+                     and not m.channel = any(dialog.inbound_channels) \
+                     then dialog.inbound_channels || m.channel else dialog.inbound_channels end \
              from m where dialog.account_id = m.account_id and dialog.id = m.dialog_id \
              returning dialog.status as dialog_status, dialog.manager_id as dialog_manager_id, \
                  dialog.last_message_text as dialog_preview, dialog.created_at as dialog_created_at, \
-                 dialog.contact_name as dialog_contact_name, dialog.inbound_count as dialog_inbound_count \
+                 dialog.contact_name as dialog_contact_name, dialog.inbound_count as dialog_inbound_count, \
+                 dialog.inbound_channels as dialog_inbound_channels, \
+                 dialog.last_inbound_channel as dialog_last_inbound_channel \
          ) \
          select d.id as found_dialog_id, d.contact_id as found_contact_id, \
-             d.status as prior_status, m.*, moved.* \
+             d.status as prior_status, d.inbound_channels as prior_inbound_channels, m.*, moved.* \
          from d left join m on true left join moved on true"
     );
     let mut query = sqlx::query(&sql)
@@ -182,7 +198,15 @@ pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx
     };
     let dialog_id: Uuid = row.try_get("found_dialog_id")?;
     if row.try_get::<Option<Uuid>, _>("id")?.is_none() {
-        return Ok(Appended::Duplicate(dialog_id));
+        let reachable: Vec<String> = row.try_get("prior_inbound_channels")?;
+        return Ok(match m.channel {
+            Some(channel)
+                if m.author_kind == "manager" && !reachable.iter().any(|c| c == channel) =>
+            {
+                Appended::Unreachable(dialog_id, reachable)
+            }
+            _ => Appended::Duplicate(dialog_id),
+        });
     }
     let message = MessageRow::from_row(&row)?;
     let status: String = row.try_get("dialog_status")?;
@@ -200,6 +224,8 @@ pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx
         updated_at: message.created_at,
         contact_name: row.try_get("dialog_contact_name")?,
         inbound_count: row.try_get("dialog_inbound_count")?,
+        inbound_channels: row.try_get("dialog_inbound_channels")?,
+        last_inbound_channel: row.try_get("dialog_last_inbound_channel")?,
         unread_count: 0,
     };
     Ok(Appended::Stored(
@@ -581,6 +607,12 @@ impl From<DialogRow> for pb::Dialog {
             created_at: Some(to_proto(d.created_at)),
             last_message_at: d.last_message_at.map(to_proto),
             last_message_text: d.last_message_text,
+            reply_channels: d
+                .inbound_channels
+                .iter()
+                .map(|c| pb::Channel::from_word(c) as i32)
+                .collect(),
+            reply_channel: pb::Channel::from_word(&d.last_inbound_channel) as i32,
         }
     }
 }

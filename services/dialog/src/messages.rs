@@ -171,6 +171,18 @@ pub async fn write(
     };
     match appended {
         Appended::NoDialog => Err(Error::NotFound("dialog")),
+        Appended::Unreachable(_, reachable) => Err(Error::Fields(vec![(
+            "channel",
+            match reachable.is_empty() {
+                true => {
+                    "is not one the contact can be reached on: they have not written yet".into()
+                }
+                false => format!(
+                    "is not one the contact can be reached on: they wrote from {}",
+                    reachable.join(", ")
+                ),
+            },
+        )])),
         Appended::Duplicate(dialog_id) => {
             let message = db::find_message_by_client_id(
                 tx,

@@ -68,6 +68,14 @@ pub struct DialogOut {
     pub created_at: String,
     /// The contact's name; empty while unknown.
     pub contact_name: String,
+    /// The channels the contact has written from (`site`, `telegram`, `vk`,
+    /// `facebook`), first used first: a reply may go out through any of them.
+    #[schema(value_type = Vec<String>, example = json!(["site", "telegram"]))]
+    pub channels: Vec<&'static str>,
+    /// Where a reply goes unless the manager chooses: the channel the contact
+    /// last wrote from (`site` while they have not written).
+    #[schema(value_type = String, example = "telegram")]
+    pub reply_channel: &'static str,
     /// Visitor messages after your read position (REST only; absent in socket frames).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unread_count: Option<i64>,
@@ -177,6 +185,8 @@ impl From<pb::Dialog> for DialogOut {
             },
             last_message_at: rfc3339(d.last_message_at.as_ref()),
             created_at: rfc3339(d.created_at.as_ref()).unwrap_or_default(),
+            channels: d.reply_channels().map(pb::Channel::word).collect(),
+            reply_channel: d.reply_channel().word(),
             id: d.id,
             contact_id: d.contact_id,
             manager_id: non_empty(d.manager_id),

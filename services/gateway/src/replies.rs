@@ -19,12 +19,30 @@ pub enum To<'a> {
     Contact(Uuid),
 }
 
-/// The request that stores a manager's message.
+/// The channel a manager chose by its word (`site`, `telegram`, `vk`,
+/// `facebook`); none chosen: where the contact last wrote from.
+pub fn chosen_channel(word: Option<&str>) -> Result<pb::Channel> {
+    match word {
+        None => Ok(pb::Channel::Unspecified),
+        Some("site") => Ok(pb::Channel::Site),
+        Some("telegram") => Ok(pb::Channel::Telegram),
+        Some("vk") => Ok(pb::Channel::Vk),
+        Some("facebook") => Ok(pb::Channel::Facebook),
+        Some(_) => Err(Error::InvalidFields(vec![(
+            "channel".into(),
+            "must be site, telegram, vk or facebook".into(),
+        )])),
+    }
+}
+
+/// The request that stores a manager's message, going out through
+/// `channel` (unspecified: where the contact last wrote from).
 pub fn request(
     manager: &Manager,
     to: To<'_>,
     client_message_id: &str,
     text: String,
+    channel: pb::Channel,
 ) -> Result<pb::PostMessageRequest> {
     let (dialog_id, contact_id) = match to {
         To::Dialog(id) => match Uuid::parse_str(id) {
@@ -41,8 +59,7 @@ pub fn request(
         author_id: manager.id.to_string(),
         client_message_id: client_message_id.to_owned(),
         text,
-        // Where the contact last wrote from: the site chat, or a messenger.
-        channel: pb::Channel::Unspecified as i32,
+        channel: channel as i32,
         contact_name: String::new(),
     })
 }
@@ -54,8 +71,9 @@ pub async fn post_as_manager(
     to: To<'_>,
     client_message_id: &str,
     text: String,
+    channel: pb::Channel,
 ) -> Result<(MessageOut, bool)> {
-    let request = request(manager, to, client_message_id, text)?;
+    let request = request(manager, to, client_message_id, text, channel)?;
     let posted = state
         .dialogs
         .clone()

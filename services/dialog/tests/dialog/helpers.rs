@@ -47,13 +47,32 @@ impl TestDialog {
         client_message_id: &str,
         text: &str,
     ) -> Result<pb::PostMessageResponse, tonic::Status> {
+        self.contact_writes_from(
+            pb::Channel::Site,
+            account_id,
+            contact_id,
+            client_message_id,
+            text,
+        )
+        .await
+    }
+
+    /// A contact's message from a channel (as the gateway or the bridge posts it).
+    pub async fn contact_writes_from(
+        &self,
+        channel: pb::Channel,
+        account_id: Uuid,
+        contact_id: Uuid,
+        client_message_id: &str,
+        text: &str,
+    ) -> Result<pb::PostMessageResponse, tonic::Status> {
         let request = pb::PostMessageRequest {
             account_id: account_id.to_string(),
             contact_id: contact_id.to_string(),
             author_kind: pb::AuthorKind::Visitor as i32,
             client_message_id: client_message_id.into(),
             text: text.into(),
-            channel: pb::Channel::Site as i32,
+            channel: channel as i32,
             ..Default::default()
         };
         self.client
@@ -81,7 +100,7 @@ impl TestDialog {
         .await
     }
 
-    /// A reply by a given manager, in the site chat.
+    /// A reply by a given manager, where the contact last wrote from.
     pub async fn reply_as(
         &self,
         account_id: Uuid,
@@ -92,7 +111,7 @@ impl TestDialog {
     ) -> Result<pb::PostMessageResponse, tonic::Status> {
         let reply = Reply {
             manager_id,
-            channel: pb::Channel::Site,
+            channel: pb::Channel::Unspecified,
         };
         self.reply(account_id, dialog_id, reply, client_message_id, text)
             .await

@@ -196,6 +196,9 @@ async fn a_reply_through_a_messenger_is_also_published_for_the_bridge_and_nothin
     )
     .await
     .unwrap();
+    t.contact_writes_from(pb::Channel::Telegram, account, contact, "tg1", "hello")
+        .await
+        .unwrap();
     let telegram = t
         .reply(
             account,
@@ -217,7 +220,7 @@ async fn a_reply_through_a_messenger_is_also_published_for_the_bridge_and_nothin
         let events = t.env.events(&bus).await;
         let created =
             |e: &&chat_testkit::env::StoredEvent| e.envelope.r#type == "dialog.message_created";
-        (events.iter().filter(created).count() == 4).then_some(events)
+        (events.iter().filter(created).count() == 5).then_some(events)
     })
     .await;
     let for_bridge: Vec<String> = events
@@ -433,18 +436,49 @@ async fn a_reply_goes_where_the_contact_last_wrote_from_unless_the_manager_choos
         "they wrote from the site"
     );
 
-    // The same person writes from Telegram (the bridge posts it so).
-    let from_telegram = pb::PostMessageRequest {
-        account_id: account.to_string(),
-        contact_id: contact.to_string(),
-        author_kind: pb::AuthorKind::Visitor as i32,
-        author_id: contact.to_string(),
-        client_message_id: "telegram:1:1".into(),
-        text: "from my phone".into(),
-        channel: pb::Channel::Telegram as i32,
-        ..Default::default()
+    // A channel they never wrote from is refused, by field, and nothing is stored.
+    let through_vk = Reply {
+        manager_id: Uuid::now_v7(),
+        channel: pb::Channel::Vk,
     };
-    t.client.clone().post_message(from_telegram).await.unwrap();
+    let refused = t
+        .reply(account, &dialog_id, through_vk, "m-vk", "via VK")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(
+        refused.message().contains("channel") && refused.message().contains("site"),
+        "{}",
+        refused.message()
+    );
+
+    // The same person writes from Telegram (the bridge posts it so).
+    t.contact_writes_from(
+        pb::Channel::Telegram,
+        account,
+        contact,
+        "telegram:1:1",
+        "from my phone",
+    )
+    .await
+    .unwrap();
+    let dialog = t
+        .client
+        .clone()
+        .get_dialog(pb::GetDialogRequest {
+            account_id: account.to_string(),
+            dialog_id: dialog_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        dialog.reply_channels().collect::<Vec<_>>(),
+        [pb::Channel::Site, pb::Channel::Telegram],
+        "the channels they wrote from, first used first"
+    );
+    assert_eq!(dialog.reply_channel(), pb::Channel::Telegram);
     let telegram = t
         .reply(account, &dialog_id, unchosen(), "m2", "got it")
         .await
@@ -461,6 +495,12 @@ async fn a_reply_goes_where_the_contact_last_wrote_from_unless_the_manager_choos
         .await
         .unwrap();
     assert_eq!(reply_channel(site), pb::Channel::Site);
+    let page = t.messages(account, &dialog_id, 0, 0, 0).await.unwrap();
+    assert!(
+        page.messages.iter().all(|m| m.client_message_id != "m-vk"),
+        "the refused reply was not stored"
+    );
+    assert_eq!(page.messages.len(), 5);
     t.stop().await;
 }
 
@@ -469,7 +509,10 @@ async fn a_delivery_state_is_set_once_published_and_walled_by_account() {
     let t = TestDialog::start().await;
     let (account, contact) = (Uuid::now_v7(), Uuid::now_v7());
     let bus = t.env.bus().await;
-    let first = t.visitor_says(account, contact, "v1", "hi").await.unwrap();
+    let first = t
+        .contact_writes_from(pb::Channel::Telegram, account, contact, "v1", "hi")
+        .await
+        .unwrap();
     let dialog_id = first.message.unwrap().dialog_id;
     let through = Reply {
         manager_id: Uuid::now_v7(),

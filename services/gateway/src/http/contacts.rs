@@ -316,6 +316,8 @@ async fn write_to_contact(
         replies::To::Contact(contact_id),
         &body.client_message_id,
         body.text,
+        // Where they last wrote from (the site chat while they have not).
+        dialog_pb::Channel::Unspecified,
     )
     .await?;
     let request = dialog_pb::GetDialogRequest {

@@ -315,6 +315,11 @@ pub struct PostMessageIn {
     /// 1 to 4096 characters, not all blank.
     #[schema(min_length = 1, max_length = 4096, pattern = "\\S")]
     pub text: String,
+    /// Where it goes out: `site`, `telegram`, `vk` or `facebook`, one of the
+    /// dialog's `channels`. Left out: the dialog's `reply_channel` (where
+    /// the contact last wrote from).
+    #[schema(example = "telegram")]
+    pub channel: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -334,7 +339,7 @@ pub struct PostedOut {
         (status = 403, description = "`csrf`", body = ErrorOut),
         (status = 404, description = "`not_found`", body = ErrorOut),
         (status = 415, description = "`unsupported_media_type`", body = ErrorOut),
-        (status = 422, description = "`invalid`: empty or too long text, a bad id", body = ErrorOut),
+        (status = 422, description = "`invalid`: empty or too long text, a bad id, a channel the contact has not written from", body = ErrorOut),
         (status = 503, description = "`unavailable`: nothing stored; send it again", body = ErrorOut),
     ))]
 async fn post_message(
@@ -350,6 +355,7 @@ async fn post_message(
         replies::To::Dialog(&dialog_id),
         &body.client_message_id,
         body.text,
+        replies::chosen_channel(body.channel.as_deref())?,
     )
     .await?;
     let status = if duplicate {

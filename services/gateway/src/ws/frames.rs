@@ -10,12 +10,15 @@ use crate::api::MessageOut;
 /// Unknown fields are ignored, so newer clients work with this server.
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientFrame {
-    /// Send a message. Visitors leave out `dialog_id`; managers name the dialog.
+    /// Send a message. Visitors leave out `dialog_id`; managers name the
+    /// dialog, and may choose the `channel` it goes out through.
     Send {
         #[serde(default)]
         dialog_id: Option<String>,
         client_message_id: String,
         text: String,
+        #[serde(default)]
+        channel: Option<String>,
     },
     /// Replay the messages of a dialog after `after_seq` (managers).
     Sync {
@@ -128,7 +131,8 @@ mod tests {
             ClientFrame::Send {
                 dialog_id: None,
                 client_message_id: "c1".into(),
-                text: "hi".into()
+                text: "hi".into(),
+                channel: None,
             }
         );
     }

@@ -110,7 +110,16 @@ async fn serve(ws: WebSocket, state: AppState, manager: Manager) {
                 dialog_id,
                 client_message_id,
                 text,
-            } => send(&mut session, &manager, dialog_id, client_message_id, text).await,
+                channel,
+            } => {
+                let to = Outgoing {
+                    dialog_id: dialog_id.unwrap_or_default(),
+                    client_message_id,
+                    text,
+                    channel,
+                };
+                send(&mut session, &manager, to).await
+            }
             ClientFrame::Sync {
                 dialog_id,
                 after_seq,
@@ -129,22 +138,27 @@ async fn serve(ws: WebSocket, state: AppState, manager: Manager) {
 /// How often the frames of a manager socket look the session up again.
 const SESSION_RECHECK_SECS: u64 = 5;
 
-async fn send(
-    session: &mut Session,
-    manager: &Manager,
-    dialog_id: Option<String>,
+/// A manager's `send` frame.
+struct Outgoing {
+    dialog_id: String,
     client_message_id: String,
     text: String,
-) -> Result<(), Closed> {
-    let dialog_id = dialog_id.unwrap_or_default();
-    match replies::request(
-        manager,
-        replies::To::Dialog(&dialog_id),
-        &client_message_id,
-        text,
-    ) {
-        Ok(request) => session.submit(dialog_id, request).await,
-        Err(e) => session.send_error(&e, Some(&client_message_id)).await,
+    channel: Option<String>,
+}
+
+async fn send(session: &mut Session, manager: &Manager, out: Outgoing) -> Result<(), Closed> {
+    let request = replies::chosen_channel(out.channel.as_deref()).and_then(|channel| {
+        replies::request(
+            manager,
+            replies::To::Dialog(&out.dialog_id),
+            &out.client_message_id,
+            out.text,
+            channel,
+        )
+    });
+    match request {
+        Ok(request) => session.submit(out.dialog_id, request).await,
+        Err(e) => session.send_error(&e, Some(&out.client_message_id)).await,
     }
 }
 

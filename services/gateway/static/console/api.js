@@ -93,8 +93,8 @@ export const dialogCounts = (status) => request('GET', '/dialogs/counts' + query
 export const getDialog = (dialogId, options) => request('GET', `/dialogs/${id(dialogId)}`, undefined, options);
 export const listMessages = (dialogId, parameters, options) =>
   request('GET', `/dialogs/${id(dialogId)}/messages` + query(parameters), undefined, options);
-export const sendMessage = (dialogId, clientMessageId, text) =>
-  request('POST', `/dialogs/${id(dialogId)}/messages`, { client_message_id: clientMessageId, text });
+export const sendMessage = (dialogId, clientMessageId, text, channel) =>
+  request('POST', `/dialogs/${id(dialogId)}/messages`, { client_message_id: clientMessageId, text, ...(channel ? { channel } : {}) });
 export const assignDialog = (dialogId, managerId) =>
   request('POST', `/dialogs/${id(dialogId)}/assign`, { manager_id: managerId });
 export const closeDialog = (dialogId) => request('POST', `/dialogs/${id(dialogId)}/close`, {});

@@ -41,6 +41,8 @@ export const timeline = signal(emptyTimeline(null, ''));
 export const contactDialogs = signal({ contactId: null, items: [], loading: false });
 export const search = signal({ open: false, query: '', results: [], loading: false, error: null });
 export const templates = signal({ items: [], loaded: false, loading: false, error: null });
+/** The account's messengers and their health, for the composer's warning. */
+export const integrations = signal({ items: [], loadedAt: 0 });
 export const sessions = signal({ items: [], loaded: false, loading: false, error: null });
 export const soundOn = signal(loadSoundPreference());
 /** The account's widget settings (Settings → Online consultant); its manager_sound is the console's sound. */
@@ -641,6 +643,11 @@ function applyMessageToDialog(known, message) {
     patch.last_message_text = message.text;
     patch.last_message_at = message.created_at;
   }
+  if (message.author_kind === 'visitor' && message.seq > (known.last_seq || 0) && message.channel) {
+    // Replies now go where they last wrote from, and may go through it.
+    patch.reply_channel = message.channel;
+    if (!(known.channels || []).includes(message.channel)) patch.channels = [...(known.channels || []), message.channel];
+  }
   if (message.author_kind === 'visitor' && message.seq > (known.unread_through || 0)) {
     patch.unread_through = message.seq;
     if (!isBeingRead(message.dialog_id)) patch.unread_count = (known.unread_count || 0) + 1;
@@ -692,13 +699,17 @@ function updateOutbox(clientMessageId, patch) {
   return updated;
 }
 
-/** Sends a reply to the open dialog (kind 'reply') or a note (kind 'note'). */
-export function send(dialogId, text, kind) {
+/**
+ * Sends a reply to the open dialog (kind 'reply') or a note (kind 'note');
+ * a reply goes out through `channel` (none: where the contact last wrote from).
+ */
+export function send(dialogId, text, kind, channel = null) {
   const entry = {
     clientMessageId: newClientMessageId(),
     dialogId,
     text,
     kind,
+    channel,
     state: 'sending',
     error: null,
     autoRetries: 0,
@@ -724,12 +735,13 @@ function transmit(entry) {
     return;
   }
   const frame = { type: 'send', dialog_id: entry.dialogId, client_message_id: entry.clientMessageId, text: entry.text };
+  if (entry.channel) frame.channel = entry.channel;
   if (socket.send(frame)) {
     sendTimers.set(entry.clientMessageId, setTimeout(() => sendFailed(entry.clientMessageId, 'timeout', 'No confirmation from the server.'), SEND_TIMEOUT_MS));
     return;
   }
   api
-    .sendMessage(entry.dialogId, entry.clientMessageId, entry.text)
+    .sendMessage(entry.dialogId, entry.clientMessageId, entry.text, entry.channel)
     .then((answer) => messageArrived(answer.message, { live: false }))
     .catch((error) => sendFailed(entry.clientMessageId, error.code, api.describeError(error)));
 }
@@ -783,6 +795,23 @@ async function dialogAction(call) {
 export const assignDialog = (dialogId, managerId) => dialogAction(() => api.assignDialog(dialogId, managerId));
 export const closeDialog = (dialogId) => dialogAction(() => api.closeDialog(dialogId));
 export const reopenDialog = (dialogId) => dialogAction(() => api.reopenDialog(dialogId));
+
+// ---------------------------------------------------------------- messengers
+
+/** How long the messengers' health is trusted before the composer asks again. */
+const INTEGRATIONS_FRESH_MS = 30000;
+let integrationsLoading = null;
+
+/** The messengers' health, asked again when older than half a minute. */
+export function loadIntegrations() {
+  if (Date.now() - integrations.peek().loadedAt < INTEGRATIONS_FRESH_MS) return Promise.resolve();
+  integrationsLoading ??= api
+    .listIntegrations({ background: true })
+    .then((answer) => { integrations.value = { items: answer.integrations, loadedAt: Date.now() }; })
+    .catch(() => {})
+    .finally(() => { integrationsLoading = null; });
+  return integrationsLoading;
+}
 
 // ---------------------------------------------------------------- contacts
 

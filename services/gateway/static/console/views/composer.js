@@ -1,15 +1,22 @@
 // The composer under a dialog: Reply / Note toggle, a textarea (Enter sends,
-// Shift+Enter starts a new line), the templates popover beside Send, and a
-// draft kept per dialog while the manager switches between dialogs.
+// Shift+Enter starts a new line), the channel a reply goes out through (with
+// a warning when that messenger is not working), the templates popover beside
+// Send, and a draft kept per dialog while the manager switches between dialogs.
 
 import { h, setChildren } from '../dom.js';
 import { icon } from '../icons.js';
 import * as store from '../store.js';
+import { untracked } from '../signals.js';
 import { paths } from '../router.js';
+import { CHANNEL_LABELS } from '../format.js';
 import { iconButton, openPopover, spinner } from './common.js';
 
 const drafts = new Map();
+/** The channel a manager picked per dialog; none picked: where the contact last wrote from. */
+const pickedChannels = new Map();
 const MAX_TEXTAREA_PX = 200;
+/** How often an open composer asks for the messengers' health again. */
+const HEALTH_REFRESH_MS = 30000;
 
 export function mountComposer(container, scope, dialogId, onSent) {
   let mode = 'reply';
@@ -22,14 +29,18 @@ export function mountComposer(container, scope, dialogId, onSent) {
   const templatesButton = iconButton('template', 'Insert a reply template', null, { class: 'icon-button composer-templates', dataset: { action: 'templates' }, 'aria-haspopup': 'dialog' });
   const sendButton = h('button', { type: 'submit', class: 'btn btn-primary composer-send' }, h('span', { class: 'send-label' }, 'Send'), icon('send'));
   const hint = h('span', { class: 'composer-hint' }, 'Enter to send · Shift+Enter for a new line');
+  const channelSlot = h('div', { class: 'composer-channel' });
+  const warning = h('div', { class: 'composer-warning', role: 'status', hidden: true });
   const form = h(
     'form',
     { class: 'composer', 'aria-label': 'Reply' },
     h('div', { class: 'composer-tabs', role: 'tablist' }, replyTab, noteTab),
+    warning,
     textarea,
-    h('div', { class: 'composer-bar' }, hint, h('div', { class: 'composer-buttons' }, templatesButton, sendButton)),
+    h('div', { class: 'composer-bar' }, h('div', { class: 'composer-left' }, channelSlot, hint), h('div', { class: 'composer-buttons' }, templatesButton, sendButton)),
   );
   container.append(form);
+  const channel = mountChannelChoice(scope, dialogId, channelSlot, warning, () => mode);
 
   const setMode = (next) => {
     mode = next;
@@ -39,6 +50,7 @@ export function mountComposer(container, scope, dialogId, onSent) {
     replyTab.setAttribute('aria-selected', String(mode === 'reply'));
     noteTab.setAttribute('aria-selected', String(mode === 'note'));
     textarea.placeholder = mode === 'note' ? 'Write a note for your team: the visitor never sees it' : 'Type your reply…';
+    channel?.refresh();
     sendButton.querySelector('.send-label').textContent = mode === 'note' ? 'Add note' : 'Send';
     textarea.focus();
   };
@@ -60,7 +72,7 @@ export function mountComposer(container, scope, dialogId, onSent) {
   const submit = () => {
     const text = textarea.value.trim();
     if (!text) return;
-    store.send(dialogId, text, mode);
+    store.send(dialogId, text, mode, mode === 'reply' ? channel.chosen() : null);
     textarea.value = '';
     drafts.delete(dialogId);
     autoGrow();
@@ -85,6 +97,75 @@ export function mountComposer(container, scope, dialogId, onSent) {
 
   scope.onDispose(() => drafts.set(dialogId, textarea.value));
   textarea.focus();
+}
+
+/**
+ * The channel a reply goes out through: a picker of the channels the contact
+ * has written from (their last one first chosen), or just its name when there
+ * is one messenger; nothing for a site-chat-only contact. A warning shows
+ * while the chosen messenger is not connected or not working, before anyone
+ * writes into it.
+ */
+function mountChannelChoice(scope, dialogId, slot, warning, currentMode) {
+  const options = (dialog) => (dialog?.channels?.length ? dialog.channels : ['site']);
+  const chosen = () => {
+    const dialog = store.dialogs.peek().get(dialogId);
+    const offered = options(dialog);
+    const picked = pickedChannels.get(dialogId);
+    if (picked && offered.includes(picked)) return picked;
+    return offered.includes(dialog?.reply_channel) ? dialog.reply_channel : offered[offered.length - 1];
+  };
+  const render = () => {
+    const dialog = store.dialogs.peek().get(dialogId);
+    const offered = options(dialog);
+    const current = chosen();
+    const replying = currentMode() === 'reply';
+    slot.hidden = !replying || (offered.length === 1 && current === 'site');
+    if (offered.length > 1) {
+      const select = h('select', { class: 'composer-channel-select', 'aria-label': 'Send through' },
+        offered.map((channel) => h('option', { value: channel, selected: channel === current }, CHANNEL_LABELS[channel] || channel)));
+      select.onchange = () => {
+        pickedChannels.set(dialogId, select.value);
+        render();
+      };
+      setChildren(slot, h('label', { class: 'composer-channel-label' }, 'via ', select));
+    } else {
+      setChildren(slot, h('span', { class: 'composer-channel-label' }, 'via ', h('strong', {}, CHANNEL_LABELS[current] || current)));
+    }
+    renderWarning(warning, replying ? current : 'site');
+  };
+  scope.effect(() => {
+    const dialog = store.dialogs.value.get(dialogId);
+    store.integrations.value; // redrawn when the messengers' health changes
+    if (options(dialog).some((channel) => channel !== 'site')) store.loadIntegrations();
+    untracked(render);
+  });
+  const timer = setInterval(() => {
+    if (chosen() !== 'site') store.loadIntegrations();
+  }, HEALTH_REFRESH_MS);
+  scope.onDispose(() => clearInterval(timer));
+  return { chosen: () => {
+    const dialog = store.dialogs.peek().get(dialogId);
+    // Site-chat-only contacts: the server's default, which is the same.
+    return dialog?.channels?.length ? chosen() : null;
+  }, refresh: render };
+}
+
+/** The warning over the composer while the chosen messenger cannot be relied on. */
+function renderWarning(warning, channel) {
+  const state = store.integrations.peek();
+  const label = CHANNEL_LABELS[channel] || channel;
+  const integration = state.items.find((item) => item.channel === channel);
+  let problem = null;
+  if (channel === 'site' || !state.loadedAt) problem = null;
+  else if (!integration) problem = `${label} is not connected: this reply cannot reach them there.`;
+  else if (!integration.health.healthy) {
+    const reason = integration.health.last_error || (!integration.health.token_valid ? 'the token is refused' : 'no messages are being received');
+    problem = `${label} is not working: ${reason}. This reply may not reach them.`;
+  }
+  warning.hidden = !problem;
+  warning.dataset.channel = problem ? channel : '';
+  setChildren(warning, problem ? [icon('alert'), h('span', {}, problem, ' '), h('a', { href: paths.settings('integrations') }, 'Check Settings → Messengers')] : []);
 }
 
 /** Puts text at the cursor (replacing a selection); the manager edits before sending. */
