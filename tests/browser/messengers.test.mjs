@@ -4,7 +4,8 @@
 // arrives in the inbox marked "via Telegram"; the answer reaches Telegram
 // and shows as delivered; the integration shows as working; once Telegram
 // refuses the bot's token, the composer warns before anyone answers into
-// it; a plain manager sees its health but cannot change it.
+// it; an owner connects a VK community the same way and answers its
+// people; a plain manager sees the messengers' health but cannot change it.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,7 +39,7 @@ test('an owner connects a Telegram bot and a person writing to it appears in the
     await page.goto(consoleUrl('#/settings/integrations'));
     const card = page.locator('.integration-card[data-channel="telegram"]');
     await card.waitFor();
-    await page.locator('.integration-card[data-channel="vk"] .chip', { hasText: 'Coming soon' }).waitFor();
+    await page.locator('.integration-card[data-channel="facebook"] .chip', { hasText: 'Coming soon' }).waitFor();
     await screenshot(page, 'messengers-empty-1366.png');
 
     await card.locator('[data-action="connect"]').click();
@@ -97,6 +98,60 @@ test('an owner connects a Telegram bot and a person writing to it appears in the
     const warning = await page.locator('.composer-warning').innerText();
     assert.match(warning, /Telegram is not working/);
     await screenshot(page, 'messengers-broken-composer-1366.png');
+  });
+});
+
+async function fakeVk(method, path, body) {
+  const response = await fetch(`${env.telegramUrl}/_fake/vk${path}`, {
+    method, headers: { 'content-type': 'application/json' }, body: body && JSON.stringify(body),
+  });
+  assert.ok(response.ok, `${method} ${path}: ${response.status}`);
+}
+
+test('an owner connects a VK community and answers a person writing to it', { timeout: TEST_TIMEOUT }, async () => {
+  const group = Math.floor(300_000_000 + Math.random() * 1e8);
+  const token = `vk1.a.browser-${group}`;
+  await fakeVk('POST', '/communities', { group_id: group, token, name: 'Чайная <i>лавка</i>', confirmation: 'c0nf1rm' });
+  await withCleanup(async (keep) => {
+    const { page } = keep(await openConsole(browser, env.owner));
+    await page.goto(consoleUrl('#/settings/integrations'));
+    const card = page.locator('.integration-card[data-channel="vk"]');
+    await card.locator('[data-action="connect"], [data-action="reconnect"]').click();
+    // Long polling here (no public address): the Callback API's fields are not asked.
+    assert.equal(await page.locator('input[name="confirmation"]').count(), 0);
+    await page.locator('input[name="group_id"]').fill(`club${group}`);
+    await page.locator('input[name="access_token"]').fill('vk1.a.not-a-token-vk-knows');
+    await page.locator('.modal button[type="submit"]').click();
+    await page.locator('.field-error', { hasText: 'VK does not take this token' }).waitFor();
+    await page.locator('input[name="access_token"]').fill(token);
+    await screenshot(page, 'messengers-vk-connect-1366.png');
+    await page.locator('.modal button[type="submit"]').click();
+    await card.locator('.integration-name', { hasText: 'Чайная <i>лавка</i>' }).waitFor();
+    assert.equal(await card.locator('.integration-name i').count(), 0, 'the name is text');
+    assert.equal(await page.locator('body').innerText().then((t) => t.includes(token)), false, 'the token is never shown');
+
+    const text = unique('Добрый вечер, есть ли матча?');
+    const person = { id: Math.floor(Math.random() * 1e8), first_name: 'Ольга', last_name: 'Смирнова' };
+    await fakeVk('POST', `/communities/${group}/messages`, { person, text });
+    await page.goto(consoleUrl('#/dialogs'));
+    await showCategory(page, 'new');
+    const item = page.locator('.dialog-item', { hasText: text });
+    await item.waitFor({ timeout: 20_000 });
+    await item.click();
+    await page.locator('.msg-in', { hasText: 'via VK' }).first().waitFor();
+    await page.locator('.composer-channel', { hasText: 'via VK' }).waitFor();
+
+    const answer = unique('Есть, церемониальная');
+    await sendFromComposer(page, answer);
+    await eventually(async () => {
+      const state = await (await fetch(`${env.telegramUrl}/_fake/vk/communities/${group}`)).json();
+      return state.sent.some((m) => m.message === answer && m.peer_id === person.id);
+    }, { message: 'the answer in VK' });
+    await page.locator('.msg-out', { hasText: answer }).locator('.msg-tick').waitFor();
+    await screenshot(page, 'messengers-vk-dialog-1366.png');
+    await page.goto(consoleUrl('#/settings/integrations'));
+    await eventually(async () => (await card.locator('[data-health="healthy"]').count()) === 1, { message: 'VK shows as working' });
+    await screenshot(page, 'messengers-both-1366.png');
   });
 });
 

@@ -7,6 +7,7 @@ use chat_testkit::clients::Api;
 use chat_testkit::database::TestDb;
 use chat_testkit::env::TestEnv;
 use chat_testkit::nats;
+use serde_json::Value;
 
 pub struct TestSuite {
     pub suite: Option<Suite>,
@@ -16,7 +17,10 @@ pub struct TestSuite {
     pub bridge_keys: channel_bridge::secrets::KeyRing,
     /// The fake Telegram the bridge talks to.
     pub telegram: chat_fakes::telegram::FakeTelegram,
-    telegram_server: chat_fakes::Running,
+    /// The fake VK the bridge talks to.
+    pub vk: chat_fakes::vk::FakeVk,
+    /// Both fakes, on one port.
+    fakes_server: chat_fakes::Running,
 }
 
 pub struct Options {
@@ -26,9 +30,9 @@ pub struct Options {
     pub extra_gateways: usize,
     /// The gateway's settings beside the test's ports and database.
     pub gateway: gateway::Config,
-    /// The bridge has a public address: Telegram delivers by webhook
-    /// (else the bridge polls).
-    pub telegram_webhooks: bool,
+    /// The bridge has a public address: Telegram delivers by webhook, VK
+    /// by its Callback API (else the bridge polls).
+    pub webhooks: bool,
 }
 
 impl Default for Options {
@@ -38,7 +42,7 @@ impl Default for Options {
             database_admin_url: None,
             extra_gateways: 0,
             gateway: gateway::Config::default(),
-            telegram_webhooks: false,
+            webhooks: false,
         }
     }
 }
@@ -66,16 +70,22 @@ impl TestSuite {
         configs.extra_gateways = options.extra_gateways;
         let bridge_keys = channel_bridge::secrets::KeyRing::parse(&configs.bridge.secret_keys.0)
             .expect("the bridge's test keys");
-        let telegram = chat_fakes::telegram::FakeTelegram::new(chat_fakes::telegram::Retries {
+        let retries = chat_fakes::telegram::Retries {
             first: std::time::Duration::from_millis(100),
             cap: std::time::Duration::from_secs(1),
-        });
-        let telegram_server = chat_fakes::Running::serve("127.0.0.1:0", telegram.clone().router())
-            .await
-            .expect("the fake Telegram serves");
-        configs.bridge.telegram_api_url = telegram_server.url();
+        };
+        let telegram = chat_fakes::telegram::FakeTelegram::new(retries);
+        let vk = chat_fakes::vk::FakeVk::new(retries);
+        let fakes_server = chat_fakes::Running::serve(
+            "127.0.0.1:0",
+            telegram.clone().router().merge(vk.clone().router()),
+        )
+        .await
+        .expect("the fake messengers serve");
+        configs.bridge.telegram_api_url = fakes_server.url();
+        configs.bridge.vk_api_url = fakes_server.url();
         configs.bridge.health_check_secs = 1;
-        if options.telegram_webhooks {
+        if options.webhooks {
             // The bridge's own address is its public one: a port chosen now.
             let port = std::net::TcpListener::bind("127.0.0.1:0")
                 .and_then(|l| l.local_addr())
@@ -99,13 +109,14 @@ impl TestSuite {
             port,
             bridge_keys,
             telegram,
-            telegram_server,
+            vk,
+            fakes_server,
         }
     }
 
-    /// The fake Telegram's address.
+    /// The fake messengers' address (Telegram's and VK's).
     pub fn telegram_url(&self) -> String {
-        self.telegram_server.url()
+        self.fakes_server.url()
     }
 
     pub fn env(&self) -> &TestEnv {
@@ -283,4 +294,68 @@ pub fn telegram_text(
 /// A fresh client message id.
 pub fn client_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+// ---------------------------------------------------------------- messengers
+
+/// The shop's dialogs and, for each, its messages' texts and channels.
+pub async fn console(api: &Api) -> Vec<(Value, Vec<(String, String)>)> {
+    let (status, page) = api.get("/api/v1/dialogs").await;
+    assert_eq!(status, 200, "{page}");
+    let mut dialogs = Vec::new();
+    for dialog in page["dialogs"].as_array().expect("dialogs") {
+        let id = dialog["id"].as_str().expect("id");
+        let (status, history) = api.get(&format!("/api/v1/dialogs/{id}/messages")).await;
+        assert_eq!(status, 200, "{history}");
+        let messages = history["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .map(|m| {
+                assert_eq!(m["author_kind"], "visitor", "{m}");
+                (
+                    m["text"].as_str().unwrap().to_owned(),
+                    m["channel"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        dialogs.push((dialog.clone(), messages));
+    }
+    dialogs
+}
+
+/// Waits until the shop's console holds `count` messages in all.
+pub async fn until_messages(api: &Api, count: usize) -> Vec<(Value, Vec<(String, String)>)> {
+    chat_testkit::eventually("the messages in the console", || async {
+        let dialogs = console(api).await;
+        let total: usize = dialogs.iter().map(|(_, m)| m.len()).sum();
+        (total >= count).then_some(dialogs)
+    })
+    .await
+}
+
+/// The shop's integrations, as the console lists them.
+pub async fn integrations(api: &Api) -> Vec<Value> {
+    let (status, list) = api.get("/api/v1/integrations").await;
+    assert_eq!(status, 200, "{list}");
+    list["integrations"]
+        .as_array()
+        .expect("integrations")
+        .clone()
+}
+
+/// Waits until the message's delivery state is final; returns the message.
+pub async fn delivered_or_failed(api: &Api, dialog_id: &str, message_id: &str) -> Value {
+    chat_testkit::eventually("the reply's delivery state", || async {
+        let (_, history) = api
+            .get(&format!("/api/v1/dialogs/{dialog_id}/messages"))
+            .await;
+        history["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == message_id && m["delivery_state"] != "stored")
+            .cloned()
+    })
+    .await
 }

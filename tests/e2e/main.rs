@@ -13,4 +13,5 @@ mod outage;
 mod sessions;
 mod telegram;
 mod tenants;
+mod vk;
 mod widget;

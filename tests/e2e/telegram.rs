@@ -6,44 +6,8 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestSuite, telegram_text};
+use crate::helpers::{TestSuite, delivered_or_failed, integrations, telegram_text, until_messages};
 use chat_testkit::clients::Api;
-
-/// The shop's dialogs and, for each, its messages' texts and channels.
-async fn console(api: &Api) -> Vec<(Value, Vec<(String, String)>)> {
-    let (status, page) = api.get("/api/v1/dialogs").await;
-    assert_eq!(status, 200, "{page}");
-    let mut dialogs = Vec::new();
-    for dialog in page["dialogs"].as_array().expect("dialogs") {
-        let id = dialog["id"].as_str().expect("id");
-        let (status, history) = api.get(&format!("/api/v1/dialogs/{id}/messages")).await;
-        assert_eq!(status, 200, "{history}");
-        let messages = history["messages"]
-            .as_array()
-            .expect("messages")
-            .iter()
-            .map(|m| {
-                assert_eq!(m["author_kind"], "visitor", "{m}");
-                (
-                    m["text"].as_str().unwrap().to_owned(),
-                    m["channel"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect();
-        dialogs.push((dialog.clone(), messages));
-    }
-    dialogs
-}
-
-/// Waits until the shop's console holds `count` messages in all.
-async fn until_messages(api: &Api, count: usize) -> Vec<(Value, Vec<(String, String)>)> {
-    chat_testkit::eventually("the messages in the console", || async {
-        let dialogs = console(api).await;
-        let total: usize = dialogs.iter().map(|(_, m)| m.len()).sum();
-        (total >= count).then_some(dialogs)
-    })
-    .await
-}
 
 fn telegram(text: &str) -> (String, String) {
     (text.to_owned(), "telegram".to_owned())
@@ -223,16 +187,6 @@ async fn connect_bot(api: &Api, token: &str) -> (u16, Value) {
         .await
 }
 
-/// The shop's integrations, as the console lists them.
-async fn integrations(api: &Api) -> Vec<Value> {
-    let (status, list) = api.get("/api/v1/integrations").await;
-    assert_eq!(status, 200, "{list}");
-    list["integrations"]
-        .as_array()
-        .expect("integrations")
-        .clone()
-}
-
 #[tokio::test]
 async fn an_admin_connects_a_bot_and_its_people_write_through_long_polling() {
     let t = TestSuite::start().await;
@@ -281,7 +235,7 @@ async fn an_admin_connects_a_bot_and_its_people_write_through_long_polling() {
 #[tokio::test]
 async fn with_a_public_address_the_bot_delivers_by_webhook() {
     let t = TestSuite::start_with(crate::helpers::Options {
-        telegram_webhooks: true,
+        webhooks: true,
         ..Default::default()
     })
     .await;
@@ -515,22 +469,6 @@ async fn reply(api: &Api, dialog_id: &str, text: &str) -> String {
     assert_eq!(status, 201, "{posted}");
     assert_eq!(posted["message"]["channel"], "telegram");
     posted["message"]["id"].as_str().unwrap().to_owned()
-}
-
-/// Waits until the message's delivery state is final; returns the message.
-async fn delivered_or_failed(api: &Api, dialog_id: &str, message_id: &str) -> Value {
-    chat_testkit::eventually("the reply's delivery state", || async {
-        let (_, history) = api
-            .get(&format!("/api/v1/dialogs/{dialog_id}/messages"))
-            .await;
-        history["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["id"] == message_id && m["delivery_state"] != "stored")
-            .cloned()
-    })
-    .await
 }
 
 #[tokio::test]

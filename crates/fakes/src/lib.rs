@@ -6,8 +6,15 @@
 //! # Layout
 //! - [`telegram`]: the Bot API (`/bot<token>/<method>`), long polling and
 //!   webhook deliveries, and its control routes (`/_fake/telegram/...`).
+//! - [`vk`]: VK's API methods (`/method/<name>`), Bots Long Poll, Callback
+//!   API deliveries, and its control routes (`/_fake/vk/...`).
+//! - [`facebook`]: the Messenger Platform's Send API and profiles
+//!   (`/v21.0/...`), signed webhook deliveries, and its control routes
+//!   (`/_fake/facebook/...`).
 
+pub mod facebook;
 pub mod telegram;
+pub mod vk;
 
 use tokio::net::TcpListener;
 

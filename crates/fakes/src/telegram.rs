@@ -443,7 +443,7 @@ fn multipart_fields(body: &Bytes, boundary: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn form_pairs(body: &Bytes) -> Vec<(String, String)> {
+pub(crate) fn form_pairs(body: &Bytes) -> Vec<(String, String)> {
     String::from_utf8_lossy(body)
         .split('&')
         .filter_map(|pair| pair.split_once('='))

@@ -11,11 +11,13 @@ pub struct Config {
     /// `BRIDGE_GRPC_ADDR`: its gRPC API (connecting messengers), for the gateway.
     pub grpc_addr: String,
     /// `BRIDGE_PUBLIC_URL`: the suite's public address, where the platforms
-    /// reach the webhooks (`https://chat.example.com`); empty: Telegram by
-    /// long polling.
+    /// reach the webhooks (`https://chat.example.com`); empty: Telegram and
+    /// VK by long polling.
     pub public_url: String,
     /// `BRIDGE_TELEGRAM_API_URL`: the Bot API (a fake's address in tests).
     pub telegram_api_url: String,
+    /// `BRIDGE_VK_API_URL`: VK's API (a fake's address in tests).
+    pub vk_api_url: String,
     /// `BRIDGE_HEALTH_CHECK_SECS`: how often each bot's token and webhook
     /// are checked with its platform.
     pub health_check_secs: u64,
@@ -40,6 +42,7 @@ impl Default for Config {
             grpc_addr: "127.0.0.1:50053".into(),
             public_url: String::new(),
             telegram_api_url: "https://api.telegram.org".into(),
+            vk_api_url: "https://api.vk.com".into(),
             health_check_secs: 600,
             dialog_url: "http://127.0.0.1:50051".into(),
             contact_url: "http://127.0.0.1:50052".into(),

@@ -13,13 +13,18 @@ use tonic::{Request, Response, Status};
 use crate::integrations::{self, Connection, Integration};
 use crate::secrets::KeyRing;
 use crate::telegram::{self, api::CallError, api::TelegramApi};
+use crate::vk::{self, api::VkApi};
 
 #[derive(Clone)]
 pub struct BridgeApi {
     pub pool: PgPool,
     pub keys: Option<KeyRing>,
     pub telegram: TelegramApi,
+    pub vk: VkApi,
 }
+
+/// The longest token or secret taken.
+const MAX_CREDENTIAL_BYTES: usize = 512;
 
 pub async fn serve(
     listener: TcpListener,
@@ -138,6 +143,174 @@ fn bot_of_another_account() -> Status {
     Error::field("bot_token", "this bot is connected to another account").into()
 }
 
+fn community_of_another_account() -> Status {
+    Error::field("group_id", "this community is connected to another account").into()
+}
+
+/// A credential by name, trimmed; empty when not given.
+fn credential<'a>(
+    credentials: &'a std::collections::HashMap<String, String>,
+    name: &str,
+) -> &'a str {
+    credentials.get(name).map(|v| v.trim()).unwrap_or_default()
+}
+
+/// A VK community's id as people copy it: `123`, `-123`, `club123`, `public123`.
+fn community_id(text: &str) -> Option<i64> {
+    let digits = text
+        .trim_start_matches("club")
+        .trim_start_matches("public")
+        .trim_start_matches('-');
+    digits
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0 && digits.bytes().all(|b| b.is_ascii_digit()))
+}
+
+impl BridgeApi {
+    async fn connect_vk(
+        &self,
+        account_id: uuid::Uuid,
+        credentials: &std::collections::HashMap<String, String>,
+    ) -> Result<Integration, Status> {
+        let keys = self.keys()?;
+        let callback = self.vk.public_url.is_some();
+        let group = credential(credentials, "group_id");
+        let token = credential(credentials, vk::ACCESS_TOKEN);
+        let confirmation = credential(credentials, vk::CONFIRMATION);
+        let secret = credential(credentials, vk::CALLBACK_SECRET);
+        let mut problems = Vec::new();
+        let group_id = community_id(group);
+        if group_id.is_none() {
+            problems.push((
+                "group_id",
+                "is the community's number (from its address, club123 is 123)".to_owned(),
+            ));
+        }
+        if token.is_empty() || token.len() > MAX_CREDENTIAL_BYTES {
+            problems.push((
+                vk::ACCESS_TOKEN,
+                "is the community's access token (Manage, API usage, Access tokens)".to_owned(),
+            ));
+        }
+        if callback {
+            if confirmation.is_empty() || confirmation.len() > 64 {
+                problems.push((
+                    vk::CONFIRMATION,
+                    "is the string VK's Callback API page says the server must return".to_owned(),
+                ));
+            }
+            if secret.is_empty()
+                || secret.len() > 50
+                || !secret.bytes().all(|b| b.is_ascii_alphanumeric())
+            {
+                problems.push((vk::CALLBACK_SECRET, "is the secret key set on VK's Callback API page: up to 50 Latin letters and digits".to_owned()));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Error::Fields(problems).into());
+        }
+        let group_id = group_id.unwrap_or_default();
+        let community = self.vk.community(token).await.map_err(|e| match e {
+            e if e.is_bad_token() => {
+                Error::field(vk::ACCESS_TOKEN, "VK does not take this token").into()
+            }
+            vk::api::VkError::Api { message, .. } => Status::failed_precondition(message),
+            other => Status::unavailable(other.to_string()),
+        })?;
+        if community.id != group_id {
+            return Err(Error::field(
+                vk::ACCESS_TOKEN,
+                format!(
+                    "is the token of another community (number {})",
+                    community.id
+                ),
+            )
+            .into());
+        }
+        // Polling goes on from the moment of connecting: nothing written
+        // after it is missed, however soon a poller starts.
+        let mut start = None;
+        if !callback {
+            let server = self
+                .vk
+                .long_poll_server(token, group_id)
+                .await
+                .map_err(|e| match e {
+                    vk::api::VkError::Api { message, .. } => Error::field(
+                        vk::ACCESS_TOKEN,
+                        format!(
+                            "cannot long poll: {message} (turn Bots Long Poll on in the community's \
+                             Manage, API usage, with the message_new event)"
+                        ),
+                    )
+                    .into(),
+                    other => Status::unavailable(other.to_string()),
+                })?;
+            start = Some(server.ts);
+        }
+        let taken =
+            integrations::bot_elsewhere(&self.pool, vk::CHANNEL, group_id as u64, account_id)
+                .await
+                .map_err(Error::from)?;
+        if taken {
+            return Err(community_of_another_account());
+        }
+        let id = integrations::id_for(&self.pool, account_id, vk::CHANNEL)
+            .await
+            .map_err(Error::from)?;
+        let connection = Connection {
+            account_id,
+            channel: vk::CHANNEL,
+            settings: serde_json::json!({
+                "bot_id": group_id,
+                "name": community.name,
+                "mode": if callback { "webhook" } else { "polling" },
+            }),
+            secrets: [
+                (vk::ACCESS_TOKEN.to_owned(), token.to_owned()),
+                (vk::CONFIRMATION.to_owned(), confirmation.to_owned()),
+                (vk::CALLBACK_SECRET.to_owned(), secret.to_owned()),
+            ]
+            .into(),
+        };
+        let stored = integrations::connect(&self.pool, keys, id, connection)
+            .await
+            .map_err(|e| match e.downcast_ref::<sqlx::Error>() {
+                Some(sqlx::Error::Database(db))
+                    if db.constraint() == Some(integrations::BOT_UNIQUE) =>
+                {
+                    community_of_another_account()
+                }
+                _ => internal(e),
+            })?;
+        integrations::record_token_check(&self.pool, stored.id, true)
+            .await
+            .map_err(Error::from)?;
+        if let Some(ts) = start {
+            integrations::save_cursor(&self.pool, stored.id, &ts)
+                .await
+                .map_err(Error::from)?;
+        }
+        integrations::get(&self.pool, keys, account_id, stored.id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| Status::internal("the integration just stored is gone"))
+    }
+
+    /// An integration as the API shows it: never its secrets.
+    fn shown(&self, i: &Integration) -> pb::Integration {
+        let address = match (i.channel.as_str(), i.settings["mode"].as_str()) {
+            (vk::CHANNEL, Some("webhook")) => self.vk.callback_url(i.id).unwrap_or_default(),
+            _ => String::new(),
+        };
+        pb::Integration {
+            address,
+            ..to_proto_integration(i)
+        }
+    }
+}
+
 fn internal(e: anyhow::Error) -> Status {
     tracing::error!(error = %e, "bridge error");
     Status::internal("internal error")
@@ -147,10 +320,10 @@ fn internal(e: anyhow::Error) -> Status {
 fn to_proto_integration(i: &Integration) -> pb::Integration {
     let h = &i.health;
     let settings = &i.settings;
-    let name = settings["username"]
-        .as_str()
-        .map(|u| format!("@{u}"))
-        .unwrap_or_default();
+    let name = match settings["username"].as_str() {
+        Some(username) => format!("@{username}"),
+        None => settings["name"].as_str().unwrap_or_default().to_owned(),
+    };
     let token_valid = h.token_valid.unwrap_or(false);
     pb::Integration {
         id: i.id.to_string(),
@@ -171,6 +344,7 @@ fn to_proto_integration(i: &Integration) -> pb::Integration {
             receiving: h.receiving,
         }),
         connected_at: Some(to_proto(i.connected_at)),
+        address: String::new(),
     }
 }
 
@@ -184,14 +358,13 @@ impl server::BridgeService for BridgeApi {
         let account_id = parse_id("account_id", &req.account_id)?;
         let integration = match req.channel.as_str() {
             "telegram" => self.connect_telegram(account_id, &req.credentials).await?,
-            "vk" | "facebook" => {
-                return Err(
-                    Error::field("channel", "VK and Facebook come in a later version").into(),
-                );
+            "vk" => self.connect_vk(account_id, &req.credentials).await?,
+            "facebook" => {
+                return Err(Error::field("channel", "Facebook comes in a later version").into());
             }
             _ => return Err(Error::field("channel", "must be telegram, vk or facebook").into()),
         };
-        Ok(Response::new(to_proto_integration(&integration)))
+        Ok(Response::new(self.shown(&integration)))
     }
 
     async fn list_integrations(
@@ -204,7 +377,8 @@ impl server::BridgeService for BridgeApi {
             .await
             .map_err(internal)?;
         Ok(Response::new(pb::ListIntegrationsResponse {
-            integrations: integrations.iter().map(to_proto_integration).collect(),
+            integrations: integrations.iter().map(|i| self.shown(i)).collect(),
+            webhooks: self.vk.public_url.is_some(),
         }))
     }
 

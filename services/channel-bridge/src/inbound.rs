@@ -68,6 +68,25 @@ pub struct Inbound {
 }
 
 impl Inbound {
+    /// Whether someone on the channel wrote to the account before (from the
+    /// chat they write from): their name need not be asked of the platform.
+    pub async fn knows(
+        &self,
+        account_id: Uuid,
+        channel: pb::Channel,
+        chat_id: &str,
+    ) -> sqlx::Result<bool> {
+        sqlx::query_scalar!(
+            "select exists (select 1 from messenger_chat \
+                 where account_id = $1 and channel = $2 and chat_id = $3) as \"known!\"",
+            account_id,
+            channel.word(),
+            chat_id
+        )
+        .fetch_one(&self.pool)
+        .await
+    }
+
     pub async fn store(&self, incoming: Incoming) -> Result<Stored, InboundError> {
         let channel = incoming.channel.word();
         let chat_id = incoming.user_id.clone();

@@ -27,6 +27,9 @@ pub struct Integration {
     pub secrets: Secrets,
     pub health: Health,
     pub connected_at: DateTime<Utc>,
+    /// Where its poller is in its updates, for platforms that keep the
+    /// place on our side (VK's long poll `ts`); `None`: start from now.
+    pub poll_cursor: Option<String>,
 }
 
 impl std::fmt::Debug for Integration {
@@ -147,7 +150,8 @@ pub async fn connect(
              settings = excluded.settings, secrets_key_id = excluded.secrets_key_id, \
              secrets_sealed = excluded.secrets_sealed, webhook_registered = false, \
              last_poll_at = null, token_valid = null, token_checked_at = null, \
-             last_update_at = null, last_error = null, last_error_at = null, updated_at = now()",
+             last_update_at = null, last_error = null, last_error_at = null, poll_cursor = null, \
+             updated_at = now()",
         id,
         connection.account_id,
         connection.channel,
@@ -179,6 +183,7 @@ struct Row {
     last_error: Option<String>,
     last_error_at: Option<DateTime<Utc>>,
     updated_at: DateTime<Utc>,
+    poll_cursor: Option<String>,
 }
 
 impl Row {
@@ -195,6 +200,7 @@ impl Row {
             settings: self.settings,
             secrets: serde_json::from_slice(&json)?,
             connected_at: self.updated_at,
+            poll_cursor: self.poll_cursor,
             health: Health {
                 receiving: self.webhook_registered
                     || self.last_poll_at.is_some_and(|at| {
@@ -226,7 +232,7 @@ async fn rows(pool: &PgPool, filter: Filter<'_>) -> sqlx::Result<Vec<Row>> {
         Row,
         "select id, account_id, channel, settings, secrets_key_id, secrets_sealed, \
              webhook_registered, last_poll_at, token_valid, token_checked_at, last_update_at, \
-             last_error, last_error_at, updated_at \
+             last_error, last_error_at, updated_at, poll_cursor \
          from integration \
          where ($1::uuid is null or account_id = $1) and ($2::uuid is null or id = $2) \
            and ($3::text is null or channel = $3) and ($4::text is null or secrets_key_id <> $4) \
@@ -419,6 +425,18 @@ pub async fn record_receiving(pool: &PgPool, id: Uuid, registered: bool) -> sqlx
              last_error = case when $2 then null else last_error end where id = $1",
         id,
         registered
+    )
+    .execute(pool)
+    .await
+    .map(drop)
+}
+
+/// The poller's place in the integration's updates: everything before it is stored.
+pub async fn save_cursor(pool: &PgPool, id: Uuid, cursor: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update integration set poll_cursor = $2 where id = $1",
+        id,
+        cursor
     )
     .execute(pool)
     .await

@@ -11,23 +11,29 @@
 //! - [`config`]: its settings (`BRIDGE_*`); [`grpc`]: its API, for the gateway.
 //! - [`secrets`]: the key ring integrations' tokens are sealed under.
 //! - [`integrations`]: the messengers each account connected, and their health;
-//!   [`leases`]: which replica polls which bot.
+//!   [`polling`]: long polling shared out between replicas by [`leases`].
 //! - [`inbound`]: a person's message into their contact's dialog.
-//! - [`webhooks`]: the platforms' webhook routes; [`telegram`]: Telegram's.
+//! - [`webhooks`]: the platforms' webhook routes; [`telegram`] and [`vk`]:
+//!   each platform's events, webhook, long poll and health check;
+//!   [`health`]: the health checks' schedule.
 //! - [`outbound`]: the delivery log, fed by events; [`sender`]: sends it
 //!   through the messengers and reports each outcome.
 
 pub mod config;
 pub mod grpc;
+pub mod health;
 pub mod inbound;
 pub mod integrations;
 pub mod leases;
 pub mod outbound;
+pub mod polling;
 pub mod secrets;
 pub mod sender;
 pub mod telegram;
+pub mod vk;
 pub mod webhooks;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -87,22 +93,26 @@ impl Application {
                 call_timeout,
             )?)),
         };
+        let public_url = Some(config.public_url.trim().to_owned()).filter(|u| !u.is_empty());
         let telegram = telegram::api::TelegramApi {
             api_url: config
                 .telegram_api_url
                 .parse()
                 .with_context(|| format!("BRIDGE_TELEGRAM_API_URL {}", config.telegram_api_url))?,
-            public_url: Some(config.public_url.trim().to_owned()).filter(|u| !u.is_empty()),
+            public_url: public_url.clone(),
         };
+        let vk = vk::api::VkApi::new(&config.vk_api_url, public_url);
         let api = grpc::BridgeApi {
             pool: worker.pool.clone(),
             keys: keys.clone(),
             telegram,
+            vk: vk.clone(),
         };
         let webhooks = webhooks::Webhooks {
             pool: worker.pool.clone(),
             keys,
             inbound,
+            vk,
         };
         let grpc = tokio::net::TcpListener::bind(&config.grpc_addr)
             .await
@@ -126,17 +136,28 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
-        let pollers = self.api.keys.clone().map(|keys| telegram::poller::Pollers {
+        let pollers = self.api.keys.clone().map(|keys| polling::Pollers {
             pool: self.api.pool.clone(),
             keys,
-            api: self.api.telegram.clone(),
-            inbound: self.webhooks.inbound.clone(),
             holder: format!("bridge-{}", uuid::Uuid::now_v7()),
+            pollers: vec![
+                Arc::new(telegram::poller::TelegramPoller {
+                    pool: self.api.pool.clone(),
+                    api: self.api.telegram.clone(),
+                    inbound: self.webhooks.inbound.clone(),
+                }),
+                Arc::new(vk::poller::VkPoller {
+                    pool: self.api.pool.clone(),
+                    api: self.api.vk.clone(),
+                    inbound: self.webhooks.inbound.clone(),
+                }),
+            ],
         });
         let sender = self.api.keys.clone().map(|keys| sender::Sender {
             pool: self.api.pool.clone(),
             keys,
             telegram: self.api.telegram.clone(),
+            vk: self.api.vk.clone(),
             dialogs: self.webhooks.inbound.dialogs.clone(),
         });
         let pollers = tokio::spawn({
@@ -147,16 +168,21 @@ impl Application {
                 }
             }
         });
-        let health = self
-            .api
-            .keys
-            .clone()
-            .map(|keys| telegram::health::HealthChecks {
-                pool: self.api.pool.clone(),
-                keys,
-                api: self.api.telegram.clone(),
-                every: self.health_check_every,
-            });
+        let health = self.api.keys.clone().map(|keys| health::HealthChecks {
+            pool: self.api.pool.clone(),
+            keys,
+            every: self.health_check_every,
+            checkers: vec![
+                Arc::new(telegram::health::TelegramChecks {
+                    pool: self.api.pool.clone(),
+                    api: self.api.telegram.clone(),
+                }),
+                Arc::new(vk::health::VkChecks {
+                    pool: self.api.pool.clone(),
+                    api: self.api.vk.clone(),
+                }),
+            ],
+        });
         let health = tokio::spawn({
             let shutdown = shutdown.clone();
             async move {

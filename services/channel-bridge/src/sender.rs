@@ -4,11 +4,14 @@
 //!
 //! Never twice: a delivery is marked `sending` (committed) before the call,
 //! and only an answer that proves the platform did not take it (Telegram's
-//! "retry after", a connection that never opened) sends it again, after
-//! the wait asked for or a growing pause. A call whose outcome is unknown (no
-//! answer in time, or the replica died mid-call) ends `failed`, saying it
-//! may have arrived: the manager decides whether to write again. Messages of
-//! one dialog go one at a time, in order; any replica may send any of them.
+//! "retry after", VK's "too many requests", a connection that never opened)
+//! sends it again, after the wait asked for or a growing pause. VK keeps one
+//! message per `random_id` (derived from the message's id), so a VK call
+//! whose outcome is unknown is simply made again; on Telegram, where nothing
+//! like it exists, such a call (no answer in time, or the replica died
+//! mid-call) ends `failed`, saying it may have arrived: the manager decides
+//! whether to write again. Messages of one dialog go one at a time, in
+//! order; any replica may send any of them.
 
 use std::time::Duration;
 
@@ -21,9 +24,10 @@ use teloxide_core::prelude::*;
 use teloxide_core::types::ChatId;
 use uuid::Uuid;
 
-use crate::integrations;
+use crate::integrations::{self, Integration};
 use crate::secrets::KeyRing;
 use crate::telegram::{self, api::TelegramApi};
+use crate::vk::{self, api::VkApi};
 
 /// How often the sender looks for work.
 const TICK: Duration = Duration::from_millis(300);
@@ -33,17 +37,23 @@ const BATCH: i64 = 20;
 const CUT_OFF_SECS: f64 = 60.0;
 /// The longest pause before trying a delivery the platform did not take.
 const MAX_RETRY_SECS: u64 = 300;
+/// Tries after which a delivery the platform keeps not taking is failed
+/// (about twenty minutes of growing pauses; VK keeps a `random_id` for
+/// about an hour, so a repeated VK call stays the same message).
+const MAX_ATTEMPTS: i32 = 12;
 
 pub struct Sender {
     pub pool: PgPool,
     pub keys: KeyRing,
     pub telegram: TelegramApi,
+    pub vk: VkApi,
     pub dialogs: DialogServiceClient<Traced>,
 }
 
 /// A delivery claimed for sending.
 struct Claimed {
     id: Uuid,
+    message_id: Uuid,
     account_id: Uuid,
     channel: String,
     contact_id: Option<Uuid>,
@@ -75,7 +85,13 @@ impl Sender {
     async fn round(&self) -> anyhow::Result<()> {
         self.fail_cut_off().await?;
         for delivery in self.claim().await? {
-            let outcome = self.send(&delivery).await;
+            let outcome = match self.send(&delivery).await {
+                Outcome::Again(_) if delivery.attempts >= MAX_ATTEMPTS => Outcome::Failed(format!(
+                    "{} did not take it after {MAX_ATTEMPTS} tries",
+                    name_of(&delivery.channel)
+                )),
+                outcome => outcome,
+            };
             self.record(&delivery, outcome).await?;
         }
         self.report().await
@@ -107,49 +123,86 @@ impl Sender {
                        where e.account_id = d.account_id and e.dialog_id = d.dialog_id \
                          and e.state in ('pending', 'sending') and e.created_at < d.created_at) \
                  order by d.created_at limit $1 for update skip locked) \
-             returning id, account_id, channel, contact_id, text, attempts",
+             returning id, message_id, account_id, channel, contact_id, text, attempts",
             BATCH
         )
         .fetch_all(&self.pool)
         .await
     }
 
+    /// Sends the delivery through the account's integration of its channel,
+    /// to the chat its contact writes from.
     async fn send(&self, delivery: &Claimed) -> Outcome {
-        match delivery.channel.as_str() {
-            telegram::CHANNEL => self.send_telegram(delivery).await,
-            other => Outcome::Failed(format!("sending through {other} comes in a later version")),
-        }
-    }
-
-    async fn send_telegram(&self, delivery: &Claimed) -> Outcome {
+        let channel = delivery.channel.as_str();
         let found = integrations::list(&self.pool, &self.keys, delivery.account_id).await;
         let integration = match found {
-            Ok(list) => list.into_iter().find(|i| i.channel == telegram::CHANNEL),
+            Ok(list) => list.into_iter().find(|i| i.channel == channel),
             Err(e) => return Outcome::Again(pause(delivery, &e.to_string())),
         };
         let Some(integration) = integration else {
-            return Outcome::Failed("the shop has no Telegram bot connected".into());
+            return Outcome::Failed(format!("the shop has no {} connected", name_of(channel)));
         };
         let chat = match delivery.contact_id {
-            Some(contact_id) => {
-                chat_of(
-                    &self.pool,
-                    delivery.account_id,
-                    contact_id,
-                    telegram::CHANNEL,
-                )
-                .await
-            }
+            Some(contact_id) => chat_of(&self.pool, delivery.account_id, contact_id, channel).await,
             None => Ok(None),
         };
         let chat_id = match chat {
             Ok(Some(chat)) => chat,
-            Ok(None) => return Outcome::Failed("this person has not written to the bot".into()),
+            Ok(None) => {
+                return Outcome::Failed(format!(
+                    "this person has not written to the shop's {}",
+                    name_of(channel)
+                ));
+            }
             Err(e) => return Outcome::Again(pause(delivery, &e.to_string())),
         };
         let Ok(chat_id) = chat_id.parse::<i64>() else {
-            return Outcome::Failed(format!("not a Telegram chat: {chat_id}"));
+            return Outcome::Failed(format!("not a chat of {channel}: {chat_id}"));
         };
+        match channel {
+            telegram::CHANNEL => self.send_telegram(delivery, &integration, chat_id).await,
+            vk::CHANNEL => self.send_vk(delivery, &integration, chat_id).await,
+            other => Outcome::Failed(format!("sending through {other} comes in a later version")),
+        }
+    }
+
+    async fn send_vk(
+        &self,
+        delivery: &Claimed,
+        integration: &Integration,
+        peer_id: i64,
+    ) -> Outcome {
+        let token = integration.secret(vk::ACCESS_TOKEN);
+        let random_id = vk::random_id(delivery.message_id);
+        match self
+            .vk
+            .send(token, peer_id, random_id, &delivery.text)
+            .await
+        {
+            Ok(_) => Outcome::Sent,
+            // The same random_id again is the same message to VK: safe to repeat.
+            Err(e @ vk::api::VkError::NoAnswer(_)) => {
+                Outcome::Again(pause(delivery, &e.to_string()))
+            }
+            Err(e) if e.is_temporary() => Outcome::Again(pause(delivery, &e.to_string())),
+            Err(e) => {
+                if e.is_bad_token() {
+                    let _ =
+                        integrations::record_token_check(&self.pool, integration.id, false).await;
+                    let _ = integrations::record_error(&self.pool, integration.id, &e.to_string())
+                        .await;
+                }
+                Outcome::Failed(e.to_string())
+            }
+        }
+    }
+
+    async fn send_telegram(
+        &self,
+        delivery: &Claimed,
+        integration: &Integration,
+        chat_id: i64,
+    ) -> Outcome {
         let bot = self.telegram.bot(integration.secret(telegram::BOT_TOKEN));
         match bot.send_message(ChatId(chat_id), &delivery.text).await {
             Ok(_) => Outcome::Sent,
@@ -240,6 +293,15 @@ async fn chat_of(
     )
     .fetch_optional(pool)
     .await
+}
+
+/// The messenger's name as a manager reads it.
+fn name_of(channel: &str) -> &'static str {
+    match channel {
+        telegram::CHANNEL => "Telegram bot",
+        vk::CHANNEL => "VK community",
+        _ => "Facebook page",
+    }
 }
 
 /// A growing pause before the next try of a delivery that was not taken.

@@ -12,6 +12,7 @@ use crate::inbound::Inbound;
 use crate::integrations::{self, Integration};
 use crate::secrets::KeyRing;
 use crate::telegram;
+use crate::vk::{self, api::VkApi};
 
 /// What every webhook handler needs.
 #[derive(Clone)]
@@ -20,6 +21,8 @@ pub struct Webhooks {
     /// `None` when no secret key is configured: no integration can be read.
     pub keys: Option<KeyRing>,
     pub inbound: Inbound,
+    /// VK's API, for the names of people who write for the first time.
+    pub vk: VkApi,
 }
 
 impl Webhooks {
@@ -29,6 +32,7 @@ impl Webhooks {
                 "/webhooks/telegram/{integration_id}",
                 post(telegram::webhook::receive),
             )
+            .route("/webhooks/vk/{integration_id}", post(vk::callback::receive))
             .with_state(self)
     }
 

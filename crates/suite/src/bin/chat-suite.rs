@@ -21,18 +21,15 @@ async fn run(mut configs: chat_suite::Configs, stop: Shutdown) -> anyhow::Result
     };
     if let Some(fakes) = &fakes {
         configs.bridge.telegram_api_url = fakes.url();
+        configs.bridge.vk_api_url = fakes.url();
     }
     let suite = chat_suite::Suite::start(configs.clone(), stop).await?;
     let url = format!("http://127.0.0.1:{}", suite.gateway_ports[0]);
-    let demo_bot = match (&fakes, configs.gateway.seed_demo) {
+    let demo_fakes = match (&fakes, configs.gateway.seed_demo) {
         (Some(fakes), true) => {
             chat_suite::demo::connect_messengers(&suite.gateway_pool, suite.bridge_grpc_port)
                 .await?;
-            Some(format!(
-                "{}/_fake/telegram/play/{}",
-                fakes.url(),
-                chat_suite::demo::DEMO_BOT_TOKEN
-            ))
+            Some(fakes.url())
         }
         _ => None,
     };
@@ -63,10 +60,13 @@ async fn run(mut configs: chat_suite::Configs, stop: Shutdown) -> anyhow::Result
             gateway::admin::DEMO_PASSWORD
         );
     }
-    if let Some(play) = demo_bot {
+    if let Some(fakes) = demo_fakes {
+        use chat_suite::demo::{DEMO_BOT_TOKEN, DEMO_BOT_USERNAME, DEMO_VK_GROUP, DEMO_VK_NAME};
         println!(
-            "  Telegram (a local fake):  {play}  (write to @{} as a customer)",
-            chat_suite::demo::DEMO_BOT_USERNAME
+            "  Telegram (a local fake):  {fakes}/_fake/telegram/play/{DEMO_BOT_TOKEN}  (write to @{DEMO_BOT_USERNAME} as a customer)"
+        );
+        println!(
+            "  VK (a local fake):        {fakes}/_fake/vk/play/{DEMO_VK_GROUP}  (write to {DEMO_VK_NAME} as a customer)"
         );
     }
     println!("  Health, metrics:          {url}/healthz  {url}/readyz  {url}/metrics");

@@ -2,49 +2,40 @@
 //! console before anyone writes into it: its token (getMe; a revoked token
 //! is `token_valid: false`) and, in webhook mode, that Telegram still has
 //! the bridge's webhook (getWebhookInfo), with the last error Telegram met
-//! delivering to it. Every replica checks (a getMe is cheap and harmless).
+//! delivering to it ([`crate::health`] runs it for every bot).
 
-use std::time::Duration;
+use std::future::Future;
+use std::pin::Pin;
 
-use chat_platform::Shutdown;
 use sqlx::PgPool;
 use teloxide_core::prelude::*;
 
 use super::api::{CallError, TelegramApi};
 use super::{BOT_TOKEN, CHANNEL};
+use crate::health::Checker;
 use crate::integrations::{self, Integration};
-use crate::secrets::KeyRing;
 
-pub struct HealthChecks {
+/// Checks Telegram bots.
+pub struct TelegramChecks {
     pub pool: PgPool,
-    pub keys: KeyRing,
     pub api: TelegramApi,
-    pub every: Duration,
 }
 
-impl HealthChecks {
-    pub async fn run(self, shutdown: Shutdown) {
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep(self.every) => {}
-                _ = shutdown.cancelled() => break,
-            }
-            match integrations::of_channel(&self.pool, &self.keys, CHANNEL).await {
-                Ok(bots) => {
-                    for bot in bots {
-                        if let Err(e) = self.check(&bot).await {
-                            tracing::warn!(integration = %bot.id, error = %e, "a health check was not recorded");
-                        }
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "the bots cannot be listed for their health checks")
-                }
-            }
-        }
+impl Checker for TelegramChecks {
+    fn channel(&self) -> &'static str {
+        CHANNEL
     }
 
-    async fn check(&self, integration: &Integration) -> sqlx::Result<()> {
+    fn check<'a>(
+        &'a self,
+        integration: &'a Integration,
+    ) -> Pin<Box<dyn Future<Output = sqlx::Result<()>> + Send + 'a>> {
+        Box::pin(self.check_bot(integration))
+    }
+}
+
+impl TelegramChecks {
+    async fn check_bot(&self, integration: &Integration) -> sqlx::Result<()> {
         let token = integration.secret(BOT_TOKEN);
         match self.api.me(token).await {
             Ok(_) => integrations::record_token_check(&self.pool, integration.id, true).await?,

@@ -1,8 +1,6 @@
-//! Long polling, for bots Telegram cannot reach by webhook (the suite has no
-//! public address). Exactly one replica polls a bot at a time: each round,
-//! every replica tries to take or renew the bot's lease ([`crate::leases`]),
-//! and polls the bots it holds. A replica that dies stops renewing, and
-//! another takes the bot within the lease's time.
+//! Telegram's long polling (getUpdates, through teloxide), for bots Telegram
+//! cannot reach by webhook; [`crate::polling`] shares the bots out between
+//! replicas.
 //!
 //! No update is lost or doubled on the way: Telegram keeps every update a
 //! poll has not confirmed (a poll confirms the ones below its `offset`), and
@@ -11,7 +9,8 @@
 //! had stored but not yet confirmed is stored again as the same message
 //! (its key is the message's client id), which changes nothing.
 
-use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use sqlx::PgPool;
@@ -19,110 +18,44 @@ use teloxide_core::prelude::*;
 use teloxide_core::types::AllowedUpdate;
 use teloxide_core::{ApiError, RequestError};
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 use super::api::TelegramApi;
 use super::{BOT_TOKEN, CHANNEL, bot_id, updates};
 use crate::inbound::{Inbound, InboundError};
-use crate::secrets::KeyRing;
-use crate::{integrations, leases};
+use crate::integrations::{self, Integration};
+use crate::polling::Poller;
 
 /// Seconds a long poll waits for updates (teloxide's own choice).
 const POLL_TIMEOUT_SECS: u32 = 10;
 
-/// Shares out the polling bots between replicas and polls this one's.
-pub struct Pollers {
+/// Polls Telegram bots.
+pub struct TelegramPoller {
     pub pool: PgPool,
-    pub keys: KeyRing,
     pub api: TelegramApi,
     pub inbound: Inbound,
-    /// This replica's name in the leases.
-    pub holder: String,
 }
 
-/// A bot this replica polls: stopped when its lease is lost or its token changes.
-struct Polling {
-    token: String,
-    stop: CancellationToken,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Pollers {
-    pub async fn run(self, shutdown: CancellationToken) {
-        let mut polling: HashMap<Uuid, Polling> = HashMap::new();
-        loop {
-            if let Err(e) = self.share_out(&mut polling, &shutdown).await {
-                tracing::warn!(error = %e, "the pollers could not be shared out now");
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(leases::RENEW_EVERY) => {}
-                _ = shutdown.cancelled() => break,
-            }
-        }
-        for (id, bot) in polling.drain() {
-            bot.stop.cancel();
-            let _ = bot.task.await;
-            let _ = leases::release(&self.pool, id, &self.holder).await;
-        }
+impl Poller for TelegramPoller {
+    fn channel(&self) -> &'static str {
+        CHANNEL
     }
 
-    /// One round: renews or takes each polling bot's lease, starts polling
-    /// the bots held, stops the ones lost, removed or given a new token.
-    async fn share_out(
+    fn credentials<'a>(&self, integration: &'a Integration) -> &'a str {
+        integration.secret(BOT_TOKEN)
+    }
+
+    fn poll(
         &self,
-        polling: &mut HashMap<Uuid, Polling>,
-        shutdown: &CancellationToken,
-    ) -> anyhow::Result<()> {
-        let bots = integrations::polling(&self.pool, CHANNEL).await?;
-        polling.retain(|id, bot| {
-            let wanted = bots.iter().any(|(_, b)| b == id);
-            if !wanted {
-                bot.stop.cancel();
-            }
-            wanted
-        });
-        for (account_id, id) in bots {
-            // Each bot on its own: one that cannot be read or leased now
-            // (a row being disconnected, say) holds up none of the others.
-            let integration = match integrations::get(&self.pool, &self.keys, account_id, id).await
-            {
-                Ok(Some(integration)) => integration,
-                Ok(None) => continue,
-                Err(e) => {
-                    tracing::warn!(integration = %id, error = %e, "a polling bot cannot be read");
-                    continue;
-                }
-            };
-            let held = match leases::hold(&self.pool, id, &self.holder).await {
-                Ok(held) => held,
-                Err(e) => {
-                    tracing::warn!(integration = %id, error = %e, "a bot's lease cannot be renewed");
-                    false
-                }
-            };
-            let token = integration.secret(BOT_TOKEN).to_owned();
-            let current = polling
-                .get(&id)
-                .is_some_and(|bot| bot.token == token && !bot.task.is_finished());
-            if (!held || !current)
-                && let Some(bot) = polling.remove(&id)
-            {
-                bot.stop.cancel();
-            }
-            if held && !current {
-                tracing::info!(integration = %id, holder = %self.holder, "polling a Telegram bot");
-                let stop = shutdown.child_token();
-                let task = tokio::spawn(poll(
-                    self.pool.clone(),
-                    self.api.clone(),
-                    self.inbound.clone(),
-                    integration,
-                    stop.clone(),
-                ));
-                polling.insert(id, Polling { token, stop, task });
-            }
-        }
-        Ok(())
+        integration: Integration,
+        stop: CancellationToken,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        Box::pin(poll(
+            self.pool.clone(),
+            self.api.clone(),
+            self.inbound.clone(),
+            integration,
+            stop,
+        ))
     }
 }
 
@@ -131,7 +64,7 @@ async fn poll(
     pool: PgPool,
     api: TelegramApi,
     inbound: Inbound,
-    integration: integrations::Integration,
+    integration: Integration,
     stop: CancellationToken,
 ) {
     let token = integration.secret(BOT_TOKEN);

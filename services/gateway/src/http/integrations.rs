@@ -35,12 +35,16 @@ pub fn router() -> Router<AppState> {
 #[derive(Serialize, ToSchema)]
 pub struct IntegrationOut {
     pub id: String,
-    /// `telegram` (VK and Facebook come next).
+    /// `telegram` or `vk` (Facebook comes next).
     pub channel: String,
-    /// The bot's `@username`.
+    /// The bot's `@username`, or the community's name.
     pub name: String,
     /// How its updates arrive: `webhook` or `polling`.
     pub mode: String,
+    /// Where the platform must send updates, for a platform whose admin
+    /// sets it by hand (VK's Callback API server address, in webhook mode);
+    /// null otherwise.
+    pub address: Option<String>,
     pub health: HealthOut,
     #[schema(format = DateTime)]
     pub connected_at: Option<String>,
@@ -73,6 +77,7 @@ impl From<pb::Integration> for IntegrationOut {
             channel: i.channel,
             name: i.name,
             mode: i.mode,
+            address: Some(i.address).filter(|a| !a.is_empty()),
             health: HealthOut {
                 healthy: h.healthy,
                 token_valid: h.token_valid,
@@ -91,6 +96,10 @@ impl From<pb::Integration> for IntegrationOut {
 pub struct IntegrationsOut {
     /// By channel.
     pub integrations: Vec<IntegrationOut>,
+    /// The suite has a public address: platforms send updates to it
+    /// (`webhook` mode; VK then needs `confirmation` and `secret`), else
+    /// the bridge polls.
+    pub webhooks: bool,
 }
 
 /// The account's messengers, each with its health.
@@ -115,22 +124,37 @@ async fn list_integrations(
         .into_inner();
     Ok(axum::Json(IntegrationsOut {
         integrations: list.integrations.into_iter().map(Into::into).collect(),
+        webhooks: list.webhooks,
     }))
 }
 
-/// The credentials of a messenger.
+/// The credentials of a messenger: Telegram's `bot_token`; VK's
+/// `group_id` and `access_token`, and for the Callback API (webhook mode)
+/// its `confirmation` and `secret`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectIn {
     /// Telegram: the bot's token from @BotFather (`123456:ABC...`).
     #[schema(max_length = 200)]
     pub bot_token: Option<String>,
+    /// VK: the community's number (`123`, or as in its address, `club123`).
+    #[schema(max_length = 64)]
+    pub group_id: Option<String>,
+    /// VK: the community's access token, with the right to its messages.
+    #[schema(max_length = 512)]
+    pub access_token: Option<String>,
+    /// VK, webhook mode: the string VK's Callback API page says to return.
+    #[schema(max_length = 64)]
+    pub confirmation: Option<String>,
+    /// VK, webhook mode: the secret key set on VK's Callback API page.
+    #[schema(max_length = 50)]
+    pub secret: Option<String>,
 }
 
 /// Connects a messenger, or connects it anew with new credentials. The
 /// token is checked with the platform first and never shown again.
 #[utoipa::path(put, path = "/api/v1/integrations/{channel}", tag = "integrations", request_body = ConnectIn,
-    params(("channel" = String, Path, description = "`telegram`")), security(("bearer" = []), ("cookie" = [])),
+    params(("channel" = String, Path, description = "`telegram` or `vk`")), security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, body = IntegrationOut),
         (status = 400, description = "`bad_request`", body = ErrorOut),
@@ -147,16 +171,23 @@ async fn connect_integration(
     Json(body): Json<ConnectIn>,
 ) -> Result<axum::Json<IntegrationOut>> {
     manager.must_manage_settings()?;
-    if channel != "telegram" {
+    if channel != "telegram" && channel != "vk" {
         return Err(Error::field(
             "channel",
-            "must be telegram (VK and Facebook come next)",
+            "must be telegram or vk (Facebook comes next)",
         ));
     }
-    let mut credentials = HashMap::new();
-    if let Some(token) = body.bot_token {
-        credentials.insert("bot_token".to_owned(), token);
-    }
+    let given = [
+        ("bot_token", body.bot_token),
+        ("group_id", body.group_id),
+        ("access_token", body.access_token),
+        ("confirmation", body.confirmation),
+        ("secret", body.secret),
+    ];
+    let credentials: HashMap<String, String> = given
+        .into_iter()
+        .filter_map(|(name, value)| Some((name.to_owned(), value?)))
+        .collect();
     let request = pb::ConnectIntegrationRequest {
         account_id: manager.account_id.to_string(),
         channel,
@@ -173,7 +204,7 @@ async fn connect_integration(
 
 /// Disconnects a messenger: nothing more arrives or leaves through it.
 #[utoipa::path(delete, path = "/api/v1/integrations/{channel}", tag = "integrations",
-    params(("channel" = String, Path, description = "`telegram`")), security(("bearer" = []), ("cookie" = [])),
+    params(("channel" = String, Path, description = "`telegram` or `vk`")), security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 204, description = "Disconnected"),
         (status = 401, description = "`unauthorized`", body = ErrorOut),

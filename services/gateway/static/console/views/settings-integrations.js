@@ -1,7 +1,7 @@
-// Settings → Messengers: connect the shop's Telegram bot (owners and admins),
-// and see every messenger's health (everyone), so a broken one shows before
-// anyone writes into it. VK and Facebook come next. Tokens go in and never
-// come back.
+// Settings → Messengers: connect the shop's Telegram bot and VK community
+// (owners and admins), and see every messenger's health (everyone), so a
+// broken one shows before anyone writes into it. Facebook comes next. Tokens
+// go in and never come back.
 
 import { h, setChildren } from '../dom.js';
 import { icon } from '../icons.js';
@@ -14,26 +14,51 @@ import { canManageTeam } from './settings.js';
 /** How often the page asks for the messengers' health again. */
 const REFRESH_MS = 15000;
 
+/**
+ * The messengers and what connecting each asks for. A field marked
+ * `webhookOnly` is asked only where the suite has a public address (the
+ * platform then sends messages to it).
+ */
 const CHANNELS = [
   {
     channel: 'telegram',
     name: 'Telegram',
     text: 'People write to your bot; their messages arrive here beside the site chat, and your answers go back through the bot.',
-    howTo: 'In Telegram, open @BotFather, send /newbot (or /token for an existing bot) and paste the token it gives.',
+    renewLabel: 'New token',
+    fields: [
+      { name: 'bot_token', label: 'Bot token', secret: true, placeholder: '123456789:AA…', missing: 'Paste the token from @BotFather.',
+        hint: 'In Telegram, open @BotFather, send /newbot (or /token for an existing bot) and paste the token it gives.' },
+    ],
   },
-  { channel: 'vk', name: 'VK', text: 'Messages to your community.', soon: true },
+  {
+    channel: 'vk',
+    name: 'VK',
+    text: 'People write to your community; their messages arrive here, and your answers go back from the community.',
+    renewLabel: 'New settings',
+    fields: [
+      { name: 'group_id', label: 'Community number', placeholder: '123456789', missing: 'Give the community’s number.',
+        hint: 'From the community’s address: vk.com/club123456789 is 123456789.' },
+      { name: 'access_token', label: 'Access token', secret: true, placeholder: 'vk1.a.…', missing: 'Paste the community’s access token.',
+        hint: 'In the community: Manage → API usage → Access tokens → Create token, with access to messages.' },
+      { name: 'confirmation', label: 'Confirmation string', webhookOnly: true, placeholder: 'a1b2c3d4', missing: 'Copy the string from VK’s Callback API page.',
+        hint: 'Manage → API usage → Callback API: the “String to be returned”.' },
+      { name: 'secret', label: 'Secret key', secret: true, webhookOnly: true, placeholder: 'Latin letters and digits', missing: 'Set a secret key on VK’s Callback API page and give it here.',
+        hint: 'Set it on the same Callback API page (up to 50 Latin letters and digits).' },
+    ],
+    pollingNote: 'In the community: Manage → API usage → Long Poll API: turn it on, and tick “Incoming messages” under Event types.',
+  },
   { channel: 'facebook', name: 'Facebook Messenger', text: 'Messages to your page.', soon: true },
 ];
 
 export function mountIntegrationsPage(container, scope) {
   const body = h('div', { class: 'page-body' });
   container.append(pageHeader('Messengers', 'Talk with people through their messengers in the same inbox as the site chat.'), body);
-  let state = { loading: true, items: [], error: null };
+  let state = { loading: true, items: [], webhooks: false, error: null };
   const render = () => renderPage(body, state, load);
   async function load() {
     try {
       const answer = await api.listIntegrations({ background: state.items.length > 0 });
-      state = { loading: false, items: answer.integrations, error: null };
+      state = { loading: false, items: answer.integrations, webhooks: answer.webhooks, error: null };
     } catch (error) {
       state = { ...state, loading: false, error: describeError(error) };
     }
@@ -52,21 +77,21 @@ function renderPage(body, state, reload) {
   setChildren(
     body,
     h('div', { class: 'card-list' },
-      CHANNELS.map((spec) => integrationCard(spec, state.items.find((i) => i.channel === spec.channel), admin, reload)),
+      CHANNELS.map((spec) => integrationCard(spec, state.items.find((i) => i.channel === spec.channel), admin, () => connect(spec, state.webhooks, reload), reload)),
     ),
   );
 }
 
-function integrationCard(spec, integration, admin, reload) {
+function integrationCard(spec, integration, admin, openConnect, reload) {
   const actions = [];
   if (spec.soon) actions.push(h('span', { class: 'chip chip-muted' }, 'Coming soon'));
   else if (admin && integration) {
     actions.push(
-      h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'reconnect' }, onclick: () => connect(spec, reload) }, icon('key'), 'New token'),
+      h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'reconnect' }, onclick: openConnect }, icon('key'), spec.renewLabel),
       h('button', { type: 'button', class: 'btn btn-ghost btn-small is-danger', dataset: { action: 'disconnect' }, onclick: () => disconnect(spec, reload) }, 'Disconnect'),
     );
   } else if (admin) {
-    actions.push(h('button', { type: 'button', class: 'btn btn-primary btn-small', dataset: { action: 'connect' }, onclick: () => connect(spec, reload) }, icon('plus'), 'Connect'));
+    actions.push(h('button', { type: 'button', class: 'btn btn-primary btn-small', dataset: { action: 'connect' }, onclick: openConnect }, icon('plus'), 'Connect'));
   } else if (!integration) {
     actions.push(h('span', { class: 'field-hint' }, 'An owner or admin connects it.'));
   }
@@ -75,6 +100,7 @@ function integrationCard(spec, integration, admin, reload) {
     h('div', { class: 'session-main' },
       h('div', { class: 'session-device' }, spec.name, integration ? h('span', { class: 'integration-name' }, integration.name) : null, integration ? healthChip(integration.health) : null),
       h('div', { class: 'session-meta' }, integration ? describeHealth(integration) : spec.text),
+      integration?.address ? callbackAddress(integration) : null,
     ),
     h('div', { class: 'template-card-actions' }, actions),
   );
@@ -89,36 +115,60 @@ export function healthChip(health) {
   return h('span', { class: ['chip', kind], dataset: { health: health.healthy ? 'healthy' : 'unhealthy' } }, label);
 }
 
+/** Where VK must send messages: the admin pastes it on VK's Callback API page. */
+function callbackAddress(integration) {
+  const copy = h('button', { type: 'button', class: 'btn btn-ghost btn-small', dataset: { action: 'copy-address' } }, 'Copy');
+  copy.onclick = async () => {
+    await navigator.clipboard?.writeText(integration.address).catch(() => {});
+    copy.textContent = 'Copied';
+  };
+  const waiting = !integration.health.receiving;
+  return h('div', { class: 'integration-address' },
+    h('span', {}, waiting ? 'Paste this address on VK’s Callback API page and press Confirm:' : 'VK sends messages to'),
+    h('code', {}, integration.address), copy);
+}
+
 function describeHealth(integration) {
   const health = integration.health;
   const parts = [integration.mode === 'webhook' ? 'Webhook' : 'Long polling'];
+  if (integration.mode === 'webhook' && integration.channel === 'vk' && !health.receiving) parts.push('waiting for VK to confirm the address');
   parts.push(health.last_update_at ? ['last message ', timeAgo(health.last_update_at, { long: true })] : 'no message yet');
   if (health.last_error) parts.push(['last error ', timeAgo(health.last_error_at, { long: true }), ': ', h('span', { class: 'integration-error' }, health.last_error)]);
   return parts.flatMap((part, index) => (index ? [' · ', part] : [part])).flat();
 }
 
-function connect(spec, reload) {
+/** The connect form: the messenger's fields (with the webhook-only ones where the suite has a public address). */
+function connect(spec, webhooks, reload) {
   return openModal({
     title: `Connect ${spec.name}`,
     build: (close) => {
-      const token = field('Bot token', h('input', { type: 'password', name: 'bot_token', required: true, autocomplete: 'off', spellcheck: 'false', placeholder: '123456789:AA…' }), { hint: spec.howTo });
+      const asked = spec.fields.filter((f) => webhooks || !f.webhookOnly);
+      const inputs = Object.fromEntries(asked.map((f) => [f.name, field(f.label,
+        h('input', { type: f.secret ? 'password' : 'text', name: f.name, required: true, autocomplete: 'off', spellcheck: 'false', placeholder: f.placeholder }),
+        { hint: f.hint })]));
+      const note = !webhooks && spec.pollingNote ? h('p', { class: 'field-hint' }, spec.pollingNote) : null;
       const formError = h('div', { class: 'form-error', role: 'alert' });
       const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Connect');
-      const form = h('form', { class: 'form', novalidate: true }, token.element, formError,
+      const form = h('form', { class: 'form', novalidate: true }, Object.values(inputs).map((i) => i.element), note, formError,
         h('div', { class: 'form-actions' }, h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => close() }, 'Cancel'), save));
       form.addEventListener('submit', async (event) => {
         event.preventDefault();
-        const value = token.input.value.trim();
-        token.setError(value ? '' : 'Paste the token from @BotFather.');
-        if (!value) return;
+        const values = {};
+        let missing = false;
+        for (const f of asked) {
+          values[f.name] = inputs[f.name].input.value.trim();
+          inputs[f.name].setError(values[f.name] ? '' : f.missing);
+          missing ||= !values[f.name];
+        }
+        if (missing) return;
         try {
-          await whileBusy(save, api.connectIntegration(spec.channel, { bot_token: value }));
+          await whileBusy(save, api.connectIntegration(spec.channel, values));
           close(true);
           reload();
-          // A poller takes a new bot within seconds: show it receiving then.
+          // A poller takes a new integration within seconds: show it receiving then.
           setTimeout(reload, 4000);
         } catch (error) {
-          showFormErrors(error, { bot_token: token }, formError, describeError);
+          showFormErrors(error, inputs, formError, describeError);
         }
       });
       return form;
