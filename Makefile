@@ -5,7 +5,8 @@ CARGO ?= cargo
 # A fixed key seals the demo's messenger tokens (for trying the suite only); the
 # fake messengers the demo shop is connected to serve on 127.0.0.1:8091.
 DEV_ENV := GATEWAY_DEV_PAGE=true GATEWAY_SEED_DEMO=true GATEWAY_DEMO_SHOP_ADDR=127.0.0.1:8088 \
-	BRIDGE_SECRET_KEYS=dev:ZGV2LW9ubHktbm90LWEtc2VjcmV0LWtleS0wMDAwMDA= DEV_FAKES_ADDR=127.0.0.1:8091
+	BRIDGE_SECRET_KEYS=dev:ZGV2LW9ubHktbm90LWEtc2VjcmV0LWtleS0wMDAwMDA= DEV_FAKES_ADDR=127.0.0.1:8091 \
+	BRIDGE_PUBLIC_URL=http://127.0.0.1:8090
 
 .PHONY: deps dev test unit lint fmt fmt-check sqlx-prepare sqlx-check bench chaos images k8s-check clean-test-data
 

@@ -39,7 +39,7 @@ test('an owner connects a Telegram bot and a person writing to it appears in the
     await page.goto(consoleUrl('#/settings/integrations'));
     const card = page.locator('.integration-card[data-channel="telegram"]');
     await card.waitFor();
-    await page.locator('.integration-card[data-channel="facebook"] .chip', { hasText: 'Coming soon' }).waitFor();
+    await page.locator('.integration-card[data-channel="facebook"] .chip', { hasText: 'Needs a public address' }).waitFor();
     await screenshot(page, 'messengers-empty-1366.png');
 
     await card.locator('[data-action="connect"]').click();

@@ -19,7 +19,9 @@ pub struct TestSuite {
     pub telegram: chat_fakes::telegram::FakeTelegram,
     /// The fake VK the bridge talks to.
     pub vk: chat_fakes::vk::FakeVk,
-    /// Both fakes, on one port.
+    /// The fake Facebook Messenger the bridge talks to.
+    pub facebook: chat_fakes::facebook::FakeFacebook,
+    /// The fakes, on one port.
     fakes_server: chat_fakes::Running,
 }
 
@@ -76,14 +78,20 @@ impl TestSuite {
         };
         let telegram = chat_fakes::telegram::FakeTelegram::new(retries);
         let vk = chat_fakes::vk::FakeVk::new(retries);
-        let fakes_server = chat_fakes::Running::serve(
-            "127.0.0.1:0",
-            telegram.clone().router().merge(vk.clone().router()),
-        )
-        .await
-        .expect("the fake messengers serve");
+        let facebook = chat_fakes::facebook::FakeFacebook::new(retries);
+        let fakes = telegram
+            .clone()
+            .router()
+            .merge(vk.clone().router())
+            .merge(facebook.clone().router());
+        let fakes_server = chat_fakes::Running::serve("127.0.0.1:0", fakes)
+            .await
+            .expect("the fake messengers serve");
+        vk.set_base_url(&fakes_server.url());
+        facebook.set_base_url(&fakes_server.url());
         configs.bridge.telegram_api_url = fakes_server.url();
         configs.bridge.vk_api_url = fakes_server.url();
+        configs.bridge.facebook_api_url = fakes_server.url();
         configs.bridge.health_check_secs = 1;
         if options.webhooks {
             // The bridge's own address is its public one: a port chosen now.
@@ -110,11 +118,12 @@ impl TestSuite {
             bridge_keys,
             telegram,
             vk,
+            facebook,
             fakes_server,
         }
     }
 
-    /// The fake messengers' address (Telegram's and VK's).
+    /// The fake messengers' address (Telegram's, VK's and Facebook's).
     pub fn telegram_url(&self) -> String {
         self.fakes_server.url()
     }
@@ -209,6 +218,7 @@ impl TestSuite {
                 ("webhook_secret".to_owned(), secret.clone()),
             ]
             .into(),
+            poll_cursor: None,
         };
         let account_id = connection.account_id;
         let id = channel_bridge::integrations::id_for(&pool, account_id, "telegram")

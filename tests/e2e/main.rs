@@ -6,6 +6,7 @@ mod bad_input;
 mod browser;
 mod console_api;
 mod edge;
+mod facebook;
 mod helpers;
 mod message_path;
 mod openapi;

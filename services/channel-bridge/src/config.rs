@@ -18,6 +18,8 @@ pub struct Config {
     pub telegram_api_url: String,
     /// `BRIDGE_VK_API_URL`: VK's API (a fake's address in tests).
     pub vk_api_url: String,
+    /// `BRIDGE_FACEBOOK_API_URL`: the Graph API (a fake's address in tests).
+    pub facebook_api_url: String,
     /// `BRIDGE_HEALTH_CHECK_SECS`: how often each bot's token and webhook
     /// are checked with its platform.
     pub health_check_secs: u64,
@@ -43,6 +45,7 @@ impl Default for Config {
             public_url: String::new(),
             telegram_api_url: "https://api.telegram.org".into(),
             vk_api_url: "https://api.vk.com".into(),
+            facebook_api_url: "https://graph.facebook.com".into(),
             health_check_secs: 600,
             dialog_url: "http://127.0.0.1:50051".into(),
             contact_url: "http://127.0.0.1:50052".into(),

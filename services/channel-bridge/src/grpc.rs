@@ -10,6 +10,7 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tonic::{Request, Response, Status};
 
+use crate::facebook::{self, api::FacebookApi};
 use crate::integrations::{self, Connection, Integration};
 use crate::secrets::KeyRing;
 use crate::telegram::{self, api::CallError, api::TelegramApi};
@@ -21,6 +22,7 @@ pub struct BridgeApi {
     pub keys: Option<KeyRing>,
     pub telegram: TelegramApi,
     pub vk: VkApi,
+    pub facebook: FacebookApi,
 }
 
 /// The longest token or secret taken.
@@ -101,6 +103,7 @@ impl BridgeApi {
                 (telegram::WEBHOOK_SECRET.to_owned(), secret.clone()),
             ]
             .into(),
+            poll_cursor: None,
         };
         let stored = integrations::connect(&self.pool, keys, id, connection)
             .await
@@ -273,6 +276,8 @@ impl BridgeApi {
                 (vk::CALLBACK_SECRET.to_owned(), secret.to_owned()),
             ]
             .into(),
+            // Polling goes on from the moment of connecting.
+            poll_cursor: start,
         };
         let stored = integrations::connect(&self.pool, keys, id, connection)
             .await
@@ -287,11 +292,112 @@ impl BridgeApi {
         integrations::record_token_check(&self.pool, stored.id, true)
             .await
             .map_err(Error::from)?;
-        if let Some(ts) = start {
-            integrations::save_cursor(&self.pool, stored.id, &ts)
+        integrations::get(&self.pool, keys, account_id, stored.id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| Status::internal("the integration just stored is gone"))
+    }
+
+    async fn connect_facebook(
+        &self,
+        account_id: uuid::Uuid,
+        credentials: &std::collections::HashMap<String, String>,
+    ) -> Result<Integration, Status> {
+        let keys = self.keys()?;
+        if self.facebook.public_url.is_none() {
+            return Err(Status::failed_precondition(
+                "Facebook reaches the suite only at a public address (BRIDGE_PUBLIC_URL), which this one has not",
+            ));
+        }
+        let page = credential(credentials, "page_id");
+        let token = credential(credentials, facebook::PAGE_TOKEN);
+        let app_secret = credential(credentials, facebook::APP_SECRET);
+        let verify_token = credential(credentials, facebook::VERIFY_TOKEN);
+        let mut problems = Vec::new();
+        if page.is_empty() || page.len() > 32 || !page.bytes().all(|b| b.is_ascii_digit()) {
+            problems.push((
+                "page_id",
+                "is the page's number (its About section, Page ID)".to_owned(),
+            ));
+        }
+        if token.is_empty() || token.len() > MAX_CREDENTIAL_BYTES {
+            problems.push((
+                facebook::PAGE_TOKEN,
+                "is the page's access token (Meta's dashboard, Messenger API settings)".to_owned(),
+            ));
+        }
+        if app_secret.is_empty() || app_secret.len() > 128 {
+            problems.push((
+                facebook::APP_SECRET,
+                "is the app's secret (App settings, Basic)".to_owned(),
+            ));
+        }
+        if verify_token.is_empty() || verify_token.len() > 128 {
+            problems.push((
+                facebook::VERIFY_TOKEN,
+                "is a word you choose and give Meta beside the callback address".to_owned(),
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(Error::Fields(problems).into());
+        }
+        let (id, name) = self.facebook.page(token).await.map_err(|e| match e {
+            e if e.is_bad_token() => {
+                Error::field(facebook::PAGE_TOKEN, "Facebook does not take this token").into()
+            }
+            facebook::api::GraphError::Api { message, .. } => Status::failed_precondition(message),
+            other => Status::unavailable(other.to_string()),
+        })?;
+        if id != page {
+            return Err(Error::field(
+                facebook::PAGE_TOKEN,
+                format!("is the token of another page (number {id})"),
+            )
+            .into());
+        }
+        let page_number: u64 = page.parse().unwrap_or_default();
+        let taken =
+            integrations::bot_elsewhere(&self.pool, facebook::CHANNEL, page_number, account_id)
                 .await
                 .map_err(Error::from)?;
+        if taken {
+            return Err(
+                Error::field("page_id", "this page is connected to another account").into(),
+            );
         }
+        let integration_id = integrations::id_for(&self.pool, account_id, facebook::CHANNEL)
+            .await
+            .map_err(Error::from)?;
+        let connection = Connection {
+            account_id,
+            channel: facebook::CHANNEL,
+            settings: serde_json::json!({
+                "bot_id": page_number,
+                "page_id": page,
+                "name": name,
+                "mode": "webhook",
+            }),
+            secrets: [
+                (facebook::PAGE_TOKEN.to_owned(), token.to_owned()),
+                (facebook::APP_SECRET.to_owned(), app_secret.to_owned()),
+                (facebook::VERIFY_TOKEN.to_owned(), verify_token.to_owned()),
+            ]
+            .into(),
+            poll_cursor: None,
+        };
+        let stored = integrations::connect(&self.pool, keys, integration_id, connection)
+            .await
+            .map_err(|e| match e.downcast_ref::<sqlx::Error>() {
+                Some(sqlx::Error::Database(db))
+                    if db.constraint() == Some(integrations::BOT_UNIQUE) =>
+                {
+                    Error::field("page_id", "this page is connected to another account").into()
+                }
+                _ => internal(e),
+            })?;
+        integrations::record_token_check(&self.pool, stored.id, true)
+            .await
+            .map_err(Error::from)?;
         integrations::get(&self.pool, keys, account_id, stored.id)
             .await
             .map_err(internal)?
@@ -302,6 +408,7 @@ impl BridgeApi {
     fn shown(&self, i: &Integration) -> pb::Integration {
         let address = match (i.channel.as_str(), i.settings["mode"].as_str()) {
             (vk::CHANNEL, Some("webhook")) => self.vk.callback_url(i.id).unwrap_or_default(),
+            (facebook::CHANNEL, _) => self.facebook.webhook_url(i.id).unwrap_or_default(),
             _ => String::new(),
         };
         pb::Integration {
@@ -359,9 +466,7 @@ impl server::BridgeService for BridgeApi {
         let integration = match req.channel.as_str() {
             "telegram" => self.connect_telegram(account_id, &req.credentials).await?,
             "vk" => self.connect_vk(account_id, &req.credentials).await?,
-            "facebook" => {
-                return Err(Error::field("channel", "Facebook comes in a later version").into());
-            }
+            "facebook" => self.connect_facebook(account_id, &req.credentials).await?,
             _ => return Err(Error::field("channel", "must be telegram, vk or facebook").into()),
         };
         Ok(Response::new(self.shown(&integration)))

@@ -67,6 +67,26 @@ pub struct Inbound {
     pub pool: sqlx::PgPool,
 }
 
+/// The longest text a message of a dialog may have (the dialog service's
+/// limit); a platform allows longer (VK: 9000 characters, and a line per
+/// attachment).
+const MAX_TEXT_CHARS: usize = 4096;
+/// What ends a text cut to fit.
+const CUT_NOTE: &str = "… [cut: the message was longer than 4096 characters]";
+
+/// The text as a dialog takes it: cut, saying so, when it is too long (a
+/// message refused for its length would be lost: the platform is answered
+/// either way).
+fn fitted(text: String) -> String {
+    if text.chars().count() <= MAX_TEXT_CHARS {
+        return text;
+    }
+    let keep = MAX_TEXT_CHARS - CUT_NOTE.chars().count();
+    let mut cut: String = text.chars().take(keep).collect();
+    cut.push_str(CUT_NOTE);
+    cut
+}
+
 impl Inbound {
     /// Whether someone on the channel wrote to the account before (from the
     /// chat they write from): their name need not be asked of the platform.
@@ -111,7 +131,7 @@ impl Inbound {
                 author_kind: pb::AuthorKind::Visitor as i32,
                 author_id: contact.id.clone(),
                 client_message_id: incoming.key,
-                text: incoming.text,
+                text: fitted(incoming.text),
                 channel: incoming.channel as i32,
                 contact_name: contact.name,
             })
@@ -144,5 +164,19 @@ impl Inbound {
             message_id: posted.message.map(|m| m.id).unwrap_or_default(),
             duplicate: posted.duplicate,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_too_long_for_a_dialog_is_cut_saying_so_and_a_short_one_is_kept() {
+        assert_eq!(fitted("привет".into()), "привет");
+        let long = "я".repeat(9000);
+        let cut = fitted(long);
+        assert_eq!(cut.chars().count(), MAX_TEXT_CHARS);
+        assert!(cut.ends_with(CUT_NOTE) && cut.starts_with("яяя"));
     }
 }

@@ -92,6 +92,9 @@ pub struct Connection<'a> {
     pub channel: &'a str,
     pub settings: serde_json::Value,
     pub secrets: Secrets,
+    /// Where its poller starts (VK's long poll `ts` when connecting); `None`:
+    /// from wherever the platform keeps it.
+    pub poll_cursor: Option<String>,
 }
 
 /// The id of the account's integration of that channel: the one it has, or
@@ -144,20 +147,23 @@ pub async fn connect(
     );
     // A replaced connection starts with a clean bill of health.
     sqlx::query!(
-        "insert into integration (id, account_id, channel, settings, secrets_key_id, secrets_sealed) \
-         values ($1, $2, $3, $4, $5, $6) \
+        "insert into integration (id, account_id, channel, settings, secrets_key_id, secrets_sealed, \
+             poll_cursor) \
+         values ($1, $2, $3, $4, $5, $6, $7) \
          on conflict on constraint integration_channel_unique do update set \
              settings = excluded.settings, secrets_key_id = excluded.secrets_key_id, \
              secrets_sealed = excluded.secrets_sealed, webhook_registered = false, \
              last_poll_at = null, token_valid = null, token_checked_at = null, \
-             last_update_at = null, last_error = null, last_error_at = null, poll_cursor = null, \
+             last_update_at = null, last_error = null, last_error_at = null, \
+             poll_cursor = excluded.poll_cursor, \
              updated_at = now()",
         id,
         connection.account_id,
         connection.channel,
         connection.settings,
         sealed.key_id,
-        sealed.bytes
+        sealed.bytes,
+        connection.poll_cursor
     )
     .execute(pool)
     .await?;
@@ -431,12 +437,20 @@ pub async fn record_receiving(pool: &PgPool, id: Uuid, registered: bool) -> sqlx
     .map(drop)
 }
 
-/// The poller's place in the integration's updates: everything before it is stored.
-pub async fn save_cursor(pool: &PgPool, id: Uuid, cursor: &str) -> sqlx::Result<()> {
+/// The poller's place in the integration's updates: everything before it
+/// is stored. Saved only while the integration is still the connection
+/// the poller started with (`connected_at`): a poller stopped by a new
+/// connection never overwrites the new one's place.
+pub async fn save_cursor(
+    pool: &PgPool,
+    integration: &Integration,
+    cursor: &str,
+) -> sqlx::Result<()> {
     sqlx::query!(
-        "update integration set poll_cursor = $2 where id = $1",
-        id,
-        cursor
+        "update integration set poll_cursor = $2 where id = $1 and updated_at = $3",
+        integration.id,
+        cursor,
+        integration.connected_at
     )
     .execute(pool)
     .await

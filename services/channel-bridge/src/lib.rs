@@ -13,13 +13,14 @@
 //! - [`integrations`]: the messengers each account connected, and their health;
 //!   [`polling`]: long polling shared out between replicas by [`leases`].
 //! - [`inbound`]: a person's message into their contact's dialog.
-//! - [`webhooks`]: the platforms' webhook routes; [`telegram`] and [`vk`]:
-//!   each platform's events, webhook, long poll and health check;
+//! - [`webhooks`]: the platforms' webhook routes; [`telegram`], [`vk`] and
+//!   [`facebook`]: each platform's events, webhook, long poll and health check;
 //!   [`health`]: the health checks' schedule.
 //! - [`outbound`]: the delivery log, fed by events; [`sender`]: sends it
 //!   through the messengers and reports each outcome.
 
 pub mod config;
+pub mod facebook;
 pub mod grpc;
 pub mod health;
 pub mod inbound;
@@ -101,18 +102,21 @@ impl Application {
                 .with_context(|| format!("BRIDGE_TELEGRAM_API_URL {}", config.telegram_api_url))?,
             public_url: public_url.clone(),
         };
-        let vk = vk::api::VkApi::new(&config.vk_api_url, public_url);
+        let vk = vk::api::VkApi::new(&config.vk_api_url, public_url.clone());
+        let facebook = facebook::api::FacebookApi::new(&config.facebook_api_url, public_url);
         let api = grpc::BridgeApi {
             pool: worker.pool.clone(),
             keys: keys.clone(),
             telegram,
             vk: vk.clone(),
+            facebook: facebook.clone(),
         };
         let webhooks = webhooks::Webhooks {
             pool: worker.pool.clone(),
             keys,
             inbound,
             vk,
+            facebook,
         };
         let grpc = tokio::net::TcpListener::bind(&config.grpc_addr)
             .await
@@ -158,6 +162,7 @@ impl Application {
             keys,
             telegram: self.api.telegram.clone(),
             vk: self.api.vk.clone(),
+            facebook: self.api.facebook.clone(),
             dialogs: self.webhooks.inbound.dialogs.clone(),
         });
         let pollers = tokio::spawn({
@@ -180,6 +185,10 @@ impl Application {
                 Arc::new(vk::health::VkChecks {
                     pool: self.api.pool.clone(),
                     api: self.api.vk.clone(),
+                }),
+                Arc::new(facebook::health::FacebookChecks {
+                    pool: self.api.pool.clone(),
+                    api: self.api.facebook.clone(),
                 }),
             ],
         });

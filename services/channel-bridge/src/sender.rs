@@ -24,6 +24,7 @@ use teloxide_core::prelude::*;
 use teloxide_core::types::ChatId;
 use uuid::Uuid;
 
+use crate::facebook::{self, api::FacebookApi, api::Window};
 use crate::integrations::{self, Integration};
 use crate::secrets::KeyRing;
 use crate::telegram::{self, api::TelegramApi};
@@ -47,6 +48,7 @@ pub struct Sender {
     pub keys: KeyRing,
     pub telegram: TelegramApi,
     pub vk: VkApi,
+    pub facebook: FacebookApi,
     pub dialogs: DialogServiceClient<Traced>,
 }
 
@@ -85,9 +87,17 @@ impl Sender {
     async fn round(&self) -> anyhow::Result<()> {
         self.fail_cut_off().await?;
         for delivery in self.claim().await? {
+            // Claimed with the round; its own call starts now (the cut-off
+            // counts from here, not from the claim).
+            sqlx::query!(
+                "update delivery set updated_at = now() where id = $1 and state = 'sending'",
+                delivery.id
+            )
+            .execute(&self.pool)
+            .await?;
             let outcome = match self.send(&delivery).await {
                 Outcome::Again(_) if delivery.attempts >= MAX_ATTEMPTS => Outcome::Failed(format!(
-                    "{} did not take it after {MAX_ATTEMPTS} tries",
+                    "{} did not answer or asked to wait {MAX_ATTEMPTS} times: it may or may not have arrived",
                     name_of(&delivery.channel)
                 )),
                 outcome => outcome,
@@ -156,6 +166,9 @@ impl Sender {
             }
             Err(e) => return Outcome::Again(pause(delivery, &e.to_string())),
         };
+        if channel == facebook::CHANNEL {
+            return self.send_facebook(delivery, &integration, &chat_id).await;
+        }
         let Ok(chat_id) = chat_id.parse::<i64>() else {
             return Outcome::Failed(format!("not a chat of {channel}: {chat_id}"));
         };
@@ -185,6 +198,60 @@ impl Sender {
                 Outcome::Again(pause(delivery, &e.to_string()))
             }
             Err(e) if e.is_temporary() => Outcome::Again(pause(delivery, &e.to_string())),
+            Err(e) => {
+                if e.is_bad_token() {
+                    let _ =
+                        integrations::record_token_check(&self.pool, integration.id, false).await;
+                    let _ = integrations::record_error(&self.pool, integration.id, &e.to_string())
+                        .await;
+                }
+                Outcome::Failed(e.to_string())
+            }
+        }
+    }
+
+    /// Within 24 hours of the person's last message a reply is a response;
+    /// Facebook refuses it after (code 10), and it goes again with the
+    /// human agent tag, which Facebook takes for 7 days; after that it is
+    /// failed, saying why. Facebook keeps nothing like VK's `random_id`, so a
+    /// call without an answer is failed, as on Telegram.
+    async fn send_facebook(
+        &self,
+        delivery: &Claimed,
+        integration: &Integration,
+        psid: &str,
+    ) -> Outcome {
+        if delivery.text.chars().count() > facebook::MAX_TEXT_CHARS {
+            return Outcome::Failed(format!(
+                "Facebook takes at most {} characters a message: send it in shorter parts",
+                facebook::MAX_TEXT_CHARS
+            ));
+        }
+        let token = integration.secret(facebook::PAGE_TOKEN);
+        let mut sent = self
+            .facebook
+            .send(token, psid, &delivery.text, Window::Response)
+            .await;
+        if sent.as_ref().err().and_then(|e| e.code()) == Some(facebook::api::codes::OUTSIDE_WINDOW)
+        {
+            sent = self
+                .facebook
+                .send(token, psid, &delivery.text, Window::HumanAgent)
+                .await;
+            if let Err(e) = &sent
+                && e.code() == Some(facebook::api::codes::OUTSIDE_WINDOW)
+            {
+                return Outcome::Failed(format!(
+                    "Facebook takes answers only within 7 days of the person's last message, and this one is older ({e})"
+                ));
+            }
+        }
+        match sent {
+            Ok(()) => Outcome::Sent,
+            Err(e) if e.is_temporary() => Outcome::Again(pause(delivery, &e.to_string())),
+            Err(e @ facebook::api::GraphError::NoAnswer(_)) => {
+                Outcome::Failed(format!("{e}: it may or may not have arrived"))
+            }
             Err(e) => {
                 if e.is_bad_token() {
                     let _ =
@@ -230,7 +297,7 @@ impl Sender {
             "update delivery set state = $2, last_error = coalesce($3, last_error), \
                  next_attempt_at = now() + make_interval(secs => $4), \
                  sent_at = case when $2 = 'sent' then now() end, updated_at = now() \
-             where id = $1",
+             where id = $1 and state = 'sending'",
             delivery.id,
             state,
             error,

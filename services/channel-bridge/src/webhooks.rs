@@ -4,10 +4,11 @@
 
 use axum::Router;
 use axum::http::StatusCode;
-use axum::routing::post;
+use axum::routing::{get, post};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::facebook::{self, api::FacebookApi};
 use crate::inbound::Inbound;
 use crate::integrations::{self, Integration};
 use crate::secrets::KeyRing;
@@ -21,8 +22,10 @@ pub struct Webhooks {
     /// `None` when no secret key is configured: no integration can be read.
     pub keys: Option<KeyRing>,
     pub inbound: Inbound,
-    /// VK's API, for the names of people who write for the first time.
+    /// VK's and Facebook's APIs, for the names of people who write for the
+    /// first time.
     pub vk: VkApi,
+    pub facebook: FacebookApi,
 }
 
 impl Webhooks {
@@ -33,6 +36,10 @@ impl Webhooks {
                 post(telegram::webhook::receive),
             )
             .route("/webhooks/vk/{integration_id}", post(vk::callback::receive))
+            .route(
+                "/webhooks/facebook/{integration_id}",
+                get(facebook::webhook::verify).post(facebook::webhook::receive),
+            )
             .with_state(self)
     }
 

@@ -171,6 +171,23 @@ pub async fn write(
     };
     match appended {
         Appended::NoDialog => Err(Error::NotFound("dialog")),
+        // A retry of a message stored before is its duplicate, whatever it names.
+        Appended::Unreachable(dialog_id, _)
+            if let Some(message) = db::find_message_by_client_id(
+                tx,
+                post.account_id,
+                dialog_id,
+                post.author_kind,
+                &post.client_message_id,
+            )
+            .await? =>
+        {
+            Ok(Posted {
+                message,
+                duplicate: true,
+                dialog_created: false,
+            })
+        }
         Appended::Unreachable(_, reachable) => Err(Error::Fields(vec![(
             "channel",
             match reachable.is_empty() {

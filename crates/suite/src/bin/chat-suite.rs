@@ -22,13 +22,18 @@ async fn run(mut configs: chat_suite::Configs, stop: Shutdown) -> anyhow::Result
     if let Some(fakes) = &fakes {
         configs.bridge.telegram_api_url = fakes.url();
         configs.bridge.vk_api_url = fakes.url();
+        configs.bridge.facebook_api_url = fakes.url();
     }
     let suite = chat_suite::Suite::start(configs.clone(), stop).await?;
     let url = format!("http://127.0.0.1:{}", suite.gateway_ports[0]);
     let demo_fakes = match (&fakes, configs.gateway.seed_demo) {
         (Some(fakes), true) => {
-            chat_suite::demo::connect_messengers(&suite.gateway_pool, suite.bridge_grpc_port)
-                .await?;
+            chat_suite::demo::connect_messengers(
+                fakes,
+                &suite.gateway_pool,
+                suite.bridge_grpc_port,
+            )
+            .await?;
             Some(fakes.url())
         }
         _ => None,
@@ -61,13 +66,20 @@ async fn run(mut configs: chat_suite::Configs, stop: Shutdown) -> anyhow::Result
         );
     }
     if let Some(fakes) = demo_fakes {
-        use chat_suite::demo::{DEMO_BOT_TOKEN, DEMO_BOT_USERNAME, DEMO_VK_GROUP, DEMO_VK_NAME};
+        use chat_suite::demo::{
+            DEMO_BOT_TOKEN, DEMO_BOT_USERNAME, DEMO_FACEBOOK_PAGE, DEMO_VK_GROUP, DEMO_VK_NAME,
+        };
         println!(
             "  Telegram (a local fake):  {fakes}/_fake/telegram/play/{DEMO_BOT_TOKEN}  (write to @{DEMO_BOT_USERNAME} as a customer)"
         );
         println!(
             "  VK (a local fake):        {fakes}/_fake/vk/play/{DEMO_VK_GROUP}  (write to {DEMO_VK_NAME} as a customer)"
         );
+        if !configs.bridge.public_url.is_empty() {
+            println!(
+                "  Facebook (a local fake):  {fakes}/_fake/facebook/play/{DEMO_FACEBOOK_PAGE}  (write to the page as a customer)"
+            );
+        }
     }
     println!("  Health, metrics:          {url}/healthz  {url}/readyz  {url}/metrics");
     println!("  Stop with Ctrl-C.");

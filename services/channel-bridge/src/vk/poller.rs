@@ -196,7 +196,7 @@ impl Community {
     }
 
     async fn save(&self, ts: &str) {
-        if let Err(e) = integrations::save_cursor(&self.pool, self.integration.id, ts).await {
+        if let Err(e) = integrations::save_cursor(&self.pool, &self.integration, ts).await {
             tracing::warn!(integration = %self.integration.id, error = %e, "the long poll's place was not saved");
         }
     }

@@ -495,6 +495,17 @@ async fn a_reply_goes_where_the_contact_last_wrote_from_unless_the_manager_choos
         .await
         .unwrap();
     assert_eq!(reply_channel(site), pb::Channel::Site);
+    // Its retry naming another channel is the same message, not a refusal.
+    let retry = Reply {
+        manager_id: Uuid::now_v7(),
+        channel: pb::Channel::Vk,
+    };
+    let again = t
+        .reply(account, &dialog_id, retry, "m3", "on the site")
+        .await
+        .unwrap();
+    assert!(again.duplicate);
+    assert_eq!(reply_channel(again), pb::Channel::Site);
     let page = t.messages(account, &dialog_id, 0, 0, 0).await.unwrap();
     assert!(
         page.messages.iter().all(|m| m.client_message_id != "m-vk"),

@@ -35,7 +35,7 @@ pub fn router() -> Router<AppState> {
 #[derive(Serialize, ToSchema)]
 pub struct IntegrationOut {
     pub id: String,
-    /// `telegram` or `vk` (Facebook comes next).
+    /// `telegram`, `vk` or `facebook`.
     pub channel: String,
     /// The bot's `@username`, or the community's name.
     pub name: String,
@@ -149,12 +149,24 @@ pub struct ConnectIn {
     /// VK, webhook mode: the secret key set on VK's Callback API page.
     #[schema(max_length = 50)]
     pub secret: Option<String>,
+    /// Facebook: the page's number (Page ID).
+    #[schema(max_length = 32)]
+    pub page_id: Option<String>,
+    /// Facebook: the page's access token.
+    #[schema(max_length = 512)]
+    pub page_access_token: Option<String>,
+    /// Facebook: the app's secret, which signs the webhook's POSTs.
+    #[schema(max_length = 128)]
+    pub app_secret: Option<String>,
+    /// Facebook: the word Meta's verification of the callback address must carry.
+    #[schema(max_length = 128)]
+    pub verify_token: Option<String>,
 }
 
 /// Connects a messenger, or connects it anew with new credentials. The
 /// token is checked with the platform first and never shown again.
 #[utoipa::path(put, path = "/api/v1/integrations/{channel}", tag = "integrations", request_body = ConnectIn,
-    params(("channel" = String, Path, description = "`telegram` or `vk`")), security(("bearer" = []), ("cookie" = [])),
+    params(("channel" = String, Path, description = "`telegram`, `vk` or `facebook`")), security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, body = IntegrationOut),
         (status = 400, description = "`bad_request`", body = ErrorOut),
@@ -171,11 +183,8 @@ async fn connect_integration(
     Json(body): Json<ConnectIn>,
 ) -> Result<axum::Json<IntegrationOut>> {
     manager.must_manage_settings()?;
-    if channel != "telegram" && channel != "vk" {
-        return Err(Error::field(
-            "channel",
-            "must be telegram or vk (Facebook comes next)",
-        ));
+    if !["telegram", "vk", "facebook"].contains(&channel.as_str()) {
+        return Err(Error::field("channel", "must be telegram, vk or facebook"));
     }
     let given = [
         ("bot_token", body.bot_token),
@@ -183,6 +192,10 @@ async fn connect_integration(
         ("access_token", body.access_token),
         ("confirmation", body.confirmation),
         ("secret", body.secret),
+        ("page_id", body.page_id),
+        ("page_access_token", body.page_access_token),
+        ("app_secret", body.app_secret),
+        ("verify_token", body.verify_token),
     ];
     let credentials: HashMap<String, String> = given
         .into_iter()
@@ -204,7 +217,7 @@ async fn connect_integration(
 
 /// Disconnects a messenger: nothing more arrives or leaves through it.
 #[utoipa::path(delete, path = "/api/v1/integrations/{channel}", tag = "integrations",
-    params(("channel" = String, Path, description = "`telegram` or `vk`")), security(("bearer" = []), ("cookie" = [])),
+    params(("channel" = String, Path, description = "`telegram`, `vk` or `facebook`")), security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 204, description = "Disconnected"),
         (status = 401, description = "`unauthorized`", body = ErrorOut),

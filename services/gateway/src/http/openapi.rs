@@ -70,7 +70,7 @@ use crate::state::AppState;
         (name = "sessions", description = "My sessions on my devices"),
         (name = "widget", description = "The consultant's settings: the widget on the shop's pages"),
         (name = "visitors", description = "Visitors on the site now"),
-        (name = "integrations", description = "Messengers: Telegram (VK and Facebook come next), and their health"),
+        (name = "integrations", description = "Messengers: Telegram, VK and Facebook Messenger, and their health"),
     )
 )]
 pub struct ApiDoc;

@@ -808,7 +808,8 @@ export function loadIntegrations() {
   integrationsLoading ??= api
     .listIntegrations({ background: true })
     .then((answer) => { integrations.value = { items: answer.integrations, loadedAt: Date.now() }; })
-    .catch(() => {})
+    // Not now: asked again once the freshness has passed, not at every change.
+    .catch(() => { integrations.value = { ...integrations.peek(), loadedAt: Date.now() }; })
     .finally(() => { integrationsLoading = null; });
   return integrationsLoading;
 }

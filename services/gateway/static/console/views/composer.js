@@ -134,10 +134,16 @@ function mountChannelChoice(scope, dialogId, slot, warning, currentMode) {
     }
     renderWarning(warning, replying ? current : 'site');
   };
+  // The dialogs' map changes with every message of every dialog: redrawn
+  // only when what it shows would change (a redrawn picker loses focus).
+  let shown = null;
   scope.effect(() => {
     const dialog = store.dialogs.value.get(dialogId);
-    store.integrations.value; // redrawn when the messengers' health changes
+    const health = store.integrations.value;
     if (options(dialog).some((channel) => channel !== 'site')) store.loadIntegrations();
+    const signature = JSON.stringify([dialog?.channels, dialog?.reply_channel, health.items]);
+    if (signature === shown) return;
+    shown = signature;
     untracked(render);
   });
   const timer = setInterval(() => {

@@ -1,7 +1,7 @@
-// Settings → Messengers: connect the shop's Telegram bot and VK community
-// (owners and admins), and see every messenger's health (everyone), so a
-// broken one shows before anyone writes into it. Facebook comes next. Tokens
-// go in and never come back.
+// Settings → Messengers: connect the shop's Telegram bot, VK community and
+// Facebook page (owners and admins), and see every messenger's health
+// (everyone), so a broken one shows before anyone writes into it. Tokens go
+// in and never come back.
 
 import { h, setChildren } from '../dom.js';
 import { icon } from '../icons.js';
@@ -46,8 +46,26 @@ const CHANNELS = [
         hint: 'Set it on the same Callback API page (up to 50 Latin letters and digits).' },
     ],
     pollingNote: 'In the community: Manage → API usage → Long Poll API: turn it on, and tick “Incoming messages” under Event types.',
+    addressNote: 'Paste this address on VK’s Callback API page and press Confirm:',
   },
-  { channel: 'facebook', name: 'Facebook Messenger', text: 'Messages to your page.', soon: true },
+  {
+    channel: 'facebook',
+    name: 'Facebook Messenger',
+    text: 'People write to your page in Messenger; their messages arrive here, and your answers go back from the page (within 7 days of their last message, as Facebook allows).',
+    renewLabel: 'New settings',
+    webhooksOnly: 'Facebook reaches the chat only at a public address, which this installation has not (BRIDGE_PUBLIC_URL).',
+    fields: [
+      { name: 'page_id', label: 'Page ID', placeholder: '104200300400', missing: 'Give the page’s ID.',
+        hint: 'On the page: About → Page transparency, or in Meta’s dashboard.' },
+      { name: 'page_access_token', label: 'Page access token', secret: true, placeholder: 'EAAB…', missing: 'Paste the page’s access token.',
+        hint: 'Meta for Developers → your app → Messenger → Messenger API settings → Generate token.' },
+      { name: 'app_secret', label: 'App secret', secret: true, placeholder: 'a1b2c3…', missing: 'Paste the app’s secret.',
+        hint: 'App settings → Basic → App secret: it signs every message Facebook sends.' },
+      { name: 'verify_token', label: 'Verify token', placeholder: 'any word you choose', missing: 'Choose a verify token.',
+        hint: 'Any word: give Meta the same one beside the callback address.' },
+    ],
+    addressNote: 'In Meta’s dashboard, Messenger → Webhooks, give this Callback URL with your verify token, and subscribe the page to “messages”:',
+  },
 ];
 
 export function mountIntegrationsPage(container, scope) {
@@ -77,14 +95,14 @@ function renderPage(body, state, reload) {
   setChildren(
     body,
     h('div', { class: 'card-list' },
-      CHANNELS.map((spec) => integrationCard(spec, state.items.find((i) => i.channel === spec.channel), admin, () => connect(spec, state.webhooks, reload), reload)),
+      CHANNELS.map((spec) => integrationCard({ ...spec, unavailable: Boolean(spec.webhooksOnly) && !state.webhooks }, state.items.find((i) => i.channel === spec.channel), admin, () => connect(spec, state.webhooks, reload), reload)),
     ),
   );
 }
 
 function integrationCard(spec, integration, admin, openConnect, reload) {
   const actions = [];
-  if (spec.soon) actions.push(h('span', { class: 'chip chip-muted' }, 'Coming soon'));
+  if (spec.unavailable && !integration) actions.push(h('span', { class: 'chip chip-muted' }, 'Needs a public address'));
   else if (admin && integration) {
     actions.push(
       h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'reconnect' }, onclick: openConnect }, icon('key'), spec.renewLabel),
@@ -99,8 +117,8 @@ function integrationCard(spec, integration, admin, openConnect, reload) {
     h('span', { class: 'session-icon' }, icon('chat')),
     h('div', { class: 'session-main' },
       h('div', { class: 'session-device' }, spec.name, integration ? h('span', { class: 'integration-name' }, integration.name) : null, integration ? healthChip(integration.health) : null),
-      h('div', { class: 'session-meta' }, integration ? describeHealth(integration) : spec.text),
-      integration?.address ? callbackAddress(integration) : null,
+      h('div', { class: 'session-meta' }, integration ? describeHealth(integration) : spec.unavailable ? spec.webhooksOnly : spec.text),
+      integration?.address ? callbackAddress(spec, integration) : null,
     ),
     h('div', { class: 'template-card-actions' }, actions),
   );
@@ -115,8 +133,8 @@ export function healthChip(health) {
   return h('span', { class: ['chip', kind], dataset: { health: health.healthy ? 'healthy' : 'unhealthy' } }, label);
 }
 
-/** Where VK must send messages: the admin pastes it on VK's Callback API page. */
-function callbackAddress(integration) {
+/** Where the platform must send messages: the admin pastes it on VK's or Meta's page. */
+function callbackAddress(spec, integration) {
   const copy = h('button', { type: 'button', class: 'btn btn-ghost btn-small', dataset: { action: 'copy-address' } }, 'Copy');
   copy.onclick = async () => {
     await navigator.clipboard?.writeText(integration.address).catch(() => {});
@@ -124,14 +142,14 @@ function callbackAddress(integration) {
   };
   const waiting = !integration.health.receiving;
   return h('div', { class: 'integration-address' },
-    h('span', {}, waiting ? 'Paste this address on VK’s Callback API page and press Confirm:' : 'VK sends messages to'),
+    h('span', {}, waiting ? spec.addressNote : `${spec.name} sends messages to`),
     h('code', {}, integration.address), copy);
 }
 
 function describeHealth(integration) {
   const health = integration.health;
   const parts = [integration.mode === 'webhook' ? 'Webhook' : 'Long polling'];
-  if (integration.mode === 'webhook' && integration.channel === 'vk' && !health.receiving) parts.push('waiting for VK to confirm the address');
+  if (integration.address && !health.receiving) parts.push('waiting for the platform to confirm the address');
   parts.push(health.last_update_at ? ['last message ', timeAgo(health.last_update_at, { long: true })] : 'no message yet');
   if (health.last_error) parts.push(['last error ', timeAgo(health.last_error_at, { long: true }), ': ', h('span', { class: 'integration-error' }, health.last_error)]);
   return parts.flatMap((part, index) => (index ? [' · ', part] : [part])).flat();
