@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestSuite, delivered_or_failed, integrations, until_messages};
+use crate::helpers::{
+    Options, TestSuite, delivered_or_failed, integrations, reply, until_messages,
+};
 use chat_fakes::facebook::{Person, Signing};
 use chat_testkit::clients::Api;
 
@@ -72,18 +74,6 @@ async fn shop_with_a_person(t: &TestSuite) -> (Api, String) {
         .unwrap();
     let dialogs = until_messages(&api, 1).await;
     (api, dialogs[0].0["id"].as_str().unwrap().to_owned())
-}
-
-async fn reply(api: &Api, dialog_id: &str, text: &str) -> String {
-    let (status, posted) = api
-        .post(
-            &format!("/api/v1/dialogs/{dialog_id}/messages"),
-            json!({"client_message_id": crate::helpers::client_id(), "text": text}),
-        )
-        .await;
-    assert_eq!(status, 201, "{posted}");
-    assert_eq!(posted["message"]["channel"], "facebook");
-    posted["message"]["id"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]
@@ -225,7 +215,7 @@ async fn a_reply_goes_out_within_the_window_with_the_human_agent_tag_after_a_day
     let t = start().await;
     let (api, dialog_id) = shop_with_a_person(&t).await;
 
-    let id = reply(&api, &dialog_id, "Добрый день! Улун есть.").await;
+    let id = reply(&api, &dialog_id, "facebook", "Добрый день! Улун есть.").await;
     let message = delivered_or_failed(&api, &dialog_id, &id).await;
     assert_eq!(message["delivery_state"], "delivered", "{message}");
     let sent = t.facebook.sent(PAGE);
@@ -236,7 +226,7 @@ async fn a_reply_goes_out_within_the_window_with_the_human_agent_tag_after_a_day
     // Three days on: only with the human agent tag.
     t.facebook
         .set_last_message_age(PAGE, &maria().psid, Duration::from_secs(3 * 86_400));
-    let id = reply(&api, &dialog_id, "Вы ещё здесь?").await;
+    let id = reply(&api, &dialog_id, "facebook", "Вы ещё здесь?").await;
     let message = delivered_or_failed(&api, &dialog_id, &id).await;
     assert_eq!(message["delivery_state"], "delivered", "{message}");
     let sent = t.facebook.sent(PAGE);
@@ -247,7 +237,7 @@ async fn a_reply_goes_out_within_the_window_with_the_human_agent_tag_after_a_day
     // Eight days on: Facebook takes nothing, and the manager is told why.
     t.facebook
         .set_last_message_age(PAGE, &maria().psid, Duration::from_secs(8 * 86_400));
-    let id = reply(&api, &dialog_id, "Ау?").await;
+    let id = reply(&api, &dialog_id, "facebook", "Ау?").await;
     let message = delivered_or_failed(&api, &dialog_id, &id).await;
     assert_eq!(message["delivery_state"], "failed", "{message}");
     let reason = message["delivery_error"].as_str().unwrap_or_default();
@@ -263,7 +253,7 @@ async fn a_throttled_reply_goes_once_and_an_unavailable_person_shows_as_failed()
 
     let calls = t.facebook.send_calls(PAGE);
     t.facebook.throttle(PAGE, 2, 613);
-    let id = reply(&api, &dialog_id, "Минутку").await;
+    let id = reply(&api, &dialog_id, "facebook", "Минутку").await;
     let message = delivered_or_failed(&api, &dialog_id, &id).await;
     assert_eq!(message["delivery_state"], "delivered", "{message}");
     assert!(
@@ -273,7 +263,7 @@ async fn a_throttled_reply_goes_once_and_an_unavailable_person_shows_as_failed()
     assert_eq!(t.facebook.sent(PAGE).len(), 1, "once");
 
     t.facebook.make_unavailable(PAGE, &maria().psid);
-    let id = reply(&api, &dialog_id, "Вы здесь?").await;
+    let id = reply(&api, &dialog_id, "facebook", "Вы здесь?").await;
     let message = delivered_or_failed(&api, &dialog_id, &id).await;
     assert_eq!(message["delivery_state"], "failed", "{message}");
     assert!(

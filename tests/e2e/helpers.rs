@@ -369,3 +369,17 @@ pub async fn delivered_or_failed(api: &Api, dialog_id: &str, message_id: &str) -
     })
     .await
 }
+
+/// A manager's reply in the dialog, which goes out through `channel` (where
+/// the person wrote from); returns the stored message's id.
+pub async fn reply(api: &Api, dialog_id: &str, channel: &str, text: &str) -> String {
+    let (status, posted) = api
+        .post(
+            &format!("/api/v1/dialogs/{dialog_id}/messages"),
+            serde_json::json!({"client_message_id": client_id(), "text": text}),
+        )
+        .await;
+    assert_eq!(status, 201, "{posted}");
+    assert_eq!(posted["message"]["channel"], channel, "{posted}");
+    posted["message"]["id"].as_str().unwrap().to_owned()
+}

@@ -6,7 +6,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestSuite, delivered_or_failed, integrations, telegram_text, until_messages};
+use crate::helpers::{
+    TestSuite, delivered_or_failed, integrations, reply, telegram_text, until_messages,
+};
 use chat_testkit::clients::Api;
 
 fn telegram(text: &str) -> (String, String) {
@@ -458,26 +460,13 @@ async fn shop_with_a_telegram_person(t: &TestSuite, token: &str) -> (Api, String
     (api, dialogs[0].0["id"].as_str().unwrap().to_owned())
 }
 
-/// Replies in the dialog; returns the stored message's id.
-async fn reply(api: &Api, dialog_id: &str, text: &str) -> String {
-    let (status, posted) = api
-        .post(
-            &format!("/api/v1/dialogs/{dialog_id}/messages"),
-            json!({"client_message_id": crate::helpers::client_id(), "text": text}),
-        )
-        .await;
-    assert_eq!(status, 201, "{posted}");
-    assert_eq!(posted["message"]["channel"], "telegram");
-    posted["message"]["id"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn a_reply_reaches_the_person_in_telegram_once_and_shows_as_delivered() {
     let t = TestSuite::start().await;
     let token = "777101:send-bot";
     let (api, dialog_id) = shop_with_a_telegram_person(&t, token).await;
 
-    let id = reply(&api, &dialog_id, "Добрый день! Улун есть.").await;
+    let id = reply(&api, &dialog_id, "telegram", "Добрый день! Улун есть.").await;
     let message = delivered_or_failed(&api, &dialog_id, &id).await;
     assert_eq!(message["delivery_state"], "delivered", "{message}");
     let sent = t.telegram.sent(token);
@@ -494,7 +483,7 @@ async fn a_throttled_reply_waits_as_telegram_asks_then_goes_once() {
     let (api, dialog_id) = shop_with_a_telegram_person(&t, token).await;
 
     t.telegram.throttle(token, 2, 1);
-    let id = reply(&api, &dialog_id, "one moment").await;
+    let id = reply(&api, &dialog_id, "telegram", "one moment").await;
     let message = delivered_or_failed(&api, &dialog_id, &id).await;
     assert_eq!(message["delivery_state"], "delivered", "{message}");
     assert_eq!(t.telegram.sent(token).len(), 1);
@@ -508,7 +497,7 @@ async fn a_reply_telegram_refuses_shows_as_failed_with_its_reason() {
     let (api, dialog_id) = shop_with_a_telegram_person(&t, token).await;
 
     t.telegram.block(token, anna().id);
-    let id = reply(&api, &dialog_id, "are you there?").await;
+    let id = reply(&api, &dialog_id, "telegram", "are you there?").await;
     let message = delivered_or_failed(&api, &dialog_id, &id).await;
     assert_eq!(message["delivery_state"], "failed", "{message}");
     assert_eq!(

@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestSuite, delivered_or_failed, integrations, until_messages};
+use crate::helpers::{TestSuite, delivered_or_failed, integrations, reply, until_messages};
 use chat_fakes::vk::Person;
 use chat_testkit::clients::Api;
 
@@ -47,19 +47,6 @@ async fn shop_with_a_vk_person(t: &TestSuite) -> (Api, String) {
     t.vk.person_writes(GROUP, &olga(), "Здравствуйте").unwrap();
     let dialogs = until_messages(&api, 1).await;
     (api, dialogs[0].0["id"].as_str().unwrap().to_owned())
-}
-
-/// Replies in the dialog (through VK, where she wrote from); returns the message's id.
-async fn reply(api: &Api, dialog_id: &str, text: &str) -> String {
-    let (status, posted) = api
-        .post(
-            &format!("/api/v1/dialogs/{dialog_id}/messages"),
-            json!({"client_message_id": crate::helpers::client_id(), "text": text}),
-        )
-        .await;
-    assert_eq!(status, 201, "{posted}");
-    assert_eq!(posted["message"]["channel"], "vk");
-    posted["message"]["id"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]
@@ -116,7 +103,7 @@ async fn a_reply_goes_back_through_vk_once_even_when_vk_asks_to_slow_down() {
     let t = TestSuite::start().await;
     let (api, dialog_id) = shop_with_a_vk_person(&t).await;
 
-    let id = reply(&api, &dialog_id, "Добрый день! Пуэр есть.").await;
+    let id = reply(&api, &dialog_id, "vk", "Добрый день! Пуэр есть.").await;
     let message = delivered_or_failed(&api, &dialog_id, &id).await;
     assert_eq!(message["delivery_state"], "delivered", "{message}");
     let sent = t.vk.sent(GROUP);
@@ -133,7 +120,7 @@ async fn a_reply_goes_back_through_vk_once_even_when_vk_asks_to_slow_down() {
     // Too many requests per second (error 6, with HTTP 200): it waits and goes once.
     let calls_before = t.vk.send_calls(GROUP);
     t.vk.throttle(GROUP, 3);
-    let id = reply(&api, &dialog_id, "И улун тоже").await;
+    let id = reply(&api, &dialog_id, "vk", "И улун тоже").await;
     let message = delivered_or_failed(&api, &dialog_id, &id).await;
     assert_eq!(message["delivery_state"], "delivered", "{message}");
     assert!(
@@ -158,7 +145,7 @@ async fn a_reply_vk_refuses_shows_as_failed_with_its_reason() {
     let (api, dialog_id) = shop_with_a_vk_person(&t).await;
     t.vk.deny(GROUP, olga().id);
 
-    let id = reply(&api, &dialog_id, "Вы здесь?").await;
+    let id = reply(&api, &dialog_id, "vk", "Вы здесь?").await;
     let message = delivered_or_failed(&api, &dialog_id, &id).await;
     assert_eq!(message["delivery_state"], "failed", "{message}");
     let reason = message["delivery_error"].as_str().unwrap_or_default();

@@ -105,16 +105,9 @@ impl BridgeApi {
             .into(),
             poll_cursor: None,
         };
-        let stored = integrations::connect(&self.pool, keys, id, connection)
-            .await
-            .map_err(|e| match e.downcast_ref::<sqlx::Error>() {
-                Some(sqlx::Error::Database(db))
-                    if db.constraint() == Some(integrations::BOT_UNIQUE) =>
-                {
-                    bot_of_another_account()
-                }
-                _ => internal(e),
-            })?;
+        let stored = self
+            .store(keys, id, connection, bot_of_another_account)
+            .await?;
         if stored.id != id && webhook.is_some() {
             // A concurrent connection stored first: point Telegram at its row.
             let webhook = self.telegram.webhook_url(stored.id);
@@ -127,15 +120,48 @@ impl BridgeApi {
                 .await
                 .map_err(|e| Status::unavailable(e.to_string()))?;
         }
-        integrations::record_token_check(&self.pool, stored.id, true)
-            .await
-            .map_err(Error::from)?;
         if webhook.is_some() {
             integrations::record_receiving(&self.pool, stored.id, true)
                 .await
                 .map_err(Error::from)?;
         }
-        integrations::get(&self.pool, keys, account_id, stored.id)
+        self.checked(keys, account_id, stored.id).await
+    }
+}
+
+impl BridgeApi {
+    /// Stores a connection whose token the platform just took; `taken`: the
+    /// refusal when another account has that bot, community or page.
+    async fn store(
+        &self,
+        keys: &KeyRing,
+        id: uuid::Uuid,
+        connection: Connection<'_>,
+        taken: impl FnOnce() -> Status,
+    ) -> Result<Integration, Status> {
+        integrations::connect(&self.pool, keys, id, connection)
+            .await
+            .map_err(|e| match e.downcast_ref::<sqlx::Error>() {
+                Some(sqlx::Error::Database(db))
+                    if db.constraint() == Some(integrations::BOT_UNIQUE) =>
+                {
+                    taken()
+                }
+                _ => internal(e),
+            })
+    }
+
+    /// A connection just stored, its token recorded as checked, as the API shows it.
+    async fn checked(
+        &self,
+        keys: &KeyRing,
+        account_id: uuid::Uuid,
+        id: uuid::Uuid,
+    ) -> Result<Integration, Status> {
+        integrations::record_token_check(&self.pool, id, true)
+            .await
+            .map_err(Error::from)?;
+        integrations::get(&self.pool, keys, account_id, id)
             .await
             .map_err(internal)?
             .ok_or_else(|| Status::internal("the integration just stored is gone"))
@@ -144,6 +170,10 @@ impl BridgeApi {
 
 fn bot_of_another_account() -> Status {
     Error::field("bot_token", "this bot is connected to another account").into()
+}
+
+fn page_of_another_account() -> Status {
+    Error::field("page_id", "this page is connected to another account").into()
 }
 
 fn community_of_another_account() -> Status {
@@ -279,23 +309,10 @@ impl BridgeApi {
             // Polling goes on from the moment of connecting.
             poll_cursor: start,
         };
-        let stored = integrations::connect(&self.pool, keys, id, connection)
-            .await
-            .map_err(|e| match e.downcast_ref::<sqlx::Error>() {
-                Some(sqlx::Error::Database(db))
-                    if db.constraint() == Some(integrations::BOT_UNIQUE) =>
-                {
-                    community_of_another_account()
-                }
-                _ => internal(e),
-            })?;
-        integrations::record_token_check(&self.pool, stored.id, true)
-            .await
-            .map_err(Error::from)?;
-        integrations::get(&self.pool, keys, account_id, stored.id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| Status::internal("the integration just stored is gone"))
+        let stored = self
+            .store(keys, id, connection, community_of_another_account)
+            .await?;
+        self.checked(keys, account_id, stored.id).await
     }
 
     async fn connect_facebook(
@@ -361,9 +378,7 @@ impl BridgeApi {
                 .await
                 .map_err(Error::from)?;
         if taken {
-            return Err(
-                Error::field("page_id", "this page is connected to another account").into(),
-            );
+            return Err(page_of_another_account());
         }
         let integration_id = integrations::id_for(&self.pool, account_id, facebook::CHANNEL)
             .await
@@ -385,23 +400,10 @@ impl BridgeApi {
             .into(),
             poll_cursor: None,
         };
-        let stored = integrations::connect(&self.pool, keys, integration_id, connection)
-            .await
-            .map_err(|e| match e.downcast_ref::<sqlx::Error>() {
-                Some(sqlx::Error::Database(db))
-                    if db.constraint() == Some(integrations::BOT_UNIQUE) =>
-                {
-                    Error::field("page_id", "this page is connected to another account").into()
-                }
-                _ => internal(e),
-            })?;
-        integrations::record_token_check(&self.pool, stored.id, true)
-            .await
-            .map_err(Error::from)?;
-        integrations::get(&self.pool, keys, account_id, stored.id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| Status::internal("the integration just stored is gone"))
+        let stored = self
+            .store(keys, integration_id, connection, page_of_another_account)
+            .await?;
+        self.checked(keys, account_id, stored.id).await
     }
 
     /// An integration as the API shows it: never its secrets.
