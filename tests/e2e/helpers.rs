@@ -30,6 +30,8 @@ pub struct Options {
     /// A PostgreSQL server of the test's own (its admin URL); else the shared one.
     pub database_admin_url: Option<String>,
     pub extra_gateways: usize,
+    /// Extra channel-bridge replicas beside the first.
+    pub extra_bridges: usize,
     /// The gateway's settings beside the test's ports and database.
     pub gateway: gateway::Config,
     /// The bridge has a public address: Telegram delivers by webhook, VK
@@ -43,6 +45,7 @@ impl Default for Options {
             nats_url: nats::shared_url(),
             database_admin_url: None,
             extra_gateways: 0,
+            extra_bridges: 0,
             gateway: gateway::Config::default(),
             webhooks: false,
         }
@@ -70,6 +73,7 @@ impl TestSuite {
         let env = TestEnv::on(db, options.nats_url);
         let mut configs = Configs::ephemeral(env.common());
         configs.extra_gateways = options.extra_gateways;
+        configs.extra_bridges = options.extra_bridges;
         let bridge_keys = channel_bridge::secrets::KeyRing::parse(&configs.bridge.secret_keys.0)
             .expect("the bridge's test keys");
         let retries = chat_fakes::telegram::Retries {
@@ -237,6 +241,30 @@ impl TestSuite {
             ),
             secret,
         }
+    }
+
+    /// The channel-bridge replicas; the first serves the webhooks and the gateway.
+    pub fn bridges(&mut self) -> &mut [chat_suite::BridgeReplica] {
+        &mut self.suite.as_mut().expect("running").bridges
+    }
+
+    /// Which replica holds the one polling lease, once one does.
+    pub async fn poll_holder(&mut self) -> usize {
+        let pool = self.env().pool().await;
+        let holder: String = chat_testkit::eventually("a replica polls", || async {
+            sqlx::query_scalar(
+                "select holder from channel_bridge.poll_lease where expires_at > now()",
+            )
+            .fetch_optional(&pool)
+            .await
+            .expect("the leases")
+        })
+        .await;
+        pool.close().await;
+        self.bridges()
+            .iter()
+            .position(|bridge| bridge.name == holder)
+            .expect("the holder is one of the replicas")
     }
 
     pub async fn manager_api(&self, shop: &Shop) -> Api {

@@ -7,6 +7,7 @@ mod browser;
 mod console_api;
 mod edge;
 mod facebook;
+mod failover;
 mod helpers;
 mod message_path;
 mod openapi;

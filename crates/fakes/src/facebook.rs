@@ -103,6 +103,7 @@ pub struct FakeFacebook {
     base_url: Arc<Mutex<Option<String>>>,
     client: reqwest::Client,
     retries: Retries,
+    lost_answers: crate::LostAnswers,
 }
 
 /// A person on Messenger, known to a page by their page-scoped id.
@@ -322,7 +323,13 @@ impl FakeFacebook {
                 .build()
                 .expect("an HTTP client"),
             retries,
+            lost_answers: crate::LostAnswers::default(),
         }
+    }
+
+    /// Loses the bridge's webhook deliveries' answers (each delivery is held, then counts as failed) while switched on.
+    pub fn lost_answers(&self) -> &crate::LostAnswers {
+        &self.lost_answers
     }
 
     /// The routes; none clash with the Telegram fake's `/{bot}/{method}` or
@@ -611,7 +618,8 @@ impl FakeFacebook {
             while let Some((webhook, post, app_secret)) = fake.next_delivery(&page_id) {
                 // Made before sending, so a change meanwhile is not missed.
                 let webhook_changed = fake.webhook_changed.notified();
-                let ok = fake.deliver(&webhook.url, &post, &app_secret).await;
+                let ok = fake.deliver(&webhook.url, &post, &app_secret).await
+                    && !fake.lost_answers.lose().await;
                 fake.delivered(&page_id, webhook.generation, post.serial, ok);
                 if ok {
                     delay = fake.retries.first;

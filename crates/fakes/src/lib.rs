@@ -11,12 +11,67 @@
 //! - [`facebook`]: the Messenger Platform's Send API and profiles
 //!   (`/v21.0/...`), signed webhook deliveries, and its control routes
 //!   (`/_fake/facebook/...`).
+//! - [`LostAnswers`]: the bridge's answers lost on the way back, as when it
+//!   dies between storing an update and answering for it.
 
 pub mod facebook;
 pub mod telegram;
 pub mod vk;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// While switched on, whatever the bridge answers to a platform for an
+/// update (a webhook's status, a long poll's confirming offset) never gets
+/// back to it: the call hangs until switched off, then counts as failed and
+/// changes nothing. The platform then delivers the update again, as it does
+/// after a bridge that stored the update died before answering for it.
+#[derive(Clone)]
+pub struct LostAnswers {
+    on: watch::Sender<bool>,
+    lost: Arc<AtomicU64>,
+}
+
+impl Default for LostAnswers {
+    fn default() -> Self {
+        Self {
+            on: watch::Sender::new(false),
+            lost: Arc::default(),
+        }
+    }
+}
+
+impl LostAnswers {
+    /// From now on, answers are lost.
+    pub fn start(&self) {
+        self.on.send_replace(true);
+    }
+
+    /// Answers get through again; the calls held meanwhile end as failed.
+    pub fn stop(&self) {
+        self.on.send_replace(false);
+    }
+
+    /// How many answers were lost so far (counted as each is held).
+    pub fn lost(&self) -> u64 {
+        self.lost.load(Ordering::SeqCst)
+    }
+
+    /// Whether this answer is lost: if so, it is counted and held until
+    /// answers get through again.
+    pub(crate) async fn lose(&self) -> bool {
+        let mut on = self.on.subscribe();
+        if !*on.borrow_and_update() {
+            return false;
+        }
+        self.lost.fetch_add(1, Ordering::SeqCst);
+        let _ = on.wait_for(|on| !on).await;
+        true
+    }
+}
 
 /// A fake serving on a port of 127.0.0.1 until dropped.
 pub struct Running {

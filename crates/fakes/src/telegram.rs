@@ -63,6 +63,7 @@ pub struct FakeTelegram {
     changed: Arc<Notify>,
     client: reqwest::Client,
     retries: Retries,
+    lost_answers: crate::LostAnswers,
 }
 
 #[derive(Default)]
@@ -151,7 +152,15 @@ impl FakeTelegram {
                 .build()
                 .expect("an HTTP client"),
             retries,
+            lost_answers: crate::LostAnswers::default(),
         }
+    }
+
+    /// Loses the bridge's answers while switched on: webhook statuses, and
+    /// the getUpdates calls that would confirm updates (as if they never
+    /// arrived; each is held, then answered 502 and applies nothing).
+    pub fn lost_answers(&self) -> &crate::LostAnswers {
+        &self.lost_answers
     }
 
     pub fn router(self) -> Router {
@@ -321,10 +330,11 @@ impl FakeTelegram {
                 if let Some(secret) = &webhook.secret {
                     request = request.header(SECRET_HEADER, secret);
                 }
-                let delivered = request
+                let answered = request
                     .send()
                     .await
                     .is_ok_and(|response| response.status().is_success());
+                let delivered = answered && !fake.lost_answers.lose().await;
                 fake.delivered(&token, &update, delivered);
                 if delivered {
                     delay = fake.retries.first;
@@ -576,6 +586,16 @@ impl FakeTelegram {
         let limit = params["limit"].as_u64().unwrap_or(100).clamp(1, 100) as usize;
         let timeout = params["timeout"].as_u64().unwrap_or(0).min(MAX_POLL_SECS);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
+        let confirms = self.bots.lock().unwrap().get(token).is_some_and(|bot| {
+            offset != 0
+                && bot
+                    .pending
+                    .front()
+                    .is_some_and(|u| u["update_id"].as_i64().unwrap_or(0) < offset)
+        });
+        if confirms && self.lost_answers.lose().await {
+            return Answer::Err(502, "Bad Gateway".into(), None);
+        }
         let this_poll = {
             let mut bots = self.bots.lock().unwrap();
             let Some(bot) = bots.get_mut(token) else {

@@ -110,6 +110,7 @@ pub struct FakeVk {
     base_url: Arc<Mutex<Option<String>>>,
     client: reqwest::Client,
     retries: Retries,
+    lost_answers: crate::LostAnswers,
 }
 
 /// A person on VK.
@@ -291,7 +292,13 @@ impl FakeVk {
                 .build()
                 .expect("an HTTP client"),
             retries,
+            lost_answers: crate::LostAnswers::default(),
         }
+    }
+
+    /// Loses the bridge's Callback API deliveries' answers (each delivery is held, then counts as failed) while switched on.
+    pub fn lost_answers(&self) -> &crate::LostAnswers {
+        &self.lost_answers
     }
 
     /// The routes; none clash with the Telegram fake's `/{bot}/{method}` or
@@ -588,7 +595,8 @@ impl FakeVk {
                     } => {
                         let answer = fake.post(&url, &event, retry_counter).await;
                         let ok = answer
-                            .is_some_and(|(status, body)| status == StatusCode::OK && body == "ok");
+                            .is_some_and(|(status, body)| status == StatusCode::OK && body == "ok")
+                            && !fake.lost_answers.lose().await;
                         fake.delivered(group_id, generation, &event, ok);
                         ok
                     }

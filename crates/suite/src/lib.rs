@@ -4,11 +4,14 @@
 //! The dialog and contact services bind first, so the gateways are pointed at
 //! the ports they actually got (port 0 picks free ones in tests).
 
+pub mod bridge_replica;
 pub mod demo;
 
 use anyhow::Context as _;
 use chat_platform::{Shutdown, config::Common};
 use tokio::task::JoinHandle;
+
+pub use bridge_replica::BridgeReplica;
 
 /// Every service's configuration.
 #[derive(Debug, Clone)]
@@ -20,6 +23,8 @@ pub struct Configs {
     pub bridge: channel_bridge::Config,
     /// Extra gateway replicas, each on a free port (tests of scaling out).
     pub extra_gateways: usize,
+    /// Extra channel-bridge replicas, each on free ports (tests of failover).
+    pub extra_bridges: usize,
 }
 
 impl Configs {
@@ -32,6 +37,7 @@ impl Configs {
             notification: notification::Config::load()?,
             bridge: channel_bridge::Config::load()?,
             extra_gateways: 0,
+            extra_bridges: 0,
         })
     }
 
@@ -70,6 +76,7 @@ impl Configs {
                 ..Default::default()
             },
             extra_gateways: 0,
+            extra_bridges: 0,
         }
     }
 }
@@ -104,6 +111,8 @@ pub struct Suite {
     pub ops_ports: OpsPorts,
     /// The gateway's database, for creating accounts in tests.
     pub gateway_pool: sqlx::PgPool,
+    /// The channel-bridge replicas; the gateway talks to the first.
+    pub bridges: Vec<BridgeReplica>,
     shutdown: Shutdown,
     tasks: Vec<(&'static str, JoinHandle<anyhow::Result<()>>)>,
 }
@@ -134,10 +143,17 @@ impl Suite {
         configs.bridge.contact_url = contact_url.clone();
         configs.gateway.dialog_url = dialog_url;
         configs.gateway.contact_url = contact_url;
-        let bridge = channel_bridge::Application::build(configs.bridge)
-            .await
-            .context("while starting channel-bridge")?;
-        configs.gateway.bridge_url = format!("http://127.0.0.1:{}", bridge.grpc_port());
+        let mut bridges =
+            vec![BridgeReplica::start(configs.bridge.clone(), shutdown.clone()).await?];
+        for _ in 0..configs.extra_bridges {
+            let replica = channel_bridge::Config {
+                http_addr: "127.0.0.1:0".into(),
+                grpc_addr: "127.0.0.1:0".into(),
+                ..configs.bridge.clone()
+            };
+            bridges.push(BridgeReplica::start(replica, shutdown.clone()).await?);
+        }
+        configs.gateway.bridge_url = format!("http://127.0.0.1:{}", bridges[0].grpc_port);
 
         let mut gateways =
             vec![gateway::Application::build(configs.gateway.clone(), shutdown.clone()).await?];
@@ -154,10 +170,10 @@ impl Suite {
             dialog: dialog.ops_port(),
             contact: contact.ops_port(),
             notification: notification.ops_port(),
-            bridge: bridge.http_port(),
+            bridge: bridges[0].http_port,
         };
         let (dialog_grpc_port, contact_grpc_port) = (dialog.grpc_port(), contact.grpc_port());
-        let bridge_grpc_port = bridge.grpc_port();
+        let bridge_grpc_port = bridges[0].grpc_port;
         let gateway_ports = gateways.iter().map(gateway::Application::port).collect();
         let gateway_pool = gateways[0].pool().clone();
         let mut tasks = vec![
@@ -176,11 +192,6 @@ impl Suite {
                 notification.run_until_stopped(shutdown.clone()),
                 &shutdown,
             ),
-            run(
-                "channel-bridge",
-                bridge.run_until_stopped(shutdown.clone()),
-                &shutdown,
-            ),
         ];
         for gateway in gateways {
             tasks.push(run("gateway", gateway.run_until_stopped(), &shutdown));
@@ -192,6 +203,7 @@ impl Suite {
             contact_grpc_port,
             ops_ports,
             gateway_pool,
+            bridges,
             shutdown,
             tasks,
         })
@@ -205,6 +217,12 @@ impl Suite {
             if let Err(e) = result {
                 tracing::error!(service = name, error = %e, "service failed");
                 first_error.get_or_insert(e.context(format!("{name} failed")));
+            }
+        }
+        for bridge in self.bridges {
+            if let Err(e) = bridge.wait().await {
+                tracing::error!(service = "channel-bridge", error = %e, "service failed");
+                first_error.get_or_insert(e.context("channel-bridge failed"));
             }
         }
         first_error.map_or(Ok(()), Err)

@@ -54,6 +54,8 @@ pub struct Application {
     webhooks: webhooks::Webhooks,
     grpc: tokio::net::TcpListener,
     api: grpc::BridgeApi,
+    /// This replica's name in the polling leases.
+    replica: String,
 }
 
 impl Application {
@@ -127,7 +129,13 @@ impl Application {
             webhooks,
             grpc,
             api,
+            replica: format!("bridge-{}", uuid::Uuid::now_v7()),
         })
+    }
+
+    /// This replica's name, as the polling leases it holds give it.
+    pub fn replica(&self) -> &str {
+        &self.replica
     }
 
     pub fn grpc_port(&self) -> u16 {
@@ -143,7 +151,7 @@ impl Application {
         let pollers = self.api.keys.clone().map(|keys| polling::Pollers {
             pool: self.api.pool.clone(),
             keys,
-            holder: format!("bridge-{}", uuid::Uuid::now_v7()),
+            holder: self.replica.clone(),
             pollers: vec![
                 Arc::new(telegram::poller::TelegramPoller {
                     pool: self.api.pool.clone(),

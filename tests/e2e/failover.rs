@@ -1,0 +1,252 @@
+//! A channel bridge killed at the worst moment loses and doubles nothing.
+//! Each messenger's update is stored, then the bridge dies before its answer
+//! (a webhook's 200, a long poll's confirming offset) reaches the platform:
+//! the platform delivers it again, to the restarted bridge or to the replica
+//! that takes over the long poll, and it is in the console once. Long polls
+//! move from a dead replica to a live one within the lease's time, and what
+//! people wrote meanwhile arrives once, in order.
+
+use serde_json::json;
+
+use crate::helpers::{Options, TestSuite, until_messages};
+use chat_fakes::LostAnswers;
+use chat_testkit::clients::Api;
+use chat_testkit::eventually;
+
+const BOT: &str = "777000111:failover-bot-token";
+const GROUP: i64 = 219_000_777;
+const VK_TOKEN: &str = "vk1.a.failover-community-token";
+const PAGE: &str = "104200300777";
+const PAGE_TOKEN: &str = "EAAB-failover-page-token";
+const APP_SECRET: &str = "failover-app-secret";
+const VERIFY: &str = "failover-verify-word";
+
+fn anna() -> chat_fakes::telegram::Person {
+    chat_fakes::telegram::Person {
+        id: 4242,
+        first_name: "Анна".into(),
+        last_name: None,
+        username: None,
+    }
+}
+
+fn olga() -> chat_fakes::vk::Person {
+    chat_fakes::vk::Person {
+        id: 515_151,
+        first_name: "Ольга".into(),
+        last_name: "Смирнова".into(),
+    }
+}
+
+fn maria() -> chat_fakes::facebook::Person {
+    chat_fakes::facebook::Person {
+        psid: "6100200777".into(),
+        first_name: "Мария".into(),
+        last_name: "Иванова".into(),
+    }
+}
+
+/// The texts in the shop's console, in the order of their dialog.
+async fn texts(api: &Api, count: usize) -> Vec<String> {
+    let dialogs = until_messages(api, count).await;
+    assert_eq!(dialogs.len(), 1, "one person, one dialog");
+    dialogs[0].1.iter().map(|(text, _)| text.clone()).collect()
+}
+
+async fn shop_api(t: &TestSuite) -> Api {
+    let shop = t.shop("Tea").await;
+    t.manager_api(&shop).await
+}
+
+#[tokio::test]
+async fn a_bot_polled_by_a_replica_that_dies_before_confirming_moves_to_another_and_nothing_is_lost_or_doubled()
+ {
+    let mut t = TestSuite::start_with(Options {
+        extra_bridges: 1,
+        ..Default::default()
+    })
+    .await;
+    t.telegram.make_bot(BOT, "failover_bot");
+    let api = shop_api(&t).await;
+    let (status, connected) = api
+        .put("/api/v1/integrations/telegram", json!({"bot_token": BOT}))
+        .await;
+    assert_eq!(status, 200, "{connected}");
+    assert_eq!(connected["mode"], "polling");
+    let polling = t.poll_holder().await;
+
+    // The update is stored; the poll that would confirm it never reaches
+    // Telegram, and the replica dies while making it.
+    t.telegram.lost_answers().start();
+    t.telegram.person_writes(BOT, &anna(), "первое").unwrap();
+    assert_eq!(texts(&api, 1).await, ["первое"]);
+    eventually("the confirming poll held", || async {
+        (t.telegram.lost_answers().lost() > 0).then_some(())
+    })
+    .await;
+    t.bridges()[polling].kill().await;
+    t.telegram.lost_answers().stop();
+
+    // Written while no replica polls.
+    t.telegram.person_writes(BOT, &anna(), "второе").unwrap();
+    t.telegram.person_writes(BOT, &anna(), "третье").unwrap();
+    let texts = texts(&api, 3).await;
+    assert_eq!(
+        texts,
+        ["первое", "второе", "третье"],
+        "the first, given again to the new poller, is stored once"
+    );
+    let now_polling = t.poll_holder().await;
+    assert_ne!(now_polling, polling, "the live replica took the bot over");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_community_long_polled_by_a_replica_that_dies_moves_to_another_and_nothing_is_lost_or_doubled()
+ {
+    let mut t = TestSuite::start_with(Options {
+        extra_bridges: 1,
+        ..Default::default()
+    })
+    .await;
+    t.vk.make_community(GROUP, VK_TOKEN, "Чайная лавка", "c0nf1rm");
+    let api = shop_api(&t).await;
+    let (status, connected) = api
+        .put(
+            "/api/v1/integrations/vk",
+            json!({"group_id": GROUP.to_string(), "access_token": VK_TOKEN}),
+        )
+        .await;
+    assert_eq!(status, 200, "{connected}");
+    assert_eq!(connected["mode"], "polling");
+    let polling = t.poll_holder().await;
+
+    t.vk.person_writes(GROUP, &olga(), "первое").unwrap();
+    assert_eq!(texts(&api, 1).await, ["первое"]);
+    t.bridges()[polling].kill().await;
+
+    t.vk.person_writes(GROUP, &olga(), "второе").unwrap();
+    t.vk.person_writes(GROUP, &olga(), "третье").unwrap();
+    assert_eq!(texts(&api, 3).await, ["первое", "второе", "третье"]);
+    let now_polling = t.poll_holder().await;
+    assert_ne!(
+        now_polling, polling,
+        "the live replica took the community over"
+    );
+    t.stop().await;
+}
+
+/// A suite whose first bridge replica serves the webhooks at its public address.
+async fn with_webhooks() -> TestSuite {
+    TestSuite::start_with(Options {
+        webhooks: true,
+        ..Default::default()
+    })
+    .await
+}
+
+/// Once the platform has lost the bridge's answer for a stored update, kills
+/// the bridge serving the webhook, lets answers through again and restarts
+/// the bridge on the same address: the platform delivers the update again.
+async fn kill_and_restart_once_an_answer_is_lost(t: &mut TestSuite, answers: LostAnswers) {
+    eventually("the answer lost", || async {
+        (answers.lost() > 0).then_some(())
+    })
+    .await;
+    t.bridges()[0].kill().await;
+    answers.stop();
+    t.bridges()[0].restart().await.expect("the bridge restarts");
+}
+
+#[tokio::test]
+async fn a_telegram_webhook_update_stored_by_a_bridge_killed_before_answering_is_stored_once() {
+    let mut t = with_webhooks().await;
+    t.telegram.make_bot(BOT, "failover_bot");
+    let api = shop_api(&t).await;
+    let (status, connected) = api
+        .put("/api/v1/integrations/telegram", json!({"bot_token": BOT}))
+        .await;
+    assert_eq!(status, 200, "{connected}");
+    assert_eq!(connected["mode"], "webhook");
+
+    t.telegram.lost_answers().start();
+    t.telegram.person_writes(BOT, &anna(), "первое").unwrap();
+    assert_eq!(texts(&api, 1).await, ["первое"]);
+    let answers = t.telegram.lost_answers().clone();
+    kill_and_restart_once_an_answer_is_lost(&mut t, answers).await;
+
+    t.telegram.person_writes(BOT, &anna(), "второе").unwrap();
+    assert_eq!(texts(&api, 2).await, ["первое", "второе"]);
+    let (delivered, failed) = t.telegram.deliveries(BOT);
+    assert_eq!(delivered, 2, "the first again, then the second");
+    assert!(failed >= 1, "the lost answer");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_vk_callback_event_stored_by_a_bridge_killed_before_answering_is_stored_once() {
+    let mut t = with_webhooks().await;
+    t.vk.make_community(GROUP, VK_TOKEN, "Чайная лавка", "c0nf1rm");
+    let api = shop_api(&t).await;
+    let (status, connected) = api
+        .put(
+            "/api/v1/integrations/vk",
+            json!({"group_id": GROUP.to_string(), "access_token": VK_TOKEN,
+                   "confirmation": "c0nf1rm", "secret": "FailoverSecret1"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{connected}");
+    let address = connected["address"].as_str().expect("the callback address");
+    t.vk.set_callback(GROUP, address, "FailoverSecret1");
+    eventually("VK confirms the server", || async {
+        t.vk.callback_confirmed(GROUP).then_some(())
+    })
+    .await;
+
+    t.vk.lost_answers().start();
+    t.vk.person_writes(GROUP, &olga(), "первое").unwrap();
+    assert_eq!(texts(&api, 1).await, ["первое"]);
+    let answers = t.vk.lost_answers().clone();
+    kill_and_restart_once_an_answer_is_lost(&mut t, answers).await;
+
+    t.vk.person_writes(GROUP, &olga(), "второе").unwrap();
+    assert_eq!(texts(&api, 2).await, ["первое", "второе"]);
+    let (delivered, failed) = t.vk.deliveries(GROUP);
+    assert_eq!(delivered, 2, "the first again, then the second");
+    assert!(failed >= 1, "the lost answer");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_facebook_post_stored_by_a_bridge_killed_before_answering_is_stored_once() {
+    let mut t = with_webhooks().await;
+    t.facebook
+        .make_page(PAGE, PAGE_TOKEN, APP_SECRET, "Чайная лавка");
+    let api = shop_api(&t).await;
+    let (status, connected) = api
+        .put(
+            "/api/v1/integrations/facebook",
+            json!({"page_id": PAGE, "page_access_token": PAGE_TOKEN,
+                   "app_secret": APP_SECRET, "verify_token": VERIFY}),
+        )
+        .await;
+    assert_eq!(status, 200, "{connected}");
+    let address = connected["address"].as_str().expect("the callback address");
+    t.facebook
+        .subscribe(PAGE, address, VERIFY)
+        .await
+        .expect("Meta verifies the webhook");
+
+    t.facebook.lost_answers().start();
+    t.facebook.person_writes(PAGE, &maria(), "первое").unwrap();
+    assert_eq!(texts(&api, 1).await, ["первое"]);
+    let answers = t.facebook.lost_answers().clone();
+    kill_and_restart_once_an_answer_is_lost(&mut t, answers).await;
+
+    t.facebook.person_writes(PAGE, &maria(), "второе").unwrap();
+    assert_eq!(texts(&api, 2).await, ["первое", "второе"]);
+    let (delivered, failed) = t.facebook.deliveries(PAGE);
+    assert_eq!(delivered, 2, "the first again, then the second");
+    assert!(failed >= 1, "the lost answer");
+    t.stop().await;
+}
