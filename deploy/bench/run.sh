@@ -3,7 +3,7 @@
 # production) on a database and NATS prefix of their own, drives them with the
 # load generator, and writes the figures with the machine and date into
 # BENCHMARKS.md. Expects `cargo build --release` to have built the binaries.
-# BENCH_ONLY=ceilings|throughput|latency|widget|presence|sockets|console runs one part (or a comma list)
+# BENCH_ONLY=ceilings|throughput|latency|widget|presence|messengers|sockets|console runs one part (or a comma list)
 # and only prints it.
 set -euo pipefail
 only=${BENCH_ONLY:-all}
@@ -25,6 +25,11 @@ export BRIDGE_GRPC_ADDR=127.0.0.1:15053
 export GATEWAY_DIALOG_URL=http://$DIALOG_GRPC_ADDR GATEWAY_CONTACT_URL=http://$CONTACT_GRPC_ADDR
 export GATEWAY_BRIDGE_URL=http://$BRIDGE_GRPC_ADDR
 export BRIDGE_DIALOG_URL=$GATEWAY_DIALOG_URL BRIDGE_CONTACT_URL=$GATEWAY_CONTACT_URL
+# The messengers are the load generator's fakes; their webhooks reach the bridge directly.
+export BENCH_FAKES=127.0.0.1:18091
+export BRIDGE_TELEGRAM_API_URL=http://$BENCH_FAKES BRIDGE_VK_API_URL=http://$BENCH_FAKES
+export BRIDGE_FACEBOOK_API_URL=http://$BENCH_FAKES BRIDGE_PUBLIC_URL=http://$BRIDGE_HTTP_ADDR
+export BRIDGE_SECRET_KEYS=bench:$(head -c32 /dev/urandom | base64)
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 # The gateway holds one descriptor per socket, besides its own few hundred at most.
 export BENCH_MAX_SOCKETS=$(( $(ulimit -n) - 500 ))

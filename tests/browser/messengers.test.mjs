@@ -67,6 +67,24 @@ test('an owner connects a Telegram bot and a person writing to it appears in the
     assert.equal(await page.locator('.dialog-item b', { hasText: 'Бот' }).count(), 0);
     await page.locator('.dialog-item', { hasText: 'Вера <b>Бот</b>' }).first().waitFor();
 
+    // A photo comes with its caption and a link that opens it.
+    const caption = `${unique('Вот такой')}, https://shop.example/oolong?id=7.`;
+    await fake('POST', `/bots/${encodeURIComponent(token)}/messages`, { person, text: caption, attachment: 'photo' });
+    const photo = page.locator('.msg-in', { hasText: '[photo]' });
+    await photo.waitFor();
+    const links = photo.locator('a.msg-link');
+    assert.equal(await links.count(), 2, 'the address in the caption, and the photo');
+    assert.equal(await links.nth(0).getAttribute('href'), 'https://shop.example/oolong?id=7', 'the full stop is not part of it');
+    assert.equal(await links.nth(0).getAttribute('target'), '_blank');
+    const href = await links.nth(1).getAttribute('href');
+    assert.match(href, /\/api\/v1\/files\/telegram\/[\w-]+$/);
+    const opened = await page.evaluate(async (url) => {
+      const response = await fetch(url);
+      return { status: response.status, type: response.headers.get('content-type'), size: (await response.arrayBuffer()).byteLength };
+    }, href);
+    assert.deepEqual([opened.status, opened.type], [200, 'image/jpeg']);
+    assert.ok(opened.size > 1000, `a whole photo (${opened.size} bytes)`);
+
     // The answer goes back through Telegram, and shows as delivered.
     const answer = unique('Есть, и пуэр тоже');
     await sendFromComposer(page, answer);

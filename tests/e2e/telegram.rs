@@ -534,3 +534,116 @@ async fn a_revoked_token_shows_as_unhealthy_before_anyone_writes() {
     );
     t.stop().await;
 }
+
+#[tokio::test]
+async fn photos_and_documents_open_from_their_links_in_the_shops_console_and_no_other() {
+    let t = TestSuite::start().await;
+    let token = "777301:files-bot";
+    let (api, _) = shop_with_a_telegram_person(&t, token).await;
+
+    t.telegram
+        .person_sends_photo(token, &anna(), Some("вот этот"))
+        .unwrap();
+    t.telegram
+        .person_sends_document(
+            token,
+            &anna(),
+            "page.html",
+            "text/html",
+            b"<script>alert(1)</script>".to_vec(),
+        )
+        .unwrap();
+    let dialogs = until_messages(&api, 3).await;
+    let texts: Vec<&str> = dialogs[0].1.iter().map(|(text, _)| text.as_str()).collect();
+    let link = |line: &str| {
+        line.split_whitespace()
+            .find(|word| word.starts_with("/api/v1/files/telegram/"))
+            .unwrap_or_else(|| panic!("a file link in {line:?}"))
+            .to_owned()
+    };
+    let (caption, photo_line) = texts[1].split_once('\n').expect("caption, then the photo");
+    assert_eq!(caption, "вот этот");
+    assert!(photo_line.starts_with("[photo] "), "{photo_line}");
+    let photo = link(photo_line);
+    assert!(
+        texts[2].starts_with("[document: page.html] "),
+        "{}",
+        texts[2]
+    );
+    let document = link(texts[2]);
+    assert!(
+        !texts.concat().contains(token),
+        "the bot's token is in no message"
+    );
+
+    // The largest size of the photo, shown inline.
+    let (status, headers, bytes) = api.get_bytes(&photo).await;
+    assert_eq!(status, 200);
+    assert_eq!(bytes, chat_fakes::telegram::PHOTO_JPEG);
+    assert_eq!(headers["content-type"], "image/jpeg");
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("inline")
+    );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+
+    // A person's HTML only ever downloads, sandboxed: it never runs in the console.
+    let (status, headers, bytes) = api.get_bytes(&document).await;
+    assert_eq!(status, 200);
+    assert_eq!(bytes, b"<script>alert(1)</script>");
+    assert_eq!(headers["content-type"], "application/octet-stream");
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("sandbox")
+    );
+
+    // Unknown, malformed or of another channel: 404; signed out: 401.
+    for path in [
+        "/api/v1/files/telegram/AgACAgIAAxkBAAInope".to_owned(),
+        "/api/v1/files/telegram/bad%20id".to_owned(),
+        photo.replace("/telegram/", "/vk/"),
+    ] {
+        let (status, _, body) = api.get_bytes(&path).await;
+        assert_eq!(status, 404, "{path}: {}", String::from_utf8_lossy(&body));
+    }
+    let (status, _, _) = Api::new(t.port).get_bytes(&photo).await;
+    assert_eq!(status, 401);
+
+    // Another shop, with a bot of its own, cannot open this shop's files.
+    t.telegram.make_bot("777302:other-bot", "other_shop_bot");
+    let other = t.shop("Other").await;
+    let other_api = t.manager_api(&other).await;
+    let (status, body) = connect_bot(&other_api, "777302:other-bot").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, _) = other_api.get_bytes(&photo).await;
+    assert_eq!(status, 404, "the file was sent to another shop's bot");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_file_over_what_telegram_lets_bots_download_is_refused_saying_so() {
+    let t = TestSuite::start().await;
+    let token = "777303:big-files-bot";
+    let (api, _) = shop_with_a_telegram_person(&t, token).await;
+    let big = vec![0u8; chat_fakes::telegram::MAX_DOWNLOAD_BYTES + 1];
+    t.telegram
+        .person_sends_document(token, &anna(), "video.mp4", "video/mp4", big)
+        .unwrap();
+    let dialogs = until_messages(&api, 2).await;
+    let text = &dialogs[0].1[1].0;
+    let link = text.split_whitespace().last().unwrap();
+    let (status, _, body) = api.get_bytes(link).await;
+    assert_eq!(status, 422, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("20 MB"));
+    t.stop().await;
+}

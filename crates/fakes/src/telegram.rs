@@ -11,12 +11,15 @@
 //! over 4096 characters or when empty, 400 for a chat that never wrote, 403
 //! when the person blocked the bot, 429 with `retry_after` when throttled.
 //! Webhook deliveries carry the secret token, go one at a time in order, and
-//! are retried (1 s doubling, capped) until answered 2xx.
+//! are retried (1 s doubling, capped) until answered 2xx. Photos and
+//! documents people send are files: `getFile` gives a file's `file_path`
+//! (400 `file is too big` over 20 MB, `invalid file id` for another bot's or
+//! an unknown one), and `GET /file/bot<token>/<file_path>` its bytes.
 //!
 //! Control routes, for tests and the play page (`/_fake/telegram/...`): make
 //! a bot, have a person write to it, deliver a raw update (unknown fields,
-//! the same `update_id` twice), throttle or block, revoke the token, read
-//! what the bot sent.
+//! the same `update_id` twice), send a photo or a document, throttle or
+//! block, revoke the token, read what the bot sent.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -37,6 +40,10 @@ pub const MAX_TEXT_CHARS: usize = 4096;
 pub const SECRET_HEADER: &str = "X-Telegram-Bot-Api-Secret-Token";
 /// Longest a long poll may wait, in seconds (the real server's bound).
 const MAX_POLL_SECS: u64 = 50;
+/// Largest file a bot may download (getFile's bound).
+pub const MAX_DOWNLOAD_BYTES: usize = 20 * 1024 * 1024;
+/// The photo people send: a small JPEG.
+pub const PHOTO_JPEG: &[u8] = include_bytes!("photo.jpg");
 
 /// How webhook deliveries are retried: `first` after a failure, doubling up
 /// to `cap` (Telegram: 1 s and about a minute; tests shorten them).
@@ -80,6 +87,9 @@ struct Bot {
     polls: u64,
     /// The people who wrote to the bot: their private chats.
     people: HashMap<i64, Value>,
+    /// Files people sent the bot, by `file_id`.
+    files: HashMap<String, File>,
+    next_file: u64,
     blocked_by: HashSet<i64>,
     /// The next this many sendMessage calls get 429, asked to wait this long.
     throttled: u32,
@@ -91,6 +101,34 @@ struct Bot {
     /// Webhook deliveries answered 2xx, and attempts answered otherwise.
     delivered: u64,
     delivery_failures: u64,
+}
+
+impl Bot {
+    /// Keeps a file a person sends; its `file_id` and `file_unique_id`.
+    fn keep_file(&mut self, folder: &str, extension: &str, bytes: Bytes) -> (String, String) {
+        self.next_file += 1;
+        let n = self.next_file;
+        // Long and opaque, as Telegram's are; a bot's own.
+        let id = format!("AgACAgIAAxkBAAI{}{n:06}AAH", self.id);
+        let unique = format!("AQAD{n:06}");
+        let path = format!("{folder}/file_{n}.{extension}");
+        self.files.insert(
+            id.clone(),
+            File {
+                unique_id: unique.clone(),
+                path,
+                bytes,
+            },
+        );
+        (id, unique)
+    }
+}
+
+/// A file a person sent: where `getFile` says it is, and its bytes.
+struct File {
+    unique_id: String,
+    path: String,
+    bytes: Bytes,
 }
 
 #[derive(Clone)]
@@ -166,6 +204,7 @@ impl FakeTelegram {
     pub fn router(self) -> Router {
         Router::new()
             .route("/{bot}/{method}", post(call).get(call))
+            .route("/file/{bot}/{*path}", get(download))
             .route("/_fake/telegram/bots", post(make_bot))
             .route("/_fake/telegram/bots/{token}", get(bot_state))
             .route("/_fake/telegram/bots/{token}/messages", post(person_writes))
@@ -205,23 +244,74 @@ impl FakeTelegram {
 
     /// A person writes `text` to the bot; returns the update.
     pub fn person_writes(&self, token: &str, person: &Person, text: &str) -> Option<Value> {
+        self.person_sends(token, person, |_| json!({"text": text}))
+    }
+
+    /// A person sends the bot a photo ([`PHOTO_JPEG`], in two sizes as
+    /// Telegram gives them), with a caption or none; returns the update.
+    pub fn person_sends_photo(
+        &self,
+        token: &str,
+        person: &Person,
+        caption: Option<&str>,
+    ) -> Option<Value> {
+        self.person_sends(token, person, |bot| {
+            let thumb = bot.keep_file("photos", "jpg", Bytes::from_static(PHOTO_JPEG));
+            let full = bot.keep_file("photos", "jpg", Bytes::from_static(PHOTO_JPEG));
+            let size = |(id, unique): (String, String), side: u32| {
+                json!({"file_id": id, "file_unique_id": unique, "width": side,
+                       "height": side * 3 / 4, "file_size": PHOTO_JPEG.len()})
+            };
+            let mut message = json!({"photo": [size(thumb, 90), size(full, 160)]});
+            if let Some(caption) = caption {
+                message["caption"] = json!(caption);
+            }
+            message
+        })
+    }
+
+    /// A person sends the bot a document; returns the update.
+    pub fn person_sends_document(
+        &self,
+        token: &str,
+        person: &Person,
+        file_name: &str,
+        mime_type: &str,
+        bytes: Vec<u8>,
+    ) -> Option<Value> {
+        self.person_sends(token, person, |bot| {
+            let size = bytes.len();
+            let (id, unique) = bot.keep_file("documents", "bin", Bytes::from(bytes));
+            json!({"document": {"file_id": id, "file_unique_id": unique,
+                                "file_name": file_name, "mime_type": mime_type,
+                                "file_size": size}})
+        })
+    }
+
+    /// A person's private message to the bot, with the fields `content`
+    /// gives; returns the update.
+    fn person_sends(
+        &self,
+        token: &str,
+        person: &Person,
+        content: impl FnOnce(&mut Bot) -> Value,
+    ) -> Option<Value> {
         let mut bots = self.bots.lock().unwrap();
         let bot = bots.get_mut(token)?;
         bot.next_update_id += 1;
         bot.next_message_id += 1;
-        let from = person.user();
         let chat = person.chat();
         bot.people.insert(person.id, chat.clone());
-        let update = json!({
-            "update_id": bot.next_update_id,
-            "message": {
-                "message_id": bot.next_message_id,
-                "from": from,
-                "chat": chat,
-                "date": chrono::Utc::now().timestamp(),
-                "text": text,
-            },
+        let mut message = json!({
+            "message_id": bot.next_message_id,
+            "from": person.user(),
+            "chat": chat,
+            "date": chrono::Utc::now().timestamp(),
         });
+        if let (Value::Object(message), Value::Object(content)) = (&mut message, content(bot)) {
+            message.extend(content);
+        }
+        let update = json!({"update_id": bot.next_update_id, "message": message});
         bot.pending.push_back(update.clone());
         let webhook = bot.webhook.clone();
         drop(bots);
@@ -503,13 +593,47 @@ async fn call(
         "deletewebhook" => fake.delete_webhook(token, &params),
         "getupdates" => fake.get_updates(token, &params).await,
         "sendmessage" => fake.send_message(token, &params),
+        "getfile" => fake.get_file(token, &params),
         _ => Answer::Err(404, "Not Found".into(), None),
+    }
+}
+
+/// `GET /file/bot<token>/<file_path>`: the file's bytes.
+async fn download(
+    State(fake): State<FakeTelegram>,
+    Path((bot, path)): Path<(String, String)>,
+) -> Response {
+    let bytes = bot.strip_prefix("bot").and_then(|token| {
+        fake.with_bot(token, |bot| {
+            bot.files
+                .values()
+                .find(|file| file.path == path)
+                .map(|file| file.bytes.clone())
+        })
+        .flatten()
+    });
+    match bytes {
+        Some(bytes) => bytes.into_response(),
+        None => Answer::Err(404, "Not Found".into(), None).into_response(),
     }
 }
 
 impl FakeTelegram {
     fn with_bot<T>(&self, token: &str, f: impl FnOnce(&mut Bot) -> T) -> Option<T> {
         self.bots.lock().unwrap().get_mut(token).map(f)
+    }
+
+    fn get_file(&self, token: &str, params: &Value) -> Answer {
+        let file_id = params["file_id"].as_str().unwrap_or_default();
+        self.with_bot(token, |bot| match bot.files.get(file_id) {
+            None => bad_request("invalid file id"),
+            Some(file) if file.bytes.len() > MAX_DOWNLOAD_BYTES => bad_request("file is too big"),
+            Some(file) => Answer::Ok(json!({
+                "file_id": file_id, "file_unique_id": file.unique_id,
+                "file_size": file.bytes.len(), "file_path": file.path,
+            })),
+        })
+        .unwrap_or_else(unauthorized)
     }
 
     fn get_me(&self, token: &str) -> Answer {
@@ -727,6 +851,9 @@ async fn bot_state(State(fake): State<FakeTelegram>, Path(token): Path<String>) 
 struct Written {
     person: Person,
     text: String,
+    /// `photo` (the text its caption) or `document` (the text its name).
+    #[serde(default)]
+    attachment: Option<String>,
 }
 
 async fn person_writes(
@@ -734,7 +861,18 @@ async fn person_writes(
     Path(token): Path<String>,
     Json(written): Json<Written>,
 ) -> Response {
-    match fake.person_writes(&token, &written.person, &written.text) {
+    let (person, text) = (&written.person, written.text.as_str());
+    let sent = match written.attachment.as_deref() {
+        Some("photo") => {
+            fake.person_sends_photo(&token, person, Some(text).filter(|t| !t.is_empty()))
+        }
+        Some("document") => {
+            let contents = format!("{text}\n").into_bytes();
+            fake.person_sends_document(&token, person, text, "text/plain", contents)
+        }
+        _ => fake.person_writes(&token, person, text),
+    };
+    match sent {
         Some(update) => (StatusCode::CREATED, Json(update)).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }

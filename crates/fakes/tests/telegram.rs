@@ -251,3 +251,69 @@ async fn webhooks_carry_the_secret_are_retried_until_answered_2xx_and_exclude_po
     assert_eq!(texts, ["one", "two"], "in order, each once");
     assert!(received.iter().all(|(s, _)| s.as_deref() == Some("s3cret")));
 }
+
+#[tokio::test]
+async fn a_photo_or_document_a_person_sends_downloads_by_get_file_as_teloxide_reads_it() {
+    use futures::StreamExt as _;
+    use teloxide_core::net::Download as _;
+    use teloxide_core::types::FileId;
+
+    let (fake, _running, bot) = start().await;
+    fake.person_sends_photo(TOKEN, &anna(), Some("this one?"))
+        .unwrap();
+    fake.person_sends_document(
+        TOKEN,
+        &anna(),
+        "order.pdf",
+        "application/pdf",
+        b"%PDF".to_vec(),
+    )
+    .unwrap();
+    let updates = bot.get_updates().timeout(1).await.unwrap();
+    let UpdateKind::Message(photo) = &updates[0].kind else {
+        panic!("a message")
+    };
+    assert_eq!(photo.caption(), Some("this one?"));
+    let sizes = photo.photo().expect("a photo, in sizes");
+    assert_eq!(sizes.len(), 2);
+    let UpdateKind::Message(document) = &updates[1].kind else {
+        panic!("a message")
+    };
+    let document = document.document().expect("a document");
+    assert_eq!(document.file_name.as_deref(), Some("order.pdf"));
+
+    let download = async |id: &FileId| {
+        let file = bot.get_file(id.clone()).await.expect("getFile");
+        let mut bytes = Vec::new();
+        let mut stream = bot.download_file_stream(&file.path);
+        while let Some(chunk) = stream.next().await {
+            bytes.extend_from_slice(&chunk.expect("the file's bytes"));
+        }
+        (file, bytes)
+    };
+    let (file, bytes) = download(&sizes[1].file.id).await;
+    assert!(file.path.starts_with("photos/") && file.path.ends_with(".jpg"));
+    assert_eq!(bytes, chat_fakes::telegram::PHOTO_JPEG);
+    assert_eq!(file.meta.size as usize, bytes.len());
+    let (file, bytes) = download(&document.file.id).await;
+    assert!(file.path.starts_with("documents/"));
+    assert_eq!(bytes, b"%PDF");
+
+    // Another bot's file id, or none Telegram gave: refused.
+    let other = bot.get_file(FileId("AgACAgIAAxkBAAInope".into())).await;
+    assert!(
+        matches!(other, Err(RequestError::Api(ApiError::FileIdInvalid))),
+        "{other:?}"
+    );
+    // Over 20 MB, a bot cannot download it.
+    let big = vec![0u8; chat_fakes::telegram::MAX_DOWNLOAD_BYTES + 1];
+    let update = fake
+        .person_sends_document(TOKEN, &anna(), "film.mp4", "video/mp4", big)
+        .unwrap();
+    let id = update["message"]["document"]["file_id"].as_str().unwrap();
+    let refused = bot.get_file(FileId(id.into())).await;
+    assert!(
+        matches!(&refused, Err(RequestError::Api(ApiError::Unknown(d))) if d == "Bad Request: file is too big"),
+        "{refused:?}"
+    );
+}

@@ -11,6 +11,8 @@
 //! - `BENCH_SOCKETS`: idle socket counts, default `1000,10000,19500`
 //! - `BENCH_MAX_SOCKETS`: most sockets the gateway may hold (its open-file limit)
 //! - `BENCH_RATES`: offered loads for latency, default `100,1000,5000`
+//! - `BENCH_FAKES`: where the generator serves the fake messengers the
+//!   bridge is pointed at, default `127.0.0.1:18091`
 //!
 //! # Layout
 //! - [`client`]: visitor and manager sockets.
@@ -21,6 +23,8 @@
 //! - [`sockets`]: the gateway's memory per idle visitor socket.
 //! - [`console`]: the console's lists, history and search in a big shop.
 //! - [`presence`]: visitors' page changes a gateway carries to the console.
+//! - [`messengers`]: people writing from Telegram, VK and Facebook, through
+//!   the fakes and the bridge to the manager's socket.
 //! - [`widget`]: the widget's size as browsers download it.
 //! - [`chaos`]: `make chaos`, the message path under load while every part
 //!   of the suite is killed in turn (not part of `all`).
@@ -31,6 +35,7 @@ mod client;
 mod console;
 mod cpu;
 mod latency;
+mod messengers;
 mod presence;
 mod sockets;
 mod throughput;
@@ -51,6 +56,8 @@ pub struct Settings {
     /// Most sockets the gateway can hold here (its open-file limit), if known.
     pub max_sockets: Option<usize>,
     pub rates: Vec<u64>,
+    /// Where the fake messengers are served (the bridge's API addresses).
+    pub fakes: String,
     /// Unique per run, so visitor ids never collide with an earlier run's.
     pub run_id: String,
 }
@@ -87,6 +94,7 @@ async fn main() -> anyhow::Result<()> {
             .ok()
             .and_then(|n| n.parse().ok()),
         rates: list("BENCH_RATES", "100,1000,5000"),
+        fakes: env("BENCH_FAKES", "127.0.0.1:18091"),
         run_id: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
     };
     let only = std::env::args().nth(1).unwrap_or_else(|| "all".into());
@@ -127,6 +135,10 @@ async fn main() -> anyhow::Result<()> {
     if wants("presence") {
         eprintln!("measuring presence updates ...");
         println!("{}", presence::measure(&settings).await?);
+    }
+    if wants("messengers") {
+        eprintln!("measuring the messengers' inbound path ...");
+        println!("{}", messengers::measure(&settings).await?);
     }
     if wants("sockets") {
         eprintln!("measuring memory per idle socket ...");

@@ -82,6 +82,23 @@ impl Api {
         self.send(request.body(body.to_owned())).await
     }
 
+    /// A GET whose answer is not JSON (a file): its status, headers and bytes.
+    pub async fn get_bytes(&self, path: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("gateway reachable");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response
+            .bytes()
+            .await
+            .map(|b| b.to_vec())
+            .unwrap_or_default();
+        (status, headers, bytes)
+    }
+
     async fn send(&self, mut request: reqwest::RequestBuilder) -> (u16, Value) {
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);

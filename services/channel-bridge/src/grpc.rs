@@ -1,11 +1,14 @@
 //! The gRPC server of the bridge (`chat.bridge.v1.BridgeService`): the
 //! gateway connects, lists and disconnects an account's messengers through
-//! it. Every call is scoped by the account.
+//! it, and fetches the files people sent through them. Every call is scoped
+//! by the account.
 
 use chat_platform::Shutdown;
 use chat_platform::service_error::{Error, parse_id};
 use chat_proto::bridge::v1::{self as pb, bridge_service_server as server};
 use chat_proto::time::to_proto;
+use futures::StreamExt as _;
+use futures::stream::BoxStream;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tonic::{Request, Response, Status};
@@ -13,6 +16,7 @@ use tonic::{Request, Response, Status};
 use crate::facebook::{self, api::FacebookApi};
 use crate::integrations::{self, Connection, Integration};
 use crate::secrets::KeyRing;
+use crate::telegram::files::FetchError;
 use crate::telegram::{self, api::CallError, api::TelegramApi};
 use crate::vk::{self, api::VkApi};
 
@@ -517,5 +521,50 @@ impl server::BridgeService for BridgeApi {
             .await
             .map_err(Error::from)?;
         Ok(Response::new(pb::DisconnectIntegrationResponse {}))
+    }
+
+    type FetchFileStream = BoxStream<'static, Result<pb::FileChunk, Status>>;
+
+    async fn fetch_file(
+        &self,
+        request: Request<pb::FetchFileRequest>,
+    ) -> Result<Response<Self::FetchFileStream>, Status> {
+        let req = request.get_ref();
+        let account_id = parse_id("account_id", &req.account_id)?;
+        let keys = self.keys()?;
+        // Only the account's own bot is asked: another's file ids mean nothing to it.
+        let integration = integrations::list(&self.pool, keys, account_id)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .find(|i| i.channel == req.channel && i.channel == telegram::CHANNEL)
+            .ok_or(Error::NotFound("file"))?;
+        let token = integration.secret(telegram::BOT_TOKEN);
+        let fetched = telegram::files::fetch(&self.telegram, token, &req.file_id)
+            .await
+            .map_err(|e| match e {
+                FetchError::NotFound => Status::not_found("file not found"),
+                FetchError::TooBig => Status::failed_precondition(e.to_string()),
+                FetchError::Unavailable(why) => Status::unavailable(why),
+            })?;
+        let first = pb::FileChunk {
+            content_type: fetched.content_type.to_owned(),
+            file_name: fetched.file_name,
+            size: fetched.size,
+            data: Vec::new(),
+        };
+        let data = fetched.bytes.map(|chunk| {
+            chunk
+                .map(|data| pb::FileChunk {
+                    data,
+                    ..Default::default()
+                })
+                .map_err(|e| Status::unavailable(format!("the download broke off: {e}")))
+        });
+        Ok(Response::new(
+            futures::stream::once(async { Ok(first) })
+                .chain(data)
+                .boxed(),
+        ))
     }
 }

@@ -190,6 +190,7 @@ fn not_found_what(message: &str) -> &'static str {
         Some("message") => "message",
         Some("template") => "template",
         Some("integration") => "integration",
+        Some("file") => "file",
         Some("manager") => "manager",
         Some("session") => "session",
         Some("route") => "route",

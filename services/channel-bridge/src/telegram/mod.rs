@@ -4,6 +4,7 @@
 //! chose when it registered the webhook.
 
 pub mod api;
+pub mod files;
 pub mod health;
 pub mod poller;
 pub mod updates;

@@ -1,13 +1,15 @@
 //! What a Telegram update becomes: a private chat's message from a person
-//! (text, or what media it sends, with its caption) is an [`Incoming`]
+//! (text, or its caption and what media it sends, files linked for the
+//! console) is an [`Incoming`]
 //! message; anything else (groups, channels, edits, other bots, service
 //! messages) is acknowledged, counted in `bridge_inbound_ignored_total` and
 //! dropped.
 
 use chat_proto::dialog::v1 as pb;
-use teloxide_core::types::{Message, Update, UpdateKind, User};
+use teloxide_core::types::{FileMeta, Message, Update, UpdateKind, User};
 use uuid::Uuid;
 
+use super::files;
 use crate::inbound::Incoming;
 
 /// The message a person sent the bot of `account_id` (whose id is
@@ -41,32 +43,35 @@ fn person_message(update: &Update) -> Option<(&Message, &User, String)> {
     Some((message, from, text_of(message)?))
 }
 
-/// The text a manager reads: the message's text, or what the media is and
-/// its caption. `None` for messages no person typed or sent (service
-/// messages: someone joined, a payment, ...).
+/// The text a manager reads: the message's text, or its caption and then
+/// what the media is, with a link the console opens it by where it is a
+/// file (the largest size of a photo). `None` for messages no person typed
+/// or sent (service messages: someone joined, a payment, ...).
 fn text_of(message: &Message) -> Option<String> {
     if let Some(text) = message.text() {
         return Some(text.to_owned());
     }
-    let media = if message.photo().is_some() {
-        "[photo]".to_owned()
+    let linked = |what: &str, file: &FileMeta| format!("{what} {}", files::link(&file.id.0));
+    let media = if let Some(sizes) = message.photo() {
+        match sizes.iter().max_by_key(|size| size.width * size.height) {
+            Some(largest) => linked("[photo]", &largest.file),
+            None => "[photo]".to_owned(),
+        }
     } else if let Some(document) = message.document() {
-        format!(
-            "[document: {}]",
-            document.file_name.as_deref().unwrap_or("unnamed")
-        )
+        let name = document.file_name.as_deref().unwrap_or("unnamed");
+        linked(&format!("[document: {name}]"), &document.file)
     } else if let Some(sticker) = message.sticker() {
         format!("[sticker {}]", sticker.emoji.as_deref().unwrap_or_default()).replace(" ]", "]")
-    } else if message.voice().is_some() {
-        "[voice message]".to_owned()
-    } else if message.video_note().is_some() {
-        "[video message]".to_owned()
-    } else if message.video().is_some() {
-        "[video]".to_owned()
-    } else if message.animation().is_some() {
-        "[GIF]".to_owned()
-    } else if message.audio().is_some() {
-        "[audio]".to_owned()
+    } else if let Some(voice) = message.voice() {
+        linked("[voice message]", &voice.file)
+    } else if let Some(note) = message.video_note() {
+        linked("[video message]", &note.file)
+    } else if let Some(video) = message.video() {
+        linked("[video]", &video.file)
+    } else if let Some(animation) = message.animation() {
+        linked("[GIF]", &animation.file)
+    } else if let Some(audio) = message.audio() {
+        linked("[audio]", &audio.file)
     } else if message.location().is_some() {
         "[location]".to_owned()
     } else if message.contact().is_some() {
@@ -75,7 +80,7 @@ fn text_of(message: &Message) -> Option<String> {
         return None;
     };
     Some(match message.caption() {
-        Some(caption) => format!("{media} {caption}"),
+        Some(caption) => format!("{caption}\n{media}"),
         None => media,
     })
 }
@@ -127,9 +132,11 @@ mod tests {
     }
 
     #[test]
-    fn media_become_text_saying_what_they_are_with_their_caption() {
+    fn media_become_their_caption_then_what_they_are_with_a_link_to_the_file() {
         let photo = private_message(json!({
-            "photo": [{"file_id": "f1", "file_unique_id": "u1", "width": 90, "height": 90}],
+            "photo": [{"file_id": "small", "file_unique_id": "u0", "width": 90, "height": 67},
+                      {"file_id": "large", "file_unique_id": "u1", "width": 800, "height": 600},
+                      {"file_id": "medium", "file_unique_id": "u2", "width": 320, "height": 240}],
             "caption": "this one?",
         }));
         let document = private_message(json!({
@@ -142,10 +149,20 @@ mod tests {
             "file_id": "v", "file_unique_id": "v", "duration": 3, "mime_type": "audio/ogg",
             "file_size": 4096}}));
         let text = |v| incoming(Uuid::now_v7(), "1", &update(v)).map(|i| i.text);
-        assert_eq!(text(photo).as_deref(), Some("[photo] this one?"));
-        assert_eq!(text(document).as_deref(), Some("[document: order.pdf]"));
+        assert_eq!(
+            text(photo).as_deref(),
+            Some("this one?\n[photo] /api/v1/files/telegram/large"),
+            "the largest size"
+        );
+        assert_eq!(
+            text(document).as_deref(),
+            Some("[document: order.pdf] /api/v1/files/telegram/f2")
+        );
         assert_eq!(text(sticker).as_deref(), Some("[sticker 👍]"));
-        assert_eq!(text(voice).as_deref(), Some("[voice message]"));
+        assert_eq!(
+            text(voice).as_deref(),
+            Some("[voice message] /api/v1/files/telegram/v")
+        );
     }
 
     #[test]

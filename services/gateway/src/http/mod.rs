@@ -6,6 +6,7 @@ pub mod auth;
 pub mod console;
 pub mod contacts;
 pub mod dialogs;
+pub mod files;
 pub mod integrations;
 pub mod notes;
 pub mod openapi;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(notes::router())
         .merge(templates::router())
         .merge(integrations::router())
+        .merge(files::router())
         .merge(contacts::router())
         .merge(team::router())
         .merge(openapi::router())

@@ -58,6 +58,7 @@ use crate::state::AppState;
         super::integrations::list_integrations,
         super::integrations::connect_integration,
         super::integrations::disconnect_integration,
+        super::files::file,
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -70,7 +71,7 @@ use crate::state::AppState;
         (name = "sessions", description = "My sessions on my devices"),
         (name = "widget", description = "The consultant's settings: the widget on the shop's pages"),
         (name = "visitors", description = "Visitors on the site now"),
-        (name = "integrations", description = "Messengers: Telegram, VK and Facebook Messenger, and their health"),
+        (name = "integrations", description = "Messengers: Telegram, VK and Facebook Messenger, their health, and the files people send through them"),
     )
 )]
 pub struct ApiDoc;

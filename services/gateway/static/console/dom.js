@@ -82,3 +82,35 @@ export function onDismiss(root, close, { ignore = [] } = {}) {
     document.removeEventListener('keydown', onKey);
   };
 }
+
+/** Web addresses in a person's text: http(s) ones, and the suite's own file links. */
+const ADDRESS = /\bhttps?:\/\/[^\s<>"']+|(?<![\w/])\/api\/v1\/files\/[^\s<>"']+/g;
+/** Punctuation that ends a sentence rather than an address. */
+const TRAILING = /[.,;:!?)\]}»"']+$/;
+
+/**
+ * A text as nodes, its web addresses as links that open in a new tab and
+ * everything else as text: nothing in it is ever parsed as markup, and only
+ * http(s) addresses (or the suite's own file links) can become links.
+ */
+export function textWithLinks(text) {
+  const nodes = [];
+  let rest = 0;
+  for (const match of String(text ?? '').matchAll(ADDRESS)) {
+    const address = match[0].replace(TRAILING, '');
+    let url;
+    try {
+      url = new URL(address, location.origin);
+    } catch {
+      continue;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') continue;
+    nodes.push(text.slice(rest, match.index));
+    // The suite's own file links are long opaque ids: named, not spelled out.
+    const label = address.startsWith('/api/v1/files/') ? 'open file' : address;
+    nodes.push(h('a', { href: url.href, target: '_blank', rel: 'noopener noreferrer nofollow', class: 'msg-link', title: url.href }, label));
+    rest = match.index + address.length;
+  }
+  nodes.push(String(text ?? '').slice(rest));
+  return nodes.filter((node) => node !== '');
+}

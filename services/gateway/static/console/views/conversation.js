@@ -3,7 +3,7 @@
 // and notes interleaved by time, older pages loaded when scrolled to the top)
 // and the composer.
 
-import { h, setChildren, reconcile } from '../dom.js';
+import { h, setChildren, reconcile, textWithLinks } from '../dom.js';
 import { icon } from '../icons.js';
 import * as store from '../store.js';
 import { untracked } from '../signals.js';
@@ -317,7 +317,7 @@ function messageElement(message, grouped, managers) {
       'div',
       { class: 'msg-content' },
       !grouped && name ? h('div', { class: 'msg-author' }, name) : null,
-      h('div', { class: 'msg-bubble' }, h('div', { class: 'msg-text' }, message.text)),
+      h('div', { class: 'msg-bubble' }, h('div', { class: 'msg-text' }, textWithLinks(message.text))),
       h(
         'div',
         { class: ['msg-footer', undelivered && 'msg-failed'] },
