@@ -267,6 +267,21 @@ impl TestSuite {
             .expect("the holder is one of the replicas")
     }
 
+    /// A gauge of one integration in the bridge's metrics, if it is there.
+    pub async fn integration_gauge(&self, name: &str, integration_id: &str) -> Option<f64> {
+        let port = self.suite().ops_ports.bridge;
+        let text = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+            .await
+            .expect("the bridge's metrics")
+            .text()
+            .await
+            .expect("the metrics' text");
+        let labelled = format!("integration=\"{integration_id}\"");
+        text.lines()
+            .filter(|line| line.starts_with(&format!("{name}{{")) && line.contains(&labelled))
+            .find_map(|line| line.rsplit(' ').next()?.parse().ok())
+    }
+
     pub async fn manager_api(&self, shop: &Shop) -> Api {
         Api::login(self.port, &shop.email, &shop.password).await
     }

@@ -517,6 +517,15 @@ async fn a_revoked_token_shows_as_unhealthy_before_anyone_writes() {
     let api = t.manager_api(&shop).await;
     let (status, connected) = connect_bot(&api, token).await;
     assert_eq!(status, 200, "{connected}");
+    let id = connected["id"].as_str().unwrap();
+    // Its health is in the bridge's metrics too, for alerts.
+    let gauge = |name| t.integration_gauge(name, id);
+    chat_testkit::eventually("the healthy bot in the metrics", || async {
+        (gauge("bridge_integration_healthy").await == Some(1.0)).then_some(())
+    })
+    .await;
+    assert_eq!(gauge("bridge_integration_token_valid").await, Some(1.0));
+    assert_eq!(gauge("bridge_integration_receiving").await, Some(1.0));
 
     t.telegram.revoke(token);
     let health = chat_testkit::eventually("the revoked token in the health", || async {
@@ -531,6 +540,17 @@ async fn a_revoked_token_shows_as_unhealthy_before_anyone_writes() {
             .as_str()
             .is_some_and(|e| e.contains("no longer knows this bot token")),
         "{health}"
+    );
+    chat_testkit::eventually("the broken bot in the metrics", || async {
+        (gauge("bridge_integration_healthy").await == Some(0.0)).then_some(())
+    })
+    .await;
+    assert_eq!(gauge("bridge_integration_token_valid").await, Some(0.0));
+    assert!(
+        gauge("bridge_integration_last_error_timestamp_seconds")
+            .await
+            .is_some_and(|at| at > 1.7e9),
+        "when it failed"
     );
     t.stop().await;
 }

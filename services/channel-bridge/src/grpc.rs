@@ -444,11 +444,7 @@ fn to_proto_integration(i: &Integration) -> pb::Integration {
         name,
         mode: settings["mode"].as_str().unwrap_or_default().to_owned(),
         health: Some(pb::Health {
-            // An error counts until an update arrives after it.
-            healthy: token_valid
-                && h.receiving
-                && h.last_error_at
-                    .is_none_or(|error| h.last_update_at > Some(error)),
+            healthy: h.healthy(),
             token_valid,
             token_checked_at: h.token_checked_at.map(to_proto),
             last_update_at: h.last_update_at.map(to_proto),

@@ -71,6 +71,18 @@ pub struct Health {
     pub last_error_at: Option<DateTime<Utc>>,
 }
 
+impl Health {
+    /// Healthy: the token is valid, updates can arrive, and no error since
+    /// the last update arrived.
+    pub fn healthy(&self) -> bool {
+        self.token_valid == Some(true)
+            && self.receiving
+            && self
+                .last_error_at
+                .is_none_or(|error| self.last_update_at > Some(error))
+    }
+}
+
 /// What a sealed value is bound to: its account and channel (an account's
 /// one integration of that channel), so two connections racing for one row
 /// leave a row that opens, whichever wins.
