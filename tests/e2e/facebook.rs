@@ -17,12 +17,12 @@ use crate::helpers::{
 use chat_fakes::facebook::{Person, Signing};
 use chat_testkit::clients::Api;
 
-const PAGE: &str = "104200300400";
+pub(crate) const PAGE: &str = "104200300400";
 const TOKEN: &str = "EAAB-tea-shop-page-token";
 const APP_SECRET: &str = "tea-shop-app-secret";
 const VERIFY: &str = "tea-shop-verify-word";
 
-fn maria() -> Person {
+pub(crate) fn maria() -> Person {
     Person {
         psid: "6100200300".into(),
         first_name: "Мария".into(),
@@ -34,7 +34,7 @@ fn facebook(text: &str) -> (String, String) {
     (text.to_owned(), "facebook".to_owned())
 }
 
-async fn start() -> TestSuite {
+pub(crate) async fn start() -> TestSuite {
     let t = TestSuite::start_with(Options {
         webhooks: true,
         ..Default::default()
@@ -51,7 +51,7 @@ fn credentials() -> Value {
 }
 
 /// A shop with the page connected and its webhook verified by Meta.
-async fn shop_with_the_page(t: &TestSuite) -> Api {
+pub(crate) async fn shop_with_the_page(t: &TestSuite) -> Api {
     let shop = t.shop("Tea").await;
     let api = t.manager_api(&shop).await;
     let (status, connected) = api

@@ -16,10 +16,6 @@ use chat_testkit::eventually;
 const BOT: &str = "777000111:failover-bot-token";
 const GROUP: i64 = 219_000_777;
 const VK_TOKEN: &str = "vk1.a.failover-community-token";
-const PAGE: &str = "104200300777";
-const PAGE_TOKEN: &str = "EAAB-failover-page-token";
-const APP_SECRET: &str = "failover-app-secret";
-const VERIFY: &str = "failover-verify-word";
 
 fn anna() -> chat_fakes::telegram::Person {
     chat_fakes::telegram::Person {
@@ -35,14 +31,6 @@ fn olga() -> chat_fakes::vk::Person {
         id: 515_151,
         first_name: "Ольга".into(),
         last_name: "Смирнова".into(),
-    }
-}
-
-fn maria() -> chat_fakes::facebook::Person {
-    chat_fakes::facebook::Person {
-        psid: "6100200777".into(),
-        first_name: "Мария".into(),
-        last_name: "Иванова".into(),
     }
 }
 
@@ -145,10 +133,21 @@ async fn with_webhooks() -> TestSuite {
     .await
 }
 
-/// Once the platform has lost the bridge's answer for a stored update, kills
-/// the bridge serving the webhook, lets answers through again and restarts
-/// the bridge on the same address: the platform delivers the update again.
-async fn kill_and_restart_once_an_answer_is_lost(t: &mut TestSuite, answers: LostAnswers) {
+/// A person writes; the bridge stores it, but its answer never gets back to
+/// the platform (`answers` lost); it is killed then, and restarted on the
+/// same address; the platform delivers again, and the person writes once
+/// more. Each is in the console once, and the platform counts the second
+/// delivery of the first (`deliveries`: answered, and not).
+async fn stored_once_though_killed_before_answering(
+    t: &mut TestSuite,
+    api: &Api,
+    answers: LostAnswers,
+    write: impl Fn(&str),
+    deliveries: impl Fn() -> (u64, u64),
+) {
+    answers.start();
+    write("первое");
+    assert_eq!(texts(api, 1).await, ["первое"]);
     eventually("the answer lost", || async {
         (answers.lost() > 0).then_some(())
     })
@@ -156,6 +155,12 @@ async fn kill_and_restart_once_an_answer_is_lost(t: &mut TestSuite, answers: Los
     t.bridges()[0].kill().await;
     answers.stop();
     t.bridges()[0].restart().await.expect("the bridge restarts");
+
+    write("второе");
+    assert_eq!(texts(api, 2).await, ["первое", "второе"]);
+    let (delivered, failed) = deliveries();
+    assert_eq!(delivered, 2, "the first again, then the second");
+    assert!(failed >= 1, "the lost answer");
 }
 
 #[tokio::test]
@@ -169,17 +174,19 @@ async fn a_telegram_webhook_update_stored_by_a_bridge_killed_before_answering_is
     assert_eq!(status, 200, "{connected}");
     assert_eq!(connected["mode"], "webhook");
 
-    t.telegram.lost_answers().start();
-    t.telegram.person_writes(BOT, &anna(), "первое").unwrap();
-    assert_eq!(texts(&api, 1).await, ["первое"]);
-    let answers = t.telegram.lost_answers().clone();
-    kill_and_restart_once_an_answer_is_lost(&mut t, answers).await;
-
-    t.telegram.person_writes(BOT, &anna(), "второе").unwrap();
-    assert_eq!(texts(&api, 2).await, ["первое", "второе"]);
-    let (delivered, failed) = t.telegram.deliveries(BOT);
-    assert_eq!(delivered, 2, "the first again, then the second");
-    assert!(failed >= 1, "the lost answer");
+    let telegram = t.telegram.clone();
+    stored_once_though_killed_before_answering(
+        &mut t,
+        &api,
+        telegram.lost_answers().clone(),
+        |text| {
+            telegram
+                .person_writes(BOT, &anna(), text)
+                .expect("the fake knows it");
+        },
+        || telegram.deliveries(BOT),
+    )
+    .await;
     t.stop().await;
 }
 
@@ -203,50 +210,38 @@ async fn a_vk_callback_event_stored_by_a_bridge_killed_before_answering_is_store
     })
     .await;
 
-    t.vk.lost_answers().start();
-    t.vk.person_writes(GROUP, &olga(), "первое").unwrap();
-    assert_eq!(texts(&api, 1).await, ["первое"]);
-    let answers = t.vk.lost_answers().clone();
-    kill_and_restart_once_an_answer_is_lost(&mut t, answers).await;
-
-    t.vk.person_writes(GROUP, &olga(), "второе").unwrap();
-    assert_eq!(texts(&api, 2).await, ["первое", "второе"]);
-    let (delivered, failed) = t.vk.deliveries(GROUP);
-    assert_eq!(delivered, 2, "the first again, then the second");
-    assert!(failed >= 1, "the lost answer");
+    let vk = t.vk.clone();
+    stored_once_though_killed_before_answering(
+        &mut t,
+        &api,
+        vk.lost_answers().clone(),
+        |text| {
+            vk.person_writes(GROUP, &olga(), text)
+                .expect("the fake knows it");
+        },
+        || vk.deliveries(GROUP),
+    )
+    .await;
     t.stop().await;
 }
 
 #[tokio::test]
 async fn a_facebook_post_stored_by_a_bridge_killed_before_answering_is_stored_once() {
-    let mut t = with_webhooks().await;
-    t.facebook
-        .make_page(PAGE, PAGE_TOKEN, APP_SECRET, "Чайная лавка");
-    let api = shop_api(&t).await;
-    let (status, connected) = api
-        .put(
-            "/api/v1/integrations/facebook",
-            json!({"page_id": PAGE, "page_access_token": PAGE_TOKEN,
-                   "app_secret": APP_SECRET, "verify_token": VERIFY}),
-        )
-        .await;
-    assert_eq!(status, 200, "{connected}");
-    let address = connected["address"].as_str().expect("the callback address");
-    t.facebook
-        .subscribe(PAGE, address, VERIFY)
-        .await
-        .expect("Meta verifies the webhook");
-
-    t.facebook.lost_answers().start();
-    t.facebook.person_writes(PAGE, &maria(), "первое").unwrap();
-    assert_eq!(texts(&api, 1).await, ["первое"]);
-    let answers = t.facebook.lost_answers().clone();
-    kill_and_restart_once_an_answer_is_lost(&mut t, answers).await;
-
-    t.facebook.person_writes(PAGE, &maria(), "второе").unwrap();
-    assert_eq!(texts(&api, 2).await, ["первое", "второе"]);
-    let (delivered, failed) = t.facebook.deliveries(PAGE);
-    assert_eq!(delivered, 2, "the first again, then the second");
-    assert!(failed >= 1, "the lost answer");
+    let mut t = crate::facebook::start().await;
+    let api = crate::facebook::shop_with_the_page(&t).await;
+    let facebook = t.facebook.clone();
+    let page = crate::facebook::PAGE;
+    stored_once_though_killed_before_answering(
+        &mut t,
+        &api,
+        facebook.lost_answers().clone(),
+        |text| {
+            facebook
+                .person_writes(page, &crate::facebook::maria(), text)
+                .expect("the fake knows it");
+        },
+        || facebook.deliveries(page),
+    )
+    .await;
     t.stop().await;
 }

@@ -411,6 +411,18 @@ impl BridgeApi {
     }
 
     /// An integration as the API shows it: never its secrets.
+    /// The account's integration of `channel`, if it has one.
+    async fn integration_of(
+        &self,
+        account_id: uuid::Uuid,
+        channel: &str,
+    ) -> Result<Option<Integration>, Status> {
+        let found = integrations::list(&self.pool, self.keys()?, account_id)
+            .await
+            .map_err(internal)?;
+        Ok(found.into_iter().find(|i| i.channel == channel))
+    }
+
     fn shown(&self, i: &Integration) -> pb::Integration {
         let address = match (i.channel.as_str(), i.settings["mode"].as_str()) {
             (vk::CHANNEL, Some("webhook")) => self.vk.callback_url(i.id).unwrap_or_default(),
@@ -495,12 +507,9 @@ impl server::BridgeService for BridgeApi {
     ) -> Result<Response<pb::DisconnectIntegrationResponse>, Status> {
         let req = request.get_ref();
         let account_id = parse_id("account_id", &req.account_id)?;
-        let keys = self.keys()?;
-        let integration = integrations::list(&self.pool, keys, account_id)
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .find(|i| i.channel == req.channel)
+        let integration = self
+            .integration_of(account_id, &req.channel)
+            .await?
             .ok_or(Error::NotFound("integration"))?;
         let id = integration.id;
         if integration.channel == telegram::CHANNEL
@@ -527,13 +536,11 @@ impl server::BridgeService for BridgeApi {
     ) -> Result<Response<Self::FetchFileStream>, Status> {
         let req = request.get_ref();
         let account_id = parse_id("account_id", &req.account_id)?;
-        let keys = self.keys()?;
         // Only the account's own bot is asked: another's file ids mean nothing to it.
-        let integration = integrations::list(&self.pool, keys, account_id)
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .find(|i| i.channel == req.channel && i.channel == telegram::CHANNEL)
+        let integration = self
+            .integration_of(account_id, &req.channel)
+            .await?
+            .filter(|i| i.channel == telegram::CHANNEL)
             .ok_or(Error::NotFound("file"))?;
         let token = integration.secret(telegram::BOT_TOKEN);
         let fetched = telegram::files::fetch(&self.telegram, token, &req.file_id)

@@ -74,10 +74,11 @@ enum Next {
     Events(Vec<Value>, String),
     /// Go on from this `ts` (VK lost some events: `failed: 1`).
     Skip(String),
-    /// The key expired: ask for a new one, keep the `ts` (`failed: 2`).
+    /// The key expired (`failed: 2`), or VK says key and `ts` are both
+    /// gone (`failed: 3`): ask for a new key and go on from our own `ts`.
+    /// Where VK no longer has its events it answers `failed: 1` with a `ts`
+    /// to go on from, which is then recorded: nothing is skipped unsaid.
     NewKey,
-    /// The key and `ts` are both gone: ask for new ones (`failed: 3`).
-    Restart,
 }
 
 impl Community {
@@ -129,17 +130,18 @@ impl Community {
                         cursor = Some(ts);
                     }
                     Next::Skip(ts) => {
-                        tracing::warn!(integration = %self.integration.id, "VK lost some events of the community");
+                        // Shown to the shop: what was written just then is on VK only.
+                        self.failed(
+                            "VK lost some of the community's events (long poll failed 1): \
+                             a message written just then may be only on VK",
+                        )
+                        .await;
                         self.save(&ts).await;
                         server.ts = ts.clone();
                         cursor = Some(ts);
                     }
                     Next::NewKey => {
                         cursor = Some(server.ts.clone());
-                        break;
-                    }
-                    Next::Restart => {
-                        cursor = None;
                         break;
                     }
                 }
@@ -211,8 +213,7 @@ impl Community {
 fn next(answer: &Value) -> Next {
     match answer["failed"].as_i64() {
         Some(1) => Next::Skip(text_of(&answer["ts"])),
-        Some(2) => Next::NewKey,
-        Some(_) => Next::Restart,
+        Some(_) => Next::NewKey,
         None => Next::Events(
             answer["updates"].as_array().cloned().unwrap_or_default(),
             text_of(&answer["ts"]),
@@ -239,7 +240,7 @@ mod tests {
     fn vks_failed_codes_say_what_to_ask_for_next() {
         assert!(matches!(next(&json!({"failed": 1, "ts": 30})), Next::Skip(ts) if ts == "30"));
         assert!(matches!(next(&json!({"failed": 2})), Next::NewKey));
-        assert!(matches!(next(&json!({"failed": 3})), Next::Restart));
+        assert!(matches!(next(&json!({"failed": 3})), Next::NewKey));
         assert!(matches!(
             next(&json!({"ts": "31", "updates": [{"type": "message_new"}]})),
             Next::Events(updates, ts) if updates.len() == 1 && ts == "31"

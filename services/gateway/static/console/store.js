@@ -802,12 +802,17 @@ export const reopenDialog = (dialogId) => dialogAction(() => api.reopenDialog(di
 const INTEGRATIONS_FRESH_MS = 30000;
 let integrationsLoading = null;
 
+/** The messengers' health as just read elsewhere (Settings): the composer warns by it at once. */
+export function knowIntegrations(items) {
+  integrations.value = { items, loadedAt: Date.now() };
+}
+
 /** The messengers' health, asked again when older than half a minute. */
 export function loadIntegrations() {
   if (Date.now() - integrations.peek().loadedAt < INTEGRATIONS_FRESH_MS) return Promise.resolve();
   integrationsLoading ??= api
     .listIntegrations({ background: true })
-    .then((answer) => { integrations.value = { items: answer.integrations, loadedAt: Date.now() }; })
+    .then((answer) => knowIntegrations(answer.integrations))
     // Not now: asked again once the freshness has passed, not at every change.
     .catch(() => { integrations.value = { ...integrations.peek(), loadedAt: Date.now() }; })
     .finally(() => { integrationsLoading = null; });

@@ -12,7 +12,11 @@ import { CHANNEL_LABELS } from '../format.js';
 import { iconButton, openPopover, spinner } from './common.js';
 
 const drafts = new Map();
-/** The channel a manager picked per dialog; none picked: where the contact last wrote from. */
+/**
+ * The channel a manager picked per dialog, with where the contact last wrote
+ * from at the time: once they write from elsewhere, the pick is forgotten and
+ * replies follow them there. None picked: where the contact last wrote from.
+ */
 const pickedChannels = new Map();
 const MAX_TEXTAREA_PX = 200;
 /** How often an open composer asks for the messengers' health again. */
@@ -112,7 +116,8 @@ function mountChannelChoice(scope, dialogId, slot, warning, currentMode) {
     const dialog = store.dialogs.peek().get(dialogId);
     const offered = options(dialog);
     const picked = pickedChannels.get(dialogId);
-    if (picked && offered.includes(picked)) return picked;
+    if (picked && picked.lastWrote !== dialog?.reply_channel) pickedChannels.delete(dialogId);
+    else if (picked && offered.includes(picked.channel)) return picked.channel;
     return offered.includes(dialog?.reply_channel) ? dialog.reply_channel : offered[offered.length - 1];
   };
   const render = () => {
@@ -125,7 +130,7 @@ function mountChannelChoice(scope, dialogId, slot, warning, currentMode) {
       const select = h('select', { class: 'composer-channel-select', 'aria-label': 'Send through' },
         offered.map((channel) => h('option', { value: channel, selected: channel === current }, CHANNEL_LABELS[channel] || channel)));
       select.onchange = () => {
-        pickedChannels.set(dialogId, select.value);
+        pickedChannels.set(dialogId, { channel: select.value, lastWrote: dialog?.reply_channel });
         render();
       };
       setChildren(slot, h('label', { class: 'composer-channel-label' }, 'via ', select));

@@ -77,6 +77,7 @@ export function mountIntegrationsPage(container, scope) {
     try {
       const answer = await api.listIntegrations({ background: state.items.length > 0 });
       state = { loading: false, items: answer.integrations, webhooks: answer.webhooks, error: null };
+      store.knowIntegrations(answer.integrations);
     } catch (error) {
       state = { ...state, loading: false, error: describeError(error) };
     }
@@ -135,15 +136,23 @@ export function healthChip(health) {
 
 /** Where the platform must send messages: the admin pastes it on VK's or Meta's page. */
 function callbackAddress(spec, integration) {
+  const address = h('code', {}, integration.address);
   const copy = h('button', { type: 'button', class: 'btn btn-ghost btn-small', dataset: { action: 'copy-address' } }, 'Copy');
   copy.onclick = async () => {
-    await navigator.clipboard?.writeText(integration.address).catch(() => {});
-    copy.textContent = 'Copied';
+    try {
+      // Only where the page is a secure context (HTTPS or localhost).
+      await navigator.clipboard.writeText(integration.address);
+      copy.textContent = 'Copied';
+    } catch {
+      // Selected instead, for the admin to copy with the keyboard.
+      getSelection().selectAllChildren(address);
+      copy.textContent = 'Press Ctrl+C';
+    }
   };
   const waiting = !integration.health.receiving;
   return h('div', { class: 'integration-address' },
     h('span', {}, waiting ? spec.addressNote : `${spec.name} sends messages to`),
-    h('code', {}, integration.address), copy);
+    address, copy);
 }
 
 function describeHealth(integration) {
