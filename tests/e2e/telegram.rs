@@ -552,6 +552,17 @@ async fn a_revoked_token_shows_as_unhealthy_before_anyone_writes() {
             .is_some_and(|at| at > 1.7e9),
         "when it failed"
     );
+
+    // Disconnected, it alerts no more: its gauges turn NaN.
+    let (status, body) = api.delete("/api/v1/integrations/telegram").await;
+    assert_eq!(status, 204, "{body}");
+    chat_testkit::eventually("the disconnected bot out of the alerts", || async {
+        gauge("bridge_integration_healthy")
+            .await
+            .is_some_and(f64::is_nan)
+            .then_some(())
+    })
+    .await;
     t.stop().await;
 }
 
@@ -651,7 +662,7 @@ async fn photos_and_documents_open_from_their_links_in_the_shops_console_and_no_
 }
 
 #[tokio::test]
-async fn a_file_over_what_telegram_lets_bots_download_is_refused_saying_so() {
+async fn a_file_too_big_or_from_a_revoked_bot_is_refused_saying_why() {
     let t = TestSuite::start().await;
     let token = "777303:big-files-bot";
     let (api, _) = shop_with_a_telegram_person(&t, token).await;
@@ -665,5 +676,11 @@ async fn a_file_over_what_telegram_lets_bots_download_is_refused_saying_so() {
     let (status, _, body) = api.get_bytes(link).await;
     assert_eq!(status, 422, "{}", String::from_utf8_lossy(&body));
     assert!(String::from_utf8_lossy(&body).contains("20 MB"));
+
+    // A bot whose token was revoked opens nothing until connected anew.
+    t.telegram.revoke(token);
+    let (status, _, body) = api.get_bytes(link).await;
+    assert_eq!(status, 422, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("connect the bot anew"));
     t.stop().await;
 }

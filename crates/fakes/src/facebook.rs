@@ -327,7 +327,8 @@ impl FakeFacebook {
         }
     }
 
-    /// Loses the bridge's webhook deliveries' answers (each delivery is held, then counts as failed) while switched on.
+    /// While switched on, the bridge's answers to webhook deliveries are
+    /// lost: each delivery is held, then counts as failed.
     pub fn lost_answers(&self) -> &crate::LostAnswers {
         &self.lost_answers
     }

@@ -103,24 +103,28 @@ struct Bot {
     delivery_failures: u64,
 }
 
+/// How an update names a file: `file_id` (this bot's) and `file_unique_id`.
+struct FileIds {
+    id: String,
+    unique_id: String,
+}
+
 impl Bot {
-    /// Keeps a file a person sends; its `file_id` and `file_unique_id`.
-    fn keep_file(&mut self, folder: &str, extension: &str, bytes: Bytes) -> (String, String) {
+    /// Keeps a file a person sends; how updates name it.
+    fn keep_file(&mut self, folder: &str, extension: &str, bytes: Bytes) -> FileIds {
         self.next_file += 1;
         let n = self.next_file;
         // Long and opaque, as Telegram's are; a bot's own.
         let id = format!("AgACAgIAAxkBAAI{}{n:06}AAH", self.id);
-        let unique = format!("AQAD{n:06}");
+        let unique_id = format!("AQAD{n:06}");
         let path = format!("{folder}/file_{n}.{extension}");
-        self.files.insert(
-            id.clone(),
-            File {
-                unique_id: unique.clone(),
-                path,
-                bytes,
-            },
-        );
-        (id, unique)
+        let file = File {
+            unique_id: unique_id.clone(),
+            path,
+            bytes,
+        };
+        self.files.insert(id.clone(), file);
+        FileIds { id, unique_id }
     }
 }
 
@@ -258,8 +262,8 @@ impl FakeTelegram {
         self.person_sends(token, person, |bot| {
             let thumb = bot.keep_file("photos", "jpg", Bytes::from_static(PHOTO_JPEG));
             let full = bot.keep_file("photos", "jpg", Bytes::from_static(PHOTO_JPEG));
-            let size = |(id, unique): (String, String), side: u32| {
-                json!({"file_id": id, "file_unique_id": unique, "width": side,
+            let size = |file: FileIds, side: u32| {
+                json!({"file_id": file.id, "file_unique_id": file.unique_id, "width": side,
                        "height": side * 3 / 4, "file_size": PHOTO_JPEG.len()})
             };
             let mut message = json!({"photo": [size(thumb, 90), size(full, 160)]});
@@ -281,8 +285,8 @@ impl FakeTelegram {
     ) -> Option<Value> {
         self.person_sends(token, person, |bot| {
             let size = bytes.len();
-            let (id, unique) = bot.keep_file("documents", "bin", Bytes::from(bytes));
-            json!({"document": {"file_id": id, "file_unique_id": unique,
+            let file = bot.keep_file("documents", "bin", Bytes::from(bytes));
+            json!({"document": {"file_id": file.id, "file_unique_id": file.unique_id,
                                 "file_name": file_name, "mime_type": mime_type,
                                 "file_size": size}})
         })

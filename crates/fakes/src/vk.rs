@@ -296,7 +296,8 @@ impl FakeVk {
         }
     }
 
-    /// Loses the bridge's Callback API deliveries' answers (each delivery is held, then counts as failed) while switched on.
+    /// While switched on, the bridge's answers to Callback API deliveries
+    /// are lost: each delivery is held, then counts as failed.
     pub fn lost_answers(&self) -> &crate::LostAnswers {
         &self.lost_answers
     }

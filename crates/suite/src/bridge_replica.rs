@@ -52,8 +52,9 @@ impl BridgeReplica {
         })
     }
 
-    /// Kills it: no task runs another step, no lease is released, no request
-    /// in flight is answered.
+    /// Kills it: its tasks are dropped where they stand, no lease is
+    /// released, a request in flight is answered only if its answer was
+    /// already on its way.
     pub async fn kill(&mut self) {
         if let Some(running) = self.running.take() {
             let _ = running.kill.send(());
@@ -61,10 +62,22 @@ impl BridgeReplica {
         }
     }
 
-    /// Starts it again on the same ports, under a new name.
+    /// Starts it again on the same ports, under a new name. A port another
+    /// test's connection took meanwhile is waited for, a few seconds at most.
     pub async fn restart(&mut self) -> anyhow::Result<()> {
         self.kill().await;
-        let (running, started) = spawn(self.config.clone(), self.shutdown.clone()).await?;
+        let mut tries = 0;
+        let (running, started) = loop {
+            match spawn(self.config.clone(), self.shutdown.clone()).await {
+                Ok(started) => break started,
+                Err(e) if tries < 50 => {
+                    tracing::warn!(error = %format!("{e:#}"), "the bridge restarts again soon");
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        };
         self.running = Some(running);
         self.name = started.name;
         Ok(())
@@ -90,7 +103,8 @@ async fn spawn(
     let thread = std::thread::Builder::new()
         .name("channel-bridge".into())
         .spawn(move || {
-            // One thread: once killed, not one more step of any task runs.
+            // One thread: once killed, the tasks get at most the step they
+            // were already woken for before the runtime drops them.
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -108,7 +122,10 @@ async fn spawn(
                     grpc_port: application.grpc_port(),
                     name: application.replica().to_owned(),
                 }));
+                // Killed (or dropped: the sender gone, the thread ends on its own).
                 tokio::select! {
+                    biased;
+                    _ = killed => Ok(()),
                     result = application.run_until_stopped(shutdown.clone()) => {
                         if !shutdown.is_cancelled() {
                             tracing::error!(service = "channel-bridge", "stopped on its own; stopping the others");
@@ -116,7 +133,6 @@ async fn spawn(
                         }
                         result
                     }
-                    _ = killed => Ok(()),
                 }
             });
             // Whatever was spawned is dropped where it stands.

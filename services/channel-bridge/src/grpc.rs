@@ -410,7 +410,6 @@ impl BridgeApi {
         self.checked(keys, account_id, stored.id).await
     }
 
-    /// An integration as the API shows it: never its secrets.
     /// The account's integration of `channel`, if it has one.
     async fn integration_of(
         &self,
@@ -423,6 +422,7 @@ impl BridgeApi {
         Ok(found.into_iter().find(|i| i.channel == channel))
     }
 
+    /// An integration as the API shows it: never its secrets.
     fn shown(&self, i: &Integration) -> pb::Integration {
         let address = match (i.channel.as_str(), i.settings["mode"].as_str()) {
             (vk::CHANNEL, Some("webhook")) => self.vk.callback_url(i.id).unwrap_or_default(),
@@ -547,7 +547,9 @@ impl server::BridgeService for BridgeApi {
             .await
             .map_err(|e| match e {
                 FetchError::NotFound => Status::not_found("file not found"),
-                FetchError::TooBig => Status::failed_precondition(e.to_string()),
+                FetchError::TooBig | FetchError::TokenRevoked => {
+                    Status::failed_precondition(e.to_string())
+                }
                 FetchError::Unavailable(why) => Status::unavailable(why),
             })?;
         let first = pb::FileChunk {

@@ -10,18 +10,22 @@
 //! `bridge_integration_healthy`, `_token_valid` and `_receiving` (1 or 0),
 //! `bridge_integration_last_update_timestamp_seconds` and
 //! `_last_error_timestamp_seconds` (Unix time; absent until there is one).
+//! A disconnected integration's gauges turn NaN (the exporter cannot remove
+//! a series), which no comparison in an alert matches.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chat_platform::Shutdown;
-use sqlx::PgPool;
-
-use crate::integrations::{self, Integration};
-use crate::secrets::KeyRing;
 use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::integrations::{self, HealthOf, Integration};
+use crate::secrets::KeyRing;
 
 /// One platform's health check.
 pub trait Checker: Send + Sync + 'static {
@@ -52,6 +56,7 @@ impl HealthChecks {
         for ticks in [&mut checks, &mut metrics] {
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         }
+        let mut exported = HashMap::new();
         loop {
             tokio::select! {
                 _ = checks.tick() => {
@@ -59,23 +64,34 @@ impl HealthChecks {
                         self.check_all(checker.as_ref()).await;
                     }
                 }
-                _ = metrics.tick() => self.export().await,
+                _ = metrics.tick() => self.export(&mut exported).await,
                 _ = shutdown.cancelled() => break,
             }
         }
     }
 
-    /// Puts every integration's health into the metrics.
-    async fn export(&self) {
-        for checker in &self.checkers {
-            let channel = checker.channel();
-            match integrations::of_channel(&self.pool, &self.keys, channel).await {
-                Ok(found) => found.iter().for_each(export),
-                Err(e) => {
-                    tracing::warn!(channel, error = %e, "the integrations cannot be listed for their metrics")
-                }
+    /// Puts every integration's health into the metrics; `exported` holds
+    /// the labels of those put last time, so the ones gone since are cleared.
+    async fn export(&self, exported: &mut HashMap<Uuid, Labels>) {
+        let all = match integrations::health_of_all(&self.pool).await {
+            Ok(all) => all,
+            Err(e) => {
+                tracing::warn!(error = %e, "the integrations cannot be read for their metrics");
+                return;
+            }
+        };
+        let mut now = HashMap::with_capacity(all.len());
+        for integration in &all {
+            let labels = labels_of(integration);
+            set_gauges(&labels, &integration.health);
+            now.insert(integration.id, labels);
+        }
+        for (id, labels) in exported.iter() {
+            if !now.contains_key(id) {
+                clear_gauges(labels);
             }
         }
+        *exported = now;
     }
 
     async fn check_all(&self, checker: &dyn Checker) {
@@ -95,23 +111,50 @@ impl HealthChecks {
     }
 }
 
-fn export(integration: &Integration) {
-    let labels = [
+/// An integration's labels in the metrics.
+type Labels = [(&'static str, String); 3];
+
+const FLAGS: [&str; 3] = [
+    "bridge_integration_healthy",
+    "bridge_integration_token_valid",
+    "bridge_integration_receiving",
+];
+const TIMES: [&str; 2] = [
+    "bridge_integration_last_update_timestamp_seconds",
+    "bridge_integration_last_error_timestamp_seconds",
+];
+
+fn labels_of(integration: &HealthOf) -> Labels {
+    [
         ("channel", integration.channel.clone()),
         ("integration", integration.id.to_string()),
         ("account", integration.account_id.to_string()),
+    ]
+}
+
+fn set_gauges(labels: &Labels, health: &integrations::Health) {
+    let flags = [
+        health.healthy(),
+        health.token_valid == Some(true),
+        health.receiving,
     ];
-    let health = &integration.health;
-    let flag = |on: bool| if on { 1.0 } else { 0.0 };
-    metrics::gauge!("bridge_integration_healthy", &labels).set(flag(health.healthy()));
-    metrics::gauge!("bridge_integration_token_valid", &labels)
-        .set(flag(health.token_valid == Some(true)));
-    metrics::gauge!("bridge_integration_receiving", &labels).set(flag(health.receiving));
-    let unix = |at: DateTime<Utc>| at.timestamp_millis() as f64 / 1000.0;
-    if let Some(at) = health.last_update_at {
-        metrics::gauge!("bridge_integration_last_update_timestamp_seconds", &labels).set(unix(at));
+    for (name, on) in FLAGS.into_iter().zip(flags) {
+        metrics::gauge!(name, labels).set(if on { 1.0 } else { 0.0 });
     }
-    if let Some(at) = health.last_error_at {
-        metrics::gauge!("bridge_integration_last_error_timestamp_seconds", &labels).set(unix(at));
+    let unix = |at: DateTime<Utc>| at.timestamp_millis() as f64 / 1000.0;
+    for (name, at) in TIMES
+        .into_iter()
+        .zip([health.last_update_at, health.last_error_at])
+    {
+        if let Some(at) = at {
+            metrics::gauge!(name, labels).set(unix(at));
+        }
+    }
+}
+
+/// A disconnected integration's gauges: NaN, which no alert matches.
+fn clear_gauges(labels: &Labels) {
+    for name in FLAGS.into_iter().chain(TIMES) {
+        metrics::gauge!(name, labels).set(f64::NAN);
     }
 }

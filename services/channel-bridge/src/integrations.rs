@@ -205,7 +205,22 @@ struct Row {
 }
 
 impl Row {
+    fn health(&self) -> Health {
+        Health {
+            receiving: self.webhook_registered
+                || self.last_poll_at.is_some_and(|at| {
+                    Utc::now() - at < chrono::Duration::seconds(POLLER_ALIVE_SECS)
+                }),
+            token_valid: self.token_valid,
+            token_checked_at: self.token_checked_at,
+            last_update_at: self.last_update_at,
+            last_error: self.last_error.clone(),
+            last_error_at: self.last_error_at,
+        }
+    }
+
     fn open(self, keys: &KeyRing) -> anyhow::Result<Integration> {
+        let health = self.health();
         let sealed = Sealed {
             key_id: self.secrets_key_id,
             bytes: self.secrets_sealed,
@@ -219,17 +234,7 @@ impl Row {
             secrets: serde_json::from_slice(&json)?,
             connected_at: self.updated_at,
             poll_cursor: self.poll_cursor,
-            health: Health {
-                receiving: self.webhook_registered
-                    || self.last_poll_at.is_some_and(|at| {
-                        Utc::now() - at < chrono::Duration::seconds(POLLER_ALIVE_SECS)
-                    }),
-                token_valid: self.token_valid,
-                token_checked_at: self.token_checked_at,
-                last_update_at: self.last_update_at,
-                last_error: self.last_error,
-                last_error_at: self.last_error_at,
-            },
+            health,
         })
     }
 }
@@ -381,6 +386,28 @@ pub async fn of_channel(
             row.open(keys)
                 .inspect_err(|e| tracing::error!(integration = %id, error = %e, "an integration does not open"))
                 .ok()
+        })
+        .collect())
+}
+
+/// An integration's health, without its secrets (nothing is opened).
+pub struct HealthOf {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub channel: String,
+    pub health: Health,
+}
+
+/// The health of every integration of every account (the metrics').
+pub async fn health_of_all(pool: &PgPool) -> sqlx::Result<Vec<HealthOf>> {
+    let rows = rows(pool, Filter::default()).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| HealthOf {
+            health: row.health(),
+            id: row.id,
+            account_id: row.account_id,
+            channel: row.channel,
         })
         .collect())
 }

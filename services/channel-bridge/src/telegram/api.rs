@@ -56,6 +56,18 @@ impl TelegramApi {
         Bot::with_client(token, client).set_api_url(self.api_url.clone())
     }
 
+    /// The bot for downloading a file: no limit on the whole download (a
+    /// 20 MB file to a slow browser takes its time), only on connecting and
+    /// on each wait for more bytes.
+    pub fn downloader(&self, token: &str) -> Bot {
+        let client = teloxide_core::net::default_reqwest_settings()
+            .connect_timeout(Duration::from_secs(5))
+            .read_timeout(Duration::from_secs(30))
+            .build()
+            .expect("an HTTP client");
+        Bot::with_client(token, client).set_api_url(self.api_url.clone())
+    }
+
     /// Checks the token: the bot it belongs to.
     pub async fn me(&self, token: &str) -> Result<Me, CallError> {
         let me = self.bot(token).get_me().await?;

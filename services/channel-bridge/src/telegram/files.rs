@@ -36,7 +36,11 @@ pub enum FetchError {
     /// Over the 20 MB a bot may download.
     #[error("the file is bigger than Telegram lets bots download (20 MB)")]
     TooBig,
-    /// Telegram could not be asked, or no longer knows the token.
+    /// Telegram no longer knows the bot's token: nothing comes until the
+    /// shop connects the bot anew.
+    #[error("Telegram no longer knows this bot token: connect the bot anew")]
+    TokenRevoked,
+    /// Telegram could not be asked, or its file server did not answer.
     #[error("{0}")]
     Unavailable(String),
 }
@@ -53,20 +57,31 @@ pub async fn fetch(api: &TelegramApi, token: &str, file_id: &str) -> Result<Fetc
             {
                 FetchError::TooBig
             }
-            RequestError::Api(ApiError::InvalidToken) => {
-                FetchError::Unavailable("Telegram no longer knows this bot token".into())
-            }
+            RequestError::Api(ApiError::InvalidToken) => FetchError::TokenRevoked,
             // Any other refusal names the file: invalid, wrong, gone.
             RequestError::Api(_) => FetchError::NotFound,
             other => FetchError::Unavailable(other.to_string()),
         })?;
     let file_name = file.path.rsplit('/').next().unwrap_or_default().to_owned();
+    let mut bytes = api
+        .downloader(token)
+        .download_file_stream(&file.path)
+        .map(|chunk| chunk.map(|bytes| bytes.to_vec()));
+    // The file server's answer is awaited here, so a refusal is an error
+    // of the call rather than a download that stops short.
+    let first = match bytes.next().await {
+        Some(Ok(first)) => first,
+        Some(Err(e)) if e.status() == Some(reqwest::StatusCode::NOT_FOUND) => {
+            return Err(FetchError::NotFound);
+        }
+        Some(Err(e)) => return Err(FetchError::Unavailable(e.to_string())),
+        None => Vec::new(),
+    };
     Ok(Fetched {
         content_type: content_type(&file_name),
         size: u64::from(file.meta.size),
-        bytes: bot
-            .download_file_stream(&file.path)
-            .map(|chunk| chunk.map(|bytes| bytes.to_vec()))
+        bytes: futures::stream::once(async { Ok(first) })
+            .chain(bytes)
             .boxed(),
         file_name,
     })

@@ -75,9 +75,11 @@ enum Next {
     /// Go on from this `ts` (VK lost some events: `failed: 1`).
     Skip(String),
     /// The key expired (`failed: 2`), or VK says key and `ts` are both
-    /// gone (`failed: 3`): ask for a new key and go on from our own `ts`.
-    /// Where VK no longer has its events it answers `failed: 1` with a `ts`
-    /// to go on from, which is then recorded: nothing is skipped unsaid.
+    /// gone (`failed: 3`, or a code it may add): ask for a new key and go on
+    /// from our own `ts`. Where VK no longer has its events it answers
+    /// `failed: 1` with a `ts` to go on from; should the new key fail again
+    /// at once, the poller goes on from VK's own `ts`. Either is recorded:
+    /// nothing is skipped unsaid.
     NewKey,
 }
 
@@ -85,6 +87,8 @@ impl Community {
     async fn poll(&self, stop: CancellationToken) {
         let mut pause = Duration::from_secs(1);
         let mut cursor = self.integration.poll_cursor.clone();
+        // A new key was asked for since the last check that worked.
+        let mut renewed = false;
         while !stop.is_cancelled() {
             let mut server = match self.server().await {
                 Ok(server) => server,
@@ -123,6 +127,7 @@ impl Community {
                             continue;
                         }
                         pause = Duration::from_secs(1);
+                        renewed = false;
                         if !updates.is_empty() || cursor.is_none() {
                             self.save(&ts).await;
                         }
@@ -137,11 +142,28 @@ impl Community {
                         )
                         .await;
                         self.save(&ts).await;
+                        renewed = false;
                         server.ts = ts.clone();
                         cursor = Some(ts);
                     }
-                    Next::NewKey => {
+                    Next::NewKey if !renewed => {
+                        renewed = true;
                         cursor = Some(server.ts.clone());
+                        break;
+                    }
+                    Next::NewKey => {
+                        // A new key did not take our ts either: go on from
+                        // VK's, after a pause, and say so.
+                        self.failed(
+                            "VK could not go on from where the long poll was: \
+                             a message written just then may be only on VK",
+                        )
+                        .await;
+                        renewed = false;
+                        cursor = None;
+                        if !sleep(&stop, &mut pause).await {
+                            return;
+                        }
                         break;
                     }
                 }

@@ -22,6 +22,8 @@ use crate::state::AppState;
 
 /// Longest file id taken (Telegram's are under 100 characters).
 const MAX_FILE_ID_CHARS: usize = 256;
+/// The types shown in the browser; any other is served only to be saved.
+const SHOWN_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/gif", "image/webp"];
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/files/{channel}/{file_id}", get(file))
@@ -38,10 +40,10 @@ pub fn router() -> Router<AppState> {
     ),
     security(("bearer" = []), ("cookie" = [])),
     responses(
-        (status = 200, description = "The file's bytes", content_type = "application/octet-stream"),
+        (status = 200, description = "The file's bytes: `image/jpeg`, `image/png`, `image/gif` or `image/webp` inline, anything else `application/octet-stream` as an attachment", content_type = "application/octet-stream"),
         (status = 401, description = "`unauthorized`", body = ErrorOut),
         (status = 404, description = "`not_found`: no such file sent to this shop's bot, or no such channel", body = ErrorOut),
-        (status = 422, description = "`invalid`: bigger than the platform lets bots download", body = ErrorOut),
+        (status = 422, description = "`invalid`: bigger than the platform lets bots download, or the bot's token was revoked", body = ErrorOut),
         (status = 503, description = "`unavailable`: the bridge or the platform cannot be reached", body = ErrorOut),
     ))]
 async fn file(
@@ -64,11 +66,8 @@ async fn file(
     let mut chunks = state.bridge.clone().fetch_file(request).await?.into_inner();
     // The first chunk says what the file is.
     let first = chunks.message().await?.ok_or(Error::NotFound("file"))?;
-    let image = first.content_type.starts_with("image/");
-    let content_type = match HeaderValue::from_str(&first.content_type) {
-        Ok(shown) if image => shown,
-        _ => HeaderValue::from_static("application/octet-stream"),
-    };
+    let shown = SHOWN_TYPES.iter().find(|t| **t == first.content_type);
+    let content_type = HeaderValue::from_static(shown.unwrap_or(&"application/octet-stream"));
     let name: String = first
         .file_name
         .chars()
@@ -76,7 +75,11 @@ async fn file(
         .collect();
     let disposition = format!(
         "{}; filename=\"{}\"",
-        if image { "inline" } else { "attachment" },
+        if shown.is_some() {
+            "inline"
+        } else {
+            "attachment"
+        },
         if name.is_empty() { "file" } else { &name }
     );
     let rest = chunks.map(|chunk| chunk.map(|c| c.data));
@@ -95,9 +98,10 @@ async fn file(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("sandbox; default-src 'none'; img-src 'self'"),
     );
+    // Asked anew each time: a signed-out browser shows nothing from its cache.
     headers.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=3600"),
+        HeaderValue::from_static("private, no-store"),
     );
     Ok(response)
 }

@@ -84,20 +84,25 @@ export function onDismiss(root, close, { ignore = [] } = {}) {
 }
 
 /** Web addresses in a person's text: http(s) ones, and the suite's own file links. */
-const ADDRESS = /\bhttps?:\/\/[^\s<>"']+|(?<![\w/])\/api\/v1\/files\/[^\s<>"']+/g;
+const ADDRESS = /\bhttps?:\/\/[^\s<>"']+|\/api\/v1\/files\/[a-z]+\/[\w-]{1,256}(?![\w/-])/g;
 /** Punctuation that ends a sentence rather than an address. */
 const TRAILING = /[.,;:!?)\]}»"']+$/;
 
 /**
  * A text as nodes, its web addresses as links that open in a new tab and
  * everything else as text: nothing in it is ever parsed as markup, and only
- * http(s) addresses (or the suite's own file links) can become links.
+ * http(s) addresses (or the suite's own file links, standing on their own)
+ * can become links.
  */
 export function textWithLinks(text) {
+  const whole = String(text ?? '');
   const nodes = [];
-  let rest = 0;
-  for (const match of String(text ?? '').matchAll(ADDRESS)) {
+  let linkedTo = 0;
+  for (const match of whole.matchAll(ADDRESS)) {
     const address = match[0].replace(TRAILING, '');
+    const own = address.startsWith('/');
+    // A file link is one only where a word would start ("x/api/v1/files/…" is not).
+    if (own && match.index > 0 && !/[\s(]/.test(whole[match.index - 1])) continue;
     let url;
     try {
       url = new URL(address, location.origin);
@@ -105,12 +110,12 @@ export function textWithLinks(text) {
       continue;
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') continue;
-    nodes.push(text.slice(rest, match.index));
+    nodes.push(whole.slice(linkedTo, match.index));
     // The suite's own file links are long opaque ids: named, not spelled out.
-    const label = address.startsWith('/api/v1/files/') ? 'open file' : address;
+    const label = own && url.pathname === address ? 'open file' : address;
     nodes.push(h('a', { href: url.href, target: '_blank', rel: 'noopener noreferrer nofollow', class: 'msg-link', title: url.href }, label));
-    rest = match.index + address.length;
+    linkedTo = match.index + address.length;
   }
-  nodes.push(String(text ?? '').slice(rest));
+  nodes.push(whole.slice(linkedTo));
   return nodes.filter((node) => node !== '');
 }

@@ -116,7 +116,7 @@ function mountChannelChoice(scope, dialogId, slot, warning, currentMode) {
     const dialog = store.dialogs.peek().get(dialogId);
     const offered = options(dialog);
     const picked = pickedChannels.get(dialogId);
-    if (picked && picked.lastWrote !== dialog?.reply_channel) pickedChannels.delete(dialogId);
+    if (picked && dialog && picked.lastWrote !== dialog.reply_channel) pickedChannels.delete(dialogId);
     else if (picked && offered.includes(picked.channel)) return picked.channel;
     return offered.includes(dialog?.reply_channel) ? dialog.reply_channel : offered[offered.length - 1];
   };

@@ -146,8 +146,9 @@ function callbackAddress(spec, integration) {
     } catch {
       // Selected instead, for the admin to copy with the keyboard.
       getSelection().selectAllChildren(address);
-      copy.textContent = 'Press Ctrl+C';
+      copy.textContent = 'Selected: copy it';
     }
+    setTimeout(() => { copy.textContent = 'Copy'; }, 2500);
   };
   const waiting = !integration.health.receiving;
   return h('div', { class: 'integration-address' },
