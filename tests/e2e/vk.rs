@@ -338,6 +338,29 @@ async fn the_long_poll_goes_on_after_every_failure_vk_reports() {
     expected.push(vk("после failed 1"));
     let dialogs = until_messages(&api, expected.len()).await;
     assert_eq!(dialogs[0].1, expected, "each once, in order");
+
+    // A new key that fails again at once: the poll goes on from VK's own
+    // ts, saying so, and what she writes after arrives.
+    t.vk.fail_long_poll(GROUP, 3);
+    t.vk.fail_long_poll(GROUP, 3);
+    let keys = chat_testkit::eventually("the poll going on from VK's ts, said", || async {
+        integrations(&api).await[0]["health"]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("could not go on"))
+            .then(|| t.vk.long_poll_keys_given(GROUP))
+    })
+    .await;
+    // Written once it polls with the key it asks after a pause (before,
+    // VK's ts would be past her message: the error says so).
+    chat_testkit::eventually("a new key", || async {
+        (t.vk.long_poll_keys_given(GROUP) > keys).then_some(())
+    })
+    .await;
+    t.vk.person_writes(GROUP, &olga(), "после двух failed 3")
+        .unwrap();
+    expected.push(vk("после двух failed 3"));
+    let dialogs = until_messages(&api, expected.len()).await;
+    assert_eq!(dialogs[0].1, expected, "each once, in order");
     t.stop().await;
 }
 

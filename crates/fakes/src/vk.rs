@@ -149,8 +149,9 @@ struct Community {
     next_ts: u64,
     /// Long-poll keys given out and not expired.
     keys: HashSet<String>,
-    /// The `failed` code the next (or the waiting) long poll answers.
-    failing_poll: Option<u8>,
+    keys_given: u64,
+    /// The `failed` codes the next (or the waiting) long polls answer, in turn.
+    failing_polls: VecDeque<u8>,
     long_polls: u64,
     /// Names of the people who wrote, for `users.get`.
     people: HashMap<i64, Person>,
@@ -513,13 +514,20 @@ impl FakeVk {
     /// The next long poll (or the one waiting now) answers `{"failed":1,
     /// "ts":<newest>}` (events till now are lost to it), `{"failed":2}` (its
     /// key expires; the ts stays good) or `{"failed":3}` (its key expires;
-    /// get a new key and ts).
+    /// get a new key and ts). Called again before then, the poll after it
+    /// fails too.
     pub fn fail_long_poll(&self, group_id: i64, failed: u8) {
         if !(1..=3).contains(&failed) {
             return;
         }
-        self.with_community(group_id, |c| c.failing_poll = Some(failed));
+        self.with_community(group_id, |c| c.failing_polls.push_back(failed));
         self.changed.notify_waiters();
+    }
+
+    /// Long-poll keys given out so far (groups.getLongPollServer calls).
+    pub fn long_poll_keys_given(&self, group_id: i64) -> u64 {
+        self.with_community(group_id, |c| c.keys_given)
+            .unwrap_or_default()
     }
 
     /// Long polls (`a_check`) answered so far.
@@ -774,7 +782,8 @@ impl Community {
             history: VecDeque::new(),
             next_ts: 1,
             keys: HashSet::new(),
-            failing_poll: None,
+            keys_given: 0,
+            failing_polls: VecDeque::new(),
             long_polls: 0,
             people: HashMap::new(),
             wrote: HashSet::new(),
@@ -948,6 +957,7 @@ impl Community {
         self.check_group_id(call)?;
         let key = self.unique_hex("key");
         self.keys.insert(key.clone());
+        self.keys_given += 1;
         Ok(json!({
             "key": key,
             "server": format!("{base_url}/whp/{}", self.group_id),
@@ -1046,7 +1056,7 @@ impl Community {
         if !self.keys.contains(key) {
             return Some(json!({"failed": 2}));
         }
-        if let Some(failed) = self.failing_poll.take() {
+        if let Some(failed) = self.failing_polls.pop_front() {
             if failed == 1 {
                 // A number here, a string in ordinary answers, as VK does.
                 return Some(json!({"failed": 1, "ts": self.next_ts}));

@@ -107,15 +107,7 @@ async fn get_photo(
         out.insert(header::CONTENT_TYPE, value);
     }
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static(PHOTO_CACHE));
-    out.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    // Opened on its own, the image is only an image.
-    out.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; sandbox"),
-    );
+    crate::http::files::only_what_it_is(out);
     out.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
