@@ -343,10 +343,15 @@ pub async fn reseal_stale(pool: &PgPool, keys: &KeyRing) -> anyhow::Result<u64> 
     Ok(resealed)
 }
 
-/// An update arrived through the integration: it works.
+/// An update arrived through the integration: it works. Stamped at most
+/// once a second (to the second is all the console shows), unless an error
+/// came since: a busy bot's messages then cost no write each.
 pub async fn record_update(pool: &PgPool, id: Uuid) -> sqlx::Result<()> {
     sqlx::query!(
-        "update integration set last_update_at = now() where id = $1",
+        "update integration set last_update_at = now() \
+         where id = $1 and (last_update_at is null \
+             or last_update_at < now() - interval '1 second' \
+             or last_error_at >= last_update_at)",
         id
     )
     .execute(pool)
