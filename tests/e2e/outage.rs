@@ -4,6 +4,9 @@
 //! acknowledged; a message sent meanwhile is refused as "unavailable", and
 //! sent again afterwards it is stored once). A gateway started while NATS
 //! is down is not ready, and pushes what was published meanwhile once it is.
+//! A NATS that comes back with an empty store (every stream and consumer
+//! forgotten) is set up again by the services, and messages flow both ways,
+//! to the site and through the messengers.
 
 use serde_json::json;
 use sqlx::Row as _;
@@ -12,7 +15,7 @@ use chat_testkit::clients::{Socket, message_seqs};
 use chat_testkit::nats::NatsServer;
 use chat_testkit::postgres::PgServer;
 
-use crate::helpers::{Options, TestSuite, client_id};
+use crate::helpers::{Options, TestSuite, client_id, delivered_or_failed, reply, until_messages};
 
 #[tokio::test]
 async fn messages_sent_while_nats_is_down_arrive_once_it_is_back() {
@@ -70,6 +73,66 @@ async fn messages_sent_while_nats_is_down_arrive_once_it_is_back() {
     .await;
     assert_eq!(timeline, (6, 6));
     db.close().await;
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn after_nats_restarts_with_an_empty_store_every_consumer_heals_and_messages_flow_both_ways()
+{
+    let mut nats = NatsServer::start().await;
+    let t = TestSuite::start_with(Options {
+        nats_url: nats.url(),
+        ..Options::default()
+    })
+    .await;
+    let token = "777900:healing-bot";
+    t.telegram.make_bot(token, "healing_bot");
+    let shop = t.shop("Iota").await;
+    let api = t.manager_api(&shop).await;
+    let (status, body) = api
+        .put("/api/v1/integrations/telegram", json!({"bot_token": token}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let anna = chat_fakes::telegram::Person {
+        id: 4242,
+        first_name: "Анна".into(),
+        last_name: None,
+        username: None,
+    };
+    t.telegram.person_writes(token, &anna, "до").unwrap();
+    let dialogs = until_messages(&api, 1).await;
+    let dialog_id = dialogs[0].0["id"].as_str().unwrap().to_owned();
+
+    nats.restart_empty().await;
+
+    // Through the messenger: her message in, the manager's reply out (the
+    // bridge's consumer of replies made again, with the stream).
+    t.telegram.person_writes(token, &anna, "после").unwrap();
+    until_messages(&api, 2).await;
+    let id = reply(&api, &dialog_id, "telegram", "Ответ после сбоя").await;
+    let reply = delivered_or_failed(&api, &dialog_id, &id).await;
+    assert_eq!(reply["delivery_state"], "delivered", "{reply}");
+    assert!(
+        t.telegram
+            .sent(token)
+            .iter()
+            .any(|m| m["text"] == "Ответ после сбоя")
+    );
+
+    // On the site: a visitor's message reaches the manager's socket live.
+    let mut manager = Socket::manager(t.port, api.token.as_deref().unwrap()).await;
+    manager.wait_for_type("hello").await;
+    let mut visitor = Socket::visitor(t.port, &shop.site_key, "after-the-wipe", None).await;
+    visitor.wait_for_type("hello").await;
+    visitor
+        .send_json(json!({"type": "send", "client_message_id": client_id(), "text": "с сайта"}))
+        .await;
+    visitor.wait_for_type("ack").await;
+    manager
+        .wait_for("the visitor's message, live", |f| {
+            f["type"] == "message" && f["message"]["text"] == "с сайта"
+        })
+        .await;
     t.stop().await;
 }
 

@@ -60,6 +60,14 @@ impl NatsServer {
         }
     }
 
+    /// Kills the server and starts it again on the same port with an empty
+    /// store: every stream and consumer it had is forgotten.
+    pub async fn restart_empty(&mut self) {
+        self.stop().await;
+        let _ = std::fs::remove_dir_all(&self.store);
+        self.resume().await;
+    }
+
     /// Starts the server again on the same port and store.
     pub async fn resume(&mut self) {
         let child = Command::new(nats_server_binary())
