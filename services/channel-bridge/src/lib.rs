@@ -97,13 +97,13 @@ impl Application {
             )?)),
         };
         let public_url = Some(config.public_url.trim().to_owned()).filter(|u| !u.is_empty());
-        let telegram = telegram::api::TelegramApi {
-            api_url: config
+        let telegram = telegram::api::TelegramApi::new(
+            config
                 .telegram_api_url
                 .parse()
                 .with_context(|| format!("BRIDGE_TELEGRAM_API_URL {}", config.telegram_api_url))?,
-            public_url: public_url.clone(),
-        };
+            public_url.clone(),
+        );
         let vk = vk::api::VkApi::new(&config.vk_api_url, public_url.clone());
         let facebook = facebook::api::FacebookApi::new(&config.facebook_api_url, public_url);
         let api = grpc::BridgeApi {

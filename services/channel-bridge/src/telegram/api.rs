@@ -15,6 +15,12 @@ pub struct TelegramApi {
     pub api_url: reqwest::Url,
     /// The suite's public address for webhooks; `None`: long polling.
     pub public_url: Option<String>,
+    /// One HTTP client (connections and TLS set up once) for every bot's calls.
+    calls: reqwest::Client,
+    /// And one for downloads: no limit on a whole download (a 20 MB file to
+    /// a slow browser takes its time), only on connecting and on each wait
+    /// for more bytes.
+    downloads: reqwest::Client,
 }
 
 /// Why a call to Telegram failed, as the caller answers it.
@@ -48,24 +54,31 @@ pub struct Me {
 }
 
 impl TelegramApi {
-    pub fn bot(&self, token: &str) -> Bot {
-        let client = teloxide_core::net::default_reqwest_settings()
+    pub fn new(api_url: reqwest::Url, public_url: Option<String>) -> Self {
+        let calls = teloxide_core::net::default_reqwest_settings()
             .timeout(Duration::from_secs(17))
             .build()
             .expect("an HTTP client");
-        Bot::with_client(token, client).set_api_url(self.api_url.clone())
-    }
-
-    /// The bot for downloading a file: no limit on the whole download (a
-    /// 20 MB file to a slow browser takes its time), only on connecting and
-    /// on each wait for more bytes.
-    pub fn downloader(&self, token: &str) -> Bot {
-        let client = teloxide_core::net::default_reqwest_settings()
+        let downloads = teloxide_core::net::default_reqwest_settings()
             .connect_timeout(Duration::from_secs(5))
             .read_timeout(Duration::from_secs(30))
             .build()
             .expect("an HTTP client");
-        Bot::with_client(token, client).set_api_url(self.api_url.clone())
+        Self {
+            api_url,
+            public_url,
+            calls,
+            downloads,
+        }
+    }
+
+    pub fn bot(&self, token: &str) -> Bot {
+        Bot::with_client(token, self.calls.clone()).set_api_url(self.api_url.clone())
+    }
+
+    /// The bot for downloading a file (its client sets no limit on the whole).
+    pub fn downloader(&self, token: &str) -> Bot {
+        Bot::with_client(token, self.downloads.clone()).set_api_url(self.api_url.clone())
     }
 
     /// Checks the token: the bot it belongs to.
