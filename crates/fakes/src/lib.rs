@@ -20,6 +20,7 @@ pub mod vk;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -101,4 +102,17 @@ impl Drop for Running {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// Where a fake starts numbering what its platform never numbers twice
+/// (message ids, update ids, long-poll positions): a thousand per second of
+/// the clock, so a fake restarted against a database that outlived it (`make
+/// dev`) does not hand out numbers the bridge has stored, and would rightly
+/// drop as redeliveries. It wraps every 23 days and stays under `i32::MAX`
+/// with room to spare, as Telegram's 32-bit ids need.
+pub(crate) fn first_number() -> i64 {
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs());
+    i64::try_from(seconds % 2_000_000).unwrap_or(0) * 1000
 }

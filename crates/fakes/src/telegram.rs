@@ -232,8 +232,8 @@ impl FakeTelegram {
                 id,
                 username: username.to_owned(),
                 first_name: username.trim_end_matches("_bot").replace('_', " "),
-                next_update_id: 100_000,
-                next_message_id: 1,
+                next_update_id: crate::first_number(),
+                next_message_id: crate::first_number(),
                 ..Bot::default()
             },
         );

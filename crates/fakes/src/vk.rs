@@ -530,6 +530,12 @@ impl FakeVk {
             .unwrap_or_default()
     }
 
+    /// The ts the next event will have (what a new long poll starts from).
+    pub fn long_poll_ts(&self, group_id: i64) -> u64 {
+        self.with_community(group_id, |c| c.next_ts)
+            .unwrap_or_default()
+    }
+
     /// Long polls (`a_check`) answered so far.
     pub fn long_polls(&self, group_id: i64) -> u64 {
         self.with_community(group_id, |c| c.long_polls)
@@ -780,7 +786,7 @@ impl Community {
             confirmed: 0,
             refused: 0,
             history: VecDeque::new(),
-            next_ts: 1,
+            next_ts: u64::try_from(crate::first_number()).unwrap_or(1),
             keys: HashSet::new(),
             keys_given: 0,
             failing_polls: VecDeque::new(),
@@ -793,7 +799,7 @@ impl Community {
             sent: Vec::new(),
             send_calls: 0,
             sent_by_random_id: HashMap::new(),
-            last_message_id: 0,
+            last_message_id: crate::first_number(),
             last_conversation_message_id: HashMap::new(),
             last_version: 10_000_000,
             serial: 0,
@@ -855,7 +861,7 @@ impl Community {
         let conversation_message_id = self
             .last_conversation_message_id
             .entry(peer_id)
-            .or_default();
+            .or_insert_with(crate::first_number);
         *conversation_message_id += 1;
         json!({
             "date": chrono::Utc::now().timestamp(),

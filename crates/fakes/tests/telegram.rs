@@ -317,3 +317,27 @@ async fn a_photo_or_document_a_person_sends_downloads_by_get_file_as_teloxide_re
         "{refused:?}"
     );
 }
+
+#[tokio::test]
+async fn a_fake_started_again_numbers_past_what_it_gave_before() {
+    // As `make dev` restarted on a database that keeps the bridge's
+    // messages, whose keys hold Telegram's message ids: a new run of the
+    // fake must not give out ids the last one gave, or the bridge would
+    // take new messages for redeliveries.
+    let before = FakeTelegram::default();
+    before.make_bot(TOKEN, "tea_shop_bot");
+    let mut last = Value::Null;
+    for text in ["one", "two", "three"] {
+        last = before.person_writes(TOKEN, &anna(), text).unwrap();
+    }
+    // A restart takes at least a second.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let after = FakeTelegram::default();
+    after.make_bot(TOKEN, "tea_shop_bot");
+    let first = after.person_writes(TOKEN, &anna(), "four").unwrap();
+    let number = |update: &Value, field: &str| update[field].as_i64().unwrap();
+    assert!(number(&first, "update_id") > number(&last, "update_id"));
+    assert!(number(&first["message"], "message_id") > number(&last["message"], "message_id"));
+    // Still a 32-bit id, as the Bot API's are.
+    assert!(i32::try_from(number(&first["message"], "message_id")).is_ok());
+}

@@ -561,7 +561,11 @@ async fn a_send_is_told_back_as_a_message_reply_event() {
     assert_eq!(message["peer_id"], 4242);
     assert_eq!(message["random_id"], 1001);
     assert_eq!(message["text"], "Есть, 250 г");
-    assert_eq!(message["conversation_message_id"], 2);
+    // The next in this dialog after the person's message.
+    let theirs = written["object"]["message"]["conversation_message_id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(message["conversation_message_id"], theirs + 1);
 }
 
 #[tokio::test]
@@ -925,4 +929,30 @@ async fn control_routes_drive_the_fake_over_http() {
         .await
         .unwrap();
     assert!(page.contains("textContent") && !page.contains("innerHTML"));
+}
+
+#[tokio::test]
+async fn a_fake_started_again_numbers_past_what_it_gave_before() {
+    // As `make dev` restarted on a database that keeps the bridge's
+    // messages, whose keys hold VK's conversation message ids, and its
+    // long poll's ts: a new run of the fake must number past the last one.
+    let start_one = || {
+        let fake = FakeVk::default();
+        fake.make_community(GROUP, TOKEN, "Чайная лавка", CONFIRMATION);
+        fake
+    };
+    let before = start_one();
+    let mut last = Value::Null;
+    for text in ["one", "two", "three"] {
+        last = before.person_writes(GROUP, &anna(), text).unwrap();
+    }
+    let ts_before = before.long_poll_ts(GROUP);
+    // A restart takes at least a second.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let after = start_one();
+    let first = after.person_writes(GROUP, &anna(), "four").unwrap();
+    let number = |event: &Value, field: &str| event["object"]["message"][field].as_i64().unwrap();
+    assert!(number(&first, "conversation_message_id") > number(&last, "conversation_message_id"));
+    assert!(number(&first, "id") > number(&last, "id"));
+    assert!(after.long_poll_ts(GROUP) > ts_before);
 }
