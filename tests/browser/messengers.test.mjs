@@ -85,6 +85,22 @@ test('an owner connects a Telegram bot and a person writing to it appears in the
     assert.deepEqual([opened.status, opened.type], [200, 'image/jpeg']);
     assert.ok(opened.size > 1000, `a whole photo (${opened.size} bytes)`);
 
+    // A document saves under the name the person gave it, not Telegram's.
+    const fileName = unique('прайс & цены') + '.txt';
+    await fake('POST', `/bots/${encodeURIComponent(token)}/messages`, { person, text: fileName, attachment: 'document' });
+    const document = page.locator('.msg-in', { hasText: `[document: ${fileName}]` });
+    await document.waitFor();
+    const documentLink = document.locator('a.msg-link');
+    assert.equal(await documentLink.innerText(), 'open file');
+    const saved = await page.evaluate(async (url) => {
+      const response = await fetch(url);
+      return { status: response.status, disposition: response.headers.get('content-disposition'), text: await response.text() };
+    }, await documentLink.getAttribute('href'));
+    assert.equal(saved.status, 200);
+    assert.equal(saved.text, `${fileName}\n`);
+    const [, encoded] = saved.disposition.match(/^attachment; .*filename\*=UTF-8''(\S+)$/) ?? [];
+    assert.equal(decodeURIComponent(encoded ?? ''), fileName, saved.disposition);
+
     // The answer goes back through Telegram, and shows as delivered.
     const answer = unique('Есть, и пуэр тоже');
     await sendFromComposer(page, answer);

@@ -603,6 +603,10 @@ async fn photos_and_documents_open_from_their_links_in_the_shops_console_and_no_
     );
     let document = link(texts[2]);
     assert!(
+        document.ends_with("?name=page.html"),
+        "the name the person gave: {document}"
+    );
+    assert!(
         !texts.concat().contains(token),
         "the bot's token is in no message"
     );
@@ -625,11 +629,9 @@ async fn photos_and_documents_open_from_their_links_in_the_shops_console_and_no_
     assert_eq!(status, 200);
     assert_eq!(bytes, b"<script>alert(1)</script>");
     assert_eq!(headers["content-type"], "application/octet-stream");
-    assert!(
-        headers["content-disposition"]
-            .to_str()
-            .unwrap()
-            .starts_with("attachment")
+    assert_eq!(
+        headers["content-disposition"], "attachment; filename=\"page.html\"",
+        "saved under the person's name, not Telegram's file_0.html"
     );
     assert!(
         headers["content-security-policy"]
@@ -637,6 +639,14 @@ async fn photos_and_documents_open_from_their_links_in_the_shops_console_and_no_
             .unwrap()
             .contains("sandbox")
     );
+
+    // A name that is empty or too long is refused, and nothing is fetched.
+    let bare = document.split_once('?').unwrap().0;
+    for name in ["", "%20", &"a".repeat(256)] {
+        let (status, _, body) = api.get_bytes(&format!("{bare}?name={name}")).await;
+        assert_eq!(status, 422, "{name:?}: {}", String::from_utf8_lossy(&body));
+        assert!(String::from_utf8_lossy(&body).contains("\"name\""));
+    }
 
     // Unknown, malformed or of another channel: 404; signed out: 401.
     for path in [

@@ -6,6 +6,7 @@
 
 use futures::StreamExt as _;
 use futures::stream::BoxStream;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use teloxide_core::net::Download as _;
 use teloxide_core::prelude::*;
 use teloxide_core::types::FileId;
@@ -13,9 +14,26 @@ use teloxide_core::{ApiError, RequestError};
 
 use super::api::TelegramApi;
 
-/// Where the console opens a file, by the gateway (`GET /api/v1/files/...`).
-pub fn link(file_id: &str) -> String {
-    format!("/api/v1/files/telegram/{file_id}")
+/// What a name in a link keeps as it is: URLs' unreserved characters.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Where the console opens a file, by the gateway (`GET /api/v1/files/...`),
+/// with the name the person gave it where it has one: Telegram's file
+/// server knows it only as `file_5.pdf`, so the link carries it.
+pub fn link(file_id: &str, name: Option<&str>) -> String {
+    let path = format!("/api/v1/files/telegram/{file_id}");
+    match name.map(str::trim).filter(|name| !name.is_empty()) {
+        // As long as the gateway takes (255 characters).
+        Some(name) => {
+            let name: String = name.chars().take(255).collect();
+            format!("{path}?name={}", utf8_percent_encode(&name, UNRESERVED))
+        }
+        None => path,
+    }
 }
 
 /// A file on its way: what it is, then its bytes.
@@ -117,7 +135,21 @@ mod tests {
     }
 
     #[test]
-    fn a_link_is_the_gateways_path_for_the_file() {
-        assert_eq!(link("AgAD-x_1"), "/api/v1/files/telegram/AgAD-x_1");
+    fn a_link_is_the_gateways_path_for_the_file_with_its_name_if_it_has_one() {
+        assert_eq!(link("AgAD-x_1", None), "/api/v1/files/telegram/AgAD-x_1");
+        assert_eq!(
+            link("AgAD-x_1", Some("  ")),
+            "/api/v1/files/telegram/AgAD-x_1"
+        );
+        assert_eq!(
+            link("AgAD-x_1", Some("счёт №5.pdf")),
+            "/api/v1/files/telegram/AgAD-x_1?name=%D1%81%D1%87%D1%91%D1%82%20%E2%84%965.pdf"
+        );
+        let long = link("f", Some(&"я".repeat(300)));
+        assert_eq!(
+            long.matches("%D1%8F").count(),
+            255,
+            "as long as the gateway takes"
+        );
     }
 }

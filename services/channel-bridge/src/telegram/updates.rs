@@ -51,15 +51,22 @@ fn text_of(message: &Message) -> Option<String> {
     if let Some(text) = message.text() {
         return Some(text.to_owned());
     }
-    let linked = |what: &str, file: &FileMeta| format!("{what} {}", files::link(&file.id.0));
+    let linked = |what: &str, file: &FileMeta| format!("{what} {}", files::link(&file.id.0, None));
+    let named = |what: &str, file: &FileMeta, name: Option<&str>| {
+        format!("{what} {}", files::link(&file.id.0, name))
+    };
     let media = if let Some(sizes) = message.photo() {
         match sizes.iter().max_by_key(|size| size.width * size.height) {
             Some(largest) => linked("[photo]", &largest.file),
             None => "[photo]".to_owned(),
         }
     } else if let Some(document) = message.document() {
-        let name = document.file_name.as_deref().unwrap_or("unnamed");
-        linked(&format!("[document: {name}]"), &document.file)
+        let name = document.file_name.as_deref();
+        named(
+            &format!("[document: {}]", name.unwrap_or("unnamed")),
+            &document.file,
+            name,
+        )
     } else if let Some(sticker) = message.sticker() {
         format!("[sticker {}]", sticker.emoji.as_deref().unwrap_or_default()).replace(" ]", "]")
     } else if let Some(voice) = message.voice() {
@@ -67,11 +74,11 @@ fn text_of(message: &Message) -> Option<String> {
     } else if let Some(note) = message.video_note() {
         linked("[video message]", &note.file)
     } else if let Some(video) = message.video() {
-        linked("[video]", &video.file)
+        named("[video]", &video.file, video.file_name.as_deref())
     } else if let Some(animation) = message.animation() {
-        linked("[GIF]", &animation.file)
+        named("[GIF]", &animation.file, animation.file_name.as_deref())
     } else if let Some(audio) = message.audio() {
-        linked("[audio]", &audio.file)
+        named("[audio]", &audio.file, audio.file_name.as_deref())
     } else if message.location().is_some() {
         "[location]".to_owned()
     } else if message.contact().is_some() {
@@ -142,6 +149,12 @@ mod tests {
         let document = private_message(json!({
             "document": {"file_id": "f2", "file_unique_id": "u2", "file_name": "order.pdf"},
         }));
+        let named = private_message(json!({
+            "document": {"file_id": "f3", "file_unique_id": "u3", "file_name": "прайс & цены.pdf"},
+        }));
+        let unnamed = private_message(json!({
+            "document": {"file_id": "f4", "file_unique_id": "u4"},
+        }));
         let sticker = private_message(json!({"sticker": {
             "file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1, "height": 1,
             "is_animated": false, "is_video": false, "emoji": "👍"}}));
@@ -156,7 +169,19 @@ mod tests {
         );
         assert_eq!(
             text(document).as_deref(),
-            Some("[document: order.pdf] /api/v1/files/telegram/f2")
+            Some("[document: order.pdf] /api/v1/files/telegram/f2?name=order.pdf"),
+            "the link carries the name the person gave, which Telegram's file server forgets"
+        );
+        assert_eq!(
+            text(named).as_deref(),
+            Some(
+                "[document: прайс & цены.pdf] /api/v1/files/telegram/f3\
+                 ?name=%D0%BF%D1%80%D0%B0%D0%B9%D1%81%20%26%20%D1%86%D0%B5%D0%BD%D1%8B.pdf"
+            )
+        );
+        assert_eq!(
+            text(unnamed).as_deref(),
+            Some("[document: unnamed] /api/v1/files/telegram/f4")
         );
         assert_eq!(text(sticker).as_deref(), Some("[sticker 👍]"));
         assert_eq!(

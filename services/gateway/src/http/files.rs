@@ -3,7 +3,8 @@
 //! bridge fetches each from the platform with the shop's own integration
 //! (whose token never leaves it), so a shop opens only files sent to its
 //! own bot. Images are served to be shown; anything else only to be saved,
-//! sandboxed, so nothing a person sends runs in the console's origin.
+//! sandboxed, so nothing a person sends runs in the console's origin. A
+//! file is saved under the name the person gave it, which the link carries.
 
 use axum::Router;
 use axum::body::Body;
@@ -12,9 +13,13 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures::StreamExt as _;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use chat_proto::bridge::v1 as pb;
 
+use super::Query;
 use super::openapi::ErrorOut;
 use crate::auth::Manager;
 use crate::error::{Error, Result};
@@ -24,6 +29,23 @@ use crate::state::AppState;
 const MAX_FILE_ID_CHARS: usize = 256;
 /// The types shown in the browser; any other is served only to be saved.
 const SHOWN_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/gif", "image/webp"];
+/// Longest file name taken, in characters (as file systems allow).
+const MAX_NAME_CHARS: usize = 255;
+/// What a name in `filename*` keeps as it is (RFC 5987 allows a few more).
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FileIn {
+    /// The name to save the file under, as the message's link gives it (the
+    /// name the person gave it); absent: the platform's own name for it.
+    #[param(min_length = 1, max_length = 255)]
+    pub name: Option<String>,
+}
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/files/{channel}/{file_id}", get(file))
@@ -37,20 +59,30 @@ pub fn router() -> Router<AppState> {
     params(
         ("channel" = String, Path, description = "`telegram`"),
         ("file_id" = String, Path, description = "The platform's file id, as the message's link gives it"),
+        FileIn,
     ),
     security(("bearer" = []), ("cookie" = [])),
     responses(
-        (status = 200, description = "The file's bytes: `image/jpeg`, `image/png`, `image/gif` or `image/webp` inline, anything else `application/octet-stream` as an attachment", content_type = "application/octet-stream"),
+        (status = 200, description = "The file's bytes: `image/jpeg`, `image/png`, `image/gif` or `image/webp` inline, anything else `application/octet-stream` as an attachment, named in `Content-Disposition`", content_type = "application/octet-stream"),
+        (status = 400, description = "`bad_request`: a query that cannot be read", body = ErrorOut),
         (status = 401, description = "`unauthorized`", body = ErrorOut),
         (status = 404, description = "`not_found`: no such file sent to this shop's bot, or no such channel", body = ErrorOut),
-        (status = 422, description = "`invalid`: bigger than the platform lets bots download, or the bot's token was revoked", body = ErrorOut),
+        (status = 422, description = "`invalid`: bigger than the platform lets bots download, the bot's token was revoked, or an empty or too long name", body = ErrorOut),
         (status = 503, description = "`unavailable`: the bridge or the platform cannot be reached", body = ErrorOut),
     ))]
 async fn file(
     State(state): State<AppState>,
     manager: Manager,
     Path((channel, file_id)): Path<(String, String)>,
+    Query(query): Query<FileIn>,
 ) -> Result<Response> {
+    let asked_name = match query.name {
+        Some(name) if name.trim().is_empty() => return Err(Error::field("name", "is empty")),
+        Some(name) if name.chars().count() > MAX_NAME_CHARS => {
+            return Err(Error::field("name", "is longer than 255 characters"));
+        }
+        name => name,
+    };
     let well_formed = file_id.len() <= MAX_FILE_ID_CHARS
         && file_id
             .bytes()
@@ -68,19 +100,13 @@ async fn file(
     let first = chunks.message().await?.ok_or(Error::NotFound("file"))?;
     let shown = SHOWN_TYPES.iter().find(|t| **t == first.content_type);
     let content_type = HeaderValue::from_static(shown.unwrap_or(&"application/octet-stream"));
-    let name: String = first
-        .file_name
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-        .collect();
-    let disposition = format!(
-        "{}; filename=\"{}\"",
+    let disposition = disposition(
         if shown.is_some() {
             "inline"
         } else {
             "attachment"
         },
-        if name.is_empty() { "file" } else { &name }
+        asked_name.as_deref().unwrap_or(&first.file_name),
     );
     let rest = chunks.map(|chunk| chunk.map(|c| c.data));
     let body = Body::from_stream(futures::stream::once(async move { Ok(first.data) }).chain(rest));
@@ -99,6 +125,44 @@ async fn file(
     Ok(response)
 }
 
+/// `Content-Disposition` of `kind` (`inline` or `attachment`) naming the
+/// file as RFC 6266 says: `filename` an ASCII stand-in for old clients,
+/// `filename*` the name itself in UTF-8. Nothing in a name can make it a
+/// path or end the header: separators and control characters become `_`.
+fn disposition(kind: &str, name: &str) -> String {
+    let name: String = name
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '/' | '\\') {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let name = name.trim_start_matches('.');
+    let kept: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .collect();
+    let ascii = if kept.trim_matches('.').is_empty() {
+        "file".to_owned()
+    } else if kept.starts_with('.') {
+        // Only the extension was ASCII.
+        format!("file{kept}")
+    } else {
+        kept
+    };
+    if name.is_empty() || name == ascii {
+        return format!("{kind}; filename=\"{ascii}\"");
+    }
+    format!(
+        "{kind}; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        utf8_percent_encode(name, UNRESERVED)
+    )
+}
+
 /// Bytes people sent, served as they are: never sniffed into another type,
 /// and opened on their own a sandbox where nothing runs (an image is only an
 /// image).
@@ -111,4 +175,45 @@ pub fn only_what_it_is(headers: &mut HeaderMap) {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; img-src 'self'; sandbox"),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::disposition;
+
+    #[test]
+    fn a_name_is_given_as_it_is_and_as_an_ascii_stand_in() {
+        assert_eq!(
+            disposition("attachment", "order.pdf"),
+            "attachment; filename=\"order.pdf\""
+        );
+        assert_eq!(
+            disposition("attachment", "прайс & цены.pdf"),
+            "attachment; filename=\"file.pdf\"; \
+             filename*=UTF-8''%D0%BF%D1%80%D0%B0%D0%B9%D1%81%20%26%20%D1%86%D0%B5%D0%BD%D1%8B.pdf"
+        );
+        assert_eq!(
+            disposition("inline", "my photo.jpg"),
+            "inline; filename=\"myphoto.jpg\"; filename*=UTF-8''my%20photo.jpg"
+        );
+    }
+
+    #[test]
+    fn nothing_in_a_name_makes_a_path_or_ends_the_header() {
+        assert_eq!(
+            disposition("attachment", "../../etc/passwd"),
+            "attachment; filename=\"_.._etc_passwd\""
+        );
+        let header = disposition("attachment", "a\"\r\nSet-Cookie: x=1");
+        assert!(!header.contains(['\r', '\n']), "{header}");
+        assert_eq!(header.matches('"').count(), 2, "{header}");
+        assert_eq!(
+            disposition("attachment", "..."),
+            "attachment; filename=\"file\""
+        );
+        assert_eq!(
+            disposition("attachment", ""),
+            "attachment; filename=\"file\""
+        );
+    }
 }

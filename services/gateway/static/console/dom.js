@@ -83,8 +83,11 @@ export function onDismiss(root, close, { ignore = [] } = {}) {
   };
 }
 
-/** Web addresses in a person's text: http(s) ones, and the suite's own file links. */
-const ADDRESS = /\bhttps?:\/\/[^\s<>"']+|\/api\/v1\/files\/[a-z]+\/[\w-]{1,256}(?![\w/-])/g;
+/**
+ * Web addresses in a person's text: http(s) ones, and the suite's own file
+ * links (with the name to save the file under, percent-encoded).
+ */
+const ADDRESS = /\bhttps?:\/\/[^\s<>"']+|\/api\/v1\/files\/[a-z]+\/[\w-]{1,256}(?:\?name=[\w.~%-]{1,2300})?(?![\w/%-])/g;
 /** Punctuation that ends a sentence rather than an address. */
 const TRAILING = /[.,;:!?)\]}»"']+$/;
 
@@ -112,7 +115,7 @@ export function textWithLinks(text) {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') continue;
     nodes.push(whole.slice(linkedTo, match.index));
     // The suite's own file links are long opaque ids: named, not spelled out.
-    const label = own && url.pathname === address ? 'open file' : address;
+    const label = own && url.pathname + url.search === address ? 'open file' : address;
     nodes.push(h('a', { href: url.href, target: '_blank', rel: 'noopener noreferrer nofollow', class: 'msg-link', title: url.href }, label));
     linkedTo = match.index + address.length;
   }
