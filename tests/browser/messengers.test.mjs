@@ -112,6 +112,7 @@ test('an owner connects a Telegram bot and a person writing to it appears in the
     await out.locator('.msg-tick').waitFor();
     assert.equal(await out.locator('.msg-sending').count(), 0);
     await out.locator('.msg-footer', { hasText: 'via Telegram' }).waitFor();
+    assert.equal(await page.locator('.composer-warning:not([hidden])').count(), 0, 'a bot connected a moment ago is not shown as broken');
     await screenshot(page, 'messengers-dialog-1366.png');
     const dialogUrl = page.url();
 

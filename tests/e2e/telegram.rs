@@ -205,6 +205,9 @@ async fn an_admin_connects_a_bot_and_its_people_write_through_long_polling() {
         "the suite has no public address"
     );
     assert_eq!(connected["health"]["token_valid"], true);
+    // Not shown as broken in the seconds before a poller takes it up.
+    assert_eq!(connected["health"]["receiving"], true, "{connected}");
+    assert_eq!(connected["health"]["healthy"], true, "{connected}");
     assert!(
         !connected.to_string().contains("tea-shop-bot-token"),
         "{connected}"

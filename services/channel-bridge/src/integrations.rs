@@ -62,7 +62,8 @@ pub const POLLER_ALIVE_SECS: i64 = 60;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Health {
     /// Updates can arrive: the webhook is registered, or a poller polled
-    /// within [`POLLER_ALIVE_SECS`].
+    /// within [`POLLER_ALIVE_SECS`] (a polled integration connected within
+    /// that time counts as polled then: a poller takes it up in seconds).
     pub receiving: bool,
     pub token_valid: Option<bool>,
     pub token_checked_at: Option<DateTime<Utc>>,
@@ -206,11 +207,14 @@ struct Row {
 
 impl Row {
     fn health(&self) -> Health {
+        let lately =
+            |at: DateTime<Utc>| Utc::now() - at < chrono::Duration::seconds(POLLER_ALIVE_SECS);
+        // Not "broken" in the seconds before a poller first takes it up.
+        let just_connected_to_poll = self.settings["mode"] == "polling" && lately(self.updated_at);
         Health {
             receiving: self.webhook_registered
-                || self.last_poll_at.is_some_and(|at| {
-                    Utc::now() - at < chrono::Duration::seconds(POLLER_ALIVE_SECS)
-                }),
+                || self.last_poll_at.is_some_and(lately)
+                || just_connected_to_poll,
             token_valid: self.token_valid,
             token_checked_at: self.token_checked_at,
             last_update_at: self.last_update_at,

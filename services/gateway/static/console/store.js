@@ -800,6 +800,8 @@ export const reopenDialog = (dialogId) => dialogAction(() => api.reopenDialog(di
 
 /** How long the messengers' health is trusted before the composer asks again. */
 const INTEGRATIONS_FRESH_MS = 30000;
+/** As long, while one is unhealthy: its warning goes soon after it recovers. */
+const UNHEALTHY_FRESH_MS = 5000;
 let integrationsLoading = null;
 
 /** The messengers' health as just read elsewhere (Settings): the composer warns by it at once. */
@@ -807,9 +809,11 @@ export function knowIntegrations(items) {
   integrations.value = { items, loadedAt: Date.now() };
 }
 
-/** The messengers' health, asked again when older than half a minute. */
+/** The messengers' health, asked again when older than half a minute (five seconds while one is unhealthy). */
 export function loadIntegrations() {
-  if (Date.now() - integrations.peek().loadedAt < INTEGRATIONS_FRESH_MS) return Promise.resolve();
+  const { items, loadedAt } = integrations.peek();
+  const fresh = items.some((item) => !item.health.healthy) ? UNHEALTHY_FRESH_MS : INTEGRATIONS_FRESH_MS;
+  if (Date.now() - loadedAt < fresh) return Promise.resolve();
   integrationsLoading ??= api
     .listIntegrations({ background: true })
     .then((answer) => knowIntegrations(answer.integrations))

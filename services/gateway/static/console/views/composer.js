@@ -19,8 +19,8 @@ const drafts = new Map();
  */
 const pickedChannels = new Map();
 const MAX_TEXTAREA_PX = 200;
-/** How often an open composer asks for the messengers' health again. */
-const HEALTH_REFRESH_MS = 30000;
+/** How often an open composer looks whether the messengers' health is due again (the store decides). */
+const HEALTH_REFRESH_MS = 5000;
 
 export function mountComposer(container, scope, dialogId, onSent) {
   let mode = 'reply';
