@@ -187,6 +187,16 @@ async fn a_batch_is_stored_in_the_order_written_once_and_only_when_signed() {
         let answer = post.body(body.clone()).send().await.unwrap();
         assert_eq!(answer.status(), 403);
     }
+    // The console shows it: most often the shop saved a wrong app secret,
+    // and every message of its people is refused.
+    let health = integrations(&api).await[0]["health"].clone();
+    assert_eq!(health["healthy"], false, "{health}");
+    assert!(
+        health["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("does not match the app secret")),
+        "{health}"
+    );
     // Signed, twice (Meta sends it again): each message once, in order.
     let delivered = t.facebook.deliveries(PAGE).0;
     assert!(t.facebook.raw_post(PAGE, batch.clone(), Signing::Right));
@@ -206,6 +216,12 @@ async fn a_batch_is_stored_in_the_order_written_once_and_only_when_signed() {
             facebook("третье")
         ]
     );
+    // Signed deliveries after it show the page working again.
+    chat_testkit::eventually("healthy again", || async {
+        let listed = integrations(&api).await;
+        (listed[0]["health"]["healthy"] == true).then_some(())
+    })
+    .await;
     t.stop().await;
 }
 

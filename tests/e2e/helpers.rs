@@ -37,6 +37,9 @@ pub struct Options {
     /// The bridge has a public address: Telegram delivers by webhook, VK
     /// by its Callback API (else the bridge polls).
     pub webhooks: bool,
+    /// How often the bridge checks each integration's token (1 s unless a
+    /// test must see what happens between two checks).
+    pub bridge_health_check_secs: u64,
 }
 
 impl Default for Options {
@@ -48,6 +51,7 @@ impl Default for Options {
             extra_bridges: 0,
             gateway: gateway::Config::default(),
             webhooks: false,
+            bridge_health_check_secs: 1,
         }
     }
 }
@@ -96,7 +100,7 @@ impl TestSuite {
         configs.bridge.telegram_api_url = fakes_server.url();
         configs.bridge.vk_api_url = fakes_server.url();
         configs.bridge.facebook_api_url = fakes_server.url();
-        configs.bridge.health_check_secs = 1;
+        configs.bridge.health_check_secs = options.bridge_health_check_secs;
         if options.webhooks {
             // The bridge's own address is its public one: a port chosen now.
             let port = std::net::TcpListener::bind("127.0.0.1:0")

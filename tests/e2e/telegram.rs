@@ -512,6 +512,37 @@ async fn a_reply_telegram_refuses_shows_as_failed_with_its_reason() {
 }
 
 #[tokio::test]
+async fn a_reply_refused_for_a_revoked_token_shows_the_bot_as_broken_at_once() {
+    // By webhook (no poller to notice) and with the periodic check an hour
+    // away: only the refused reply can tell.
+    let t = TestSuite::start_with(crate::helpers::Options {
+        webhooks: true,
+        bridge_health_check_secs: 3600,
+        ..Default::default()
+    })
+    .await;
+    let token = "777105:revoked-before-a-reply";
+    let (api, dialog_id) = shop_with_a_telegram_person(&t, token).await;
+    chat_testkit::eventually("the healthy bot", || async {
+        (integrations(&api).await[0]["health"]["healthy"] == true).then_some(())
+    })
+    .await;
+
+    t.telegram.revoke(token);
+    let id = reply(&api, &dialog_id, "telegram", "are you there?").await;
+    let message = delivered_or_failed(&api, &dialog_id, &id).await;
+    assert_eq!(message["delivery_state"], "failed", "{message}");
+    let health = chat_testkit::eventually("the refused token in the health", || async {
+        let health = integrations(&api).await[0]["health"].clone();
+        (health["token_valid"] == false).then_some(health)
+    })
+    .await;
+    assert_eq!(health["healthy"], false, "{health}");
+    assert!(health["last_error"].is_string(), "{health}");
+    t.stop().await;
+}
+
+#[tokio::test]
 async fn a_revoked_token_shows_as_unhealthy_before_anyone_writes() {
     let t = TestSuite::start().await;
     let token = "777104:revoked-bot";

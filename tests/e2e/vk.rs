@@ -228,6 +228,16 @@ async fn with_a_public_address_vk_confirms_the_callback_and_each_event_is_stored
     let client = reqwest::Client::new();
     let answer = client.post(&address).json(&forged).send().await.unwrap();
     assert_eq!(answer.status(), 403);
+    // The console shows it: most often the shop saved a wrong secret, and
+    // every message of its people is refused.
+    let health = integrations(&api).await[0]["health"].clone();
+    assert_eq!(health["healthy"], false, "{health}");
+    assert!(
+        health["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("secret key does not match")),
+        "{health}"
+    );
     let answer = client
         .post(&address)
         .body("{not json")
@@ -242,7 +252,12 @@ async fn with_a_public_address_vk_confirms_the_callback_and_each_event_is_stored
     let dialogs = until_messages(&api, 2).await;
     assert_eq!(dialogs.len(), 1, "{dialogs:?}");
     assert_eq!(dialogs[0].1, [vk("через Callback API"), vk("и ещё")]);
-    let listed = integrations(&api).await;
+    // A real event after it shows the integration working again.
+    let listed = chat_testkit::eventually("healthy again", || async {
+        let listed = integrations(&api).await;
+        (listed[0]["health"]["healthy"] == true).then_some(listed)
+    })
+    .await;
     assert_eq!(listed[0]["health"]["receiving"], true, "{listed:?}");
     t.stop().await;
 }

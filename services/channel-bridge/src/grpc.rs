@@ -543,15 +543,20 @@ impl server::BridgeService for BridgeApi {
             .filter(|i| i.channel == telegram::CHANNEL)
             .ok_or(Error::NotFound("file"))?;
         let token = integration.secret(telegram::BOT_TOKEN);
-        let fetched = telegram::files::fetch(&self.telegram, token, &req.file_id)
-            .await
-            .map_err(|e| match e {
-                FetchError::NotFound => Status::not_found("file not found"),
-                FetchError::TooBig | FetchError::TokenRevoked => {
-                    Status::failed_precondition(e.to_string())
-                }
-                FetchError::Unavailable(why) => Status::unavailable(why),
-            })?;
+        let fetched = telegram::files::fetch(&self.telegram, token, &req.file_id).await;
+        if let Err(revoked @ FetchError::TokenRevoked) = &fetched {
+            // Shown as broken now, not at the next periodic check.
+            let _ = integrations::record_token_check(&self.pool, integration.id, false).await;
+            let _ =
+                integrations::record_error(&self.pool, integration.id, &revoked.to_string()).await;
+        }
+        let fetched = fetched.map_err(|e| match e {
+            FetchError::NotFound => Status::not_found("file not found"),
+            FetchError::TooBig | FetchError::TokenRevoked => {
+                Status::failed_precondition(e.to_string())
+            }
+            FetchError::Unavailable(why) => Status::unavailable(why),
+        })?;
         let first = pb::FileChunk {
             content_type: fetched.content_type.to_owned(),
             file_name: fetched.file_name,

@@ -19,9 +19,9 @@ use chat_platform::Shutdown;
 use chat_platform::grpc::Traced;
 use chat_proto::dialog::v1::{self as pb, dialog_service_client::DialogServiceClient};
 use sqlx::PgPool;
-use teloxide_core::RequestError;
 use teloxide_core::prelude::*;
 use teloxide_core::types::ChatId;
+use teloxide_core::{ApiError, RequestError};
 use uuid::Uuid;
 
 use crate::facebook::{self, api::FacebookApi, api::Window};
@@ -280,7 +280,16 @@ impl Sender {
             Err(RequestError::Network(e)) => Outcome::Failed(format!(
                 "no answer from Telegram ({e}): it may or may not have arrived"
             )),
-            Err(RequestError::Api(e)) => Outcome::Failed(e.to_string()),
+            Err(RequestError::Api(e)) => {
+                if matches!(e, ApiError::InvalidToken) {
+                    // Shown as broken now, not at the next periodic check.
+                    let _ =
+                        integrations::record_token_check(&self.pool, integration.id, false).await;
+                    let _ = integrations::record_error(&self.pool, integration.id, &e.to_string())
+                        .await;
+                }
+                Outcome::Failed(e.to_string())
+            }
             Err(other) => Outcome::Failed(other.to_string()),
         }
     }

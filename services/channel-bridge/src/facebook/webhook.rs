@@ -26,6 +26,10 @@ use crate::integrations;
 use crate::webhooks::Webhooks;
 
 const SIGNATURE_HEADER: &str = "x-hub-signature-256";
+/// Shown on the integration when a POST's signature is wrong.
+const BAD_SIGNATURE: &str = "Facebook's deliveries are refused: their signature does not match \
+     the app secret saved here. Save the app's secret again (Meta for Developers, the app's \
+     settings, Basic).";
 
 pub async fn verify(
     State(hooks): State<Webhooks>,
@@ -86,6 +90,11 @@ pub async fn receive(
     let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
     if !signed(integration.secret(APP_SECRET), &body, header) {
         metrics::counter!("bridge_webhook_refused_total", "channel" => CHANNEL).increment(1);
+        if let Err(e) =
+            integrations::record_refused_delivery(&hooks.pool, &integration, BAD_SIGNATURE).await
+        {
+            tracing::warn!(error = %e, "the integration's health was not recorded");
+        }
         return StatusCode::FORBIDDEN;
     }
     let Ok(event) = serde_json::from_slice::<Value>(&body) else {

@@ -24,6 +24,9 @@ use crate::webhooks::Webhooks;
 
 /// What VK takes as "received".
 const OK: &str = "ok";
+/// Shown on the integration when an event of its community has another secret.
+const WRONG_SECRET: &str = "VK's events are refused: their secret key does not match the one \
+     saved here. Save the secret key from the community's Callback API settings again.";
 
 fn plain(status: StatusCode, text: String) -> Response {
     (
@@ -54,6 +57,14 @@ pub async fn receive(
     let ours = event["group_id"].as_i64() == Some(group_id(&integration));
     if expected.is_empty() || !bool::from(given.ct_eq(expected)) || !ours {
         metrics::counter!("bridge_webhook_refused_total", "channel" => CHANNEL).increment(1);
+        // The community's own events with another secret: the shop saved a
+        // wrong one, and its people's messages are all refused.
+        if ours
+            && let Err(e) =
+                integrations::record_refused_delivery(&hooks.pool, &integration, WRONG_SECRET).await
+        {
+            tracing::warn!(error = %e, "the integration's health was not recorded");
+        }
         return plain(StatusCode::FORBIDDEN, "forbidden".into());
     }
     if event["type"] == "confirmation" {
