@@ -101,6 +101,20 @@ test('an owner connects a Telegram bot and a person writing to it appears in the
     const [, encoded] = saved.disposition.match(/^attachment; .*filename\*=UTF-8''(\S+)$/) ?? [];
     assert.equal(decodeURIComponent(encoded ?? ''), fileName, saved.disposition);
 
+    // Too long for where it goes: said before sending, and nothing is sent.
+    const composer = page.locator('.composer-input');
+    await composer.fill('й'.repeat(4097));
+    const tooLong = page.locator('.composer-too-long:not([hidden])');
+    await tooLong.waitFor();
+    assert.match(await tooLong.innerText(), /Too long for Telegram: 4,097 of 4,096 characters/);
+    assert.equal(await page.locator('.composer-send').isDisabled(), true);
+    await composer.press('Enter');
+    assert.equal((await composer.inputValue()).length, 4097, 'the text stays to be shortened');
+    await screenshot(page, 'messengers-too-long-1366.png');
+    await composer.fill('');
+    await tooLong.waitFor({ state: 'detached' });
+    assert.equal(await page.locator('.composer-send').isDisabled(), false);
+
     // The answer goes back through Telegram, and shows as delivered.
     const answer = unique('Есть, и пуэр тоже');
     await sendFromComposer(page, answer);
@@ -111,6 +125,7 @@ test('an owner connects a Telegram bot and a person writing to it appears in the
     const out = page.locator('.msg-out', { hasText: answer });
     await out.locator('.msg-tick').waitFor();
     assert.equal(await out.locator('.msg-sending').count(), 0);
+    assert.equal(await page.locator('.msg-out').count(), 1, 'only the answer: the text too long was never sent');
     await out.locator('.msg-footer', { hasText: 'via Telegram' }).waitFor();
     assert.equal(await page.locator('.composer-warning:not([hidden])').count(), 0, 'a bot connected a moment ago is not shown as broken');
     await screenshot(page, 'messengers-dialog-1366.png');

@@ -769,7 +769,8 @@ function sendFailed(clientMessageId, code, text) {
     return;
   }
   clearTimeout(sendTimers.get(clientMessageId));
-  updateOutbox(clientMessageId, { state: 'failed', error: text });
+  // Refused for what it is (too long, say): the same again fails the same way.
+  updateOutbox(clientMessageId, { state: 'failed', error: text, retriable: code !== 'invalid' });
 }
 
 /** After a reconnect, replies still waiting for an ack go again with the same client id. */

@@ -19,6 +19,12 @@ const drafts = new Map();
  */
 const pickedChannels = new Map();
 const MAX_TEXTAREA_PX = 200;
+/**
+ * The longest text each channel takes, in characters: the suite's own limit
+ * (4096), and Facebook's 2000. Longer is refused here, before it is sent.
+ */
+const LONGEST_TEXT = { facebook: 2000 };
+const LONGEST_TEXT_ANYWHERE = 4096;
 /** How often an open composer looks whether the messengers' health is due again (the store decides). */
 const HEALTH_REFRESH_MS = 5000;
 
@@ -35,16 +41,31 @@ export function mountComposer(container, scope, dialogId, onSent) {
   const hint = h('span', { class: 'composer-hint' }, 'Enter to send · Shift+Enter for a new line');
   const channelSlot = h('div', { class: 'composer-channel' });
   const warning = h('div', { class: 'composer-warning', role: 'status', hidden: true });
+  const tooLong = h('div', { class: 'composer-too-long', role: 'alert', hidden: true });
   const form = h(
     'form',
     { class: 'composer', 'aria-label': 'Reply' },
     h('div', { class: 'composer-tabs', role: 'tablist' }, replyTab, noteTab),
     warning,
+    tooLong,
     textarea,
     h('div', { class: 'composer-bar' }, h('div', { class: 'composer-left' }, channelSlot, hint), h('div', { class: 'composer-buttons' }, templatesButton, sendButton)),
   );
   container.append(form);
-  const channel = mountChannelChoice(scope, dialogId, channelSlot, warning, () => mode);
+  let channel = null;
+  /** Whether the text fits where it goes; says so over the composer when not. */
+  const checkLength = () => {
+    const where = mode === 'reply' ? channel?.chosen() || 'site' : 'note';
+    const longest = LONGEST_TEXT[where] ?? LONGEST_TEXT_ANYWHERE;
+    const length = [...textarea.value.trim()].length;
+    const fits = length <= longest;
+    tooLong.hidden = fits;
+    sendButton.disabled = !fits;
+    const what = where === 'note' ? 'a note' : CHANNEL_LABELS[where] || where;
+    setChildren(tooLong, fits ? [] : [icon('alert'), h('span', {}, `Too long for ${what}: ${length.toLocaleString('en')} of ${longest.toLocaleString('en')} characters. Shorten it or send it in parts.`)]);
+    return fits;
+  };
+  channel = mountChannelChoice(scope, dialogId, channelSlot, warning, () => mode, checkLength);
 
   const setMode = (next) => {
     mode = next;
@@ -56,6 +77,7 @@ export function mountComposer(container, scope, dialogId, onSent) {
     textarea.placeholder = mode === 'note' ? 'Write a note for your team: the visitor never sees it' : 'Type your reply…';
     channel?.refresh();
     sendButton.querySelector('.send-label').textContent = mode === 'note' ? 'Add note' : 'Send';
+    checkLength();
     textarea.focus();
   };
   replyTab.onclick = () => setMode('reply');
@@ -67,19 +89,22 @@ export function mountComposer(container, scope, dialogId, onSent) {
     textarea.style.height = Math.min(textarea.scrollHeight, MAX_TEXTAREA_PX) + 'px';
   };
   textarea.value = drafts.get(dialogId) || '';
+  checkLength();
   requestAnimationFrame(autoGrow);
   textarea.addEventListener('input', () => {
     drafts.set(dialogId, textarea.value);
     autoGrow();
+    checkLength();
   });
 
   const submit = () => {
     const text = textarea.value.trim();
-    if (!text) return;
+    if (!text || !checkLength()) return;
     store.send(dialogId, text, mode, mode === 'reply' ? channel.chosen() : null);
     textarea.value = '';
     drafts.delete(dialogId);
     autoGrow();
+    checkLength();
     requestAnimationFrame(onSent);
   };
   form.addEventListener('submit', (event) => {
@@ -95,7 +120,10 @@ export function mountComposer(container, scope, dialogId, onSent) {
   });
 
   templatesButton.onclick = () =>
-    openPopover(templatesButton, (close) => templatePicker(close, (text) => insertText(textarea, text, autoGrow, dialogId)), {
+    openPopover(templatesButton, (close) => templatePicker(close, (text) => {
+        insertText(textarea, text, autoGrow, dialogId);
+        checkLength();
+      }), {
       placement: 'top', align: 'end', className: 'templates-popover',
     });
 
@@ -110,7 +138,7 @@ export function mountComposer(container, scope, dialogId, onSent) {
  * while the chosen messenger is not connected or not working, before anyone
  * writes into it.
  */
-function mountChannelChoice(scope, dialogId, slot, warning, currentMode) {
+function mountChannelChoice(scope, dialogId, slot, warning, currentMode, onChosen) {
   const options = (dialog) => (dialog?.channels?.length ? dialog.channels : ['site']);
   const chosen = () => {
     const dialog = store.dialogs.peek().get(dialogId);
@@ -138,6 +166,7 @@ function mountChannelChoice(scope, dialogId, slot, warning, currentMode) {
       setChildren(slot, h('span', { class: 'composer-channel-label' }, 'via ', h('strong', {}, CHANNEL_LABELS[current] || current)));
     }
     renderWarning(warning, replying ? current : 'site');
+    onChosen();
   };
   // The dialogs' map changes with every message of every dialog: redrawn
   // only when what it shows would change (a redrawn picker loses focus).

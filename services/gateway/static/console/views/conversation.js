@@ -362,7 +362,7 @@ function pendingElement(entry, grouped) {
         { class: 'msg-footer msg-failed' },
         icon('alert'),
         h('span', {}, `Not sent${entry.error ? ': ' + entry.error : ''}`),
-        h('button', { type: 'button', class: 'link-button', dataset: { action: 'retry' }, onclick: () => store.retrySend(entry.clientMessageId) }, 'Retry'),
+        entry.retriable !== false && h('button', { type: 'button', class: 'link-button', dataset: { action: 'retry' }, onclick: () => store.retrySend(entry.clientMessageId) }, 'Retry'),
         h('button', { type: 'button', class: 'link-button is-muted', onclick: () => store.discardSend(entry.clientMessageId) }, 'Discard'),
       )
     : h('div', { class: 'msg-footer' }, h('span', { class: 'sending-dot' }), 'Sending…');
