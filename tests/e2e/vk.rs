@@ -259,6 +259,19 @@ async fn with_a_public_address_vk_confirms_the_callback_and_each_event_is_stored
     })
     .await;
     assert_eq!(listed[0]["health"]["receiving"], true, "{listed:?}");
+
+    // The same settings saved again (a new token, say): the address is the
+    // same, VK still delivers there, and nothing says otherwise.
+    let (status, saved) = connect(
+        &api,
+        json!({"group_id": GROUP.to_string(), "access_token": TOKEN,
+               "confirmation": CONFIRMATION, "secret": SECRET}),
+    )
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["address"], address.as_str());
+    assert_eq!(saved["health"]["receiving"], true, "{saved}");
+    assert!(saved["health"]["last_update_at"].is_string(), "{saved}");
     t.stop().await;
 }
 

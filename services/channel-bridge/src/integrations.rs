@@ -158,16 +158,25 @@ pub async fn connect(
         connection.channel,
         &connection.secrets,
     );
-    // A replaced connection starts with a clean bill of health.
+    // A replaced connection starts with a clean bill of health, but one of
+    // the same bot, community or page in the same mode keeps what the
+    // platform showed of it: its address has not changed (the row's id
+    // stays), so the platform still delivers there, and the last update
+    // still is the last (new settings re-saved are no reason to alarm).
     sqlx::query!(
         "insert into integration (id, account_id, channel, settings, secrets_key_id, secrets_sealed, \
              poll_cursor) \
          values ($1, $2, $3, $4, $5, $6, $7) \
          on conflict on constraint integration_channel_unique do update set \
              settings = excluded.settings, secrets_key_id = excluded.secrets_key_id, \
-             secrets_sealed = excluded.secrets_sealed, webhook_registered = false, \
+             secrets_sealed = excluded.secrets_sealed, \
+             webhook_registered = integration.webhook_registered \
+                 and integration.settings ->> 'bot_id' = excluded.settings ->> 'bot_id' \
+                 and integration.settings ->> 'mode' = excluded.settings ->> 'mode', \
+             last_update_at = case when integration.settings ->> 'bot_id' = excluded.settings ->> 'bot_id' \
+                 then integration.last_update_at end, \
              last_poll_at = null, token_valid = null, token_checked_at = null, \
-             last_update_at = null, last_error = null, last_error_at = null, \
+             last_error = null, last_error_at = null, \
              poll_cursor = excluded.poll_cursor, \
              updated_at = now()",
         id,
