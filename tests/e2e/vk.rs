@@ -58,7 +58,8 @@ async fn an_owner_connects_a_community_and_its_people_write_through_long_polling
 
     let (status, connected) = connect(
         &api,
-        json!({"group_id": format!("club{GROUP}"), "access_token": TOKEN}),
+        // As copied from the browser's address bar.
+        json!({"group_id": format!("https://vk.com/club{GROUP}"), "access_token": TOKEN}),
     )
     .await;
     assert_eq!(status, 200, "{connected}");

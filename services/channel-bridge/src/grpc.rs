@@ -192,8 +192,11 @@ fn credential<'a>(
     credentials.get(name).map(|v| v.trim()).unwrap_or_default()
 }
 
-/// A VK community's id as people copy it: `123`, `-123`, `club123`, `public123`.
+/// A VK community's id as people copy it: `123`, `-123`, `club123`,
+/// `public123`, or its whole address (`https://vk.com/club123`).
 fn community_id(text: &str) -> Option<i64> {
+    let text = text.trim().trim_end_matches('/');
+    let text = text.rsplit_once("vk.com/").map_or(text, |(_, name)| name);
     let digits = text
         .trim_start_matches("club")
         .trim_start_matches("public")
@@ -576,5 +579,36 @@ impl server::BridgeService for BridgeApi {
                 .chain(data)
                 .boxed(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::community_id;
+
+    #[test]
+    fn a_community_is_known_by_its_number_however_it_is_copied() {
+        for text in [
+            "123",
+            "-123",
+            "club123",
+            "public123",
+            " https://vk.com/club123/ ",
+            "http://m.vk.com/public123",
+            "vk.com/club123",
+        ] {
+            assert_eq!(community_id(text), Some(123), "{text:?}");
+        }
+        for text in [
+            "",
+            "club",
+            "tea_shop",
+            "https://vk.com/tea_shop",
+            "12a",
+            "0",
+            "club-5x",
+        ] {
+            assert_eq!(community_id(text), None, "{text:?}");
+        }
     }
 }

@@ -137,7 +137,8 @@ pub struct ConnectIn {
     /// Telegram: the bot's token from @BotFather (`123456:ABC...`).
     #[schema(max_length = 200)]
     pub bot_token: Option<String>,
-    /// VK: the community's number (`123`, or as in its address, `club123`).
+    /// VK: the community's number (`123`, or as in its address, `club123`,
+    /// or the whole address, `https://vk.com/club123`).
     #[schema(max_length = 64)]
     pub group_id: Option<String>,
     /// VK: the community's access token, with the right to its messages.

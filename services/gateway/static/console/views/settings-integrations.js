@@ -37,7 +37,7 @@ const CHANNELS = [
     renewLabel: 'New settings',
     fields: [
       { name: 'group_id', label: 'Community number', placeholder: '123456789', missing: 'Give the community’s number.',
-        hint: 'From the community’s address: vk.com/club123456789 is 123456789.' },
+        hint: 'From the community’s address: vk.com/club123456789 is 123456789 (the whole address will do).' },
       { name: 'access_token', label: 'Access token', secret: true, placeholder: 'vk1.a.…', missing: 'Paste the community’s access token.',
         hint: 'In the community: Manage → API usage → Access tokens → Create token, with access to messages.' },
       { name: 'confirmation', label: 'Confirmation string', webhookOnly: true, placeholder: 'a1b2c3d4', missing: 'Copy the string from VK’s Callback API page.',
