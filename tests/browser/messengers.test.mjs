@@ -60,6 +60,8 @@ test('an owner connects a Telegram bot and a person writing to it appears in the
     await showCategory(page, 'new');
     const item = page.locator('.dialog-item', { hasText: text });
     await item.waitFor({ timeout: 20_000 });
+    // The list says where they wrote from.
+    await item.locator('.chip-channel[data-channel="telegram"]', { hasText: 'Telegram' }).waitFor();
     await item.click();
     await page.locator('.msg-in .msg-text', { hasText: text }).waitFor();
     await page.locator('.msg-in', { hasText: 'via Telegram' }).first().waitFor();

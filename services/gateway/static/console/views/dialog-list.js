@@ -7,7 +7,7 @@ import { icon } from '../icons.js';
 import * as store from '../store.js';
 import { createScope, untracked } from '../signals.js';
 import { paths } from '../router.js';
-import { contactDisplayName } from '../format.js';
+import { contactDisplayName, CHANNEL_LABELS } from '../format.js';
 import { contactAvatar, timeAgo, spinner, emptyState, iconButton } from './common.js';
 
 const LOAD_MORE_THRESHOLD_PX = 240;
@@ -108,7 +108,7 @@ function dialogItem(dialog, activeId, managers) {
 /** Rebuilds a row only when what it shows has changed. */
 function updateDialogItem(element, dialog, activeId, managers) {
   const manager = dialog.manager_id ? managers.find((candidate) => candidate.id === dialog.manager_id) : null;
-  const signature = JSON.stringify([dialog.contact_name, dialog.last_message_text, dialog.last_message_at, dialog.unread_count, dialog.status, dialog.manager_id, manager?.name, dialog.id === activeId]);
+  const signature = JSON.stringify([dialog.contact_name, dialog.last_message_text, dialog.last_message_at, dialog.unread_count, dialog.status, dialog.manager_id, manager?.name, dialog.reply_channel, dialog.id === activeId]);
   if (element.__signature === signature) return;
   element.__signature = signature;
   const name = contactDisplayName(dialog.contact_name, dialog.contact_id);
@@ -136,6 +136,10 @@ function updateDialogItem(element, dialog, activeId, managers) {
         manager
           ? h('span', { class: 'assignee' }, icon('user'), h('span', { class: 'assignee-name' }, manager.name))
           : h('span', { class: 'assignee is-unassigned' }, dialog.manager_id ? 'Assigned' : 'Unassigned'),
+        // Where they last wrote from, when it is a messenger (the site chat goes unsaid).
+        dialog.reply_channel && dialog.reply_channel !== 'site'
+          ? h('span', { class: 'chip chip-channel', dataset: { channel: dialog.reply_channel } }, CHANNEL_LABELS[dialog.reply_channel] || dialog.reply_channel)
+          : null,
         dialog.status === 'closed' ? h('span', { class: 'chip chip-muted' }, 'Closed') : null,
       ),
     ),
