@@ -548,10 +548,12 @@ impl server::BridgeService for BridgeApi {
         let token = integration.secret(telegram::BOT_TOKEN);
         let fetched = telegram::files::fetch(&self.telegram, token, &req.file_id).await;
         if let Err(revoked @ FetchError::TokenRevoked) = &fetched {
-            // Shown as broken now, not at the next periodic check.
-            let _ = integrations::record_token_check(&self.pool, integration.id, false).await;
-            let _ =
-                integrations::record_error(&self.pool, integration.id, &revoked.to_string()).await;
+            let _ = integrations::record_token_refused(
+                &self.pool,
+                integration.id,
+                &revoked.to_string(),
+            )
+            .await;
         }
         let fetched = fetched.map_err(|e| match e {
             FetchError::NotFound => Status::not_found("file not found"),

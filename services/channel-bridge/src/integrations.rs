@@ -489,6 +489,14 @@ pub async fn delete(pool: &PgPool, account_id: Uuid, id: Uuid) -> sqlx::Result<b
     Ok(done.rows_affected() == 1)
 }
 
+/// The platform refused the token just now, saying `why`: shown at once
+/// (the token refused, and why) wherever the refusal was met, not only at
+/// the next periodic check.
+pub async fn record_token_refused(pool: &PgPool, id: Uuid, why: &str) -> sqlx::Result<()> {
+    record_token_check(pool, id, false).await?;
+    record_error(pool, id, why).await
+}
+
 /// The platform accepted (or refused) the token just now.
 pub async fn record_token_check(pool: &PgPool, id: Uuid, valid: bool) -> sqlx::Result<()> {
     sqlx::query!(

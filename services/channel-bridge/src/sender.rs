@@ -199,13 +199,8 @@ impl Sender {
             }
             Err(e) if e.is_temporary() => Outcome::Again(pause(delivery, &e.to_string())),
             Err(e) => {
-                if e.is_bad_token() {
-                    let _ =
-                        integrations::record_token_check(&self.pool, integration.id, false).await;
-                    let _ = integrations::record_error(&self.pool, integration.id, &e.to_string())
-                        .await;
-                }
-                Outcome::Failed(e.to_string())
+                self.failed(integration, e.to_string(), e.is_bad_token())
+                    .await
             }
         }
     }
@@ -253,13 +248,8 @@ impl Sender {
                 Outcome::Failed(format!("{e}: it may or may not have arrived"))
             }
             Err(e) => {
-                if e.is_bad_token() {
-                    let _ =
-                        integrations::record_token_check(&self.pool, integration.id, false).await;
-                    let _ = integrations::record_error(&self.pool, integration.id, &e.to_string())
-                        .await;
-                }
-                Outcome::Failed(e.to_string())
+                self.failed(integration, e.to_string(), e.is_bad_token())
+                    .await
             }
         }
     }
@@ -281,17 +271,20 @@ impl Sender {
                 "no answer from Telegram ({e}): it may or may not have arrived"
             )),
             Err(RequestError::Api(e)) => {
-                if matches!(e, ApiError::InvalidToken) {
-                    // Shown as broken now, not at the next periodic check.
-                    let _ =
-                        integrations::record_token_check(&self.pool, integration.id, false).await;
-                    let _ = integrations::record_error(&self.pool, integration.id, &e.to_string())
-                        .await;
-                }
-                Outcome::Failed(e.to_string())
+                let token_refused = matches!(e, ApiError::InvalidToken);
+                self.failed(integration, e.to_string(), token_refused).await
             }
             Err(other) => Outcome::Failed(other.to_string()),
         }
+    }
+
+    /// Failed for good, saying `why`; where the platform refused the token,
+    /// the integration shows it at once, not at the next periodic check.
+    async fn failed(&self, integration: &Integration, why: String, token_refused: bool) -> Outcome {
+        if token_refused {
+            let _ = integrations::record_token_refused(&self.pool, integration.id, &why).await;
+        }
+        Outcome::Failed(why)
     }
 
     async fn record(&self, delivery: &Claimed, outcome: Outcome) -> sqlx::Result<()> {

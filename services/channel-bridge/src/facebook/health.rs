@@ -32,10 +32,9 @@ impl Checker for FacebookChecks {
             match self.api.page(integration.secret(PAGE_TOKEN)).await {
                 Ok(_) => integrations::record_token_check(&self.pool, integration.id, true).await,
                 Err(e) if e.is_bad_token() => {
-                    integrations::record_token_check(&self.pool, integration.id, false).await?;
                     let why =
                         format!("Facebook no longer takes the page's token ({e}): connect it anew");
-                    integrations::record_error(&self.pool, integration.id, &why).await
+                    integrations::record_token_refused(&self.pool, integration.id, &why).await
                 }
                 // Facebook away: nothing learnt about the page.
                 Err(_) => Ok(()),

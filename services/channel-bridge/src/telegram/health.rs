@@ -40,9 +40,8 @@ impl TelegramChecks {
         match self.api.me(token).await {
             Ok(_) => integrations::record_token_check(&self.pool, integration.id, true).await?,
             Err(CallError::BadToken) => {
-                integrations::record_token_check(&self.pool, integration.id, false).await?;
                 let why = "Telegram no longer knows this bot token (revoked?): connect it anew";
-                return integrations::record_error(&self.pool, integration.id, why).await;
+                return integrations::record_token_refused(&self.pool, integration.id, why).await;
             }
             // Telegram away: nothing learnt about the bot.
             Err(_) => return Ok(()),

@@ -37,10 +37,9 @@ impl VkChecks {
         match self.api.community(integration.secret(ACCESS_TOKEN)).await {
             Ok(_) => integrations::record_token_check(&self.pool, integration.id, true).await,
             Err(e) if e.is_bad_token() => {
-                integrations::record_token_check(&self.pool, integration.id, false).await?;
                 let why =
                     format!("VK no longer takes the community's token ({e}): connect it anew");
-                integrations::record_error(&self.pool, integration.id, &why).await
+                integrations::record_token_refused(&self.pool, integration.id, &why).await
             }
             // VK away: nothing learnt about the community.
             Err(_) => Ok(()),
