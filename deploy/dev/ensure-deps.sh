@@ -83,6 +83,24 @@ if [ ! -f "$browser_tests/node_modules/.package-lock.json" ] ||
   say "installing the browser tests' npm packages (npm ci)"
   (cd "$browser_tests" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# playwright-core refuses a Node.js older than its `engines` say. Debian 12
+# installs Node.js 18, so tests/browser keeps a playwright-core that takes
+# 18 (1.61 is the last), and this says so on every machine, not only on one
+# that has an old Node.js.
+(cd "$browser_tests" && node - <<'JS')
+const pkg = require("./node_modules/playwright-core/package.json");
+const wanted = pkg.engines.node;
+const least = Number((wanted.match(/>=\s*(\d+)/) || [, 0])[1]);
+const have = Number(process.versions.node.split(".")[0]);
+if (have < least) {
+  console.error(`Node.js ${process.version} is too old for playwright-core ${pkg.version} (it needs ${wanted}): install Node.js ${least} or newer`);
+  process.exit(1);
+}
+if (least > 18) {
+  console.error(`tests/browser pins playwright-core ${pkg.version}, which needs Node.js ${wanted}, but Debian 12 installs Node.js 18: pin a version whose engines take 18`);
+  process.exit(1);
+}
+JS
 say "Node.js, Chromium and the browser tests' packages are ready"
 
 # --- the API fuzzer (schemathesis, from PyPI) in a virtual environment ---

@@ -8,7 +8,10 @@
 #
 # It needs the machine's PostgreSQL (make deps); it makes a database of its
 # own, migrates each service's schema in it, then builds each service with
-# the macros connected to that schema.
+# the macros connected to that schema. It connects over TCP as the role the
+# set-up creates (`chat`, password `chat`), or as PGHOST, PGPORT, PGUSER and
+# PGPASSWORD say: never as a password-less `postgres`, which only a trusting
+# cluster lets in.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -17,8 +20,9 @@ check=false
 
 PGHOST=${PGHOST:-127.0.0.1}
 PGPORT=${PGPORT:-5432}
-PGUSER=${PGUSER:-postgres}
-export PGHOST PGPORT PGUSER
+PGUSER=${PGUSER:-chat}
+PGPASSWORD=${PGPASSWORD:-chat}
+export PGHOST PGPORT PGUSER PGPASSWORD
 database="chat_sqlx_prepare_$$"
 psql_quiet() { psql -v ON_ERROR_STOP=1 -q "$@" >/dev/null; }
 
@@ -38,7 +42,7 @@ for entry in "${services[@]}"; do
         PGOPTIONS="-c search_path=$schema -c client_min_messages=warning" \
             psql_quiet -d "$database" -f "$file"
     done
-    echo "DATABASE_URL=postgres://$PGUSER@$PGHOST:$PGPORT/$database?options=-csearch_path%3D$schema" \
+    echo "DATABASE_URL=postgres://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/$database?options=-csearch_path%3D$schema" \
         > "services/$package/.env"
     # The macros read their environment only when the crate is compiled: a
     # touched source file makes cargo compile it again (and again afterwards,

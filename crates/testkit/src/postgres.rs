@@ -7,6 +7,9 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::Stdio;
 
+/// The `chat` role's password, as the set-up gives it.
+const PASSWORD: &str = "chat";
+
 pub struct PgServer {
     pub port: u16,
     dir: PathBuf,
@@ -15,7 +18,9 @@ pub struct PgServer {
 }
 
 impl PgServer {
-    /// Creates a cluster (role `chat`, trust authentication) and starts it.
+    /// Creates a cluster and starts it. It is configured as a fresh Debian
+    /// configures one: role `chat` with password `chat`, password
+    /// authentication (scram-sha-256) over TCP.
     pub async fn start() -> PgServer {
         let mut server = PgServer {
             port: crate::nats::free_port(),
@@ -24,22 +29,31 @@ impl PgServer {
             running: false,
         };
         run("mkdir", vec!["-p".into(), server.dir.clone().into()]).await;
+        // initdb runs as the server's user, who must read the password file.
+        let password_file = std::env::temp_dir().join(crate::unique_name("pgpass"));
+        std::fs::write(&password_file, PASSWORD).expect("a password file");
         let initdb = server.bin.join("initdb");
         let args = vec![
             "-U".into(),
             "chat".into(),
-            "--auth=trust".into(),
+            "--auth-local=trust".into(),
+            "--auth-host=scram-sha-256".into(),
+            format!("--pwfile={}", password_file.display()).into(),
             "-D".into(),
             server.dir.clone().into(),
         ];
         run(initdb.to_str().expect("path"), args).await;
+        let _ = std::fs::remove_file(&password_file);
         server.resume().await;
         server
     }
 
     /// The URL of `database` on this server.
     pub fn url(&self, database: &str) -> String {
-        format!("postgres://chat@127.0.0.1:{}/{database}", self.port)
+        format!(
+            "postgres://chat:{PASSWORD}@127.0.0.1:{}/{database}",
+            self.port
+        )
     }
 
     /// Kills the server as a crash would: no checkpoint, recovery at the next start.
