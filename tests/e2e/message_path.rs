@@ -82,6 +82,78 @@ async fn a_visitor_and_a_manager_talk_live() {
     t.stop().await;
 }
 
+/// A console that reconnects asks with `sync` for each dialog it knows, but
+/// live messages of that dialog may reach the new socket first: the sync
+/// still fills everything after the client's position, and nothing twice.
+#[tokio::test]
+async fn a_sync_after_live_messages_fills_what_came_before_them() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Gloves").await;
+    let api = t.manager_api(&shop).await;
+    let mut visitor = Socket::visitor(t.port, &shop.site_key, "blinking", None).await;
+    visitor
+        .send_json(json!({"type": "send", "client_message_id": client_id(), "text": "one"}))
+        .await;
+    let dialog_id = visitor.wait_for_type("ack").await["message"]["dialog_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let post = |text: &'static str| {
+        let api = &api;
+        let path = format!("/api/v1/dialogs/{dialog_id}/messages");
+        async move {
+            let body = json!({"client_message_id": client_id(), "text": text});
+            assert_eq!(api.post(&path, body).await.0, 201);
+        }
+    };
+    post("two").await;
+    // A manager socket replays a dialog opened while it watched from its
+    // start; this one must be older than the socket, as a reconnecting
+    // console's dialogs are. The rule is by the dialog's age (its UUIDv7),
+    // so the age is waited for.
+    let born = dialog_id
+        .parse::<uuid::Uuid>()
+        .unwrap()
+        .get_timestamp()
+        .unwrap();
+    let (secs, nanos) = born.to_unix();
+    let old_at = std::time::UNIX_EPOCH + std::time::Duration::new(secs + 6, nanos);
+    if let Ok(wait) = old_at.duration_since(std::time::SystemTime::now()) {
+        tokio::time::sleep(wait).await;
+    }
+
+    // The console held up to seq 1 when its network blinked.
+    let mut manager = Socket::manager(t.port, api.token.as_deref().unwrap()).await;
+    manager.wait_for_type("hello").await;
+    for text in ["three", "four", "five"] {
+        post(text).await;
+    }
+    manager
+        .wait_for("seq 5 live", |f| {
+            f["type"] == "message" && f["message"]["seq"] == 5
+        })
+        .await;
+    manager
+        .send_json(json!({"type": "sync", "dialog_id": dialog_id, "after_seq": 1}))
+        .await;
+    post("six").await;
+    manager
+        .wait_for("seq 6 live", |f| {
+            f["type"] == "message" && f["message"]["seq"] == 6
+        })
+        .await;
+    // Seqs 5 and 6 were taken above; a second of either would be left.
+    let mut seqs = vec![5, 6];
+    seqs.extend(message_seqs(&manager.drain().await, &dialog_id));
+    seqs.sort_unstable();
+    assert_eq!(
+        seqs,
+        [2, 3, 4, 5, 6],
+        "every message after seq 1, none twice"
+    );
+    t.stop().await;
+}
+
 #[tokio::test]
 async fn a_reconnecting_client_gets_exactly_what_it_missed() {
     let t = TestSuite::start().await;

@@ -1,8 +1,10 @@
-//! Exactly-once, in-order delivery of messages to one socket. Live events may
-//! arrive late, twice (replay and live overlap) or with gaps (a missed NATS
-//! message); the socket remembers the last sequence number it sent for each
-//! dialog and decides, for every message, what to do. Nothing is ever sent
-//! twice on one socket, not even when the client asks to resync.
+//! Exactly-once delivery of messages to one socket. Live events may arrive
+//! late, twice (replay and live overlap) or with gaps (a missed NATS
+//! message); the socket remembers, for each dialog, the run of sequence
+//! numbers it has sent (or the client said it holds) and decides, for every
+//! message, what to do. Nothing is ever sent twice on one socket, not even
+//! when the client asks to resync, and a resync fills what the client lacks
+//! below that run as well as after it.
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
@@ -36,25 +38,35 @@ pub enum Unknown {
     FromStartIfBornAfter(SystemTime),
 }
 
+/// The messages of one dialog this socket has sent, or that its client said
+/// it holds: every sequence number from `first` to `last`. Below `first` is
+/// what a manager socket that took a live message as the dialog's start
+/// never sent; only a `sync` asks for that.
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    first: i64,
+    last: i64,
+}
+
 #[derive(Debug)]
 pub struct Delivery {
-    last_sent: HashMap<Uuid, i64>,
+    held: HashMap<Uuid, Held>,
     unknown: Unknown,
 }
 
 impl Delivery {
     pub fn new(unknown: Unknown) -> Self {
         Self {
-            last_sent: HashMap::new(),
+            held: HashMap::new(),
             unknown,
         }
     }
 
     pub fn step(&self, dialog_id: Uuid, seq: i64) -> Step {
-        match self.last_sent.get(&dialog_id) {
-            Some(&last) if seq <= last => Step::Skip,
-            Some(&last) if seq == last + 1 => Step::Send,
-            Some(&last) => Step::FillFrom(last),
+        match self.held.get(&dialog_id) {
+            Some(held) if seq <= held.last => Step::Skip,
+            Some(held) if seq == held.last + 1 => Step::Send,
+            Some(held) => Step::FillFrom(held.last),
             None if seq > 1 && self.starts_at_zero(dialog_id) => Step::FillFrom(0),
             None => Step::Send,
         }
@@ -74,18 +86,56 @@ impl Delivery {
         }
     }
 
-    /// Where a `sync` from `after_seq` starts: after what the client has and
-    /// after what this socket sent already, so nothing goes out twice.
-    pub fn resync_from(&self, dialog_id: Uuid, after_seq: i64) -> i64 {
-        self.last_sent
+    /// For a `sync` from `after_seq`: the first message this socket sent of
+    /// the dialog, when the client lacks messages before it (it took a live
+    /// message as the start, and the client holds only up to `after_seq`).
+    /// Those, after `after_seq` and before the returned number, are sent
+    /// first; [`Delivery::held_from`] records each page of them.
+    pub fn hole_below(&self, dialog_id: Uuid, after_seq: i64) -> Option<i64> {
+        self.held
             .get(&dialog_id)
-            .map_or(after_seq, |&sent| sent.max(after_seq))
+            .filter(|held| after_seq + 1 < held.first)
+            .map(|held| held.first)
     }
 
-    /// Records that everything up to `seq` was sent (or is held by the client).
+    /// Records that the messages from `seq` up to the run already held
+    /// were sent (a page of the hole below it).
+    pub fn held_from(&mut self, dialog_id: Uuid, seq: i64) {
+        if let Some(held) = self.held.get_mut(&dialog_id) {
+            held.first = held.first.min(seq.max(1));
+        }
+    }
+
+    /// Where a `sync` from `after_seq` goes on after the hole below is
+    /// filled: after what the client has and after what this socket sent
+    /// already, so nothing goes out twice.
+    pub fn resync_from(&self, dialog_id: Uuid, after_seq: i64) -> i64 {
+        self.held
+            .get(&dialog_id)
+            .map_or(after_seq, |held| held.last.max(after_seq))
+    }
+
+    /// Records that the client holds every message up to `seq`: it said so,
+    /// or the socket is about to send on from there.
+    pub fn held_through(&mut self, dialog_id: Uuid, seq: i64) {
+        let held = self.held.entry(dialog_id).or_insert(Held {
+            first: 1,
+            last: seq,
+        });
+        if seq + 1 >= held.first {
+            held.first = 1;
+        }
+        held.last = held.last.max(seq);
+    }
+
+    /// Records that the message `seq` was sent: the next of the run, or the
+    /// first a manager socket sees of an older dialog (the run starts there).
     pub fn sent(&mut self, dialog_id: Uuid, seq: i64) {
-        let last = self.last_sent.entry(dialog_id).or_insert(0);
-        *last = (*last).max(seq);
+        let held = self.held.entry(dialog_id).or_insert(Held {
+            first: seq,
+            last: seq,
+        });
+        held.last = held.last.max(seq);
     }
 }
 
@@ -139,9 +189,60 @@ mod tests {
         let d = Uuid::now_v7();
         let mut delivery = Delivery::new(Unknown::FromStart);
         assert_eq!(delivery.resync_from(d, 4), 4);
+        delivery.held_through(d, 0);
         delivery.sent(d, 7);
+        assert_eq!(delivery.hole_below(d, 0), None);
         assert_eq!(delivery.resync_from(d, 0), 7);
         assert_eq!(delivery.resync_from(d, 9), 9);
+    }
+
+    #[test]
+    fn a_sync_fills_what_came_before_the_first_live_message() {
+        let now = SystemTime::now();
+        let old = dialog_born(now - Duration::from_secs(3600));
+        let mut delivery = Delivery::new(Unknown::FromStartIfBornAfter(now));
+        // N+5 arrives live before the client's sync(after_seq = N).
+        assert_eq!(delivery.step(old, 15), Step::Send);
+        delivery.sent(old, 15);
+        assert_eq!(
+            delivery.hole_below(old, 10),
+            Some(15),
+            "11..14 were never sent"
+        );
+        assert_eq!(
+            delivery.hole_below(old, 14),
+            None,
+            "the client holds up to 14"
+        );
+        // The hole is filled a page at a time, newest page first.
+        delivery.held_from(old, 13);
+        assert_eq!(delivery.hole_below(old, 10), Some(13));
+        delivery.held_from(old, 11);
+        assert_eq!(delivery.hole_below(old, 10), None);
+        assert_eq!(
+            delivery.resync_from(old, 10),
+            15,
+            "then on after what was sent"
+        );
+        assert_eq!(delivery.step(old, 12), Step::Skip);
+    }
+
+    #[test]
+    fn what_the_client_holds_joins_the_run_sent() {
+        let now = SystemTime::now();
+        let old = dialog_born(now - Duration::from_secs(3600));
+        let mut delivery = Delivery::new(Unknown::FromStartIfBornAfter(now));
+        delivery.sent(old, 15);
+        delivery.held_through(old, 9);
+        assert_eq!(
+            delivery.hole_below(old, 9),
+            Some(15),
+            "10..14 still missing"
+        );
+        delivery.held_through(old, 14);
+        assert_eq!(delivery.hole_below(old, 0), None);
+        assert_eq!(delivery.step(old, 15), Step::Skip);
+        assert_eq!(delivery.step(old, 16), Step::Send);
     }
 
     #[test]

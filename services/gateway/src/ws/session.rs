@@ -298,13 +298,38 @@ impl Session {
 
     /// Marks everything up to `seq` of a dialog as already seen by the client.
     pub fn seen(&mut self, dialog_id: Uuid, seq: i64) {
-        self.delivery.sent(dialog_id, seq);
+        self.delivery.held_through(dialog_id, seq);
     }
 
     /// Sends the messages of the dialog after `after_seq` that this socket
     /// has not sent yet: the client asked for them (after a reconnect, say),
-    /// and a socket never sends one message twice.
+    /// and a socket never sends one message twice. Those before the first
+    /// message this socket sent of the dialog (live messages may come before
+    /// the client's `sync`) go first, the newest page first, each page in
+    /// order; then everything after what was sent.
     pub async fn resync(&mut self, dialog_id: Uuid, after_seq: i64) -> Result<(), Closed> {
+        while let Some(first_sent) = self.delivery.hole_below(dialog_id, after_seq) {
+            let request = pb::ListMessagesRequest {
+                account_id: self.account_id.to_string(),
+                dialog_id: dialog_id.to_string(),
+                after_seq,
+                before_seq: first_sent,
+                limit: REPLAY_PAGE,
+            };
+            let page = match self.state.dialogs.clone().list_messages(request).await {
+                Ok(page) => page.into_inner(),
+                Err(status) => return self.send_error(&Error::from(status), None).await,
+            };
+            let sent_from = match page.messages.first() {
+                Some(oldest) if page.has_more => oldest.seq,
+                _ => after_seq + 1,
+            };
+            for message in page.messages {
+                self.send(frames::message(&MessageOut::from(message)))
+                    .await?;
+            }
+            self.delivery.held_from(dialog_id, sent_from);
+        }
         let from = self.delivery.resync_from(dialog_id, after_seq);
         self.replay(dialog_id, from).await
     }
@@ -313,7 +338,7 @@ impl Session {
     /// client holds everything up to it, so later live messages follow on
     /// from there. A backend failure is told to the client as an error frame.
     pub async fn replay(&mut self, dialog_id: Uuid, mut after_seq: i64) -> Result<(), Closed> {
-        self.delivery.sent(dialog_id, after_seq);
+        self.delivery.held_through(dialog_id, after_seq);
         loop {
             let request = pb::ListMessagesRequest {
                 account_id: self.account_id.to_string(),
