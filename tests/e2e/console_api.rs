@@ -446,6 +446,39 @@ async fn an_invitation_sets_a_password_once() {
     t.stop().await;
 }
 
+/// Made-up invitation tokens cost a lookup, not an Argon2 hash, and one
+/// address gets a few tries a minute: a flood cannot slow the logins down.
+#[tokio::test]
+async fn made_up_invitations_run_no_hashes_and_are_rate_limited() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Flood").await;
+    let passwords = &t.suite().gateway_passwords[0];
+    let before = passwords.runs();
+    let anonymous = Api::new(t.port);
+    let posts = (0..40).map(|i| {
+        let anonymous = anonymous.clone();
+        async move {
+            let body = json!({"token": format!("made-up-{i}"), "password": "a long password"});
+            anonymous.post("/api/v1/auth/invitation", body).await.0
+        }
+    });
+    let mut statuses = futures::future::join_all(posts).await;
+    statuses.sort_unstable();
+    let not_found = statuses.iter().filter(|&&s| s == 404).count();
+    let limited = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!(
+        (not_found, limited),
+        (10, 30),
+        "ten tries a minute from one address: {statuses:?}"
+    );
+    assert_eq!(passwords.runs(), before, "no hash for a made-up token");
+    // Logins are counted apart and still hash.
+    let login = json!({"email": shop.email, "password": shop.password});
+    assert_eq!(anonymous.post("/api/v1/auth/login", login).await.0, 200);
+    assert_eq!(passwords.runs(), before + 1);
+    t.stop().await;
+}
+
 #[tokio::test]
 async fn my_sessions_are_listed_and_ended_one_or_all_others() {
     let t = TestSuite::start().await;

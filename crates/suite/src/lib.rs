@@ -113,6 +113,8 @@ pub struct Suite {
     pub gateway_pool: sqlx::PgPool,
     /// The channel-bridge replicas; the gateway talks to the first.
     pub bridges: Vec<BridgeReplica>,
+    /// Each gateway replica's password hasher, whose Argon2 runs tests count.
+    pub gateway_passwords: Vec<gateway::auth::Passwords>,
     shutdown: Shutdown,
     tasks: Vec<(&'static str, JoinHandle<anyhow::Result<()>>)>,
 }
@@ -176,6 +178,10 @@ impl Suite {
         let bridge_grpc_port = bridges[0].grpc_port;
         let gateway_ports = gateways.iter().map(gateway::Application::port).collect();
         let gateway_pool = gateways[0].pool().clone();
+        let gateway_passwords = gateways
+            .iter()
+            .map(gateway::Application::passwords)
+            .collect();
         let mut tasks = vec![
             run(
                 "dialog",
@@ -204,6 +210,7 @@ impl Suite {
             ops_ports,
             gateway_pool,
             bridges,
+            gateway_passwords,
             shutdown,
             tasks,
         })

@@ -16,6 +16,7 @@
 //! it up anyway.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore as _};
@@ -93,16 +94,21 @@ pub struct Manager {
     pub csrf_token: Option<String>,
 }
 
-/// Hashes and checks passwords off the async workers, a few at a time.
+/// Hashes and checks passwords off the async workers, a few at a time. A
+/// permit is held by the hash itself, so a request cancelled while its hash
+/// runs does not let another start beside it.
 #[derive(Clone)]
 pub struct Passwords {
     permits: Arc<Semaphore>,
+    /// Argon2 runs started (hashes and checks), for `/metrics` and tests.
+    runs: Arc<AtomicU64>,
 }
 
 impl Default for Passwords {
     fn default() -> Self {
         Self {
             permits: Arc::new(Semaphore::new(PASSWORD_HASHERS)),
+            runs: Arc::default(),
         }
     }
 }
@@ -119,18 +125,29 @@ impl Passwords {
             .await
     }
 
+    /// How many Argon2 runs were started since the gateway started.
+    pub fn runs(&self) -> u64 {
+        self.runs.load(Ordering::Relaxed)
+    }
+
     async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T> {
-        let _permit = self
+        let permit = self
             .permits
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|_| Error::Unavailable)?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| Error::Internal(format!("password task failed: {e}")))
+        self.runs.fetch_add(1, Ordering::Relaxed);
+        tokio::task::spawn_blocking(move || {
+            let done = work();
+            drop(permit);
+            done
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("password task failed: {e}")))
     }
 }
 

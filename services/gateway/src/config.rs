@@ -42,6 +42,8 @@ pub struct Config {
     /// `GATEWAY_LOGINS_PER_MINUTE_PER_ADDRESS` and `..._PER_EMAIL`: login attempts before 429.
     pub logins_per_minute_per_address: u32,
     pub logins_per_minute_per_email: u32,
+    /// `GATEWAY_INVITATIONS_PER_MINUTE_PER_ADDRESS`: attempts to accept an invitation before 429.
+    pub invitations_per_minute_per_address: u32,
     /// `GATEWAY_PRESENCE_TTL_SECS`: a console or widget counts as gone this
     /// long after its replica last said it is there (replicas say so every
     /// third of it): how soon the sockets of a replica that died go offline.
@@ -77,6 +79,7 @@ impl Default for Config {
             socket_sends_per_sec: 20,
             logins_per_minute_per_address: 30,
             logins_per_minute_per_email: 10,
+            invitations_per_minute_per_address: 10,
             presence_ttl_secs: 60,
             dev_page: false,
             seed_demo: false,

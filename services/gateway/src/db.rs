@@ -195,6 +195,18 @@ pub async fn update_manager(
 
 /// Sets the password of the manager an unexpired invitation names, and
 /// spends the invitation; `false` when there is none.
+/// Whether an invitation with this token is waiting to be accepted.
+pub async fn invitation_pending(pool: &PgPool, invitation_hash: &[u8]) -> sqlx::Result<bool> {
+    let found = sqlx::query_scalar!(
+        "select exists (select 1 from manager \
+         where invitation_hash = $1 and invitation_expires_at > now() and active)",
+        invitation_hash
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(found.unwrap_or(false))
+}
+
 pub async fn accept_invitation(
     pool: &PgPool,
     invitation_hash: &[u8],

@@ -99,10 +99,7 @@ impl Application {
         let listener = TcpListener::bind(&config.http_addr)
             .await
             .with_context(|| format!("while binding HTTP on {}", config.http_addr))?;
-        let login_limits = Arc::new(limits::LoginLimits::new(
-            config.logins_per_minute_per_address,
-            config.logins_per_minute_per_email,
-        ));
+        let auth_limits = Arc::new(limits::AuthLimits::new(&config));
         let hub: Arc<hub::Hub> = Default::default();
         let tasks = chat_platform::shutdown::Tasks::new();
         let presence = presence::Presence::start(
@@ -116,7 +113,7 @@ impl Application {
             presence,
             pool,
             passwords: Default::default(),
-            login_limits,
+            auth_limits,
             config: Arc::new(config),
             dialogs,
             contacts,
@@ -144,6 +141,11 @@ impl Application {
     /// The gateway's database, for tools and tests that create accounts.
     pub fn pool(&self) -> &sqlx::PgPool {
         &self.state.pool
+    }
+
+    /// The replica's password hasher, whose runs tests count.
+    pub fn passwords(&self) -> auth::Passwords {
+        self.state.passwords.clone()
     }
 
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {

@@ -1,6 +1,8 @@
 //! Rate limits of the edge, on `governor` (GCRA): login attempts per client
-//! address and per e-mail, and `send` frames per socket.
+//! address and per e-mail, invitation attempts per client address, and
+//! `send` frames per socket.
 
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 
@@ -12,47 +14,63 @@ use crate::error::{Error, Result};
 /// Keys kept before forgotten ones (limits long refilled) are dropped.
 const MAX_TRACKED_KEYS: usize = 10_000;
 
-/// Login attempts, limited per client address and per e-mail.
-pub struct LoginLimits {
-    by_address: DefaultKeyedRateLimiter<IpAddr>,
-    by_email: DefaultKeyedRateLimiter<String>,
-}
-
 fn per_minute(n: u32) -> Quota {
     Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN))
 }
 
-impl LoginLimits {
-    pub fn new(per_address_per_minute: u32, per_email_per_minute: u32) -> Self {
+/// A quota per key (a client address, an e-mail), forgetting keys whose
+/// quota has long refilled once many are tracked.
+pub struct KeyedLimit<K: Hash + Eq + Clone>(DefaultKeyedRateLimiter<K>);
+
+impl<K: Hash + Eq + Clone> KeyedLimit<K> {
+    pub fn per_minute(n: u32) -> Self {
+        Self(RateLimiter::keyed(per_minute(n)))
+    }
+
+    /// Counts one use by `key`; `RateLimited` with the seconds to wait when over.
+    pub fn check(&self, key: &K) -> Result<()> {
+        if self.0.len() > MAX_TRACKED_KEYS {
+            self.0.retain_recent();
+        }
+        self.0.check_key(key).map_err(|not_until| {
+            let now = DefaultClock::default().now();
+            Error::RateLimited(not_until.wait_time_from(now).as_secs() + 1)
+        })
+    }
+}
+
+/// Attempts at a password: logins per client address and per e-mail, and
+/// invitations (setting a first password) per client address.
+pub struct AuthLimits {
+    logins_by_address: KeyedLimit<IpAddr>,
+    logins_by_email: KeyedLimit<String>,
+    invitations_by_address: KeyedLimit<IpAddr>,
+}
+
+impl AuthLimits {
+    pub fn new(config: &crate::config::Config) -> Self {
         Self {
-            by_address: RateLimiter::keyed(per_minute(per_address_per_minute)),
-            by_email: RateLimiter::keyed(per_minute(per_email_per_minute)),
+            logins_by_address: KeyedLimit::per_minute(config.logins_per_minute_per_address),
+            logins_by_email: KeyedLimit::per_minute(config.logins_per_minute_per_email),
+            invitations_by_address: KeyedLimit::per_minute(
+                config.invitations_per_minute_per_address,
+            ),
         }
     }
 
-    /// Counts an attempt; `RateLimited` with the seconds to wait when over.
-    pub fn attempt(&self, address: Option<IpAddr>, email: &str) -> Result<()> {
-        for limiter_len in [self.by_address.len(), self.by_email.len()] {
-            if limiter_len > MAX_TRACKED_KEYS {
-                self.by_address.retain_recent();
-                self.by_email.retain_recent();
-            }
+    /// Counts a login attempt; `RateLimited` with the seconds to wait when over.
+    pub fn login(&self, address: Option<IpAddr>, email: &str) -> Result<()> {
+        if let Some(address) = address {
+            self.logins_by_address.check(&address)?;
         }
-        let now = DefaultClock::default().now();
-        if let Some(address) = address
-            && let Err(not_until) = self.by_address.check_key(&address)
-        {
-            return Err(Error::RateLimited(
-                not_until.wait_time_from(now).as_secs() + 1,
-            ));
-        }
-        let email = email.trim().to_lowercase();
-        if let Err(not_until) = self.by_email.check_key(&email) {
-            return Err(Error::RateLimited(
-                not_until.wait_time_from(now).as_secs() + 1,
-            ));
-        }
-        Ok(())
+        self.logins_by_email.check(&email.trim().to_lowercase())
+    }
+
+    /// Counts an attempt to accept an invitation.
+    pub fn invitation(&self, address: Option<IpAddr>) -> Result<()> {
+        address.map_or(Ok(()), |address| {
+            self.invitations_by_address.check(&address)
+        })
     }
 }
 
@@ -78,29 +96,52 @@ impl SendLimit {
 mod tests {
     use super::*;
 
+    fn limits(per_address: u32, per_email: u32) -> AuthLimits {
+        AuthLimits::new(&crate::config::Config {
+            logins_per_minute_per_address: per_address,
+            logins_per_minute_per_email: per_email,
+            invitations_per_minute_per_address: per_address,
+            ..Default::default()
+        })
+    }
+
     #[test]
     fn an_email_gets_its_quota_then_waits() {
-        let limits = LoginLimits::new(100, 3);
+        let limits = limits(100, 3);
         let address = Some(IpAddr::from([127, 0, 0, 1]));
         for _ in 0..3 {
-            limits.attempt(address, "Anna@Shop.Example").unwrap();
+            limits.login(address, "Anna@Shop.Example").unwrap();
         }
-        match limits.attempt(address, "anna@shop.example") {
+        match limits.login(address, "anna@shop.example") {
             Err(Error::RateLimited(secs)) => assert!((1..=60).contains(&secs)),
             other => panic!("expected a rate limit, got {other:?}"),
         }
-        limits.attempt(address, "boris@shop.example").unwrap();
+        limits.login(address, "boris@shop.example").unwrap();
     }
 
     #[test]
     fn an_address_gets_its_quota_whatever_the_emails() {
-        let limits = LoginLimits::new(2, 100);
+        let limits = limits(2, 100);
         let address = Some(IpAddr::from([10, 0, 0, 1]));
-        limits.attempt(address, "a@x.example").unwrap();
-        limits.attempt(address, "b@x.example").unwrap();
-        assert!(limits.attempt(address, "c@x.example").is_err());
+        limits.login(address, "a@x.example").unwrap();
+        limits.login(address, "b@x.example").unwrap();
+        assert!(limits.login(address, "c@x.example").is_err());
         limits
-            .attempt(Some(IpAddr::from([10, 0, 0, 2])), "c@x.example")
+            .login(Some(IpAddr::from([10, 0, 0, 2])), "c@x.example")
+            .unwrap();
+    }
+
+    #[test]
+    fn invitations_have_their_own_quota_per_address() {
+        let limits = limits(2, 100);
+        let address = Some(IpAddr::from([10, 0, 0, 3]));
+        limits.login(address, "a@x.example").unwrap();
+        limits.login(address, "b@x.example").unwrap();
+        limits.invitation(address).unwrap();
+        limits.invitation(address).unwrap();
+        assert!(limits.invitation(address).is_err());
+        limits
+            .invitation(Some(IpAddr::from([10, 0, 0, 4])))
             .unwrap();
     }
 

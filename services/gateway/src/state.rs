@@ -12,7 +12,7 @@ use sqlx::PgPool;
 use crate::auth::Passwords;
 use crate::config::Config;
 use crate::hub::Hub;
-use crate::limits::LoginLimits;
+use crate::limits::AuthLimits;
 use crate::presence::Presence;
 
 #[derive(Clone)]
@@ -31,5 +31,5 @@ pub struct AppState {
     /// The sockets and background tasks the gateway waits for when it stops.
     pub tasks: chat_platform::shutdown::Tasks,
     pub passwords: Passwords,
-    pub login_limits: Arc<LoginLimits>,
+    pub auth_limits: Arc<AuthLimits>,
 }

@@ -136,7 +136,7 @@ async fn login(
     if !auth::origin_allowed(&state, &headers) {
         return Err(Error::Csrf("sign in from the console's own page"));
     }
-    state.login_limits.attempt(address, &body.email)?;
+    state.auth_limits.login(address, &body.email)?;
     let (token, m) = auth::login(&state, &body.email, &body.password, &device).await?;
     let manager = ManagerOut::from(m);
     if !body.cookie {
@@ -212,18 +212,26 @@ pub struct InvitationIn {
         (status = 404, description = "`not_found`: no such invitation, or it was used or expired", body = ErrorOut),
         (status = 415, description = "`unsupported_media_type`", body = ErrorOut),
         (status = 422, description = "`invalid`: the password is too short or too long", body = ErrorOut),
+        (status = 429, description = "`rate_limited`: too many attempts from this address; see `Retry-After`", body = ErrorOut),
     ))]
 async fn accept_invitation(
     State(state): State<AppState>,
+    Client(_, address): Client,
     Json(body): Json<InvitationIn>,
 ) -> Result<StatusCode> {
+    state.auth_limits.invitation(address)?;
     let mut problems = Fields::new();
     team::check_password(&body.password, &mut problems);
     if !problems.is_empty() {
         return Err(Error::InvalidFields(problems));
     }
+    // The token first: a made-up one costs a lookup, not an Argon2 hash.
+    let invitation = auth::token_hash(&body.token);
+    if !db::invitation_pending(&state.pool, &invitation).await? {
+        return Err(Error::NotFound("invitation"));
+    }
     let hash = state.passwords.hash(&body.password).await?;
-    match db::accept_invitation(&state.pool, &auth::token_hash(&body.token), &hash).await? {
+    match db::accept_invitation(&state.pool, &invitation, &hash).await? {
         true => Ok(StatusCode::NO_CONTENT),
         false => Err(Error::NotFound("invitation")),
     }
