@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use argon2::Argon2;
-use argon2::password_hash::rand_core::{OsRng, RngCore as _};
+use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -29,6 +29,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use uuid::Uuid;
 
+use crate::credentials::{Device, new_token, token_hash};
 use crate::db;
 use crate::error::{Error, Result};
 use crate::state::AppState;
@@ -167,31 +168,11 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     })
 }
 
-/// A new secret (256 random bits, hex) and the hash that is stored.
-pub fn new_token() -> (String, Vec<u8>) {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    let token = hex::encode(bytes);
-    let hash = token_hash(&token);
-    (token, hash)
-}
-
-pub fn token_hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
-
 /// The CSRF token of a cookie session: derived from its secret, so only
 /// someone who can read the page's answers (not a cross-site form) has it.
 pub fn csrf_token(session_token: &str) -> String {
     let digest = Sha256::digest(format!("csrf\0{session_token}").as_bytes());
     hex::encode(&digest[..16])
-}
-
-/// Where a login comes from, shown in the manager's list of sessions.
-#[derive(Debug, Clone, Default)]
-pub struct Device {
-    pub user_agent: String,
-    pub ip: String,
 }
 
 /// Logs a manager in by e-mail and password; returns the new secret.
@@ -223,7 +204,17 @@ pub async fn login(
     };
     let (token, token_hash) = new_token();
     let lifetime = chrono::Duration::hours(state.config.session_lifetime_hours);
-    db::insert_session(&state.pool, &manager, &token_hash, device, lifetime).await?;
+    let idle_secs = state.config.session_idle_secs;
+    let idled_out = db::insert_session(
+        &state.pool,
+        &manager,
+        &token_hash,
+        device,
+        lifetime,
+        idle_secs,
+    )
+    .await?;
+    crate::sessions::announce_ended(state, &idled_out).await;
     Ok((token, manager))
 }
 
@@ -243,7 +234,7 @@ pub async fn authenticate(
         .await?
         .ok_or(Error::Unauthorized)?;
     if idled_out(state, session.last_active_at) {
-        return Err(Error::Unauthorized);
+        return Err(end_idle_sessions(state, session.manager_id).await);
     }
     if !background {
         db::touch_session(
@@ -285,8 +276,25 @@ pub async fn still_signed_in(state: &AppState, manager: &Manager) -> Result<()> 
 pub async fn session_live(state: &AppState, manager: &Manager) -> Result<()> {
     match db::session_last_active(&state.pool, manager.account_id, manager.session_id).await? {
         Some(at) if !idled_out(state, at) => Ok(()),
-        _ => Err(Error::Unauthorized),
+        Some(_) => Err(end_idle_sessions(state, manager.id).await),
+        None => Err(Error::Unauthorized),
     }
+}
+
+/// Ends (revokes, on every replica) the sessions of a manager found idle
+/// too long, so that they stay ended when the manager signs in again;
+/// returns the error the request that found them gets.
+async fn end_idle_sessions(state: &AppState, manager_id: Uuid) -> Error {
+    let ended = async {
+        let mut conn = state.pool.acquire().await?;
+        db::revoke_idle_sessions(&mut conn, manager_id, state.config.session_idle_secs).await
+    };
+    match ended.await {
+        Ok(ended) => crate::sessions::announce_ended(state, &ended).await,
+        // Still refused; the next look or the next login ends them.
+        Err(e) => tracing::warn!(error = %e, "could not end idle sessions"),
+    }
+    Error::Unauthorized
 }
 
 fn idled_out(state: &AppState, last_active_at: chrono::DateTime<Utc>) -> bool {

@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use crate::credentials::{Device, EndReason};
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AccountRow {
     pub id: Uuid,
@@ -224,17 +226,44 @@ pub async fn accept_invitation(
     Ok(done.rows_affected() == 1)
 }
 
-/// Ends every live session of a manager; returns their ids.
+/// Ends every live session of a manager, but `keep` if given; returns their ids.
 pub async fn revoke_manager_sessions(
     conn: &mut PgConnection,
     account_id: Uuid,
     manager_id: Uuid,
+    keep: Option<Uuid>,
+    reason: EndReason,
 ) -> sqlx::Result<Vec<Uuid>> {
     sqlx::query_scalar!(
-        "update session set revoked_at = now() \
-         where account_id = $1 and manager_id = $2 and revoked_at is null returning id",
+        "update session set revoked_at = now(), revoked_reason = $4 \
+         where account_id = $1 and manager_id = $2 and revoked_at is null \
+             and id is distinct from $3 \
+         returning id",
         account_id,
-        manager_id
+        manager_id,
+        keep,
+        reason.as_str()
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Ends every live session of a manager who has been idle longer than
+/// `idle_secs` (on all devices), so that signing in again anywhere cannot
+/// revive them; returns their ids. Nothing when the manager was active since.
+pub async fn revoke_idle_sessions(
+    conn: &mut PgConnection,
+    manager_id: Uuid,
+    idle_secs: i64,
+) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar!(
+        "update session s set revoked_at = now(), revoked_reason = 'idle' \
+         from manager m \
+         where m.id = s.manager_id and s.manager_id = $1 and s.revoked_at is null \
+             and m.last_active_at < now() - make_interval(secs => $2) \
+         returning s.id",
+        manager_id,
+        idle_secs as f64
     )
     .fetch_all(conn)
     .await
@@ -266,7 +295,7 @@ pub async fn revoke_own_session(
     session_id: Uuid,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query!(
-        "update session set revoked_at = now() \
+        "update session set revoked_at = now(), revoked_reason = 'ended_by_manager' \
          where account_id = $1 and manager_id = $2 and id = $3 and revoked_at is null",
         account_id,
         manager_id,
@@ -285,7 +314,7 @@ pub async fn revoke_other_sessions(
     keep: Uuid,
 ) -> sqlx::Result<Vec<Uuid>> {
     sqlx::query_scalar!(
-        "update session set revoked_at = now() \
+        "update session set revoked_at = now(), revoked_reason = 'ended_by_manager' \
          where account_id = $1 and manager_id = $2 and id <> $3 and revoked_at is null \
          returning id",
         account_id,
@@ -296,14 +325,19 @@ pub async fn revoke_other_sessions(
     .await
 }
 
+/// Opens a session. Signing in is activity, which keeps the manager's other
+/// sessions alive; but those that had already idled out are ended first
+/// (their ids returned), so a login never revives an ended session.
 pub async fn insert_session(
     pool: &PgPool,
     manager: &ManagerRow,
     token_hash: &[u8],
-    device: &crate::auth::Device,
+    device: &Device,
     lifetime: chrono::Duration,
-) -> sqlx::Result<()> {
+    idle_secs: i64,
+) -> sqlx::Result<Vec<Uuid>> {
     let mut tx = pool.begin().await?;
+    let idled_out = revoke_idle_sessions(&mut tx, manager.id, idle_secs).await?;
     sqlx::query!(
         "insert into session (id, account_id, manager_id, token_hash, device, ip, expires_at) \
          values ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))",
@@ -317,14 +351,14 @@ pub async fn insert_session(
     )
     .execute(&mut *tx)
     .await?;
-    // Logging in is activity: it revives the manager's other sessions too.
     sqlx::query!(
         "update manager set last_active_at = now() where id = $1",
         manager.id
     )
     .execute(&mut *tx)
     .await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(idled_out)
 }
 
 pub async fn session_by_token_hash(
@@ -359,9 +393,10 @@ pub async fn session_last_active(
     .await
 }
 
+/// Ends a session at its own request (logging out).
 pub async fn revoke_session(pool: &PgPool, account_id: Uuid, session_id: Uuid) -> sqlx::Result<()> {
     sqlx::query!(
-        "update session set revoked_at = now() \
+        "update session set revoked_at = now(), revoked_reason = 'logout' \
          where account_id = $1 and id = $2 and revoked_at is null",
         account_id,
         session_id

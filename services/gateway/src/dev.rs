@@ -10,7 +10,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 
 use crate::admin::{DEMO_EMAIL, DEMO_PASSWORD};
-use crate::auth::{self, Device};
+use crate::auth;
+use crate::credentials::Device;
 use crate::error::Result;
 use crate::state::AppState;
 

@@ -28,6 +28,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod credentials;
 pub mod db;
 pub mod dev;
 pub mod error;

@@ -5,7 +5,8 @@
 use argon2::password_hash::rand_core::{OsRng, RngCore as _};
 use uuid::Uuid;
 
-use crate::auth::{self, Manager, Role};
+use crate::auth::{Manager, Role};
+use crate::credentials::EndReason;
 use crate::db::{self, ManagerChange, ManagerRow, NewManager};
 use crate::error::{Error, Fields, Result};
 use crate::state::AppState;
@@ -109,7 +110,10 @@ pub async fn add(
         Some(password) => state.passwords.hash(password).await?,
         None => String::new(),
     };
-    let invitation = addition.password.is_none().then(auth::new_token);
+    let invitation = addition
+        .password
+        .is_none()
+        .then(crate::credentials::new_token);
     let new = NewManager {
         account_id: actor.account_id,
         email: &email,
@@ -132,18 +136,28 @@ pub struct Edit<'a> {
     pub role: Option<&'a str>,
     pub active: Option<bool>,
     pub password: Option<&'a str>,
+    /// The actor's password as it is now: needed to change one's own.
+    pub current_password: Option<&'a str>,
 }
 
 /// Changes a manager of the actor's account. Deactivating ends all their
 /// sessions at once. Nobody demotes or deactivates themselves (an account
-/// keeps someone who manages it), and admins leave owners alone.
+/// keeps someone who manages it), and admins leave owners alone. Every
+/// manager changes their own name and password; a new password of one's
+/// own needs the current one and ends one's other sessions, and a password
+/// set for someone else ends all of theirs.
 pub async fn edit(
     state: &AppState,
     actor: &Manager,
     manager_id: Uuid,
     edit: Edit<'_>,
 ) -> Result<ManagerRow> {
-    actor.must_manage_team()?;
+    let own = manager_id == actor.id;
+    let only_name_or_password =
+        edit.email.is_none() && edit.role.is_none() && edit.active.is_none();
+    if !(own && only_name_or_password) {
+        actor.must_manage_team()?;
+    }
     let mut problems = Fields::new();
     let mut change = ManagerChange {
         name: edit.name.map(|n| check_name(n, &mut problems)),
@@ -174,6 +188,9 @@ pub async fn edit(
             "you cannot deactivate yourself or change your own role",
         ));
     }
+    if edit.password.is_some() && own {
+        current_password_matches(state, &target, edit.current_password).await?;
+    }
     if let Some(password) = edit.password {
         change.password_hash = Some(state.passwords.hash(password).await?);
     }
@@ -182,13 +199,41 @@ pub async fn edit(
         .await
         .map_err(on_email_taken)?
         .ok_or(Error::NotFound("manager"))?;
-    let ended = match edit.active {
-        Some(false) => db::revoke_manager_sessions(&mut tx, actor.account_id, manager_id).await?,
-        _ => Vec::new(),
+    let ending = match (edit.active, edit.password.is_some(), own) {
+        (Some(false), _, _) => Some((None, EndReason::Deactivated)),
+        (_, true, true) => Some((Some(actor.session_id), EndReason::PasswordChanged)),
+        (_, true, false) => Some((None, EndReason::PasswordReset)),
+        _ => None,
+    };
+    let ended = match ending {
+        Some((keep, reason)) => {
+            db::revoke_manager_sessions(&mut tx, actor.account_id, manager_id, keep, reason).await?
+        }
+        None => Vec::new(),
     };
     tx.commit().await?;
     crate::sessions::announce_ended(state, &ended).await;
     Ok(manager)
+}
+
+/// A new password of one's own needs the one it replaces (a console left
+/// open must not let anyone lock its manager out).
+async fn current_password_matches(
+    state: &AppState,
+    manager: &ManagerRow,
+    given: Option<&str>,
+) -> Result<()> {
+    let field =
+        |message: &str| Error::InvalidFields(vec![("current_password".into(), message.into())]);
+    let given = given.ok_or_else(|| field("needed to change your own password"))?;
+    match state
+        .passwords
+        .verify(given, &manager.password_hash)
+        .await?
+    {
+        true => Ok(()),
+        false => Err(field("does not match")),
+    }
 }
 
 fn may_grant(actor: &Manager, role: Role) -> Result<()> {

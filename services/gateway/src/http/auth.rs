@@ -16,7 +16,8 @@ use uuid::Uuid;
 
 use super::Json;
 use super::openapi::ErrorOut;
-use crate::auth::{self, Device, Manager};
+use crate::auth::{self, Manager};
+use crate::credentials::{Device, token_hash};
 use crate::db;
 use crate::error::{Error, Fields, Result};
 use crate::state::AppState;
@@ -226,7 +227,7 @@ async fn accept_invitation(
         return Err(Error::InvalidFields(problems));
     }
     // The token first: a made-up one costs a lookup, not an Argon2 hash.
-    let invitation = auth::token_hash(&body.token);
+    let invitation = token_hash(&body.token);
     if !db::invitation_pending(&state.pool, &invitation).await? {
         return Err(Error::NotFound("invitation"));
     }

@@ -144,13 +144,19 @@ pub struct EditManagerIn {
     pub role: Option<String>,
     /// `false` deactivates: every session of theirs ends at once.
     pub active: Option<bool>,
-    /// A new password, 8 to 200 characters.
+    /// A new password, 8 to 200 characters. Your own also needs
+    /// `current_password` and ends your other sessions; one set for another
+    /// manager ends all of theirs.
     #[schema(min_length = 8, max_length = 200)]
     pub password: Option<String>,
+    /// Your password as it is now, to change your own.
+    #[schema(max_length = 200)]
+    pub current_password: Option<String>,
 }
 
 /// Changes a manager of the account (owners and admins; admins leave owners
-/// alone; nobody deactivates or demotes themselves).
+/// alone; nobody deactivates or demotes themselves). Every manager changes
+/// their own name and password here.
 #[utoipa::path(patch, path = "/api/v1/managers/{id}", tag = "managers", request_body = EditManagerIn,
     params(("id" = String, Path, description = "The manager's id")), security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -161,7 +167,7 @@ pub struct EditManagerIn {
         (status = 404, description = "`not_found`: not a manager of your account", body = ErrorOut),
         (status = 409, description = "`conflict`: another manager has this e-mail", body = ErrorOut),
         (status = 415, description = "`unsupported_media_type`", body = ErrorOut),
-        (status = 422, description = "`invalid` (`fields`)", body = ErrorOut),
+        (status = 422, description = "`invalid` (`fields`): a bad field, or `current_password` missing or wrong for your own new password", body = ErrorOut),
     ))]
 async fn edit_manager(
     State(state): State<AppState>,
@@ -176,6 +182,7 @@ async fn edit_manager(
         role: body.role.as_deref(),
         active: body.active,
         password: body.password.as_deref(),
+        current_password: body.current_password.as_deref(),
     };
     let edited = team::edit(&state, &manager, manager_id, edit).await?;
     Ok(axum::Json(edited.into()))

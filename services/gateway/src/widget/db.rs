@@ -93,7 +93,7 @@ pub async fn save(pool: &PgPool, account_id: Uuid, valid: &Valid) -> sqlx::Resul
 
 /// A new identity secret (256 random bits, hex); the old one stops verifying.
 pub async fn rotate_identity_secret(pool: &PgPool, account_id: Uuid) -> sqlx::Result<Settings> {
-    let (secret, _) = crate::auth::new_token();
+    let (secret, _) = crate::credentials::new_token();
     sqlx::query!(
         "update account set identity_secret = $2, updated_at = now() where id = $1",
         account_id,

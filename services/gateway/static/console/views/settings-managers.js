@@ -133,9 +133,15 @@ function editManager(manager, me) {
       const email = field('E-mail', h('input', { type: 'email', name: 'email', value: manager.email, required: true }));
       const role = field('Role', roleSelect(manager.role, me));
       role.input.disabled = isMe;
+      // One's own password is changed under My sessions, with the current one.
+      const password = isMe
+        ? null
+        : field('New password (optional)', h('input', { type: 'password', name: 'password', autocomplete: 'new-password', minlength: 8 }), {
+          hint: `Sets a password for ${manager.name}; they are signed out everywhere.`,
+        });
       const formError = h('div', { class: 'form-error', role: 'alert' });
       const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save changes');
-      const form = h('form', { class: 'form', novalidate: true }, name.element, email.element, role.element, formError,
+      const form = h('form', { class: 'form', novalidate: true }, name.element, email.element, role.element, password?.element, formError,
         h('div', { class: 'form-actions' }, h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => close() }, 'Cancel'), save));
       form.addEventListener('submit', async (event) => {
         event.preventDefault();
@@ -143,12 +149,13 @@ function editManager(manager, me) {
         if (name.input.value.trim() !== manager.name) patch.name = name.input.value.trim();
         if (email.input.value.trim() !== manager.email) patch.email = email.input.value.trim();
         if (!isMe && role.input.value !== manager.role) patch.role = role.input.value;
+        if (password?.input.value) patch.password = password.input.value;
         if (Object.keys(patch).length === 0) return close();
         try {
           await whileBusy(save, store.updateManager(manager.id, patch));
           close(true);
         } catch (error) {
-          showFormErrors(error, { name, email, role }, formError, describeError);
+          showFormErrors(error, { name, email, role, ...(password && { password }) }, formError, describeError);
         }
       });
       return form;
