@@ -410,3 +410,42 @@ async fn a_community_token_vk_stops_taking_shows_as_unhealthy() {
     assert!(error.contains("VK"), "{health}");
     t.stop().await;
 }
+
+/// A long-poll server behind a broken proxy: the error is shown to the shop
+/// and logged, and neither says the key that rides in the poll's address.
+#[tokio::test]
+async fn a_failing_long_poll_shows_and_logs_no_key() {
+    let t = TestSuite::start().await;
+    let (api, _) = shop_with_a_vk_person(&t).await;
+    t.vk.break_long_poll(GROUP, 2);
+    let listed = chat_testkit::eventually("the broken long poll in the health", || async {
+        let listed = integrations(&api).await;
+        listed[0]["health"]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("error decoding response body"))
+            .then_some(listed)
+    })
+    .await;
+    let id = listed[0]["id"].as_str().unwrap().to_owned();
+    let logged = chat_platform::telemetry::test_logs();
+    let logged: Vec<&str> = logged
+        .lines()
+        .filter(|line| line.contains(&id) && line.contains("long poll failed"))
+        .collect();
+    assert!(!logged.is_empty(), "the failure is logged");
+    let keys = t.vk.long_poll_keys(GROUP);
+    assert!(!keys.is_empty());
+    for key in keys {
+        let shown = serde_json::to_string(&listed).unwrap();
+        assert!(!shown.contains(&key), "the key is shown: {shown}");
+        assert!(
+            logged.iter().all(|line| !line.contains(&key)),
+            "the key is logged: {logged:?}"
+        );
+    }
+    // The poll goes on after the proxy mends.
+    t.vk.person_writes(GROUP, &olga(), "снова работает")
+        .unwrap();
+    until_messages(&api, 2).await;
+    t.stop().await;
+}

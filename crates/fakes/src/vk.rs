@@ -152,6 +152,8 @@ struct Community {
     keys_given: u64,
     /// The `failed` codes the next (or the waiting) long polls answer, in turn.
     failing_polls: VecDeque<u8>,
+    /// Long polls still to be answered by a broken proxy (502, not JSON).
+    broken_polls: u32,
     long_polls: u64,
     /// Names of the people who wrote, for `users.get`.
     people: HashMap<i64, Person>,
@@ -524,6 +526,20 @@ impl FakeVk {
         self.changed.notify_waiters();
     }
 
+    /// The next `count` long polls of the community are answered as a broken
+    /// proxy in front of the long-poll server would: 502 with an HTML page,
+    /// not JSON.
+    pub fn break_long_poll(&self, group_id: i64, count: u32) {
+        self.with_community(group_id, |c| c.broken_polls += count);
+        self.changed.notify_waiters();
+    }
+
+    /// The long-poll keys given out so far, which must never be shown or logged.
+    pub fn long_poll_keys(&self, group_id: i64) -> Vec<String> {
+        self.with_community(group_id, |c| c.keys.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// Long-poll keys given out so far (groups.getLongPollServer calls).
     pub fn long_poll_keys_given(&self, group_id: i64) -> u64 {
         self.with_community(group_id, |c| c.keys_given)
@@ -790,6 +806,7 @@ impl Community {
             keys: HashSet::new(),
             keys_given: 0,
             failing_polls: VecDeque::new(),
+            broken_polls: 0,
             long_polls: 0,
             people: HashMap::new(),
             wrote: HashSet::new(),
@@ -1238,6 +1255,19 @@ async fn check_long_poll(
     let deadline = Instant::now() + Duration::from_secs(wait);
     loop {
         let woken = fake.changed.notified();
+        // A poll already waiting breaks too, as its proxy's connection would.
+        let broken = fake.with_community(group_id, |c| {
+            let broken = c.broken_polls > 0;
+            if broken {
+                c.broken_polls -= 1;
+                c.long_polls += 1;
+            }
+            broken
+        });
+        if broken == Some(true) {
+            let page = "<html><body><h1>502 Bad Gateway</h1></body></html>";
+            return (StatusCode::BAD_GATEWAY, Html(page)).into_response();
+        }
         let timed_out = Instant::now() >= deadline;
         if let Some(answer) = fake.check_long_poll(group_id, &key, &ts, timed_out) {
             return Json(answer).into_response();

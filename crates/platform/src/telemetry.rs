@@ -12,7 +12,7 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
-use tracing_subscriber::{EnvFilter, layer::SubscriberExt, util::SubscriberInitExt};
+use tracing_subscriber::{EnvFilter, Layer as _, layer::SubscriberExt, util::SubscriberInitExt};
 
 use crate::config::Common;
 
@@ -69,20 +69,58 @@ pub fn flush() {
     }
 }
 
-/// Sets up logging for tests once, printed only when `TEST_LOG` is set.
+/// Sets up logging for tests once: warnings and errors are kept in memory
+/// for [`test_logs`] (a test checks what the services logged), and
+/// everything is printed when `TEST_LOG` is set.
 pub fn init_for_tests() {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
         opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-        if std::env::var_os("TEST_LOG").is_some() {
+        let kept = tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_writer(|| KeptLogs)
+            .with_filter(tracing_subscriber::filter::LevelFilter::WARN);
+        let printed = std::env::var_os("TEST_LOG").is_some().then(|| {
             let filter =
                 EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-            let _ = tracing_subscriber::registry()
-                .with(filter)
-                .with(tracing_subscriber::fmt::layer().with_test_writer())
-                .try_init();
-        }
+            tracing_subscriber::fmt::layer()
+                .with_test_writer()
+                .with_filter(filter)
+        });
+        let _ = tracing_subscriber::registry()
+            .with(kept)
+            .with(printed)
+            .try_init();
     });
+}
+
+/// The warnings and errors logged in this test process so far (the newest
+/// few MiB), as printed.
+pub fn test_logs() -> String {
+    String::from_utf8_lossy(&KEPT_LOGS.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+}
+
+/// How much of the newest test logs is kept.
+const KEPT_LOG_BYTES: usize = 8 << 20;
+static KEPT_LOGS: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+/// Writes log lines into [`KEPT_LOGS`], dropping the oldest half when full.
+struct KeptLogs;
+
+impl std::io::Write for KeptLogs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let mut kept = KEPT_LOGS.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() + bytes.len() > KEPT_LOG_BYTES {
+            let drop = kept.len() / 2;
+            kept.drain(..drop);
+        }
+        kept.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The current span's trace context as W3C headers (`traceparent`, ...).

@@ -574,7 +574,10 @@ impl server::BridgeService for BridgeApi {
                     data,
                     ..Default::default()
                 })
-                .map_err(|e| Status::unavailable(format!("the download broke off: {e}")))
+                .map_err(|e| {
+                    let why = crate::http_errors::described(e);
+                    Status::unavailable(format!("the download broke off: {why}"))
+                })
         });
         Ok(Response::new(
             futures::stream::once(async { Ok(first) })

@@ -23,6 +23,7 @@ pub mod config;
 pub mod facebook;
 pub mod grpc;
 pub mod health;
+pub mod http_errors;
 pub mod inbound;
 pub mod integrations;
 pub mod leases;

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::http_errors::described;
+
 /// The Graph API version the bridge speaks.
 pub const VERSION: &str = "v21.0";
 /// How long a call may take.
@@ -99,14 +101,14 @@ impl FacebookApi {
 
     async fn answer(sent: Result<reqwest::Response, reqwest::Error>) -> Result<Value, GraphError> {
         let sent = sent.map_err(|e| match e.is_connect() {
-            true => GraphError::Unreachable(e.to_string()),
-            false => GraphError::NoAnswer(e.to_string()),
+            true => GraphError::Unreachable(described(e)),
+            false => GraphError::NoAnswer(described(e)),
         })?;
         let status = sent.status();
         let body: Value = sent
             .json()
             .await
-            .map_err(|e| GraphError::NoAnswer(format!("HTTP {status}: {e}")))?;
+            .map_err(|e| GraphError::NoAnswer(format!("HTTP {status}: {}", described(e))))?;
         match body.get("error") {
             Some(error) => Err(GraphError::Api {
                 code: error["code"].as_i64().unwrap_or_default(),

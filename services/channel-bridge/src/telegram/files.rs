@@ -92,7 +92,9 @@ pub async fn fetch(api: &TelegramApi, token: &str, file_id: &str) -> Result<Fetc
         Some(Err(e)) if e.status() == Some(reqwest::StatusCode::NOT_FOUND) => {
             return Err(FetchError::NotFound);
         }
-        Some(Err(e)) => return Err(FetchError::Unavailable(e.to_string())),
+        Some(Err(e)) => {
+            return Err(FetchError::Unavailable(crate::http_errors::described(e)));
+        }
         None => Vec::new(),
     };
     Ok(Fetched {

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::http_errors::described;
+
 /// The API version the bridge speaks.
 pub const VERSION: &str = "5.199";
 /// How long a method call may take.
@@ -109,14 +111,14 @@ impl VkApi {
             .send()
             .await
             .map_err(|e| match e.is_connect() {
-                true => VkError::Unreachable(e.to_string()),
-                false => VkError::NoAnswer(e.to_string()),
+                true => VkError::Unreachable(described(e)),
+                false => VkError::NoAnswer(described(e)),
             })?;
         let status = sent.status();
         let body: Value = sent
             .json()
             .await
-            .map_err(|e| VkError::NoAnswer(format!("HTTP {status}: {e}")))?;
+            .map_err(|e| VkError::NoAnswer(format!("HTTP {status}: {}", described(e))))?;
         answer(body)
     }
 
@@ -169,11 +171,12 @@ impl VkApi {
             .timeout(Duration::from_secs(wait + 10))
             .send()
             .await
-            .map_err(|e| VkError::Unreachable(e.to_string()))?;
+            .map_err(|e| VkError::Unreachable(described(e)))?;
+        let status = answer.status();
         answer
             .json()
             .await
-            .map_err(|e| VkError::Unreachable(e.to_string()))
+            .map_err(|e| VkError::Unreachable(format!("HTTP {status}: {}", described(e))))
     }
 
     /// Sends `text` to the person; the same `random_id` again sends nothing new.
