@@ -17,7 +17,7 @@ export CHAT_NATS_PREFIX=bench_$stamp
 export CHAT_LOG_FORMAT=json RUST_LOG=${RUST_LOG:-warn}
 export CHAT_DATABASE_MAX_CONNECTIONS=${CHAT_DATABASE_MAX_CONNECTIONS:-24}
 # Ports of their own, so a running `make dev` is left alone.
-export GATEWAY_HTTP_ADDR=127.0.0.1:18080 GATEWAY_SEED_DEMO=true
+export GATEWAY_HTTP_ADDR=127.0.0.1:18080 GATEWAY_OPS_ADDR=127.0.0.1:19100 GATEWAY_SEED_DEMO=true
 export DIALOG_GRPC_ADDR=127.0.0.1:15051 DIALOG_OPS_ADDR=127.0.0.1:19101
 export CONTACT_GRPC_ADDR=127.0.0.1:15052 CONTACT_OPS_ADDR=127.0.0.1:19102
 export NOTIFICATION_OPS_ADDR=127.0.0.1:19103 BRIDGE_HTTP_ADDR=127.0.0.1:18090
@@ -61,7 +61,7 @@ for service in dialog contact notification channel-bridge gateway; do
   named_pids+="$service:$!,"
   [ "$service" = gateway ] && gateway_pid=$!
 done
-for port in 19101 19102 19103 18090 18080; do
+for port in 19101 19102 19103 18090 19100; do
   for _ in $(seq 1 100); do
     ready "$port" && break
     sleep 0.2

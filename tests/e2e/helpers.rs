@@ -112,6 +112,7 @@ impl TestSuite {
         }
         configs.gateway = gateway::Config {
             http_addr: configs.gateway.http_addr,
+            ops_addr: configs.gateway.ops_addr,
             common: configs.gateway.common,
             ..options.gateway
         };

@@ -313,7 +313,7 @@ async fn every_service_answers_its_health_checks() {
     let ops = t.suite().ops_ports;
     let client = reqwest::Client::new();
     for port in [
-        t.port,
+        ops.gateway,
         ops.dialog,
         ops.contact,
         ops.notification,
@@ -348,8 +348,13 @@ async fn every_service_answers_its_health_checks() {
         .get(&format!("/api/v1/dialogs/{}", uuid::Uuid::now_v7()))
         .await;
     assert_eq!(status, 404);
+    // The ops endpoints are not on the public port.
+    for path in ["/metrics", "/readyz", "/healthz"] {
+        let (status, _) = api.get(path).await;
+        assert_eq!(status, 404, "{path} on the public port");
+    }
     let metrics = client
-        .get(format!("http://127.0.0.1:{}/metrics", t.port))
+        .get(format!("http://127.0.0.1:{}/metrics", ops.gateway))
         .send()
         .await
         .unwrap()

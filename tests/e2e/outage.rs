@@ -155,7 +155,7 @@ async fn a_gateway_started_while_nats_is_down_pushes_what_was_published_meanwhil
         ..Options::default()
     })
     .await;
-    let (status, body) = gateway_readiness(t.port).await;
+    let (status, body) = gateway_readiness(t.suite().ops_ports.gateway).await;
     assert_eq!(status, 503, "not ready without its feed: {body}");
     assert_eq!(body["feed"], false);
 
@@ -183,7 +183,7 @@ async fn a_gateway_started_while_nats_is_down_pushes_what_was_published_meanwhil
     seen.sort();
     assert_eq!(seen, [1, 2, 3], "each message once, none lost");
     chat_testkit::eventually("the gateway to be ready", || async {
-        let (status, body) = gateway_readiness(t.port).await;
+        let (status, body) = gateway_readiness(t.suite().ops_ports.gateway).await;
         (status == 200 && body["feed"] == true).then_some(())
     })
     .await;

@@ -108,8 +108,8 @@ pub async fn run() -> anyhow::Result<String> {
     sqlx::query("create database chat").execute(&admin).await?;
     admin.close().await;
     let mut nats = NatsServer::start().await;
-    let gateway_port = free_port();
-    let env = environment(&pg.url("chat"), &nats.url(), gateway_port);
+    let (gateway_port, gateway_ops_port) = (free_port(), free_port());
+    let env = environment(&pg.url("chat"), &nats.url(), gateway_port, gateway_ops_port);
     let logs = std::env::temp_dir().join(format!("chaos-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&logs)?;
     eprintln!("service logs in {}", logs.display());
@@ -123,7 +123,7 @@ pub async fn run() -> anyhow::Result<String> {
         services.start(name)?;
     }
     let gateway = format!("127.0.0.1:{gateway_port}");
-    wait_until_ready(&gateway).await?;
+    wait_until_ready(&format!("127.0.0.1:{gateway_ops_port}")).await?;
 
     let tally: Shared = Default::default();
     let load_until = Instant::now() + Duration::from_secs(seconds);
@@ -187,7 +187,12 @@ pub async fn run() -> anyhow::Result<String> {
     ))
 }
 
-fn environment(database_url: &str, nats_url: &str, gateway_port: u16) -> Vec<(String, String)> {
+fn environment(
+    database_url: &str,
+    nats_url: &str,
+    gateway_port: u16,
+    gateway_ops_port: u16,
+) -> Vec<(String, String)> {
     let ports: Vec<u16> = (0..7).map(|_| free_port()).collect();
     [
         ("CHAT_DATABASE_URL", database_url.to_owned()),
@@ -196,6 +201,7 @@ fn environment(database_url: &str, nats_url: &str, gateway_port: u16) -> Vec<(St
         ("CHAT_LOG_FORMAT", "json".into()),
         ("RUST_LOG", "warn".into()),
         ("GATEWAY_HTTP_ADDR", format!("127.0.0.1:{gateway_port}")),
+        ("GATEWAY_OPS_ADDR", format!("127.0.0.1:{gateway_ops_port}")),
         ("GATEWAY_SEED_DEMO", "true".into()),
         ("DIALOG_GRPC_ADDR", format!("127.0.0.1:{}", ports[0])),
         ("DIALOG_OPS_ADDR", format!("127.0.0.1:{}", ports[1])),
@@ -269,10 +275,11 @@ impl Services {
     }
 }
 
-async fn wait_until_ready(gateway: &str) -> anyhow::Result<()> {
+/// Waits for the gateway's `/readyz` on its ops address.
+async fn wait_until_ready(gateway_ops: &str) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let ready = reqwest::get(format!("http://{gateway}/readyz"))
+        let ready = reqwest::get(format!("http://{gateway_ops}/readyz"))
             .await
             .is_ok_and(|r| r.status().is_success());
         if ready {

@@ -47,6 +47,7 @@ impl Configs {
         Self {
             gateway: gateway::Config {
                 http_addr: any(),
+                ops_addr: any(),
                 common: common.clone(),
                 ..Default::default()
             },
@@ -121,6 +122,8 @@ pub struct Suite {
 
 #[derive(Debug, Clone, Copy)]
 pub struct OpsPorts {
+    /// The first gateway replica's.
+    pub gateway: u16,
     pub dialog: u16,
     pub contact: u16,
     pub notification: u16,
@@ -162,6 +165,7 @@ impl Suite {
         for _ in 0..configs.extra_gateways {
             let replica = gateway::Config {
                 http_addr: "127.0.0.1:0".into(),
+                ops_addr: "127.0.0.1:0".into(),
                 seed_demo: false,
                 ..configs.gateway.clone()
             };
@@ -169,6 +173,7 @@ impl Suite {
         }
 
         let ops_ports = OpsPorts {
+            gateway: gateways[0].ops_port(),
             dialog: dialog.ops_port(),
             contact: contact.ops_port(),
             notification: notification.ops_port(),

@@ -142,6 +142,7 @@ impl Passwords {
             .await
             .map_err(|_| Error::Unavailable)?;
         self.runs.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("gateway_password_hashes_total").increment(1);
         tokio::task::spawn_blocking(move || {
             let done = work();
             drop(permit);

@@ -6,8 +6,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Config {
-    /// `GATEWAY_HTTP_ADDR`: REST, both WebSockets, the dev page and the ops endpoints.
+    /// `GATEWAY_HTTP_ADDR`: REST, both WebSockets and the dev page (public).
     pub http_addr: String,
+    /// `GATEWAY_OPS_ADDR`: where `/healthz`, `/readyz` and `/metrics` listen,
+    /// apart from the public port.
+    pub ops_addr: String,
     /// `GATEWAY_DIALOG_URL`: the dialog service's gRPC endpoint.
     pub dialog_url: String,
     /// `GATEWAY_CONTACT_URL`: the contact service's gRPC endpoint.
@@ -63,6 +66,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             http_addr: "127.0.0.1:8080".into(),
+            ops_addr: "127.0.0.1:9100".into(),
             dialog_url: "http://127.0.0.1:50051".into(),
             contact_url: "http://127.0.0.1:50052".into(),
             bridge_url: "http://127.0.0.1:50053".into(),

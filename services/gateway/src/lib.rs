@@ -67,6 +67,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// The gateway bound to its port, ready to run.
 pub struct Application {
     listener: TcpListener,
+    ops: TcpListener,
     state: AppState,
     bus: Bus,
     shutdown: Shutdown,
@@ -100,6 +101,9 @@ impl Application {
         let listener = TcpListener::bind(&config.http_addr)
             .await
             .with_context(|| format!("while binding HTTP on {}", config.http_addr))?;
+        let ops = TcpListener::bind(&config.ops_addr)
+            .await
+            .with_context(|| format!("while binding ops on {}", config.ops_addr))?;
         let auth_limits = Arc::new(limits::AuthLimits::new(&config));
         let hub: Arc<hub::Hub> = Default::default();
         let tasks = chat_platform::shutdown::Tasks::new();
@@ -126,6 +130,7 @@ impl Application {
         };
         Ok(Self {
             listener,
+            ops,
             state,
             bus,
             shutdown,
@@ -137,6 +142,11 @@ impl Application {
             .local_addr()
             .map(|a| a.port())
             .unwrap_or_default()
+    }
+
+    /// The port of `/healthz`, `/readyz` and `/metrics`.
+    pub fn ops_port(&self) -> u16 {
+        self.ops.local_addr().map(|a| a.port()).unwrap_or_default()
     }
 
     /// The gateway's database, for tools and tests that create accounts.
@@ -166,10 +176,10 @@ impl Application {
             let shop = dev::demo_shop(&self.state.config.demo_shop_addr, gateway).await?;
             self.state.tasks.spawn(shop.run(self.shutdown.clone()));
         }
-        let app = router(
-            self.state.clone(),
-            ops::Readiness::new(self.state.pool.clone(), self.bus).with_check("feed", feed_open),
-        );
+        let readiness =
+            ops::Readiness::new(self.state.pool.clone(), self.bus).with_check("feed", feed_open);
+        let ops = tokio::spawn(ops::serve(self.ops, readiness, self.shutdown.clone()));
+        let app = router(self.state.clone());
         let shutdown = self.shutdown.clone();
         // Small frames go out at once rather than wait for the peer's delayed ACK.
         let listener = self.listener.tap_io(|tcp| {
@@ -185,6 +195,7 @@ impl Application {
         .await?;
         feed.await??;
         live_settings.await??;
+        ops.await??;
         // Sockets close at shutdown (going away); wait for them and the rest.
         self.state.tasks.close();
         self.state.tasks.wait().await;
@@ -193,7 +204,7 @@ impl Application {
     }
 }
 
-pub fn router(state: AppState, readiness: ops::Readiness) -> Router {
+pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .merge(http::router())
         .route("/ws/visitor", get(ws::visitor::connect_visitor))
@@ -213,7 +224,6 @@ pub fn router(state: AppState, readiness: ops::Readiness) -> Router {
             ),
         )
         .with_state(state)
-        .merge(ops::router(readiness))
 }
 
 pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {

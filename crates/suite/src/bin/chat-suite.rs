@@ -81,7 +81,10 @@ async fn run(mut configs: chat_suite::Configs, stop: Shutdown) -> anyhow::Result
             );
         }
     }
-    println!("  Health, metrics:          {url}/healthz  {url}/readyz  {url}/metrics");
+    let ops = format!("http://127.0.0.1:{}", suite.ops_ports.gateway);
+    println!(
+        "  Health, metrics:          {ops}/healthz  {ops}/readyz  {ops}/metrics  (the gateway's ops port)"
+    );
     println!("  Stop with Ctrl-C.");
     println!();
     suite.wait().await

@@ -10,7 +10,8 @@ async fn the_process_becomes_ready_and_stops_cleanly_on_sigterm() {
     let env = TestEnv::create().await;
     let ops_port = free_port();
     let settings = [
-        ("GATEWAY_HTTP_ADDR", format!("127.0.0.1:{ops_port}")),
+        ("GATEWAY_HTTP_ADDR", format!("127.0.0.1:{}", free_port())),
+        ("GATEWAY_OPS_ADDR", format!("127.0.0.1:{ops_port}")),
         // Not running: the gateway connects to them lazily.
         (
             "GATEWAY_DIALOG_URL",
