@@ -4,6 +4,7 @@
 mod api_fuzz;
 mod bad_input;
 mod browser;
+mod budgets;
 mod console_api;
 mod edge;
 mod facebook;

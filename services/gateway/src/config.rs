@@ -47,6 +47,13 @@ pub struct Config {
     pub logins_per_minute_per_email: u32,
     /// `GATEWAY_INVITATIONS_PER_MINUTE_PER_ADDRESS`: attempts to accept an invitation before 429.
     pub invitations_per_minute_per_address: u32,
+    /// `GATEWAY_TRUSTED_PROXIES`: comma-separated CIDRs (or addresses) of the
+    /// reverse proxies in front of the gateway, whose forwarding header names
+    /// the client; empty: the TCP peer is the client.
+    pub trusted_proxies: String,
+    /// `GATEWAY_FORWARDED_HEADER`: the header those proxies set,
+    /// `x-forwarded-for` (default) or `forwarded` (RFC 7239).
+    pub forwarded_header: String,
     /// `GATEWAY_PRESENCE_TTL_SECS`: a console or widget counts as gone this
     /// long after its replica last said it is there (replicas say so every
     /// third of it): how soon the sockets of a replica that died go offline.
@@ -84,6 +91,8 @@ impl Default for Config {
             logins_per_minute_per_address: 30,
             logins_per_minute_per_email: 10,
             invitations_per_minute_per_address: 10,
+            trusted_proxies: String::new(),
+            forwarded_header: "x-forwarded-for".into(),
             presence_ttl_secs: 60,
             dev_page: false,
             seed_demo: false,

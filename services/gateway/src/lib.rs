@@ -27,6 +27,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod client_address;
 pub mod config;
 pub mod credentials;
 pub mod db;
@@ -105,6 +106,11 @@ impl Application {
             .await
             .with_context(|| format!("while binding ops on {}", config.ops_addr))?;
         let auth_limits = Arc::new(limits::AuthLimits::new(&config));
+        let trusted_proxies = client_address::TrustedProxies::parse(
+            &config.trusted_proxies,
+            &config.forwarded_header,
+        )
+        .map_err(|e| anyhow::anyhow!("GATEWAY_TRUSTED_PROXIES or GATEWAY_FORWARDED_HEADER: {e}"))?;
         let hub: Arc<hub::Hub> = Default::default();
         let tasks = chat_platform::shutdown::Tasks::new();
         let presence = presence::Presence::start(
@@ -119,6 +125,7 @@ impl Application {
             pool,
             passwords: Default::default(),
             auth_limits,
+            trusted_proxies: Arc::new(trusted_proxies),
             config: Arc::new(config),
             dialogs,
             contacts,

@@ -10,6 +10,7 @@ use chat_proto::dialog::v1::dialog_service_client::DialogServiceClient;
 use sqlx::PgPool;
 
 use crate::auth::Passwords;
+use crate::client_address::TrustedProxies;
 use crate::config::Config;
 use crate::hub::Hub;
 use crate::limits::AuthLimits;
@@ -32,4 +33,6 @@ pub struct AppState {
     pub tasks: chat_platform::shutdown::Tasks,
     pub passwords: Passwords,
     pub auth_limits: Arc<AuthLimits>,
+    /// Whose forwarding header names the client.
+    pub trusted_proxies: Arc<TrustedProxies>,
 }

@@ -2,10 +2,8 @@
 //! `GET /api/v1/me`, and `POST /api/v1/auth/invitation` (a new manager sets
 //! their password).
 
-use std::net::SocketAddr;
-
 use axum::Router;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -91,17 +89,15 @@ pub struct MeOut {
     pub csrf_token: Option<String>,
 }
 
-/// Where a request comes from: the peer address and the browser's name.
+/// Where a request comes from: the client's address (see
+/// [`crate::client_address`]) and the browser's name.
 pub struct Client(pub Device, pub Option<std::net::IpAddr>);
 
 impl FromRequestParts<AppState> for Client {
     type Rejection = Error;
 
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip());
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let ip = crate::client_address::of(state, parts);
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
