@@ -33,6 +33,11 @@ export BRIDGE_SECRET_KEYS=bench:$(head -c32 /dev/urandom | base64)
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 # The gateway holds one descriptor per socket, besides its own few hundred at most.
 export BENCH_MAX_SOCKETS=$(( $(ulimit -n) - 500 ))
+# Every simulated visitor comes from 127.0.0.1: the per-address budgets are
+# lifted, or the load generator would measure them.
+export GATEWAY_VISITOR_SOCKETS_PER_ADDRESS=1000000 GATEWAY_VISITOR_CONNECTS_PER_MINUTE_PER_ADDRESS=1000000
+export GATEWAY_NEW_VISITORS_PER_MINUTE_PER_ADDRESS=1000000 GATEWAY_NEW_VISITORS_PER_MINUTE_PER_SITE=1000000
+export GATEWAY_FIRST_MESSAGES_PER_MINUTE_PER_ADDRESS=1000000 GATEWAY_FIRST_MESSAGES_PER_MINUTE_PER_SITE=1000000
 
 logs=$(mktemp -d)
 pids=()

@@ -283,7 +283,8 @@ async fn a_visitor_resuming_with_nothing_new_gets_only_what_comes_next() {
 #[tokio::test]
 async fn a_replica_takes_no_more_sockets_than_allowed() {
     let t = TestSuite::start_with(edge(gateway::Config {
-        max_sockets: 2,
+        max_sockets: 1,
+        max_manager_sockets: 1,
         ..Default::default()
     }))
     .await;
@@ -295,7 +296,10 @@ async fn a_replica_takes_no_more_sockets_than_allowed() {
     second.wait_for_type("hello").await;
     let third = Socket::try_manager(t.port, api.token.as_deref(), None).await;
     assert_eq!(third.err(), Some(503));
-    drop(first);
+    let query = format!("site_key={}", shop.site_key);
+    let fourth = Socket::try_visitor(t.port, &query, None).await;
+    assert_eq!(fourth.err(), Some(503));
+    drop(second);
     let room = chat_testkit::eventually("room for a socket", || async {
         Socket::try_manager(t.port, api.token.as_deref(), None)
             .await

@@ -187,6 +187,9 @@ pub async fn run() -> anyhow::Result<String> {
     ))
 }
 
+/// A budget no load of the run reaches.
+const UNLIMITED: &str = "1000000";
+
 fn environment(
     database_url: &str,
     nats_url: &str,
@@ -203,6 +206,25 @@ fn environment(
         ("GATEWAY_HTTP_ADDR", format!("127.0.0.1:{gateway_port}")),
         ("GATEWAY_OPS_ADDR", format!("127.0.0.1:{gateway_ops_port}")),
         ("GATEWAY_SEED_DEMO", "true".into()),
+        // Every simulated visitor comes from 127.0.0.1: no per-address budgets.
+        ("GATEWAY_VISITOR_SOCKETS_PER_ADDRESS", UNLIMITED.into()),
+        (
+            "GATEWAY_VISITOR_CONNECTS_PER_MINUTE_PER_ADDRESS",
+            UNLIMITED.into(),
+        ),
+        (
+            "GATEWAY_NEW_VISITORS_PER_MINUTE_PER_ADDRESS",
+            UNLIMITED.into(),
+        ),
+        ("GATEWAY_NEW_VISITORS_PER_MINUTE_PER_SITE", UNLIMITED.into()),
+        (
+            "GATEWAY_FIRST_MESSAGES_PER_MINUTE_PER_ADDRESS",
+            UNLIMITED.into(),
+        ),
+        (
+            "GATEWAY_FIRST_MESSAGES_PER_MINUTE_PER_SITE",
+            UNLIMITED.into(),
+        ),
         ("DIALOG_GRPC_ADDR", format!("127.0.0.1:{}", ports[0])),
         ("DIALOG_OPS_ADDR", format!("127.0.0.1:{}", ports[1])),
         ("CONTACT_GRPC_ADDR", format!("127.0.0.1:{}", ports[2])),

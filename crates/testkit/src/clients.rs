@@ -194,13 +194,26 @@ impl Socket {
         query: &str,
         origin: Option<&str>,
     ) -> Result<Socket, u16> {
+        let headers: Vec<(&str, &str)> = origin.map(|o| ("origin", o)).into_iter().collect();
+        Socket::try_visitor_with(gateway_port, query, &headers).await
+    }
+
+    /// A visitor socket opened with these query parameters and headers
+    /// (`x-forwarded-for`, say), or the HTTP status that refused the upgrade.
+    pub async fn try_visitor_with(
+        gateway_port: u16,
+        query: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Socket, u16> {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+        use tokio_tungstenite::tungstenite::http::HeaderName;
         let url = format!("ws://127.0.0.1:{gateway_port}/ws/visitor?{query}");
         let mut request = url.into_client_request().expect("a request");
-        if let Some(origin) = origin {
+        for (name, value) in headers {
+            let name: HeaderName = name.parse().expect("a header name");
             request
                 .headers_mut()
-                .insert("origin", origin.parse().expect("header"));
+                .insert(name, value.parse().expect("header"));
         }
         Socket::upgrade(request).await
     }

@@ -126,10 +126,12 @@ pub async fn insert_messenger_user(
 }
 
 /// Creates the visitor's contact; `None` when it exists already (the unique key decides).
+/// A new contact `id` for a visitor; `None` when the visitor has one already.
 pub async fn insert_visitor(
     pool: &PgPool,
     account_id: Uuid,
     visitor_id: &str,
+    id: Uuid,
 ) -> sqlx::Result<Option<ContactRow>> {
     sqlx::query_as(&format!(
         "with created as (insert into contact (id, account_id, visitor_id) values ($1, $2, $3) \
@@ -138,7 +140,7 @@ pub async fn insert_visitor(
              select account_id, visitor_id, id from created) \
          select {CONTACT_COLUMNS} from created"
     ))
-    .bind(Uuid::now_v7())
+    .bind(id)
     .bind(account_id)
     .bind(visitor_id)
     .fetch_optional(pool)

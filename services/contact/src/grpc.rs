@@ -215,7 +215,14 @@ impl server::ContactService for ContactApi {
                 .map_err(Error::from)?;
             return Ok(Response::new(contact.into()));
         }
-        let contact = match db::insert_visitor(&self.pool, account_id, &req.visitor_id)
+        if req.lookup_only {
+            return Err(Error::NotFound("contact").into());
+        }
+        let new_id = match req.new_contact_id.as_str() {
+            "" => uuid::Uuid::now_v7(),
+            id => parse_id("new_contact_id", id)?,
+        };
+        let contact = match db::insert_visitor(&self.pool, account_id, &req.visitor_id, new_id)
             .await
             .map_err(Error::from)?
         {

@@ -38,8 +38,24 @@ pub struct Config {
     pub ws_idle_secs: u64,
     /// `GATEWAY_WS_SEND_TIMEOUT_SECS`: a frame the client does not take within this long closes its socket.
     pub ws_send_timeout_secs: u64,
-    /// `GATEWAY_MAX_SOCKETS`: open sockets per replica; more get 503 before the upgrade.
+    /// `GATEWAY_MAX_SOCKETS`: open visitor sockets per replica; more get 503 before the upgrade.
     pub max_sockets: usize,
+    /// `GATEWAY_MAX_MANAGER_SOCKETS`: open manager sockets per replica, a cap
+    /// of their own that visitors cannot use up.
+    pub max_manager_sockets: usize,
+    /// `GATEWAY_VISITOR_SOCKETS_PER_ADDRESS`: visitor sockets one client address holds at once.
+    pub visitor_sockets_per_address: u32,
+    /// `GATEWAY_VISITOR_CONNECTS_PER_MINUTE_PER_ADDRESS`: visitor sockets one address opens a minute.
+    pub visitor_connects_per_minute_per_address: u32,
+    /// `GATEWAY_NEW_VISITORS_PER_MINUTE_PER_ADDRESS` and `..._PER_SITE`: new
+    /// visitor credentials issued a minute to one address, and for one site.
+    pub new_visitors_per_minute_per_address: u32,
+    pub new_visitors_per_minute_per_site: u32,
+    /// `GATEWAY_FIRST_MESSAGES_PER_MINUTE_PER_ADDRESS` and `..._PER_SITE`:
+    /// visitors' messages that open a dialog, a minute, from one address and
+    /// into one site.
+    pub first_messages_per_minute_per_address: u32,
+    pub first_messages_per_minute_per_site: u32,
     /// `GATEWAY_SOCKET_SENDS_PER_SEC`: `send` frames a socket may send per second (bursts of twice that).
     pub socket_sends_per_sec: u32,
     /// `GATEWAY_LOGINS_PER_MINUTE_PER_ADDRESS` and `..._PER_EMAIL`: login attempts before 429.
@@ -87,6 +103,13 @@ impl Default for Config {
             ws_idle_secs: 60,
             ws_send_timeout_secs: 10,
             max_sockets: 20_000,
+            max_manager_sockets: 2_000,
+            visitor_sockets_per_address: 50,
+            visitor_connects_per_minute_per_address: 120,
+            new_visitors_per_minute_per_address: 20,
+            new_visitors_per_minute_per_site: 1_200,
+            first_messages_per_minute_per_address: 10,
+            first_messages_per_minute_per_site: 300,
             socket_sends_per_sec: 20,
             logins_per_minute_per_address: 30,
             logins_per_minute_per_email: 10,

@@ -27,6 +27,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod budgets;
 pub mod client_address;
 pub mod config;
 pub mod credentials;
@@ -126,6 +127,7 @@ impl Application {
             passwords: Default::default(),
             auth_limits,
             trusted_proxies: Arc::new(trusted_proxies),
+            budgets: Arc::new(budgets::Budgets::new(&config)),
             config: Arc::new(config),
             dialogs,
             contacts,

@@ -10,6 +10,7 @@ use chat_proto::dialog::v1::dialog_service_client::DialogServiceClient;
 use sqlx::PgPool;
 
 use crate::auth::Passwords;
+use crate::budgets::Budgets;
 use crate::client_address::TrustedProxies;
 use crate::config::Config;
 use crate::hub::Hub;
@@ -35,4 +36,6 @@ pub struct AppState {
     pub auth_limits: Arc<AuthLimits>,
     /// Whose forwarding header names the client.
     pub trusted_proxies: Arc<TrustedProxies>,
+    /// What anonymous traffic may spend, and the sockets' places.
+    pub budgets: Arc<Budgets>,
 }

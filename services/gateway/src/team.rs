@@ -169,6 +169,13 @@ pub async fn edit(
     if let Some(password) = edit.password {
         check_password(password, &mut problems);
     }
+    if edit
+        .current_password
+        .is_some_and(|p| p.chars().count() > MAX_PASSWORD_CHARS)
+    {
+        let problem = format!("is at most {MAX_PASSWORD_CHARS} characters");
+        problems.push(("current_password".into(), problem));
+    }
     done(problems)?;
     let target = db::get_manager(&state.pool, actor.account_id, manager_id)
         .await?

@@ -64,6 +64,7 @@ impl TestContact {
             .resolve_visitor(pb::ResolveVisitorRequest {
                 account_id: account_id.to_string(),
                 visitor_id: visitor_id.into(),
+                ..Default::default()
             })
             .await
             .map(tonic::Response::into_inner)

@@ -33,6 +33,38 @@ async fn a_visitor_gets_one_contact_however_often_and_concurrently_resolved() {
     t.stop().await;
 }
 
+/// The gateway looks a visitor up without creating anything until they do
+/// something that needs a contact, which then gets the id it chose.
+#[tokio::test]
+async fn a_lookup_creates_nothing_and_a_creation_takes_the_id_asked_for() {
+    let t = TestContact::start().await;
+    let account = Uuid::now_v7();
+    let resolve = |lookup_only: bool, new_contact_id: String| {
+        let mut client = t.client.clone();
+        async move {
+            client
+                .resolve_visitor(pb::ResolveVisitorRequest {
+                    account_id: account.to_string(),
+                    visitor_id: "browser-2".into(),
+                    lookup_only,
+                    new_contact_id,
+                })
+                .await
+                .map(tonic::Response::into_inner)
+        }
+    };
+    let wanted = Uuid::new_v4().to_string();
+    let missing = resolve(true, String::new()).await.unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound);
+    let created = resolve(false, wanted.clone()).await.unwrap();
+    assert_eq!(created.id, wanted);
+    let found = resolve(true, String::new()).await.unwrap();
+    assert_eq!(found.id, wanted, "found once created");
+    let again = resolve(false, Uuid::new_v4().to_string()).await.unwrap();
+    assert_eq!(again.id, wanted, "an existing contact keeps its id");
+    t.stop().await;
+}
+
 #[tokio::test]
 async fn the_same_visitor_id_in_two_shops_is_two_contacts_walled_apart() {
     let t = TestContact::start().await;

@@ -107,6 +107,35 @@ async fn fetch_contact(
         .into_inner())
 }
 
+/// A contact of the manager's account; or, for a visitor online on the
+/// shop's site who has no contact yet (they have not written), theirs,
+/// created now with the id the visitors list shows for them.
+async fn contact_or_visitor_online(
+    state: &AppState,
+    manager: &Manager,
+    contact_id: Uuid,
+) -> Result<pb::Contact> {
+    let missing = match fetch_contact(state, manager, contact_id).await {
+        Err(Error::NotFound(what)) => Error::NotFound(what),
+        found => return found,
+    };
+    let Some(visitor_id) = state.presence.visitor_id_of(manager.account_id, contact_id) else {
+        return Err(missing);
+    };
+    let request = pb::ResolveVisitorRequest {
+        account_id: manager.account_id.to_string(),
+        visitor_id,
+        lookup_only: false,
+        new_contact_id: contact_id.to_string(),
+    };
+    Ok(state
+        .contacts
+        .clone()
+        .resolve_visitor(request)
+        .await?
+        .into_inner())
+}
+
 /// One contact of the account.
 #[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts",
     params(("id" = String, Path, description = "The contact's id")), security(("bearer" = []), ("cookie" = [])),
@@ -309,7 +338,7 @@ async fn write_to_contact(
 ) -> Result<(StatusCode, axum::Json<WrittenOut>)> {
     let contact_id = path_id(&id, "contact")?;
     // Another account's contact is "not found", before anything is written.
-    fetch_contact(&state, &manager, contact_id).await?;
+    contact_or_visitor_online(&state, &manager, contact_id).await?;
     let (message, duplicate) = replies::post_as_manager(
         &state,
         &manager,

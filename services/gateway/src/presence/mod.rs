@@ -37,6 +37,10 @@ use view::{Present, View};
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct VisitorPage {
     pub contact_id: Uuid,
+    /// The visitor's id (never shown): a manager who writes first to a
+    /// visitor without a contact yet creates it through this.
+    #[serde(default)]
+    pub visitor_id: String,
     pub name: String,
     pub email: String,
     pub page_url: String,
@@ -158,6 +162,21 @@ impl Presence {
             .collect();
         visitors.sort_by_key(|visitor| std::cmp::Reverse(visitor.visit_started_at));
         visitors
+    }
+}
+
+impl Presence {
+    /// The visitor id of an online visitor whose socket is addressed by
+    /// `contact_id` (their contact may not exist yet).
+    pub fn visitor_id_of(&self, account_id: Uuid, contact_id: Uuid) -> Option<String> {
+        let view = self.view.read().expect("presence lock");
+        view.accounts
+            .get(&account_id)?
+            .visitors
+            .get(&contact_id)?
+            .values()
+            .map(|(page, _)| page.visitor_id.clone())
+            .find(|id| !id.is_empty())
     }
 }
 

@@ -153,6 +153,7 @@ mod tests {
         let now = Utc::now();
         serde_json::to_vec(&VisitorPage {
             contact_id,
+            visitor_id: "v".into(),
             name: String::new(),
             email: String::new(),
             page_url: url.into(),

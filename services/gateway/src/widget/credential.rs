@@ -39,6 +39,14 @@ pub fn verify(visitor_key: &[u8], credential: &str) -> Option<String> {
     Some(visitor_id.to_owned())
 }
 
+/// The id a visitor's contact gets when it is created: derived from the
+/// account and the visitor id, so the visitor's socket is addressed by it
+/// (and a manager can write to them) before the contact exists. A visitor
+/// gets a contact only when they first do something that needs one.
+pub fn contact_id_for(account_id: uuid::Uuid, visitor_id: &str) -> uuid::Uuid {
+    uuid::Uuid::new_v5(&account_id, visitor_id.as_bytes())
+}
+
 fn tag(visitor_key: &[u8], visitor_id: &str) -> String {
     let mut mac = HmacSha256::new_from_slice(visitor_key).expect("HMAC takes any key length");
     mac.update(visitor_id.as_bytes());

@@ -21,6 +21,7 @@ use super::frames::ClientFrame;
 use super::session::{Closed, Session};
 use super::watch::SessionWatch;
 use crate::auth::{self, Manager};
+use crate::budgets::SocketPermit;
 use crate::error::Error;
 use crate::hub::Audience;
 use crate::presence::Online;
@@ -44,15 +45,17 @@ pub async fn connect_manager(
         Ok(manager) => manager,
         Err(e) => return e.into_response(),
     };
-    if let Err(e) = super::admit(&state) {
-        return e.into_response();
-    }
+    // A place of the managers' own, which visitors cannot take.
+    let permit = match state.budgets.admit_manager() {
+        Ok(permit) => permit,
+        Err(e) => return e.into_response(),
+    };
     let tasks = state.tasks.clone();
     super::with_limits(ws)
-        .on_upgrade(move |socket| tasks.track_future(serve(socket, state, manager)))
+        .on_upgrade(move |socket| tasks.track_future(serve(socket, state, manager, permit)))
 }
 
-async fn serve(ws: WebSocket, state: AppState, manager: Manager) {
+async fn serve(ws: WebSocket, state: AppState, manager: Manager, _permit: SocketPermit) {
     let registration = state.hub.register(Audience::Managers(manager.account_id));
     let mut session = Session::new(
         ws,

@@ -18,19 +18,6 @@ pub mod watch;
 
 use axum::extract::ws::WebSocketUpgrade;
 
-use crate::error::{Error, Result};
-use crate::state::AppState;
-
-/// Refuses a new socket (503, before the upgrade) when this replica holds
-/// `GATEWAY_MAX_SOCKETS` already: clients retry, and a load balancer sends
-/// them to another replica.
-pub fn admit(state: &AppState) -> Result<()> {
-    match state.hub.socket_count() < state.config.max_sockets {
-        true => Ok(()),
-        false => Err(Error::Unavailable),
-    }
-}
-
 /// Largest frame and message a client may send. A chat message is at most
 /// 4096 characters (16 KiB in UTF-8); the rest is room for the JSON around it.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;

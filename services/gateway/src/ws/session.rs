@@ -369,7 +369,7 @@ impl Session {
         self.close_now(code, reason).await;
     }
 
-    async fn close_now(&mut self, code: u16, reason: &str) {
+    pub async fn close_now(&mut self, code: u16, reason: &str) {
         let frame = CloseFrame {
             code,
             reason: reason.to_owned().into(),

@@ -9,6 +9,7 @@
 //! presence of managers and the account's settings.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
@@ -26,6 +27,8 @@ use super::delivery::{Delivery, Unknown};
 use super::frames::{self, ClientFrame};
 use super::session::{Closed, Session, close_for, close_socket};
 use crate::api::DialogOut;
+use crate::budgets::SocketPermit;
+use crate::client_address::ClientAddress;
 use crate::error::Error;
 use crate::hub::Audience;
 use crate::presence::{Online, VisitorPage};
@@ -43,12 +46,14 @@ const MAX_PAGE_VIEW_ID_BYTES: usize = 64;
 pub async fn connect_visitor(
     ws: WebSocketUpgrade,
     headers: HeaderMap,
+    ClientAddress(address): ClientAddress,
     Query(params): Query<HashMap<String, String>>,
     State(state): State<AppState>,
 ) -> Response {
-    if let Err(e) = super::admit(&state) {
-        return e.into_response();
-    }
+    let permit = match state.budgets.admit_visitor(address) {
+        Ok(permit) => permit,
+        Err(e) => return e.into_response(),
+    };
     let site_key = params
         .get("site_key")
         .map(String::as_str)
@@ -63,17 +68,28 @@ pub async fn connect_visitor(
     {
         return Error::Forbidden("this site may not embed the widget").into_response();
     }
+    // A visitor without a credential is given one: new visitors have a budget.
+    let presents_credential =
+        params.contains_key("visitor_token") || params.contains_key("visitor_id");
+    if let Some(site) = &site
+        && !presents_credential
+        && let Err(e) = state.budgets.new_visitor(address, site.account_id)
+    {
+        return e.into_response();
+    }
     // One pointer in the upgrade's task until the socket is set up.
     let tasks = state.tasks.clone();
-    let start = Box::new((state, site, params, origin));
+    let start = Box::new((state, site, params, origin, address, permit));
     super::with_limits(ws).on_upgrade(move |ws| {
-        let (state, site, params, origin) = *start;
+        let (state, site, params, origin, address, permit) = *start;
         tasks.track_future(serve(Box::new(Upgraded {
             ws,
             state,
             site,
             params,
             origin,
+            address,
+            permit,
         })))
     })
 }
@@ -87,17 +103,33 @@ struct Upgraded {
     site: Option<Settings>,
     params: HashMap<String, String>,
     origin: Option<String>,
+    address: Option<IpAddr>,
+    permit: SocketPermit,
 }
 
 /// What the socket knows of its visitor.
 struct Visitor {
     account_id: Uuid,
     visitor_id: String,
+    /// Their contact's id, or the one it will have (see
+    /// [`credential::contact_id_for`]): the socket is addressed by it.
     contact_id: Uuid,
+    /// Whether the contact exists: a visitor gets one when they first write
+    /// or identify themselves, not by opening a page.
+    has_contact: bool,
+    /// The page view they are on, kept for their timeline until they have a
+    /// contact: its id and what the timeline says of it.
+    unrecorded_page: Option<(String, String)>,
     name: String,
     email: String,
     /// The page they are on, once they said.
     page: Option<VisitorPage>,
+    /// The client's address, whose budgets the visitor spends.
+    address: Option<IpAddr>,
+    /// Whether the visitor has a dialog (else their next message opens one).
+    has_dialog: bool,
+    /// The socket's place on this replica.
+    _permit: SocketPermit,
 }
 
 /// Serves one visitor socket. The setup is boxed, and so is the handling of
@@ -126,15 +158,7 @@ async fn serve(upgraded: Box<Upgraded>) {
                 client_message_id,
                 text,
                 ..
-            } => {
-                Box::pin(send(
-                    &mut session,
-                    visitor.contact_id,
-                    client_message_id,
-                    text,
-                ))
-                .await
-            }
+            } => Box::pin(send(&mut session, &mut visitor, client_message_id, text)).await,
             ClientFrame::Ping => Box::pin(session.send(json!({"type": "pong"}).to_string())).await,
             ClientFrame::Sync { .. } => {
                 let error = frames::error(
@@ -203,6 +227,8 @@ async fn open(upgraded: Box<Upgraded>) -> Option<(Session, Visitor)> {
         site,
         params,
         origin,
+        address,
+        permit,
     } = *upgraded;
     let after_seq = match params.get("after_seq").map(|s| s.parse::<i64>()) {
         None => None,
@@ -243,19 +269,26 @@ async fn open(upgraded: Box<Upgraded>) -> Option<(Session, Visitor)> {
             }
         },
     };
+    // Looked up, not created: a visitor who only browses makes no contact.
     let request = contact_pb::ResolveVisitorRequest {
         account_id: site.account_id.to_string(),
         visitor_id: visitor_id.clone(),
+        lookup_only: true,
+        ..Default::default()
     };
     let contact = match state.contacts.clone().resolve_visitor(request).await {
-        Ok(contact) => contact.into_inner(),
+        Ok(contact) => Some(contact.into_inner()),
+        Err(status) if status.code() == tonic::Code::NotFound => None,
         Err(status) => {
             let (code, reason) = close_for(&Error::from(status));
             close_socket(&mut ws, code, &reason).await;
             return None;
         }
     };
-    let contact_id = Uuid::parse_str(&contact.id).ok()?;
+    let contact_id = match &contact {
+        Some(contact) => Uuid::parse_str(&contact.id).ok()?,
+        None => credential::contact_id_for(site.account_id, &visitor_id),
+    };
     // Register before looking at the dialog, so nothing written meanwhile is missed.
     let registration = state.hub.register(Audience::Visitor {
         account_id: site.account_id,
@@ -270,30 +303,26 @@ async fn open(upgraded: Box<Upgraded>) -> Option<(Session, Visitor)> {
     );
     session.origin = origin;
 
-    let current = state
-        .dialogs
-        .clone()
-        .find_contact_dialog(pb::FindContactDialogRequest {
-            account_id: site.account_id.to_string(),
-            contact_id: contact.id.clone(),
-        })
-        .await;
-    let dialog = match current {
-        Ok(found) => found.into_inner().dialog,
-        Err(status) => {
-            let (code, reason) = close_for(&Error::from(status));
-            session.close(code, &reason).await;
-            return None;
-        }
+    let dialog = match &contact {
+        Some(_) => match find_dialog(&state, site.account_id, contact_id).await {
+            Ok(dialog) => dialog,
+            Err(status) => {
+                let (code, reason) = close_for(&Error::from(status));
+                session.close(code, &reason).await;
+                return None;
+            }
+        },
+        None => None,
     };
     let hello = json!({
         "type": "hello",
-        "contact_id": contact.id,
+        "contact_id": contact_id,
         "visitor_token": token,
         "dialog": dialog.clone().map(DialogOut::from),
         "managers_online": state.presence.managers_online(site.account_id),
     });
     session.send(hello.to_string()).await.ok()?;
+    let has_dialog = dialog.is_some();
     if let Some(dialog) = dialog.and_then(|d| Some((Uuid::parse_str(&d.id).ok()?, d.last_seq))) {
         let (dialog_id, last_seq) = dialog;
         match after_seq {
@@ -304,23 +333,107 @@ async fn open(upgraded: Box<Upgraded>) -> Option<(Session, Visitor)> {
         }
     }
 
+    let has_contact = contact.is_some();
+    let (name, email) = contact.map(|c| (c.name, c.email)).unwrap_or_default();
     let visitor = Visitor {
         account_id: site.account_id,
         visitor_id,
         contact_id,
-        name: contact.name,
-        email: contact.email,
+        has_contact,
+        unrecorded_page: None,
+        name,
+        email,
         page: None,
+        address,
+        has_dialog,
+        _permit: permit,
     };
     Some((session, visitor))
 }
 
+/// The visitor's dialog, if they have one.
+async fn find_dialog(
+    state: &AppState,
+    account_id: Uuid,
+    contact_id: Uuid,
+) -> Result<Option<pb::Dialog>, tonic::Status> {
+    let request = pb::FindContactDialogRequest {
+        account_id: account_id.to_string(),
+        contact_id: contact_id.to_string(),
+    };
+    let found = state.dialogs.clone().find_contact_dialog(request).await?;
+    Ok(found.into_inner().dialog)
+}
+
+/// Whether the visitor may go on with something that needs a contact (a
+/// message, an identification): it is created now if they have none (with
+/// the id their socket is addressed by), and the page they are on goes on
+/// their timeline. A failure is told to the client (naming the message, if
+/// one is waiting), and the socket closes when the contact turns out to
+/// have another id than the socket's (reconnecting finds it).
+async fn ensure_contact(
+    session: &mut Session,
+    visitor: &mut Visitor,
+    client_message_id: Option<&str>,
+) -> Result<bool, Closed> {
+    if visitor.has_contact {
+        return Ok(true);
+    }
+    let request = contact_pb::ResolveVisitorRequest {
+        account_id: visitor.account_id.to_string(),
+        visitor_id: visitor.visitor_id.clone(),
+        lookup_only: false,
+        new_contact_id: visitor.contact_id.to_string(),
+    };
+    let contact = match session
+        .state
+        .contacts
+        .clone()
+        .resolve_visitor(request)
+        .await
+    {
+        Ok(contact) => contact.into_inner(),
+        Err(status) => {
+            session
+                .send_error(&Error::from(status), client_message_id)
+                .await?;
+            return Ok(false);
+        }
+    };
+    if contact.id != visitor.contact_id.to_string() {
+        session
+            .close_now(close::IDENTITY_CHANGED, "identified: reconnect")
+            .await;
+        return Err(Closed);
+    }
+    visitor.has_contact = true;
+    if let Some((page_view_id, summary)) = visitor.unrecorded_page.take() {
+        record(session, visitor, "page_visit", page_view_id, summary).await?;
+    }
+    Ok(true)
+}
+
 async fn send(
     session: &mut Session,
-    contact_id: Uuid,
+    visitor: &mut Visitor,
     client_message_id: String,
     text: String,
 ) -> Result<(), Closed> {
+    if !visitor.has_dialog {
+        // A message that opens a dialog puts it in the shop's inbox: budgeted.
+        let budget = session
+            .state
+            .budgets
+            .first_message(visitor.address, visitor.account_id);
+        if let Err(e) = budget {
+            return session.send_error(&e, Some(&client_message_id)).await;
+        }
+        visitor.has_dialog = true;
+    }
+    if !ensure_contact(session, visitor, Some(&client_message_id)).await? {
+        return Ok(());
+    }
+    let contact_id = visitor.contact_id;
     let request = pb::PostMessageRequest {
         account_id: session.account_id.to_string(),
         dialog_id: String::new(),
@@ -368,6 +481,7 @@ async fn on_page(
         .unwrap_or(now);
     let page = VisitorPage {
         contact_id: visitor.contact_id,
+        visitor_id: visitor.visitor_id.clone(),
         name: visitor.name.clone(),
         email: visitor.email.clone(),
         page_url: frame.url.clone(),
@@ -384,6 +498,12 @@ async fn on_page(
         (false, true) => format!("{title} ({})", frame.url),
         (false, false) => format!("{title} ({}), from {}", frame.url, frame.referrer),
     };
+    if !visitor.has_contact {
+        // Nothing is written for a visitor who only browses; the page they
+        // are on goes on the timeline if they write from it.
+        visitor.unrecorded_page = Some((frame.page_view_id, summary));
+        return Ok(());
+    }
     record(session, visitor, "page_visit", frame.page_view_id, summary).await
 }
 
@@ -395,6 +515,9 @@ async fn on_shown(
     if !page_view_id_ok(&page_view_id) {
         let problem = "a page_view_id is 1 to 64 bytes";
         return session.send(frames::error("invalid", problem, None)).await;
+    }
+    if !visitor.has_contact {
+        return Ok(());
     }
     let summary = match &visitor.page {
         Some(page) => format!("The chat was opened on {}", page.page_url),
@@ -454,6 +577,9 @@ async fn on_identify(
     visitor: &mut Visitor,
     said: Identification,
 ) -> Result<Moved, Closed> {
+    if !ensure_contact(session, visitor, None).await? {
+        return Ok(Moved::No);
+    }
     // The secret as it is now: a new one stops the old from verifying at once.
     let verified = match (&said.email, &said.user_hash) {
         (Some(email), Some(hash)) => {
