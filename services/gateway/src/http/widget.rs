@@ -18,7 +18,7 @@ use crate::state::AppState;
 use crate::widget::db as widget_db;
 use crate::widget::live;
 use crate::widget::patterns::HiddenPages;
-use crate::widget::settings::{self, HiddenPagePattern, SettingsIn, SettingsOut};
+use crate::widget::settings::{self, HiddenPagePattern, PhotoChange, SettingsIn, SettingsOut};
 
 /// The settings with a photo in base64 (1 MiB of image is 1.4 MiB of text).
 pub const MAX_SETTINGS_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -79,6 +79,11 @@ async fn save_settings(
 ) -> Result<axum::Json<SettingsOut>> {
     manager.must_manage_settings()?;
     let valid = settings::validate(body)?;
+    if let PhotoChange::Replace(photo) = &valid.photo {
+        // Decoded whole off the request's worker, within the replica's budget.
+        let checked = state.photo_decoding.verify(photo).await;
+        checked.map_err(|problem| Error::InvalidFields(vec![("offline_photo".into(), problem)]))?;
+    }
     let saved = widget_db::save(&state.pool, manager.account_id, &valid).await?;
     live::announce(&state, manager.account_id).await;
     Ok(axum::Json(SettingsOut::new(&saved, true)))

@@ -1,14 +1,18 @@
 //! The offline assistant's photo: an upload is taken only if it decodes as
 //! a PNG, JPEG or WebP image of sensible size (whatever it is called), and
 //! is stored under a name made of its SHA-256, so each photo has its own URL
-//! and can be cached for ever.
+//! and can be cached for ever. Only the header is read in the request's
+//! checks; the whole image is decoded on the blocking pool within a memory
+//! budget ([`Decoding`]).
 
 use std::io::Cursor;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use image::{ImageFormat, ImageReader, Limits};
 use sha2::{Digest as _, Sha256};
+use tokio::sync::Semaphore;
 
 /// The largest photo, in bytes, and the most pixels on a side.
 pub const MAX_BYTES: usize = 1024 * 1024;
@@ -16,16 +20,22 @@ pub const MAX_SIDE_PIXELS: u32 = 4096;
 
 /// The most memory decoding one photo may take (a 4096 x 4096 RGBA image is 64 MiB).
 const MAX_DECODE_BYTES: u64 = 128 * 1024 * 1024;
+/// The most memory all photo decodes of a replica take at once, in MiB.
+pub const DECODE_BUDGET_MIB: u32 = 256;
 
-/// A checked photo, ready to store.
+/// A photo that passed the cheap checks (base64, size, type, dimensions),
+/// ready for [`Decoding::verify`] and then to store.
 #[derive(Debug, Clone)]
 pub struct Photo {
     pub name: String,
     pub content_type: &'static str,
     pub bytes: Vec<u8>,
+    width: u32,
+    height: u32,
 }
 
-/// Checks an uploaded photo (base64 of its bytes); the problem otherwise.
+/// Checks an uploaded photo (base64 of its bytes) as far as its header
+/// tells; the problem otherwise. Decoding it whole is [`Decoding::verify`].
 pub fn check(base64: &str) -> Result<Photo, String> {
     let bytes = STANDARD
         .decode(base64.trim())
@@ -33,34 +43,93 @@ pub fn check(base64: &str) -> Result<Photo, String> {
     if bytes.len() > MAX_BYTES {
         return Err(format!("is larger than {} KiB", MAX_BYTES / 1024));
     }
-    let reader = ImageReader::new(Cursor::new(&bytes))
-        .with_guessed_format()
-        .map_err(|_| "is not an image".to_owned())?;
+    let reader = reader(&bytes)?;
     let (content_type, extension) = match reader.format() {
         Some(ImageFormat::Png) => ("image/png", "png"),
         Some(ImageFormat::Jpeg) => ("image/jpeg", "jpg"),
         Some(ImageFormat::WebP) => ("image/webp", "webp"),
         _ => return Err("is not a PNG, JPEG or WebP image".into()),
     };
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_SIDE_PIXELS);
-    limits.max_image_height = Some(MAX_SIDE_PIXELS);
-    limits.max_alloc = Some(MAX_DECODE_BYTES);
-    let mut reader = reader;
-    reader.limits(limits);
-    // Decoding the whole image, not only its header, catches truncated and
-    // corrupt files that a browser would show broken.
-    reader.decode().map_err(|e| match e {
-        image::ImageError::Limits(_) => {
-            format!("is larger than {MAX_SIDE_PIXELS} pixels on a side")
-        }
-        _ => "is not a readable image (damaged or cut short)".to_owned(),
-    })?;
+    let (width, height) = reader
+        .into_dimensions()
+        .map_err(|_| "is not a readable image (damaged or cut short)".to_owned())?;
+    if width > MAX_SIDE_PIXELS || height > MAX_SIDE_PIXELS {
+        return Err(format!("is larger than {MAX_SIDE_PIXELS} pixels on a side"));
+    }
     let digest = hex::encode(&Sha256::digest(&bytes)[..12]);
     Ok(Photo {
         name: format!("{digest}.{extension}"),
         content_type,
         bytes,
+        width,
+        height,
+    })
+}
+
+fn reader(bytes: &[u8]) -> Result<ImageReader<Cursor<&[u8]>>, String> {
+    ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|_| "is not an image".to_owned())
+}
+
+/// Decodes photos whole, off the async workers, within a memory budget
+/// shared by the replica's uploads: each decode takes, before it starts, as
+/// many MiB of the budget as its pixels need and holds them until it ends
+/// (also when the request that asked is cancelled meanwhile).
+#[derive(Clone)]
+pub struct Decoding {
+    budget: Arc<Semaphore>,
+    budget_mib: u32,
+}
+
+impl Decoding {
+    pub fn new(budget_mib: u32) -> Self {
+        Self {
+            budget: Arc::new(Semaphore::new(budget_mib as usize)),
+            budget_mib,
+        }
+    }
+
+    /// The MiB a decode of `photo` takes from the budget: its RGBA pixels
+    /// and a little more, never more than the whole budget.
+    fn cost_mib(&self, photo: &Photo) -> u32 {
+        let pixels = u64::from(photo.width) * u64::from(photo.height);
+        let mib = (pixels * 4).div_ceil(1024 * 1024) + 1;
+        (mib.min(u64::from(self.budget_mib))) as u32
+    }
+
+    /// Decoding the whole image, not only its header, catches truncated and
+    /// corrupt files that a browser would show broken; the problem otherwise.
+    pub async fn verify(&self, photo: &Photo) -> Result<(), String> {
+        let permit = self
+            .budget
+            .clone()
+            .acquire_many_owned(self.cost_mib(photo))
+            .await
+            .map_err(|_| "cannot be checked now".to_owned())?;
+        let bytes = photo.bytes.clone();
+        tokio::task::spawn_blocking(move || {
+            let checked = decode(&bytes);
+            drop(permit);
+            checked
+        })
+        .await
+        .map_err(|_| "cannot be checked now".to_owned())?
+    }
+}
+
+fn decode(bytes: &[u8]) -> Result<(), String> {
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE_PIXELS);
+    limits.max_image_height = Some(MAX_SIDE_PIXELS);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    let mut reader = reader(bytes)?;
+    reader.limits(limits);
+    reader.decode().map(drop).map_err(|e| match e {
+        image::ImageError::Limits(_) => {
+            format!("is larger than {MAX_SIDE_PIXELS} pixels on a side")
+        }
+        _ => "is not a readable image (damaged or cut short)".to_owned(),
     })
 }
 
@@ -94,15 +163,40 @@ pub mod tests {
         let text = STANDARD.encode(b"GIF89a? no, just text pretending to be a .png");
         assert!(check(&text).unwrap_err().contains("not"));
         assert_eq!(check("***").unwrap_err(), "is not base64");
-        let mut cut = png(64, 64);
-        cut.truncate(cut.len() / 2);
-        assert!(
-            check(&STANDARD.encode(cut))
-                .unwrap_err()
-                .contains("damaged")
-        );
         let big = vec![0u8; MAX_BYTES + 1];
         assert!(check(&STANDARD.encode(big)).unwrap_err().contains("KiB"));
+    }
+
+    #[tokio::test]
+    async fn a_damaged_image_is_found_when_decoded_whole() {
+        let mut cut = png(64, 64);
+        cut.truncate(cut.len() / 2);
+        let photo = check(&STANDARD.encode(cut)).expect("its header is whole");
+        let problem = Decoding::new(DECODE_BUDGET_MIB).verify(&photo).await;
+        assert!(problem.unwrap_err().contains("damaged"));
+    }
+
+    #[tokio::test]
+    async fn decodes_wait_for_their_share_of_the_memory_budget() {
+        let decoding = Decoding::new(8);
+        let photo = check(&STANDARD.encode(png(1024, 1024))).unwrap();
+        assert_eq!(decoding.cost_mib(&photo), 5, "4 MiB of pixels and one more");
+        // Other uploads hold most of the budget: this one waits for them.
+        let held = decoding.budget.clone().acquire_many_owned(6).await.unwrap();
+        let mut verify = Box::pin(decoding.verify(&photo));
+        assert!(
+            futures::poll!(&mut verify).is_pending(),
+            "5 MiB asked, 2 free"
+        );
+        drop(held);
+        assert_eq!(verify.await, Ok(()));
+        assert_eq!(decoding.budget.available_permits(), 8, "all given back");
+        let huge = Photo {
+            width: 4096,
+            height: 4096,
+            ..photo
+        };
+        assert_eq!(decoding.cost_mib(&huge), 8, "never more than the budget");
     }
 
     #[test]
