@@ -25,7 +25,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use chat_platform::{Shutdown, bus::Bus};
@@ -96,9 +95,35 @@ impl Entry {
     }
 }
 
-pub(crate) enum Command {
-    Put(Uuid, Entry),
-    Delete(Uuid),
+/// What the sockets asked of the bucket and the writer has not done yet:
+/// at most one change per socket, the latest (a put, or `None` for a
+/// delete), so a visitor who changes pages faster than NATS takes them costs
+/// one entry, not a queue; bounded by the replica's sockets.
+#[derive(Default)]
+pub(crate) struct Pending {
+    changes: std::sync::Mutex<std::collections::HashMap<Uuid, Option<Entry>>>,
+    ready: tokio::sync::Notify,
+}
+
+impl Pending {
+    fn change(&self, socket: Uuid, entry: Option<Entry>) {
+        self.lock().insert(socket, entry);
+        self.ready.notify_one();
+    }
+
+    /// Takes every change asked so far.
+    pub(crate) fn take(&self) -> std::collections::HashMap<Uuid, Option<Entry>> {
+        std::mem::take(&mut *self.lock())
+    }
+
+    /// Waits until a change is asked (at once if one was since the last wait).
+    pub(crate) async fn changed(&self) {
+        self.ready.notified().await;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<Uuid, Option<Entry>>> {
+        self.changes.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// The replica's handle on presence: sockets tell it of themselves, handlers
@@ -106,7 +131,7 @@ pub(crate) enum Command {
 pub struct Presence {
     /// An entry not put again for this long is gone.
     ttl: Duration,
-    commands: mpsc::UnboundedSender<Command>,
+    pending: Arc<Pending>,
     view: RwLock<View>,
 }
 
@@ -120,25 +145,25 @@ impl Presence {
         shutdown: Shutdown,
         tasks: &chat_platform::shutdown::Tasks,
     ) -> Arc<Self> {
-        let (commands, receiver) = mpsc::unbounded_channel();
+        let pending = Arc::new(Pending::default());
         let presence = Arc::new(Self {
             ttl,
-            commands,
+            pending: pending.clone(),
             view: RwLock::default(),
         });
-        tasks.spawn(store::write(bus.clone(), receiver, ttl, shutdown.clone()));
+        tasks.spawn(store::write(bus.clone(), pending, ttl, shutdown.clone()));
         tasks.spawn(watch::watch(presence.clone(), bus, hub, shutdown));
         presence
     }
 
     /// Puts (or replaces) the entry of the socket `socket`.
     pub fn put(&self, socket: Uuid, entry: Entry) {
-        let _ = self.commands.send(Command::Put(socket, entry));
+        self.pending.change(socket, Some(entry));
     }
 
     /// Deletes the socket's entry (it closed).
     pub fn delete(&self, socket: Uuid) {
-        let _ = self.commands.send(Command::Delete(socket));
+        self.pending.change(socket, None);
     }
 
     pub fn managers_online(&self, account_id: Uuid) -> bool {
@@ -220,5 +245,31 @@ impl Online {
 impl Drop for Online {
     fn drop(&mut self) {
         self.presence.delete(self.socket);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_sockets_changes_coalesce_into_its_latest() {
+        let pending = Pending::default();
+        let (tab, console) = (Uuid::new_v4(), Uuid::new_v4());
+        let manager = |manager_id| Entry::Manager {
+            account_id: Uuid::nil(),
+            manager_id,
+        };
+        for _ in 0..1000 {
+            pending.change(tab, Some(manager(Uuid::new_v4())));
+        }
+        pending.change(tab, None);
+        pending.change(console, Some(manager(Uuid::nil())));
+        pending.changed().await;
+        let changes = pending.take();
+        assert_eq!(changes.len(), 2, "one change a socket, however many asked");
+        assert!(changes[&tab].is_none(), "the latest: deleted");
+        assert!(changes[&console].is_some());
+        assert!(pending.take().is_empty());
     }
 }

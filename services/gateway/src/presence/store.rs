@@ -1,17 +1,17 @@
-//! The presence bucket, and the writer of this replica's entries: puts and
-//! deletes in the order the sockets asked, and every entry again every third
-//! of the TTL.
+//! The presence bucket, and the writer of this replica's entries: each
+//! socket's latest put or delete, and every entry again every third of the
+//! TTL.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::kv;
-use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use chat_platform::{Shutdown, bus::Bus};
 
-use super::{Command, Entry};
+use super::{Entry, Pending};
 
 /// Puts in flight at once when a replica puts its entries again.
 const HEARTBEAT_PUTS_IN_FLIGHT: usize = 64;
@@ -41,14 +41,10 @@ pub(crate) async fn bucket(bus: &Bus, ttl: Duration) -> anyhow::Result<kv::Store
     Ok(bus.jetstream.get_key_value(name).await?)
 }
 
-/// Puts and deletes this replica's entries in the order sockets asked, and
-/// puts them all again every third of the TTL (also after NATS was away).
-pub(crate) async fn write(
-    bus: Bus,
-    mut commands: mpsc::UnboundedReceiver<Command>,
-    ttl: Duration,
-    shutdown: Shutdown,
-) {
+/// Puts and deletes this replica's entries as the sockets asked (the latest
+/// of each socket), and puts them all again every third of the TTL (also
+/// after NATS was away).
+pub(crate) async fn write(bus: Bus, pending: Arc<Pending>, ttl: Duration, shutdown: Shutdown) {
     let mut mine: HashMap<Uuid, Entry> = HashMap::new();
     let mut bucket = Bucket {
         bus,
@@ -58,25 +54,11 @@ pub(crate) async fn write(
     let mut heartbeat = tokio::time::interval(ttl / 3);
     loop {
         tokio::select! {
-            command = commands.recv() => match command {
-                Some(Command::Put(socket, entry)) => {
-                    let key = entry.key(socket);
-                    let value = entry.value();
-                    if let Some(old) = mine.insert(socket, entry) {
-                        let old_key = old.key(socket);
-                        if old_key != key {
-                            bucket.delete(&old_key).await;
-                        }
-                    }
-                    bucket.put(&key, value).await;
+            _ = pending.changed() => {
+                for (socket, change) in pending.take() {
+                    apply(&mut bucket, &mut mine, socket, change).await;
                 }
-                Some(Command::Delete(socket)) => {
-                    if let Some(entry) = mine.remove(&socket) {
-                        bucket.delete(&entry.key(socket)).await;
-                    }
-                }
-                None => return,
-            },
+            }
             _ = heartbeat.tick() => bucket.put_all(&mine).await,
             _ = shutdown.cancelled() => {
                 // Leave as a replica that stops cleanly: its sockets go offline now.
@@ -84,6 +66,34 @@ pub(crate) async fn write(
                     bucket.delete(&entry.key(*socket)).await;
                 }
                 return;
+            }
+        }
+    }
+}
+
+/// One socket's latest change: its entry put (the old one deleted when its
+/// key changed), or deleted.
+async fn apply(
+    bucket: &mut Bucket,
+    mine: &mut HashMap<Uuid, Entry>,
+    socket: Uuid,
+    change: Option<Entry>,
+) {
+    match change {
+        Some(entry) => {
+            let key = entry.key(socket);
+            let value = entry.value();
+            if let Some(old) = mine.insert(socket, entry) {
+                let old_key = old.key(socket);
+                if old_key != key {
+                    bucket.delete(&old_key).await;
+                }
+            }
+            bucket.put(&key, value).await;
+        }
+        None => {
+            if let Some(entry) = mine.remove(&socket) {
+                bucket.delete(&entry.key(socket)).await;
             }
         }
     }
