@@ -385,26 +385,6 @@ pub async fn record_error(pool: &PgPool, id: Uuid, error: &str) -> sqlx::Result<
     .map(drop)
 }
 
-/// A delivery to the integration's address was refused for a signature or
-/// secret that does not match the saved one: most often the shop saved a
-/// wrong one, and every message of its people is refused, so the console
-/// must show it. Written only when it is not already the newest thing the
-/// integration saw, so a flood of forged deliveries costs no write each
-/// (and a real update, arriving after, shows it working again).
-pub async fn record_refused_delivery(
-    pool: &PgPool,
-    integration: &Integration,
-    error: &str,
-) -> sqlx::Result<()> {
-    let health = &integration.health;
-    let shown = health.last_error.as_deref() == Some(error)
-        && health.last_error_at >= health.last_update_at;
-    if shown {
-        return Ok(());
-    }
-    record_error(pool, integration.id, error).await
-}
-
 /// Every integration of a channel, of every account (the health checks').
 /// One whose secrets do not open is left out, and logged.
 pub async fn of_channel(

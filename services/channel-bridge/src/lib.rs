@@ -29,6 +29,7 @@ pub mod integrations;
 pub mod leases;
 pub mod outbound;
 pub mod polling;
+pub mod refusals;
 pub mod secrets;
 pub mod sender;
 pub mod telegram;
@@ -120,6 +121,7 @@ impl Application {
             inbound,
             vk,
             facebook,
+            refusals: Default::default(),
         };
         let grpc = tokio::net::TcpListener::bind(&config.grpc_addr)
             .await

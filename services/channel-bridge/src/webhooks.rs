@@ -2,6 +2,8 @@
 //! platform, each naming the integration it is for, and what they share
 //! (finding the integration, recording that it works).
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -11,6 +13,7 @@ use uuid::Uuid;
 use crate::facebook::{self, api::FacebookApi};
 use crate::inbound::Inbound;
 use crate::integrations::{self, Integration};
+use crate::refusals::{self, Refusals};
 use crate::secrets::KeyRing;
 use crate::telegram;
 use crate::vk::{self, api::VkApi};
@@ -26,9 +29,24 @@ pub struct Webhooks {
     /// first time.
     pub vk: VkApi,
     pub facebook: FacebookApi,
+    /// Deliveries refused for a wrong signature or secret, per integration.
+    pub refusals: Arc<Refusals>,
 }
 
 impl Webhooks {
+    /// A delivery to the integration's address was refused for `problem` (a
+    /// signature or secret that does not match the saved one): shown as the
+    /// integration's error, at most once a minute, with how many.
+    pub async fn refused(&self, integration: &Integration, problem: &str) {
+        let Some(count) = self.refusals.refused(integration.id) else {
+            return;
+        };
+        let error = refusals::alarm(problem, count);
+        if let Err(e) = integrations::record_error(&self.pool, integration.id, &error).await {
+            tracing::warn!(error = %e, "the integration's health was not recorded");
+        }
+    }
+
     pub fn router(self) -> Router {
         Router::new()
             .route(

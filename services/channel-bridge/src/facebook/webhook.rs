@@ -90,11 +90,7 @@ pub async fn receive(
     let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
     if !signed(integration.secret(APP_SECRET), &body, header) {
         metrics::counter!("bridge_webhook_refused_total", "channel" => CHANNEL).increment(1);
-        if let Err(e) =
-            integrations::record_refused_delivery(&hooks.pool, &integration, BAD_SIGNATURE).await
-        {
-            tracing::warn!(error = %e, "the integration's health was not recorded");
-        }
+        hooks.refused(&integration, BAD_SIGNATURE).await;
         return StatusCode::FORBIDDEN;
     }
     let Ok(event) = serde_json::from_slice::<Value>(&body) else {

@@ -59,11 +59,8 @@ pub async fn receive(
         metrics::counter!("bridge_webhook_refused_total", "channel" => CHANNEL).increment(1);
         // The community's own events with another secret: the shop saved a
         // wrong one, and its people's messages are all refused.
-        if ours
-            && let Err(e) =
-                integrations::record_refused_delivery(&hooks.pool, &integration, WRONG_SECRET).await
-        {
-            tracing::warn!(error = %e, "the integration's health was not recorded");
+        if ours {
+            hooks.refused(&integration, WRONG_SECRET).await;
         }
         return plain(StatusCode::FORBIDDEN, "forbidden".into());
     }
