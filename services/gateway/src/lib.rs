@@ -128,6 +128,7 @@ impl Application {
             auth_limits,
             trusted_proxies: Arc::new(trusted_proxies),
             budgets: Arc::new(budgets::Budgets::new(&config)),
+            photo_decoding: widget::photo::Decoding::new(widget::photo::DECODE_BUDGET_MIB),
             config: Arc::new(config),
             dialogs,
             contacts,

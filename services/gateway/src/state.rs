@@ -38,4 +38,6 @@ pub struct AppState {
     pub trusted_proxies: Arc<TrustedProxies>,
     /// What anonymous traffic may spend, and the sockets' places.
     pub budgets: Arc<Budgets>,
+    /// Offline photos are decoded whole within this memory budget.
+    pub photo_decoding: crate::widget::photo::Decoding,
 }

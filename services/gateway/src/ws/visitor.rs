@@ -187,7 +187,7 @@ async fn serve(upgraded: Box<Upgraded>) {
                 Box::pin(on_page(&mut session, &online, &mut visitor, page)).await
             }
             ClientFrame::Shown { page_view_id } => {
-                Box::pin(on_shown(&mut session, &visitor, page_view_id)).await
+                Box::pin(on_shown(&mut session, &mut visitor, page_view_id)).await
             }
             ClientFrame::Identify {
                 name,
@@ -498,7 +498,7 @@ async fn on_page(
         (false, true) => format!("{title} ({})", frame.url),
         (false, false) => format!("{title} ({}), from {}", frame.url, frame.referrer),
     };
-    if !visitor.has_contact {
+    if !has_contact_now(session, visitor).await? {
         // Nothing is written for a visitor who only browses; the page they
         // are on goes on the timeline if they write from it.
         visitor.unrecorded_page = Some((frame.page_view_id, summary));
@@ -507,16 +507,46 @@ async fn on_page(
     record(session, visitor, "page_visit", frame.page_view_id, summary).await
 }
 
+/// Whether the visitor has a contact now: they may have got one since the
+/// socket opened without their doing (a manager wrote to them first, or
+/// another tab of theirs wrote). Then the page they were on goes on their
+/// timeline. Looked up, never created; a failure counts as no.
+async fn has_contact_now(session: &mut Session, visitor: &mut Visitor) -> Result<bool, Closed> {
+    if visitor.has_contact {
+        return Ok(true);
+    }
+    let request = contact_pb::ResolveVisitorRequest {
+        account_id: visitor.account_id.to_string(),
+        visitor_id: visitor.visitor_id.clone(),
+        lookup_only: true,
+        ..Default::default()
+    };
+    let found = session
+        .state
+        .contacts
+        .clone()
+        .resolve_visitor(request)
+        .await;
+    if !found.is_ok_and(|contact| contact.get_ref().id == visitor.contact_id.to_string()) {
+        return Ok(false);
+    }
+    visitor.has_contact = true;
+    if let Some((page_view_id, summary)) = visitor.unrecorded_page.take() {
+        record(session, visitor, "page_visit", page_view_id, summary).await?;
+    }
+    Ok(true)
+}
+
 async fn on_shown(
     session: &mut Session,
-    visitor: &Visitor,
+    visitor: &mut Visitor,
     page_view_id: String,
 ) -> Result<(), Closed> {
     if !page_view_id_ok(&page_view_id) {
         let problem = "a page_view_id is 1 to 64 bytes";
         return session.send(frames::error("invalid", problem, None)).await;
     }
-    if !visitor.has_contact {
+    if !has_contact_now(session, visitor).await? {
         return Ok(());
     }
     let summary = match &visitor.page {
