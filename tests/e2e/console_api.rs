@@ -717,3 +717,95 @@ async fn make_devs_console_link_signs_the_demo_manager_in() {
     assert_eq!(me["email"], "demo@example.com");
     t.stop().await;
 }
+
+/// An address may manage several shops: adding it to one says nothing of
+/// the others, nobody can squat it for another shop, and signing in picks
+/// the shop the password opens, or asks which when it opens several.
+#[tokio::test]
+async fn one_address_manages_several_shops_and_adding_it_reveals_nothing() {
+    let t = TestSuite::start().await;
+    let (tea, coffee) = (t.shop("Tea House").await, t.shop("Coffee Corner").await);
+    let (tea_owner, coffee_owner) = (t.manager_api(&tea).await, t.manager_api(&coffee).await);
+    let address = "olga@shops.example";
+    let add = |password: &'static str| json!({"email": address, "name": "Olga", "role": "manager", "password": password});
+    // The coffee shop adds her first; the tea shop learns nothing of it.
+    assert_eq!(
+        coffee_owner
+            .post("/api/v1/managers", add("coffee password"))
+            .await
+            .0,
+        201
+    );
+    let (status, added) = tea_owner
+        .post("/api/v1/managers", add("tea password"))
+        .await;
+    assert_eq!(status, 201, "{added}");
+    let (status, again) = tea_owner
+        .post("/api/v1/managers", add("tea password"))
+        .await;
+    assert_eq!(
+        status, 409,
+        "within one shop an address is one manager: {again}"
+    );
+
+    let anonymous = Api::new(t.port);
+    let login = |password: &str, account: Option<&str>| json!({"email": address, "password": password, "account_id": account});
+    let (status, signed) = anonymous
+        .post("/api/v1/auth/login", login("tea password", None))
+        .await;
+    assert_eq!(
+        (status, signed["manager"]["account_id"].as_str()),
+        (200, Some(tea.account_id.as_str()))
+    );
+    let (status, signed) = anonymous
+        .post("/api/v1/auth/login", login("coffee password", None))
+        .await;
+    assert_eq!(
+        (status, signed["manager"]["account_id"].as_str()),
+        (200, Some(coffee.account_id.as_str()))
+    );
+    let (status, refused) = anonymous
+        .post("/api/v1/auth/login", login("wrong", None))
+        .await;
+    assert_eq!(status, 401, "{refused}");
+    assert!(
+        refused["error"]["accounts"].is_null(),
+        "nothing said: {refused}"
+    );
+
+    // The same password in both: she picks the shop.
+    let tea_id = added["manager"]["id"].as_str().unwrap().to_owned();
+    let set = json!({"password": "coffee password"});
+    assert_eq!(
+        tea_owner
+            .patch(&format!("/api/v1/managers/{tea_id}"), set)
+            .await
+            .0,
+        200
+    );
+    let (status, choice) = anonymous
+        .post("/api/v1/auth/login", login("coffee password", None))
+        .await;
+    assert_eq!(
+        (status, choice["error"]["code"].as_str()),
+        (409, Some("account_choice")),
+        "{choice}"
+    );
+    let mut names: Vec<&str> = choice["error"]["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["Coffee Corner", "Tea House"]);
+    let picked = login("coffee password", Some(&tea.account_id));
+    let (status, signed) = anonymous.post("/api/v1/auth/login", picked).await;
+    assert_eq!(
+        (status, signed["manager"]["account_id"].as_str()),
+        (200, Some(tea.account_id.as_str()))
+    );
+    let elsewhere = login("coffee password", Some(&uuid::Uuid::now_v7().to_string()));
+    assert_eq!(anonymous.post("/api/v1/auth/login", elsewhere).await.0, 401);
+    t.stop().await;
+}

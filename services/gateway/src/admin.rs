@@ -78,7 +78,10 @@ pub async fn seed_demo(pool: &PgPool) -> Result<AccountRow> {
             account
         }
     };
-    if db::manager_by_email(pool, DEMO_EMAIL).await?.is_none() {
+    if db::manager_in_account_by_email(pool, account.id, DEMO_EMAIL)
+        .await?
+        .is_none()
+    {
         create_manager(pool, &account, DEMO_EMAIL, "Demo Manager", DEMO_PASSWORD).await?;
     }
     Ok(account)

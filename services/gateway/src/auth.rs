@@ -176,32 +176,54 @@ pub fn csrf_token(session_token: &str) -> String {
     hex::encode(&digest[..16])
 }
 
-/// Logs a manager in by e-mail and password; returns the new secret.
+/// Logs a manager in by e-mail and password (and, for an address that
+/// manages several shops, the shop's `account_id`); returns the new secret.
+/// Each shop's manager has a password of their own: the shops the password
+/// opens are the candidates; more than one without `account_id` is
+/// [`Error::AccountChoice`], and no answer says what an address is before
+/// its password is right.
 pub async fn login(
     state: &AppState,
     email: &str,
     password: &str,
+    account_id: Option<Uuid>,
     device: &Device,
 ) -> Result<(String, db::ManagerRow)> {
     let email = email.trim().to_lowercase();
     // No stored e-mail holds NUL (PostgreSQL text cannot): such a login names nobody.
-    let manager = match email.contains('\0') {
-        true => None,
-        false => db::manager_by_email(&state.pool, &email).await?,
+    let managers = match email.contains('\0') {
+        true => Vec::new(),
+        false => db::managers_by_email(&state.pool, &email).await?,
     };
+    let candidates: Vec<_> = managers
+        .into_iter()
+        .filter(|(m, _)| account_id.is_none_or(|id| m.account_id == id))
+        .filter(|(m, _)| !m.password_hash.is_empty())
+        .collect();
     // Verify against a real hash even for an unknown e-mail (or one without
     // a password yet), so timing does not tell which exist.
-    let hash = manager
-        .as_ref()
-        .map(|m| m.password_hash.clone())
-        .filter(|h| !h.is_empty());
-    let password_ok = state
-        .passwords
-        .verify(password, hash.as_deref().unwrap_or(DUMMY_HASH))
-        .await?
-        && hash.is_some();
-    let Some(manager) = manager.filter(|m| password_ok && m.active) else {
+    if candidates.is_empty() {
+        state.passwords.verify(password, DUMMY_HASH).await?;
         return Err(Error::BadCredentials);
+    }
+    let mut opened = Vec::new();
+    for (manager, shop) in candidates {
+        if state
+            .passwords
+            .verify(password, &manager.password_hash)
+            .await?
+            && manager.active
+        {
+            opened.push((manager, shop));
+        }
+    }
+    let manager = match opened.len() {
+        0 => return Err(Error::BadCredentials),
+        1 => opened.pop().map(|(manager, _)| manager).expect("one"),
+        _ => {
+            let shops = opened.into_iter().map(|(m, shop)| (m.account_id, shop));
+            return Err(Error::AccountChoice(shops.collect()));
+        }
     };
     let (token, token_hash) = new_token();
     let lifetime = chrono::Duration::hours(state.config.session_lifetime_hours);

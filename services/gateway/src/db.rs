@@ -87,10 +87,54 @@ pub async fn insert_account(pool: &PgPool, name: &str, site_key: &str) -> sqlx::
     .await
 }
 
-pub async fn manager_by_email(pool: &PgPool, email: &str) -> sqlx::Result<Option<ManagerRow>> {
+/// The most shops one address may sign in to: past it, the oldest.
+pub const MAX_ACCOUNTS_PER_EMAIL: i64 = 20;
+
+/// The managers an address is, one per shop, with each shop's name, the
+/// oldest first.
+pub async fn managers_by_email(
+    pool: &PgPool,
+    email: &str,
+) -> sqlx::Result<Vec<(ManagerRow, String)>> {
+    let rows: Vec<(Uuid, Uuid, String, String, String, String, bool, String)> = sqlx::query_as(
+        "select m.id, m.account_id, m.email, m.name, m.password_hash, m.role, m.active, \
+                 a.name from manager m join account a on a.id = m.account_id \
+             where m.email = $1 order by m.created_at, m.id limit $2",
+    )
+    .bind(email)
+    .bind(MAX_ACCOUNTS_PER_EMAIL)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, account_id, email, name, password_hash, role, active, shop)| {
+                let row = ManagerRow {
+                    id,
+                    account_id,
+                    email,
+                    name,
+                    password_hash,
+                    role,
+                    active,
+                    online: false,
+                };
+                (row, shop)
+            },
+        )
+        .collect())
+}
+
+/// The manager with this e-mail in one account.
+pub async fn manager_in_account_by_email(
+    pool: &PgPool,
+    account_id: Uuid,
+    email: &str,
+) -> sqlx::Result<Option<ManagerRow>> {
     sqlx::query_as(&format!(
-        "select {MANAGER_COLUMNS} from manager where email = $1"
+        "select {MANAGER_COLUMNS} from manager where account_id = $1 and email = $2"
     ))
+    .bind(account_id)
     .bind(email)
     .fetch_optional(pool)
     .await

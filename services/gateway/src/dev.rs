@@ -30,7 +30,7 @@ async fn open_console_as_demo(State(state): State<AppState>) -> Result<Response>
         user_agent: "make dev".into(),
         ip: "127.0.0.1".into(),
     };
-    let (token, _) = auth::login(&state, DEMO_EMAIL, DEMO_PASSWORD, &device).await?;
+    let (token, _) = auth::login(&state, DEMO_EMAIL, DEMO_PASSWORD, None, &device).await?;
     let cookie = auth::session_cookie_header(&state, &token);
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/console/")).into_response())
 }

@@ -26,6 +26,10 @@ pub enum Error {
     Unauthorized,
     #[error("e-mail or password is wrong")]
     BadCredentials,
+    /// The e-mail and password are right for managers of several shops:
+    /// sign in again naming one (`account_id`); these are they.
+    #[error("this e-mail manages several shops: choose one")]
+    AccountChoice(Vec<(uuid::Uuid, String)>),
     /// Signed in, but the role does not allow it.
     #[error("{0}")]
     Forbidden(&'static str),
@@ -59,7 +63,7 @@ impl Error {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Invalid(_) | Self::InvalidFields(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::AccountChoice(_) => StatusCode::CONFLICT,
             Self::Unauthorized | Self::BadCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) | Self::Csrf(_) => StatusCode::FORBIDDEN,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -80,6 +84,7 @@ impl Error {
             Self::Conflict(_) => "conflict",
             Self::Unauthorized => "unauthorized",
             Self::BadCredentials => "bad_credentials",
+            Self::AccountChoice(_) => "account_choice",
             Self::Forbidden(_) => "forbidden",
             Self::Csrf(_) => "csrf",
             Self::RateLimited(_) => "rate_limited",
@@ -233,6 +238,13 @@ impl IntoResponse for Error {
         let mut error = json!({ "code": self.code(), "message": self.public_message() });
         if let Some(fields) = self.fields() {
             error["fields"] = fields;
+        }
+        if let Self::AccountChoice(accounts) = &self {
+            let accounts: Vec<_> = accounts
+                .iter()
+                .map(|(id, name)| json!({"id": id, "name": name}))
+                .collect();
+            error["accounts"] = accounts.into();
         }
         let mut response = (self.status(), Json(json!({ "error": error }))).into_response();
         if let Self::RateLimited(secs) = self {

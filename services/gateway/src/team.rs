@@ -68,14 +68,15 @@ fn done(problems: Fields) -> Result<()> {
     }
 }
 
-/// The 409 for an e-mail another manager has (e-mails are unique suite-wide).
+/// The 409 for an e-mail another manager of the same shop has (an address
+/// may manage several shops; nothing is said of the others).
 pub fn on_email_taken(e: sqlx::Error) -> Error {
     Error::on_constraint(
         e,
         &[(
-            "manager_email_unique",
+            "manager_email_per_account",
             "email",
-            "another manager has this e-mail",
+            "another manager of this shop has this e-mail",
         )],
     )
 }

@@ -34,6 +34,10 @@ pub fn router() -> Router<AppState> {
 pub struct LoginIn {
     pub email: String,
     pub password: String,
+    /// The shop to sign in to, when the e-mail manages several (a login
+    /// without it then answers 409 `account_choice` with the shops).
+    #[serde(default)]
+    pub account_id: Option<Uuid>,
     /// `true` (the console): the session goes into an HttpOnly cookie and the
     /// answer carries `csrf_token` instead of `token`.
     #[serde(default)]
@@ -119,6 +123,7 @@ impl FromRequestParts<AppState> for Client {
         (status = 200, body = LoginOut, headers(("set-cookie" = String, description = "With `cookie: true`: the HttpOnly session cookie"))),
         (status = 400, description = "`bad_request`: the body is not JSON", body = ErrorOut),
         (status = 401, description = "`bad_credentials`: wrong e-mail or password", body = ErrorOut),
+        (status = 409, description = "`account_choice`: the e-mail and password are right for managers of several shops; `accounts` lists them (`id`, `name`): sign in again with `account_id`", body = ErrorOut),
         (status = 403, description = "`csrf`: a browser on another origin", body = ErrorOut),
         (status = 415, description = "`unsupported_media_type`", body = ErrorOut),
         (status = 422, description = "`invalid`: a field is missing", body = ErrorOut),
@@ -134,7 +139,14 @@ async fn login(
         return Err(Error::Csrf("sign in from the console's own page"));
     }
     state.auth_limits.login(address, &body.email)?;
-    let (token, m) = auth::login(&state, &body.email, &body.password, &device).await?;
+    let (token, m) = auth::login(
+        &state,
+        &body.email,
+        &body.password,
+        body.account_id,
+        &device,
+    )
+    .await?;
     let manager = ManagerOut::from(m);
     if !body.cookie {
         let out = LoginOut {

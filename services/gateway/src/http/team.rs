@@ -88,7 +88,7 @@ pub struct AddedManagerOut {
         (status = 400, description = "`bad_request`", body = ErrorOut),
         (status = 401, description = "`unauthorized`", body = ErrorOut),
         (status = 403, description = "`forbidden`: not an owner or admin (or an admin adding an owner); `csrf`", body = ErrorOut),
-        (status = 409, description = "`conflict`: another manager has this e-mail (`fields.email`)", body = ErrorOut),
+        (status = 409, description = "`conflict`: another manager of this shop has this e-mail (`fields.email`)", body = ErrorOut),
         (status = 415, description = "`unsupported_media_type`", body = ErrorOut),
         (status = 422, description = "`invalid`: bad e-mail, name, role or password (`fields`)", body = ErrorOut),
     ))]
@@ -165,7 +165,7 @@ pub struct EditManagerIn {
         (status = 401, description = "`unauthorized`", body = ErrorOut),
         (status = 403, description = "`forbidden`; `csrf`", body = ErrorOut),
         (status = 404, description = "`not_found`: not a manager of your account", body = ErrorOut),
-        (status = 409, description = "`conflict`: another manager has this e-mail", body = ErrorOut),
+        (status = 409, description = "`conflict`: another manager of this shop has this e-mail", body = ErrorOut),
         (status = 415, description = "`unsupported_media_type`", body = ErrorOut),
         (status = 422, description = "`invalid` (`fields`): a bad field, or `current_password` missing or wrong for your own new password", body = ErrorOut),
     ))]

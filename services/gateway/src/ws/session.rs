@@ -407,6 +407,7 @@ pub fn close_for(error: &Error) -> (u16, String) {
         | Error::RateLimited(_)
         | Error::NotFound(_)
         | Error::BadCredentials
+        | Error::AccountChoice(_)
         | Error::MethodNotAllowed
         | Error::TooLarge
         | Error::UnsupportedMediaType => (close::BAD_REQUEST, error.to_string()),

@@ -5,12 +5,14 @@
 const BASE = '/api/v1';
 
 export class ApiError extends Error {
-  constructor({ status, code, message, fields = null, retryAfter = null }) {
+  constructor({ status, code, message, fields = null, retryAfter = null, accounts = null }) {
     super(message || code || `HTTP ${status}`);
     this.status = status;
     this.code = code;
     this.fields = fields;
     this.retryAfter = retryAfter;
+    /** For `account_choice`: the shops the e-mail and password open. */
+    this.accounts = accounts;
   }
 }
 
@@ -55,6 +57,7 @@ async function request(method, path, body, { expect401 = false, background = fal
     message: error.message || response.statusText,
     fields: error.fields || null,
     retryAfter: parseRetryAfter(response.headers.get('retry-after')),
+    accounts: error.accounts || null,
   });
   if (response.status === 401 && !expect401) onSessionEnded();
   throw apiError;
@@ -80,8 +83,8 @@ function query(parameters) {
 const id = encodeURIComponent;
 
 // Session
-export const login = (email, password) =>
-  request('POST', '/auth/login', { email, password, cookie: true }, { expect401: true });
+export const login = (email, password, accountId = undefined) =>
+  request('POST', '/auth/login', { email, password, cookie: true, account_id: accountId }, { expect401: true });
 export const me = (options = {}) => request('GET', '/me', undefined, { expect401: true, ...options });
 export const logout = () => request('POST', '/auth/logout', {}, { expect401: true });
 export const acceptInvitation = (token, password) =>

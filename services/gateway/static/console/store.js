@@ -123,8 +123,8 @@ export async function start() {
   }
 }
 
-export async function login(email, password) {
-  const answer = await api.login(email, password);
+export async function login(email, password, accountId = undefined) {
+  const answer = await api.login(email, password, accountId);
   signIn({ ...answer.manager, csrf_token: answer.csrf_token });
 }
 

@@ -1,5 +1,6 @@
 // The sign-in screen: e-mail and password, with clear errors for wrong
-// credentials (401 bad_credentials) and too many attempts (429, Retry-After).
+// credentials (401 bad_credentials) and too many attempts (429, Retry-After);
+// an address that manages several shops then picks one (409 account_choice).
 
 import { h } from '../dom.js';
 import { icon } from '../icons.js';
@@ -36,13 +37,27 @@ export function mountLogin(container) {
     }, 1000);
   };
 
-  const onSubmit = async (event) => {
-    event.preventDefault();
+  // The shops to choose from, once the e-mail and password opened several.
+  const shops = h('div', { class: 'shop-choice', hidden: true, role: 'group', 'aria-labelledby': 'shop-choice-title' });
+  const showShops = (accounts) => {
+    shops.replaceChildren(
+      h('p', { id: 'shop-choice-title', class: 'auth-subtitle' }, 'You manage several shops. Which one do you want to open?'),
+      ...accounts.map((account) =>
+        h('button', { type: 'button', class: 'btn btn-secondary btn-block', dataset: { accountId: account.id }, onclick: (click) => signIn(click.currentTarget, account.id) }, account.name),
+      ),
+    );
+    shops.hidden = false;
+    submit.hidden = true;
+  };
+
+  const signIn = async (button, accountId) => {
     error.textContent = '';
     try {
-      await whileBusy(submit, store.login(email.value.trim(), password.value));
+      await whileBusy(button, store.login(email.value.trim(), password.value, accountId));
     } catch (failure) {
-      if (failure.code === 'bad_credentials' || failure.status === 401) {
+      if (failure.code === 'account_choice' && failure.accounts?.length) {
+        showShops(failure.accounts);
+      } else if (failure.code === 'bad_credentials' || failure.status === 401) {
         error.textContent = 'Wrong e-mail or password.';
         password.select();
       } else if (failure.code === 'rate_limited') {
@@ -52,6 +67,18 @@ export function mountLogin(container) {
       }
     }
   };
+
+  const onSubmit = (event) => {
+    event.preventDefault();
+    signIn(submit, undefined);
+  };
+  // Another e-mail or password: the choice no longer stands.
+  const resetChoice = () => {
+    shops.hidden = true;
+    submit.hidden = false;
+  };
+  email.addEventListener('input', resetChoice);
+  password.addEventListener('input', resetChoice);
 
   const form = h(
     'form',
@@ -63,6 +90,7 @@ export function mountLogin(container) {
     h('div', { class: 'field' }, h('label', { for: 'login-password' }, 'Password'), Object.assign(password, { id: 'login-password' })),
     error,
     submit,
+    shops,
   );
   container.append(h('main', { class: 'auth-screen' }, form));
   email.focus();
