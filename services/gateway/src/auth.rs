@@ -197,6 +197,7 @@ pub async fn login(
     };
     let candidates: Vec<_> = managers
         .into_iter()
+        .map(|found| (found.manager, found.shop_name))
         .filter(|(m, _)| account_id.is_none_or(|id| m.account_id == id))
         .filter(|(m, _)| !m.password_hash.is_empty())
         .collect();

@@ -90,39 +90,26 @@ pub async fn insert_account(pool: &PgPool, name: &str, site_key: &str) -> sqlx::
 /// The most shops one address may sign in to: past it, the oldest.
 pub const MAX_ACCOUNTS_PER_EMAIL: i64 = 20;
 
+/// A manager with the name of their shop.
+#[derive(sqlx::FromRow)]
+pub struct ManagerOfShop {
+    #[sqlx(flatten)]
+    pub manager: ManagerRow,
+    pub shop_name: String,
+}
+
 /// The managers an address is, one per shop, with each shop's name, the
 /// oldest first.
-pub async fn managers_by_email(
-    pool: &PgPool,
-    email: &str,
-) -> sqlx::Result<Vec<(ManagerRow, String)>> {
-    let rows: Vec<(Uuid, Uuid, String, String, String, String, bool, String)> = sqlx::query_as(
+pub async fn managers_by_email(pool: &PgPool, email: &str) -> sqlx::Result<Vec<ManagerOfShop>> {
+    sqlx::query_as(
         "select m.id, m.account_id, m.email, m.name, m.password_hash, m.role, m.active, \
-                 a.name from manager m join account a on a.id = m.account_id \
-             where m.email = $1 order by m.created_at, m.id limit $2",
+             a.name as shop_name from manager m join account a on a.id = m.account_id \
+         where m.email = $1 order by m.created_at, m.id limit $2",
     )
     .bind(email)
     .bind(MAX_ACCOUNTS_PER_EMAIL)
     .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, account_id, email, name, password_hash, role, active, shop)| {
-                let row = ManagerRow {
-                    id,
-                    account_id,
-                    email,
-                    name,
-                    password_hash,
-                    role,
-                    active,
-                    online: false,
-                };
-                (row, shop)
-            },
-        )
-        .collect())
+    .await
 }
 
 /// The manager with this e-mail in one account.
