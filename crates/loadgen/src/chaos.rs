@@ -35,6 +35,11 @@ const DOWN_FOR: Duration = Duration::from_secs(2);
 const RESEND_AFTER: Duration = Duration::from_secs(2);
 /// How long clients may take to get every message acknowledged after the load.
 const DRAIN: Duration = Duration::from_secs(90);
+/// While the load runs, the manager's socket also drops its connection this
+/// often, as a blinking network would, besides when the gateway is killed:
+/// live messages then reach the new socket before its `sync`, and every one
+/// must still arrive once.
+const MANAGER_BLINK_EVERY: Duration = Duration::from_secs(7);
 const SERVICES: [&str; 5] = [
     "dialog",
     "contact",
@@ -494,7 +499,9 @@ async fn manager(
     tally: Shared,
     load_until: Instant,
 ) -> anyhow::Result<()> {
-    let mut seen: HashMap<String, i64> = HashMap::new();
+    // What the manager holds of each dialog, as a console keeps it: every
+    // seq up to the first gap, and those after it; a sync asks after the gap.
+    let mut seen: HashMap<String, Held> = HashMap::new();
     let mut pending: VecDeque<Pending> = VecDeque::new();
     let mut replied: HashSet<String> = HashSet::new();
     let give_up = load_until + DRAIN;
@@ -515,13 +522,14 @@ async fn manager(
             tally.lock().expect("tally").reconnects += 1;
         }
         let mut view = SocketView::default();
+        let blink_at = tokio::time::Instant::now() + MANAGER_BLINK_EVERY;
         // Catch up on every dialog, including those opened while away.
         let dialogs = match list_dialogs(&gateway, &token).await {
             Ok(dialogs) => dialogs,
             Err(_) => continue,
         };
         for dialog in dialogs {
-            let after = seen.get(&dialog).copied().unwrap_or(0);
+            let after = seen.get(&dialog).map_or(0, |held| held.through);
             let sync = json!({"type": "sync", "dialog_id": dialog, "after_seq": after});
             if ws.send(text_frame(sync)).await.is_err() {
                 continue 'connect;
@@ -544,6 +552,10 @@ async fn manager(
                 continue 'connect;
             }
             tokio::select! {
+                _ = tokio::time::sleep_until(blink_at), if Instant::now() < load_until => {
+                    // Dropped without a close, as a lost network drops it.
+                    continue 'connect;
+                }
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {
                     if resend_overdue(&mut ws, &mut pending).await.is_err() { continue 'connect; }
                 }
@@ -555,8 +567,7 @@ async fn manager(
                             quiet_since = Instant::now();
                             let message = &value["message"];
                             let Some((id, dialog, seq)) = view.see(&tally, message) else { continue };
-                            let last = seen.entry(dialog.clone()).or_insert(0);
-                            *last = (*last).max(seq);
+                            seen.entry(dialog.clone()).or_default().add(seq);
                             if message["author_kind"] != "visitor" { continue; }
                             tally.lock().expect("tally").manager_received.insert(id.clone());
                             let text = message["text"].as_str().unwrap_or_default();
@@ -575,6 +586,25 @@ async fn manager(
                     }
                 }
             }
+        }
+    }
+}
+
+/// The messages of one dialog a client holds: all up to `through`, and
+/// some after a gap.
+#[derive(Default)]
+struct Held {
+    through: i64,
+    after_gap: std::collections::BTreeSet<i64>,
+}
+
+impl Held {
+    fn add(&mut self, seq: i64) {
+        if seq > self.through {
+            self.after_gap.insert(seq);
+        }
+        while self.after_gap.remove(&(self.through + 1)) {
+            self.through += 1;
         }
     }
 }
