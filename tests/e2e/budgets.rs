@@ -300,3 +300,155 @@ async fn only_a_visitor_who_does_something_becomes_a_contact() {
     assert_eq!(api.post(&made_up, body).await.0, 404);
     t.stop().await;
 }
+
+/// Sends a message from a visitor socket; the dialog it went into.
+async fn say(socket: &mut Socket, text: &str) -> String {
+    let id = client_id();
+    socket
+        .send_json(json!({"type": "send", "client_message_id": id, "text": text}))
+        .await;
+    let ack = socket
+        .wait_for("the ack", |f| {
+            f["type"] == "ack" && f["client_message_id"] == id.as_str()
+        })
+        .await;
+    ack["message"]["dialog_id"].as_str().unwrap().to_owned()
+}
+
+/// Waits for the socket's close; its code and reason.
+async fn closed(socket: &mut Socket) -> (u16, String) {
+    loop {
+        if let chat_testkit::clients::Frame::Closed { code, reason } = socket.next().await {
+            return (code, reason);
+        }
+    }
+}
+
+/// A manager blocks a spamming visitor: their socket closes at once and they
+/// cannot come back, by their credential or from their address with a new
+/// one, until the block is lifted; junk dialogs close, or are marked as
+/// spam (closed, their visitors blocked), many at once; another shop can do
+/// none of it to this shop's.
+#[tokio::test]
+async fn junk_is_blocked_and_cleared_in_bulk() {
+    let t = TestSuite::start_with(Options {
+        gateway: gateway::Config {
+            trusted_proxies: "127.0.0.0/8".into(),
+            ..Default::default()
+        },
+        ..Options::default()
+    })
+    .await;
+    let shop = t.shop("Junk").await;
+    let api = t.manager_api(&shop).await;
+    let nosy = t.manager_api(&t.shop("Nosy").await).await;
+    let site = shop.site_key.as_str();
+    let spam_address = "198.51.100.66";
+
+    let (mut spammer, hello) = visitor_from(t.port, site, spam_address, None)
+        .await
+        .unwrap();
+    let token = hello["visitor_token"].as_str().unwrap().to_owned();
+    let contact_id = hello["contact_id"].as_str().unwrap().to_owned();
+    spammer
+        .send_json(json!({"type": "page", "url": "https://shop.example/", "page_view_id": "pv-1"}))
+        .await;
+    say(&mut spammer, "BUY CHEAP WATCHES").await;
+    chat_testkit::eventually("the spammer on the visitors list", || async {
+        let (_, listed) = api.get("/api/v1/visitors").await;
+        (listed["visitors"].as_array()?.len() == 1).then_some(())
+    })
+    .await;
+
+    let block_path = format!("/api/v1/contacts/{contact_id}/block");
+    assert_eq!(
+        nosy.post(&block_path, json!({})).await.0,
+        404,
+        "another shop's contact"
+    );
+    let (status, block) = api.post(&block_path, json!({})).await;
+    assert_eq!(status, 201, "{block}");
+    assert_eq!(block["addresses"], 1, "the address they were on");
+    closed(&mut spammer).await;
+    let query = format!("site_key={site}&visitor_token={token}");
+    let mut again = Socket::try_visitor_with(t.port, &query, &[("x-forwarded-for", spam_address)])
+        .await
+        .expect("the upgrade");
+    assert_eq!(closed(&mut again).await, (4403, "blocked".to_owned()));
+    let mut fresh = Socket::try_visitor_with(
+        t.port,
+        &format!("site_key={site}"),
+        &[("x-forwarded-for", spam_address)],
+    )
+    .await
+    .expect("the upgrade");
+    assert_eq!(
+        closed(&mut fresh).await.0,
+        4403,
+        "a new credential from their address"
+    );
+    let (_, listed) = api.get("/api/v1/blocks").await;
+    assert_eq!(listed["blocks"].as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(nosy.get("/api/v1/blocks").await.1["blocks"], json!([]));
+
+    // Three more junk dialogs and a customer's.
+    let mut dialogs = Vec::new();
+    for i in 0..4 {
+        let (mut socket, _) = visitor_from(t.port, site, &format!("198.51.100.{i}"), None)
+            .await
+            .unwrap();
+        dialogs.push(say(&mut socket, "junk").await);
+    }
+    let bulk = |ids: &[&str], action: &str| json!({"dialog_ids": ids, "action": action});
+    let made_up = uuid::Uuid::now_v7().to_string();
+    let (status, _) = api
+        .post(
+            "/api/v1/dialogs/bulk",
+            bulk(&[&dialogs[3], &made_up], "close"),
+        )
+        .await;
+    assert_eq!(status, 404, "an id not of this shop changes nothing");
+    let (status, _) = nosy
+        .post("/api/v1/dialogs/bulk", bulk(&[&dialogs[0]], "close"))
+        .await;
+    assert_eq!(status, 404, "another shop's dialogs");
+    let (status, closed_now) = api
+        .post(
+            "/api/v1/dialogs/bulk",
+            bulk(&[&dialogs[0], &dialogs[1]], "close"),
+        )
+        .await;
+    assert_eq!(status, 200, "{closed_now}");
+    let (status, spam) = api
+        .post("/api/v1/dialogs/bulk", bulk(&[&dialogs[2]], "spam"))
+        .await;
+    assert_eq!(status, 200, "{spam}");
+    let (_, open) = api.get("/api/v1/dialogs?status=open").await;
+    let open: Vec<&str> = open["dialogs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        open.contains(&dialogs[3].as_str()),
+        "the customer's stays open"
+    );
+    for junk in &dialogs[..3] {
+        assert!(!open.contains(&junk.as_str()), "{junk} closed");
+    }
+    let (_, listed) = api.get("/api/v1/blocks").await;
+    let blocks = listed["blocks"].as_array().unwrap();
+    assert_eq!(blocks.len(), 2, "{listed}");
+    assert_eq!(blocks[0]["reason"], "spam");
+
+    // Lifted: the first spammer is back.
+    let first = blocks[1]["id"].as_str().unwrap().to_owned();
+    assert_eq!(nosy.delete(&format!("/api/v1/blocks/{first}")).await.0, 404);
+    assert_eq!(api.delete(&format!("/api/v1/blocks/{first}")).await.0, 204);
+    let (_, hello) = visitor_from(t.port, site, spam_address, Some(&token))
+        .await
+        .expect("let back");
+    assert_eq!(hello["contact_id"], contact_id.as_str());
+    t.stop().await;
+}

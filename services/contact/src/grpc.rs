@@ -216,7 +216,7 @@ impl server::ContactService for ContactApi {
             return Ok(Response::new(contact.into()));
         }
         if req.lookup_only {
-            return Err(Error::NotFound("contact").into());
+            return Ok(Response::new(pb::Contact::default()));
         }
         let new_id = match req.new_contact_id.as_str() {
             "" => uuid::Uuid::now_v7(),

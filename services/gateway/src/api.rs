@@ -150,6 +150,11 @@ pub struct TimelineEventOut {
     pub occurred_at: Option<String>,
 }
 
+/// A time as every answer writes it: RFC 3339 in UTC with microseconds.
+pub fn time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
 pub fn rfc3339(t: Option<&prost_types::Timestamp>) -> Option<String> {
     t.map(|t| from_proto(t).to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
 }

@@ -30,7 +30,11 @@ async fn open_console_as_demo(State(state): State<AppState>) -> Result<Response>
         user_agent: "make dev".into(),
         ip: "127.0.0.1".into(),
     };
-    let (token, _) = auth::login(&state, DEMO_EMAIL, DEMO_PASSWORD, None, &device).await?;
+    // The demo shop's manager, even where the address manages other shops too.
+    let demo_shop = crate::db::account_by_site_key(&state.pool, crate::admin::DEMO_SITE_KEY)
+        .await?
+        .map(|account| account.id);
+    let (token, _) = auth::login(&state, DEMO_EMAIL, DEMO_PASSWORD, demo_shop, &device).await?;
     let cookie = auth::session_cookie_header(&state, &token);
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/console/")).into_response())
 }

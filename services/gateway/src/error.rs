@@ -58,6 +58,36 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The one shape of every error answer, as the OpenAPI document shows it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorOut {
+    pub error: ErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, for programs: `bad_request`, `unauthorized`, `bad_credentials`,
+    /// `account_choice`, `forbidden`, `csrf`, `not_found`,
+    /// `method_not_allowed`, `conflict`, `too_large`,
+    /// `unsupported_media_type`, `invalid`, `rate_limited`, `unavailable`,
+    /// `internal`.
+    pub code: String,
+    /// For people.
+    pub message: String,
+    /// With `invalid` and `conflict`: the problem with each field, by name.
+    pub fields: Option<std::collections::BTreeMap<String, String>>,
+    /// With `account_choice`: the shops the e-mail and password open.
+    pub accounts: Option<Vec<AccountChoiceOut>>,
+}
+
+/// A shop to sign in to.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct AccountChoiceOut {
+    pub id: uuid::Uuid,
+    pub name: String,
+}
+
 impl Error {
     pub fn status(&self) -> StatusCode {
         match self {

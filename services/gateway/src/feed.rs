@@ -5,7 +5,7 @@
 //! It starts with the events published since the gateway started, even when
 //! NATS was away then; and when the stream is a new one (NATS lost its
 //! storage), it reads the new stream from its start. Alongside, the live
-//! notices between replicas (logouts) on core NATS.
+//! notices between replicas (logouts, blocked visitors) on core NATS.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -68,6 +68,7 @@ pub async fn run(
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
     let logouts = tokio::spawn(forward_logouts(hub.clone(), bus.clone(), shutdown.clone()));
+    let blocks = tokio::spawn(forward_blocks(hub.clone(), bus.clone(), shutdown.clone()));
     let mut position = Position::Since(SystemTime::now() - START_MARGIN);
     let mut connections = bus.connections();
     let mut watching = true;
@@ -117,6 +118,7 @@ pub async fn run(
     }
     open.store(false, Ordering::Relaxed);
     logouts.await?;
+    blocks.await?;
     Ok(())
 }
 
@@ -162,12 +164,51 @@ fn dispatch(hub: &Hub, payload: bytes::Bytes) {
 
 /// Closes the sockets of sessions that ended on another replica.
 async fn forward_logouts(hub: Arc<Hub>, bus: Bus, shutdown: Shutdown) {
+    let subject = hub::session_ended_subject(&bus);
+    listen(
+        bus,
+        subject,
+        "logouts",
+        shutdown,
+        |payload| match Uuid::from_slice(payload) {
+            Ok(session_id) => hub.end_session(session_id),
+            Err(_) => tracing::warn!("malformed logout notice"),
+        },
+    )
+    .await
+}
+
+/// Closes the sockets of visitors blocked on another replica.
+async fn forward_blocks(hub: Arc<Hub>, bus: Bus, shutdown: Shutdown) {
+    let subject = crate::blocks::blocked_subject(&bus);
+    listen(
+        bus,
+        subject,
+        "blocked visitors",
+        shutdown,
+        |payload| match crate::blocks::parse_notice(payload) {
+            Some((account_id, contact_id)) => hub.disconnect_visitor(account_id, contact_id),
+            None => tracing::warn!("malformed block notice"),
+        },
+    )
+    .await
+}
+
+/// Hands every notice on a core NATS subject to `on_notice` until shutdown,
+/// subscribing again whenever the subscription ends or cannot be made.
+async fn listen(
+    bus: Bus,
+    subject: String,
+    what: &'static str,
+    shutdown: Shutdown,
+    on_notice: impl Fn(&[u8]),
+) {
     while !shutdown.is_cancelled() {
-        let mut notices = match bus.client.subscribe(hub::session_ended_subject(&bus)).await {
+        let mut notices = match bus.client.subscribe(subject.clone()).await {
             Ok(notices) => notices,
             Err(e) => {
-                // Meanwhile sockets find ended sessions at their periodic check.
-                tracing::warn!(error = %e, "cannot hear of logouts on other replicas yet");
+                // Meanwhile sockets find out at their own checks, or on reconnecting.
+                tracing::warn!(error = %e, what, "cannot hear of other replicas' notices yet");
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_millis(REOPEN_DELAY_MS)) => continue,
                     _ = shutdown.cancelled() => return,
@@ -180,10 +221,7 @@ async fn forward_logouts(hub: Arc<Hub>, bus: Bus, shutdown: Shutdown) {
                 _ = shutdown.cancelled() => return,
             };
             let Some(notice) = notice else { break }; // subscribe again
-            match Uuid::from_slice(&notice.payload) {
-                Ok(session_id) => hub.end_session(session_id),
-                Err(_) => tracing::warn!("malformed logout notice"),
-            }
+            on_notice(&notice.payload);
         }
     }
 }

@@ -195,6 +195,17 @@ impl Hub {
         self.drop_lagging(lagging);
     }
 
+    /// Drops a visitor's sockets from the hub: each task sees its closed
+    /// channel and closes its socket (a blocked visitor, who is then
+    /// refused when reconnecting).
+    pub fn disconnect_visitor(&self, account_id: Uuid, contact_id: Uuid) {
+        let audience = Audience::Visitor {
+            account_id,
+            contact_id,
+        };
+        self.sockets.write().expect("hub lock").remove(&audience);
+    }
+
     fn drop_lagging(&self, lagging: Vec<(Audience, u64)>) {
         if lagging.is_empty() {
             return;

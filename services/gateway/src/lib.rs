@@ -27,6 +27,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod blocks;
 pub mod budgets;
 pub mod client_address;
 pub mod config;

@@ -13,11 +13,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Json;
-use super::openapi::ErrorOut;
 use crate::auth::{self, Manager};
 use crate::credentials::{Device, token_hash};
 use crate::db;
-use crate::error::{Error, Fields, Result};
+use crate::error::{Error, ErrorOut, Fields, Result};
 use crate::state::AppState;
 use crate::team;
 

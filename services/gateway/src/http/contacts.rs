@@ -19,11 +19,10 @@ use uuid::Uuid;
 use chat_proto::contact::v1 as pb;
 use chat_proto::dialog::v1 as dialog_pb;
 
-use super::openapi::ErrorOut;
 use super::{Json, Query, path_id};
 use crate::api::{ContactOut, DialogOut, MessageOut, TimelineEventOut};
 use crate::auth::Manager;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorOut, Result};
 use crate::replies;
 use crate::state::AppState;
 

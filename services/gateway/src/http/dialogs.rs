@@ -19,12 +19,11 @@ use uuid::Uuid;
 
 use chat_proto::dialog::v1 as pb;
 
-use super::openapi::ErrorOut;
 use super::{Json, Query, path_id};
 use crate::api::{DialogOut, MessageOut};
 use crate::auth::Manager;
 use crate::db;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorOut, Result};
 use crate::replies;
 use crate::state::AppState;
 

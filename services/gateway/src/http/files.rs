@@ -20,9 +20,8 @@ use utoipa::IntoParams;
 use chat_proto::bridge::v1 as pb;
 
 use super::Query;
-use super::openapi::ErrorOut;
 use crate::auth::Manager;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorOut, Result};
 use crate::state::AppState;
 
 /// Longest file id taken (Telegram's are under 100 characters).

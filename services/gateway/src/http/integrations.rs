@@ -16,10 +16,9 @@ use utoipa::ToSchema;
 use chat_proto::bridge::v1 as pb;
 
 use super::Json;
-use super::openapi::ErrorOut;
 use crate::api::rfc3339;
 use crate::auth::Manager;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorOut, Result};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {

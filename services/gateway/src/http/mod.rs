@@ -3,6 +3,7 @@
 //! into the API's errors.
 
 pub mod auth;
+pub mod blocks;
 pub mod console;
 pub mod contacts;
 pub mod dialogs;
@@ -28,6 +29,7 @@ pub const MAX_PAGE: u32 = 200;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
+        .merge(blocks::router())
         .merge(dialogs::router())
         .merge(notes::router())
         .merge(templates::router())

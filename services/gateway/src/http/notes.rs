@@ -12,11 +12,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use chat_proto::dialog::v1 as pb;
 
-use super::openapi::ErrorOut;
 use super::{Json, Query, path_id};
 use crate::api::NoteOut;
 use crate::auth::Manager;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorOut, Result};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {

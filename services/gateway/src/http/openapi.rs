@@ -4,9 +4,8 @@
 
 use axum::Router;
 use axum::routing::get;
-use serde::Serialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
 use crate::state::AppState;
 
@@ -59,6 +58,10 @@ use crate::state::AppState;
         super::integrations::connect_integration,
         super::integrations::disconnect_integration,
         super::files::file,
+        super::blocks::block_contact,
+        super::blocks::list_blocks,
+        super::blocks::lift_block,
+        super::blocks::bulk_action,
     ),
     modifiers(&SecuritySchemes),
     tags(
@@ -71,30 +74,11 @@ use crate::state::AppState;
         (name = "sessions", description = "My sessions on my devices"),
         (name = "widget", description = "The consultant's settings: the widget on the shop's pages"),
         (name = "visitors", description = "Visitors on the site now"),
+        (name = "blocks", description = "Blocked visitors"),
         (name = "integrations", description = "Messengers: Telegram, VK and Facebook Messenger, their health, and the files people send through them"),
     )
 )]
 pub struct ApiDoc;
-
-/// The one shape of every error answer.
-#[derive(Serialize, ToSchema)]
-#[schema(as = Error)]
-pub struct ErrorOut {
-    pub error: ErrorDetail,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable, for programs: `bad_request`, `unauthorized`, `bad_credentials`,
-    /// `forbidden`, `csrf`, `not_found`, `method_not_allowed`, `conflict`,
-    /// `too_large`, `unsupported_media_type`, `invalid`, `rate_limited`,
-    /// `unavailable`, `internal`.
-    pub code: String,
-    /// For people.
-    pub message: String,
-    /// With `invalid` and `conflict`: the problem with each field, by name.
-    pub fields: Option<std::collections::BTreeMap<String, String>>,
-}
 
 struct SecuritySchemes;
 

@@ -12,11 +12,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::ManagerOut;
-use super::openapi::ErrorOut;
 use super::{Json, path_id};
 use crate::auth::Manager;
 use crate::db;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorOut, Result};
 use crate::state::AppState;
 use crate::team;
 
@@ -213,10 +212,6 @@ pub struct SessionsOut {
     pub sessions: Vec<SessionOut>,
 }
 
-fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
-
 /// My live sessions, the most recently used first.
 #[utoipa::path(get, path = "/api/v1/sessions", tag = "sessions", security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -235,9 +230,9 @@ async fn list_sessions(
             id: s.id,
             device: s.device,
             ip: s.ip,
-            created_at: rfc3339(s.created_at),
-            last_seen_at: rfc3339(s.last_seen_at),
-            expires_at: rfc3339(s.expires_at),
+            created_at: crate::api::time(s.created_at),
+            last_seen_at: crate::api::time(s.last_seen_at),
+            expires_at: crate::api::time(s.expires_at),
         })
         .collect();
     Ok(axum::Json(SessionsOut { sessions }))

@@ -10,11 +10,10 @@ use utoipa::ToSchema;
 
 use chat_proto::dialog::v1 as pb;
 
-use super::openapi::ErrorOut;
 use super::{Json, path_id};
 use crate::api::TemplateOut;
 use crate::auth::Manager;
-use crate::error::Result;
+use crate::error::{ErrorOut, Result};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {

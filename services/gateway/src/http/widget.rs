@@ -10,9 +10,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Json;
-use super::openapi::ErrorOut;
 use crate::auth::Manager;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorOut, Result};
 use crate::presence::VisitorOut;
 use crate::state::AppState;
 use crate::widget::db as widget_db;

@@ -40,6 +40,9 @@ pub struct VisitorPage {
     /// visitor without a contact yet creates it through this.
     #[serde(default)]
     pub visitor_id: String,
+    /// The client's address (never shown): blocking a visitor blocks it.
+    #[serde(default)]
+    pub address: String,
     pub name: String,
     pub email: String,
     pub page_url: String,
@@ -194,14 +197,26 @@ impl Presence {
     /// The visitor id of an online visitor whose socket is addressed by
     /// `contact_id` (their contact may not exist yet).
     pub fn visitor_id_of(&self, account_id: Uuid, contact_id: Uuid) -> Option<String> {
-        let view = self.view.read().expect("presence lock");
-        view.accounts
-            .get(&account_id)?
-            .visitors
-            .get(&contact_id)?
-            .values()
-            .map(|(page, _)| page.visitor_id.clone())
+        self.visitor_sockets(account_id, contact_id)
+            .into_iter()
+            .map(|(visitor_id, _)| visitor_id)
             .find(|id| !id.is_empty())
+    }
+
+    /// The visitor id and client address of each page a contact has open.
+    pub fn visitor_sockets(&self, account_id: Uuid, contact_id: Uuid) -> Vec<(String, String)> {
+        let view = self.view.read().expect("presence lock");
+        let Some(pages) = view
+            .accounts
+            .get(&account_id)
+            .and_then(|present| present.visitors.get(&contact_id))
+        else {
+            return Vec::new();
+        };
+        pages
+            .values()
+            .map(|(page, _)| (page.visitor_id.clone(), page.address.clone()))
+            .collect()
     }
 }
 

@@ -154,6 +154,7 @@ mod tests {
         serde_json::to_vec(&VisitorPage {
             contact_id,
             visitor_id: "v".into(),
+            address: String::new(),
             name: String::new(),
             email: String::new(),
             page_url: url.into(),

@@ -269,6 +269,18 @@ async fn open(upgraded: Box<Upgraded>) -> Option<(Session, Visitor)> {
             }
         },
     };
+    match crate::blocks::is_blocked(&state, site.account_id, &visitor_id, address).await {
+        Ok(false) => {}
+        Ok(true) => {
+            close_socket(&mut ws, close::UNKNOWN_SITE_KEY, "blocked").await;
+            return None;
+        }
+        Err(e) => {
+            let (code, reason) = close_for(&e);
+            close_socket(&mut ws, code, &reason).await;
+            return None;
+        }
+    }
     // Looked up, not created: a visitor who only browses makes no contact.
     let request = contact_pb::ResolveVisitorRequest {
         account_id: site.account_id.to_string(),
@@ -277,8 +289,8 @@ async fn open(upgraded: Box<Upgraded>) -> Option<(Session, Visitor)> {
         ..Default::default()
     };
     let contact = match state.contacts.clone().resolve_visitor(request).await {
-        Ok(contact) => Some(contact.into_inner()),
-        Err(status) if status.code() == tonic::Code::NotFound => None,
+        // No id: the visitor has no contact yet.
+        Ok(contact) => Some(contact.into_inner()).filter(|c| !c.id.is_empty()),
         Err(status) => {
             let (code, reason) = close_for(&Error::from(status));
             close_socket(&mut ws, code, &reason).await;
@@ -482,6 +494,7 @@ async fn on_page(
     let page = VisitorPage {
         contact_id: visitor.contact_id,
         visitor_id: visitor.visitor_id.clone(),
+        address: visitor.address.map(|a| a.to_string()).unwrap_or_default(),
         name: visitor.name.clone(),
         email: visitor.email.clone(),
         page_url: frame.url.clone(),

@@ -101,6 +101,8 @@ export const sendMessage = (dialogId, clientMessageId, text, channel) =>
 export const assignDialog = (dialogId, managerId) =>
   request('POST', `/dialogs/${id(dialogId)}/assign`, { manager_id: managerId });
 export const closeDialog = (dialogId) => request('POST', `/dialogs/${id(dialogId)}/close`, {});
+/** `action`: `close`, or `spam` (close and block each one's visitor). */
+export const bulkDialogs = (dialogIds, action) => request('POST', '/dialogs/bulk', { dialog_ids: dialogIds, action });
 export const reopenDialog = (dialogId) => request('POST', `/dialogs/${id(dialogId)}/reopen`, {});
 export const markRead = (dialogId, seq) => request('POST', `/dialogs/${id(dialogId)}/read`, { seq }, { background: true });
 export const listNotes = (dialogId) => request('GET', `/dialogs/${id(dialogId)}/notes`);
@@ -119,6 +121,9 @@ export const getContact = (contactId) => request('GET', `/contacts/${id(contactI
 export const updateContact = (contactId, patch) => request('PATCH', `/contacts/${id(contactId)}`, patch);
 export const contactTimeline = (contactId, parameters) =>
   request('GET', `/contacts/${id(contactId)}/timeline` + query(parameters));
+export const blockContact = (contactId) => request('POST', `/contacts/${id(contactId)}/block`, {});
+export const listBlocks = () => request('GET', '/blocks');
+export const liftBlock = (blockId) => request('DELETE', `/blocks/${id(blockId)}`);
 export const writeToContact = (contactId, clientMessageId, text) =>
   request('POST', `/contacts/${id(contactId)}/messages`, { client_message_id: clientMessageId, text });
 

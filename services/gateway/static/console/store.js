@@ -797,6 +797,71 @@ export const assignDialog = (dialogId, managerId) => dialogAction(() => api.assi
 export const closeDialog = (dialogId) => dialogAction(() => api.closeDialog(dialogId));
 export const reopenDialog = (dialogId) => dialogAction(() => api.reopenDialog(dialogId));
 
+/** Dialogs ticked in the list for a bulk action. */
+export const selectedDialogs = signal(new Set());
+
+export function toggleSelected(dialogId) {
+  const next = new Set(selectedDialogs.peek());
+  if (next.has(dialogId)) next.delete(dialogId);
+  else next.add(dialogId);
+  selectedDialogs.value = next;
+}
+
+export function clearSelection() {
+  if (selectedDialogs.peek().size) selectedDialogs.value = new Set();
+}
+
+/** Closes the ticked dialogs, or marks them as spam (closed, their visitors blocked). */
+export async function bulkDialogs(action) {
+  const ids = [...selectedDialogs.peek()];
+  if (!ids.length) return;
+  try {
+    const answer = await api.bulkDialogs(ids, action);
+    for (const dialog of answer.dialogs) dialogChanged(dialog);
+    clearSelection();
+    const count = answer.dialogs.length;
+    const what = `${count} dialog${count === 1 ? '' : 's'}`;
+    notify(action === 'spam' ? `${what} marked as spam; their visitors are blocked.` : `${what} closed.`, 'success');
+  } catch (error) {
+    notifyError(error);
+  }
+}
+
+// ---------------------------------------------------------------- blocked visitors
+
+export const blocks = signal({ items: [], loaded: false, loading: false, error: null });
+
+export async function loadBlocks() {
+  blocks.update((current) => ({ ...current, loading: true, error: null }));
+  try {
+    const answer = await api.listBlocks();
+    blocks.value = { items: answer.blocks, loaded: true, loading: false, error: null };
+  } catch (error) {
+    blocks.update((current) => ({ ...current, loading: false, error: api.describeError(error) }));
+  }
+}
+
+/** Blocks the visitor of a contact: their widget closes and stays closed. */
+export async function blockContact(contactId) {
+  try {
+    await api.blockContact(contactId);
+    notify('The visitor is blocked: they can no longer write to you.', 'success');
+    return true;
+  } catch (error) {
+    notifyError(error);
+    return false;
+  }
+}
+
+export async function liftBlock(blockId) {
+  try {
+    await api.liftBlock(blockId);
+    blocks.update((current) => ({ ...current, items: current.items.filter((item) => item.id !== blockId) }));
+  } catch (error) {
+    notifyError(error);
+  }
+}
+
 // ---------------------------------------------------------------- messengers
 
 /** How long the messengers' health is trusted before the composer asks again. */

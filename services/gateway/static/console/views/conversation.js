@@ -8,7 +8,7 @@ import { icon } from '../icons.js';
 import * as store from '../store.js';
 import { untracked } from '../signals.js';
 import { contactDisplayName, clockTime, dayKey, dayLabel, CHANNEL_LABELS } from '../format.js';
-import { avatar, contactAvatar, iconButton, spinner, emptyState, openPopover, menu } from './common.js';
+import { avatar, contactAvatar, iconButton, spinner, emptyState, openPopover, menu, confirmAction } from './common.js';
 import { mountComposer } from './composer.js';
 import { openContactEditor } from './contact-edit.js';
 
@@ -73,6 +73,9 @@ function renderHeader(header, dialog, managers) {
   const eventsButton = iconButton('filter', 'Event filter: the contact’s timeline', null, { dataset: { action: 'events' }, 'aria-haspopup': 'menu' });
   eventsButton.onclick = () => openPopover(eventsButton, (close) => eventFilterMenu(close));
   const editButton = iconButton('edit', 'Edit contact', () => openContactEditor(dialog.contact_id), { dataset: { action: 'edit-contact' } });
+  // Only a visitor of the site can be blocked (not a messenger's user).
+  const fromSite = !dialog.channels || dialog.channels.length === 0 || dialog.channels.includes('site');
+  const blockButton = fromSite ? iconButton('lock', 'Block visitor', () => confirmBlock(dialog, name), { dataset: { action: 'block' } }) : null;
   const closeButton = closed
     ? iconButton('reopen', 'Reopen dialog', () => store.reopenDialog(dialog.id), { dataset: { action: 'reopen' } })
     : iconButton('checkCircle', 'Close dialog', () => store.closeDialog(dialog.id), { dataset: { action: 'close' } });
@@ -92,9 +95,19 @@ function renderHeader(header, dialog, managers) {
         h('span', { class: 'conv-assignee', dataset: { managerId: dialog.manager_id || '' } }, manager ? `Assigned to ${manager.name}` : dialog.manager_id ? 'Assigned' : 'Unassigned'),
       ),
     ),
-    h('div', { class: 'conv-actions', role: 'toolbar', 'aria-label': 'Dialog actions' }, assignButton, eventsButton, editButton, closeButton),
+    h('div', { class: 'conv-actions', role: 'toolbar', 'aria-label': 'Dialog actions' }, assignButton, eventsButton, editButton, blockButton, closeButton),
     contactPanelToggle(),
   );
+}
+
+async function confirmBlock(dialog, name) {
+  const confirmed = await confirmAction({
+    title: `Block ${name}?`,
+    text: 'Their chat closes at once and stays closed, on this device and from the address they are on now. What they wrote stays here. You can lift the block in Settings → Blocked visitors.',
+    confirmLabel: 'Block',
+    danger: true,
+  });
+  if (confirmed) store.blockContact(dialog.contact_id);
 }
 
 /** Below 1280 px the contact panel is hidden; this button slides it in. */

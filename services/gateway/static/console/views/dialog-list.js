@@ -1,6 +1,6 @@
 // The middle column: the dialogs of the chosen category and status (live,
-// paged by next_cursor when scrolled to the bottom), or the contacts found
-// by the search bar.
+// paged by next_cursor when scrolled to the bottom), ticked to close or mark
+// as spam many at once, or the contacts found by the search bar.
 
 import { h, setChildren, reconcile } from '../dom.js';
 import { icon } from '../icons.js';
@@ -8,7 +8,7 @@ import * as store from '../store.js';
 import { createScope, untracked } from '../signals.js';
 import { paths } from '../router.js';
 import { contactDisplayName, CHANNEL_LABELS } from '../format.js';
-import { contactAvatar, timeAgo, spinner, emptyState, iconButton } from './common.js';
+import { contactAvatar, timeAgo, spinner, emptyState, iconButton, confirmAction } from './common.js';
 
 const LOAD_MORE_THRESHOLD_PX = 240;
 
@@ -43,7 +43,14 @@ function renderDialogs(column, scope) {
   const items = h('div', { class: 'dialog-items', role: 'list' });
   const footer = h('div', { class: 'list-footer' });
   const scroller = h('div', { class: 'list-scroll' }, items, footer);
-  setChildren(column, h('header', { class: 'list-header' }, h('div', {}, title, subtitle)), scroller);
+  const bulkBar = h('div', { class: 'bulk-bar', role: 'toolbar', 'aria-label': 'Selected dialogs', hidden: true });
+  setChildren(column, h('header', { class: 'list-header' }, h('div', {}, title, subtitle)), bulkBar, scroller);
+  scope.effect(() => renderBulkBar(bulkBar, store.selectedDialogs.value));
+  // Another list, another selection.
+  scope.effect(() => {
+    store.filter.value;
+    untracked(() => store.clearSelection());
+  });
 
   const maybeLoadMore = () => {
     if (scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < LOAD_MORE_THRESHOLD_PX) store.loadMoreDialogs();
@@ -63,18 +70,45 @@ function renderDialogs(column, scope) {
     const map = store.dialogs.value;
     const current = store.route.value;
     const managers = store.managers.value;
+    const selected = store.selectedDialogs.value;
     const activeId = current.name === 'dialog' ? current.id : null;
     const rows = list.ids.map((id) => map.get(id)).filter(Boolean);
+    items.classList.toggle('is-selecting', selected.size > 0);
     reconcile(
       items,
       rows,
       (dialog) => dialog.id,
-      (dialog) => dialogItem(dialog, activeId, managers),
-      (element, dialog) => updateDialogItem(element, dialog, activeId, managers),
+      (dialog) => dialogItem(dialog, activeId, managers, selected),
+      (element, dialog) => updateDialogItem(element, dialog, activeId, managers, selected),
     );
     untracked(() => renderListFooter(footer, list, rows.length));
     requestAnimationFrame(maybeLoadMore);
   });
+}
+
+/** With dialogs ticked: how many, and what can be done with them at once. */
+function renderBulkBar(bar, selected) {
+  bar.hidden = selected.size === 0;
+  if (bar.hidden) return setChildren(bar);
+  const open = store.filter.peek().status === 'open';
+  setChildren(
+    bar,
+    h('span', { class: 'bulk-count' }, `${selected.size} selected`),
+    open ? h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'bulk-close' }, onclick: () => store.bulkDialogs('close') }, icon('checkCircle'), 'Close') : null,
+    h('button', { type: 'button', class: 'btn btn-secondary btn-small is-danger', dataset: { action: 'bulk-spam' }, onclick: confirmSpam }, icon('lock'), 'Spam'),
+    iconButton('x', 'Clear the selection', () => store.clearSelection(), { dataset: { action: 'bulk-cancel' } }),
+  );
+}
+
+async function confirmSpam() {
+  const count = store.selectedDialogs.peek().size;
+  const confirmed = await confirmAction({
+    title: `Mark ${count} dialog${count === 1 ? '' : 's'} as spam?`,
+    text: 'They are closed, and their visitors are blocked: their chat closes and they can no longer write to you. You can lift a block in Settings → Blocked visitors.',
+    confirmLabel: 'Mark as spam',
+    danger: true,
+  });
+  if (confirmed) store.bulkDialogs('spam');
 }
 
 function listTitle(filter, managers) {
@@ -99,26 +133,39 @@ function renderListFooter(footer, list, shown) {
   setChildren(footer);
 }
 
-function dialogItem(dialog, activeId, managers) {
+function dialogItem(dialog, activeId, managers, selected) {
   const element = h('a', { class: 'dialog-item', role: 'listitem', dataset: { dialogId: dialog.id } });
-  updateDialogItem(element, dialog, activeId, managers);
+  updateDialogItem(element, dialog, activeId, managers, selected);
   return element;
 }
 
+/** The tick that selects a dialog for a bulk action (it does not open it). */
+function selectBox(dialog, name, checked) {
+  const box = h('input', { type: 'checkbox', class: 'dialog-select', checked, 'aria-label': `Select the dialog with ${name}` });
+  box.addEventListener('click', (event) => {
+    event.stopPropagation();
+    event.preventDefault();
+    store.toggleSelected(dialog.id);
+  });
+  return box;
+}
+
 /** Rebuilds a row only when what it shows has changed. */
-function updateDialogItem(element, dialog, activeId, managers) {
+function updateDialogItem(element, dialog, activeId, managers, selected) {
   const manager = dialog.manager_id ? managers.find((candidate) => candidate.id === dialog.manager_id) : null;
-  const signature = JSON.stringify([dialog.contact_name, dialog.last_message_text, dialog.last_message_at, dialog.unread_count, dialog.status, dialog.manager_id, manager?.name, dialog.reply_channel, dialog.id === activeId]);
+  const ticked = selected.has(dialog.id);
+  const signature = JSON.stringify([dialog.contact_name, dialog.last_message_text, dialog.last_message_at, dialog.unread_count, dialog.status, dialog.manager_id, manager?.name, dialog.reply_channel, dialog.id === activeId, ticked]);
   if (element.__signature === signature) return;
   element.__signature = signature;
   const name = contactDisplayName(dialog.contact_name, dialog.contact_id);
   const unread = dialog.unread_count || 0;
   element.href = paths.dialog(dialog.id);
-  element.className = ['dialog-item', dialog.id === activeId && 'is-active', unread > 0 && 'has-unread'].filter(Boolean).join(' ');
+  element.className = ['dialog-item', dialog.id === activeId && 'is-active', unread > 0 && 'has-unread', ticked && 'is-selected'].filter(Boolean).join(' ');
   if (dialog.id === activeId) element.setAttribute('aria-current', 'true');
   else element.removeAttribute('aria-current');
   setChildren(
     element,
+    selectBox(dialog, name, ticked),
     contactAvatar(dialog.contact_name, dialog.contact_id),
     h(
       'div',

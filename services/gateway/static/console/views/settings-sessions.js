@@ -11,7 +11,7 @@ import { dateTime, describeDevice } from '../format.js';
 
 export function mountSessionsPage(container, scope) {
   const endOthers = h('button', { type: 'button', class: 'btn btn-secondary', dataset: { action: 'end-others' }, onclick: confirmEndOthers }, icon('logout'), 'End all other sessions');
-  const changePassword = h('button', { type: 'button', class: 'btn btn-secondary', dataset: { action: 'change-password' }, onclick: openChangePassword }, 'Change password');
+  const changePassword = h('button', { type: 'button', class: 'btn btn-secondary', dataset: { action: 'change-password' }, onclick: openChangePassword }, icon('key'), 'Change password');
   const actions = h('div', { class: 'page-actions' }, changePassword, endOthers);
   const body = h('div', { class: 'page-body' });
   container.append(pageHeader('My sessions', 'Devices where you are signed in. A session ends by itself after a period without activity.', actions), body);

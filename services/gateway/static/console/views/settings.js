@@ -1,5 +1,6 @@
 // The settings screen: a navigation (Online consultant, Messengers, Reply
-// templates, Managers for owners and admins, My sessions) beside the chosen page.
+// templates, Managers for owners and admins, Blocked visitors, My sessions)
+// beside the chosen page.
 
 import { h, setChildren } from '../dom.js';
 import { icon } from '../icons.js';
@@ -9,6 +10,7 @@ import { paths } from '../router.js';
 import { mountTemplatesPage } from './settings-templates.js';
 import { mountManagersPage } from './settings-managers.js';
 import { mountSessionsPage } from './settings-sessions.js';
+import { mountBlocksPage } from './settings-blocks.js';
 import { mountWidgetSettingsPage } from './settings-widget.js';
 import { mountIntegrationsPage } from './settings-integrations.js';
 import { emptyState } from './common.js';
@@ -19,6 +21,7 @@ const PAGES = [
   { page: 'integrations', label: 'Messengers', icon: 'chat', mount: mountIntegrationsPage },
   { page: 'templates', label: 'Reply templates', icon: 'template', mount: mountTemplatesPage },
   { page: 'managers', label: 'Managers', icon: 'users', mount: mountManagersPage, adminOnly: true },
+  { page: 'blocks', label: 'Blocked visitors', icon: 'lock', mount: mountBlocksPage },
   { page: 'sessions', label: 'My sessions', icon: 'monitor', mount: mountSessionsPage },
 ];
 
