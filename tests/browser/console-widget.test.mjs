@@ -389,15 +389,19 @@ test('a visitor’s message plays the account’s manager sound; "none" and the 
       await saveSound('none');
       await page.waitForTimeout(1100); // the console plays at most one sound a second
       const before = (await tones()).length;
-      await visitor.send(unique('Hello?'));
-      await page.waitForTimeout(1000);
+      // A sound plays as the message is taken in; once the list shows it, none did.
+      const shown = (text) => page.locator('.dialog-item-preview', { hasText: text }).waitFor();
+      const hello = unique('Hello?');
+      await visitor.send(hello);
+      await shown(hello);
       assert.equal((await tones()).length, before, '"none" is silent');
 
       await saveSound('pop');
       await page.locator('.sound-toggle').click();
       assert.equal(await page.locator('.sound-toggle').getAttribute('aria-pressed'), 'false');
-      await visitor.send(unique('Anyone there?'));
-      await page.waitForTimeout(1000);
+      const anyone = unique('Anyone there?');
+      await visitor.send(anyone);
+      await shown(anyone);
       assert.equal((await tones()).length, before, 'the mute switch still mutes');
       await page.locator('.sound-toggle').click();
     });

@@ -244,8 +244,10 @@ test('markup from a visitor is shown as text and never runs', { timeout: TEST_TI
     await text.waitFor();
     assert.equal(await text.textContent(), markup);
     assert.equal(await page.locator('.conversation img').count(), 0, 'no img element in the conversation');
-    // Give an injected handler every chance to run before checking.
-    await page.waitForTimeout(500);
+    // An injected handler would have run by the time a later message shows.
+    const later = unique('and then');
+    await visitor.send(later);
+    await page.locator('.msg-text', { hasText: later }).waitFor();
     assert.deepEqual(alerts, [], 'no alert fired');
     assert.equal(await page.evaluate(() => document.querySelectorAll('#app img').length), 0);
   });
@@ -272,7 +274,8 @@ test('the main screen with a dialog open fits 1366x768 and 1920x1080', { timeout
         innerHeight: window.innerHeight,
       }));
       assert.ok(layout.scrollWidth <= layout.innerWidth, `no horizontal scroll at ${width}`);
-      assert.deepEqual(layout.actions, [true, true, true, true], `the four dialog actions are visible at ${width}`);
+      // Assign, event filter, edit, block (a visitor of the site), close.
+      assert.deepEqual(layout.actions, [true, true, true, true, true], `the five dialog actions are visible at ${width}`);
       assert.ok(layout.composerBottom <= layout.innerHeight, `the composer is on screen at ${width}`);
       await screenshot(page, `console-${width}x${height}.png`);
     }

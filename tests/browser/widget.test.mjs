@@ -409,7 +409,8 @@ test('with the chat off the widget shows nothing and opens no socket', { timeout
     const secondConfig = visitor.page.waitForResponse((response) => response.url().includes('/widget/v1/config'));
     await visitor.page.evaluate(() => history.pushState(null, '', location.pathname + '-next'));
     assert.equal((await (await secondConfig).json()).enabled, false);
-    await visitor.page.waitForTimeout(200);
+    // Its answer taken in: the page's script runs on after it.
+    await visitor.page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
     assert.equal(await visitor.root.count(), 0, 'no widget element');
     assert.deepEqual(visitor.sockets, [], 'no WebSocket');
 
@@ -475,7 +476,10 @@ test('markup in messages is shown as text in the widget and in the console, and 
     const images = await visitor.root.evaluate((host) => [...host.shadowRoot.querySelectorAll('img')].filter((img) => !img.classList.contains('ava')).length);
     assert.equal(images, 0, 'no img element in the widget but the photo');
     assert.equal(await manager.page.locator('.conversation img').count(), 0, 'no img element in the console');
-    await visitor.page.waitForTimeout(300);
+    // An injected handler would have run by the time a later message shows on both sides.
+    const later = unique('and then');
+    await visitor.write(later);
+    await manager.page.locator('.msg-in .msg-text', { hasText: later }).waitFor();
     assert.deepEqual(visitor.alerts, [], 'no alert in the shop');
     assert.deepEqual(manager.alerts, [], 'no alert in the console');
   });
@@ -734,9 +738,10 @@ test('the widget open on the demo shop, at 1366x768 and 1920x1080', { timeout: T
     await eventually(() => visitor.photo.evaluate((img) => img.complete && img.naturalWidth > 0), { message: 'the photo loaded' });
     for (const [width, height] of [[1366, 768], [1920, 1080]]) {
       await visitor.page.setViewportSize({ width, height });
-      await visitor.page.waitForTimeout(300);
-      const box = await visitor.window.boundingBox();
-      assert.ok(box.y >= 0 && box.y + box.height <= height && box.x + box.width <= width, `the window fits at ${width}x${height}`);
+      await eventually(async () => {
+        const box = await visitor.window.boundingBox();
+        return box && box.y >= 0 && box.y + box.height <= height && box.x + box.width <= width;
+      }, { message: `the window fits at ${width}x${height}` });
       await screenshot(visitor.page, `widget-${width}x${height}.png`);
     }
     // A phone: the window takes the whole screen.

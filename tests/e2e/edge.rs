@@ -28,6 +28,15 @@ async fn say(socket: &mut Socket, text: &str) -> serde_json::Value {
         .await
 }
 
+/// Waits until the gateway holds no visitor socket: it let the test's go.
+async fn until_no_visitor_sockets(t: &TestSuite) {
+    let budgets = &t.suite().gateway_budgets[0];
+    chat_testkit::eventually("the gateway to let the socket go", || async {
+        (budgets.sockets().0 == 0).then_some(())
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_client_that_never_answers_pings_is_closed_with_4408() {
     let t = TestSuite::start_with(edge(gateway::Config {
@@ -38,8 +47,9 @@ async fn a_client_that_never_answers_pings_is_closed_with_4408() {
     .await;
     let shop = t.shop("Silent").await;
     let mut visitor = Socket::visitor(t.port, &shop.site_key, "silent-1", None).await;
-    // Not reading, so not answering the pings either.
-    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    // Not reading, so not answering the pings either, until the gateway has
+    // let the socket go.
+    until_no_visitor_sockets(&t).await;
     visitor.wait_for_type("hello").await;
     assert_eq!(
         visitor.closed().await,
@@ -86,7 +96,7 @@ async fn a_client_that_stops_reading_is_let_go() {
     for writer in writers {
         writer.await.unwrap();
     }
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    until_no_visitor_sockets(&t).await;
     // Reading now: what was in the buffers, then the end, never all of it.
     let mut received = 0;
     loop {

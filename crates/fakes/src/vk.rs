@@ -154,6 +154,8 @@ struct Community {
     failing_polls: VecDeque<u8>,
     /// Long polls still to be answered by a broken proxy (502, not JSON).
     broken_polls: u32,
+    /// Long polls waiting for events now.
+    waiting_polls: u64,
     long_polls: u64,
     /// Names of the people who wrote, for `users.get`.
     people: HashMap<i64, Person>,
@@ -540,6 +542,12 @@ impl FakeVk {
             .unwrap_or_default()
     }
 
+    /// Long polls of the community waiting for events now.
+    pub fn long_polls_waiting(&self, group_id: i64) -> u64 {
+        self.with_community(group_id, |c| c.waiting_polls)
+            .unwrap_or_default()
+    }
+
     /// Long-poll keys given out so far (groups.getLongPollServer calls).
     pub fn long_poll_keys_given(&self, group_id: i64) -> u64 {
         self.with_community(group_id, |c| c.keys_given)
@@ -807,6 +815,7 @@ impl Community {
             keys_given: 0,
             failing_polls: VecDeque::new(),
             broken_polls: 0,
+            waiting_polls: 0,
             long_polls: 0,
             people: HashMap::new(),
             wrote: HashSet::new(),
@@ -1236,6 +1245,29 @@ async fn call_method(
     })
 }
 
+/// A long poll counted as waiting while it lives.
+struct WaitingPoll {
+    fake: FakeVk,
+    group_id: i64,
+}
+
+impl WaitingPoll {
+    fn new(fake: &FakeVk, group_id: i64) -> Self {
+        fake.with_community(group_id, |c| c.waiting_polls += 1);
+        Self {
+            fake: fake.clone(),
+            group_id,
+        }
+    }
+}
+
+impl Drop for WaitingPoll {
+    fn drop(&mut self) {
+        self.fake
+            .with_community(self.group_id, |c| c.waiting_polls -= 1);
+    }
+}
+
 /// Bots Long Poll: `?act=a_check&key=&ts=&wait=`.
 async fn check_long_poll(
     State(fake): State<FakeVk>,
@@ -1253,6 +1285,7 @@ async fn check_long_poll(
         .unwrap_or(DEFAULT_WAIT_SECS)
         .min(MAX_WAIT_SECS);
     let deadline = Instant::now() + Duration::from_secs(wait);
+    let _waiting = WaitingPoll::new(&fake, group_id);
     loop {
         let woken = fake.changed.notified();
         // A poll already waiting breaks too, as its proxy's connection would.

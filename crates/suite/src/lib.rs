@@ -116,6 +116,8 @@ pub struct Suite {
     pub bridges: Vec<BridgeReplica>,
     /// Each gateway replica's password hasher, whose Argon2 runs tests count.
     pub gateway_passwords: Vec<gateway::auth::Passwords>,
+    /// Each gateway replica's budgets, whose open sockets tests count.
+    pub gateway_budgets: Vec<std::sync::Arc<gateway::budgets::Budgets>>,
     shutdown: Shutdown,
     tasks: Vec<(&'static str, JoinHandle<anyhow::Result<()>>)>,
 }
@@ -187,6 +189,7 @@ impl Suite {
             .iter()
             .map(gateway::Application::passwords)
             .collect();
+        let gateway_budgets = gateways.iter().map(gateway::Application::budgets).collect();
         let mut tasks = vec![
             run(
                 "dialog",
@@ -216,6 +219,7 @@ impl Suite {
             gateway_pool,
             bridges,
             gateway_passwords,
+            gateway_budgets,
             shutdown,
             tasks,
         })

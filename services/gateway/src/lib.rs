@@ -165,6 +165,11 @@ impl Application {
         &self.state.pool
     }
 
+    /// The replica's budgets, whose open sockets tests count.
+    pub fn budgets(&self) -> Arc<budgets::Budgets> {
+        self.state.budgets.clone()
+    }
+
     /// The replica's password hasher, whose runs tests count.
     pub fn passwords(&self) -> auth::Passwords {
         self.state.passwords.clone()
