@@ -82,6 +82,19 @@ async fn a_visitor_and_a_manager_talk_live() {
     t.stop().await;
 }
 
+/// A visitor's socket that wrote "one", and the dialog it opened.
+async fn first_message(port: u16, site_key: &str, visitor: &str) -> (Socket, String) {
+    let mut socket = Socket::visitor(port, site_key, visitor, None).await;
+    socket
+        .send_json(json!({"type": "send", "client_message_id": client_id(), "text": "one"}))
+        .await;
+    let dialog_id = socket.wait_for_type("ack").await["message"]["dialog_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (socket, dialog_id)
+}
+
 /// A console that reconnects asks with `sync` for each dialog it knows, but
 /// live messages of that dialog may reach the new socket first: the sync
 /// still fills everything after the client's position, and nothing twice.
@@ -90,14 +103,7 @@ async fn a_sync_after_live_messages_fills_what_came_before_them() {
     let t = TestSuite::start().await;
     let shop = t.shop("Gloves").await;
     let api = t.manager_api(&shop).await;
-    let mut visitor = Socket::visitor(t.port, &shop.site_key, "blinking", None).await;
-    visitor
-        .send_json(json!({"type": "send", "client_message_id": client_id(), "text": "one"}))
-        .await;
-    let dialog_id = visitor.wait_for_type("ack").await["message"]["dialog_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (_visitor, dialog_id) = first_message(t.port, &shop.site_key, "blinking").await;
     let post = |text: &'static str| {
         let api = &api;
         let path = format!("/api/v1/dialogs/{dialog_id}/messages");
@@ -160,14 +166,7 @@ async fn a_reconnecting_client_gets_exactly_what_it_missed() {
     let shop = t.shop("Hats").await;
     let api = t.manager_api(&shop).await;
 
-    let mut visitor = Socket::visitor(t.port, &shop.site_key, "returning", None).await;
-    visitor
-        .send_json(json!({"type": "send", "client_message_id": client_id(), "text": "one"}))
-        .await;
-    let dialog_id = visitor.wait_for_type("ack").await["message"]["dialog_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (visitor, dialog_id) = first_message(t.port, &shop.site_key, "returning").await;
     drop(visitor);
 
     for text in ["two", "three", "four"] {

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use chat_proto::dialog::v1 as dialog_pb;
 
+use super::dialogs::viewed_dialog;
 use super::{Json, path_id};
 use crate::api::DialogOut;
 use crate::auth::Manager;
@@ -179,17 +180,7 @@ async fn bulk_action(
     }
     let mut found = Vec::with_capacity(body.dialog_ids.len());
     for id in &body.dialog_ids {
-        let request = dialog_pb::GetDialogRequest {
-            account_id: manager.account_id.to_string(),
-            dialog_id: path_id(id, "dialog")?.to_string(),
-            viewer_manager_id: manager.id.to_string(),
-        };
-        let dialog = state
-            .dialogs
-            .clone()
-            .get_dialog(request)
-            .await?
-            .into_inner();
+        let dialog = viewed_dialog(&state, &manager, path_id(id, "dialog")?).await?;
         if !found.iter().any(|d: &dialog_pb::Dialog| d.id == dialog.id) {
             found.push(dialog);
         }

@@ -348,17 +348,8 @@ async fn write_to_contact(
         dialog_pb::Channel::Unspecified,
     )
     .await?;
-    let request = dialog_pb::GetDialogRequest {
-        account_id: manager.account_id.to_string(),
-        dialog_id: message.dialog_id.clone(),
-        viewer_manager_id: manager.id.to_string(),
-    };
-    let dialog = state
-        .dialogs
-        .clone()
-        .get_dialog(request)
-        .await?
-        .into_inner();
+    let dialog_id = path_id(&message.dialog_id, "dialog")?;
+    let dialog = super::dialogs::viewed_dialog(&state, &manager, dialog_id).await?;
     let status = match duplicate {
         true => StatusCode::OK,
         false => StatusCode::CREATED,

@@ -227,18 +227,28 @@ async fn get_dialog(
     manager: Manager,
     Path(id): Path<String>,
 ) -> Result<axum::Json<DialogOut>> {
+    let dialog = viewed_dialog(&state, &manager, path_id(&id, "dialog")?).await?;
+    Ok(axum::Json(DialogOut::viewed(dialog)))
+}
+
+/// A dialog of the manager's account as the manager sees it (their unread
+/// count); not found for another account's.
+pub async fn viewed_dialog(
+    state: &AppState,
+    manager: &Manager,
+    dialog_id: Uuid,
+) -> Result<pb::Dialog> {
     let request = pb::GetDialogRequest {
         account_id: manager.account_id.to_string(),
-        dialog_id: path_id(&id, "dialog")?.to_string(),
+        dialog_id: dialog_id.to_string(),
         viewer_manager_id: manager.id.to_string(),
     };
-    let dialog = state
+    Ok(state
         .dialogs
         .clone()
         .get_dialog(request)
         .await?
-        .into_inner();
-    Ok(axum::Json(DialogOut::viewed(dialog)))
+        .into_inner())
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -391,12 +391,7 @@ async fn ensure_contact(
     if visitor.has_contact {
         return Ok(true);
     }
-    let request = contact_pb::ResolveVisitorRequest {
-        account_id: visitor.account_id.to_string(),
-        visitor_id: visitor.visitor_id.clone(),
-        lookup_only: false,
-        new_contact_id: visitor.contact_id.to_string(),
-    };
+    let request = resolve_request(visitor, true);
     let contact = match session
         .state
         .contacts
@@ -418,11 +413,34 @@ async fn ensure_contact(
             .await;
         return Err(Closed);
     }
-    visitor.has_contact = true;
-    if let Some((page_view_id, summary)) = visitor.unrecorded_page.take() {
-        record(session, visitor, "page_visit", page_view_id, summary).await?;
-    }
+    became_contact(session, visitor).await?;
     Ok(true)
+}
+
+/// The question for the contact service about the visitor's contact:
+/// created (with the id their socket is addressed by) or only looked up.
+fn resolve_request(visitor: &Visitor, create: bool) -> contact_pb::ResolveVisitorRequest {
+    contact_pb::ResolveVisitorRequest {
+        account_id: visitor.account_id.to_string(),
+        visitor_id: visitor.visitor_id.clone(),
+        lookup_only: !create,
+        new_contact_id: if create {
+            visitor.contact_id.to_string()
+        } else {
+            String::new()
+        },
+    }
+}
+
+/// The visitor has a contact now: the page they are on goes on its timeline.
+async fn became_contact(session: &mut Session, visitor: &mut Visitor) -> Result<(), Closed> {
+    visitor.has_contact = true;
+    match visitor.unrecorded_page.take() {
+        Some((page_view_id, summary)) => {
+            record(session, visitor, "page_visit", page_view_id, summary).await
+        }
+        None => Ok(()),
+    }
 }
 
 async fn send(
@@ -528,12 +546,7 @@ async fn has_contact_now(session: &mut Session, visitor: &mut Visitor) -> Result
     if visitor.has_contact {
         return Ok(true);
     }
-    let request = contact_pb::ResolveVisitorRequest {
-        account_id: visitor.account_id.to_string(),
-        visitor_id: visitor.visitor_id.clone(),
-        lookup_only: true,
-        ..Default::default()
-    };
+    let request = resolve_request(visitor, false);
     let found = session
         .state
         .contacts
@@ -543,10 +556,7 @@ async fn has_contact_now(session: &mut Session, visitor: &mut Visitor) -> Result
     if !found.is_ok_and(|contact| contact.get_ref().id == visitor.contact_id.to_string()) {
         return Ok(false);
     }
-    visitor.has_contact = true;
-    if let Some((page_view_id, summary)) = visitor.unrecorded_page.take() {
-        record(session, visitor, "page_visit", page_view_id, summary).await?;
-    }
+    became_contact(session, visitor).await?;
     Ok(true)
 }
 
