@@ -253,6 +253,33 @@ test('markup from a visitor is shown as text and never runs', { timeout: TEST_TI
   });
 });
 
+test('junk dialogs are ticked and marked as spam at once, and their visitors unblocked in Settings', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    const { page } = keep(await openConsole(browser, env.owner));
+    await showCategory(page, 'new');
+    const junk = [];
+    for (const text of [unique('BUY CHEAP WATCHES'), unique('CASINO BONUS')]) {
+      const visitor = keep(await Visitor.connect(browser));
+      junk.push({ visitor, message: await visitor.send(text) });
+    }
+    for (const { message } of junk) await dialogItem(page, message.dialog_id).locator('.dialog-select').click();
+    await page.locator('.bulk-count', { hasText: '2 selected' }).waitFor();
+    await page.locator('[data-action="bulk-spam"]').click();
+    await page.locator('dialog.modal button', { hasText: 'Mark as spam' }).click();
+    for (const { message } of junk) await dialogItem(page, message.dialog_id).waitFor({ state: 'detached' });
+    assert.equal(await page.locator('.bulk-bar').isVisible(), false, 'the selection is done');
+
+    // Their visitors are blocked: listed in Settings, and one is let back.
+    await page.goto(consoleUrl('#/settings/blocks'));
+    const cards = page.locator('.block-card', { hasText: 'Spam' });
+    await eventually(async () => (await cards.count()) >= 2, { message: 'both blocked visitors listed' });
+    const before = await page.locator('.block-card').count();
+    await page.locator('.block-card [data-action="unblock"]').first().click();
+    await page.locator('dialog.modal button', { hasText: 'Unblock' }).click();
+    await eventually(async () => (await page.locator('.block-card').count()) === before - 1, { message: 'one block lifted' });
+  });
+});
+
 test('the main screen with a dialog open fits 1366x768 and 1920x1080', { timeout: TEST_TIMEOUT }, async () => {
   await withCleanup(async (keep) => {
     const visitor = keep(await Visitor.connect(browser));

@@ -72,7 +72,7 @@ pub async fn block(
         if !visitor_ids.contains(&visitor_id) {
             visitor_ids.push(visitor_id);
         }
-        if !address.is_empty() && !addresses.contains(&address) {
+        if blockable(&address) && !addresses.contains(&address) {
             addresses.push(address);
         }
     }
@@ -88,6 +88,31 @@ pub async fn block(
     let block = db::insert(&state.pool, &new).await?;
     announce(state, manager.account_id, contact_id).await;
     Ok(block)
+}
+
+/// Whether an address may be blocked: only a public one. A loopback,
+/// private, link-local or carrier-grade NAT address is most likely a proxy
+/// or a network many people share (an ingress whose address the suite was
+/// not told to look behind, a shop's office), and blocking it would block
+/// them all; such a visitor is blocked by credential only.
+fn blockable(address: &str) -> bool {
+    match address.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => {
+            let carrier_nat = v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64;
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || carrier_nat)
+        }
+        Ok(IpAddr::V6(v6)) => {
+            let unique_local = (v6.segments()[0] & 0xfe00) == 0xfc00;
+            let link_local = (v6.segments()[0] & 0xffc0) == 0xfe80;
+            !(v6.is_loopback() || v6.is_unspecified() || unique_local || link_local)
+        }
+        Err(_) => false,
+    }
 }
 
 /// Whether a visitor may not connect: blocked by credential or address.
@@ -128,4 +153,31 @@ pub fn parse_notice(payload: &[u8]) -> Option<(Uuid, Uuid)> {
         Uuid::from_slice(account).ok()?,
         Uuid::from_slice(contact).ok()?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_public_addresses_are_blocked() {
+        for public in ["198.51.100.66", "8.8.8.8", "2001:db8::7"] {
+            assert!(blockable(public), "{public}");
+        }
+        for shared in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.20.0.5",
+            "192.168.1.10",
+            "100.64.12.1",
+            "169.254.1.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "",
+            "nonsense",
+        ] {
+            assert!(!blockable(shared), "{shared}");
+        }
+    }
 }
