@@ -9,6 +9,8 @@
 //! - new visitors (credentials issued) per address and per site;
 //! - first messages (those that open a dialog) per address and per site.
 //!
+//! An IPv6 address counts by its /64 ([`address_key`]).
+//!
 //! A socket's place is a [`SocketPermit`], given back when the socket (or
 //! the upgrade that never happened) is dropped. Budgets are per replica.
 
@@ -21,7 +23,7 @@ use uuid::Uuid;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::limits::KeyedLimit;
+use crate::limits::{KeyedLimit, address_key};
 
 /// How long a client is asked to wait when a replica's sockets are all taken.
 const FULL_RETRY_SECS: u64 = 5;
@@ -94,6 +96,7 @@ impl Budgets {
     /// sockets at once or connects a minute, 503 when the replica's visitor
     /// sockets are all taken.
     pub fn admit_visitor(self: &Arc<Self>, address: Option<IpAddr>) -> Result<SocketPermit> {
+        let address = address.map(address_key);
         if let Some(address) = address {
             self.connects_by_address
                 .check(&address)
@@ -119,7 +122,7 @@ impl Budgets {
 
     /// A new visitor credential for a site of `account_id`, asked from `address`.
     pub fn new_visitor(&self, address: Option<IpAddr>, account_id: Uuid) -> Result<()> {
-        if let Some(address) = address {
+        if let Some(address) = address.map(address_key) {
             self.new_visitors_by_address
                 .check(&address)
                 .map_err(|e| refused("new_visitors", e))?;
@@ -131,7 +134,7 @@ impl Budgets {
 
     /// A visitor's first message (it opens a dialog) from `address`.
     pub fn first_message(&self, address: Option<IpAddr>, account_id: Uuid) -> Result<()> {
-        if let Some(address) = address {
+        if let Some(address) = address.map(address_key) {
             self.first_messages_by_address
                 .check(&address)
                 .map_err(|e| refused("first_messages", e))?;

@@ -18,6 +18,20 @@ fn per_minute(n: u32) -> Quota {
     Quota::per_minute(NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN))
 }
 
+/// The key a client address is limited by: an IPv4 address, or the /64 an
+/// IPv6 address is in (one subscriber commonly holds a whole /64, so a
+/// budget per IPv6 address would be one per attempt).
+pub fn address_key(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => {
+            let mut segments = v6.segments();
+            segments[4..].fill(0);
+            IpAddr::V6(segments.into())
+        }
+        v4 => v4,
+    }
+}
+
 /// A quota per key (a client address, an e-mail), forgetting keys whose
 /// quota has long refilled once many are tracked.
 pub struct KeyedLimit<K: Hash + Eq + Clone>(DefaultKeyedRateLimiter<K>);
@@ -61,7 +75,7 @@ impl AuthLimits {
     /// Counts a login attempt; `RateLimited` with the seconds to wait when over.
     pub fn login(&self, address: Option<IpAddr>, email: &str) -> Result<()> {
         if let Some(address) = address {
-            self.logins_by_address.check(&address)?;
+            self.logins_by_address.check(&address_key(address))?;
         }
         self.logins_by_email.check(&email.trim().to_lowercase())
     }
@@ -69,7 +83,7 @@ impl AuthLimits {
     /// Counts an attempt to accept an invitation.
     pub fn invitation(&self, address: Option<IpAddr>) -> Result<()> {
         address.map_or(Ok(()), |address| {
-            self.invitations_by_address.check(&address)
+            self.invitations_by_address.check(&address_key(address))
         })
     }
 }
@@ -143,6 +157,17 @@ mod tests {
         limits
             .invitation(Some(IpAddr::from([10, 0, 0, 4])))
             .unwrap();
+    }
+
+    #[test]
+    fn an_ipv6_address_is_limited_by_its_64() {
+        let limits = limits(1, 100);
+        let one: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let same_64: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let other_64: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        limits.login(Some(one), "a@x.example").unwrap();
+        assert!(limits.login(Some(same_64), "b@x.example").is_err());
+        limits.login(Some(other_64), "c@x.example").unwrap();
     }
 
     #[test]

@@ -234,6 +234,8 @@ async fn current_password_matches(
     let field =
         |message: &str| Error::InvalidFields(vec![("current_password".into(), message.into())]);
     let given = given.ok_or_else(|| field("needed to change your own password"))?;
+    // Guesses at it count as sign-in attempts for the e-mail.
+    state.auth_limits.login(None, &manager.email)?;
     match state
         .passwords
         .verify(given, &manager.password_hash)

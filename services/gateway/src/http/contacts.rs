@@ -336,8 +336,10 @@ async fn write_to_contact(
     Json(body): Json<WriteIn>,
 ) -> Result<(StatusCode, axum::Json<WrittenOut>)> {
     let contact_id = path_id(&id, "contact")?;
-    // Another account's contact is "not found", before anything is written.
-    contact_or_visitor_online(&state, &manager, contact_id).await?;
+    // Another account's contact is "not found", before anything is written;
+    // a visitor's contact made now may be one they already had.
+    let contact = contact_or_visitor_online(&state, &manager, contact_id).await?;
+    let contact_id = path_id(&contact.id, "contact")?;
     let (message, duplicate) = replies::post_as_manager(
         &state,
         &manager,

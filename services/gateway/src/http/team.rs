@@ -167,6 +167,7 @@ pub struct EditManagerIn {
         (status = 409, description = "`conflict`: another manager of this shop has this e-mail", body = ErrorOut),
         (status = 415, description = "`unsupported_media_type`", body = ErrorOut),
         (status = 422, description = "`invalid` (`fields`): a bad field, or `current_password` missing or wrong for your own new password", body = ErrorOut),
+        (status = 429, description = "`rate_limited`: too many tries at your current password; see `Retry-After`", body = ErrorOut),
     ))]
 async fn edit_manager(
     State(state): State<AppState>,

@@ -128,6 +128,19 @@ impl Delivery {
         held.last = held.last.max(seq);
     }
 
+    /// Records that the socket is about to send on after `seq`, having sent
+    /// everything of the run up to it: a gap after the run is filled. What
+    /// is missing below the run stays missing (only the client's `sync`
+    /// says what it holds there); a dialog with no run yet starts one from
+    /// its first message, as the client holds everything up to `seq`.
+    pub fn sending_after(&mut self, dialog_id: Uuid, seq: i64) {
+        let held = self.held.entry(dialog_id).or_insert(Held {
+            first: 1,
+            last: seq,
+        });
+        held.last = held.last.max(seq);
+    }
+
     /// Records that the message `seq` was sent: the next of the run, or the
     /// first a manager socket sees of an older dialog (the run starts there).
     pub fn sent(&mut self, dialog_id: Uuid, seq: i64) {
@@ -225,6 +238,24 @@ mod tests {
             "then on after what was sent"
         );
         assert_eq!(delivery.step(old, 12), Step::Skip);
+    }
+
+    #[test]
+    fn filling_a_gap_after_the_run_keeps_what_is_missing_below_it() {
+        let now = SystemTime::now();
+        let old = dialog_born(now - Duration::from_secs(3600));
+        let mut delivery = Delivery::new(Unknown::FromStartIfBornAfter(now));
+        // 15 live, then 17 before 16: the gap after 15 is filled.
+        delivery.sent(old, 15);
+        assert_eq!(delivery.step(old, 17), Step::FillFrom(15));
+        delivery.sending_after(old, 15);
+        delivery.sent(old, 16);
+        delivery.sent(old, 17);
+        assert_eq!(
+            delivery.hole_below(old, 10),
+            Some(15),
+            "11..14 still to be sent when the client syncs from 10"
+        );
     }
 
     #[test]

@@ -330,6 +330,8 @@ impl Session {
             }
             self.delivery.held_from(dialog_id, sent_from);
         }
+        // The client holds everything up to `after_seq`.
+        self.delivery.held_through(dialog_id, after_seq);
         let from = self.delivery.resync_from(dialog_id, after_seq);
         self.replay(dialog_id, from).await
     }
@@ -338,7 +340,7 @@ impl Session {
     /// client holds everything up to it, so later live messages follow on
     /// from there. A backend failure is told to the client as an error frame.
     pub async fn replay(&mut self, dialog_id: Uuid, mut after_seq: i64) -> Result<(), Closed> {
-        self.delivery.held_through(dialog_id, after_seq);
+        self.delivery.sending_after(dialog_id, after_seq);
         loop {
             let request = pb::ListMessagesRequest {
                 account_id: self.account_id.to_string(),

@@ -630,6 +630,17 @@ async fn on_identify(
     visitor: &mut Visitor,
     said: Identification,
 ) -> Result<Moved, Closed> {
+    if !visitor.has_contact {
+        // Saying who one is makes a contact: budgeted as a first message is.
+        let budget = session
+            .state
+            .budgets
+            .first_message(visitor.address, visitor.account_id);
+        if let Err(e) = budget {
+            session.send_error(&e, None).await?;
+            return Ok(Moved::No);
+        }
+    }
     if !ensure_contact(session, visitor, None).await? {
         return Ok(Moved::No);
     }
