@@ -443,6 +443,24 @@ async fn became_contact(session: &mut Session, visitor: &mut Visitor) -> Result<
     }
 }
 
+/// Whether the visitor's first message budget (of their address and the
+/// site) allows one more action that fills the shop's inbox or contacts; if
+/// not, the client is told (naming the message, if one is waiting).
+async fn first_action_allowed(
+    session: &mut Session,
+    visitor: &Visitor,
+    client_message_id: Option<&str>,
+) -> Result<bool, Closed> {
+    let budgets = &session.state.budgets;
+    match budgets.first_message(visitor.address, visitor.account_id) {
+        Ok(()) => Ok(true),
+        Err(e) => session
+            .send_error(&e, client_message_id)
+            .await
+            .map(|()| false),
+    }
+}
+
 async fn send(
     session: &mut Session,
     visitor: &mut Visitor,
@@ -451,12 +469,8 @@ async fn send(
 ) -> Result<(), Closed> {
     if !visitor.has_dialog {
         // A message that opens a dialog puts it in the shop's inbox: budgeted.
-        let budget = session
-            .state
-            .budgets
-            .first_message(visitor.address, visitor.account_id);
-        if let Err(e) = budget {
-            return session.send_error(&e, Some(&client_message_id)).await;
+        if !first_action_allowed(session, visitor, Some(&client_message_id)).await? {
+            return Ok(());
         }
         visitor.has_dialog = true;
     }
@@ -630,16 +644,9 @@ async fn on_identify(
     visitor: &mut Visitor,
     said: Identification,
 ) -> Result<Moved, Closed> {
-    if !visitor.has_contact {
-        // Saying who one is makes a contact: budgeted as a first message is.
-        let budget = session
-            .state
-            .budgets
-            .first_message(visitor.address, visitor.account_id);
-        if let Err(e) = budget {
-            session.send_error(&e, None).await?;
-            return Ok(Moved::No);
-        }
+    // Saying who one is makes a contact: budgeted as a first message is.
+    if !visitor.has_contact && !first_action_allowed(session, visitor, None).await? {
+        return Ok(Moved::No);
     }
     if !ensure_contact(session, visitor, None).await? {
         return Ok(Moved::No);
