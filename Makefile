@@ -3,10 +3,12 @@ SHELL := /bin/bash
 CARGO ?= cargo
 # Dev runs the demo on the default ports; see the README for every variable.
 # A fixed key seals the demo's messenger tokens (for trying the suite only); the
-# fake messengers the demo shop is connected to serve on 127.0.0.1:8091.
+# fake messengers the demo shop is connected to serve on 127.0.0.1:8091, and a
+# mail catcher takes every e-mail (SMTP 127.0.0.1:1025, read on :1080).
 DEV_ENV := GATEWAY_DEV_PAGE=true GATEWAY_SEED_DEMO=true GATEWAY_DEMO_SHOP_ADDR=127.0.0.1:8088 \
 	BRIDGE_SECRET_KEYS=dev:ZGV2LW9ubHktbm90LWEtc2VjcmV0LWtleS0wMDAwMDA= DEV_FAKES_ADDR=127.0.0.1:8091 \
-	BRIDGE_PUBLIC_URL=http://127.0.0.1:8090
+	BRIDGE_PUBLIC_URL=http://127.0.0.1:8090 \
+	DEV_MAIL_CATCHER=deploy/dev/mailcatcher/node_modules/.bin/maildev DEV_MAIL_WEB_PORT=1080
 
 .PHONY: deps dev test unit lint fmt fmt-check sqlx-prepare sqlx-check bench chaos images k8s-check clean-test-data
 

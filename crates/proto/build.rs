@@ -7,6 +7,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "chat/contact/v1/contact.proto",
         "chat/events/v1/events.proto",
         "chat/bridge/v1/bridge.proto",
+        "chat/notification/v1/notification.proto",
     ];
     let descriptors = protox::compile(files, [&root])?;
     tonic_prost_build::configure().compile_fds(descriptors)?;

@@ -4,7 +4,8 @@
 # installs them from Debian's packages if missing, and creates the `chat`
 # role (password `chat`, may create databases) and the `chat` database.
 # Then what the browser tests need: Node.js, Chromium (Debian's packages)
-# and tests/browser's npm packages (npm ci from the committed lock file).
+# and tests/browser's npm packages (npm ci from the committed lock file), and
+# the mail catcher (MailDev, npm ci in deploy/dev/mailcatcher).
 set -euo pipefail
 
 say() { printf '==> %s\n' "$*"; }
@@ -77,12 +78,19 @@ if [ ! -x /usr/bin/chromium ]; then
   say "installing Chromium (for the browser tests)"
   apt_install chromium
 fi
+# npm ci in a folder, from its committed lock file, when it changed.
+npm_ci() {
+  local folder=$1 what=$2
+  if [ ! -f "$folder/node_modules/.package-lock.json" ] ||
+     [ "$folder/package-lock.json" -nt "$folder/node_modules/.package-lock.json" ]; then
+    say "installing $what (npm ci)"
+    (cd "$folder" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
 browser_tests="$(dirname "$0")/../../tests/browser"
-if [ ! -f "$browser_tests/node_modules/.package-lock.json" ] ||
-   [ "$browser_tests/package-lock.json" -nt "$browser_tests/node_modules/.package-lock.json" ]; then
-  say "installing the browser tests' npm packages (npm ci)"
-  (cd "$browser_tests" && npm ci --no-audit --no-fund --loglevel=error)
-fi
+npm_ci "$browser_tests" "the browser tests' npm packages"
+# The mail catcher of `make dev` and the tests (MailDev: SMTP, a web page, a REST API).
+npm_ci "$(dirname "$0")/mailcatcher" "the mail catcher"
 # playwright-core refuses a Node.js older than its `engines` say. Debian 12
 # installs Node.js 18, so tests/browser keeps a playwright-core that takes
 # 18 (1.61 is the last), and this says so on every machine, not only on one
@@ -101,7 +109,7 @@ if (least > 18) {
   process.exit(1);
 }
 JS
-say "Node.js, Chromium and the browser tests' packages are ready"
+say "Node.js, Chromium, the browser tests' packages and the mail catcher are ready"
 
 # --- the API fuzzer (schemathesis, from PyPI) in a virtual environment ---
 fuzz_requirements="$(dirname "$0")/../../tests/fuzz/requirements.txt"

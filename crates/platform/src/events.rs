@@ -16,6 +16,15 @@ pub const MESSAGE_CREATED: &str = "dialog.message_created";
 /// published beside its `dialog.message_created` with the same payload: the
 /// bridge consumes only these, so site-chat traffic never reaches it.
 pub const MESSENGER_REPLY_CREATED: &str = "dialog.messenger_reply_created";
+/// A visitor's first message opened a dialog.
+pub const DIALOG_CREATED: &str = "dialog.dialog_created";
+/// A dialog was assigned, closed or reopened.
+pub const DIALOG_UPDATED: &str = "dialog.dialog_updated";
+/// A manager's read position in a dialog moved.
+pub const DIALOG_READ: &str = "dialog.dialog_read";
+/// A manager was added or changed in the gateway (the notification service
+/// keeps its own copy of whom to write to).
+pub const MANAGER_CHANGED: &str = "gateway.manager_changed";
 
 /// A `dialog.message_created` (or `dialog.messenger_reply_created`): the message and the contact whose dialog it is in.
 pub struct MessageCreated {

@@ -16,6 +16,7 @@
 //!   a service waits for, its grace to stop, and what every `main` does.
 //! - [`ops`]: `/healthz`, `/readyz` and `/metrics`.
 //! - [`worker`]: the skeleton of a service that only consumes events.
+//! - [`names`]: what to call a visitor who has not said their name.
 //! - [`grpc`]: serving a service (limits, health), and channels to other
 //!   services carrying the trace context.
 
@@ -25,6 +26,7 @@ pub mod cursor;
 pub mod db;
 pub mod events;
 pub mod grpc;
+pub mod names;
 pub mod ops;
 pub mod outbox;
 pub mod service_error;

@@ -19,6 +19,12 @@ pub mod bridge {
     }
 }
 
+pub mod notification {
+    pub mod v1 {
+        tonic::include_proto!("chat.notification.v1");
+    }
+}
+
 pub mod events {
     pub mod v1 {
         tonic::include_proto!("chat.events.v1");

@@ -63,7 +63,9 @@ impl Configs {
             },
             notification: notification::Config {
                 ops_addr: any(),
+                grpc_addr: any(),
                 common: common.clone(),
+                ..Default::default()
             },
             bridge: channel_bridge::Config {
                 http_addr: any(),
@@ -141,9 +143,12 @@ impl Suite {
         let contact = contact::Application::build(configs.contact)
             .await
             .context("while starting contact")?;
-        let notification = notification::Application::build(configs.notification)
+        let console_url_given =
+            configs.notification.console_url != notification::Config::default().console_url;
+        let mut notification = notification::Application::build(configs.notification)
             .await
             .context("while starting notification")?;
+        configs.gateway.notification_url = format!("http://127.0.0.1:{}", notification.grpc_port());
         let dialog_url = format!("http://127.0.0.1:{}", dialog.grpc_port());
         let contact_url = format!("http://127.0.0.1:{}", contact.grpc_port());
         configs.bridge.dialog_url = dialog_url.clone();
@@ -174,6 +179,12 @@ impl Suite {
             gateways.push(gateway::Application::build(replica, shutdown.clone()).await?);
         }
 
+        // Unless told otherwise, e-mails link to the first replica's console,
+        // wherever it bound.
+        if !console_url_given {
+            notification
+                .set_console_url(format!("http://127.0.0.1:{}/console/", gateways[0].port()));
+        }
         let ops_ports = OpsPorts {
             gateway: gateways[0].ops_port(),
             dialog: dialog.ops_port(),

@@ -10,10 +10,12 @@
 //! - [`process`]: a service as its own process, stopped with SIGTERM.
 //! - [`InProcess`]: a service in a task of the test, stopped by its signal.
 //! - [`clients`]: REST and WebSocket clients.
+//! - [`mail`]: a real SMTP server (mailtutan) that tests read e-mails from.
 
 pub mod clients;
 pub mod database;
 pub mod env;
+pub mod mail;
 pub mod nats;
 pub mod postgres;
 pub mod process;

@@ -9,11 +9,10 @@ use chat_proto::events::v1 as ev;
 use crate::db::{DialogRow, MessageRow};
 use crate::notes::NoteRow;
 
-pub const DIALOG_CREATED: &str = "dialog.dialog_created";
-pub use chat_platform::events::{MESSAGE_CREATED, MESSENGER_REPLY_CREATED};
-pub const DIALOG_UPDATED: &str = "dialog.dialog_updated";
+pub use chat_platform::events::{
+    DIALOG_CREATED, DIALOG_READ, DIALOG_UPDATED, MESSAGE_CREATED, MESSENGER_REPLY_CREATED,
+};
 pub const MESSAGE_UPDATED: &str = "dialog.message_updated";
-pub const DIALOG_READ: &str = "dialog.dialog_read";
 pub const NOTE_CREATED: &str = "dialog.note_created";
 
 /// What changed, in a [`DIALOG_UPDATED`] event.

@@ -17,6 +17,9 @@ pub struct Config {
     pub contact_url: String,
     /// `GATEWAY_BRIDGE_URL`: the channel bridge's gRPC endpoint (messengers).
     pub bridge_url: String,
+    /// `GATEWAY_NOTIFICATION_URL`: the notification service's gRPC endpoint
+    /// (managers' e-mail and push choices).
+    pub notification_url: String,
     /// `GATEWAY_SESSION_IDLE_SECS`: a manager's sessions end on every device
     /// after this long without activity on any of them (30 minutes).
     pub session_idle_secs: i64,
@@ -93,6 +96,7 @@ impl Default for Config {
             dialog_url: "http://127.0.0.1:50051".into(),
             contact_url: "http://127.0.0.1:50052".into(),
             bridge_url: "http://127.0.0.1:50053".into(),
+            notification_url: "http://127.0.0.1:50054".into(),
             session_idle_secs: 30 * 60,
             session_lifetime_hours: 12,
             public_origin: String::new(),

@@ -8,6 +8,32 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     /// `NOTIFICATION_OPS_ADDR`: where `/healthz`, `/readyz` and `/metrics` listen.
     pub ops_addr: String,
+    /// `NOTIFICATION_GRPC_ADDR`: its gRPC API (managers' preferences), for the gateway.
+    pub grpc_addr: String,
+    /// `NOTIFICATION_CONSOLE_URL`: where managers open the console, for the
+    /// links in e-mails, e.g. `https://chat.example.com/console/`.
+    pub console_url: String,
+    /// `NOTIFICATION_ALERT_WINDOW_SECS`: a visitor's messages this close to
+    /// the first one a manager was not told of make one e-mail.
+    pub alert_window_secs: u64,
+    /// `NOTIFICATION_SMTP_URL`: the SMTP server every e-mail leaves by:
+    /// `smtp://host:port` (plain, for a local relay or catcher),
+    /// `smtp://host:587?tls=required` (STARTTLS) or `smtps://host:465`
+    /// (implicit TLS), with `user:password@` before the host when it asks.
+    pub smtp_url: String,
+    /// `NOTIFICATION_SMTP_POOL_SIZE`: SMTP connections kept open at most.
+    pub smtp_pool_size: u32,
+    /// `NOTIFICATION_SMTP_TIMEOUT_SECS`: the longest one SMTP exchange may take.
+    pub smtp_timeout_secs: u64,
+    /// `NOTIFICATION_MAIL_FROM`: the sender address of every e-mail (the
+    /// name shown is the shop's); a domain the SMTP server may send for.
+    pub mail_from: String,
+    /// `NOTIFICATION_SEND_ATTEMPTS`: tries of one e-mail, with backoff
+    /// (doubling from `NOTIFICATION_RETRY_BASE_MS` to at most 30 min), before it is recorded as failed.
+    pub send_attempts: i32,
+    /// `NOTIFICATION_RETRY_BASE_MS`: the first wait before trying an e-mail
+    /// again (it doubles each time).
+    pub retry_base_ms: u64,
     #[serde(skip)]
     pub common: Common,
 }
@@ -16,6 +42,15 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             ops_addr: "127.0.0.1:9103".into(),
+            grpc_addr: "127.0.0.1:50054".into(),
+            console_url: "http://127.0.0.1:8080/console/".into(),
+            alert_window_secs: 60,
+            smtp_url: "smtp://127.0.0.1:1025".into(),
+            smtp_pool_size: 4,
+            smtp_timeout_secs: 30,
+            mail_from: "chat@localhost".into(),
+            send_attempts: 20,
+            retry_base_ms: 5_000,
             common: Common::default(),
         }
     }

@@ -1,13 +1,32 @@
 //! The notification service: tells managers about messages while they are
-//! away (e-mail, browser push). It consumes `dialog.message_created` and keeps,
-//! per dialog, who spoke last, which is what decides whom to notify.
+//! away. It keeps its own copy of the managers (from the gateway's events)
+//! and of what alerts need (from the dialog service's), writes each e-mail
+//! to its log before sending it through SMTP, and answers gRPC
+//! (`chat.notification.v1`) for managers' choices.
 //!
 //! # Layout
 //! - [`config`]: its settings (`NOTIFICATION_*`).
 //! - [`activity`]: the per-dialog record of who wrote last, fed by events.
+//! - [`directory`]: the managers, from `gateway.manager_changed`.
+//! - [`alerts`]: e-mails to managers who are away, one per window.
+//! - [`presence`]: whether a manager has the console open.
+//! - [`mail`]: templates, and the sender with its retries.
+//! - [`db`]: the SQL.
+//! - [`grpc`]: the gRPC server.
 
 pub mod activity;
+pub mod alerts;
 pub mod config;
+pub mod db;
+pub mod directory;
+pub mod grpc;
+pub mod mail;
+pub mod presence;
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
 
 use chat_platform::{Shutdown, worker::Worker};
 
@@ -15,7 +34,11 @@ pub use config::Config;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-pub struct Application(Worker);
+pub struct Application {
+    worker: Worker,
+    grpc: TcpListener,
+    config: Config,
+}
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
@@ -27,15 +50,66 @@ impl Application {
             &config.ops_addr,
         )
         .await?;
-        Ok(Self(worker))
+        let grpc = TcpListener::bind(&config.grpc_addr)
+            .await
+            .with_context(|| format!("while binding gRPC on {}", config.grpc_addr))?;
+        Ok(Self {
+            worker,
+            grpc,
+            config,
+        })
     }
 
     pub fn ops_port(&self) -> u16 {
-        self.0.ops_port()
+        self.worker.ops_port()
+    }
+
+    /// Where e-mails send managers, when known only once the gateway bound.
+    pub fn set_console_url(&mut self, url: String) {
+        self.config.console_url = url;
+    }
+
+    pub fn grpc_port(&self) -> u16 {
+        self.grpc.local_addr().map(|a| a.port()).unwrap_or_default()
     }
 
     pub async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
-        self.0.run(shutdown, activity::track).await
+        let Self {
+            worker,
+            grpc,
+            config,
+        } = self;
+        let postbox = mail::Postbox::new(&config.mail_from);
+        let sender = mail::sender::Sender::new(&config, worker.pool.clone(), postbox.woken())?;
+        let window = Duration::from_secs(config.alert_window_secs);
+        let mut console_url = config.console_url.clone();
+        if !console_url.ends_with('/') {
+            console_url.push('/');
+        }
+        worker
+            .run(shutdown, move |bus, pool, shutdown| async move {
+                let digest = alerts::digest::Digest {
+                    pool: pool.clone(),
+                    presence: presence::Presence::new(bus.clone()),
+                    postbox,
+                    console_url,
+                };
+                let api = grpc::NotificationApi { pool: pool.clone() };
+                let served = async {
+                    if let Err(e) = grpc::serve(grpc, api, shutdown.clone()).await {
+                        tracing::error!(error = %e, "the gRPC server stopped");
+                    }
+                };
+                tokio::join!(
+                    activity::track(bus.clone(), pool.clone(), shutdown.clone()),
+                    directory::follow(bus.clone(), pool.clone(), shutdown.clone()),
+                    alerts::watch::follow(bus, pool, window, shutdown.clone()),
+                    digest.run(shutdown.clone()),
+                    sender.run(shutdown.clone()),
+                    served,
+                );
+            })
+            .await
     }
 }
 

@@ -12,6 +12,11 @@ async fn main() -> anyhow::Result<()> {
 
 /// `DEV_FAKES_ADDR`: where `make dev` serves the fake messengers (empty: none).
 const FAKES_ADDR_VARIABLE: &str = "DEV_FAKES_ADDR";
+/// `DEV_MAIL_CATCHER`: the mail catcher `make dev` runs beside the suite
+/// (MailDev), which takes every e-mail the suite sends (empty: none).
+const MAIL_CATCHER_VARIABLE: &str = "DEV_MAIL_CATCHER";
+/// `DEV_MAIL_WEB_PORT`: where the catcher shows what it took.
+const MAIL_WEB_PORT_VARIABLE: &str = "DEV_MAIL_WEB_PORT";
 
 async fn run(mut configs: chat_suite::Configs, stop: Shutdown) -> anyhow::Result<()> {
     let fakes_addr = std::env::var(FAKES_ADDR_VARIABLE).unwrap_or_default();
@@ -24,6 +29,7 @@ async fn run(mut configs: chat_suite::Configs, stop: Shutdown) -> anyhow::Result
         configs.bridge.vk_api_url = fakes.url();
         configs.bridge.facebook_api_url = fakes.url();
     }
+    let mail_catcher = start_mail_catcher(&configs.notification.smtp_url)?;
     let suite = chat_suite::Suite::start(configs.clone(), stop).await?;
     let url = format!("http://127.0.0.1:{}", suite.gateway_ports[0]);
     let demo_fakes = match (&fakes, configs.gateway.seed_demo) {
@@ -81,6 +87,9 @@ async fn run(mut configs: chat_suite::Configs, stop: Shutdown) -> anyhow::Result
             );
         }
     }
+    if let Some((_, web)) = &mail_catcher {
+        println!("  E-mails the suite sends:  {web}  (a local mail catcher)");
+    }
     let ops = format!("http://127.0.0.1:{}", suite.ops_ports.gateway);
     println!(
         "  Health, metrics:          {ops}/healthz  {ops}/readyz  {ops}/metrics  (the gateway's ops port)"
@@ -88,4 +97,28 @@ async fn run(mut configs: chat_suite::Configs, stop: Shutdown) -> anyhow::Result
     println!("  Stop with Ctrl-C.");
     println!();
     suite.wait().await
+}
+
+/// Starts the mail catcher `DEV_MAIL_CATCHER` names on the SMTP port of
+/// `smtp_url` (it stops with this process); its web page's address.
+fn start_mail_catcher(smtp_url: &str) -> anyhow::Result<Option<(tokio::process::Child, String)>> {
+    let program = std::env::var(MAIL_CATCHER_VARIABLE).unwrap_or_default();
+    if program.is_empty() {
+        return Ok(None);
+    }
+    let smtp_port = smtp_url
+        .rsplit_once(':')
+        .and_then(|(_, port)| port.split(['/', '?']).next())
+        .unwrap_or("1025")
+        .to_owned();
+    let web_port = std::env::var(MAIL_WEB_PORT_VARIABLE).unwrap_or_else(|_| "1080".into());
+    let child = tokio::process::Command::new(&program)
+        .args(["--ip", "127.0.0.1", "--silent"])
+        .args(["--smtp", &smtp_port, "--web", &web_port])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| anyhow::anyhow!("{MAIL_CATCHER_VARIABLE}={program} does not start: {e}"))?;
+    Ok(Some((child, format!("http://127.0.0.1:{web_port}/"))))
 }

@@ -52,11 +52,7 @@ impl Present {
     }
 }
 
-/// An anonymous visitor's name: the start of their contact id.
-pub fn label(contact_id: Uuid) -> String {
-    let simple = contact_id.simple().to_string().to_uppercase();
-    format!("Visitor {}", &simple[simple.len() - 4..])
-}
+pub use chat_platform::names::visitor_label as label;
 
 /// What one change in the bucket did, for the sockets to hear.
 #[derive(Debug, PartialEq)]

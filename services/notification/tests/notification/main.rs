@@ -2,6 +2,7 @@
 //! and NATS prefix and is fed `dialog.message_created` events on the real bus.
 
 mod activity;
+mod alerts;
 mod helpers;
 mod ops;
 mod process;

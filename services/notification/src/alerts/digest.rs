@@ -1,0 +1,143 @@
+//! Writes the alerts whose window has ended. For each such dialog, in one
+//! transaction: the messages still waiting, the recipients (its manager, or
+//! every manager when it has none) who want e-mail and are offline now, and
+//! for each the messages they have not read, in one e-mail recorded for the
+//! sender. The messages then wait no more, whether anyone was written to or
+//! not (a manager who was online saw them come).
+
+use std::time::Duration;
+
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use chat_platform::Shutdown;
+use chat_platform::names::visitor_label;
+
+use crate::db::alerts;
+use crate::db::directory;
+use crate::db::email::NewEmail;
+use crate::mail::Postbox;
+use crate::mail::templates::{Line, ManagerAlert};
+use crate::presence::Presence;
+
+/// Dialogs taken in one round (one transaction).
+const DIALOGS_PER_ROUND: i64 = 32;
+/// How often the sweep looks for alerts that became due.
+const TICK: Duration = Duration::from_millis(500);
+
+pub const KIND_MANAGER_ALERT: &str = "manager_alert";
+
+pub struct Digest {
+    pub pool: PgPool,
+    pub presence: Presence,
+    pub postbox: Postbox,
+    /// The console's address, ending in `/`.
+    pub console_url: String,
+}
+
+impl Digest {
+    pub async fn run(self, shutdown: Shutdown) {
+        while !shutdown.is_cancelled() {
+            let wait = match self.round().await {
+                Ok(taken) if taken as i64 == DIALOGS_PER_ROUND => Duration::ZERO,
+                Ok(_) => TICK,
+                Err(e) => {
+                    tracing::warn!(error = %e, "alerts not written; retrying");
+                    TICK * 4
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = shutdown.cancelled() => {}
+            }
+        }
+    }
+
+    /// One transaction: the due dialogs' alerts written, or none of them.
+    async fn round(&self) -> anyhow::Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        let due = alerts::take_due(&mut tx, DIALOGS_PER_ROUND).await?;
+        let mut recorded = 0;
+        for &(account_id, dialog_id) in &due {
+            recorded += self.alert(&mut tx, account_id, dialog_id).await?;
+        }
+        tx.commit().await?;
+        if recorded > 0 {
+            metrics::counter!("manager_alerts_total").increment(recorded as u64);
+            self.postbox.posted();
+        }
+        Ok(due.len())
+    }
+
+    /// Records the dialog's alert e-mails; how many.
+    async fn alert(
+        &self,
+        conn: &mut PgConnection,
+        account_id: Uuid,
+        dialog_id: Uuid,
+    ) -> anyhow::Result<usize> {
+        let waiting = alerts::unalerted(conn, account_id, dialog_id).await?;
+        let Some(through) = waiting.last().map(|m| m.seq) else {
+            return Ok(0);
+        };
+        let dialog = alerts::dialog(conn, account_id, dialog_id).await?;
+        let recipients = directory::email_recipients(conn, account_id, dialog.manager_id).await?;
+        let mail = directory::account_mail(conn, account_id).await?;
+        let contact = match (dialog.contact_name.trim(), dialog.contact_id) {
+            ("", Some(contact_id)) => visitor_label(contact_id),
+            ("", None) => "A visitor".to_owned(),
+            (name, _) => name.to_owned(),
+        };
+        let shop = match mail.shop_name.is_empty() {
+            true => "your shop",
+            false => &mail.shop_name,
+        };
+        let dialog_url = format!("{}#/dialogs/{dialog_id}", self.console_url);
+        let settings_url = format!("{}#/settings/notifications", self.console_url);
+        let mut recorded = 0;
+        for recipient in recipients {
+            if self
+                .presence
+                .manager_online(account_id, recipient.manager_id)
+                .await?
+            {
+                continue;
+            }
+            let read = alerts::read_seq(conn, account_id, dialog_id, recipient.manager_id).await?;
+            let lines: Vec<Line> = waiting
+                .iter()
+                .filter(|m| m.seq > read)
+                .map(|m| Line::new(m.created_at, &m.text))
+                .collect();
+            if lines.is_empty() {
+                continue;
+            }
+            let rendered = ManagerAlert {
+                shop,
+                contact: &contact,
+                messages: &lines,
+                dialog_url: &dialog_url,
+                settings_url: &settings_url,
+            }
+            .render()?;
+            let email = NewEmail {
+                account_id,
+                dedupe_key: format!("alert:{dialog_id}:{}:{through}", recipient.manager_id),
+                kind: KIND_MANAGER_ALERT,
+                manager_id: Some(recipient.manager_id),
+                to_address: recipient.email,
+                from_name: mail.from_name().to_owned(),
+                reply_to: String::new(),
+                subject: rendered.subject,
+                text_body: rendered.text,
+                html_body: rendered.html,
+                headers: serde_json::json!({ "List-Unsubscribe": format!("<{settings_url}>") }),
+            };
+            if self.postbox.record(conn, &email).await? {
+                recorded += 1;
+            }
+        }
+        alerts::alerted(conn, account_id, dialog_id, through).await?;
+        Ok(recorded)
+    }
+}

@@ -1,0 +1,123 @@
+//! Follows the dialog service's events into what alerts need: a visitor's
+//! message waits for its dialog's alert (until a manager answers), a dialog
+//! keeps its contact and manager, a manager's read position moves. Every
+//! write is keyed, so an event handled twice changes nothing more.
+
+use std::time::Duration;
+
+use prost::Message as _;
+use sqlx::{PgConnection, PgPool};
+
+use chat_platform::Shutdown;
+use chat_platform::bus::{BATCH_LINGER, Batches, Bus, HandlerError};
+use chat_platform::events::{
+    DIALOG_CREATED, DIALOG_READ, DIALOG_UPDATED, MESSAGE_CREATED, MessageCreated, id,
+};
+use chat_proto::dialog::v1 as pb;
+use chat_proto::events::v1 as ev;
+
+use crate::db::alerts::{self, DialogState, Unalerted};
+
+pub const ALERTS_CONSUMER: &str = "notification_alerts";
+/// Most events handled in one transaction.
+const MAX_BATCH: usize = 128;
+
+pub async fn follow(bus: Bus, pool: PgPool, window: Duration, shutdown: Shutdown) {
+    bus.consume_batches(
+        ALERTS_CONSUMER,
+        &[MESSAGE_CREATED, DIALOG_CREATED, DIALOG_UPDATED, DIALOG_READ],
+        Batches::lingering(MAX_BATCH, BATCH_LINGER),
+        shutdown,
+        |envelopes| {
+            let pool = pool.clone();
+            async move {
+                let mut tx = pool.begin().await?;
+                for envelope in &envelopes {
+                    handle(&mut tx, envelope, window).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+        },
+    )
+    .await;
+}
+
+async fn handle(
+    conn: &mut PgConnection,
+    envelope: &ev::Envelope,
+    window: Duration,
+) -> Result<(), HandlerError> {
+    let account_id = id(&envelope.account_id)?;
+    let payload = envelope.payload.as_slice();
+    let permanent = |e: prost::DecodeError| HandlerError::Permanent(e.into());
+    match envelope.r#type.as_str() {
+        MESSAGE_CREATED => {
+            let MessageCreated {
+                message,
+                contact_id,
+            } = MessageCreated::decode(envelope)?;
+            let dialog_id = id(&message.dialog_id)?;
+            match message.author_kind() {
+                pb::AuthorKind::Visitor => {
+                    let created_at = message
+                        .created_at
+                        .as_ref()
+                        .map(chat_proto::time::from_proto)
+                        .unwrap_or_else(chrono::Utc::now);
+                    let waiting = Unalerted {
+                        seq: message.seq,
+                        text: message.text,
+                        created_at,
+                    };
+                    alerts::hold(conn, account_id, dialog_id, &waiting, window).await?;
+                    let known = DialogState {
+                        contact_id: Some(contact_id),
+                        ..alerts::dialog(conn, account_id, dialog_id).await?
+                    };
+                    alerts::set_dialog(conn, account_id, dialog_id, &known).await?;
+                }
+                pb::AuthorKind::Manager => {
+                    alerts::answered(conn, account_id, dialog_id, message.seq).await?;
+                }
+                _ => {}
+            }
+        }
+        DIALOG_CREATED => {
+            let dialog = ev::DialogCreated::decode(payload)
+                .map_err(permanent)?
+                .dialog;
+            set_dialog(conn, account_id, dialog.unwrap_or_default()).await?;
+        }
+        DIALOG_UPDATED => {
+            let dialog = ev::DialogUpdated::decode(payload)
+                .map_err(permanent)?
+                .dialog;
+            set_dialog(conn, account_id, dialog.unwrap_or_default()).await?;
+        }
+        DIALOG_READ => {
+            let read = ev::DialogRead::decode(payload).map_err(permanent)?;
+            let (dialog_id, manager_id) = (id(&read.dialog_id)?, id(&read.manager_id)?);
+            alerts::mark_read(conn, account_id, dialog_id, manager_id, read.seq).await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+async fn set_dialog(
+    conn: &mut PgConnection,
+    account_id: uuid::Uuid,
+    dialog: pb::Dialog,
+) -> Result<(), HandlerError> {
+    let state = DialogState {
+        contact_id: Some(id(&dialog.contact_id)?),
+        contact_name: dialog.contact_name,
+        manager_id: match dialog.manager_id.is_empty() {
+            true => None,
+            false => Some(id(&dialog.manager_id)?),
+        },
+    };
+    alerts::set_dialog(conn, account_id, id(&dialog.id)?, &state).await?;
+    Ok(())
+}

@@ -1,0 +1,189 @@
+//! The managers the service writes to (the gateway's, as its events told),
+//! each one's choices, and how the account's e-mails are signed.
+
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+/// A manager as the gateway last described them.
+#[derive(Debug, Clone)]
+pub struct ManagerChange {
+    pub account_id: Uuid,
+    pub manager_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub active: bool,
+    pub signed_up: bool,
+    pub version: i64,
+    pub shop_name: String,
+}
+
+/// Keeps the change unless a newer one was applied; the manager's own
+/// choices stay as they are.
+pub async fn apply(conn: &mut PgConnection, change: &ManagerChange) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into manager (account_id, manager_id, email, name, role, active, signed_up, version) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8) \
+         on conflict (account_id, manager_id) do update set \
+             email = excluded.email, name = excluded.name, role = excluded.role, \
+             active = excluded.active, signed_up = excluded.signed_up, \
+             version = excluded.version, updated_at = now() \
+         where manager.version < excluded.version",
+        change.account_id,
+        change.manager_id,
+        change.email,
+        change.name,
+        change.role,
+        change.active,
+        change.signed_up,
+        change.version
+    )
+    .execute(&mut *conn)
+    .await?;
+    if !change.shop_name.is_empty() {
+        sqlx::query!(
+            "insert into account_mail (account_id, shop_name) values ($1, $2) \
+             on conflict (account_id) do update set shop_name = excluded.shop_name, \
+                 updated_at = now()",
+            change.account_id,
+            change.shop_name
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Someone an alert may go to.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Recipient {
+    pub manager_id: Uuid,
+    pub email: String,
+    pub name: String,
+}
+
+/// The account's managers who want e-mail and can act on it: active, signed
+/// up, with an address; only `manager_id` when given.
+pub async fn email_recipients(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    manager_id: Option<Uuid>,
+) -> sqlx::Result<Vec<Recipient>> {
+    sqlx::query_as!(
+        Recipient,
+        "select manager_id, email, name from manager \
+         where account_id = $1 and ($2::uuid is null or manager_id = $2) \
+             and active and signed_up and email_on and email <> '' \
+         order by manager_id",
+        account_id,
+        manager_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// A manager's own choices and where their e-mail goes.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Preferences {
+    pub email_on: bool,
+    pub push_on: bool,
+    pub email: String,
+}
+
+/// The manager's choices: the defaults (both on) until they chose.
+pub async fn preferences(
+    pool: &PgPool,
+    account_id: Uuid,
+    manager_id: Uuid,
+) -> sqlx::Result<Preferences> {
+    let found = sqlx::query_as!(
+        Preferences,
+        "select email_on, push_on, email from manager where account_id = $1 and manager_id = $2",
+        account_id,
+        manager_id
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(found.unwrap_or(Preferences {
+        email_on: true,
+        push_on: true,
+        email: String::new(),
+    }))
+}
+
+/// Sets what is given (before the gateway's event about the manager, if it
+/// comes first: that one then fills the rest and keeps these).
+pub async fn set_preferences(
+    pool: &PgPool,
+    account_id: Uuid,
+    manager_id: Uuid,
+    email_on: Option<bool>,
+    push_on: Option<bool>,
+) -> sqlx::Result<Preferences> {
+    sqlx::query_as!(
+        Preferences,
+        "insert into manager (account_id, manager_id, email_on, push_on) \
+         values ($1, $2, coalesce($3, true), coalesce($4, true)) \
+         on conflict (account_id, manager_id) do update set \
+             email_on = coalesce($3, manager.email_on), push_on = coalesce($4, manager.push_on), \
+             updated_at = now() \
+         returning email_on, push_on, email",
+        account_id,
+        manager_id,
+        email_on,
+        push_on
+    )
+    .fetch_one(pool)
+    .await
+}
+
+/// How the account's e-mails are signed.
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
+pub struct AccountMail {
+    pub shop_name: String,
+    pub sender_name: String,
+    pub reply_to: String,
+}
+
+impl AccountMail {
+    /// The name e-mails come from: the one set, else the shop's.
+    pub fn from_name(&self) -> &str {
+        match self.sender_name.is_empty() {
+            true => &self.shop_name,
+            false => &self.sender_name,
+        }
+    }
+}
+
+pub async fn account_mail(conn: &mut PgConnection, account_id: Uuid) -> sqlx::Result<AccountMail> {
+    let found = sqlx::query_as!(
+        AccountMail,
+        "select shop_name, sender_name, reply_to from account_mail where account_id = $1",
+        account_id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(found.unwrap_or_default())
+}
+
+pub async fn set_account_mail(
+    pool: &PgPool,
+    account_id: Uuid,
+    sender_name: Option<&str>,
+    reply_to: Option<&str>,
+) -> sqlx::Result<AccountMail> {
+    sqlx::query_as!(
+        AccountMail,
+        "insert into account_mail (account_id, sender_name, reply_to) \
+         values ($1, coalesce($2, ''), coalesce($3, '')) \
+         on conflict (account_id) do update set \
+             sender_name = coalesce($2, account_mail.sender_name), \
+             reply_to = coalesce($3, account_mail.reply_to), updated_at = now() \
+         returning shop_name, sender_name, reply_to",
+        account_id,
+        sender_name,
+        reply_to
+    )
+    .fetch_one(pool)
+    .await
+}

@@ -1,0 +1,11 @@
+//! SQL of the notification service, by what it keeps.
+//!
+//! - [`directory`]: the managers it writes to, their choices, the account's
+//!   sender.
+//! - [`alerts`]: dialogs' state and the visitors' messages waiting for an
+//!   alert.
+//! - [`email`]: the e-mail log, which is also the sender's queue.
+
+pub mod alerts;
+pub mod directory;
+pub mod email;

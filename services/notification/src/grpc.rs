@@ -1,0 +1,175 @@
+//! The gRPC server of the notification service: managers' choices and how
+//! the account's e-mails are signed (`chat.notification.v1`).
+
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tonic::{Request, Response, Status};
+
+use chat_platform::Shutdown;
+use chat_platform::service_error::{Error, parse_id};
+use chat_proto::notification::v1::{self as pb, notification_service_server as server};
+
+use crate::db::{directory, email};
+
+/// Longest sender name, in characters.
+pub const MAX_SENDER_NAME_CHARS: usize = 100;
+
+#[derive(Clone)]
+pub struct NotificationApi {
+    pub pool: PgPool,
+}
+
+pub async fn serve(
+    listener: TcpListener,
+    api: NotificationApi,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    chat_platform::grpc::serve(
+        listener,
+        server::NotificationServiceServer::new(api),
+        shutdown,
+    )
+    .await
+}
+
+impl NotificationApi {
+    async fn preferences_out(
+        &self,
+        account_id: uuid::Uuid,
+        manager_id: uuid::Uuid,
+        preferences: directory::Preferences,
+    ) -> Result<pb::Preferences, Error> {
+        let last_failure = email::manager_failure(&self.pool, account_id, manager_id).await?;
+        Ok(pb::Preferences {
+            email: preferences.email_on,
+            push: preferences.push_on,
+            email_address: preferences.email,
+            last_failure: last_failure.unwrap_or_default(),
+        })
+    }
+}
+
+#[tonic::async_trait]
+impl server::NotificationService for NotificationApi {
+    async fn get_preferences(
+        &self,
+        request: Request<pb::GetPreferencesRequest>,
+    ) -> Result<Response<pb::Preferences>, Status> {
+        let request = request.into_inner();
+        let account_id = parse_id("account_id", &request.account_id)?;
+        let manager_id = parse_id("manager_id", &request.manager_id)?;
+        let preferences = directory::preferences(&self.pool, account_id, manager_id)
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(
+            self.preferences_out(account_id, manager_id, preferences)
+                .await?,
+        ))
+    }
+
+    async fn set_preferences(
+        &self,
+        request: Request<pb::SetPreferencesRequest>,
+    ) -> Result<Response<pb::Preferences>, Status> {
+        let request = request.into_inner();
+        let account_id = parse_id("account_id", &request.account_id)?;
+        let manager_id = parse_id("manager_id", &request.manager_id)?;
+        let preferences = directory::set_preferences(
+            &self.pool,
+            account_id,
+            manager_id,
+            request.email,
+            request.push,
+        )
+        .await
+        .map_err(Error::from)?;
+        Ok(Response::new(
+            self.preferences_out(account_id, manager_id, preferences)
+                .await?,
+        ))
+    }
+
+    async fn get_account_mail(
+        &self,
+        request: Request<pb::GetAccountMailRequest>,
+    ) -> Result<Response<pb::AccountMail>, Status> {
+        let account_id = parse_id("account_id", &request.into_inner().account_id)?;
+        let mut conn = self.pool.acquire().await.map_err(Error::from)?;
+        let mail = directory::account_mail(&mut conn, account_id)
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(account_mail_out(mail)))
+    }
+
+    async fn set_account_mail(
+        &self,
+        request: Request<pb::SetAccountMailRequest>,
+    ) -> Result<Response<pb::AccountMail>, Status> {
+        let request = request.into_inner();
+        let account_id = parse_id("account_id", &request.account_id)?;
+        let sender_name = request.sender_name.map(|n| n.trim().to_owned());
+        let reply_to = request.reply_to.map(|r| r.trim().to_owned());
+        check_account_mail(sender_name.as_deref(), reply_to.as_deref())?;
+        let mail = directory::set_account_mail(
+            &self.pool,
+            account_id,
+            sender_name.as_deref(),
+            reply_to.as_deref(),
+        )
+        .await
+        .map_err(Error::from)?;
+        Ok(Response::new(account_mail_out(mail)))
+    }
+}
+
+fn account_mail_out(mail: directory::AccountMail) -> pb::AccountMail {
+    pb::AccountMail {
+        sender_name: mail.sender_name,
+        reply_to: mail.reply_to,
+    }
+}
+
+/// A sender name is one line of at most [`MAX_SENDER_NAME_CHARS`]; a reply
+/// address is empty or one address.
+pub fn check_account_mail(sender_name: Option<&str>, reply_to: Option<&str>) -> Result<(), Error> {
+    let mut problems = Vec::new();
+    if let Some(name) = sender_name {
+        if name.chars().count() > MAX_SENDER_NAME_CHARS {
+            problems.push((
+                "sender_name",
+                format!("must be at most {MAX_SENDER_NAME_CHARS} characters"),
+            ));
+        } else if name.chars().any(char::is_control) {
+            problems.push(("sender_name", "must be one line of text".to_owned()));
+        }
+    }
+    if let Some(address) = reply_to
+        && !address.is_empty()
+        && address.parse::<lettre::Address>().is_err()
+    {
+        problems.push(("reply_to", "must be an e-mail address".to_owned()));
+    }
+    match problems.is_empty() {
+        true => Ok(()),
+        false => Err(Error::Fields(problems)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sender_is_one_short_line_and_a_reply_address_an_address() {
+        assert!(check_account_mail(Some("Shop & Co"), Some("help@shop.example")).is_ok());
+        assert!(check_account_mail(Some(""), Some("")).is_ok());
+        let Err(Error::Fields(problems)) =
+            check_account_mail(Some("a\r\nBcc: x@y.z"), Some("not an address"))
+        else {
+            panic!("refused");
+        };
+        let fields: Vec<_> = problems.iter().map(|(f, _)| *f).collect();
+        assert_eq!(fields, ["sender_name", "reply_to"]);
+        assert!(check_account_mail(Some(&"x".repeat(101)), None).is_err());
+    }
+}

@@ -1,0 +1,195 @@
+//! The sender: takes recorded e-mails from the log and sends them through
+//! the deployment's SMTP server (lettre, a pool of connections).
+//!
+//! An e-mail is claimed before its try and marked after it: sent; to try
+//! again later (the server is away, or answered 4xx), with backoff; or
+//! failed for good (5xx, or out of tries), with the server's words kept.
+//! A sender that dies mid-send leaves its claim to run out, and the e-mail
+//! is tried again with the same Message-ID; a claim runs out long after an
+//! SMTP exchange could take, so two senders never hold one e-mail.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::StreamExt as _;
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::PoolConfig;
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor};
+use sqlx::PgPool;
+use tokio::sync::Notify;
+
+use chat_platform::Shutdown;
+
+use crate::config::Config;
+use crate::db::email::{self, Outgoing};
+
+/// E-mails claimed at once.
+const CLAIM_BATCH: i64 = 32;
+/// How often the log is looked at when nothing woke the sender (e-mails
+/// waiting for their next try, another replica's that ran out of claim).
+const IDLE_POLL: Duration = Duration::from_secs(1);
+/// The longest backoff between two tries.
+const MAX_BACKOFF: Duration = Duration::from_secs(30 * 60);
+
+pub struct Sender {
+    pool: PgPool,
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Address,
+    max_attempts: i32,
+    retry_base: Duration,
+    claim: Duration,
+    in_flight: usize,
+    wake: Arc<Notify>,
+}
+
+impl Sender {
+    pub fn new(config: &Config, pool: PgPool, wake: Arc<Notify>) -> anyhow::Result<Self> {
+        let timeout = Duration::from_secs(config.smtp_timeout_secs);
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&config.smtp_url)
+            .map_err(|e| anyhow::anyhow!("NOTIFICATION_SMTP_URL: {e}"))?
+            .pool_config(PoolConfig::new().max_size(config.smtp_pool_size.max(1)))
+            .timeout(Some(timeout))
+            .build();
+        let from = config
+            .mail_from
+            .parse::<Address>()
+            .map_err(|e| anyhow::anyhow!("NOTIFICATION_MAIL_FROM: {e}"))?;
+        Ok(Self {
+            pool,
+            transport,
+            from,
+            max_attempts: config.send_attempts.max(1),
+            retry_base: Duration::from_millis(config.retry_base_ms.max(1)),
+            // An exchange has a few steps, each within the timeout.
+            claim: timeout * 6,
+            in_flight: config.smtp_pool_size.max(1) as usize,
+            wake,
+        })
+    }
+
+    /// Sends what the log holds until shutdown; e-mails being sent then are
+    /// finished first.
+    pub async fn run(self, shutdown: Shutdown) {
+        while !shutdown.is_cancelled() {
+            let batch = match email::claim(&self.pool, CLAIM_BATCH, self.claim.as_secs_f64()).await
+            {
+                Ok(batch) => batch,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not take e-mails to send; retrying");
+                    Vec::new()
+                }
+            };
+            if batch.is_empty() {
+                tokio::select! {
+                    _ = self.wake.notified() => {}
+                    _ = tokio::time::sleep(IDLE_POLL) => {}
+                    _ = shutdown.cancelled() => {}
+                }
+                continue;
+            }
+            futures::stream::iter(batch)
+                .for_each_concurrent(self.in_flight, |outgoing| self.send(outgoing))
+                .await;
+        }
+    }
+
+    async fn send(&self, outgoing: Outgoing) {
+        let result = match message(&self.from, &outgoing) {
+            Ok(message) => self.transport.send(message).await.map(drop),
+            Err(e) => {
+                tracing::error!(email = %outgoing.id, error = %e, "an e-mail cannot be built");
+                self.settle(&outgoing, Err(Failure::Permanent(e.to_string())))
+                    .await;
+                return;
+            }
+        };
+        let result = result.map_err(|e| match e.is_permanent() {
+            true => Failure::Permanent(e.to_string()),
+            false => Failure::Transient(e.to_string()),
+        });
+        self.settle(&outgoing, result).await;
+    }
+
+    /// Records how the try went. When the database is away the claim runs
+    /// out and the e-mail is tried again: a sent one may then go twice,
+    /// with the same Message-ID, which mail programs show once.
+    async fn settle(&self, outgoing: &Outgoing, result: Result<(), Failure>) {
+        let recorded = match result {
+            Ok(()) => {
+                metrics::counter!("emails_sent_total").increment(1);
+                email::sent(&self.pool, outgoing.id).await
+            }
+            Err(Failure::Transient(error)) if outgoing.attempts < self.max_attempts => {
+                metrics::counter!("email_send_retries_total").increment(1);
+                let wait = backoff(self.retry_base, outgoing.attempts);
+                tracing::info!(email = %outgoing.id, attempts = outgoing.attempts, ?wait, %error, "e-mail not sent; trying again later");
+                let next = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+                email::retry_at(&self.pool, outgoing.id, next, &error).await
+            }
+            Err(Failure::Transient(error) | Failure::Permanent(error)) => {
+                metrics::counter!("emails_failed_total").increment(1);
+                tracing::warn!(email = %outgoing.id, attempts = outgoing.attempts, %error, "e-mail failed for good");
+                email::failed(&self.pool, outgoing.id, &error).await
+            }
+        };
+        if let Err(e) = recorded {
+            tracing::warn!(email = %outgoing.id, error = %e, "could not record an e-mail's try; its claim will run out");
+        }
+    }
+}
+
+enum Failure {
+    /// Worth another try later: the server away, or a 4xx answer.
+    Transient(String),
+    /// The server refused it for good (5xx), or it cannot be built.
+    Permanent(String),
+}
+
+/// The wait before try `attempts + 1`: `base`, doubling, at most 30 minutes.
+pub fn backoff(base: Duration, attempts: i32) -> Duration {
+    let doublings = attempts.clamp(1, 20) as u32 - 1;
+    base.saturating_mul(1 << doublings).min(MAX_BACKOFF)
+}
+
+/// The e-mail as it goes on the wire: multipart text and HTML.
+fn message(from: &Address, outgoing: &Outgoing) -> anyhow::Result<Message> {
+    let mut builder = Message::builder()
+        .from(Mailbox::new(Some(outgoing.from_name.clone()), from.clone()))
+        .to(outgoing.to_address.parse()?)
+        .subject(outgoing.subject.clone())
+        .message_id(Some(outgoing.message_id.clone()));
+    if !outgoing.reply_to.is_empty() {
+        builder = builder.reply_to(outgoing.reply_to.parse()?);
+    }
+    if let Some(headers) = outgoing.headers.as_object() {
+        for (name, value) in headers {
+            let Some(value) = value.as_str() else {
+                continue;
+            };
+            let name = HeaderName::new_from_ascii(name.clone())
+                .map_err(|e| anyhow::anyhow!("header {name}: {e}"))?;
+            builder = builder.raw_header(HeaderValue::new(name, value.to_owned()));
+        }
+    }
+    Ok(builder.multipart(MultiPart::alternative_plain_html(
+        outgoing.text_body.clone(),
+        outgoing.html_body.clone(),
+    ))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_the_base_up_to_half_an_hour() {
+        let base = Duration::from_secs(5);
+        assert_eq!(backoff(base, 1), Duration::from_secs(5));
+        assert_eq!(backoff(base, 2), Duration::from_secs(10));
+        assert_eq!(backoff(base, 4), Duration::from_secs(40));
+        assert_eq!(backoff(base, 19), MAX_BACKOFF);
+        assert_eq!(backoff(base, 1000), MAX_BACKOFF);
+    }
+}

@@ -1,0 +1,145 @@
+//! The e-mails' words, from the templates in `templates/`: each e-mail has a
+//! text part and an HTML part, and in the HTML every string is escaped
+//! (askama escapes `.html` templates), so a visitor's words never become
+//! markup.
+
+use askama::Template;
+use chrono::{DateTime, Utc};
+
+/// One message as an e-mail lists it.
+#[derive(Debug, Clone)]
+pub struct Line {
+    /// `HH:MM` (UTC).
+    pub time: String,
+    pub text: String,
+}
+
+impl Line {
+    pub fn new(at: DateTime<Utc>, text: &str) -> Self {
+        Self {
+            time: at.format("%H:%M UTC").to_string(),
+            text: text.to_owned(),
+        }
+    }
+}
+
+/// A visitor's messages a manager has not seen, and where to answer them.
+pub struct ManagerAlert<'a> {
+    pub shop: &'a str,
+    pub contact: &'a str,
+    pub messages: &'a [Line],
+    pub dialog_url: &'a str,
+    pub settings_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "manager_alert.txt")]
+struct AlertText<'a> {
+    shop: &'a str,
+    contact: &'a str,
+    messages: &'a [Line],
+    dialog_url: &'a str,
+    settings_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "manager_alert.html")]
+struct AlertHtml<'a> {
+    subject: &'a str,
+    shop: &'a str,
+    contact: &'a str,
+    messages: &'a [Line],
+    dialog_url: &'a str,
+    settings_url: &'a str,
+}
+
+/// An e-mail's words: subject, text part, HTML part.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl ManagerAlert<'_> {
+    pub fn render(&self) -> Result<Rendered, askama::Error> {
+        let subject = match self.messages.len() {
+            1 => format!("{} wrote to {}", self.contact, self.shop),
+            n => format!("{} wrote to {} ({n} messages)", self.contact, self.shop),
+        };
+        let text = AlertText {
+            shop: self.shop,
+            contact: self.contact,
+            messages: self.messages,
+            dialog_url: self.dialog_url,
+            settings_url: self.settings_url,
+        }
+        .render()?;
+        let html = AlertHtml {
+            subject: &subject,
+            shop: self.shop,
+            contact: self.contact,
+            messages: self.messages,
+            dialog_url: self.dialog_url,
+            settings_url: self.settings_url,
+        }
+        .render()?;
+        Ok(Rendered {
+            subject,
+            text,
+            html,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(text: &str) -> Rendered {
+        let lines = [Line::new(DateTime::UNIX_EPOCH, text)];
+        ManagerAlert {
+            shop: "Shop <b>",
+            contact: "Ann \"<script>\"",
+            messages: &lines,
+            dialog_url: "https://chat.example/console/#/dialogs/1",
+            settings_url: "https://chat.example/console/#/settings/notifications",
+        }
+        .render()
+        .expect("renders")
+    }
+
+    #[test]
+    fn a_visitors_words_are_escaped_in_html_and_kept_in_text() {
+        let rendered = alert("<img src=x onerror=alert(1)> & more");
+        assert!(
+            rendered
+                .html
+                .contains("&#60;img src=x onerror=alert(1)&#62; &#38; more")
+        );
+        assert!(!rendered.html.contains("<img"));
+        assert!(!rendered.html.contains("<script>"));
+        assert!(
+            rendered
+                .text
+                .contains("<img src=x onerror=alert(1)> & more")
+        );
+        assert_eq!(rendered.subject, "Ann \"<script>\" wrote to Shop <b>");
+    }
+
+    #[test]
+    fn the_alert_links_to_the_dialog() {
+        let rendered = alert("hi");
+        assert!(
+            rendered
+                .text
+                .contains("https://chat.example/console/#/dialogs/1")
+        );
+        assert!(
+            rendered
+                .html
+                .contains("href=\"https://chat.example/console/#/dialogs/1\"")
+        );
+        assert!(rendered.text.contains("[00:00 UTC] hi"));
+    }
+}
