@@ -40,6 +40,9 @@ pub struct Options {
     /// How often the bridge checks each integration's token (1 s unless a
     /// test must see what happens between two checks).
     pub bridge_health_check_secs: u64,
+    /// The SMTP server e-mails leave by (a test's catcher); else a closed
+    /// port, so no test e-mails a catcher that happens to run here.
+    pub smtp_url: Option<String>,
 }
 
 impl Default for Options {
@@ -52,6 +55,7 @@ impl Default for Options {
             gateway: gateway::Config::default(),
             webhooks: false,
             bridge_health_check_secs: 1,
+            smtp_url: None,
         }
     }
 }
@@ -110,6 +114,11 @@ impl TestSuite {
             configs.bridge.http_addr = format!("127.0.0.1:{port}");
             configs.bridge.public_url = format!("http://127.0.0.1:{port}");
         }
+        configs.notification.smtp_url = options
+            .smtp_url
+            .unwrap_or_else(|| "smtp://127.0.0.1:9".into());
+        configs.notification.alert_window_secs = 1;
+        configs.notification.retry_base_ms = 200;
         configs.gateway = gateway::Config {
             http_addr: configs.gateway.http_addr,
             ops_addr: configs.gateway.ops_addr,

@@ -11,6 +11,7 @@ mod facebook;
 mod failover;
 mod helpers;
 mod message_path;
+mod notifications;
 mod openapi;
 mod outage;
 mod sessions;

@@ -212,7 +212,7 @@ pub async fn update_manager(
     sqlx::query_as(&format!(
         "update manager set name = coalesce($3, name), email = coalesce($4, email), \
              role = coalesce($5, role), active = coalesce($6, active), \
-             password_hash = coalesce($7, password_hash), updated_at = now() \
+             password_hash = coalesce($7, password_hash), updated_at = now(), announced = false \
          where account_id = $1 and id = $2 returning {MANAGER_COLUMNS}"
     ))
     .bind(account_id)
@@ -247,7 +247,7 @@ pub async fn accept_invitation(
 ) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "update manager set password_hash = $2, invitation_hash = null, \
-             invitation_expires_at = null, updated_at = now() \
+             invitation_expires_at = null, updated_at = now(), announced = false \
          where invitation_hash = $1 and invitation_expires_at > now() and active",
         invitation_hash,
         password_hash

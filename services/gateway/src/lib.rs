@@ -12,6 +12,7 @@
 //! - [`auth`]: passwords, session secrets, cookies and CSRF, the signed-in [`auth::Manager`].
 //! - [`team`]: who may add, edit and deactivate which managers.
 //! - [`sessions`]: ended sessions told to every replica.
+//! - [`directory`]: changed managers told to the other services (the outbox).
 //! - [`limits`]: rate limits of logins and of socket sends.
 //! - [`admin`]: creating accounts and their first managers; the demo seed.
 //! - [`api`]: JSON shapes of dialogs and messages.
@@ -34,6 +35,7 @@ pub mod config;
 pub mod credentials;
 pub mod db;
 pub mod dev;
+pub mod directory;
 pub mod error;
 pub mod feed;
 pub mod http;
@@ -60,6 +62,7 @@ use chat_platform::{Shutdown, bus::Bus, db as database, grpc, ops};
 use chat_proto::bridge::v1::bridge_service_client::BridgeServiceClient;
 use chat_proto::contact::v1::contact_service_client::ContactServiceClient;
 use chat_proto::dialog::v1::dialog_service_client::DialogServiceClient;
+use chat_proto::notification::v1::notification_service_client::NotificationServiceClient;
 use tokio::net::TcpListener;
 
 pub use config::Config;
@@ -101,6 +104,10 @@ impl Application {
             &config.bridge_url,
             call_timeout.max(Duration::from_secs(30)),
         )?));
+        let notifications = NotificationServiceClient::new(grpc::traced(grpc::lazy_channel(
+            &config.notification_url,
+            call_timeout,
+        )?));
         let listener = TcpListener::bind(&config.http_addr)
             .await
             .with_context(|| format!("while binding HTTP on {}", config.http_addr))?;
@@ -134,6 +141,7 @@ impl Application {
             dialogs,
             contacts,
             bridge,
+            notifications,
             hub,
             bus: bus.clone(),
             shutdown: shutdown.clone(),
@@ -184,6 +192,17 @@ impl Application {
             self.shutdown.clone(),
         ));
         let live_settings = tokio::spawn(widget::live::run(self.state.clone()));
+        let outbox = chat_platform::outbox::Outbox::default();
+        let relay = tokio::spawn(outbox.clone().relay(
+            self.state.pool.clone(),
+            self.bus.clone(),
+            self.shutdown.clone(),
+        ));
+        let announcer = tokio::spawn(directory::announce(
+            self.state.pool.clone(),
+            outbox,
+            self.shutdown.clone(),
+        ));
         if self.state.config.dev_page && !self.state.config.demo_shop_addr.is_empty() {
             let gateway = match self.state.config.public_origin.as_str() {
                 "" => format!("http://127.0.0.1:{}", self.port()),
@@ -211,6 +230,8 @@ impl Application {
         .await?;
         feed.await??;
         live_settings.await??;
+        announcer.await?;
+        relay.await?;
         ops.await??;
         // Sockets close at shutdown (going away); wait for them and the rest.
         self.state.tasks.close();

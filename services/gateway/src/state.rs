@@ -7,6 +7,7 @@ use chat_platform::grpc::Traced;
 use chat_proto::bridge::v1::bridge_service_client::BridgeServiceClient;
 use chat_proto::contact::v1::contact_service_client::ContactServiceClient;
 use chat_proto::dialog::v1::dialog_service_client::DialogServiceClient;
+use chat_proto::notification::v1::notification_service_client::NotificationServiceClient;
 use sqlx::PgPool;
 
 use crate::auth::Passwords;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub dialogs: DialogServiceClient<Traced>,
     pub contacts: ContactServiceClient<Traced>,
     pub bridge: BridgeServiceClient<Traced>,
+    /// Managers' e-mail and push choices.
+    pub notifications: NotificationServiceClient<Traced>,
     pub hub: Arc<Hub>,
     /// Who is online, on every replica.
     pub presence: Arc<Presence>,

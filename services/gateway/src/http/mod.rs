@@ -10,6 +10,7 @@ pub mod dialogs;
 pub mod files;
 pub mod integrations;
 pub mod notes;
+pub mod notifications;
 pub mod openapi;
 pub mod team;
 pub mod templates;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(dialogs::router())
         .merge(notes::router())
         .merge(templates::router())
+        .merge(notifications::router())
         .merge(integrations::router())
         .merge(files::router())
         .merge(contacts::router())
