@@ -118,6 +118,7 @@ impl TestSuite {
             .smtp_url
             .unwrap_or_else(|| "smtp://127.0.0.1:9".into());
         configs.notification.alert_window_secs = 1;
+        configs.notification.visitor_grace_secs = 1;
         configs.notification.retry_base_ms = 200;
         configs.gateway = gateway::Config {
             http_addr: configs.gateway.http_addr,

@@ -1,15 +1,16 @@
-//! E-mail to managers who are away, across the suite: the gateway tells the
-//! notification service who its managers are, a visitor's message to a
-//! manager without an open console becomes an e-mail in a real SMTP server
-//! (MailDev), Settings → Notifications turns it off and on, owners sign the
-//! shop's e-mails, and one shop never reaches another's settings.
+//! E-mail across the suite, into a real SMTP server (MailDev): the gateway
+//! tells the notification service who its managers are, a visitor's message
+//! to a manager without an open console becomes an e-mail, Settings →
+//! Notifications turns it off and on, owners sign the shop's e-mails, one
+//! shop never reaches another's settings; and a manager's reply reaches a
+//! visitor who left by e-mail (or by choice), and says so on the message.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use chat_testkit::clients::{Api, Socket};
 use chat_testkit::mail::MailCatcher;
 
-use crate::helpers::{Options, TestSuite, client_id};
+use crate::helpers::{Options, TestSuite, client_id, reply, until_messages};
 
 async fn suite_with_mail() -> (TestSuite, MailCatcher) {
     let mail = MailCatcher::start().await;
@@ -135,7 +136,10 @@ async fn owners_sign_the_shops_emails_and_nobody_else_may() {
     assert!(body["error"]["fields"]["sender_name"].is_string(), "{body}");
     assert!(body["error"]["fields"]["reply_to"].is_string(), "{body}");
     let (_, unchanged) = owner.get("/api/v1/account/mail").await;
-    assert_eq!(unchanged, json!({"sender_name": "", "reply_to": ""}));
+    assert_eq!(
+        unchanged,
+        json!({"sender_name": "", "reply_to": "", "shop_url": ""})
+    );
 
     let (status, body) = owner
         .patch(
@@ -152,7 +156,10 @@ async fn owners_sign_the_shops_emails_and_nobody_else_may() {
     let (status, theirs) = other_owner.get("/api/v1/account/mail").await;
     assert_eq!(
         (status, theirs),
-        (200, json!({"sender_name": "", "reply_to": ""}))
+        (
+            200,
+            json!({"sender_name": "", "reply_to": "", "shop_url": ""})
+        )
     );
     let (_, off) = other_owner
         .patch("/api/v1/me/notifications", json!({"email": false}))
@@ -181,4 +188,184 @@ async fn owners_sign_the_shops_emails_and_nobody_else_may() {
         "{body}"
     );
     suite.stop().await;
+}
+
+/// A visitor on a page of the shop (as the widget says first on every
+/// page), who said who they are (name, e-mail) and wrote; their socket,
+/// still open.
+async fn identified_visitor(suite: &TestSuite, site_key: &str, email: &str, text: &str) -> Socket {
+    let mut socket = Socket::visitor(suite.port, site_key, &client_id(), None).await;
+    socket
+        .send_json(json!({"type": "page", "url": "https://shop.example/jackets", "title": "Jackets",
+            "referrer": "", "visit_started_at": "2026-12-06T10:00:00Z", "pages_seen": 1,
+            "page_view_id": client_id()}))
+        .await;
+    socket
+        .send_json(json!({"type": "identify", "name": "Olga", "email": email}))
+        .await;
+    socket.wait_for_type("identified").await;
+    socket
+        .send_json(json!({"type": "send", "client_message_id": client_id(), "text": text}))
+        .await;
+    socket.wait_for_type("ack").await;
+    socket
+}
+
+/// The message's delivery state once it is `wanted`.
+async fn delivery_becomes(api: &Api, dialog_id: &str, message_id: &str, wanted: &str) -> Value {
+    chat_testkit::eventually(&format!("the reply {wanted}"), || async {
+        let (_, page) = api
+            .get(&format!("/api/v1/dialogs/{dialog_id}/messages?limit=50"))
+            .await;
+        let message = page["messages"]
+            .as_array()?
+            .iter()
+            .find(|m| m["id"] == message_id)?
+            .clone();
+        (message["delivery_state"] == wanted).then_some(message)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_visitor_who_left_gets_the_reply_by_email_and_one_who_stayed_sees_it() {
+    let (suite, mail) = suite_with_mail().await;
+    let shop = suite.shop("Jacket Shop").await;
+    let api = suite.manager_api(&shop).await;
+    let (status, _) = api
+        .patch(
+            "/api/v1/account/mail",
+            json!({"shop_url": "https://jackets.example/"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    // She stays: the reply is delivered in the chat, and nobody e-mails her.
+    let mut staying =
+        identified_visitor(&suite, &shop.site_key, "olga@buyer.example", "Size M?").await;
+    until_messages(&api, 1).await;
+    let dialog_id = suite.only_dialog(&api).await;
+    let seen = reply(&api, &dialog_id, "site", "Yes, M is in stock.").await;
+    staying.wait_for_type("message").await;
+    delivery_becomes(&api, &dialog_id, &seen, "delivered").await;
+
+    // She leaves: the next reply goes to her by e-mail, with the conversation.
+    drop(staying);
+    let emailed = reply(
+        &api,
+        &dialog_id,
+        "site",
+        "We can also <b>hold</b> it for you.",
+    )
+    .await;
+    let message = delivery_becomes(&api, &dialog_id, &emailed, "emailed").await;
+    assert_eq!(message["channel"], "site");
+    let to_her = mail.mails_to("olga@buyer.example").await;
+    assert_eq!(
+        to_her.len(),
+        1,
+        "one e-mail, and none for the reply she saw: {to_her:?}"
+    );
+    let email = &to_her[0];
+    assert_eq!(email.subject, "Manager from Jacket Shop answered you");
+    assert!(email.text.contains("We can also <b>hold</b> it for you."));
+    assert!(email.text.contains("You: Size M?"), "{}", email.text);
+    assert!(
+        email.text.contains("Manager: Yes, M is in stock."),
+        "{}",
+        email.text
+    );
+    assert!(email.text.contains("https://jackets.example/"));
+    assert!(email.html.contains("&#60;b&#62;hold&#60;/b&#62;"));
+    assert!(!email.html.contains("<b>hold</b>"));
+
+    // A second reply later answers the first e-mail (one thread in her mail).
+    let again = reply(&api, &dialog_id, "site", "It is held until Friday.").await;
+    delivery_becomes(&api, &dialog_id, &again, "emailed").await;
+    let to_her = mail.mails_to("olga@buyer.example").await;
+    assert_eq!(to_her.len(), 2);
+    let first_id = to_her[0]
+        .header("Message-ID")
+        .expect("a Message-ID")
+        .to_owned();
+    assert_eq!(to_her[1].header("In-Reply-To"), Some(first_id.as_str()));
+    let (news, history) = to_her[1]
+        .text
+        .split_once("--- Your conversation ---")
+        .expect("the conversation below the reply");
+    assert!(news.contains("It is held until Friday."), "{news}");
+    assert!(
+        !news.contains("We can also"),
+        "only the new reply on top: {news}"
+    );
+    assert!(
+        history.contains("We can also <b>hold</b> it for you."),
+        "{history}"
+    );
+    suite.stop().await;
+}
+
+#[tokio::test]
+async fn email_is_a_reply_channel_while_the_contacts_address_is_known() {
+    let (suite, mail) = suite_with_mail().await;
+    let shop = suite.shop("Mail Channel").await;
+    let api = suite.manager_api(&shop).await;
+
+    // No address yet: e-mail is not offered, and choosing it is refused.
+    visitor_says(&suite, &shop.site_key, "anonymous", "hello").await;
+    let anonymous_dialog = suite.only_dialog(&api).await;
+    let (_, dialog) = api
+        .get(&format!("/api/v1/dialogs/{anonymous_dialog}"))
+        .await;
+    assert_eq!(dialog["channels"], json!(["site"]), "{dialog}");
+    let (status, body) = api
+        .post(
+            &format!("/api/v1/dialogs/{anonymous_dialog}/messages"),
+            json!({"client_message_id": client_id(), "text": "by mail?", "channel": "email"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+
+    // With an address, a manager answers by e-mail though she is online.
+    let _online =
+        identified_visitor(&suite, &shop.site_key, "pavel@buyer.example", "mail me").await;
+    let dialog_id = chat_testkit::eventually("her dialog with e-mail offered", || async {
+        let (_, page) = api.get("/api/v1/dialogs").await;
+        page["dialogs"].as_array()?.iter().find_map(|d| {
+            (d["id"] != anonymous_dialog.as_str() && d["channels"] == json!(["site", "email"]))
+                .then(|| d["id"].as_str().map(str::to_owned))
+                .flatten()
+        })
+    })
+    .await;
+    let by_mail = reply_through(
+        &api,
+        &dialog_id,
+        "email",
+        "The invoice is attached in spirit.",
+    )
+    .await;
+    let message = delivery_becomes(&api, &dialog_id, &by_mail, "delivered").await;
+    assert_eq!(message["channel"], "email");
+    let to_him = mail.mails_to("pavel@buyer.example").await;
+    assert_eq!(to_him.len(), 1);
+    assert!(
+        to_him[0]
+            .text
+            .contains("The invoice is attached in spirit.")
+    );
+    suite.stop().await;
+}
+
+/// A manager's reply through the channel they chose; its id.
+async fn reply_through(api: &Api, dialog_id: &str, channel: &str, text: &str) -> String {
+    let (status, posted) = api
+        .post(
+            &format!("/api/v1/dialogs/{dialog_id}/messages"),
+            json!({"client_message_id": client_id(), "text": text, "channel": channel}),
+        )
+        .await;
+    assert_eq!(status, 201, "{posted}");
+    assert_eq!(posted["message"]["channel"], channel, "{posted}");
+    posted["message"]["id"].as_str().expect("an id").to_owned()
 }

@@ -22,6 +22,8 @@ pub const DIALOG_CREATED: &str = "dialog.dialog_created";
 pub const DIALOG_UPDATED: &str = "dialog.dialog_updated";
 /// A manager's read position in a dialog moved.
 pub const DIALOG_READ: &str = "dialog.dialog_read";
+/// A contact's details changed (name, e-mail, ...), in the contact service.
+pub const CONTACT_UPDATED: &str = "contact.contact_updated";
 /// A manager was added or changed in the gateway (the notification service
 /// keeps its own copy of whom to write to).
 pub const MANAGER_CHANGED: &str = "gateway.manager_changed";

@@ -103,10 +103,11 @@ pub mod vocabulary {
     }
 
     impl DeliveryState {
-        /// `stored`, `delivered` or `failed`.
+        /// `stored`, `delivered`, `emailed` or `failed`.
         pub fn word(self) -> &'static str {
             match self {
                 DeliveryState::Delivered => "delivered",
+                DeliveryState::Emailed => "emailed",
                 DeliveryState::Failed => "failed",
                 _ => "stored",
             }
@@ -115,6 +116,7 @@ pub mod vocabulary {
         pub fn from_word(word: &str) -> Self {
             match word {
                 "delivered" => DeliveryState::Delivered,
+                "emailed" => DeliveryState::Emailed,
                 "failed" => DeliveryState::Failed,
                 _ => DeliveryState::Stored,
             }
@@ -142,6 +144,7 @@ pub mod vocabulary {
             for state in [
                 DeliveryState::Stored,
                 DeliveryState::Delivered,
+                DeliveryState::Emailed,
                 DeliveryState::Failed,
             ] {
                 assert_eq!(DeliveryState::from_word(state.word()), state);

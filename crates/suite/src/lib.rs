@@ -143,6 +143,7 @@ impl Suite {
         let contact = contact::Application::build(configs.contact)
             .await
             .context("while starting contact")?;
+        configs.notification.dialog_url = format!("http://127.0.0.1:{}", dialog.grpc_port());
         let console_url_given =
             configs.notification.console_url != notification::Config::default().console_url;
         let mut notification = notification::Application::build(configs.notification)

@@ -1,6 +1,7 @@
-//! What the dialog service learns of contacts: their names, from the contact
-//! service's `contact.contact_updated` events, kept on their dialogs so the
-//! dialogs list shows who each one is without asking another service.
+//! What the dialog service learns of contacts: their names and e-mail
+//! addresses, from the contact service's `contact.contact_updated` events,
+//! kept on their dialogs so the dialogs list shows who each one is, and a
+//! manager may answer by e-mail, without asking another service.
 
 use std::collections::HashMap;
 
@@ -14,9 +15,9 @@ use chat_proto::events::v1 as ev;
 
 use crate::db;
 
-/// The durable consumer that keeps contact names on dialogs.
+/// The durable consumer that keeps contact names and e-mails on dialogs.
 pub const NAMES_CONSUMER: &str = "dialog_contact_names";
-pub const CONTACT_UPDATED: &str = "contact.contact_updated";
+pub use chat_platform::events::CONTACT_UPDATED;
 /// Most events written in one statement.
 const MAX_BATCH: usize = 256;
 
@@ -36,7 +37,7 @@ pub async fn keep_names(bus: Bus, pool: PgPool, shutdown: Shutdown) {
 
 async fn record_names(pool: &PgPool, envelopes: Vec<ev::Envelope>) -> Result<(), HandlerError> {
     // The last word on each contact in the batch wins (events come in order).
-    let mut names: HashMap<(Uuid, Uuid), String> = HashMap::new();
+    let mut details: HashMap<(Uuid, Uuid), (String, String)> = HashMap::new();
     for envelope in &envelopes {
         let updated = ev::ContactUpdated::decode(envelope.payload.as_slice())
             .map_err(|e| HandlerError::Permanent(e.into()))?;
@@ -44,17 +45,19 @@ async fn record_names(pool: &PgPool, envelopes: Vec<ev::Envelope>) -> Result<(),
             .contact
             .ok_or_else(|| HandlerError::Permanent(anyhow::anyhow!("no contact")))?;
         let parse = |s: &str| Uuid::parse_str(s).map_err(|e| HandlerError::Permanent(e.into()));
-        names.insert(
+        details.insert(
             (parse(&contact.account_id)?, parse(&contact.id)?),
-            contact.name,
+            (contact.name, contact.email),
         );
     }
-    let (mut accounts, mut contacts, mut texts) = (Vec::new(), Vec::new(), Vec::new());
-    for ((account_id, contact_id), name) in names {
+    let (mut accounts, mut contacts) = (Vec::new(), Vec::new());
+    let (mut names, mut emails) = (Vec::new(), Vec::new());
+    for ((account_id, contact_id), (name, email)) in details {
         accounts.push(account_id);
         contacts.push(contact_id);
-        texts.push(name);
+        names.push(name);
+        emails.push(email);
     }
-    db::set_contact_names(pool, &accounts, &contacts, &texts).await?;
+    db::set_contact_details(pool, &accounts, &contacts, &names, &emails).await?;
     Ok(())
 }

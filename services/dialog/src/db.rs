@@ -29,6 +29,8 @@ pub struct DialogRow {
     pub inbound_channels: Vec<String>,
     /// The one they wrote from last: where a reply goes by default.
     pub last_inbound_channel: String,
+    /// The contact's e-mail address; while known, managers may answer by e-mail.
+    pub contact_email: String,
     /// Visitor messages after the viewing manager's read position (0 where
     /// no manager is viewing).
     pub unread_count: i64,
@@ -53,12 +55,13 @@ pub struct MessageRow {
 /// A dialog's columns, of `dialog d`, without a viewer (`unread_count` 0).
 const DIALOG_COLUMNS: &str = "d.id, d.account_id, d.contact_id, d.status, d.manager_id, d.last_seq, \
      d.last_message_text, d.last_message_at, d.created_at, d.updated_at, d.contact_name, \
-     d.inbound_count, d.inbound_channels, d.last_inbound_channel, 0::bigint as unread_count";
+     d.inbound_count, d.inbound_channels, d.last_inbound_channel, d.contact_email, \
+     0::bigint as unread_count";
 /// A dialog's columns as a manager sees them, of `dialog d left join dialog_read r`.
 const VIEWED_DIALOG_COLUMNS: &str = "d.id, d.account_id, d.contact_id, d.status, d.manager_id, \
      d.last_seq, d.last_message_text, d.last_message_at, d.created_at, d.updated_at, \
      d.contact_name, d.inbound_count, d.inbound_channels, d.last_inbound_channel, \
-     d.inbound_count - coalesce(r.inbound_read, 0) as unread_count";
+     d.contact_email, d.inbound_count - coalesce(r.inbound_read, 0) as unread_count";
 const MESSAGE_COLUMNS: &str = "id, account_id, dialog_id, seq, author_kind, author_id, \
      client_message_id, text, channel, delivery_state, created_at, delivery_error";
 
@@ -75,7 +78,9 @@ pub enum Target {
     },
 }
 
-/// Opens a dialog for the contact, empty, for its first message to go into;
+/// Opens a dialog for the contact, empty, for its first message to go into,
+/// with the name given, else the one the contact service told (and the
+/// address it told);
 /// `None` when another transaction opened one first (the unique key
 /// decides), in which case the message goes into that one.
 pub async fn insert_open_dialog(
@@ -85,8 +90,10 @@ pub async fn insert_open_dialog(
     contact_name: &str,
 ) -> sqlx::Result<Option<DialogRow>> {
     sqlx::query_as(&format!(
-        "insert into dialog as d (id, account_id, contact_id, status, contact_name) \
-         values ($1, $2, $3, 'open', $4) \
+        "insert into dialog as d (id, account_id, contact_id, status, contact_name, contact_email) \
+         select $1, $2, $3, 'open', coalesce(nullif($4, ''), c.name, ''), coalesce(c.email, '') \
+         from (select 1) as one left join contact_details c \
+             on c.account_id = $2 and c.contact_id = $3 \
          on conflict on constraint dialog_contact_unique do nothing \
          returning {DIALOG_COLUMNS}"
     ))
@@ -130,7 +137,8 @@ pub enum Appended {
 /// id is there already) and moves the dialog's number and preview to it,
 /// reopening it when it was closed (unless the message is a system one). A
 /// manager's message goes out only through a channel the contact has written
-/// from (or, with no channel given, the one they wrote from last).
+/// from (or, with no channel given, the one they wrote from last), or by
+/// e-mail while their address is known.
 pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx::Result<Appended> {
     let (key, which, visitor) = match m.target {
         Target::Dialog {
@@ -149,7 +157,7 @@ pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx
     let sql = format!(
         "with d as ( \
              select id, contact_id, status, last_seq + 1 as next_seq, updated_at, \
-                 last_inbound_channel, inbound_channels from dialog \
+                 last_inbound_channel, inbound_channels, contact_email from dialog \
              where account_id = $1 and {which} for update \
          ), m as ( \
              insert into message (id, account_id, dialog_id, seq, author_kind, author_id, \
@@ -158,6 +166,7 @@ pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx
                  'stored', \
                  greatest(clock_timestamp(), d.updated_at) from d \
              where $4 <> 'manager' or $8::text is null or $8 = any(d.inbound_channels) \
+                 or ($8 = 'email' and d.contact_email <> '') \
              on conflict on constraint message_client_id_unique do nothing \
              returning {MESSAGE_COLUMNS} \
          ), moved as ( \
@@ -178,7 +187,8 @@ pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx
                  dialog.last_inbound_channel as dialog_last_inbound_channel \
          ) \
          select d.id as found_dialog_id, d.contact_id as found_contact_id, \
-             d.status as prior_status, d.inbound_channels as prior_inbound_channels, m.*, moved.* \
+             d.status as prior_status, d.inbound_channels as prior_inbound_channels, \
+             d.contact_email as found_contact_email, m.*, moved.* \
          from d left join m on true left join moved on true"
     );
     let mut query = sqlx::query(&sql)
@@ -198,7 +208,10 @@ pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx
     };
     let dialog_id: Uuid = row.try_get("found_dialog_id")?;
     if row.try_get::<Option<Uuid>, _>("id")?.is_none() {
-        let reachable: Vec<String> = row.try_get("prior_inbound_channels")?;
+        let mut reachable: Vec<String> = row.try_get("prior_inbound_channels")?;
+        if !row.try_get::<String, _>("found_contact_email")?.is_empty() {
+            reachable.push("email".into());
+        }
         return Ok(match m.channel {
             Some(channel)
                 if m.author_kind == "manager" && !reachable.iter().any(|c| c == channel) =>
@@ -226,6 +239,7 @@ pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx
         inbound_count: row.try_get("dialog_inbound_count")?,
         inbound_channels: row.try_get("dialog_inbound_channels")?,
         last_inbound_channel: row.try_get("dialog_last_inbound_channel")?,
+        contact_email: row.try_get("found_contact_email")?,
         unread_count: 0,
     };
     Ok(Appended::Stored(
@@ -489,20 +503,36 @@ pub async fn read_up_to_own_message(
     .map(drop)
 }
 
-/// Puts the contact's name on their dialog, for lists.
-pub async fn set_contact_names(
+/// Keeps what the contact service told of contacts (name, e-mail), and puts
+/// it on their dialogs, for lists and for answering by e-mail.
+pub async fn set_contact_details(
     pool: &PgPool,
     accounts: &[Uuid],
     contacts: &[Uuid],
     names: &[String],
+    emails: &[String],
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "update dialog d set contact_name = c.name \
-         from unnest($1::uuid[], $2::uuid[], $3::text[]) as c(account_id, contact_id, name) \
+        "insert into contact_details (account_id, contact_id, name, email) \
+         select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) \
+         on conflict (account_id, contact_id) do update \
+             set name = excluded.name, email = excluded.email",
+        accounts,
+        contacts,
+        names,
+        emails
+    )
+    .execute(pool)
+    .await?;
+    sqlx::query!(
+        "update dialog d set contact_name = c.name, contact_email = c.email \
+         from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) \
+             as c(account_id, contact_id, name, email) \
          where d.account_id = c.account_id and d.contact_id = c.contact_id",
         accounts,
         contacts,
-        names
+        names,
+        emails
     )
     .execute(pool)
     .await
@@ -607,14 +637,24 @@ impl From<DialogRow> for pb::Dialog {
             created_at: Some(to_proto(d.created_at)),
             last_message_at: d.last_message_at.map(to_proto),
             last_message_text: d.last_message_text,
-            reply_channels: d
-                .inbound_channels
-                .iter()
-                .map(|c| pb::Channel::from_word(c) as i32)
-                .collect(),
+            reply_channels: reply_channels(&d.inbound_channels, &d.contact_email),
             reply_channel: pb::Channel::from_word(&d.last_inbound_channel) as i32,
         }
     }
+}
+
+/// Where a manager may answer: every channel the contact wrote from, and
+/// e-mail while their address is known.
+fn reply_channels(inbound: &[String], contact_email: &str) -> Vec<i32> {
+    let mut channels: Vec<i32> = inbound
+        .iter()
+        .map(|c| pb::Channel::from_word(c) as i32)
+        .collect();
+    let email = pb::Channel::Email as i32;
+    if !contact_email.is_empty() && !channels.contains(&email) {
+        channels.push(email);
+    }
+    channels
 }
 
 impl From<MessageRow> for pb::Message {

@@ -326,8 +326,14 @@ impl server::DialogService for DialogApi {
         let account_id = parse_id("account_id", &req.account_id)?;
         let message_id = parse_id("message_id", &req.message_id)?;
         let state = match pb::DeliveryState::try_from(req.state) {
-            Ok(state @ (pb::DeliveryState::Delivered | pb::DeliveryState::Failed)) => state.word(),
-            _ => return Err(Error::field("state", "must be delivered or failed").into()),
+            Ok(
+                state @ (pb::DeliveryState::Delivered
+                | pb::DeliveryState::Emailed
+                | pb::DeliveryState::Failed),
+            ) => state.word(),
+            _ => {
+                return Err(Error::field("state", "must be delivered, emailed or failed").into());
+            }
         };
         let error: String = req
             .error

@@ -33,9 +33,11 @@ pub struct MessageOut {
     /// `site`, `email`, `telegram`, `vk` or `facebook`.
     #[schema(value_type = String, example = "site")]
     pub channel: &'static str,
-    /// `stored`, `delivered` or `failed`. A message through a messenger is
-    /// `stored` until the messenger takes it (`delivered`) or refuses it
-    /// (`failed`); the manager socket tells of the change (`message_updated`).
+    /// `stored`, `delivered`, `emailed` or `failed`. A message through a
+    /// messenger or by e-mail is `stored` until it is taken (`delivered`) or
+    /// refused (`failed`); a site-chat reply is `delivered` when the visitor's
+    /// widget is open, `emailed` when they had left and got it by e-mail. The
+    /// manager socket tells of each change (`message_updated`).
     #[schema(value_type = String, example = "stored")]
     pub delivery_state: &'static str,
     /// `failed`: why, in the messenger's words; else null.
@@ -69,7 +71,8 @@ pub struct DialogOut {
     /// The contact's name; empty while unknown.
     pub contact_name: String,
     /// The channels the contact has written from (`site`, `telegram`, `vk`,
-    /// `facebook`), first used first: a reply may go out through any of them.
+    /// `facebook`), first used first, and `email` while their address is
+    /// known: a reply may go out through any of them.
     #[schema(value_type = Vec<String>, example = json!(["site", "telegram"]))]
     pub channels: Vec<&'static str>,
     /// Where a reply goes unless the manager chooses: the channel the contact

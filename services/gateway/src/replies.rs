@@ -19,18 +19,19 @@ pub enum To<'a> {
     Contact(Uuid),
 }
 
-/// The channel a manager chose by its word (`site`, `telegram`, `vk`,
-/// `facebook`); none chosen: where the contact last wrote from.
+/// The channel a manager chose by its word (`site`, `email`, `telegram`,
+/// `vk`, `facebook`); none chosen: where the contact last wrote from.
 pub fn chosen_channel(word: Option<&str>) -> Result<pb::Channel> {
     match word {
         None => Ok(pb::Channel::Unspecified),
         Some("site") => Ok(pb::Channel::Site),
+        Some("email") => Ok(pb::Channel::Email),
         Some("telegram") => Ok(pb::Channel::Telegram),
         Some("vk") => Ok(pb::Channel::Vk),
         Some("facebook") => Ok(pb::Channel::Facebook),
         Some(_) => Err(Error::InvalidFields(vec![(
             "channel".into(),
-            "must be site, telegram, vk or facebook".into(),
+            "must be site, email, telegram, vk or facebook".into(),
         )])),
     }
 }

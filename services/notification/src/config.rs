@@ -10,6 +10,15 @@ pub struct Config {
     pub ops_addr: String,
     /// `NOTIFICATION_GRPC_ADDR`: its gRPC API (managers' preferences), for the gateway.
     pub grpc_addr: String,
+    /// `NOTIFICATION_DIALOG_URL`: the dialog service's gRPC endpoint (the
+    /// conversation an e-mail to a visitor shows, and what became of replies).
+    pub dialog_url: String,
+    /// `NOTIFICATION_BACKEND_TIMEOUT_SECS`: the longest a call to the dialog service may take.
+    pub backend_timeout_secs: u64,
+    /// `NOTIFICATION_VISITOR_GRACE_SECS`: a site-chat reply to a visitor
+    /// without an open widget is e-mailed this long after it, unless they
+    /// came back meanwhile (between two pages, say).
+    pub visitor_grace_secs: u64,
     /// `NOTIFICATION_CONSOLE_URL`: where managers open the console, for the
     /// links in e-mails, e.g. `https://chat.example.com/console/`.
     pub console_url: String,
@@ -43,6 +52,9 @@ impl Default for Config {
         Self {
             ops_addr: "127.0.0.1:9103".into(),
             grpc_addr: "127.0.0.1:50054".into(),
+            dialog_url: "http://127.0.0.1:50051".into(),
+            backend_timeout_secs: 10,
+            visitor_grace_secs: 15,
             console_url: "http://127.0.0.1:8080/console/".into(),
             alert_window_secs: 60,
             smtp_url: "smtp://127.0.0.1:1025".into(),

@@ -107,17 +107,19 @@ impl server::NotificationService for NotificationApi {
     ) -> Result<Response<pb::AccountMail>, Status> {
         let request = request.into_inner();
         let account_id = parse_id("account_id", &request.account_id)?;
-        let sender_name = request.sender_name.map(|n| n.trim().to_owned());
-        let reply_to = request.reply_to.map(|r| r.trim().to_owned());
-        check_account_mail(sender_name.as_deref(), reply_to.as_deref())?;
-        let mail = directory::set_account_mail(
-            &self.pool,
-            account_id,
-            sender_name.as_deref(),
-            reply_to.as_deref(),
-        )
-        .await
-        .map_err(Error::from)?;
+        let trimmed = |value: Option<String>| value.map(|v| v.trim().to_owned());
+        let sender_name = trimmed(request.sender_name);
+        let reply_to = trimmed(request.reply_to);
+        let shop_url = trimmed(request.shop_url);
+        let change = directory::AccountMailChange {
+            sender_name: sender_name.as_deref(),
+            reply_to: reply_to.as_deref(),
+            shop_url: shop_url.as_deref(),
+        };
+        check_account_mail(&change)?;
+        let mail = directory::set_account_mail(&self.pool, account_id, &change)
+            .await
+            .map_err(Error::from)?;
         Ok(Response::new(account_mail_out(mail)))
     }
 }
@@ -126,14 +128,19 @@ fn account_mail_out(mail: directory::AccountMail) -> pb::AccountMail {
     pb::AccountMail {
         sender_name: mail.sender_name,
         reply_to: mail.reply_to,
+        shop_url: mail.shop_url,
     }
 }
 
+/// Longest shop address, in bytes.
+pub const MAX_SHOP_URL_BYTES: usize = 500;
+
 /// A sender name is one line of at most [`MAX_SENDER_NAME_CHARS`]; a reply
-/// address is empty or one address.
-pub fn check_account_mail(sender_name: Option<&str>, reply_to: Option<&str>) -> Result<(), Error> {
+/// address is empty or one address; a shop address is empty or an `http`
+/// or `https` URL.
+pub fn check_account_mail(change: &directory::AccountMailChange<'_>) -> Result<(), Error> {
     let mut problems = Vec::new();
-    if let Some(name) = sender_name {
+    if let Some(name) = change.sender_name {
         if name.chars().count() > MAX_SENDER_NAME_CHARS {
             problems.push((
                 "sender_name",
@@ -143,11 +150,23 @@ pub fn check_account_mail(sender_name: Option<&str>, reply_to: Option<&str>) -> 
             problems.push(("sender_name", "must be one line of text".to_owned()));
         }
     }
-    if let Some(address) = reply_to
+    if let Some(address) = change.reply_to
         && !address.is_empty()
         && address.parse::<lettre::Address>().is_err()
     {
         problems.push(("reply_to", "must be an e-mail address".to_owned()));
+    }
+    if let Some(address) = change.shop_url
+        && !address.is_empty()
+    {
+        let web = url::Url::parse(address)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        if !web || address.len() > MAX_SHOP_URL_BYTES {
+            problems.push((
+                "shop_url",
+                format!("must be an http or https address of at most {MAX_SHOP_URL_BYTES} bytes"),
+            ));
+        }
     }
     match problems.is_empty() {
         true => Ok(()),
@@ -160,16 +179,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_sender_is_one_short_line_and_a_reply_address_an_address() {
-        assert!(check_account_mail(Some("Shop & Co"), Some("help@shop.example")).is_ok());
-        assert!(check_account_mail(Some(""), Some("")).is_ok());
-        let Err(Error::Fields(problems)) =
-            check_account_mail(Some("a\r\nBcc: x@y.z"), Some("not an address"))
-        else {
+    fn a_sender_is_one_short_line_a_reply_address_an_address_a_shop_a_web_address() {
+        let change = |sender_name, reply_to, shop_url| directory::AccountMailChange {
+            sender_name,
+            reply_to,
+            shop_url,
+        };
+        let good = change(
+            Some("Shop & Co"),
+            Some("help@shop.example"),
+            Some("https://shop.example/"),
+        );
+        assert!(check_account_mail(&good).is_ok());
+        assert!(check_account_mail(&change(Some(""), Some(""), Some(""))).is_ok());
+        let bad = change(
+            Some("a\r\nBcc: x@y.z"),
+            Some("not an address"),
+            Some("javascript:alert(1)"),
+        );
+        let Err(Error::Fields(problems)) = check_account_mail(&bad) else {
             panic!("refused");
         };
         let fields: Vec<_> = problems.iter().map(|(f, _)| *f).collect();
-        assert_eq!(fields, ["sender_name", "reply_to"]);
-        assert!(check_account_mail(Some(&"x".repeat(101)), None).is_err());
+        assert_eq!(fields, ["sender_name", "reply_to", "shop_url"]);
+        let long = "x".repeat(101);
+        assert!(check_account_mail(&change(Some(&long), None, None)).is_err());
     }
 }

@@ -1,14 +1,19 @@
 //! The notification service: tells managers about messages while they are
-//! away. It keeps its own copy of the managers (from the gateway's events)
-//! and of what alerts need (from the dialog service's), writes each e-mail
-//! to its log before sending it through SMTP, and answers gRPC
+//! away, and visitors about replies they were not there to read. It keeps
+//! its own copy of the managers (from the gateway's events), the contacts
+//! (the contact service's) and what alerts and replies need (the dialog
+//! service's), writes each e-mail to its log before sending it through
+//! SMTP, tells the dialog service what became of replies, and answers gRPC
 //! (`chat.notification.v1`) for managers' choices.
 //!
 //! # Layout
 //! - [`config`]: its settings (`NOTIFICATION_*`).
 //! - [`activity`]: the per-dialog record of who wrote last, fed by events.
 //! - [`directory`]: the managers, from `gateway.manager_changed`.
+//! - [`contacts`]: the contacts' names and addresses, from `contact.contact_updated`.
 //! - [`alerts`]: e-mails to managers who are away, one per window.
+//! - [`replies`]: managers' replies to visitors who left, by e-mail.
+//! - [`delivery`]: what became of e-mailed replies, told to the dialog service.
 //! - [`presence`]: whether a manager has the console open.
 //! - [`mail`]: templates, and the sender with its retries.
 //! - [`db`]: the SQL.
@@ -17,18 +22,22 @@
 pub mod activity;
 pub mod alerts;
 pub mod config;
+pub mod contacts;
 pub mod db;
+pub mod delivery;
 pub mod directory;
 pub mod grpc;
 pub mod mail;
 pub mod presence;
+pub mod replies;
 
 use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
 
-use chat_platform::{Shutdown, worker::Worker};
+use chat_platform::{Shutdown, grpc as rpc, worker::Worker};
+use chat_proto::dialog::v1::dialog_service_client::DialogServiceClient;
 
 pub use config::Config;
 
@@ -81,18 +90,32 @@ impl Application {
         } = self;
         let postbox = mail::Postbox::new(&config.mail_from);
         let sender = mail::sender::Sender::new(&config, worker.pool.clone(), postbox.woken())?;
-        let window = Duration::from_secs(config.alert_window_secs);
+        let waits = alerts::watch::Waits {
+            alert_window: Duration::from_secs(config.alert_window_secs),
+            reply_grace: Duration::from_secs(config.visitor_grace_secs),
+        };
+        let dialogs = DialogServiceClient::new(rpc::traced(rpc::lazy_channel(
+            &config.dialog_url,
+            Duration::from_secs(config.backend_timeout_secs),
+        )?));
         let mut console_url = config.console_url.clone();
         if !console_url.ends_with('/') {
             console_url.push('/');
         }
         worker
             .run(shutdown, move |bus, pool, shutdown| async move {
+                let presence = presence::Presence::new(bus.clone());
                 let digest = alerts::digest::Digest {
                     pool: pool.clone(),
-                    presence: presence::Presence::new(bus.clone()),
-                    postbox,
+                    presence: presence.clone(),
+                    postbox: postbox.clone(),
                     console_url,
+                };
+                let settler = replies::Settler {
+                    pool: pool.clone(),
+                    presence,
+                    postbox,
+                    dialogs: dialogs.clone(),
                 };
                 let api = grpc::NotificationApi { pool: pool.clone() };
                 let served = async {
@@ -103,8 +126,11 @@ impl Application {
                 tokio::join!(
                     activity::track(bus.clone(), pool.clone(), shutdown.clone()),
                     directory::follow(bus.clone(), pool.clone(), shutdown.clone()),
-                    alerts::watch::follow(bus, pool, window, shutdown.clone()),
+                    contacts::follow(bus.clone(), pool.clone(), shutdown.clone()),
+                    alerts::watch::follow(bus, pool.clone(), waits, shutdown.clone()),
                     digest.run(shutdown.clone()),
+                    settler.run(shutdown.clone()),
+                    delivery::tell(pool, dialogs, shutdown.clone()),
                     sender.run(shutdown.clone()),
                     served,
                 );

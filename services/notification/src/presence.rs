@@ -1,8 +1,9 @@
-//! Whether a manager has the console open: read from the gateway's presence
-//! bucket (`<prefix>_presence`, NATS KV), where each console socket keeps an
-//! entry `<account>.m.<manager>.<socket>` while it is open and the bucket
-//! drops entries nobody renewed (so a dead replica's sockets count as gone).
-//! The gateway alone writes it; this only looks.
+//! Whether a manager has the console open, or a visitor a page with the
+//! widget: read from the gateway's presence bucket (`<prefix>_presence`,
+//! NATS KV), where each socket keeps an entry (`<account>.m.<manager>.<socket>`,
+//! `<account>.v.<contact>.<socket>`) while it is open and the bucket drops
+//! entries nobody renewed (so a dead replica's sockets count as gone). The
+//! gateway alone writes it; this only looks.
 
 use async_nats::jetstream::kv;
 use futures::TryStreamExt as _;
@@ -24,6 +25,15 @@ impl Presence {
     /// means no gateway ever ran: nobody is online. An error (NATS away) is
     /// for the caller to retry, never a guess.
     pub async fn manager_online(&self, account_id: Uuid, manager_id: Uuid) -> anyhow::Result<bool> {
+        self.any_open(account_id, "m", manager_id).await
+    }
+
+    /// Whether any page of the visitor (contact) with the widget is open now.
+    pub async fn visitor_online(&self, account_id: Uuid, contact_id: Uuid) -> anyhow::Result<bool> {
+        self.any_open(account_id, "v", contact_id).await
+    }
+
+    async fn any_open(&self, account_id: Uuid, kind: &str, id: Uuid) -> anyhow::Result<bool> {
         let name = self.bus.name("presence");
         let stream = match self.bus.jetstream.get_stream(format!("KV_{name}")).await {
             Ok(stream) => stream,
@@ -31,7 +41,7 @@ impl Presence {
             Err(e) => return Err(e.into()),
         };
         let prefix = format!("$KV.{name}.");
-        let filter = format!("{prefix}{account_id}.m.{manager_id}.*");
+        let filter = format!("{prefix}{account_id}.{kind}.{id}.*");
         let subjects: Vec<String> = stream
             .info_with_subjects(filter)
             .await?

@@ -111,6 +111,8 @@ pub struct AccountMailOut {
     pub sender_name: String,
     /// Where answers to the shop's e-mails go; empty: none.
     pub reply_to: String,
+    /// The shop's site, linked from e-mails to visitors; empty: none.
+    pub shop_url: String,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -121,6 +123,20 @@ pub struct AccountMailIn {
     pub sender_name: Option<String>,
     /// An e-mail address, or empty for none. Left out: unchanged.
     pub reply_to: Option<String>,
+    /// An `http` or `https` address of up to 500 bytes, or empty for none.
+    /// Left out: unchanged.
+    #[schema(max_length = 500)]
+    pub shop_url: Option<String>,
+}
+
+impl From<pb::AccountMail> for AccountMailOut {
+    fn from(mail: pb::AccountMail) -> Self {
+        Self {
+            sender_name: mail.sender_name,
+            reply_to: mail.reply_to,
+            shop_url: mail.shop_url,
+        }
+    }
 }
 
 fn must_own(manager: &Manager) -> Result<()> {
@@ -154,13 +170,10 @@ async fn get_account_mail(
         .get_account_mail(request)
         .await?
         .into_inner();
-    Ok(axum::Json(AccountMailOut {
-        sender_name: mail.sender_name,
-        reply_to: mail.reply_to,
-    }))
+    Ok(axum::Json(AccountMailOut::from(mail)))
 }
 
-/// Sets the sender name or the reply address of the account's e-mails (owners).
+/// Sets the sender name, the reply address or the shop's address of the account's e-mails (owners).
 #[utoipa::path(patch, path = "/api/v1/account/mail", tag = "notifications", request_body = AccountMailIn, security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, body = AccountMailOut),
@@ -168,7 +181,7 @@ async fn get_account_mail(
         (status = 401, description = "`unauthorized`", body = ErrorOut),
         (status = 403, description = "`forbidden`: owners only; `csrf`", body = ErrorOut),
         (status = 415, description = "`unsupported_media_type`", body = ErrorOut),
-        (status = 422, description = "`invalid`: `fields.sender_name`, `fields.reply_to`", body = ErrorOut),
+        (status = 422, description = "`invalid`: `fields.sender_name`, `fields.reply_to`, `fields.shop_url`", body = ErrorOut),
         (status = 503, description = "`unavailable`", body = ErrorOut),
     ))]
 async fn set_account_mail(
@@ -181,6 +194,7 @@ async fn set_account_mail(
         account_id: manager.account_id.to_string(),
         sender_name: body.sender_name,
         reply_to: body.reply_to,
+        shop_url: body.shop_url,
     };
     let mail = state
         .notifications
@@ -188,8 +202,5 @@ async fn set_account_mail(
         .set_account_mail(request)
         .await?
         .into_inner();
-    Ok(axum::Json(AccountMailOut {
-        sender_name: mail.sender_name,
-        reply_to: mail.reply_to,
-    }))
+    Ok(axum::Json(AccountMailOut::from(mail)))
 }

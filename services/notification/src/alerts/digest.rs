@@ -132,8 +132,11 @@ impl Digest {
                 text_body: rendered.text,
                 html_body: rendered.html,
                 headers: serde_json::json!({ "List-Unsubscribe": format!("<{settings_url}>") }),
+                dialog_id: None,
+                message_ids: Vec::new(),
+                message_channels: Vec::new(),
             };
-            if self.postbox.record(conn, &email).await? {
+            if self.postbox.record(conn, &email).await?.is_some() {
                 recorded += 1;
             }
         }

@@ -1,7 +1,9 @@
-//! Follows the dialog service's events into what alerts need: a visitor's
-//! message waits for its dialog's alert (until a manager answers), a dialog
-//! keeps its contact and manager, a manager's read position moves. Every
-//! write is keyed, so an event handled twice changes nothing more.
+//! Follows the dialog service's events into what alerts and replies need: a
+//! visitor's message waits for its dialog's alert (until a manager
+//! answers), a manager's reply through the site chat or by e-mail waits to
+//! be settled (seen by an open widget, or e-mailed), a dialog keeps its
+//! contact and manager, a manager's read position moves. Every write is
+//! keyed, so an event handled twice changes nothing more.
 
 use std::time::Duration;
 
@@ -17,12 +19,23 @@ use chat_proto::dialog::v1 as pb;
 use chat_proto::events::v1 as ev;
 
 use crate::db::alerts::{self, DialogState, Unalerted};
+use crate::db::replies::{self, Unsent};
+
+/// How long the events' effects wait.
+#[derive(Debug, Clone, Copy)]
+pub struct Waits {
+    /// A visitor's messages this close together make one alert.
+    pub alert_window: Duration,
+    /// A site-chat reply is settled this long after it (the visitor may be
+    /// between two pages); a reply by e-mail at once.
+    pub reply_grace: Duration,
+}
 
 pub const ALERTS_CONSUMER: &str = "notification_alerts";
 /// Most events handled in one transaction.
 const MAX_BATCH: usize = 128;
 
-pub async fn follow(bus: Bus, pool: PgPool, window: Duration, shutdown: Shutdown) {
+pub async fn follow(bus: Bus, pool: PgPool, waits: Waits, shutdown: Shutdown) {
     bus.consume_batches(
         ALERTS_CONSUMER,
         &[MESSAGE_CREATED, DIALOG_CREATED, DIALOG_UPDATED, DIALOG_READ],
@@ -33,7 +46,7 @@ pub async fn follow(bus: Bus, pool: PgPool, window: Duration, shutdown: Shutdown
             async move {
                 let mut tx = pool.begin().await?;
                 for envelope in &envelopes {
-                    handle(&mut tx, envelope, window).await?;
+                    handle(&mut tx, envelope, waits).await?;
                 }
                 tx.commit().await?;
                 Ok(())
@@ -46,7 +59,7 @@ pub async fn follow(bus: Bus, pool: PgPool, window: Duration, shutdown: Shutdown
 async fn handle(
     conn: &mut PgConnection,
     envelope: &ev::Envelope,
-    window: Duration,
+    waits: Waits,
 ) -> Result<(), HandlerError> {
     let account_id = id(&envelope.account_id)?;
     let payload = envelope.payload.as_slice();
@@ -58,19 +71,19 @@ async fn handle(
                 contact_id,
             } = MessageCreated::decode(envelope)?;
             let dialog_id = id(&message.dialog_id)?;
+            let created_at = message
+                .created_at
+                .as_ref()
+                .map(chat_proto::time::from_proto)
+                .unwrap_or_else(chrono::Utc::now);
             match message.author_kind() {
                 pb::AuthorKind::Visitor => {
-                    let created_at = message
-                        .created_at
-                        .as_ref()
-                        .map(chat_proto::time::from_proto)
-                        .unwrap_or_else(chrono::Utc::now);
                     let waiting = Unalerted {
                         seq: message.seq,
                         text: message.text,
                         created_at,
                     };
-                    alerts::hold(conn, account_id, dialog_id, &waiting, window).await?;
+                    alerts::hold(conn, account_id, dialog_id, &waiting, waits.alert_window).await?;
                     let known = DialogState {
                         contact_id: Some(contact_id),
                         ..alerts::dialog(conn, account_id, dialog_id).await?
@@ -79,6 +92,27 @@ async fn handle(
                 }
                 pb::AuthorKind::Manager => {
                     alerts::answered(conn, account_id, dialog_id, message.seq).await?;
+                    let channel = message.channel();
+                    let wait = match channel {
+                        pb::Channel::Email => Duration::ZERO,
+                        pb::Channel::Site | pb::Channel::Unspecified => waits.reply_grace,
+                        // Messengers deliver their own (the bridge).
+                        _ => return Ok(()),
+                    };
+                    let reply = Unsent {
+                        seq: message.seq,
+                        message_id: id(&message.id)?,
+                        channel: channel.word().to_owned(),
+                        manager_id: id(&message.author_id).ok(),
+                        text: message.text,
+                        created_at,
+                    };
+                    replies::hold(conn, account_id, dialog_id, &reply, wait).await?;
+                    let known = DialogState {
+                        contact_id: Some(contact_id),
+                        ..alerts::dialog(conn, account_id, dialog_id).await?
+                    };
+                    alerts::set_dialog(conn, account_id, dialog_id, &known).await?;
                 }
                 _ => {}
             }

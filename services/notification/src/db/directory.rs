@@ -54,6 +54,21 @@ pub async fn apply(conn: &mut PgConnection, change: &ManagerChange) -> sqlx::Res
     Ok(())
 }
 
+/// A manager's name, if the service has heard of them.
+pub async fn manager_name(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    manager_id: Uuid,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!(
+        "select name from manager where account_id = $1 and manager_id = $2",
+        account_id,
+        manager_id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
 /// Someone an alert may go to.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Recipient {
@@ -143,13 +158,20 @@ pub struct AccountMail {
     pub shop_name: String,
     pub sender_name: String,
     pub reply_to: String,
+    /// The shop's site, linked from e-mails to visitors.
+    pub shop_url: String,
 }
 
 impl AccountMail {
     /// The name e-mails come from: the one set, else the shop's.
     pub fn from_name(&self) -> &str {
+        self.from_name_or(&self.shop_name)
+    }
+
+    /// The name set, else `fallback`.
+    pub fn from_name_or<'a>(&'a self, fallback: &'a str) -> &'a str {
         match self.sender_name.is_empty() {
-            true => &self.shop_name,
+            true => fallback,
             false => &self.sender_name,
         }
     }
@@ -158,7 +180,8 @@ impl AccountMail {
 pub async fn account_mail(conn: &mut PgConnection, account_id: Uuid) -> sqlx::Result<AccountMail> {
     let found = sqlx::query_as!(
         AccountMail,
-        "select shop_name, sender_name, reply_to from account_mail where account_id = $1",
+        "select shop_name, sender_name, reply_to, shop_url from account_mail \
+         where account_id = $1",
         account_id
     )
     .fetch_optional(conn)
@@ -166,23 +189,32 @@ pub async fn account_mail(conn: &mut PgConnection, account_id: Uuid) -> sqlx::Re
     Ok(found.unwrap_or_default())
 }
 
+/// What an owner changes of the account's mail; `None` keeps a field.
+#[derive(Debug, Default)]
+pub struct AccountMailChange<'a> {
+    pub sender_name: Option<&'a str>,
+    pub reply_to: Option<&'a str>,
+    pub shop_url: Option<&'a str>,
+}
+
 pub async fn set_account_mail(
     pool: &PgPool,
     account_id: Uuid,
-    sender_name: Option<&str>,
-    reply_to: Option<&str>,
+    change: &AccountMailChange<'_>,
 ) -> sqlx::Result<AccountMail> {
     sqlx::query_as!(
         AccountMail,
-        "insert into account_mail (account_id, sender_name, reply_to) \
-         values ($1, coalesce($2, ''), coalesce($3, '')) \
+        "insert into account_mail (account_id, sender_name, reply_to, shop_url) \
+         values ($1, coalesce($2, ''), coalesce($3, ''), coalesce($4, '')) \
          on conflict (account_id) do update set \
              sender_name = coalesce($2, account_mail.sender_name), \
-             reply_to = coalesce($3, account_mail.reply_to), updated_at = now() \
-         returning shop_name, sender_name, reply_to",
+             reply_to = coalesce($3, account_mail.reply_to), \
+             shop_url = coalesce($4, account_mail.shop_url), updated_at = now() \
+         returning shop_name, sender_name, reply_to, shop_url",
         account_id,
-        sender_name,
-        reply_to
+        change.sender_name,
+        change.reply_to,
+        change.shop_url
     )
     .fetch_one(pool)
     .await

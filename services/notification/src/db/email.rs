@@ -20,6 +20,11 @@ pub struct NewEmail {
     pub text_body: String,
     pub html_body: String,
     pub headers: serde_json::Value,
+    /// For e-mails carrying messages of a dialog (replies to a visitor):
+    /// which, and through which channel each went (`site` or `email`).
+    pub dialog_id: Option<Uuid>,
+    pub message_ids: Vec<Uuid>,
+    pub message_channels: Vec<String>,
 }
 
 /// Records the e-mail with `id` (its Message-ID is made from it); `false`
@@ -32,8 +37,10 @@ pub async fn record(
 ) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "insert into email (id, account_id, dedupe_key, kind, manager_id, to_address, from_name, \
-             reply_to, subject, text_body, html_body, message_id, headers) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             reply_to, subject, text_body, html_body, message_id, headers, dialog_id, \
+             message_ids, message_channels, states_recorded) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+             cardinality($15::uuid[]) = 0) \
          on conflict (dedupe_key) do nothing",
         id,
         email.account_id,
@@ -47,7 +54,10 @@ pub async fn record(
         email.text_body,
         email.html_body,
         message_id,
-        email.headers
+        email.headers,
+        email.dialog_id,
+        &email.message_ids,
+        &email.message_channels
     )
     .execute(conn)
     .await?;
@@ -150,4 +160,35 @@ pub async fn manager_failure(
     Ok(latest
         .filter(|row| row.status == "failed")
         .map(|row| row.last_error))
+}
+
+/// An e-mail that carried a dialog's messages, sent or failed for good,
+/// whose outcome the dialog service has not been told.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Untold {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub status: String,
+    pub last_error: String,
+    pub message_ids: Vec<Uuid>,
+    pub message_channels: Vec<String>,
+}
+
+pub async fn untold(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<Untold>> {
+    sqlx::query_as!(
+        Untold,
+        "select id, account_id, status, last_error, message_ids, message_channels from email \
+         where not states_recorded and status in ('sent', 'failed') \
+         order by created_at limit $1",
+        limit
+    )
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn told(pool: &PgPool, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query!("update email set states_recorded = true where id = $1", id)
+        .execute(pool)
+        .await?;
+    Ok(())
 }

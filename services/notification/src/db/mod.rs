@@ -4,8 +4,12 @@
 //!   sender.
 //! - [`alerts`]: dialogs' state and the visitors' messages waiting for an
 //!   alert.
+//! - [`replies`]: managers' replies waiting to be settled (seen, e-mailed).
+//! - [`contacts`]: the contacts' names and addresses.
 //! - [`email`]: the e-mail log, which is also the sender's queue.
 
 pub mod alerts;
+pub mod contacts;
 pub mod directory;
 pub mod email;
+pub mod replies;

@@ -35,17 +35,18 @@ impl Postbox {
         }
     }
 
-    /// Records `email` in the transaction `conn` is in; `false` when it was
-    /// recorded before (the same event and recipient). Call [`Postbox::posted`]
-    /// once the transaction commits.
+    /// Records `email` in the transaction `conn` is in; its Message-ID, or
+    /// `None` when it was recorded before (the same event and recipient).
+    /// Call [`Postbox::posted`] once the transaction commits.
     pub async fn record(
         &self,
         conn: &mut sqlx::PgConnection,
         email: &NewEmail,
-    ) -> sqlx::Result<bool> {
+    ) -> sqlx::Result<Option<String>> {
         let id = Uuid::now_v7();
         let message_id = format!("<{id}@{}>", self.domain);
-        email::record(conn, id, &message_id, email).await
+        let recorded = email::record(conn, id, &message_id, email).await?;
+        Ok(recorded.then_some(message_id))
     }
 
     /// Tells the sender that e-mails were committed.

@@ -92,6 +92,74 @@ impl ManagerAlert<'_> {
     }
 }
 
+/// One earlier message of the conversation, with who wrote it.
+#[derive(Debug, Clone)]
+pub struct HistoryLine {
+    pub time: String,
+    pub who: String,
+    pub text: String,
+}
+
+/// A manager's replies to a visitor who was not there to read them.
+pub struct VisitorReply<'a> {
+    pub shop: &'a str,
+    pub manager: &'a str,
+    pub replies: &'a [Line],
+    /// The conversation before them, oldest first.
+    pub history: &'a [HistoryLine],
+    /// The shop's site; empty when the owner has not set it.
+    pub shop_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "visitor_reply.txt")]
+struct ReplyText<'a> {
+    shop: &'a str,
+    manager: &'a str,
+    replies: &'a [Line],
+    history: &'a [HistoryLine],
+    shop_url: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "visitor_reply.html")]
+struct ReplyHtml<'a> {
+    subject: &'a str,
+    shop: &'a str,
+    manager: &'a str,
+    replies: &'a [Line],
+    history: &'a [HistoryLine],
+    shop_url: &'a str,
+}
+
+impl VisitorReply<'_> {
+    pub fn render(&self) -> Result<Rendered, askama::Error> {
+        let subject = format!("{} from {} answered you", self.manager, self.shop);
+        let text = ReplyText {
+            shop: self.shop,
+            manager: self.manager,
+            replies: self.replies,
+            history: self.history,
+            shop_url: self.shop_url,
+        }
+        .render()?;
+        let html = ReplyHtml {
+            subject: &subject,
+            shop: self.shop,
+            manager: self.manager,
+            replies: self.replies,
+            history: self.history,
+            shop_url: self.shop_url,
+        }
+        .render()?;
+        Ok(Rendered {
+            subject,
+            text,
+            html,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +193,40 @@ mod tests {
                 .contains("<img src=x onerror=alert(1)> & more")
         );
         assert_eq!(rendered.subject, "Ann \"<script>\" wrote to Shop <b>");
+    }
+
+    #[test]
+    fn a_reply_to_a_visitor_carries_the_conversation_escaped() {
+        let replies = [Line::new(DateTime::UNIX_EPOCH, "Yes, size M is in stock.")];
+        let history = [HistoryLine {
+            time: "12:00 UTC".into(),
+            who: "You".into(),
+            text: "<script>x</script> jacket?".into(),
+        }];
+        let rendered = VisitorReply {
+            shop: "Tea & Co",
+            manager: "Anna",
+            replies: &replies,
+            history: &history,
+            shop_url: "https://tea.example/",
+        }
+        .render()
+        .expect("renders");
+        assert_eq!(rendered.subject, "Anna from Tea & Co answered you");
+        assert!(rendered.text.contains("Yes, size M is in stock."));
+        assert!(
+            rendered
+                .text
+                .contains("[12:00 UTC] You: <script>x</script> jacket?")
+        );
+        assert!(rendered.text.contains("https://tea.example/"));
+        assert!(
+            rendered
+                .html
+                .contains("&#60;script&#62;x&#60;/script&#62; jacket?")
+        );
+        assert!(!rendered.html.contains("<script>"));
+        assert!(rendered.html.contains("href=\"https://tea.example/\""));
     }
 
     #[test]

@@ -76,6 +76,7 @@ impl TestApp {
             notification::activity::ACTIVITY_CONSUMER,
             notification::directory::DIRECTORY_CONSUMER,
             notification::alerts::watch::ALERTS_CONSUMER,
+            notification::contacts::CONTACTS_CONSUMER,
         ] {
             stopped_pulling(&self.bus, consumer).await;
         }
