@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import {
   env, launchBrowser, openConsole, consoleUrl, Visitor, unique, whoAmI, showCategory,
   dialogItem, openDialog, sendFromComposer, eventually, screenshot, signIn,
-  withCleanup,
+  withCleanup, apiFromPage,
 } from './support.mjs';
 
 const TEST_TIMEOUT = 90_000;
@@ -277,6 +277,43 @@ test('junk dialogs are ticked and marked as spam at once, and their visitors unb
     await page.locator('.block-card [data-action="unblock"]').first().click();
     await page.locator('dialog.modal button', { hasText: 'Unblock' }).click();
     await eventually(async () => (await page.locator('.block-card').count()) === before - 1, { message: 'one block lifted' });
+  });
+});
+
+test('Settings → Notifications: e-mail is switched off and on, and the owner signs the shop’s e-mails', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    const { page } = keep(await openConsole(browser, env.owner));
+    await page.goto(consoleUrl('#/settings/notifications'));
+    const email = page.locator('.settings-content input[name="email"]');
+    const emailSwitch = page.locator('.settings-content label.switch-row', { has: page.locator('input[name="email"]') });
+    await email.waitFor();
+    assert.equal(await email.isChecked(), true, 'e-mail is on until turned off');
+    await emailSwitch.click();
+    await eventually(async () => (await apiFromPage(page, 'GET', '/me/notifications')).body.email === false, { message: 'e-mail saved as off' });
+    await page.reload();
+    await email.waitFor();
+    assert.equal(await email.isChecked(), false, 'still off after a reload');
+    await emailSwitch.click();
+    await eventually(async () => (await apiFromPage(page, 'GET', '/me/notifications')).body.email === true, { message: 'e-mail saved as on' });
+
+    const replyTo = page.locator('.settings-content input[name="reply_to"]');
+    await replyTo.fill('not an address');
+    await page.locator('.settings-content form button[type="submit"]').click();
+    await page.locator('.settings-content .field-error', { hasText: 'e-mail address' }).waitFor();
+    await replyTo.fill('help@shop.example');
+    await page.locator('.settings-content input[name="sender_name"]').fill('Shop <b>support</b>');
+    await page.locator('.settings-content input[name="shop_url"]').fill('https://shop.example/');
+    await page.locator('.settings-content form button[type="submit"]').click();
+    await eventually(async () => (await apiFromPage(page, 'GET', '/account/mail')).body.reply_to === 'help@shop.example', { message: 'the signature saved' });
+    const saved = (await apiFromPage(page, 'GET', '/account/mail')).body;
+    assert.deepEqual(saved, { sender_name: 'Shop <b>support</b>', reply_to: 'help@shop.example', shop_url: 'https://shop.example/' });
+    await eventually(async () => (await page.locator('.settings-content .field-error', { hasText: 'e-mail address' }).count()) === 0, { message: 'the old error cleared' });
+    for (const [width, height] of [[1366, 768], [1920, 1080]]) {
+      await page.setViewportSize({ width, height });
+      await page.locator('.settings-content').evaluate((element) => { element.scrollTop = 0; });
+      await screenshot(page, `settings-notifications-${width}x${height}.png`);
+    }
+    await apiFromPage(page, 'PATCH', '/account/mail', { sender_name: '', reply_to: '', shop_url: '' });
   });
 });
 

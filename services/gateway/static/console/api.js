@@ -147,6 +147,12 @@ export const disconnectIntegration = (channel) => request('DELETE', `/integratio
 // Visitors on the site
 export const listVisitors = (options) => request('GET', '/visitors', undefined, options);
 
+// Notifications (Settings → Notifications)
+export const getNotificationPreferences = () => request('GET', '/me/notifications');
+export const setNotificationPreferences = (patch) => request('PATCH', '/me/notifications', patch);
+export const getAccountMail = () => request('GET', '/account/mail');
+export const setAccountMail = (patch) => request('PATCH', '/account/mail', patch);
+
 // Sessions
 export const listSessions = () => request('GET', '/sessions');
 export const endSession = (sessionId) => request('DELETE', `/sessions/${id(sessionId)}`);

@@ -3,12 +3,12 @@
 //   #/dialogs/<id>       inbox with a dialog open
 //   #/contacts/<id>      a contact (from the search), with "Write"
 //   #/visitors           who is on the shop's site now
-//   #/settings/templates | managers | blocks | sessions | widget | integrations
+//   #/settings/templates | managers | notifications | blocks | sessions | widget | integrations
 //   #/invite/<token>     set a password from an invitation
 
 import { signal } from './signals.js';
 
-const SETTINGS_PAGES = new Set(['integrations', 'templates', 'managers', 'blocks', 'sessions', 'widget']);
+const SETTINGS_PAGES = new Set(['integrations', 'templates', 'managers', 'notifications', 'blocks', 'sessions', 'widget']);
 
 export function parseHash(hash = location.hash) {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);

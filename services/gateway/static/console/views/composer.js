@@ -197,7 +197,7 @@ function renderWarning(warning, channel) {
   const label = CHANNEL_LABELS[channel] || channel;
   const integration = state.items.find((item) => item.channel === channel);
   let problem = null;
-  if (channel === 'site' || !state.loadedAt) problem = null;
+  if (channel === 'site' || channel === 'email' || !state.loadedAt) problem = null;
   else if (!integration) problem = `${label} is not connected: this reply cannot reach them there.`;
   else if (!integration.health.healthy) {
     const reason = integration.health.last_error || (!integration.health.token_valid ? 'the token is refused' : 'no messages are being received');

@@ -321,8 +321,12 @@ function messageElement(message, grouped, managers) {
   const footer = [clockTime(message.created_at)];
   if (message.channel && message.channel !== 'site') footer.push('via ' + (CHANNEL_LABELS[message.channel] || message.channel));
   const undelivered = !fromVisitor && message.delivery_state === 'failed';
-  // A reply through a messenger is on its way until the messenger takes it.
-  const sending = !fromVisitor && !undelivered && message.channel !== 'site' && message.delivery_state === 'stored';
+  // A reply through a messenger or by e-mail is on its way until it is taken;
+  // a site-chat reply waits until an open widget shows it, or it is e-mailed.
+  const stored = !fromVisitor && message.delivery_state === 'stored';
+  const sending = stored && message.channel !== 'site';
+  const waiting = stored && message.channel === 'site';
+  const emailed = !fromVisitor && message.delivery_state === 'emailed';
   return h(
     'div',
     { class: ['msg', fromVisitor ? 'msg-in' : 'msg-out', grouped && 'is-grouped'], dataset: data },
@@ -337,7 +341,9 @@ function messageElement(message, grouped, managers) {
         footer.join(' · '),
         undelivered ? h('span', { class: 'msg-delivery-error' }, '· not delivered' + (message.delivery_error ? `: ${message.delivery_error}` : '')) : null,
         sending ? h('span', { class: 'msg-sending' }, '· sending…') : null,
-        fromVisitor || undelivered || sending ? null : h('span', { class: 'msg-tick', title: deliveryLabel(message.delivery_state) }, icon('check')),
+        waiting ? h('span', { class: 'msg-waiting', title: 'Not seen yet: the visitor has no chat open. It goes to them by e-mail when their address is known.' }, icon('clock')) : null,
+        emailed ? h('span', { class: 'msg-emailed', title: 'The visitor had left: it was sent to them by e-mail.' }, '· ', icon('mail'), 'sent by e-mail') : null,
+        fromVisitor || undelivered || sending || waiting || emailed ? null : h('span', { class: 'msg-tick', title: deliveryLabel(message.delivery_state) }, icon('check')),
       ),
     ),
   );

@@ -1,5 +1,6 @@
 // The settings screen: a navigation (Online consultant, Messengers, Reply
-// templates, Managers for owners and admins, Blocked visitors, My sessions)
+// templates, Managers for owners and admins, Notifications, Blocked
+// visitors, My sessions)
 // beside the chosen page.
 
 import { h, setChildren } from '../dom.js';
@@ -13,6 +14,7 @@ import { mountSessionsPage } from './settings-sessions.js';
 import { mountBlocksPage } from './settings-blocks.js';
 import { mountWidgetSettingsPage } from './settings-widget.js';
 import { mountIntegrationsPage } from './settings-integrations.js';
+import { mountNotificationsPage } from './settings-notifications.js';
 import { emptyState } from './common.js';
 import { brand } from './login.js';
 
@@ -21,6 +23,7 @@ const PAGES = [
   { page: 'integrations', label: 'Messengers', icon: 'chat', mount: mountIntegrationsPage },
   { page: 'templates', label: 'Reply templates', icon: 'template', mount: mountTemplatesPage },
   { page: 'managers', label: 'Managers', icon: 'users', mount: mountManagersPage, adminOnly: true },
+  { page: 'notifications', label: 'Notifications', icon: 'mail', mount: mountNotificationsPage },
   { page: 'blocks', label: 'Blocked visitors', icon: 'lock', mount: mountBlocksPage },
   { page: 'sessions', label: 'My sessions', icon: 'monitor', mount: mountSessionsPage },
 ];
