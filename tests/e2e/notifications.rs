@@ -196,9 +196,11 @@ async fn owners_sign_the_shops_emails_and_nobody_else_may() {
 async fn identified_visitor(suite: &TestSuite, site_key: &str, email: &str, text: &str) -> Socket {
     let mut socket = Socket::visitor(suite.port, site_key, &client_id(), None).await;
     socket
-        .send_json(json!({"type": "page", "url": "https://shop.example/jackets", "title": "Jackets",
+        .send_json(
+            json!({"type": "page", "url": "https://shop.example/jackets", "title": "Jackets",
             "referrer": "", "visit_started_at": "2026-12-06T10:00:00Z", "pages_seen": 1,
-            "page_view_id": client_id()}))
+            "page_view_id": client_id()}),
+        )
         .await;
     socket
         .send_json(json!({"type": "identify", "name": "Olga", "email": email}))
@@ -368,4 +370,108 @@ async fn reply_through(api: &Api, dialog_id: &str, channel: &str, text: &str) ->
     assert_eq!(status, 201, "{posted}");
     assert_eq!(posted["message"]["channel"], channel, "{posted}");
     posted["message"]["id"].as_str().expect("an id").to_owned()
+}
+
+#[tokio::test]
+async fn an_invited_manager_gets_the_link_by_email() {
+    let (suite, mail) = suite_with_mail().await;
+    let shop = suite.shop("Invite Shop").await;
+    let owner = suite.manager_api(&shop).await;
+    let (status, added) = owner
+        .post(
+            "/api/v1/managers",
+            json!({"email": "newbie@invite.example", "name": "Newbie", "role": "manager"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{added}");
+    assert_eq!(added["invitation_emailed"], true);
+    let link = added["invitation_url"].as_str().expect("a link").to_owned();
+    let mails = mail.wait_for(1).await;
+    assert_eq!(mails[0].to, vec!["newbie@invite.example".to_owned()]);
+    assert_eq!(
+        mails[0].subject,
+        "Manager invited you to answer Invite Shop's chat"
+    );
+    assert!(mails[0].text.contains(&link), "{}", mails[0].text);
+    suite.stop().await;
+}
+
+/// The token of the link in an e-mail (`.../#/reset/<token>`).
+fn reset_token(text: &str) -> String {
+    let start = text.find("#/reset/").expect("a reset link") + "#/reset/".len();
+    text[start..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect()
+}
+
+#[tokio::test]
+async fn forgot_password_emails_a_one_time_link_that_ends_every_session() {
+    let (suite, mail) = suite_with_mail().await;
+    let shop = suite.shop("Reset Shop").await;
+    let signed_in = suite.manager_api(&shop).await;
+    let anonymous = Api::new(suite.port);
+
+    // Known or not, the answer is the same.
+    let (known_status, known) = anonymous
+        .post(
+            "/api/v1/auth/password-reset",
+            json!({"email": shop.email.to_uppercase()}),
+        )
+        .await;
+    let (unknown_status, unknown) = anonymous
+        .post(
+            "/api/v1/auth/password-reset",
+            json!({"email": "nobody@reset.example"}),
+        )
+        .await;
+    assert_eq!((known_status, &known), (unknown_status, &unknown));
+    assert_eq!(known_status, 202);
+    let mails = mail.wait_for(1).await;
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0].to, vec![shop.email.clone()]);
+    assert_eq!(mails[0].subject, "A new password for Reset Shop's chat");
+    let token = reset_token(&mails[0].text);
+    assert_eq!(token.len(), 64, "{}", mails[0].text);
+
+    let (status, body) = anonymous
+        .post(
+            "/api/v1/auth/password-reset/confirm",
+            json!({"token": token, "password": "short"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = anonymous
+        .post(
+            "/api/v1/auth/password-reset/confirm",
+            json!({"token": "0".repeat(64), "password": "a brand new password"}),
+        )
+        .await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (404, &json!("not_found")),
+        "{body}"
+    );
+
+    let (status, body) = anonymous
+        .post(
+            "/api/v1/auth/password-reset/confirm",
+            json!({"token": token, "password": "a brand new password"}),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    // Every session ended; the new password signs in; the link is spent.
+    let (status, _) = signed_in.get("/api/v1/me").await;
+    assert_eq!(status, 401);
+    let again = Api::login(suite.port, &shop.email, "a brand new password").await;
+    let (status, _) = again.get("/api/v1/me").await;
+    assert_eq!(status, 200);
+    let (status, _) = anonymous
+        .post(
+            "/api/v1/auth/password-reset/confirm",
+            json!({"token": token, "password": "yet another password"}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    suite.stop().await;
 }

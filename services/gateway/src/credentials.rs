@@ -40,7 +40,8 @@ pub enum EndReason {
     Deactivated,
     /// The manager changed their own password (the other sessions end).
     PasswordChanged,
-    /// An owner or admin set the manager's password.
+    /// An owner or admin set the manager's password, or the manager set a
+    /// new one by a "Forgot password?" link.
     PasswordReset,
 }
 

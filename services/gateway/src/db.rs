@@ -471,3 +471,64 @@ pub async fn identity_secret(pool: &PgPool, account_id: Uuid) -> sqlx::Result<St
     .fetch_one(pool)
     .await
 }
+
+/// How long a "Forgot password?" link works.
+pub const PASSWORD_RESET_MINUTES: i32 = 30;
+
+/// Keeps a new password-reset link (by its token's hash).
+pub async fn insert_password_reset(
+    pool: &PgPool,
+    account_id: Uuid,
+    manager_id: Uuid,
+    token_hash: &[u8],
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into password_reset (token_hash, account_id, manager_id, expires_at) \
+         values ($1, $2, $3, now() + make_interval(mins => $4))",
+        token_hash,
+        account_id,
+        manager_id,
+        PASSWORD_RESET_MINUTES
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Spends a live password-reset link of an active manager: their account
+/// and id, or `None` when there is no such link (made up, used, expired).
+pub async fn use_password_reset(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+) -> sqlx::Result<Option<(Uuid, Uuid)>> {
+    let used = sqlx::query!(
+        "update password_reset r set used_at = now() from manager m \
+         where r.token_hash = $1 and r.used_at is null and r.expires_at > now() \
+             and m.id = r.manager_id and m.active \
+         returning r.account_id, r.manager_id",
+        token_hash
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(used.map(|r| (r.account_id, r.manager_id)))
+}
+
+/// Whether a password-reset link could be spent now (a made-up one costs a
+/// lookup, not a password hash).
+pub async fn password_reset_live(pool: &PgPool, token_hash: &[u8]) -> sqlx::Result<bool> {
+    let live = sqlx::query_scalar!(
+        "select exists (select 1 from password_reset \
+         where token_hash = $1 and used_at is null and expires_at > now())",
+        token_hash
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(live.unwrap_or(false))
+}
+
+/// The shop's name.
+pub async fn account_name(pool: &PgPool, account_id: Uuid) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!("select name from account where id = $1", account_id)
+        .fetch_optional(pool)
+        .await
+}

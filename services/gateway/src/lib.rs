@@ -14,6 +14,7 @@
 //! - [`sessions`]: ended sessions told to every replica.
 //! - [`directory`]: changed managers told to the other services (the outbox).
 //! - [`limits`]: rate limits of logins and of socket sends.
+//! - [`access_mail`]: invitation and password-reset e-mails, through the notification service.
 //! - [`admin`]: creating accounts and their first managers; the demo seed.
 //! - [`api`]: JSON shapes of dialogs and messages.
 //! - [`http`]: the REST routes.
@@ -25,6 +26,7 @@
 //! - [`presence`]: who is online (managers, visitors), shared by every replica.
 //! - [`dev`]: the page for trying the suite by hand.
 
+pub mod access_mail;
 pub mod admin;
 pub mod api;
 pub mod auth;

@@ -9,7 +9,13 @@ use chat_platform::Shutdown;
 use chat_platform::service_error::{Error, parse_id};
 use chat_proto::notification::v1::{self as pb, notification_service_server as server};
 
+use crate::db::email::NewEmail;
 use crate::db::{directory, email};
+use crate::mail::Postbox;
+use crate::mail::templates::{Access, AccessKind};
+
+/// Longest link in an access e-mail, in bytes.
+const MAX_LINK_BYTES: usize = 2048;
 
 /// Longest sender name, in characters.
 pub const MAX_SENDER_NAME_CHARS: usize = 100;
@@ -17,6 +23,7 @@ pub const MAX_SENDER_NAME_CHARS: usize = 100;
 #[derive(Clone)]
 pub struct NotificationApi {
     pub pool: PgPool,
+    pub postbox: Postbox,
 }
 
 pub async fn serve(
@@ -101,6 +108,14 @@ impl server::NotificationService for NotificationApi {
         Ok(Response::new(account_mail_out(mail)))
     }
 
+    async fn send_access_email(
+        &self,
+        request: Request<pb::AccessEmailRequest>,
+    ) -> Result<Response<pb::AccessEmailResponse>, Status> {
+        let recorded = self.access_email(request.into_inner()).await?;
+        Ok(Response::new(pb::AccessEmailResponse { recorded }))
+    }
+
     async fn set_account_mail(
         &self,
         request: Request<pb::SetAccountMailRequest>,
@@ -121,6 +136,77 @@ impl server::NotificationService for NotificationApi {
             .await
             .map_err(Error::from)?;
         Ok(Response::new(account_mail_out(mail)))
+    }
+}
+
+impl NotificationApi {
+    async fn access_email(&self, request: pb::AccessEmailRequest) -> Result<bool, Error> {
+        let account_id = parse_id("account_id", &request.account_id)?;
+        let manager_id = parse_id("manager_id", &request.manager_id)?;
+        let kind = match request.kind() {
+            pb::AccessEmailKind::Invitation => AccessKind::Invitation,
+            pb::AccessEmailKind::PasswordReset => AccessKind::PasswordReset,
+            pb::AccessEmailKind::Unspecified => {
+                return Err(Error::field("kind", "must be invitation or password_reset"));
+            }
+        };
+        let mut problems = Vec::new();
+        if request.to.parse::<lettre::Address>().is_err() {
+            problems.push(("to", "must be an e-mail address".to_owned()));
+        }
+        let link_ok =
+            url::Url::parse(&request.link).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+        if !link_ok || request.link.len() > MAX_LINK_BYTES {
+            problems.push(("link", "must be an http or https address".to_owned()));
+        }
+        if !problems.is_empty() {
+            return Err(Error::Fields(problems));
+        }
+        let mut tx = self.pool.begin().await?;
+        let mail = directory::account_mail(&mut tx, account_id).await?;
+        let shop = match request.shop_name.trim() {
+            "" => mail.shop_name.clone(),
+            name => name.to_owned(),
+        };
+        let rendered = Access {
+            kind,
+            name: &request.name,
+            shop: &shop,
+            inviter: &request.inviter_name,
+            link: &request.link,
+            valid_minutes: request.valid_minutes,
+        }
+        .render()
+        .map_err(|e| Error::InvalidArgument(e.to_string()))?;
+        let link_key = {
+            use sha2::Digest as _;
+            hex::encode(sha2::Sha256::digest(request.link.as_bytes()))
+        };
+        let email = NewEmail {
+            account_id,
+            dedupe_key: format!("access:{link_key}"),
+            kind: match kind {
+                AccessKind::Invitation => "invitation",
+                AccessKind::PasswordReset => "password_reset",
+            },
+            manager_id: Some(manager_id),
+            to_address: request.to.clone(),
+            from_name: mail.from_name_or(&shop).to_owned(),
+            reply_to: String::new(),
+            subject: rendered.subject,
+            text_body: rendered.text,
+            html_body: rendered.html,
+            headers: serde_json::json!({}),
+            dialog_id: None,
+            message_ids: Vec::new(),
+            message_channels: Vec::new(),
+        };
+        let recorded = self.postbox.record(&mut tx, &email).await?.is_some();
+        tx.commit().await?;
+        if recorded {
+            self.postbox.posted();
+        }
+        Ok(recorded)
     }
 }
 

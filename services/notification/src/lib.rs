@@ -114,10 +114,13 @@ impl Application {
                 let settler = replies::Settler {
                     pool: pool.clone(),
                     presence,
-                    postbox,
+                    postbox: postbox.clone(),
                     dialogs: dialogs.clone(),
                 };
-                let api = grpc::NotificationApi { pool: pool.clone() };
+                let api = grpc::NotificationApi {
+                    pool: pool.clone(),
+                    postbox,
+                };
                 let served = async {
                     if let Err(e) = grpc::serve(grpc, api, shutdown.clone()).await {
                         tracing::error!(error = %e, "the gRPC server stopped");

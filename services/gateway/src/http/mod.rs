@@ -12,6 +12,7 @@ pub mod integrations;
 pub mod notes;
 pub mod notifications;
 pub mod openapi;
+pub mod password_reset;
 pub mod team;
 pub mod templates;
 pub mod widget;
@@ -30,6 +31,7 @@ pub const MAX_PAGE: u32 = 200;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
+        .merge(password_reset::router())
         .merge(blocks::router())
         .merge(dialogs::router())
         .merge(notes::router())

@@ -23,6 +23,8 @@ use crate::state::AppState;
         super::auth::logout,
         super::auth::me,
         super::auth::accept_invitation,
+        super::password_reset::request_reset,
+        super::password_reset::confirm_reset,
         super::dialogs::list_dialogs,
         super::dialogs::count_dialogs,
         super::dialogs::get_dialog,

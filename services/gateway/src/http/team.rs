@@ -11,8 +11,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use chat_proto::notification::v1::AccessEmailKind;
+
 use super::auth::ManagerOut;
 use super::{Json, path_id};
+use crate::access_mail::{self, AccessEmail};
 use crate::auth::Manager;
 use crate::db;
 use crate::error::{Error, ErrorOut, Result};
@@ -76,8 +79,11 @@ pub struct AddManagerIn {
 pub struct AddedManagerOut {
     pub manager: ManagerOut,
     /// Without a password: the link (valid 7 days, once) with which the new
-    /// manager sets theirs. Give it to them; it is not shown again.
+    /// manager sets theirs. It is e-mailed to them; it is not shown again.
     pub invitation_url: Option<String>,
+    /// Whether the invitation was handed to the notification service to
+    /// e-mail (false: give them the link yourself).
+    pub invitation_emailed: bool,
 }
 
 /// Adds a manager to the account (owners and admins).
@@ -110,17 +116,38 @@ async fn add_manager(
             console_origin(&state, &headers)
         )
     });
+    let invitation_emailed = match &invitation_url {
+        Some(link) => {
+            let shop_name = db::account_name(&state.pool, added.account_id)
+                .await?
+                .unwrap_or_default();
+            let email = AccessEmail {
+                kind: AccessEmailKind::Invitation,
+                account_id: added.account_id,
+                manager_id: added.id,
+                to: &added.email,
+                name: &added.name,
+                shop_name: &shop_name,
+                inviter_name: &manager.name,
+                link,
+                valid_minutes: (db::INVITATION_DAYS * 24 * 60) as u32,
+            };
+            access_mail::send(&state, email).await
+        }
+        None => false,
+    };
     Ok((
         StatusCode::CREATED,
         axum::Json(AddedManagerOut {
             manager: added.into(),
             invitation_url,
+            invitation_emailed,
         }),
     ))
 }
 
 /// Where managers open the console: the configured origin, or the host asked.
-fn console_origin(state: &AppState, headers: &HeaderMap) -> String {
+pub(crate) fn console_origin(state: &AppState, headers: &HeaderMap) -> String {
     if !state.config.public_origin.is_empty() {
         return state.config.public_origin.trim_end_matches('/').to_owned();
     }

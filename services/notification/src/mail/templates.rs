@@ -160,6 +160,105 @@ impl VisitorReply<'_> {
     }
 }
 
+/// Which access e-mail.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AccessKind {
+    Invitation,
+    PasswordReset,
+}
+
+/// An e-mail about a manager's access: an invitation, or a password reset.
+pub struct Access<'a> {
+    pub kind: AccessKind,
+    pub name: &'a str,
+    pub shop: &'a str,
+    pub inviter: &'a str,
+    pub link: &'a str,
+    pub valid_minutes: u32,
+}
+
+#[derive(Template)]
+#[template(path = "access.txt")]
+struct AccessText<'a> {
+    name: &'a str,
+    intro: &'a str,
+    action: &'a str,
+    link: &'a str,
+    validity: &'a str,
+    note: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "access.html")]
+struct AccessHtml<'a> {
+    subject: &'a str,
+    shop: &'a str,
+    name: &'a str,
+    intro: &'a str,
+    action: &'a str,
+    link: &'a str,
+    validity: &'a str,
+    note: &'a str,
+}
+
+impl Access<'_> {
+    pub fn render(&self) -> Result<Rendered, askama::Error> {
+        let (subject, intro, action, note) = match self.kind {
+            AccessKind::Invitation => (
+                format!(
+                    "{} invited you to answer {}'s chat",
+                    self.inviter, self.shop
+                ),
+                format!(
+                    "{} invited you to answer the customers of {} in the chat console. Set your password to start.",
+                    self.inviter, self.shop
+                ),
+                "Set your password",
+                "",
+            ),
+            AccessKind::PasswordReset => (
+                format!("A new password for {}'s chat", self.shop),
+                format!(
+                    "Someone (we hope you) asked to set a new password for your account at {}.",
+                    self.shop
+                ),
+                "Set a new password",
+                "Setting it signs you out everywhere. If you did not ask, ignore this e-mail: your password stays as it is.",
+            ),
+        };
+        let validity = match self.valid_minutes {
+            m if m >= 24 * 60 && m % (24 * 60) == 0 => format!("{} days", m / (24 * 60)),
+            m if m >= 60 && m % 60 == 0 => format!("{} hours", m / 60),
+            m => format!("{m} minutes"),
+        };
+        let text = AccessText {
+            name: self.name,
+            intro: &intro,
+            action,
+            link: self.link,
+            validity: &validity,
+            note,
+        }
+        .render()?;
+        let html = AccessHtml {
+            subject: &subject,
+            shop: self.shop,
+            name: self.name,
+            intro: &intro,
+            action,
+            link: self.link,
+            validity: &validity,
+            note,
+        }
+        .render()?;
+        Ok(Rendered {
+            subject,
+            text,
+            html,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,6 +326,37 @@ mod tests {
         );
         assert!(!rendered.html.contains("<script>"));
         assert!(rendered.html.contains("href=\"https://tea.example/\""));
+    }
+
+    #[test]
+    fn an_invitation_and_a_reset_carry_their_link_and_how_long_it_works() {
+        let access = |kind, valid_minutes| Access {
+            kind,
+            name: "Boris <i>",
+            shop: "Tea & Co",
+            inviter: "Anna",
+            link: "https://chat.example/console/#/invite/abc",
+            valid_minutes,
+        };
+        let invitation = access(AccessKind::Invitation, 7 * 24 * 60)
+            .render()
+            .expect("renders");
+        assert_eq!(
+            invitation.subject,
+            "Anna invited you to answer Tea & Co's chat"
+        );
+        assert!(
+            invitation
+                .text
+                .contains("https://chat.example/console/#/invite/abc")
+        );
+        assert!(invitation.text.contains("for 7 days"));
+        assert!(invitation.html.contains("Boris &#60;i&#62;"));
+        let reset = access(AccessKind::PasswordReset, 30)
+            .render()
+            .expect("renders");
+        assert!(reset.text.contains("for 30 minutes"));
+        assert!(reset.text.contains("signs you out everywhere"));
     }
 
     #[test]
