@@ -43,6 +43,28 @@ test('signing in: wrong password is refused with a clear message, the right one 
   });
 });
 
+test('Forgot password? takes an address and answers alike for any; a spent or made-up link says so', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    const context = keep(await browser.newContext({ viewport: { width: 1366, height: 768 } }));
+    const page = await context.newPage();
+    await page.goto(consoleUrl());
+    await page.locator('.auth-card [data-action="forgot"]').click();
+    await page.locator('.auth-card h1', { hasText: 'Forgot your password?' }).waitFor();
+    await page.locator('.auth-card input[name="email"]').fill(`${unique('nobody')}@example.com`);
+    await page.locator('.auth-card button[type=submit]').click();
+    await page.locator('.auth-card h1', { hasText: 'Check your e-mail' }).waitFor();
+    await screenshot(page, 'forgot-password-1366x768.png');
+
+    await page.goto(consoleUrl(`#/reset/${'0'.repeat(64)}`));
+    await page.locator('.auth-card h1', { hasText: 'Set a new password' }).waitFor();
+    await page.locator('.auth-card input[name="password"]').fill('a brand new password');
+    await page.locator('.auth-card input[name="repeat"]').fill('a brand new password');
+    await page.locator('.auth-card button[type=submit]').click();
+    await page.locator('.auth-card .form-error', { hasText: 'no longer valid' }).waitFor();
+    await page.locator('.auth-card .form-error a[href="#/forgot"]').waitFor();
+  });
+});
+
 test('a visitor message arrives live, and the reply reaches the visitor', { timeout: TEST_TIMEOUT }, async () => {
   await withCleanup(async (keep) => {
     const { page } = keep(await openConsole(browser, env.owner));

@@ -89,6 +89,9 @@ export const me = (options = {}) => request('GET', '/me', undefined, { expect401
 export const logout = () => request('POST', '/auth/logout', {}, { expect401: true });
 export const acceptInvitation = (token, password) =>
   request('POST', '/auth/invitation', { token, password }, { expect401: true });
+export const requestPasswordReset = (email) => request('POST', '/auth/password-reset', { email }, { expect401: true });
+export const confirmPasswordReset = (token, password) =>
+  request('POST', '/auth/password-reset/confirm', { token, password }, { expect401: true });
 
 // Dialogs
 export const listDialogs = (parameters) => request('GET', '/dialogs' + query(parameters));

@@ -8,7 +8,7 @@ import { effect, createScope, untracked } from './signals.js';
 import * as store from './store.js';
 import { unlockAudioOnFirstGesture } from './sound.js';
 import { mountLogin } from './views/login.js';
-import { mountInvite } from './views/invite.js';
+import { mountInvite, mountReset, mountForgot } from './views/invite.js';
 import { mountInbox } from './views/inbox.js';
 import { mountSettings } from './views/settings.js';
 import { mountSessionEnded } from './views/session-ended.js';
@@ -23,6 +23,8 @@ const toastArea = document.getElementById('toasts');
 /** Which screen: a key that changes only when the whole screen must change. */
 function screenFor(phase, current) {
   if (current.name === 'invite') return `invite:${current.token}`;
+  if (current.name === 'reset') return `reset:${current.token}`;
+  if (current.name === 'forgot') return 'forgot';
   if (phase === 'starting') return 'starting';
   if (phase === 'unreachable') return 'unreachable';
   if (phase === 'signed_out') return 'login';
@@ -50,6 +52,8 @@ function mountScreen(screen, current, message) {
   else if (screen === 'unreachable') app.append(unreachableCard(message));
   else if (screen === 'login') screenScope.onDispose(mountLogin(app));
   else if (screen.startsWith('invite:')) screenScope.onDispose(mountInvite(app, current.token));
+  else if (screen.startsWith('reset:')) screenScope.onDispose(mountReset(app, current.token));
+  else if (screen === 'forgot') screenScope.onDispose(mountForgot(app));
   else if (screen === 'settings') mountSettings(app, screenScope);
   else mountInbox(app, screenScope);
 }

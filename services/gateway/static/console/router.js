@@ -5,6 +5,8 @@
 //   #/visitors           who is on the shop's site now
 //   #/settings/templates | managers | notifications | blocks | sessions | widget | integrations
 //   #/invite/<token>     set a password from an invitation
+//   #/forgot             ask for a link to set a new password
+//   #/reset/<token>      set a new password from that link
 
 import { signal } from './signals.js';
 
@@ -18,6 +20,8 @@ export function parseHash(hash = location.hash) {
   if (first === 'visitors') return { name: 'visitors' };
   if (first === 'settings') return { name: 'settings', page: SETTINGS_PAGES.has(second) ? second : 'templates' };
   if (first === 'invite' && second) return { name: 'invite', token: second };
+  if (first === 'reset' && second) return { name: 'reset', token: second };
+  if (first === 'forgot') return { name: 'forgot' };
   return { name: 'inbox' };
 }
 

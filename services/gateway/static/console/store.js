@@ -200,6 +200,14 @@ export function acceptInvitation(token, password) {
   return api.acceptInvitation(token, password);
 }
 
+export function requestPasswordReset(email) {
+  return api.requestPasswordReset(email);
+}
+
+export function confirmPasswordReset(token, password) {
+  return api.confirmPasswordReset(token, password);
+}
+
 export function setSound(on) {
   soundOn.value = on;
   saveSoundPreference(on);

@@ -91,6 +91,7 @@ export function mountLogin(container) {
     error,
     submit,
     shops,
+    h('p', { class: 'auth-aside' }, h('a', { href: '#/forgot', dataset: { action: 'forgot' } }, 'Forgot password?')),
   );
   container.append(h('main', { class: 'auth-screen' }, form));
   email.focus();

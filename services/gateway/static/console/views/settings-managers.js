@@ -117,7 +117,10 @@ function showInvitationResult(form, answer, close) {
   };
   setChildren(
     form,
-    h('div', { class: 'invite-done' }, icon('checkCircle'), h('div', {}, h('strong', {}, `${answer.manager.name} is invited.`), h('p', {}, 'Send them this link to choose a password:'))),
+    h('div', { class: 'invite-done' }, icon('checkCircle'), h('div', {}, h('strong', {}, `${answer.manager.name} is invited.`),
+      h('p', {}, answer.invitation_emailed
+        ? `We e-mailed the link to ${answer.manager.email}. You can also send it yourself:`
+        : 'Send them this link to choose a password:'))),
     h('div', { class: 'invite-row' }, link, copy),
     h('div', { class: 'form-actions' }, done),
   );
