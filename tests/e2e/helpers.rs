@@ -25,6 +25,11 @@ pub struct TestSuite {
     fakes_server: chat_fakes::Running,
 }
 
+/// The domain of the dialogs' reply addresses in the tests.
+pub const INBOUND_DOMAIN: &str = "reply.chat.test";
+/// The inbound webhook's password in the tests.
+pub const INBOUND_WEBHOOK_TOKEN: &str = "the tests' webhook token";
+
 pub struct Options {
     pub nats_url: String,
     /// A PostgreSQL server of the test's own (its admin URL); else the shared one.
@@ -119,6 +124,11 @@ impl TestSuite {
             .unwrap_or_else(|| "smtp://127.0.0.1:9".into());
         configs.notification.alert_window_secs = 1;
         configs.notification.visitor_grace_secs = 1;
+        configs.notification.inbound_domain = INBOUND_DOMAIN.into();
+        configs.notification.inbound_secret = "the tests' inbound secret".into();
+        configs.notification.smtp_listen_addr = "127.0.0.1:0".into();
+        configs.notification.inbound_http_addr = "127.0.0.1:0".into();
+        configs.notification.inbound_webhook_token = INBOUND_WEBHOOK_TOKEN.into();
         configs.notification.retry_base_ms = 200;
         configs.gateway = gateway::Config {
             http_addr: configs.gateway.http_addr,

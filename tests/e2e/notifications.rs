@@ -475,3 +475,153 @@ async fn forgot_password_emails_a_one_time_link_that_ends_every_session() {
     assert_eq!(status, 404);
     suite.stop().await;
 }
+
+/// Sends `raw` (an RFC 5322 message) to the suite's SMTP listener for
+/// answers, from `from` to `to`, as a mail server would.
+async fn smtp_deliver(suite: &TestSuite, from: &str, to: &str, raw: &str) -> Result<(), String> {
+    use lettre::{AsyncSmtpTransport, AsyncTransport as _, Tokio1Executor, address::Envelope};
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+        .port(suite.suite().inbound_smtp_port)
+        .build();
+    let envelope = Envelope::new(
+        Some(from.parse().expect("a from address")),
+        vec![to.parse().expect("a to address")],
+    )
+    .expect("an envelope");
+    transport
+        .send_raw(&envelope, raw.as_bytes())
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+/// A dialog's messages and notes, as the console reads them.
+async fn thread(api: &Api, dialog_id: &str) -> (Vec<Value>, Vec<Value>) {
+    let (_, messages) = api
+        .get(&format!("/api/v1/dialogs/{dialog_id}/messages?limit=50"))
+        .await;
+    let (_, notes) = api.get(&format!("/api/v1/dialogs/{dialog_id}/notes")).await;
+    (
+        messages["messages"].as_array().cloned().unwrap_or_default(),
+        notes["notes"].as_array().cloned().unwrap_or_default(),
+    )
+}
+
+#[tokio::test]
+async fn an_answer_by_email_comes_back_into_the_dialog_and_a_strangers_is_held() {
+    let (suite, mail) = suite_with_mail().await;
+    let shop = suite.shop("Answer Shop").await;
+    let api = suite.manager_api(&shop).await;
+    let visitor = identified_visitor(
+        &suite,
+        &shop.site_key,
+        "vera@buyer.example",
+        "Do you gift-wrap?",
+    )
+    .await;
+    until_messages(&api, 1).await;
+    let dialog_id = suite.only_dialog(&api).await;
+    drop(visitor);
+    let emailed = reply(&api, &dialog_id, "site", "Yes, for free.").await;
+    delivery_becomes(&api, &dialog_id, &emailed, "emailed").await;
+    let to_her = mail.mails_to("vera@buyer.example").await;
+    let reply_address = to_her[0]
+        .header("Reply-To")
+        .expect("a Reply-To")
+        .trim_matches(['<', '>'])
+        .to_owned();
+    assert!(reply_address.starts_with("reply+"), "{reply_address}");
+    assert!(reply_address.ends_with(&format!("@{}", crate::helpers::INBOUND_DOMAIN)));
+    assert!(to_her[0].text.contains("Answer this e-mail"));
+    let first_id = to_her[0]
+        .header("Message-ID")
+        .expect("a Message-ID")
+        .to_owned();
+
+    // She answers from her mail program: only her new words come in.
+    let answer = format!(
+        "From: Vera <vera@buyer.example>\r\nTo: {reply_address}\r\nSubject: Re: Manager from Answer Shop answered you\r\n\
+         Message-ID: <answer-1@buyer.example>\r\nIn-Reply-To: {first_id}\r\n\r\n\
+         Lovely, please wrap it in red.\r\n\r\nOn Sat, 6 Dec 2026 at 10:00, Manager <chat@localhost> wrote:\r\n> Yes, for free.\r\n"
+    );
+    smtp_deliver(&suite, "vera@buyer.example", &reply_address, &answer)
+        .await
+        .expect("taken");
+    let posted = chat_testkit::eventually("her answer in the dialog", || async {
+        let (messages, _) = thread(&api, &dialog_id).await;
+        messages
+            .into_iter()
+            .find(|m| m["channel"] == "email" && m["author_kind"] == "visitor")
+    })
+    .await;
+    assert_eq!(posted["text"], "Lovely, please wrap it in red.");
+    // The same e-mail delivered again stores nothing new.
+    smtp_deliver(&suite, "vera@buyer.example", &reply_address, &answer)
+        .await
+        .expect("taken");
+
+    // Someone else answers through the host's webhook: held as a note.
+    let webhook = format!(
+        "http://127.0.0.1:{}/inbound/postmark",
+        suite.suite().inbound_webhook_port
+    );
+    let stranger = json!({
+        "FromFull": {"Email": "mallory@evil.example", "Name": "Mallory"},
+        "ToFull": [{"Email": reply_address}],
+        "OriginalRecipient": reply_address,
+        "MessageID": "stranger-1",
+        "TextBody": "Send it to my address instead."
+    });
+    let http = reqwest::Client::new();
+    let refused = http
+        .post(&webhook)
+        .basic_auth("inbound", Some("a wrong token"))
+        .json(&stranger)
+        .send()
+        .await
+        .expect("the webhook answers");
+    assert_eq!(refused.status(), 401);
+    let taken = http
+        .post(&webhook)
+        .basic_auth("inbound", Some(crate::helpers::INBOUND_WEBHOOK_TOKEN))
+        .json(&stranger)
+        .send()
+        .await
+        .expect("the webhook answers");
+    assert_eq!(taken.status(), 200);
+    let note = chat_testkit::eventually("the stranger's answer held as a note", || async {
+        let (_, notes) = thread(&api, &dialog_id).await;
+        notes.into_iter().find(|n| {
+            n["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("mallory@evil.example"))
+        })
+    })
+    .await;
+    assert!(
+        note["text"]
+            .as_str()
+            .unwrap()
+            .contains("Send it to my address instead.")
+    );
+    let (messages, _) = thread(&api, &dialog_id).await;
+    let from_her = messages
+        .iter()
+        .filter(|m| m["channel"] == "email" && m["author_kind"] == "visitor")
+        .count();
+    assert_eq!(
+        from_her, 1,
+        "her answer once, the stranger's not as hers: {messages:?}"
+    );
+
+    // A made-up or altered reply address takes nothing.
+    let (local, domain) = reply_address.split_once('@').expect("an address");
+    let flipped = if local.ends_with('0') { '1' } else { '0' };
+    let forged = format!("{}{flipped}@{domain}", &local[..local.len() - 1]);
+    let made_up = format!("nobody@{}", crate::helpers::INBOUND_DOMAIN);
+    for address in [forged, made_up] {
+        let refused = smtp_deliver(&suite, "vera@buyer.example", &address, &answer).await;
+        assert!(refused.is_err(), "{address}: {refused:?}");
+    }
+    suite.stop().await;
+}

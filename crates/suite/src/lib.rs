@@ -111,6 +111,10 @@ pub struct Suite {
     pub dialog_grpc_port: u16,
     pub contact_grpc_port: u16,
     pub bridge_grpc_port: u16,
+    /// The notification service's SMTP listener and inbound webhook for
+    /// answers by e-mail (0: not set).
+    pub inbound_smtp_port: u16,
+    pub inbound_webhook_port: u16,
     pub ops_ports: OpsPorts,
     /// The gateway's database, for creating accounts in tests.
     pub gateway_pool: sqlx::PgPool,
@@ -194,6 +198,8 @@ impl Suite {
             bridge: bridges[0].http_port,
         };
         let (dialog_grpc_port, contact_grpc_port) = (dialog.grpc_port(), contact.grpc_port());
+        let (inbound_smtp_port, inbound_webhook_port) =
+            (notification.smtp_in_port(), notification.webhook_in_port());
         let bridge_grpc_port = bridges[0].grpc_port;
         let gateway_ports = gateways.iter().map(gateway::Application::port).collect();
         let gateway_pool = gateways[0].pool().clone();
@@ -227,6 +233,8 @@ impl Suite {
             dialog_grpc_port,
             bridge_grpc_port,
             contact_grpc_port,
+            inbound_smtp_port,
+            inbound_webhook_port,
             ops_ports,
             gateway_pool,
             bridges,

@@ -3,7 +3,7 @@
 //! kept on their dialogs so the dialogs list shows who each one is, and a
 //! manager may answer by e-mail, without asking another service.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use prost::Message as _;
 use sqlx::PgPool;
@@ -37,7 +37,8 @@ pub async fn keep_names(bus: Bus, pool: PgPool, shutdown: Shutdown) {
 
 async fn record_names(pool: &PgPool, envelopes: Vec<ev::Envelope>) -> Result<(), HandlerError> {
     // The last word on each contact in the batch wins (events come in order).
-    let mut details: HashMap<(Uuid, Uuid), (String, String)> = HashMap::new();
+    // In key order, as the writer takes them, so the two never deadlock.
+    let mut details: BTreeMap<(Uuid, Uuid), (String, String)> = BTreeMap::new();
     for envelope in &envelopes {
         let updated = ev::ContactUpdated::decode(envelope.payload.as_slice())
             .map_err(|e| HandlerError::Permanent(e.into()))?;

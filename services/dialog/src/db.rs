@@ -89,6 +89,18 @@ pub async fn insert_open_dialog(
     contact_id: Uuid,
     contact_name: &str,
 ) -> sqlx::Result<Option<DialogRow>> {
+    // The contact's row first, locked until this transaction ends: the
+    // consumer of contact_updated writing it meanwhile waits for the dialog
+    // to be committed, and then puts the details on it too; one that wrote
+    // first is seen by the next statement.
+    sqlx::query!(
+        "insert into contact_details (account_id, contact_id) values ($1, $2) \
+         on conflict do nothing",
+        account_id,
+        contact_id
+    )
+    .execute(&mut *conn)
+    .await?;
     sqlx::query_as(&format!(
         "insert into dialog as d (id, account_id, contact_id, status, contact_name, contact_email) \
          select $1, $2, $3, 'open', coalesce(nullif($4, ''), c.name, ''), coalesce(c.email, '') \

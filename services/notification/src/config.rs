@@ -43,6 +43,23 @@ pub struct Config {
     /// `NOTIFICATION_RETRY_BASE_MS`: the first wait before trying an e-mail
     /// again (it doubles each time).
     pub retry_base_ms: u64,
+    /// `NOTIFICATION_INBOUND_DOMAIN`: the domain of the dialogs' reply
+    /// addresses (`reply+…@<domain>`), whose MX points at the SMTP listener
+    /// or at a mail host with the webhook; empty: e-mails to visitors carry
+    /// no reply address of a dialog.
+    pub inbound_domain: String,
+    /// `NOTIFICATION_INBOUND_SECRET`: the key reply addresses are signed
+    /// with (16 characters or more; keep it, or older addresses stop working).
+    pub inbound_secret: String,
+    /// `NOTIFICATION_SMTP_LISTEN_ADDR`: where the SMTP listener for answers
+    /// listens (port 25 behind the MX); empty: none.
+    pub smtp_listen_addr: String,
+    /// `NOTIFICATION_INBOUND_HTTP_ADDR`: where the inbound webhook
+    /// (`POST /inbound/postmark`) listens; empty: none.
+    pub inbound_http_addr: String,
+    /// `NOTIFICATION_INBOUND_WEBHOOK_TOKEN`: the webhook's password (HTTP
+    /// Basic, user `inbound`).
+    pub inbound_webhook_token: String,
     #[serde(skip)]
     pub common: Common,
 }
@@ -63,6 +80,11 @@ impl Default for Config {
             mail_from: "chat@localhost".into(),
             send_attempts: 20,
             retry_base_ms: 5_000,
+            inbound_domain: String::new(),
+            inbound_secret: String::new(),
+            smtp_listen_addr: String::new(),
+            inbound_http_addr: String::new(),
+            inbound_webhook_token: String::new(),
             common: Common::default(),
         }
     }

@@ -14,6 +14,7 @@
 //! - [`alerts`]: e-mails to managers who are away, one per window.
 //! - [`replies`]: managers' replies to visitors who left, by e-mail.
 //! - [`delivery`]: what became of e-mailed replies, told to the dialog service.
+//! - [`inbound`]: answers by e-mail, back into their dialogs (SMTP listener, webhook).
 //! - [`presence`]: whether a manager has the console open.
 //! - [`mail`]: templates, and the sender with its retries.
 //! - [`db`]: the SQL.
@@ -27,6 +28,7 @@ pub mod db;
 pub mod delivery;
 pub mod directory;
 pub mod grpc;
+pub mod inbound;
 pub mod mail;
 pub mod presence;
 pub mod replies;
@@ -46,6 +48,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct Application {
     worker: Worker,
     grpc: TcpListener,
+    /// The SMTP listener for answers, and the inbound webhook's, when set.
+    smtp_in: Option<TcpListener>,
+    webhook_in: Option<TcpListener>,
     config: Config,
 }
 
@@ -62,9 +67,17 @@ impl Application {
         let grpc = TcpListener::bind(&config.grpc_addr)
             .await
             .with_context(|| format!("while binding gRPC on {}", config.grpc_addr))?;
+        inbound::ReplyAddresses::new(&config.inbound_domain, &config.inbound_secret)?;
+        let smtp_in = bind_optional(&config.smtp_listen_addr, "the SMTP listener").await?;
+        let webhook_in = bind_optional(&config.inbound_http_addr, "the inbound webhook").await?;
+        if webhook_in.is_some() && config.inbound_webhook_token.len() < 16 {
+            anyhow::bail!("NOTIFICATION_INBOUND_WEBHOOK_TOKEN must be 16 characters or more");
+        }
         Ok(Self {
             worker,
             grpc,
+            smtp_in,
+            webhook_in,
             config,
         })
     }
@@ -78,6 +91,16 @@ impl Application {
         self.config.console_url = url;
     }
 
+    /// The SMTP listener's port (0: none).
+    pub fn smtp_in_port(&self) -> u16 {
+        port_of(&self.smtp_in)
+    }
+
+    /// The inbound webhook's port (0: none).
+    pub fn webhook_in_port(&self) -> u16 {
+        port_of(&self.webhook_in)
+    }
+
     pub fn grpc_port(&self) -> u16 {
         self.grpc.local_addr().map(|a| a.port()).unwrap_or_default()
     }
@@ -86,8 +109,12 @@ impl Application {
         let Self {
             worker,
             grpc,
+            smtp_in,
+            webhook_in,
             config,
         } = self;
+        let reply_addresses =
+            inbound::ReplyAddresses::new(&config.inbound_domain, &config.inbound_secret)?;
         let postbox = mail::Postbox::new(&config.mail_from);
         let sender = mail::sender::Sender::new(&config, worker.pool.clone(), postbox.woken())?;
         let waits = alerts::watch::Waits {
@@ -116,7 +143,21 @@ impl Application {
                     presence,
                     postbox: postbox.clone(),
                     dialogs: dialogs.clone(),
+                    reply_addresses: reply_addresses.clone(),
                 };
+                let receiver = reply_addresses.map(|addresses| inbound::Receiver {
+                    pool: pool.clone(),
+                    dialogs: dialogs.clone(),
+                    addresses,
+                });
+                let inbound_doors = inbound_doors(
+                    receiver,
+                    smtp_in,
+                    webhook_in,
+                    &config.inbound_domain,
+                    &config.inbound_webhook_token,
+                    &shutdown,
+                );
                 let api = grpc::NotificationApi {
                     pool: pool.clone(),
                     postbox,
@@ -136,10 +177,75 @@ impl Application {
                     delivery::tell(pool, dialogs, shutdown.clone()),
                     sender.run(shutdown.clone()),
                     served,
+                    inbound_doors,
                 );
             })
             .await
     }
+}
+
+/// Binds `addr` unless it is empty.
+async fn bind_optional(addr: &str, what: &str) -> anyhow::Result<Option<TcpListener>> {
+    if addr.is_empty() {
+        return Ok(None);
+    }
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("while binding {what} on {addr}"))?;
+    Ok(Some(listener))
+}
+
+fn port_of(listener: &Option<TcpListener>) -> u16 {
+    listener
+        .as_ref()
+        .and_then(|l| l.local_addr().ok())
+        .map_or(0, |a| a.port())
+}
+
+/// Serves the SMTP listener and the webhook for answers, those that are set.
+async fn inbound_doors(
+    receiver: Option<inbound::Receiver>,
+    smtp_in: Option<TcpListener>,
+    webhook_in: Option<TcpListener>,
+    domain: &str,
+    token: &str,
+    shutdown: &Shutdown,
+) {
+    let Some(receiver) = receiver else {
+        if smtp_in.is_some() || webhook_in.is_some() {
+            tracing::warn!(
+                "answers by e-mail need NOTIFICATION_INBOUND_DOMAIN; the listeners are idle"
+            );
+        }
+        return;
+    };
+    let smtp = async {
+        if let Some(listener) = smtp_in {
+            inbound::smtp::serve(
+                listener,
+                receiver.clone(),
+                domain.to_owned(),
+                shutdown.clone(),
+            )
+            .await;
+        }
+    };
+    let webhook = async {
+        if let Some(listener) = webhook_in {
+            let router = inbound::webhook::router(inbound::webhook::Webhook {
+                receiver: receiver.clone(),
+                token: token.to_owned(),
+            });
+            let stopping = shutdown.clone();
+            if let Err(e) = axum::serve(listener, router)
+                .with_graceful_shutdown(async move { stopping.cancelled().await })
+                .await
+            {
+                tracing::error!(error = %e, "the inbound webhook stopped");
+            }
+        }
+    };
+    tokio::join!(smtp, webhook);
 }
 
 pub async fn run(config: Config, shutdown: Shutdown) -> anyhow::Result<()> {

@@ -38,6 +38,8 @@ pub struct Settler {
     pub presence: Presence,
     pub postbox: Postbox,
     pub dialogs: DialogServiceClient<Traced>,
+    /// Each dialog's reply address, when answers by e-mail come back.
+    pub reply_addresses: Option<crate::inbound::ReplyAddresses>,
 }
 
 impl Settler {
@@ -195,6 +197,7 @@ impl Settler {
             replies: &lines,
             history: &history,
             shop_url: &mail.shop_url,
+            answer_by_email: self.reply_addresses.is_some(),
         }
         .render()?;
         let thread = replies::thread(conn, account_id, dialog_id).await?;
@@ -209,7 +212,10 @@ impl Settler {
             manager_id: None,
             to_address: contact.email.clone(),
             from_name: format!("{manager} from {}", mail.from_name_or(&shop)),
-            reply_to: mail.reply_to.clone(),
+            reply_to: match &self.reply_addresses {
+                Some(addresses) => addresses.for_dialog(dialog_id),
+                None => mail.reply_to.clone(),
+            },
             subject: rendered.subject,
             text_body: rendered.text,
             html_body: rendered.html,

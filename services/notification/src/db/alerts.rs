@@ -54,6 +54,31 @@ pub async fn dialog(
     Ok(found.unwrap_or_default())
 }
 
+/// A dialog by its id alone (its reply address names only that): its
+/// account and state.
+pub async fn dialog_by_id(
+    conn: &mut PgConnection,
+    dialog_id: Uuid,
+) -> sqlx::Result<Option<(Uuid, DialogState)>> {
+    let found = sqlx::query!(
+        "select account_id, contact_id, contact_name, manager_id from dialog_state \
+         where dialog_id = $1",
+        dialog_id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(found.map(|row| {
+        (
+            row.account_id,
+            DialogState {
+                contact_id: row.contact_id,
+                contact_name: row.contact_name,
+                manager_id: row.manager_id,
+            },
+        )
+    }))
+}
+
 /// Moves a manager's read position forward (never back).
 pub async fn mark_read(
     conn: &mut PgConnection,

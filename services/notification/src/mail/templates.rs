@@ -109,6 +109,8 @@ pub struct VisitorReply<'a> {
     pub history: &'a [HistoryLine],
     /// The shop's site; empty when the owner has not set it.
     pub shop_url: &'a str,
+    /// Whether answering the e-mail reaches the dialog.
+    pub answer_by_email: bool,
 }
 
 #[derive(Template)]
@@ -119,6 +121,7 @@ struct ReplyText<'a> {
     replies: &'a [Line],
     history: &'a [HistoryLine],
     shop_url: &'a str,
+    answer_by_email: bool,
 }
 
 #[derive(Template)]
@@ -130,6 +133,7 @@ struct ReplyHtml<'a> {
     replies: &'a [Line],
     history: &'a [HistoryLine],
     shop_url: &'a str,
+    answer_by_email: bool,
 }
 
 impl VisitorReply<'_> {
@@ -141,6 +145,7 @@ impl VisitorReply<'_> {
             replies: self.replies,
             history: self.history,
             shop_url: self.shop_url,
+            answer_by_email: self.answer_by_email,
         }
         .render()?;
         let html = ReplyHtml {
@@ -150,6 +155,7 @@ impl VisitorReply<'_> {
             replies: self.replies,
             history: self.history,
             shop_url: self.shop_url,
+            answer_by_email: self.answer_by_email,
         }
         .render()?;
         Ok(Rendered {
@@ -308,6 +314,7 @@ mod tests {
             replies: &replies,
             history: &history,
             shop_url: "https://tea.example/",
+            answer_by_email: true,
         }
         .render()
         .expect("renders");

@@ -1,0 +1,171 @@
+//! Answers by e-mail come back into their dialogs. Each dialog's e-mails to
+//! its visitor carry a reply address of its own ([`address`]); an answer to
+//! it arrives by the service's SMTP listener ([`smtp`]) or by the inbound
+//! webhook of a mail host ([`webhook`], Postmark's format). What the person
+//! wrote above the quote ([`quoting`]) becomes the contact's message in the
+//! dialog, through the e-mail channel; an answer from another address is
+//! held as a note for a manager to see. The dialog service stores it before
+//! the sender is told "accepted" (250, 200): when it is away the sender is
+//! told to try later (451, 503), so nothing is lost, and the message's
+//! Message-ID makes a second delivery store nothing new.
+
+pub mod address;
+pub mod quoting;
+pub mod smtp;
+pub mod webhook;
+
+use sha2::Digest as _;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use chat_platform::grpc::Traced;
+use chat_proto::dialog::v1::{self as pb, dialog_service_client::DialogServiceClient};
+
+use crate::db::{alerts, contacts};
+pub use address::ReplyAddresses;
+
+/// The longest message the dialog service takes, in characters.
+const MAX_TEXT_CHARS: usize = 4096;
+/// The largest e-mail taken, in bytes (more is refused, 552 / 413).
+pub const MAX_EMAIL_BYTES: usize = 10 << 20;
+
+/// An answer as it came, from either door.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    /// Where it was sent: the envelope's recipients, or the host's.
+    pub recipients: Vec<String>,
+    /// Who sent it (the From address).
+    pub from: String,
+    pub message_id: String,
+    /// The text part, quotes and all.
+    pub text: String,
+}
+
+impl Incoming {
+    /// Reads a whole e-mail (RFC 5322) sent to `recipients`.
+    pub fn parse(recipients: Vec<String>, raw: &[u8]) -> Option<Incoming> {
+        let parsed = mail_parser::MessageParser::default().parse(raw)?;
+        let from = parsed
+            .from()
+            .and_then(|list| list.first())
+            .and_then(|address| address.address())
+            .unwrap_or_default()
+            .to_owned();
+        let message_id = match parsed.message_id() {
+            Some(id) => id.to_owned(),
+            // None given: the content names it, so a second delivery is one.
+            None => hex::encode(sha2::Sha256::digest(raw)),
+        };
+        Some(Incoming {
+            recipients,
+            from,
+            message_id,
+            text: parsed.body_text(0).unwrap_or_default().into_owned(),
+        })
+    }
+}
+
+/// What became of an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// In the dialog, as the contact's message.
+    Posted,
+    /// From an address that is not the contact's: a note for managers.
+    Held,
+    /// Nothing new in it (an empty answer).
+    Empty,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// Not to a reply address of ours (or of a dialog we do not know).
+    #[error("no such mailbox")]
+    NotOurs,
+    /// The dialog service is away: the sender should try again later.
+    #[error("try again later: {0}")]
+    Unavailable(#[from] tonic::Status),
+    /// Our own database is away.
+    #[error("try again later: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+#[derive(Clone)]
+pub struct Receiver {
+    pub pool: PgPool,
+    pub dialogs: DialogServiceClient<Traced>,
+    pub addresses: ReplyAddresses,
+}
+
+impl Receiver {
+    /// Whether `address` is a reply address of ours (for SMTP's RCPT).
+    pub fn accepts(&self, address: &str) -> bool {
+        self.addresses.dialog_of(address).is_some()
+    }
+
+    pub async fn receive(&self, incoming: &Incoming) -> Result<Outcome, Refusal> {
+        let dialog_id = incoming
+            .recipients
+            .iter()
+            .find_map(|r| self.addresses.dialog_of(r))
+            .ok_or(Refusal::NotOurs)?;
+        let mut conn = self.pool.acquire().await?;
+        let (account_id, dialog) = alerts::dialog_by_id(&mut conn, dialog_id)
+            .await?
+            .ok_or(Refusal::NotOurs)?;
+        let contact_id = dialog.contact_id.ok_or(Refusal::NotOurs)?;
+        let contact = contacts::get(&mut conn, account_id, contact_id).await?;
+        drop(conn);
+        let text = clip(&quoting::new_text(&incoming.text));
+        if text.is_empty() {
+            return Ok(Outcome::Empty);
+        }
+        let client_id = format!(
+            "email-{}",
+            &hex::encode(sha2::Sha256::digest(incoming.message_id.as_bytes()))[..32]
+        );
+        let from_contact =
+            !contact.email.is_empty() && contact.email.eq_ignore_ascii_case(incoming.from.trim());
+        if from_contact {
+            let request = pb::PostMessageRequest {
+                account_id: account_id.to_string(),
+                dialog_id: dialog_id.to_string(),
+                contact_id: contact_id.to_string(),
+                author_kind: pb::AuthorKind::Visitor as i32,
+                author_id: contact_id.to_string(),
+                client_message_id: client_id,
+                text,
+                channel: pb::Channel::Email as i32,
+                contact_name: String::new(),
+            };
+            self.dialogs.clone().post_message(request).await?;
+            metrics::counter!("inbound_emails_total", "outcome" => "posted").increment(1);
+            return Ok(Outcome::Posted);
+        }
+        let note = clip(&format!(
+            "An e-mail answer from {}, which is not this contact's address, was held here. Check who wrote before answering:\n\n{text}",
+            if incoming.from.is_empty() {
+                "an unknown sender"
+            } else {
+                &incoming.from
+            },
+        ));
+        let request = pb::AddNoteRequest {
+            account_id: account_id.to_string(),
+            dialog_id: dialog_id.to_string(),
+            author_id: Uuid::nil().to_string(),
+            text: note,
+            client_note_id: client_id,
+        };
+        self.dialogs.clone().add_note(request).await?;
+        metrics::counter!("inbound_emails_total", "outcome" => "held").increment(1);
+        Ok(Outcome::Held)
+    }
+}
+
+/// At most what a message may hold, cut at a character.
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(MAX_TEXT_CHARS - 1) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
