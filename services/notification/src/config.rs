@@ -60,6 +60,13 @@ pub struct Config {
     /// `NOTIFICATION_INBOUND_WEBHOOK_TOKEN`: the webhook's password (HTTP
     /// Basic, user `inbound`).
     pub inbound_webhook_token: String,
+    /// `NOTIFICATION_VAPID_PRIVATE_KEY`: the VAPID private key (base64url of
+    /// the P-256 scalar), from a Secret; empty: one made at the first start
+    /// and kept in the database.
+    pub vapid_private_key: String,
+    /// `NOTIFICATION_PUSH_HOSTS`: the push services a browser's subscription
+    /// may point at (each host or its subdomains), comma-separated.
+    pub push_hosts: String,
     #[serde(skip)]
     pub common: Common,
 }
@@ -85,6 +92,10 @@ impl Default for Config {
             smtp_listen_addr: String::new(),
             inbound_http_addr: String::new(),
             inbound_webhook_token: String::new(),
+            vapid_private_key: String::new(),
+            push_hosts:
+                "fcm.googleapis.com,push.services.mozilla.com,push.apple.com,notify.windows.com"
+                    .into(),
             common: Common::default(),
         }
     }

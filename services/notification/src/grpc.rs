@@ -24,6 +24,8 @@ pub const MAX_SENDER_NAME_CHARS: usize = 100;
 pub struct NotificationApi {
     pub pool: PgPool,
     pub postbox: Postbox,
+    pub vapid: crate::push::Vapid,
+    pub push_hosts: crate::push::PushHosts,
 }
 
 pub async fn serve(
@@ -114,6 +116,71 @@ impl server::NotificationService for NotificationApi {
     ) -> Result<Response<pb::AccessEmailResponse>, Status> {
         let recorded = self.access_email(request.into_inner()).await?;
         Ok(Response::new(pb::AccessEmailResponse { recorded }))
+    }
+
+    async fn get_push_key(
+        &self,
+        _request: Request<pb::GetPushKeyRequest>,
+    ) -> Result<Response<pb::PushKey>, Status> {
+        Ok(Response::new(pb::PushKey {
+            public_key: self.vapid.public_key(),
+        }))
+    }
+
+    async fn add_push_subscription(
+        &self,
+        request: Request<pb::PushSubscription>,
+    ) -> Result<Response<pb::PushSubscriptionResponse>, Status> {
+        let request = request.into_inner();
+        let account_id = parse_id("account_id", &request.account_id)?;
+        let manager_id = parse_id("manager_id", &request.manager_id)?;
+        let mut problems = Vec::new();
+        if request.endpoint.len() > MAX_LINK_BYTES || !self.push_hosts.allows(&request.endpoint) {
+            problems.push((
+                "endpoint",
+                "must be an https address of a browser's push service".to_owned(),
+            ));
+        }
+        let p256dh = crate::push::decode(&request.p256dh);
+        let point = |key: Vec<u8>| web_push_native::p256::PublicKey::from_sec1_bytes(&key);
+        if p256dh.is_none_or(|key| point(key).is_err()) {
+            problems.push((
+                "keys.p256dh",
+                "must be a P-256 public key, base64url".to_owned(),
+            ));
+        }
+        if crate::push::decode(&request.auth).is_none_or(|auth| auth.len() != 16) {
+            problems.push(("keys.auth", "must be 16 bytes, base64url".to_owned()));
+        }
+        if !problems.is_empty() {
+            return Err(Error::Fields(problems).into());
+        }
+        let subscription = crate::db::push::Subscription {
+            id: uuid::Uuid::now_v7(),
+            endpoint: request.endpoint,
+            p256dh: request.p256dh,
+            auth: request.auth,
+        };
+        crate::db::push::subscribe(&self.pool, account_id, manager_id, &subscription)
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(pb::PushSubscriptionResponse {
+            changed: true,
+        }))
+    }
+
+    async fn remove_push_subscription(
+        &self,
+        request: Request<pb::RemovePushSubscriptionRequest>,
+    ) -> Result<Response<pb::PushSubscriptionResponse>, Status> {
+        let request = request.into_inner();
+        let account_id = parse_id("account_id", &request.account_id)?;
+        let manager_id = parse_id("manager_id", &request.manager_id)?;
+        let changed =
+            crate::db::push::unsubscribe(&self.pool, account_id, manager_id, &request.endpoint)
+                .await
+                .map_err(Error::from)?;
+        Ok(Response::new(pb::PushSubscriptionResponse { changed }))
     }
 
     async fn set_account_mail(

@@ -15,6 +15,8 @@
 //! - [`replies`]: managers' replies to visitors who left, by e-mail.
 //! - [`delivery`]: what became of e-mailed replies, told to the dialog service.
 //! - [`inbound`]: answers by e-mail, back into their dialogs (SMTP listener, webhook).
+//! - [`push`]: browser push (Web Push with VAPID).
+//! - [`queue`]: the loop the e-mail sender and the pusher share.
 //! - [`presence`]: whether a manager has the console open.
 //! - [`mail`]: templates, and the sender with its retries.
 //! - [`db`]: the SQL.
@@ -31,6 +33,8 @@ pub mod grpc;
 pub mod inbound;
 pub mod mail;
 pub mod presence;
+pub mod push;
+pub mod queue;
 pub mod replies;
 
 use std::time::Duration;
@@ -115,6 +119,20 @@ impl Application {
         } = self;
         let reply_addresses =
             inbound::ReplyAddresses::new(&config.inbound_domain, &config.inbound_secret)?;
+        let vapid = push::Vapid::load(&config, &worker.pool).await?;
+        let push_hosts = push::PushHosts::parse(&config.push_hosts);
+        let push_wake = std::sync::Arc::new(tokio::sync::Notify::new());
+        let pusher = push::Pusher {
+            pool: worker.pool.clone(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(config.smtp_timeout_secs))
+                .build()?,
+            vapid: vapid.clone(),
+            contact: format!("mailto:{}", config.mail_from),
+            max_attempts: config.send_attempts.max(1),
+            retry_base: Duration::from_millis(config.retry_base_ms.max(1)),
+            wake: push_wake.clone(),
+        };
         let postbox = mail::Postbox::new(&config.mail_from);
         let sender = mail::sender::Sender::new(&config, worker.pool.clone(), postbox.woken())?;
         let waits = alerts::watch::Waits {
@@ -137,6 +155,7 @@ impl Application {
                     presence: presence.clone(),
                     postbox: postbox.clone(),
                     console_url,
+                    push_wake,
                 };
                 let settler = replies::Settler {
                     pool: pool.clone(),
@@ -161,6 +180,8 @@ impl Application {
                 let api = grpc::NotificationApi {
                     pool: pool.clone(),
                     postbox,
+                    vapid,
+                    push_hosts,
                 };
                 let served = async {
                     if let Err(e) = grpc::serve(grpc, api, shutdown.clone()).await {
@@ -176,6 +197,7 @@ impl Application {
                     settler.run(shutdown.clone()),
                     delivery::tell(pool, dialogs, shutdown.clone()),
                     sender.run(shutdown.clone()),
+                    pusher.run(shutdown.clone()),
                     served,
                     inbound_doors,
                 );

@@ -1,17 +1,20 @@
 //! Settings → Notifications: each manager's own choice of e-mail and browser
-//! push while away (`GET`/`PATCH /api/v1/me/notifications`), and how the
-//! account's e-mails are signed, which owners set
-//! (`GET`/`PATCH /api/v1/account/mail`). The notification service keeps both.
+//! push while away (`GET`/`PATCH /api/v1/me/notifications`), their
+//! browsers' push subscriptions (`GET /api/v1/push/key`,
+//! `POST`/`DELETE /api/v1/me/push-subscriptions`), and how the account's
+//! e-mails are signed, which owners set (`GET`/`PATCH /api/v1/account/mail`).
+//! The notification service keeps them all.
 
 use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use chat_proto::notification::v1 as pb;
 
-use super::Json;
+use super::{Json, Query};
 use crate::auth::{Manager, Role};
 use crate::error::{Error, ErrorOut, Result};
 use crate::state::AppState;
@@ -26,6 +29,122 @@ pub fn router() -> Router<AppState> {
             "/api/v1/account/mail",
             get(get_account_mail).patch(set_account_mail),
         )
+        .route("/api/v1/push/key", get(push_key))
+        .route(
+            "/api/v1/me/push-subscriptions",
+            post(subscribe).delete(unsubscribe),
+        )
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PushKeyOut {
+    /// The VAPID public key (base64url): `applicationServerKey` of
+    /// `pushManager.subscribe`.
+    pub public_key: String,
+}
+
+/// The deployment's VAPID public key, for a browser to subscribe to push.
+#[utoipa::path(get, path = "/api/v1/push/key", tag = "notifications", security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, body = PushKeyOut),
+        (status = 401, description = "`unauthorized`", body = ErrorOut),
+        (status = 503, description = "`unavailable`", body = ErrorOut),
+    ))]
+async fn push_key(
+    State(state): State<AppState>,
+    _manager: Manager,
+) -> Result<axum::Json<PushKeyOut>> {
+    let key = state
+        .notifications
+        .clone()
+        .get_push_key(pb::GetPushKeyRequest {})
+        .await?
+        .into_inner();
+    Ok(axum::Json(PushKeyOut {
+        public_key: key.public_key,
+    }))
+}
+
+/// A browser's push subscription, as `PushSubscription.toJSON()` gives it.
+#[derive(Deserialize, ToSchema)]
+pub struct SubscriptionIn {
+    /// The push service's address for this browser.
+    #[schema(max_length = 2048)]
+    pub endpoint: String,
+    pub keys: SubscriptionKeys,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SubscriptionKeys {
+    /// The browser's P-256 public key, base64url.
+    pub p256dh: String,
+    /// Its 16-byte secret, base64url.
+    pub auth: String,
+}
+
+/// Keeps this browser's push subscription for the signed-in manager.
+#[utoipa::path(post, path = "/api/v1/me/push-subscriptions", tag = "notifications", request_body = SubscriptionIn, security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 201, description = "Kept"),
+        (status = 400, description = "`bad_request`", body = ErrorOut),
+        (status = 401, description = "`unauthorized`", body = ErrorOut),
+        (status = 403, description = "`csrf`", body = ErrorOut),
+        (status = 415, description = "`unsupported_media_type`", body = ErrorOut),
+        (status = 422, description = "`invalid`: `fields.endpoint` is not at a browser's push service, or a key is malformed", body = ErrorOut),
+        (status = 503, description = "`unavailable`", body = ErrorOut),
+    ))]
+async fn subscribe(
+    State(state): State<AppState>,
+    manager: Manager,
+    Json(body): Json<SubscriptionIn>,
+) -> Result<StatusCode> {
+    let request = pb::PushSubscription {
+        account_id: manager.account_id.to_string(),
+        manager_id: manager.id.to_string(),
+        endpoint: body.endpoint,
+        p256dh: body.keys.p256dh,
+        auth: body.keys.auth,
+    };
+    state
+        .notifications
+        .clone()
+        .add_push_subscription(request)
+        .await?;
+    Ok(StatusCode::CREATED)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EndpointQuery {
+    /// The subscription's endpoint.
+    pub endpoint: String,
+}
+
+/// Forgets this browser's push subscription (turning push off here).
+#[utoipa::path(delete, path = "/api/v1/me/push-subscriptions", tag = "notifications", params(EndpointQuery), security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 204, description = "Forgotten (or there was none)"),
+        (status = 400, description = "`bad_request`", body = ErrorOut),
+        (status = 401, description = "`unauthorized`", body = ErrorOut),
+        (status = 403, description = "`csrf`", body = ErrorOut),
+        (status = 503, description = "`unavailable`", body = ErrorOut),
+    ))]
+async fn unsubscribe(
+    State(state): State<AppState>,
+    manager: Manager,
+    Query(query): Query<EndpointQuery>,
+) -> Result<StatusCode> {
+    let request = pb::RemovePushSubscriptionRequest {
+        account_id: manager.account_id.to_string(),
+        manager_id: manager.id.to_string(),
+        endpoint: query.endpoint,
+    };
+    state
+        .notifications
+        .clone()
+        .remove_push_subscription(request)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -119,13 +238,20 @@ pub struct AccountMailOut {
 #[serde(deny_unknown_fields)]
 pub struct AccountMailIn {
     /// One line, up to 100 characters; empty: the shop's name. Left out: unchanged.
-    #[schema(max_length = 100)]
+    #[schema(max_length = 100, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub sender_name: Option<String>,
     /// An e-mail address, or empty for none. Left out: unchanged.
+    #[schema(
+        max_length = 254,
+        pattern = "^$|^[A-Za-z0-9._%+-]+@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+    )]
     pub reply_to: Option<String>,
     /// An `http` or `https` address of up to 500 bytes, or empty for none.
     /// Left out: unchanged.
-    #[schema(max_length = 500)]
+    #[schema(
+        max_length = 500,
+        pattern = "^$|^https?://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(:[0-9]{1,4})?(/[!-~]*)?$"
+    )]
     pub shop_url: Option<String>,
 }
 

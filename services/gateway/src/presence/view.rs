@@ -30,6 +30,12 @@ impl Present {
         !self.managers.is_empty()
     }
 
+    /// Whether any console of this manager is open (`account` as in the keys).
+    pub(crate) fn manager_online(&self, account: &str, manager: Uuid) -> bool {
+        let prefix = format!("{account}.m.{manager}.");
+        self.managers.keys().any(|key| key.starts_with(&prefix))
+    }
+
     pub(crate) fn visitor(&self, contact_id: Uuid) -> Option<VisitorOut> {
         let pages: Vec<&VisitorPage> = self
             .visitors
@@ -58,6 +64,8 @@ pub use chat_platform::names::visitor_label as label;
 #[derive(Debug, PartialEq)]
 pub(crate) enum Change {
     ManagersOnline(Uuid, bool),
+    /// One manager's first console opened (`true`) or last one closed.
+    Manager(Uuid, Uuid, bool),
     Visitor(Uuid, Uuid, Option<VisitorOut>),
 }
 
@@ -77,12 +85,16 @@ impl View {
         match kind {
             "m" => {
                 let before = online.managers_online();
+                let manager_before = online.manager_online(account, who);
                 match value {
                     Some(_) => online.managers.insert(key.to_owned(), at),
                     None => online.managers.remove(key),
                 };
                 if before != online.managers_online() {
                     changes.push(Change::ManagersOnline(account_id, !before));
+                }
+                if manager_before != online.manager_online(account, who) {
+                    changes.push(Change::Manager(account_id, who, !manager_before));
                 }
             }
             "v" => {
@@ -171,13 +183,44 @@ mod tests {
         let k2 = format!("{account}.m.{m2}.{}", Uuid::new_v4());
         assert_eq!(
             view.apply(&k1, Some(b""), now),
-            [Change::ManagersOnline(account, true)]
+            [
+                Change::ManagersOnline(account, true),
+                Change::Manager(account, m1, true)
+            ]
         );
-        assert_eq!(view.apply(&k2, Some(b""), now), []);
-        assert_eq!(view.apply(&k1, None, now), []);
+        assert_eq!(
+            view.apply(&k2, Some(b""), now),
+            [Change::Manager(account, m2, true)]
+        );
+        assert_eq!(
+            view.apply(&k1, None, now),
+            [Change::Manager(account, m1, false)]
+        );
         assert_eq!(
             view.apply(&k2, None, now),
-            [Change::ManagersOnline(account, false)]
+            [
+                Change::ManagersOnline(account, false),
+                Change::Manager(account, m2, false)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_manager_is_online_from_their_first_console_to_their_last() {
+        let (account, manager) = (Uuid::new_v4(), Uuid::new_v4());
+        let mut view = View::default();
+        let now = Instant::now();
+        let laptop = format!("{account}.m.{manager}.{}", Uuid::new_v4());
+        let phone = format!("{account}.m.{manager}.{}", Uuid::new_v4());
+        view.apply(&laptop, Some(b""), now);
+        assert_eq!(view.apply(&phone, Some(b""), now), []);
+        assert_eq!(view.apply(&laptop, None, now), []);
+        assert_eq!(
+            view.apply(&phone, None, now),
+            [
+                Change::ManagersOnline(account, false),
+                Change::Manager(account, manager, false)
+            ]
         );
     }
 

@@ -78,6 +78,12 @@ fn tell(hub: &Hub, changes: Vec<Change>) {
                     Arc::new(HubEvent::control(account_id, frame)),
                 );
             }
+            Change::Manager(account_id, manager_id, online) => {
+                let frame = serde_json::json!({
+                    "type": "manager_presence", "manager_id": manager_id, "online": online,
+                });
+                hub.dispatch(Arc::new(HubEvent::control(account_id, frame)));
+            }
             Change::Visitor(account_id, contact_id, visitor) => {
                 let frame = match visitor {
                     Some(visitor) => {

@@ -2,7 +2,7 @@
 //! transaction: the messages still waiting, the recipients (its manager, or
 //! every manager when it has none) who want e-mail and are offline now, and
 //! for each the messages they have not read, in one e-mail recorded for the
-//! sender. The messages then wait no more, whether anyone was written to or
+//! sender, and a push for each of their browsers that allowed it. The messages then wait no more, whether anyone was written to or
 //! not (a manager who was online saw them come).
 
 use std::time::Duration;
@@ -16,6 +16,7 @@ use chat_platform::names::visitor_label;
 use crate::db::alerts;
 use crate::db::directory;
 use crate::db::email::NewEmail;
+use crate::db::push;
 use crate::mail::Postbox;
 use crate::mail::templates::{Line, ManagerAlert};
 use crate::presence::Presence;
@@ -33,6 +34,8 @@ pub struct Digest {
     pub postbox: Postbox,
     /// The console's address, ending in `/`.
     pub console_url: String,
+    /// Wakes the pusher once pushes are recorded (it also looks every second).
+    pub push_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Digest {
@@ -57,31 +60,36 @@ impl Digest {
     async fn round(&self) -> anyhow::Result<usize> {
         let mut tx = self.pool.begin().await?;
         let due = alerts::take_due(&mut tx, DIALOGS_PER_ROUND).await?;
-        let mut recorded = 0;
+        let (mut recorded, mut pushed) = (0, 0);
         for &(account_id, dialog_id) in &due {
-            recorded += self.alert(&mut tx, account_id, dialog_id).await?;
+            let (emails, pushes) = self.alert(&mut tx, account_id, dialog_id).await?;
+            recorded += emails;
+            pushed += pushes;
         }
         tx.commit().await?;
         if recorded > 0 {
             metrics::counter!("manager_alerts_total").increment(recorded as u64);
             self.postbox.posted();
         }
+        if pushed > 0 {
+            self.push_wake.notify_one();
+        }
         Ok(due.len())
     }
 
-    /// Records the dialog's alert e-mails; how many.
+    /// Records the dialog's alert e-mails and pushes; how many of each.
     async fn alert(
         &self,
         conn: &mut PgConnection,
         account_id: Uuid,
         dialog_id: Uuid,
-    ) -> anyhow::Result<usize> {
+    ) -> anyhow::Result<(usize, usize)> {
         let waiting = alerts::unalerted(conn, account_id, dialog_id).await?;
         let Some(through) = waiting.last().map(|m| m.seq) else {
-            return Ok(0);
+            return Ok((0, 0));
         };
         let dialog = alerts::dialog(conn, account_id, dialog_id).await?;
-        let recipients = directory::email_recipients(conn, account_id, dialog.manager_id).await?;
+        let recipients = directory::alert_recipients(conn, account_id, dialog.manager_id).await?;
         let mail = directory::account_mail(conn, account_id).await?;
         let contact = match (dialog.contact_name.trim(), dialog.contact_id) {
             ("", Some(contact_id)) => visitor_label(contact_id),
@@ -95,6 +103,7 @@ impl Digest {
         let dialog_url = format!("{}#/dialogs/{dialog_id}", self.console_url);
         let settings_url = format!("{}#/settings/notifications", self.console_url);
         let mut recorded = 0;
+        let mut pushed = 0;
         for recipient in recipients {
             if self
                 .presence
@@ -110,6 +119,28 @@ impl Digest {
                 .map(|m| Line::new(m.created_at, &m.text))
                 .collect();
             if lines.is_empty() {
+                continue;
+            }
+            if recipient.by_push {
+                let subscriptions =
+                    push::subscriptions(conn, account_id, recipient.manager_id).await?;
+                let payload = serde_json::json!({
+                    "title": format!("{contact} wrote to {shop}"),
+                    "body": lines.last().map(|l| l.text.chars().take(200).collect::<String>()),
+                    "url": dialog_url,
+                    "tag": format!("dialog-{dialog_id}"),
+                });
+                for subscription in subscriptions {
+                    let key = format!(
+                        "alert:{dialog_id}:{}:{through}:{}",
+                        recipient.manager_id, subscription.id
+                    );
+                    if push::record(conn, account_id, &key, subscription.id, &payload).await? {
+                        pushed += 1;
+                    }
+                }
+            }
+            if !recipient.by_email {
                 continue;
             }
             let rendered = ManagerAlert {
@@ -141,6 +172,6 @@ impl Digest {
             }
         }
         alerts::alerted(conn, account_id, dialog_id, through).await?;
-        Ok(recorded)
+        Ok((recorded, pushed))
     }
 }

@@ -69,26 +69,31 @@ pub async fn manager_name(
     .await
 }
 
-/// Someone an alert may go to.
+/// Someone an alert may go to, and how.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Recipient {
     pub manager_id: Uuid,
     pub email: String,
     pub name: String,
+    /// Wants e-mail (and has an address).
+    pub by_email: bool,
+    pub by_push: bool,
 }
 
-/// The account's managers who want e-mail and can act on it: active, signed
-/// up, with an address; only `manager_id` when given.
-pub async fn email_recipients(
+/// The account's managers who want an alert and can act on it: active,
+/// signed up, with e-mail (and an address) or push on; only `manager_id`
+/// when given.
+pub async fn alert_recipients(
     conn: &mut PgConnection,
     account_id: Uuid,
     manager_id: Option<Uuid>,
 ) -> sqlx::Result<Vec<Recipient>> {
     sqlx::query_as!(
         Recipient,
-        "select manager_id, email, name from manager \
+        "select manager_id, email, name, (email_on and email <> '') as \"by_email!\", \
+             push_on as by_push from manager \
          where account_id = $1 and ($2::uuid is null or manager_id = $2) \
-             and active and signed_up and email_on and email <> '' \
+             and active and signed_up and ((email_on and email <> '') or push_on) \
          order by manager_id",
         account_id,
         manager_id

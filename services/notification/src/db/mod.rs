@@ -7,9 +7,11 @@
 //! - [`replies`]: managers' replies waiting to be settled (seen, e-mailed).
 //! - [`contacts`]: the contacts' names and addresses.
 //! - [`email`]: the e-mail log, which is also the sender's queue.
+//! - [`push`]: browser push: the VAPID key, subscriptions, the push log.
 
 pub mod alerts;
 pub mod contacts;
 pub mod directory;
 pub mod email;
+pub mod push;
 pub mod replies;

@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use futures::StreamExt as _;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::PoolConfig;
@@ -27,9 +26,6 @@ use crate::db::email::{self, Outgoing};
 
 /// E-mails claimed at once.
 const CLAIM_BATCH: i64 = 32;
-/// How often the log is looked at when nothing woke the sender (e-mails
-/// waiting for their next try, another replica's that ran out of claim).
-const IDLE_POLL: Duration = Duration::from_secs(1);
 /// The longest backoff between two tries.
 const MAX_BACKOFF: Duration = Duration::from_secs(30 * 60);
 
@@ -72,27 +68,16 @@ impl Sender {
     /// Sends what the log holds until shutdown; e-mails being sent then are
     /// finished first.
     pub async fn run(self, shutdown: Shutdown) {
-        while !shutdown.is_cancelled() {
-            let batch = match email::claim(&self.pool, CLAIM_BATCH, self.claim.as_secs_f64()).await
-            {
-                Ok(batch) => batch,
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not take e-mails to send; retrying");
-                    Vec::new()
-                }
-            };
-            if batch.is_empty() {
-                tokio::select! {
-                    _ = self.wake.notified() => {}
-                    _ = tokio::time::sleep(IDLE_POLL) => {}
-                    _ = shutdown.cancelled() => {}
-                }
-                continue;
-            }
-            futures::stream::iter(batch)
-                .for_each_concurrent(self.in_flight, |outgoing| self.send(outgoing))
-                .await;
-        }
+        let claim_secs = self.claim.as_secs_f64();
+        crate::queue::drain(
+            "e-mails",
+            &self.wake,
+            self.in_flight,
+            shutdown,
+            || email::claim(&self.pool, CLAIM_BATCH, claim_secs),
+            |outgoing| self.send(outgoing),
+        )
+        .await;
     }
 
     async fn send(&self, outgoing: Outgoing) {

@@ -310,6 +310,7 @@ async fn start(env: &TestEnv, mail: &MailCatcher) -> Running {
         smtp_timeout_secs: 5,
         mail_from: "chat@chat.test".into(),
         retry_base_ms: 200,
+        push_hosts: "127.0.0.1".into(),
         common: env.common(),
         ..Default::default()
     };

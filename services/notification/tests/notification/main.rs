@@ -6,3 +6,4 @@ mod alerts;
 mod helpers;
 mod ops;
 mod process;
+mod push;
