@@ -88,6 +88,21 @@ test('a visitor message arrives live, and the reply reaches the visitor', { time
   });
 });
 
+test('the tab’s title and icon count the dialogs waiting for me', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    const { page } = keep(await openConsole(browser, env.owner));
+    const waiting = async () => Number((await page.title()).match(/^\((\d+)\)/)?.[1] ?? 0);
+    await page.waitForFunction(() => document.title.endsWith('Inbox · Consultant'));
+    const before = await waiting();
+    const visitor = keep(await Visitor.connect(browser));
+    await visitor.send(unique('Anyone there?'));
+    await eventually(async () => (await waiting()) === before + 1, { message: `the title counting ${before + 1}` });
+    const icon = await page.locator('link[rel="icon"]').getAttribute('href');
+    assert.match(icon, /%23ef4444/, 'a red badge on the icon');
+    assert.match(await page.title(), /^\(\d+\) Inbox · Consultant$/);
+  });
+});
+
 test('a note stays among managers: the visitor gets the later reply but never the note', { timeout: TEST_TIMEOUT }, async () => {
   await withCleanup(async (keep) => {
     const { page } = keep(await openConsole(browser, env.owner));
@@ -336,6 +351,46 @@ test('Settings → Notifications: e-mail is switched off and on, and the owner s
       await screenshot(page, `settings-notifications-${width}x${height}.png`);
     }
     await apiFromPage(page, 'PATCH', '/account/mail', { sender_name: '', reply_to: '', shop_url: '' });
+  });
+});
+
+test('a browser push shows its notification, and clicking it opens the dialog in the console', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    const visitor = keep(await Visitor.connect(browser));
+    const message = await visitor.send(unique('Pushed to you'));
+    const { page, context } = keep(await openConsole(browser, env.owner));
+    await context.grantPermissions(['notifications'], { origin: env.baseUrl });
+    // The console's worker, registered as "Turn on" registers it.
+    await page.evaluate(async () => {
+      await navigator.serviceWorker.register('/console/sw.js', { scope: '/console/' });
+      await navigator.serviceWorker.ready;
+    });
+    const cdp = await context.newCDPSession(page);
+    const registrations = new Map();
+    cdp.on('ServiceWorker.workerRegistrationUpdated', (event) => {
+      for (const registration of event.registrations) registrations.set(registration.scopeURL, registration.registrationId);
+    });
+    await cdp.send('ServiceWorker.enable');
+    const scope = `${env.baseUrl}/console/`;
+    await eventually(async () => registrations.has(scope), { message: 'the worker registered' });
+    // A push as the push service delivers it (already decrypted by the browser).
+    const url = `${env.baseUrl}/console/#/dialogs/${message.dialog_id}`;
+    const title = unique('A visitor wrote to the shop');
+    await cdp.send('ServiceWorker.deliverPushMessage', {
+      origin: env.baseUrl,
+      registrationId: registrations.get(scope),
+      data: JSON.stringify({ title, body: 'Pushed to you', url, tag: `dialog-${message.dialog_id}` }),
+    });
+    const shown = async () => page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body })));
+    await eventually(async () => (await shown()).some((n) => n.title === title && n.body === 'Pushed to you'), { message: 'the notification shown' });
+    // The click, as the browser hands it to the worker: the console opens the dialog.
+    const worker = context.serviceWorkers().find((w) => w.url().endsWith('/console/sw.js')) || (await context.waitForEvent('serviceworker'));
+    await worker.evaluate(async (wanted) => {
+      const [notification] = (await self.registration.getNotifications()).filter((n) => n.title === wanted);
+      self.dispatchEvent(new NotificationEvent('notificationclick', { notification }));
+    }, title);
+    await page.waitForURL(url);
+    await page.locator('.msg-in', { hasText: 'Pushed to you' }).waitFor();
   });
 });
 

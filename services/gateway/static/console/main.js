@@ -7,6 +7,8 @@ import { icon } from './icons.js';
 import { effect, createScope, untracked } from './signals.js';
 import * as store from './store.js';
 import { unlockAudioOnFirstGesture } from './sound.js';
+import { watchAttention } from './attention.js';
+import { followPushClicks } from './push.js';
 import { mountLogin } from './views/login.js';
 import { mountInvite, mountReset, mountForgot } from './views/invite.js';
 import { mountInbox } from './views/inbox.js';
@@ -105,4 +107,6 @@ effect(() => {
 
 setInterval(refreshRelativeTimes, RELATIVE_TIME_REFRESH_MS);
 unlockAudioOnFirstGesture();
+watchAttention();
+followPushClicks();
 store.start();

@@ -664,14 +664,23 @@ function applyMessageToDialog(known, message) {
 }
 
 /**
- * The account's manager sound (widget settings; none is silent): for visitor
- * messages in my dialogs and unassigned ones, unless I am reading that dialog.
+ * The account's manager sound (widget settings; none is silent), and the
+ * desktop notification: for visitor messages in my dialogs and unassigned
+ * ones, unless I am reading that dialog.
  */
 function maybeChime(message, dialog) {
-  if (!soundOn.peek() || message.author_kind !== 'visitor') return;
+  if (message.author_kind !== 'visitor') return;
   if (dialog.manager_id && dialog.manager_id !== myId()) return;
   if (isBeingRead(message.dialog_id) && document.hasFocus()) return;
-  playSound(managerSound());
+  incomingHandler?.(message, dialog);
+  if (soundOn.peek()) playSound(managerSound());
+}
+
+let incomingHandler = null;
+
+/** Who hears of a visitor's message in my dialogs and unassigned ones while I am not reading it (desktop notifications). */
+export function onIncomingVisitorMessage(handler) {
+  incomingHandler = handler;
 }
 
 function noteArrived(note) {
@@ -1230,6 +1239,11 @@ const socketEvents = {
   contact_updated: (frame) => contactStored(frame.contact),
   visitor_online: (frame) => visitorsChanged((byId) => byId.set(frame.visitor.contact_id, frame.visitor)),
   visitor_offline: (frame) => visitorsChanged((byId) => byId.delete(frame.contact_id)),
+  manager_presence: (frame) => {
+    const list = managers.peek();
+    if (!list.some((manager) => manager.id === frame.manager_id && manager.online !== frame.online)) return;
+    managers.value = list.map((manager) => (manager.id === frame.manager_id ? { ...manager, online: frame.online } : manager));
+  },
   widget_settings: (frame) => widgetSettingsArrived(frame.settings),
   ack: (frame) => {
     if (frame.message) messageArrived(frame.message, { live: false });

@@ -7,6 +7,8 @@ import * as api from '../api.js';
 import * as store from '../store.js';
 import { describeError } from '../api.js';
 import { spinner, emptyState, pageHeader, field, showFormErrors, whileBusy } from './common.js';
+import { desktopState, allowDesktop, turnDesktopOff } from '../attention.js';
+import { pushSupported, pushSubscribed, enablePush, disablePush } from '../push.js';
 
 export function mountNotificationsPage(container, scope) {
   const body = h('div', { class: 'page-body settings-stack' });
@@ -59,8 +61,65 @@ function preferencesCard(preferences) {
   return card('While I am away', 'When no console of yours is open on any device.',
     h('div', { class: 'field' }, switchRow('email', 'E-mail me new messages', `To ${address}. Messages that come together make one e-mail; what you read meanwhile is left out.`, preferences.email,
       (input) => save(input, { email: input.checked }))),
+    h('div', { class: 'field' }, pushRow()),
+    h('div', { class: 'field' }, desktopRow()),
     failure,
   );
+}
+
+/** Browser push to this computer, while no console is open. */
+function pushRow() {
+  const row = h('div', { class: 'switch-row desktop-row' });
+  const render = async () => {
+    const supported = pushSupported();
+    const on = supported && (await pushSubscribed().catch(() => false));
+    const sub = !supported
+      ? 'This browser does not take push notifications.'
+      : on
+        ? 'On: while no console of yours is open, a visitor’s message shows on this computer.'
+        : 'While no console of yours is open, a visitor’s message shows on this computer.';
+    const toggle = async (button, change, done) => {
+      button.disabled = true;
+      try {
+        await change();
+        store.notify(done, 'success');
+      } catch (error) {
+        store.notify(error?.message && !error.status ? error.message : describeError(error));
+      }
+      render();
+    };
+    const action = !supported
+      ? null
+      : on
+        ? h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'push-off' }, onclick: (event) => toggle(event.currentTarget, disablePush, 'Push is off on this computer.') }, 'Turn off')
+        : h('button', { type: 'button', class: 'btn btn-primary btn-small', dataset: { action: 'push-on' }, onclick: (event) => toggle(event.currentTarget, enablePush, 'Push is on for this computer.') }, 'Turn on');
+    setChildren(row, h('span', { class: 'switch-text' }, h('span', { class: 'switch-title' }, 'Push to this computer'), h('span', { class: 'switch-sub' }, sub)), action);
+  };
+  render();
+  return row;
+}
+
+/** Desktop notifications on this computer, while the console is in a background tab. */
+function desktopRow() {
+  const row = h('div', { class: 'switch-row desktop-row' });
+  const render = () => {
+    const state = desktopState();
+    const sub = {
+      granted: 'On: a visitor’s message shows on this computer while the console is in a background tab.',
+      off: 'Off on this computer.',
+      default: 'A visitor’s message shows on this computer while the console is in a background tab.',
+      denied: 'Your browser blocks them for this site: allow notifications in its site settings.',
+      unsupported: 'This browser does not show desktop notifications.',
+    }[state];
+    const action = {
+      granted: h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'desktop-off' }, onclick: () => { turnDesktopOff(); render(); } }, 'Turn off'),
+      off: h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'desktop-on' }, onclick: async () => { await allowDesktop(); render(); } }, 'Turn on'),
+      default: h('button', { type: 'button', class: 'btn btn-primary btn-small', dataset: { action: 'desktop-on' }, onclick: async () => { await allowDesktop(); render(); } }, 'Allow'),
+    }[state] || null;
+    setChildren(row, h('span', { class: 'switch-text' }, h('span', { class: 'switch-title' }, 'Desktop notifications'), h('span', { class: 'switch-sub' }, sub)), action);
+  };
+  render();
+  return row;
 }
 
 function accountMailCard(mail) {

@@ -1,0 +1,40 @@
+// The console's service worker: shows a browser push (a visitor wrote
+// while the manager was away from the console) as a notification, and opens
+// the dialog when it is clicked, in an open console if there is one.
+
+self.addEventListener('push', (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch {
+    data = { body: event.data ? event.data.text() : '' };
+  }
+  event.waitUntil(
+    self.registration.showNotification(data.title || 'A visitor wrote', {
+      body: data.body || '',
+      tag: data.tag || undefined,
+      data: { url: data.url || self.registration.scope },
+    }),
+  );
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const url = event.notification.data?.url || self.registration.scope;
+  event.waitUntil((async () => {
+    const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+    const open = windows.find((client) => client.url.startsWith(self.registration.scope));
+    if (!open) {
+      await self.clients.openWindow(url);
+      return;
+    }
+    // The console opens the dialog itself (it need not reload), then comes
+    // to the front.
+    open.postMessage({ type: 'open', url });
+    try {
+      await open.focus();
+    } catch {
+      // Focus is the browser's to give.
+    }
+  })());
+});
