@@ -360,10 +360,13 @@ test('a browser push shows its notification, and clicking it opens the dialog in
     const message = await visitor.send(unique('Pushed to you'));
     const { page, context } = keep(await openConsole(browser, env.owner));
     await context.grantPermissions(['notifications'], { origin: env.baseUrl });
-    // The console's worker, registered as "Turn on" registers it.
+    // The console's worker, registered as "Turn on" registers it, and active.
     await page.evaluate(async () => {
       await navigator.serviceWorker.register('/console/sw.js', { scope: '/console/' });
-      await navigator.serviceWorker.ready;
+      const registration = await navigator.serviceWorker.ready;
+      if (registration.active.state !== 'activated') {
+        await new Promise((resolve) => registration.active.addEventListener('statechange', (e) => e.target.state === 'activated' && resolve()));
+      }
     });
     const cdp = await context.newCDPSession(page);
     const registrations = new Map();
@@ -373,16 +376,22 @@ test('a browser push shows its notification, and clicking it opens the dialog in
     await cdp.send('ServiceWorker.enable');
     const scope = `${env.baseUrl}/console/`;
     await eventually(async () => registrations.has(scope), { message: 'the worker registered' });
-    // A push as the push service delivers it (already decrypted by the browser).
+    // A push as the push service delivers it (already decrypted by the
+    // browser). A worker that was still starting may miss the first: the
+    // push is delivered again until it shows (the tag keeps it one).
     const url = `${env.baseUrl}/console/#/dialogs/${message.dialog_id}`;
     const title = unique('A visitor wrote to the shop');
-    await cdp.send('ServiceWorker.deliverPushMessage', {
-      origin: env.baseUrl,
-      registrationId: registrations.get(scope),
-      data: JSON.stringify({ title, body: 'Pushed to you', url, tag: `dialog-${message.dialog_id}` }),
-    });
     const shown = async () => page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body })));
-    await eventually(async () => (await shown()).some((n) => n.title === title && n.body === 'Pushed to you'), { message: 'the notification shown' });
+    await eventually(async () => {
+      if ((await shown()).some((n) => n.title === title && n.body === 'Pushed to you')) return true;
+      await cdp.send('ServiceWorker.deliverPushMessage', {
+        origin: env.baseUrl,
+        registrationId: registrations.get(scope),
+        data: JSON.stringify({ title, body: 'Pushed to you', url, tag: `dialog-${message.dialog_id}` }),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      return (await shown()).some((n) => n.title === title && n.body === 'Pushed to you');
+    }, { timeout: 45_000, interval: 500, message: 'the notification shown' });
     // The click, as the browser hands it to the worker: the console opens the dialog.
     const worker = context.serviceWorkers().find((w) => w.url().endsWith('/console/sw.js')) || (await context.waitForEvent('serviceworker'));
     await worker.evaluate(async (wanted) => {
