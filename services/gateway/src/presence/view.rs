@@ -264,7 +264,10 @@ mod tests {
         assert_eq!(view.sweep(start + ttl / 2, ttl), []);
         assert_eq!(
             view.sweep(start + ttl + MAX_SWEEP, ttl),
-            [Change::ManagersOnline(account, false)]
+            [
+                Change::ManagersOnline(account, false),
+                Change::Manager(account, manager, false)
+            ]
         );
     }
 
