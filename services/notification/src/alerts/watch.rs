@@ -84,11 +84,7 @@ async fn handle(
                         created_at,
                     };
                     alerts::hold(conn, account_id, dialog_id, &waiting, waits.alert_window).await?;
-                    let known = DialogState {
-                        contact_id: Some(contact_id),
-                        ..alerts::dialog(conn, account_id, dialog_id).await?
-                    };
-                    alerts::set_dialog(conn, account_id, dialog_id, &known).await?;
+                    alerts::set_contact(conn, account_id, dialog_id, contact_id).await?;
                 }
                 pb::AuthorKind::Manager => {
                     alerts::answered(conn, account_id, dialog_id, message.seq).await?;
@@ -108,11 +104,7 @@ async fn handle(
                         created_at,
                     };
                     replies::hold(conn, account_id, dialog_id, &reply, wait).await?;
-                    let known = DialogState {
-                        contact_id: Some(contact_id),
-                        ..alerts::dialog(conn, account_id, dialog_id).await?
-                    };
-                    alerts::set_dialog(conn, account_id, dialog_id, &known).await?;
+                    alerts::set_contact(conn, account_id, dialog_id, contact_id).await?;
                 }
                 _ => {}
             }

@@ -14,6 +14,8 @@ pub struct DialogState {
     pub manager_id: Option<Uuid>,
 }
 
+/// Keeps the dialog's state (an update that changes nothing writes nothing:
+/// most events of a busy dialog repeat what is known).
 pub async fn set_dialog(
     conn: &mut PgConnection,
     account_id: Uuid,
@@ -25,12 +27,36 @@ pub async fn set_dialog(
          values ($1, $2, $3, $4, $5) \
          on conflict (account_id, dialog_id) do update set \
              contact_id = coalesce(excluded.contact_id, dialog_state.contact_id), \
-             contact_name = excluded.contact_name, manager_id = excluded.manager_id",
+             contact_name = excluded.contact_name, manager_id = excluded.manager_id \
+         where (dialog_state.contact_id, dialog_state.contact_name, dialog_state.manager_id) \
+             is distinct from (coalesce(excluded.contact_id, dialog_state.contact_id), \
+                 excluded.contact_name, excluded.manager_id)",
         account_id,
         dialog_id,
         state.contact_id,
         state.contact_name,
         state.manager_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Keeps the dialog's contact, as a message's event names it; writes only
+/// when it is new (the first message, or a merge).
+pub async fn set_contact(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    dialog_id: Uuid,
+    contact_id: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into dialog_state (account_id, dialog_id, contact_id) values ($1, $2, $3) \
+         on conflict (account_id, dialog_id) do update set contact_id = excluded.contact_id \
+         where dialog_state.contact_id is distinct from excluded.contact_id",
+        account_id,
+        dialog_id,
+        contact_id
     )
     .execute(conn)
     .await?;
@@ -202,13 +228,18 @@ async fn settled(
     Ok(())
 }
 
-/// Takes up to `limit` dialogs whose alert is due, oldest first; another
-/// replica's sweep skips them until this transaction ends.
+/// Takes up to `limit` dialogs whose alert is due, oldest first, with their
+/// `dialog_state` rows locked: another replica's sweep skips them until this
+/// transaction ends, and so does a sweep while the events' consumer is
+/// writing the dialog (the sweep then never waits on the consumer, which
+/// waits on it: no deadlock).
 pub async fn take_due(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<(Uuid, Uuid)>> {
     let due = sqlx::query!(
         "delete from alert_due where (account_id, dialog_id) in ( \
-             select account_id, dialog_id from alert_due where due_at <= now() \
-             order by due_at limit $1 for update skip locked) \
+             select d.account_id, d.dialog_id from alert_due d \
+             join dialog_state s on s.account_id = d.account_id and s.dialog_id = d.dialog_id \
+             where d.due_at <= now() order by d.due_at limit $1 \
+             for update of d, s skip locked) \
          returning account_id, dialog_id",
         limit
     )

@@ -60,12 +60,18 @@ pub async fn hold(
     Ok(())
 }
 
-/// Takes up to `limit` dialogs whose replies are due, oldest first.
+/// Takes up to `limit` dialogs whose replies are due, oldest first, with their
+/// `dialog_state` rows locked: another replica's sweep skips them until this
+/// transaction ends, and so does a sweep while the events' consumer is
+/// writing the dialog (the sweep then never waits on the consumer, which
+/// waits on it: no deadlock).
 pub async fn take_due(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<(Uuid, Uuid)>> {
     let due = sqlx::query!(
         "delete from reply_due where (account_id, dialog_id) in ( \
-             select account_id, dialog_id from reply_due where due_at <= now() \
-             order by due_at limit $1 for update skip locked) \
+             select d.account_id, d.dialog_id from reply_due d \
+             join dialog_state s on s.account_id = d.account_id and s.dialog_id = d.dialog_id \
+             where d.due_at <= now() order by d.due_at limit $1 \
+             for update of d, s skip locked) \
          returning account_id, dialog_id",
         limit
     )

@@ -7,3 +7,4 @@ mod helpers;
 mod ops;
 mod process;
 mod push;
+mod sweeps;
