@@ -17,6 +17,7 @@
 //! - [`inbound`]: answers by e-mail, back into their dialogs (SMTP listener, webhook).
 //! - [`push`]: browser push (Web Push with VAPID).
 //! - [`queue`]: the loop the e-mail sender and the pusher share.
+//! - [`sweep`]: the loop the alert digest and the reply settler share.
 //! - [`presence`]: whether a manager has the console open.
 //! - [`mail`]: templates, and the sender with its retries.
 //! - [`db`]: the SQL.
@@ -36,6 +37,7 @@ pub mod presence;
 pub mod push;
 pub mod queue;
 pub mod replies;
+pub mod sweep;
 
 use std::time::Duration;
 

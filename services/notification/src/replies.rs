@@ -44,20 +44,14 @@ pub struct Settler {
 
 impl Settler {
     pub async fn run(self, shutdown: Shutdown) {
-        while !shutdown.is_cancelled() {
-            let wait = match self.round().await {
-                Ok(taken) if taken as i64 == DIALOGS_PER_ROUND => Duration::ZERO,
-                Ok(_) => TICK,
-                Err(e) => {
-                    tracing::warn!(error = %e, "replies not settled; retrying");
-                    TICK * 8
-                }
-            };
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = shutdown.cancelled() => {}
-            }
-        }
+        crate::sweep::every(
+            "replies",
+            TICK,
+            DIALOGS_PER_ROUND as usize,
+            shutdown,
+            || self.round(),
+        )
+        .await;
     }
 
     async fn round(&self) -> anyhow::Result<usize> {

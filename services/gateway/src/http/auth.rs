@@ -227,20 +227,59 @@ async fn accept_invitation(
     Client(_, address): Client,
     Json(body): Json<InvitationIn>,
 ) -> Result<StatusCode> {
-    state.auth_limits.invitation(address)?;
-    let mut problems = Fields::new();
-    team::check_password(&body.password, &mut problems);
-    if !problems.is_empty() {
-        return Err(Error::InvalidFields(problems));
-    }
-    // The token first: a made-up one costs a lookup, not an Argon2 hash.
-    let invitation = token_hash(&body.token);
-    if !db::invitation_pending(&state.pool, &invitation).await? {
-        return Err(Error::NotFound("invitation"));
-    }
-    let hash = state.passwords.hash(&body.password).await?;
+    let (invitation, hash) = PasswordLink::Invitation
+        .check(&state, address, &body.token, &body.password)
+        .await?;
     match db::accept_invitation(&state.pool, &invitation, &hash).await? {
         true => Ok(StatusCode::NO_CONTENT),
         false => Err(Error::NotFound("invitation")),
+    }
+}
+
+/// A one-time link that sets a manager's password.
+#[derive(Clone, Copy)]
+pub(super) enum PasswordLink {
+    Invitation,
+    Reset,
+}
+
+impl PasswordLink {
+    fn name(self) -> &'static str {
+        match self {
+            PasswordLink::Invitation => "invitation",
+            PasswordLink::Reset => "password reset link",
+        }
+    }
+
+    async fn live(self, pool: &sqlx::PgPool, token_hash: &[u8]) -> sqlx::Result<bool> {
+        match self {
+            PasswordLink::Invitation => db::invitation_pending(pool, token_hash).await,
+            PasswordLink::Reset => db::password_reset_live(pool, token_hash).await,
+        }
+    }
+
+    /// What setting a password by the link checks before it is used: the
+    /// address's budget, the password's rules, then whether the link is
+    /// live (the token first: a made-up one costs a lookup, not an Argon2
+    /// hash). The link's token hash and the new password's hash.
+    pub(super) async fn check(
+        self,
+        state: &AppState,
+        address: Option<std::net::IpAddr>,
+        token: &str,
+        password: &str,
+    ) -> Result<(Vec<u8>, String)> {
+        state.auth_limits.invitation(address)?;
+        let mut problems = Fields::new();
+        team::check_password(password, &mut problems);
+        if !problems.is_empty() {
+            return Err(Error::InvalidFields(problems));
+        }
+        let token = token_hash(token);
+        if !self.live(&state.pool, &token).await? {
+            return Err(Error::NotFound(self.name()));
+        }
+        let hash = state.passwords.hash(password).await?;
+        Ok((token, hash))
     }
 }

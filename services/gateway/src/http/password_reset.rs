@@ -15,13 +15,12 @@ use utoipa::ToSchema;
 use chat_proto::notification::v1::AccessEmailKind;
 
 use super::Json;
-use super::auth::Client;
+use super::auth::{Client, PasswordLink};
 use crate::access_mail::{self, AccessEmail};
-use crate::credentials::{EndReason, new_token, token_hash};
+use crate::credentials::{EndReason, new_token};
 use crate::db;
-use crate::error::{Error, ErrorOut, Fields, Result};
+use crate::error::{Error, ErrorOut, Result};
 use crate::state::AppState;
-use crate::team;
 
 /// The longest address there is (RFC 5321).
 const MAX_EMAIL_CHARS: usize = 254;
@@ -134,17 +133,9 @@ async fn confirm_reset(
     Client(_, address): Client,
     Json(body): Json<ConfirmResetIn>,
 ) -> Result<StatusCode> {
-    state.auth_limits.invitation(address)?;
-    let mut problems = Fields::new();
-    team::check_password(&body.password, &mut problems);
-    if !problems.is_empty() {
-        return Err(Error::InvalidFields(problems));
-    }
-    let token = token_hash(&body.token);
-    if !db::password_reset_live(&state.pool, &token).await? {
-        return Err(Error::NotFound("password reset link"));
-    }
-    let password_hash = state.passwords.hash(&body.password).await?;
+    let (token, password_hash) = PasswordLink::Reset
+        .check(&state, address, &body.token, &body.password)
+        .await?;
     let mut tx = state.pool.begin().await?;
     let Some((account_id, manager_id)) = db::use_password_reset(&mut tx, &token).await? else {
         return Err(Error::NotFound("password reset link"));

@@ -40,20 +40,10 @@ pub struct Digest {
 
 impl Digest {
     pub async fn run(self, shutdown: Shutdown) {
-        while !shutdown.is_cancelled() {
-            let wait = match self.round().await {
-                Ok(taken) if taken as i64 == DIALOGS_PER_ROUND => Duration::ZERO,
-                Ok(_) => TICK,
-                Err(e) => {
-                    tracing::warn!(error = %e, "alerts not written; retrying");
-                    TICK * 4
-                }
-            };
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = shutdown.cancelled() => {}
-            }
-        }
+        crate::sweep::every("alerts", TICK, DIALOGS_PER_ROUND as usize, shutdown, || {
+            self.round()
+        })
+        .await;
     }
 
     /// One transaction: the due dialogs' alerts written, or none of them.
