@@ -3,7 +3,7 @@
 # production) on a database and NATS prefix of their own, drives them with the
 # load generator, and writes the figures with the machine and date into
 # BENCHMARKS.md. Expects `cargo build --release` to have built the binaries.
-# BENCH_ONLY=ceilings|throughput|latency|widget|presence|messengers|sockets|console runs one part (or a comma list)
+# BENCH_ONLY=ceilings|throughput|latency|widget|presence|messengers|notifications|sockets|console runs one part (or a comma list)
 # and only prints it.
 set -euo pipefail
 only=${BENCH_ONLY:-all}
@@ -20,10 +20,17 @@ export CHAT_DATABASE_MAX_CONNECTIONS=${CHAT_DATABASE_MAX_CONNECTIONS:-24}
 export GATEWAY_HTTP_ADDR=127.0.0.1:18080 GATEWAY_OPS_ADDR=127.0.0.1:19100 GATEWAY_SEED_DEMO=true
 export DIALOG_GRPC_ADDR=127.0.0.1:15051 DIALOG_OPS_ADDR=127.0.0.1:19101
 export CONTACT_GRPC_ADDR=127.0.0.1:15052 CONTACT_OPS_ADDR=127.0.0.1:19102
-export NOTIFICATION_OPS_ADDR=127.0.0.1:19103 BRIDGE_HTTP_ADDR=127.0.0.1:18090
+export NOTIFICATION_OPS_ADDR=127.0.0.1:19103 NOTIFICATION_GRPC_ADDR=127.0.0.1:15054 BRIDGE_HTTP_ADDR=127.0.0.1:18090
 export BRIDGE_GRPC_ADDR=127.0.0.1:15053
 export GATEWAY_DIALOG_URL=http://$DIALOG_GRPC_ADDR GATEWAY_CONTACT_URL=http://$CONTACT_GRPC_ADDR
-export GATEWAY_BRIDGE_URL=http://$BRIDGE_GRPC_ADDR
+export GATEWAY_BRIDGE_URL=http://$BRIDGE_GRPC_ADDR GATEWAY_NOTIFICATION_URL=http://$NOTIFICATION_GRPC_ADDR
+export NOTIFICATION_DIALOG_URL=$GATEWAY_DIALOG_URL
+# E-mails and pushes go to the load generator's SMTP server and push service.
+# The other parts run with the product's alert window and visitors' grace;
+# the notifications part last, with both at 0 (so its delays are the
+# machinery's), the notification service restarted for it.
+export BENCH_SMTP=127.0.0.1:18025 BENCH_PUSH=127.0.0.1:18092
+export NOTIFICATION_SMTP_URL=smtp://$BENCH_SMTP NOTIFICATION_PUSH_HOSTS=127.0.0.1
 export BRIDGE_DIALOG_URL=$GATEWAY_DIALOG_URL BRIDGE_CONTACT_URL=$GATEWAY_CONTACT_URL
 # The messengers are the load generator's fakes; their webhooks reach the bridge directly.
 export BENCH_FAKES=127.0.0.1:18091
@@ -41,7 +48,6 @@ export GATEWAY_FIRST_MESSAGES_PER_MINUTE_PER_ADDRESS=1000000 GATEWAY_FIRST_MESSA
 
 logs=$(mktemp -d)
 pids=()
-named_pids=
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
@@ -59,24 +65,46 @@ ready() {
   [[ $status == *" 200"* ]]
 }
 
+wait_ready() {
+  for port in "$@"; do
+    for _ in $(seq 1 100); do
+      ready "$port" && break
+      sleep 0.2
+    done
+    ready "$port" || { echo "service on $port not ready; logs in $logs" >&2; exit 1; }
+  done
+}
+
 psql -q "$admin_url" -c "create database $db"
+declare -A service_pids
 for service in dialog contact notification channel-bridge gateway; do
   "$bin/$service" >"$logs/$service.log" 2>&1 &
   pids+=($!)
-  named_pids+="$service:$!,"
-  [ "$service" = gateway ] && gateway_pid=$!
+  service_pids[$service]=$!
 done
-for port in 19101 19102 19103 18090 19100; do
-  for _ in $(seq 1 100); do
-    ready "$port" && break
-    sleep 0.2
-  done
-  ready "$port" || { echo "service on $port not ready; logs in $logs" >&2; exit 1; }
-done
+wait_ready 19101 19102 19103 18090 19100
 
+all_parts=ceilings,throughput,latency,widget,presence,messengers,sockets,console
+[ "$only" = all ] && parts=$all_parts,notifications || parts=$only
+others=$(tr ',' '\n' <<<"$parts" | grep -vx notifications | paste -sd, -)
+loadgen() {
+  local named=
+  for service in dialog contact notification channel-bridge gateway; do named+="$service:${service_pids[$service]},"; done
+  BENCH_GATEWAY=$GATEWAY_HTTP_ADDR BENCH_GATEWAY_PID=${service_pids[gateway]} BENCH_PIDS=${named%,} \
+    BENCH_DATABASE_URL=$CHAT_DATABASE_URL "$bin/chat-loadgen" "$1"
+}
 results=$(mktemp)
-BENCH_GATEWAY=$GATEWAY_HTTP_ADDR BENCH_GATEWAY_PID=$gateway_pid BENCH_PIDS=${named_pids%,} BENCH_DATABASE_URL=$CHAT_DATABASE_URL \
-  "$bin/chat-loadgen" "$only" | tee "$results"
+[ -n "$others" ] && loadgen "$others" | tee "$results"
+if [[ ,$parts, == *,notifications,* ]]; then
+  kill "${service_pids[notification]}"
+  wait "${service_pids[notification]}" 2>/dev/null || true
+  NOTIFICATION_ALERT_WINDOW_SECS=0 NOTIFICATION_VISITOR_GRACE_SECS=0 \
+    "$bin/notification" >>"$logs/notification.log" 2>&1 &
+  pids+=($!)
+  service_pids[notification]=$!
+  wait_ready 19103
+  loadgen notifications | tee -a "$results"
+fi
 if [ "$only" != all ]; then exit 0; fi
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')

@@ -13,6 +13,9 @@
 //! - `BENCH_RATES`: offered loads for latency, default `100,1000,5000`
 //! - `BENCH_FAKES`: where the generator serves the fake messengers the
 //!   bridge is pointed at, default `127.0.0.1:18091`
+//! - `BENCH_SMTP`, `BENCH_PUSH`: where the generator serves the SMTP server
+//!   and the push service the notification service is pointed at, default
+//!   `127.0.0.1:18025` and `127.0.0.1:18092`
 //!
 //! # Layout
 //! - [`client`]: visitor and manager sockets.
@@ -25,6 +28,8 @@
 //! - [`presence`]: visitors' page changes a gateway carries to the console.
 //! - [`messengers`]: people writing from Telegram, VK and Facebook, through
 //!   the fakes and the bridge to the manager's socket.
+//! - [`notifications`]: e-mails and pushes, through [`mail_sink`] and
+//!   [`push_sink`], the generator's own SMTP server and push service.
 //! - [`widget`]: the widget's size as browsers download it.
 //! - [`chaos`]: `make chaos`, the message path under load while every part
 //!   of the suite is killed in turn (not part of `all`).
@@ -35,8 +40,11 @@ mod client;
 mod console;
 mod cpu;
 mod latency;
+mod mail_sink;
 mod messengers;
+mod notifications;
 mod presence;
+mod push_sink;
 mod sockets;
 mod throughput;
 mod widget;
@@ -139,6 +147,10 @@ async fn main() -> anyhow::Result<()> {
     if wants("messengers") {
         eprintln!("measuring the messengers' inbound path ...");
         println!("{}", messengers::measure(&settings).await?);
+    }
+    if wants("notifications") {
+        eprintln!("measuring e-mail and push ...");
+        println!("{}", notifications::measure(&settings).await?);
     }
     if wants("sockets") {
         eprintln!("measuring memory per idle socket ...");

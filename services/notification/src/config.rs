@@ -30,7 +30,10 @@ pub struct Config {
     /// `smtp://host:587?tls=required` (STARTTLS) or `smtps://host:465`
     /// (implicit TLS), with `user:password@` before the host when it asks.
     pub smtp_url: String,
-    /// `NOTIFICATION_SMTP_POOL_SIZE`: SMTP connections kept open at most.
+    /// `NOTIFICATION_SMTP_POOL_SIZE`: SMTP connections kept open at most
+    /// (and e-mails sent at once). lettre 0.11.23 leaves Nagle on, so each
+    /// e-mail waits about 20-40 ms for the server's delayed ACK whatever
+    /// the server: a connection carries 25-45 e-mails a second (BENCHMARKS.md).
     pub smtp_pool_size: u32,
     /// `NOTIFICATION_SMTP_TIMEOUT_SECS`: the longest one SMTP exchange may take.
     pub smtp_timeout_secs: u64,
@@ -82,7 +85,7 @@ impl Default for Config {
             console_url: "http://127.0.0.1:8080/console/".into(),
             alert_window_secs: 60,
             smtp_url: "smtp://127.0.0.1:1025".into(),
-            smtp_pool_size: 4,
+            smtp_pool_size: 8,
             smtp_timeout_secs: 30,
             mail_from: "chat@localhost".into(),
             send_attempts: 20,
