@@ -476,6 +476,70 @@ async fn forgot_password_emails_a_one_time_link_that_ends_every_session() {
     suite.stop().await;
 }
 
+#[tokio::test]
+async fn a_bounce_fails_the_reply_its_email_carried() {
+    let (suite, mail) = suite_with_mail().await;
+    let shop = suite.shop("Bounce Shop").await;
+    let api = suite.manager_api(&shop).await;
+    let visitor = identified_visitor(&suite, &shop.site_key, "gone@buyer.example", "Hello?").await;
+    until_messages(&api, 1).await;
+    let dialog_id = suite.only_dialog(&api).await;
+    drop(visitor);
+    let emailed = reply(&api, &dialog_id, "site", "Hello! How can I help?").await;
+    delivery_becomes(&api, &dialog_id, &emailed, "emailed").await;
+    let to_her = mail.mails_to("gone@buyer.example").await;
+    let bounce_address = to_her[0].envelope_from.clone();
+    assert!(
+        bounce_address.starts_with("bounce+")
+            && bounce_address.ends_with(&format!("@{}", crate::helpers::INBOUND_DOMAIN)),
+        "the envelope sender is the e-mail's bounce address: {bounce_address}"
+    );
+    let subject = to_her[0].subject.clone();
+
+    // Her mail server delays first (nothing changes), then gives up.
+    for (action, status) in [("delayed", "4.4.1"), ("failed", "5.1.1")] {
+        let report = format!(
+            "From: Mail Delivery System <mailer-daemon@mx.buyer.example>\r\nTo: {bounce_address}\r\n\
+             Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn-{action}@mx.buyer.example>\r\n\
+             MIME-Version: 1.0\r\n\
+             Content-Type: multipart/report; report-type=delivery-status; boundary=\"R\"\r\n\r\n\
+             --R\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n\r\n\
+             --R\r\nContent-Type: message/delivery-status\r\n\r\n\
+             Reporting-MTA: dns; mx.buyer.example\r\n\r\n\
+             Final-Recipient: rfc822; gone@buyer.example\r\nAction: {action}\r\nStatus: {status}\r\n\
+             Diagnostic-Code: smtp; 550 5.1.1 <gone@buyer.example>: User unknown\r\n\r\n\
+             --R\r\nContent-Type: text/rfc822-headers\r\n\r\nSubject: {subject}\r\n--R--\r\n"
+        );
+        smtp_deliver(
+            &suite,
+            "mailer-daemon@mx.buyer.example",
+            &bounce_address,
+            &report,
+        )
+        .await
+        .expect("the report is taken");
+    }
+    let failed = delivery_becomes(&api, &dialog_id, &emailed, "failed").await;
+    assert_eq!(
+        failed["delivery_error"],
+        "5.1.1 smtp; 550 5.1.1 <gone@buyer.example>: User unknown"
+    );
+    // A made-up bounce address is refused at RCPT: nothing else changes.
+    let forged = bounce_address.replacen("bounce+0", "bounce+1", 1);
+    assert!(
+        smtp_deliver(
+            &suite,
+            "mailer-daemon@mx.buyer.example",
+            &forged,
+            "Subject: x\r\n\r\nx\r\n"
+        )
+        .await
+        .is_err(),
+        "{forged} is no address of ours"
+    );
+    suite.stop().await;
+}
+
 /// Sends `raw` (an RFC 5322 message) to the suite's SMTP listener for
 /// answers, from `from` to `to`, as a mail server would.
 async fn smtp_deliver(suite: &TestSuite, from: &str, to: &str, raw: &str) -> Result<(), String> {

@@ -15,6 +15,8 @@ pub struct CaughtMail {
     pub id: String,
     pub to: Vec<String>,
     pub from: String,
+    /// The envelope's sender (MAIL FROM), where bounces go.
+    pub envelope_from: String,
     pub subject: String,
     pub text: String,
     pub html: String,
@@ -44,6 +46,20 @@ struct Listed {
     id: String,
     /// When it came, RFC 3339.
     time: String,
+    #[serde(default)]
+    envelope: ListedEnvelope,
+}
+
+#[derive(Deserialize, Default)]
+struct ListedEnvelope {
+    #[serde(default)]
+    from: ListedAddress,
+}
+
+#[derive(Deserialize, Default)]
+struct ListedAddress {
+    #[serde(default)]
+    address: String,
 }
 
 /// The catcher's program: `MAILDEV`, else the one ensure-deps.sh installs.
@@ -123,7 +139,7 @@ impl MailCatcher {
             .expect("a list of messages");
         listed.sort_by(|a, b| a.time.cmp(&b.time));
         let mut mails = Vec::with_capacity(listed.len());
-        for Listed { id, .. } in listed {
+        for Listed { id, envelope, .. } in listed {
             let url = format!("http://127.0.0.1:{}/email/{id}/source", self.http_port);
             let source = self
                 .http
@@ -134,7 +150,7 @@ impl MailCatcher {
                 .bytes()
                 .await
                 .expect("a message's source");
-            mails.push(decode(id, &source));
+            mails.push(decode(id, envelope.from.address, &source));
         }
         mails
     }
@@ -158,7 +174,7 @@ impl MailCatcher {
     }
 }
 
-fn decode(id: String, source: &[u8]) -> CaughtMail {
+fn decode(id: String, envelope_from: String, source: &[u8]) -> CaughtMail {
     let parsed = mail_parser::MessageParser::default()
         .parse(source)
         .expect("an e-mail the parser reads");
@@ -177,6 +193,7 @@ fn decode(id: String, source: &[u8]) -> CaughtMail {
             .into_iter()
             .next()
             .unwrap_or_default(),
+        envelope_from,
         subject: parsed.subject().unwrap_or_default().to_owned(),
         text: parsed.body_text(0).unwrap_or_default().into_owned(),
         html: parsed.body_html(0).unwrap_or_default().into_owned(),

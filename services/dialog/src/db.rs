@@ -551,10 +551,12 @@ pub async fn set_contact_details(
     .map(drop)
 }
 
-/// Records what became of a message that left through a messenger; a final
-/// state stays (a late or repeated report changes nothing). The message as
-/// it is now, and whether this report changed it; `None` when the account
-/// has no such message.
+/// Records what became of a message that left through a messenger or by
+/// e-mail; a final state stays (a late or repeated report changes nothing),
+/// except that an e-mail can bounce after it was sent: `failed` then
+/// replaces `emailed`, and `delivered` of a message by e-mail. The message
+/// as it is now, and whether this report changed it; `None` when the
+/// account has no such message.
 pub async fn set_delivery_state(
     conn: &mut PgConnection,
     account_id: Uuid,
@@ -564,7 +566,9 @@ pub async fn set_delivery_state(
 ) -> sqlx::Result<Option<(MessageRow, bool)>> {
     let changed: Option<MessageRow> = sqlx::query_as(&format!(
         "update message set delivery_state = $3, delivery_error = $4 \
-         where account_id = $1 and id = $2 and delivery_state = 'stored' \
+         where account_id = $1 and id = $2 and (delivery_state = 'stored' \
+             or ($3 = 'failed' and (delivery_state = 'emailed' \
+                 or (delivery_state = 'delivered' and channel = 'email')))) \
          returning {MESSAGE_COLUMNS}"
     ))
     .bind(account_id)

@@ -2,7 +2,9 @@
 //! once the sender is done with it: a site-chat reply the visitor got by
 //! e-mail is `emailed`, a reply by e-mail `delivered`, or `failed` with the
 //! mail server's words (a site-chat reply whose e-mail failed still waits in
-//! the chat). An e-mail is marked told only after every message is, so a
+//! the chat). An e-mail that bounced after it was sent fails every message
+//! it carried, with the report's words: `emailed` and `delivered` were not
+//! true. An e-mail is marked told only after every message is, so a
 //! dialog service that is away is told later.
 
 use std::time::Duration;
@@ -55,7 +57,7 @@ fn outcome<'a>(sent: &'a Untold, channel: &str) -> Option<(pb::DeliveryState, &'
     match (sent.status.as_str(), channel) {
         ("sent", "email") => Some((pb::DeliveryState::Delivered, "")),
         ("sent", _) => Some((pb::DeliveryState::Emailed, "")),
-        ("failed", "email") => Some((pb::DeliveryState::Failed, &sent.last_error)),
+        ("failed", "email") | ("bounced", _) => Some((pb::DeliveryState::Failed, &sent.last_error)),
         _ => None,
     }
 }
@@ -76,7 +78,7 @@ mod tests {
     }
 
     #[test]
-    fn a_sent_email_delivers_or_emails_and_a_failed_one_fails_only_email_replies() {
+    fn a_sent_email_delivers_or_emails_a_failed_one_fails_email_replies_a_bounced_one_all() {
         let (sent, failed) = (email("sent"), email("failed"));
         assert_eq!(
             outcome(&sent, "email"),
@@ -91,5 +93,12 @@ mod tests {
             Some((pb::DeliveryState::Failed, "550 no such user"))
         );
         assert_eq!(outcome(&failed, "site"), None);
+        let bounced = email("bounced");
+        for channel in ["site", "email"] {
+            assert_eq!(
+                outcome(&bounced, channel),
+                Some((pb::DeliveryState::Failed, "550 no such user"))
+            );
+        }
     }
 }

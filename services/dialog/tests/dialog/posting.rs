@@ -599,3 +599,100 @@ async fn a_delivery_state_is_set_once_published_and_walled_by_account() {
     assert_eq!(updates, 1);
     t.stop().await;
 }
+
+/// An e-mail can bounce after it was sent: `failed` replaces `emailed` (a
+/// site reply the visitor got by e-mail) and `delivered` of a reply by
+/// e-mail, but never a messenger's `delivered`.
+#[tokio::test]
+async fn a_bounce_fails_an_emailed_reply_but_no_messengers_delivery() {
+    let t = TestDialog::start().await;
+    let account = Uuid::now_v7();
+    let on_site = t
+        .visitor_says(account, Uuid::now_v7(), "v1", "hi")
+        .await
+        .unwrap()
+        .message
+        .unwrap()
+        .dialog_id;
+    // Their address, as the contact service's event would bring it.
+    let pool = t.env.schema_pool("dialog").await;
+    sqlx::query("update dialog set contact_email = 'gone@buyer.example' where id = $1::uuid")
+        .bind(&on_site)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let on_telegram = t
+        .contact_writes_from(pb::Channel::Telegram, account, Uuid::now_v7(), "v2", "hi")
+        .await
+        .unwrap()
+        .message
+        .unwrap()
+        .dialog_id;
+    let set = |message_id: String, state: pb::DeliveryState| {
+        let mut client = t.client.clone();
+        let request = pb::SetDeliveryStateRequest {
+            account_id: account.to_string(),
+            message_id,
+            state: state as i32,
+            error: match state {
+                pb::DeliveryState::Failed => "5.1.1 smtp; 550 user unknown".into(),
+                _ => String::new(),
+            },
+        };
+        async move {
+            client
+                .set_delivery_state(request)
+                .await
+                .unwrap()
+                .into_inner()
+        }
+    };
+    let mut replies = Vec::new();
+    for (n, dialog_id, channel, sent) in [
+        (1, &on_site, pb::Channel::Site, pb::DeliveryState::Emailed),
+        (
+            2,
+            &on_site,
+            pb::Channel::Email,
+            pb::DeliveryState::Delivered,
+        ),
+        (
+            3,
+            &on_telegram,
+            pb::Channel::Telegram,
+            pb::DeliveryState::Delivered,
+        ),
+    ] {
+        let through = Reply {
+            manager_id: Uuid::now_v7(),
+            channel,
+        };
+        let reply = t
+            .reply(account, dialog_id, through, &format!("m{n}"), "hello")
+            .await
+            .unwrap()
+            .message
+            .unwrap();
+        assert_eq!(set(reply.id.clone(), sent).await.delivery_state(), sent);
+        replies.push(reply.id);
+    }
+    let mut states = Vec::new();
+    for id in &replies {
+        let message = set(id.clone(), pb::DeliveryState::Failed).await;
+        states.push((message.delivery_state(), message.delivery_error));
+    }
+    let bounced = (
+        pb::DeliveryState::Failed,
+        "5.1.1 smtp; 550 user unknown".to_owned(),
+    );
+    assert_eq!(
+        states,
+        vec![
+            bounced.clone(),
+            bounced,
+            (pb::DeliveryState::Delivered, String::new())
+        ]
+    );
+    t.stop().await;
+}

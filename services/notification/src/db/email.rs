@@ -141,8 +141,23 @@ pub async fn failed(pool: &PgPool, id: Uuid, error: &str) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// Why the manager's latest e-mail failed for good, if it did (a later one
-/// that was sent clears it).
+/// A report came that the sent e-mail `id` could not be delivered: it is
+/// `bounced`, with the report's words, and the messages it carried are told
+/// so. Whether this changed it (a second report does not).
+pub async fn bounced(pool: &PgPool, id: Uuid, failure: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "update email set status = 'bounced', last_error = $2, states_recorded = false \
+         where id = $1 and status = 'sent'",
+        id,
+        failure
+    )
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Why the manager's latest e-mail failed for good or bounced, if it did (a
+/// later one that was sent clears it).
 pub async fn manager_failure(
     pool: &PgPool,
     account_id: Uuid,
@@ -150,7 +165,7 @@ pub async fn manager_failure(
 ) -> sqlx::Result<Option<String>> {
     let latest = sqlx::query!(
         "select status, last_error from email \
-         where account_id = $1 and manager_id = $2 and status in ('sent', 'failed') \
+         where account_id = $1 and manager_id = $2 and status in ('sent', 'failed', 'bounced') \
          order by created_at desc limit 1",
         account_id,
         manager_id
@@ -158,7 +173,7 @@ pub async fn manager_failure(
     .fetch_optional(pool)
     .await?;
     Ok(latest
-        .filter(|row| row.status == "failed")
+        .filter(|row| row.status != "sent")
         .map(|row| row.last_error))
 }
 
@@ -178,7 +193,7 @@ pub async fn untold(pool: &PgPool, limit: i64) -> sqlx::Result<Vec<Untold>> {
     sqlx::query_as!(
         Untold,
         "select id, account_id, status, last_error, message_ids, message_channels from email \
-         where not states_recorded and status in ('sent', 'failed') \
+         where not states_recorded and status in ('sent', 'failed', 'bounced') \
          order by created_at limit $1",
         limit
     )

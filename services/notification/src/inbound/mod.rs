@@ -8,8 +8,14 @@
 //! the sender is told "accepted" (250, 200): when it is away the sender is
 //! told to try later (451, 503), so nothing is lost, and the message's
 //! Message-ID makes a second delivery store nothing new.
+//!
+//! Delivery failures come back the same way: every e-mail leaves with a
+//! bounce address of its own as the envelope sender ([`address`]), and a
+//! report of a permanent failure to it ([`dsn`]) marks the e-mail bounced,
+//! which the message it carried then shows.
 
 pub mod address;
+pub mod dsn;
 pub mod quoting;
 pub mod smtp;
 pub mod webhook;
@@ -21,7 +27,7 @@ use uuid::Uuid;
 use chat_platform::grpc::Traced;
 use chat_proto::dialog::v1::{self as pb, dialog_service_client::DialogServiceClient};
 
-use crate::db::{alerts, contacts};
+use crate::db::{alerts, contacts, email};
 pub use address::ReplyAddresses;
 
 /// The longest message the dialog service takes, in characters.
@@ -39,6 +45,9 @@ pub struct Incoming {
     pub message_id: String,
     /// The text part, quotes and all.
     pub text: String,
+    /// The permanent failure it reports, when it is a delivery status
+    /// notification (a bounce).
+    pub delivery_failure: Option<String>,
 }
 
 impl Incoming {
@@ -61,6 +70,7 @@ impl Incoming {
             from,
             message_id,
             text: parsed.body_text(0).unwrap_or_default().into_owned(),
+            delivery_failure: dsn::permanent_failure(raw),
         })
     }
 }
@@ -72,8 +82,11 @@ pub enum Outcome {
     Posted,
     /// From an address that is not the contact's: a note for managers.
     Held,
-    /// Nothing new in it (an empty answer).
+    /// Nothing new in it (an empty answer, or a report to a bounce
+    /// address that is no permanent failure).
     Empty,
+    /// A permanent failure of one of our e-mails, recorded.
+    Bounced,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -97,12 +110,19 @@ pub struct Receiver {
 }
 
 impl Receiver {
-    /// Whether `address` is a reply address of ours (for SMTP's RCPT).
+    /// Whether `address` is a reply or bounce address of ours (for SMTP's RCPT).
     pub fn accepts(&self, address: &str) -> bool {
-        self.addresses.dialog_of(address).is_some()
+        self.addresses.dialog_of(address).is_some() || self.addresses.bounce_of(address).is_some()
     }
 
     pub async fn receive(&self, incoming: &Incoming) -> Result<Outcome, Refusal> {
+        if let Some(email_id) = incoming
+            .recipients
+            .iter()
+            .find_map(|r| self.addresses.bounce_of(r))
+        {
+            return self.bounce(email_id, incoming).await;
+        }
         let dialog_id = incoming
             .recipients
             .iter()
@@ -159,6 +179,22 @@ impl Receiver {
         self.dialogs.clone().add_note(request).await?;
         metrics::counter!("inbound_emails_total", "outcome" => "held").increment(1);
         Ok(Outcome::Held)
+    }
+}
+
+impl Receiver {
+    /// A report to an e-mail's bounce address: a permanent failure marks the
+    /// e-mail bounced (a second report changes nothing).
+    async fn bounce(&self, email_id: Uuid, incoming: &Incoming) -> Result<Outcome, Refusal> {
+        let Some(failure) = &incoming.delivery_failure else {
+            return Ok(Outcome::Empty);
+        };
+        let marked = email::bounced(&self.pool, email_id, failure).await?;
+        if marked {
+            metrics::counter!("emails_bounced_total").increment(1);
+            tracing::info!(email = %email_id, %failure, "an e-mail bounced");
+        }
+        Ok(Outcome::Bounced)
     }
 }
 

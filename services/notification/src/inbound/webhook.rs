@@ -82,11 +82,15 @@ async fn postmark(
         from,
         message_id: inbound.message_id,
         text: inbound.text_body,
+        // Bounces come by the SMTP listener (a host that receives for the
+        // shop handles its own sending's bounces).
+        delivery_failure: None,
     };
     match webhook.receiver.receive(&incoming).await {
         Ok(Outcome::Posted) => answer(StatusCode::OK, "posted"),
         Ok(Outcome::Held) => answer(StatusCode::OK, "held"),
         Ok(Outcome::Empty) => answer(StatusCode::OK, "empty"),
+        Ok(Outcome::Bounced) => answer(StatusCode::OK, "bounced"),
         Err(Refusal::NotOurs) => answer(StatusCode::OK, "ignored: not a reply address of ours"),
         Err(e) => {
             tracing::warn!(error = %e, "an answer by webhook was not stored; the host will try again");

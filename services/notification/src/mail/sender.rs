@@ -4,6 +4,10 @@
 //! An e-mail is claimed before its try and marked after it: sent; to try
 //! again later (the server is away, or answered 4xx), with backoff; or
 //! failed for good (5xx, or out of tries), with the server's words kept.
+//! With an inbound domain set, each e-mail's envelope sender is a bounce
+//! address of its own, so a later report that it could not be delivered
+//! comes back to the SMTP listener and names it (VERP).
+//!
 //! A sender that dies mid-send leaves its claim to run out, and the e-mail
 //! is tried again with the same Message-ID; a claim runs out long after an
 //! SMTP exchange could take, so two senders never hold one e-mail.
@@ -12,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use lettre::address::Envelope;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::PoolConfig;
@@ -33,6 +38,8 @@ pub struct Sender {
     pool: PgPool,
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Address,
+    /// Where each e-mail's delivery failures return, when answers come back.
+    bounces: Option<crate::inbound::ReplyAddresses>,
     max_attempts: i32,
     retry_base: Duration,
     claim: Duration,
@@ -52,10 +59,13 @@ impl Sender {
             .mail_from
             .parse::<Address>()
             .map_err(|e| anyhow::anyhow!("NOTIFICATION_MAIL_FROM: {e}"))?;
+        let bounces =
+            crate::inbound::ReplyAddresses::new(&config.inbound_domain, &config.inbound_secret)?;
         Ok(Self {
             pool,
             transport,
             from,
+            bounces,
             max_attempts: config.send_attempts.max(1),
             retry_base: Duration::from_millis(config.retry_base_ms.max(1)),
             // An exchange has a few steps, each within the timeout.
@@ -81,7 +91,8 @@ impl Sender {
     }
 
     async fn send(&self, outgoing: Outgoing) {
-        let result = match message(&self.from, &outgoing) {
+        let bounce_to = self.bounces.as_ref().map(|b| b.for_bounces(outgoing.id));
+        let result = match message(&self.from, bounce_to.as_deref(), &outgoing) {
             Ok(message) => self.transport.send(message).await.map(drop),
             Err(e) => {
                 tracing::error!(email = %outgoing.id, error = %e, "an e-mail cannot be built");
@@ -138,15 +149,24 @@ pub fn backoff(base: Duration, attempts: i32) -> Duration {
     base.saturating_mul(1 << doublings).min(MAX_BACKOFF)
 }
 
-/// The e-mail as it goes on the wire: multipart text and HTML.
-fn message(from: &Address, outgoing: &Outgoing) -> anyhow::Result<Message> {
+/// The e-mail as it goes on the wire: multipart text and HTML, with its
+/// bounce address as the envelope sender when there is one.
+fn message(
+    from: &Address,
+    bounce_to: Option<&str>,
+    outgoing: &Outgoing,
+) -> anyhow::Result<Message> {
+    let to: Mailbox = outgoing.to_address.parse()?;
     let mut builder = Message::builder()
         .from(Mailbox::new(Some(outgoing.from_name.clone()), from.clone()))
-        .to(outgoing.to_address.parse()?)
+        .to(to.clone())
         .subject(outgoing.subject.clone())
         .message_id(Some(outgoing.message_id.clone()));
     if !outgoing.reply_to.is_empty() {
         builder = builder.reply_to(outgoing.reply_to.parse()?);
+    }
+    if let Some(bounce_to) = bounce_to {
+        builder = builder.envelope(Envelope::new(Some(bounce_to.parse()?), vec![to.email])?);
     }
     if let Some(headers) = outgoing.headers.as_object() {
         for (name, value) in headers {
