@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import {
   env, launchBrowser, openConsole, consoleUrl, Visitor, unique, whoAmI, showCategory,
   dialogItem, openDialog, sendFromComposer, eventually, screenshot, signIn,
-  withCleanup, apiFromPage,
+  withCleanup, apiFromPage, replyAddress, emailAnswer,
 } from './support.mjs';
 
 const TEST_TIMEOUT = 90_000;
@@ -231,6 +231,36 @@ test('search by part of an e-mail, then write the first message from the contact
     await page.waitForURL(/#\/dialogs\//);
     await page.locator('.msg-out .msg-text', { hasText: first }).waitFor();
     await visitor.receives(first);
+  });
+});
+
+test('an e-mail answer from a stranger waits above the composer until a manager posts it', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    const visitor = keep(await Visitor.connect(browser));
+    const message = await visitor.send(unique('Where is my parcel?'));
+    const { page } = keep(await openConsole(browser, env.owner));
+    await openDialog(page, message.dialog_id);
+    const text = unique('I am her husband: send it to the office instead, please.');
+    const answer = {
+      from: 'husband@elsewhere.example',
+      to: replyAddress(message.dialog_id),
+      messageId: unique('held'),
+      text: `${text}\n\nOn Sun, 6 Dec 2026, Shop wrote:\n> Where is my parcel?`,
+    };
+    // Taken once the notification service has heard of the dialog (sent again, it is held once).
+    await eventually(async () => (await emailAnswer(answer)) === 'held', { message: 'the answer held' });
+    const held = page.locator('.held-answer', { hasText: text });
+    await held.waitFor();
+    assert.match(await held.locator('.held-from').innerText(), /husband@elsewhere\.example/);
+    assert.equal(await held.locator('.held-text').innerText(), text, 'only the new words, the quote cut');
+    await page.locator('.msg-note', { hasText: 'husband@elsewhere.example' }).waitFor();
+    assert.equal(await page.locator('.msg-in .msg-text', { hasText: text }).count(), 0, 'not the contact’s message yet');
+    await screenshot(page, 'held-answer-1366x768.png');
+
+    await held.getByRole('button', { name: 'Post as the contact’s message' }).click();
+    await page.locator('.msg-in .msg-text', { hasText: text }).waitFor();
+    await held.waitFor({ state: 'detached' });
+    assert.equal(await page.locator('.held-answers').isHidden(), true);
   });
 });
 

@@ -3,7 +3,8 @@
 // over the visitor WebSocket, API calls from a signed-in page, screenshots.
 
 import { chromium } from 'playwright-core';
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
+import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 
@@ -22,7 +23,36 @@ export const env = {
   screenshotDir: process.env.SCREENSHOT_DIR || null,
   // The fake Telegram the suite's bridge talks to (crates/fakes).
   telegramUrl: (process.env.TELEGRAM_URL || '').replace(/\/$/, ''),
+  // The notification service's inbound webhook (Postmark's format), and how
+  // the dialogs' reply addresses are made (services/notification/src/inbound/address.rs).
+  inbound: {
+    webhookUrl: process.env.INBOUND_WEBHOOK_URL || '',
+    token: process.env.INBOUND_WEBHOOK_TOKEN || '',
+    domain: process.env.INBOUND_DOMAIN || '',
+    secret: process.env.INBOUND_SECRET || '',
+  },
 };
+
+/** A dialog's reply address: `reply+<id hex><first 10 bytes of its HMAC>@<domain>`. */
+export function replyAddress(dialogId) {
+  const id = Buffer.from(dialogId.replaceAll('-', ''), 'hex');
+  const tag = createHmac('sha256', env.inbound.secret).update(id).digest().subarray(0, 10).toString('hex');
+  return `reply+${id.toString('hex')}${tag}@${env.inbound.domain}`;
+}
+
+/** An answer by e-mail, as a mail host hands it to the inbound webhook; what became of it (`posted`, `held`, ...). */
+export async function emailAnswer({ from, to, messageId, text }) {
+  const response = await fetch(env.inbound.webhookUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      authorization: 'Basic ' + Buffer.from(`inbound:${env.inbound.token}`).toString('base64'),
+    },
+    body: JSON.stringify({ FromFull: { Email: from }, ToFull: [{ Email: to }], OriginalRecipient: to, MessageID: messageId, TextBody: text }),
+  });
+  assert.equal(response.status, 200);
+  return (await response.json()).status;
+}
 
 export const consoleUrl = (hash = '') => `${env.baseUrl}/console/${hash}`;
 

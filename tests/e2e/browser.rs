@@ -54,6 +54,19 @@ async fn run_browser_tests(idle_secs: i64, name_pattern: &str) {
         .env("MANAGER_PASSWORD", &shop.password)
         .env("IDLE_SECS", idle_secs.to_string())
         .env("TELEGRAM_URL", t.telegram_url())
+        .env(
+            "INBOUND_WEBHOOK_URL",
+            format!(
+                "http://127.0.0.1:{}/inbound/postmark",
+                t.suite().inbound_webhook_port
+            ),
+        )
+        .env(
+            "INBOUND_WEBHOOK_TOKEN",
+            crate::helpers::INBOUND_WEBHOOK_TOKEN,
+        )
+        .env("INBOUND_DOMAIN", crate::helpers::INBOUND_DOMAIN)
+        .env("INBOUND_SECRET", crate::helpers::INBOUND_SECRET)
         .stdout(Stdio::from(log.try_clone().expect("log")))
         .stderr(Stdio::from(log))
         // Its own process group, so the test runner's children and the

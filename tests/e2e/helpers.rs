@@ -29,6 +29,8 @@ pub struct TestSuite {
 pub const INBOUND_DOMAIN: &str = "reply.chat.test";
 /// The inbound webhook's password in the tests.
 pub const INBOUND_WEBHOOK_TOKEN: &str = "the tests' webhook token";
+/// The key the dialogs' reply addresses are signed with in the tests.
+pub const INBOUND_SECRET: &str = "the tests' inbound secret";
 
 pub struct Options {
     pub nats_url: String,
@@ -125,7 +127,7 @@ impl TestSuite {
         configs.notification.alert_window_secs = 1;
         configs.notification.visitor_grace_secs = 1;
         configs.notification.inbound_domain = INBOUND_DOMAIN.into();
-        configs.notification.inbound_secret = "the tests' inbound secret".into();
+        configs.notification.inbound_secret = INBOUND_SECRET.into();
         configs.notification.smtp_listen_addr = "127.0.0.1:0".into();
         configs.notification.inbound_http_addr = "127.0.0.1:0".into();
         configs.notification.inbound_webhook_token = INBOUND_WEBHOOK_TOKEN.into();

@@ -678,6 +678,52 @@ async fn an_answer_by_email_comes_back_into_the_dialog_and_a_strangers_is_held()
         "her answer once, the stranger's not as hers: {messages:?}"
     );
 
+    // A manager who knows the sender accepts it: it becomes the contact's
+    // message, once however often it is accepted. Another shop sees none of it.
+    let held_path = format!("/api/v1/dialogs/{dialog_id}/held-answers");
+    let (status, held) = api.get(&held_path).await;
+    assert_eq!(status, 200, "{held}");
+    let answers = held["answers"].as_array().expect("answers");
+    assert_eq!(answers.len(), 1, "{held}");
+    assert_eq!(answers[0]["from_address"], "mallory@evil.example");
+    assert_eq!(answers[0]["text"], "Send it to my address instead.");
+    assert_eq!(answers[0]["message_id"], Value::Null);
+    let held_id = answers[0]["id"].as_str().unwrap().to_owned();
+    let other_shop = suite.shop("Other Shop").await;
+    let other = suite.manager_api(&other_shop).await;
+    let (status, _) = other.get(&held_path).await;
+    assert_eq!(status, 404, "another shop's dialog");
+    let accept_path = format!("/api/v1/held-answers/{held_id}/accept");
+    let (status, _) = other.post(&accept_path, json!({})).await;
+    assert_eq!(status, 404, "another shop's held answer");
+    let (status, _) = api
+        .post("/api/v1/held-answers/not-an-id/accept", json!({}))
+        .await;
+    assert_eq!(status, 404, "not an id: no such answer");
+    let (status, accepted) = api.post(&accept_path, json!({})).await;
+    assert_eq!(status, 200, "{accepted}");
+    let message_id = accepted["message_id"]
+        .as_str()
+        .expect("a message")
+        .to_owned();
+    assert!(accepted["accepted_by"].is_string(), "{accepted}");
+    let (status, again) = api.post(&accept_path, json!({})).await;
+    assert_eq!(
+        (status, &again["message_id"]),
+        (200, &accepted["message_id"])
+    );
+    let (messages, _) = thread(&api, &dialog_id).await;
+    let posted: Vec<_> = messages
+        .iter()
+        .filter(|m| m["text"] == "Send it to my address instead.")
+        .collect();
+    assert_eq!(posted.len(), 1, "{messages:?}");
+    assert_eq!(posted[0]["id"], message_id.as_str());
+    assert_eq!(
+        (&posted[0]["author_kind"], &posted[0]["channel"]),
+        (&json!("visitor"), &json!("email"))
+    );
+
     // A made-up or altered reply address takes nothing.
     let (local, domain) = reply_address.split_once('@').expect("an address");
     let flipped = if local.ends_with('0') { '1' } else { '0' };

@@ -6,11 +6,14 @@ use tokio::net::TcpListener;
 use tonic::{Request, Response, Status};
 
 use chat_platform::Shutdown;
+use chat_platform::grpc::Traced;
 use chat_platform::service_error::{Error, parse_id};
+use chat_proto::dialog::v1::dialog_service_client::DialogServiceClient;
 use chat_proto::notification::v1::{self as pb, notification_service_server as server};
 
 use crate::db::email::NewEmail;
-use crate::db::{directory, email};
+use crate::db::{directory, email, held};
+use crate::inbound::Refusal;
 use crate::mail::Postbox;
 use crate::mail::templates::{Access, AccessKind};
 
@@ -26,6 +29,8 @@ pub struct NotificationApi {
     pub postbox: Postbox,
     pub vapid: crate::push::Vapid,
     pub push_hosts: crate::push::PushHosts,
+    /// Where accepted answers are posted.
+    pub dialogs: DialogServiceClient<Traced>,
 }
 
 pub async fn serve(
@@ -203,6 +208,60 @@ impl server::NotificationService for NotificationApi {
             .await
             .map_err(Error::from)?;
         Ok(Response::new(account_mail_out(mail)))
+    }
+
+    async fn list_held_answers(
+        &self,
+        request: Request<pb::ListHeldAnswersRequest>,
+    ) -> Result<Response<pb::HeldAnswers>, Status> {
+        let request = request.into_inner();
+        let account_id = parse_id("account_id", &request.account_id)?;
+        let dialog_id = parse_id("dialog_id", &request.dialog_id)?;
+        let answers = held::in_dialog(&self.pool, account_id, dialog_id)
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(pb::HeldAnswers {
+            answers: answers.into_iter().map(held_answer_out).collect(),
+        }))
+    }
+
+    async fn accept_held_answer(
+        &self,
+        request: Request<pb::AcceptHeldAnswerRequest>,
+    ) -> Result<Response<pb::HeldAnswer>, Status> {
+        let request = request.into_inner();
+        let account_id = parse_id("account_id", &request.account_id)?;
+        let id = parse_id("id", &request.id)?;
+        let manager_id = parse_id("manager_id", &request.manager_id)?;
+        let accepted =
+            crate::inbound::held::accept(&self.pool, &self.dialogs, account_id, id, manager_id)
+                .await
+                .map_err(|e| match e {
+                    Refusal::Unavailable(status) => status,
+                    Refusal::Database(e) => Error::from(e).into(),
+                    Refusal::NotOurs => Error::NotFound("held answer").into(),
+                })?;
+        match accepted {
+            Some(answer) => Ok(Response::new(held_answer_out(answer))),
+            None => Err(Error::NotFound("held answer").into()),
+        }
+    }
+}
+
+fn held_answer_out(answer: held::HeldAnswer) -> pb::HeldAnswer {
+    use chat_proto::time::to_proto;
+    pb::HeldAnswer {
+        id: answer.id.to_string(),
+        dialog_id: answer.dialog_id.to_string(),
+        from_address: answer.from_address,
+        text: answer.text,
+        received_at: Some(to_proto(answer.received_at)),
+        accepted_by: answer
+            .accepted_by
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
+        accepted_at: answer.accepted_at.map(to_proto),
+        message_id: answer.message_id.map(|m| m.to_string()).unwrap_or_default(),
     }
 }
 

@@ -184,6 +184,7 @@ impl Application {
                     postbox,
                     vapid,
                     push_hosts,
+                    dialogs: dialogs.clone(),
                 };
                 let served = async {
                     if let Err(e) = grpc::serve(grpc, api, shutdown.clone()).await {

@@ -8,6 +8,7 @@ pub mod console;
 pub mod contacts;
 pub mod dialogs;
 pub mod files;
+pub mod held_answers;
 pub mod integrations;
 pub mod notes;
 pub mod notifications;
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .merge(blocks::router())
         .merge(dialogs::router())
         .merge(notes::router())
+        .merge(held_answers::router())
         .merge(templates::router())
         .merge(notifications::router())
         .merge(integrations::router())

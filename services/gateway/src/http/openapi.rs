@@ -36,6 +36,8 @@ use crate::state::AppState;
         super::dialogs::mark_read,
         super::notes::list_notes,
         super::notes::add_note,
+        super::held_answers::list_held_answers,
+        super::held_answers::accept_held_answer,
         super::templates::list_templates,
         super::templates::create_template,
         super::templates::update_template,

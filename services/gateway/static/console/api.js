@@ -111,6 +111,8 @@ export const markRead = (dialogId, seq) => request('POST', `/dialogs/${id(dialog
 export const listNotes = (dialogId) => request('GET', `/dialogs/${id(dialogId)}/notes`);
 export const addNote = (dialogId, text, clientNoteId) =>
   request('POST', `/dialogs/${id(dialogId)}/notes`, { text, client_note_id: clientNoteId });
+export const listHeldAnswers = (dialogId) => request('GET', `/dialogs/${id(dialogId)}/held-answers`, undefined, { background: true });
+export const acceptHeldAnswer = (heldAnswerId) => request('POST', `/held-answers/${id(heldAnswerId)}/accept`, {});
 
 // Templates
 export const listTemplates = () => request('GET', '/templates');

@@ -8,10 +8,12 @@
 //! - [`contacts`]: the contacts' names and addresses.
 //! - [`email`]: the e-mail log, which is also the sender's queue.
 //! - [`push`]: browser push: the VAPID key, subscriptions, the push log.
+//! - [`held`]: answers by e-mail from a stranger's address, held.
 
 pub mod alerts;
 pub mod contacts;
 pub mod directory;
 pub mod email;
+pub mod held;
 pub mod push;
 pub mod replies;

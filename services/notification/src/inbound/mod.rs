@@ -16,6 +16,7 @@
 
 pub mod address;
 pub mod dsn;
+pub mod held;
 pub mod quoting;
 pub mod smtp;
 pub mod webhook;
@@ -161,13 +162,17 @@ impl Receiver {
             metrics::counter!("inbound_emails_total", "outcome" => "posted").increment(1);
             return Ok(Outcome::Posted);
         }
+        let from = match incoming.from.trim() {
+            "" => "an unknown sender",
+            from => from,
+        };
+        crate::db::held::hold(
+            &self.pool, account_id, dialog_id, contact_id, from, &text, &client_id,
+        )
+        .await?;
         let note = clip(&format!(
-            "An e-mail answer from {}, which is not this contact's address, was held here. Check who wrote before answering:\n\n{text}",
-            if incoming.from.is_empty() {
-                "an unknown sender"
-            } else {
-                &incoming.from
-            },
+            "An e-mail answer from {from}, which is not this contact's address, was held here. Check who wrote; \
+             \"Post as the contact's message\" above the composer puts it in the dialog:\n\n{text}",
         ));
         let request = pb::AddNoteRequest {
             account_id: account_id.to_string(),

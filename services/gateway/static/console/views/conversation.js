@@ -10,6 +10,7 @@ import { untracked } from '../signals.js';
 import { contactDisplayName, clockTime, dayKey, dayLabel, CHANNEL_LABELS } from '../format.js';
 import { avatar, contactAvatar, iconButton, spinner, emptyState, openPopover, menu, confirmAction } from './common.js';
 import { mountComposer } from './composer.js';
+import { mountHeldAnswers } from './held-answers.js';
 import { openContactEditor } from './contact-edit.js';
 
 const NEAR_TOP_PX = 80;
@@ -31,8 +32,9 @@ export function mountConversation(container, scope, dialogId) {
   const threadTop = h('div', { class: 'thread-top' });
   const scroller = h('div', { class: 'thread-scroll' }, threadTop, threadElement);
   const closedNotice = h('div', { class: 'closed-notice', hidden: true });
+  const heldSlot = h('div', { class: 'held-answers', hidden: true, 'aria-label': 'Answers held for a manager' });
   const composerSlot = h('div', { class: 'composer-slot' });
-  container.append(h('section', { class: 'conversation', dataset: { dialogId } }, header, scroller, closedNotice, composerSlot));
+  container.append(h('section', { class: 'conversation', dataset: { dialogId } }, header, scroller, heldSlot, closedNotice, composerSlot));
 
   let headerSignature = null;
   scope.effect(() => {
@@ -58,6 +60,7 @@ export function mountConversation(container, scope, dialogId) {
     untracked(() => renderThread(view, thread, outbox, managers));
   });
 
+  mountHeldAnswers(heldSlot, scope, dialogId);
   mountComposer(composerSlot, scope, dialogId, () => scrollToBottom(scroller));
 }
 
@@ -307,7 +310,11 @@ function buildThreadItem(item, managers) {
   return messageElement(item.message, item.grouped, managers);
 }
 
+const NOBODY = '00000000-0000-0000-0000-000000000000';
+
+/** The suite's own notes (an answer held, say) have no author. */
 function managerName(managers, id) {
+  if (id === NOBODY) return 'Chat';
   return managers.find((manager) => manager.id === id)?.name || 'Manager';
 }
 
