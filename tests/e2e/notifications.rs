@@ -477,6 +477,111 @@ async fn forgot_password_emails_a_one_time_link_that_ends_every_session() {
 }
 
 #[tokio::test]
+async fn files_attached_to_an_answer_open_in_the_console_of_that_shop_only() {
+    let (suite, mail) = suite_with_mail().await;
+    let shop = suite.shop("Photo Shop").await;
+    let api = suite.manager_api(&shop).await;
+    let visitor = identified_visitor(
+        &suite,
+        &shop.site_key,
+        "ivan@buyer.example",
+        "The lamp came broken.",
+    )
+    .await;
+    until_messages(&api, 1).await;
+    let dialog_id = suite.only_dialog(&api).await;
+    drop(visitor);
+    let emailed = reply(&api, &dialog_id, "site", "Sorry! Send a photo?").await;
+    delivery_becomes(&api, &dialog_id, &emailed, "emailed").await;
+    let reply_address = mail.mails_to("ivan@buyer.example").await[0]
+        .header("Reply-To")
+        .expect("a Reply-To")
+        .trim_matches(['<', '>'])
+        .to_owned();
+
+    // A photo and a receipt, beside a line of text.
+    let photo: Vec<u8> = (0..3000u32).map(|i| (i % 251) as u8).collect();
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&photo);
+    let answer = format!(
+        "From: Ivan <ivan@buyer.example>\r\nTo: {reply_address}\r\nSubject: Re: photo\r\n\
+         Message-ID: <photo-1@buyer.example>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"M\"\r\n\r\n\
+         --M\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHere it is.\r\n\
+         --M\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\
+         Content-Disposition: attachment; filename=\"lamp photo.png\"\r\n\r\n{encoded}\r\n\
+         --M\r\nContent-Type: application/pdf\r\n\
+         Content-Disposition: attachment; filename=\"receipt.pdf\"\r\n\r\n%PDF-1.4 receipt\r\n\
+         --M--\r\n"
+    );
+    smtp_deliver(&suite, "ivan@buyer.example", &reply_address, &answer)
+        .await
+        .expect("taken");
+    let posted = chat_testkit::eventually("his answer with its files", || async {
+        let (messages, _) = thread(&api, &dialog_id).await;
+        messages
+            .into_iter()
+            .find(|m| m["channel"] == "email" && m["author_kind"] == "visitor")
+    })
+    .await;
+    let text = posted["text"].as_str().unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert_eq!(lines[0], "Here it is.");
+    let link = |line: &str| {
+        line.strip_prefix("[file] ")
+            .expect("a file line")
+            .to_owned()
+    };
+    let (photo_link, receipt_link) = (link(lines[1]), link(lines[2]));
+    assert!(
+        photo_link.starts_with("/api/v1/files/email/"),
+        "{photo_link}"
+    );
+    assert!(
+        photo_link.ends_with("?name=lamp%20photo.png"),
+        "{photo_link}"
+    );
+
+    let (status, headers, bytes) = api.get_bytes(&photo_link).await;
+    assert_eq!(status, 200);
+    assert_eq!(bytes, photo);
+    assert_eq!(headers["content-type"], "image/png");
+    let (status, headers, bytes) = api.get_bytes(&receipt_link).await;
+    assert_eq!(
+        (status, bytes.as_slice()),
+        (200, b"%PDF-1.4 receipt".as_slice())
+    );
+    assert_eq!(
+        headers["content-type"], "application/octet-stream",
+        "saved, never shown"
+    );
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment;")
+    );
+
+    // Another shop's manager, holding the link, gets nothing.
+    let other_shop = suite.shop("Other Photo Shop").await;
+    let other = suite.manager_api(&other_shop).await;
+    let (status, _, _) = other.get_bytes(&photo_link).await;
+    assert_eq!(status, 404);
+    // The same e-mail delivered again keeps its files once: the same links.
+    smtp_deliver(&suite, "ivan@buyer.example", &reply_address, &answer)
+        .await
+        .expect("taken");
+    let (messages, _) = thread(&api, &dialog_id).await;
+    let from_him: Vec<_> = messages
+        .iter()
+        .filter(|m| m["channel"] == "email" && m["author_kind"] == "visitor")
+        .collect();
+    assert_eq!(from_him.len(), 1, "{messages:?}");
+    suite.stop().await;
+}
+
+#[tokio::test]
 async fn a_bounce_fails_the_reply_its_email_carried() {
     let (suite, mail) = suite_with_mail().await;
     let shop = suite.shop("Bounce Shop").await;
@@ -634,7 +739,8 @@ async fn an_answer_by_email_comes_back_into_the_dialog_and_a_strangers_is_held()
         "ToFull": [{"Email": reply_address}],
         "OriginalRecipient": reply_address,
         "MessageID": "stranger-1",
-        "TextBody": "Send it to my address instead."
+        "TextBody": "Send it to my address instead.",
+        "Attachments": [{"Name": "address.txt", "Content": "TGVuaW5hIDE=", "ContentType": "text/plain"}]
     });
     let http = reqwest::Client::new();
     let refused = http
@@ -645,6 +751,16 @@ async fn an_answer_by_email_comes_back_into_the_dialog_and_a_strangers_is_held()
         .await
         .expect("the webhook answers");
     assert_eq!(refused.status(), 401);
+    let mut broken = stranger.clone();
+    broken["Attachments"][0]["Content"] = json!("not base64!");
+    let refused = http
+        .post(&webhook)
+        .basic_auth("inbound", Some(crate::helpers::INBOUND_WEBHOOK_TOKEN))
+        .json(&broken)
+        .send()
+        .await
+        .expect("the webhook answers");
+    assert_eq!(refused.status(), 422);
     let taken = http
         .post(&webhook)
         .basic_auth("inbound", Some(crate::helpers::INBOUND_WEBHOOK_TOKEN))
@@ -686,7 +802,13 @@ async fn an_answer_by_email_comes_back_into_the_dialog_and_a_strangers_is_held()
     let answers = held["answers"].as_array().expect("answers");
     assert_eq!(answers.len(), 1, "{held}");
     assert_eq!(answers[0]["from_address"], "mallory@evil.example");
-    assert_eq!(answers[0]["text"], "Send it to my address instead.");
+    let held_text = answers[0]["text"].as_str().unwrap().to_owned();
+    let (words, file) = held_text.split_once('\n').expect("words, then the file");
+    assert_eq!(words, "Send it to my address instead.");
+    let file_link = file.strip_prefix("[file] ").expect("a file line");
+    assert!(file_link.ends_with("?name=address.txt"), "{file_link}");
+    let (status, _, bytes) = api.get_bytes(file_link).await;
+    assert_eq!((status, bytes.as_slice()), (200, b"Lenina 1".as_slice()));
     assert_eq!(answers[0]["message_id"], Value::Null);
     let held_id = answers[0]["id"].as_str().unwrap().to_owned();
     let other_shop = suite.shop("Other Shop").await;
@@ -715,7 +837,7 @@ async fn an_answer_by_email_comes_back_into_the_dialog_and_a_strangers_is_held()
     let (messages, _) = thread(&api, &dialog_id).await;
     let posted: Vec<_> = messages
         .iter()
-        .filter(|m| m["text"] == "Send it to my address instead.")
+        .filter(|m| m["text"] == held_text.as_str())
         .collect();
     assert_eq!(posted.len(), 1, "{messages:?}");
     assert_eq!(posted[0]["id"], message_id.as_str());

@@ -12,7 +12,7 @@ use chat_proto::dialog::v1::dialog_service_client::DialogServiceClient;
 use chat_proto::notification::v1::{self as pb, notification_service_server as server};
 
 use crate::db::email::NewEmail;
-use crate::db::{directory, email, held};
+use crate::db::{directory, email, files, held};
 use crate::inbound::Refusal;
 use crate::mail::Postbox;
 use crate::mail::templates::{Access, AccessKind};
@@ -225,6 +225,41 @@ impl server::NotificationService for NotificationApi {
         }))
     }
 
+    type FetchFileStream = futures::stream::BoxStream<'static, Result<pb::FileChunk, Status>>;
+
+    async fn fetch_file(
+        &self,
+        request: Request<pb::FetchFileRequest>,
+    ) -> Result<Response<Self::FetchFileStream>, Status> {
+        let request = request.into_inner();
+        let account_id = parse_id("account_id", &request.account_id)?;
+        let Ok(file_id) = uuid::Uuid::try_parse(&request.file_id) else {
+            return Err(Error::NotFound("file").into());
+        };
+        let file = files::get(&self.pool, account_id, file_id)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::NotFound("file"))?;
+        let first = pb::FileChunk {
+            content_type: file.content_type,
+            file_name: file.name,
+            size: file.bytes.len() as u64,
+            data: Vec::new(),
+        };
+        let chunks: Vec<_> = file
+            .bytes
+            .chunks(FILE_CHUNK_BYTES)
+            .map(|data| {
+                Ok(pb::FileChunk {
+                    data: data.to_vec(),
+                    ..Default::default()
+                })
+            })
+            .collect();
+        let stream = futures::stream::iter(std::iter::once(Ok(first)).chain(chunks));
+        Ok(Response::new(Box::pin(stream)))
+    }
+
     async fn accept_held_answer(
         &self,
         request: Request<pb::AcceptHeldAnswerRequest>,
@@ -247,6 +282,9 @@ impl server::NotificationService for NotificationApi {
         }
     }
 }
+
+/// Bytes of a file in one chunk.
+const FILE_CHUNK_BYTES: usize = 64 * 1024;
 
 fn held_answer_out(answer: held::HeldAnswer) -> pb::HeldAnswer {
     use chat_proto::time::to_proto;

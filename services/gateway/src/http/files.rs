@@ -1,8 +1,9 @@
-//! Files people sent through a messenger, for the console: `GET
-//! /api/v1/files/{channel}/{file_id}`, the links in their messages. The
-//! bridge fetches each from the platform with the shop's own integration
-//! (whose token never leaves it), so a shop opens only files sent to its
-//! own bot. Images are served to be shown; anything else only to be saved,
+//! Files people sent through a messenger or attached to an answer by
+//! e-mail, for the console: `GET /api/v1/files/{channel}/{file_id}`, the
+//! links in their messages. The bridge fetches a messenger's from the
+//! platform with the shop's own integration (whose token never leaves it),
+//! so a shop opens only files sent to its own bot; the notification service
+//! keeps an e-mail's, each under its account. Images are served to be shown; anything else only to be saved,
 //! sandboxed, so nothing a person sends runs in the console's origin. A
 //! file is saved under the name the person gave it, which the link carries.
 
@@ -18,6 +19,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use chat_proto::bridge::v1 as pb;
+use chat_proto::notification::v1 as notification;
 
 use super::Query;
 use crate::auth::Manager;
@@ -56,7 +58,7 @@ pub fn router() -> Router<AppState> {
 /// come to be shown; anything else as `application/octet-stream`, to save.
 #[utoipa::path(get, path = "/api/v1/files/{channel}/{file_id}", tag = "integrations",
     params(
-        ("channel" = String, Path, description = "`telegram`"),
+        ("channel" = String, Path, description = "`telegram`, or `email` (files attached to answers by e-mail)"),
         ("file_id" = String, Path, description = "The platform's file id, as the message's link gives it"),
         FileIn,
     ),
@@ -86,17 +88,10 @@ async fn file(
         && file_id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if channel != "telegram" || file_id.is_empty() || !well_formed {
+    if !matches!(channel.as_str(), "telegram" | "email") || file_id.is_empty() || !well_formed {
         return Err(Error::NotFound("file"));
     }
-    let request = pb::FetchFileRequest {
-        account_id: manager.account_id.to_string(),
-        channel,
-        file_id,
-    };
-    let mut chunks = state.bridge.clone().fetch_file(request).await?.into_inner();
-    // The first chunk says what the file is.
-    let first = chunks.message().await?.ok_or(Error::NotFound("file"))?;
+    let (first, rest) = chunks(&state, &manager, &channel, file_id).await?;
     let shown = SHOWN_TYPES.iter().find(|t| **t == first.content_type);
     let content_type = HeaderValue::from_static(shown.unwrap_or(&"application/octet-stream"));
     let disposition = disposition(
@@ -107,7 +102,6 @@ async fn file(
         },
         asked_name.as_deref().unwrap_or(&first.file_name),
     );
-    let rest = chunks.map(|chunk| chunk.map(|c| c.data));
     let body = Body::from_stream(futures::stream::once(async move { Ok(first.data) }).chain(rest));
     let mut response = body.into_response();
     let headers = response.headers_mut();
@@ -122,6 +116,57 @@ async fn file(
         HeaderValue::from_static("private, no-store"),
     );
     Ok(response)
+}
+
+/// The first chunk of a file (what it is), and the rest of its bytes: a
+/// messenger's from the bridge, an e-mail's from the notification service.
+struct Chunk {
+    content_type: String,
+    file_name: String,
+    data: Vec<u8>,
+}
+
+type Rest = futures::stream::BoxStream<'static, std::result::Result<Vec<u8>, tonic::Status>>;
+
+async fn chunks(
+    state: &AppState,
+    manager: &Manager,
+    channel: &str,
+    file_id: String,
+) -> Result<(Chunk, Rest)> {
+    let account_id = manager.account_id.to_string();
+    if channel == "email" {
+        let request = notification::FetchFileRequest {
+            account_id,
+            file_id,
+        };
+        let mut chunks = state
+            .notifications
+            .clone()
+            .fetch_file(request)
+            .await?
+            .into_inner();
+        let first = chunks.message().await?.ok_or(Error::NotFound("file"))?;
+        let first = Chunk {
+            content_type: first.content_type,
+            file_name: first.file_name,
+            data: first.data,
+        };
+        return Ok((first, chunks.map(|chunk| chunk.map(|c| c.data)).boxed()));
+    }
+    let request = pb::FetchFileRequest {
+        account_id,
+        channel: channel.to_owned(),
+        file_id,
+    };
+    let mut chunks = state.bridge.clone().fetch_file(request).await?.into_inner();
+    let first = chunks.message().await?.ok_or(Error::NotFound("file"))?;
+    let first = Chunk {
+        content_type: first.content_type,
+        file_name: first.file_name,
+        data: first.data,
+    };
+    Ok((first, chunks.map(|chunk| chunk.map(|c| c.data)).boxed()))
 }
 
 /// `Content-Disposition` of `kind` (`inline` or `attachment`) naming the

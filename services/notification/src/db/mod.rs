@@ -9,11 +9,13 @@
 //! - [`email`]: the e-mail log, which is also the sender's queue.
 //! - [`push`]: browser push: the VAPID key, subscriptions, the push log.
 //! - [`held`]: answers by e-mail from a stranger's address, held.
+//! - [`files`]: files attached to answers by e-mail.
 
 pub mod alerts;
 pub mod contacts;
 pub mod directory;
 pub mod email;
+pub mod files;
 pub mod held;
 pub mod push;
 pub mod replies;

@@ -21,6 +21,8 @@ pub mod quoting;
 pub mod smtp;
 pub mod webhook;
 
+use mail_parser::MimeHeaders as _;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::Digest as _;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -28,11 +30,19 @@ use uuid::Uuid;
 use chat_platform::grpc::Traced;
 use chat_proto::dialog::v1::{self as pb, dialog_service_client::DialogServiceClient};
 
-use crate::db::{alerts, contacts, email};
+use crate::db::{alerts, contacts, email, files};
 pub use address::ReplyAddresses;
 
 /// The longest message the dialog service takes, in characters.
 const MAX_TEXT_CHARS: usize = 4096;
+/// The longest file name kept, in characters (as the gateway takes).
+const MAX_NAME_CHARS: usize = 255;
+/// What a file name in a link keeps as it is: URLs' unreserved characters.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 /// The largest e-mail taken, in bytes (more is refused, 552 / 413).
 pub const MAX_EMAIL_BYTES: usize = 10 << 20;
 
@@ -49,6 +59,16 @@ pub struct Incoming {
     /// The permanent failure it reports, when it is a delivery status
     /// notification (a bounce).
     pub delivery_failure: Option<String>,
+    /// Its attached files, in order.
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to an answer.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Incoming {
@@ -72,6 +92,21 @@ impl Incoming {
             message_id,
             text: parsed.body_text(0).unwrap_or_default().into_owned(),
             delivery_failure: dsn::permanent_failure(raw),
+            attachments: parsed
+                .attachments()
+                .map(|part| Attachment {
+                    name: part.attachment_name().unwrap_or("attachment").to_owned(),
+                    content_type: part
+                        .content_type()
+                        .map(|kind| match kind.subtype() {
+                            Some(sub) => format!("{}/{sub}", kind.ctype()),
+                            None => kind.ctype().to_owned(),
+                        })
+                        .unwrap_or_else(|| "application/octet-stream".into())
+                        .to_ascii_lowercase(),
+                    bytes: part.contents().to_vec(),
+                })
+                .collect(),
         })
     }
 }
@@ -136,14 +171,18 @@ impl Receiver {
         let contact_id = dialog.contact_id.ok_or(Refusal::NotOurs)?;
         let contact = contacts::get(&mut conn, account_id, contact_id).await?;
         drop(conn);
-        let text = clip(&quoting::new_text(&incoming.text));
-        if text.is_empty() {
+        let words = quoting::new_text(&incoming.text);
+        if words.is_empty() && incoming.attachments.is_empty() {
             return Ok(Outcome::Empty);
         }
         let client_id = format!(
             "email-{}",
             &hex::encode(sha2::Sha256::digest(incoming.message_id.as_bytes()))[..32]
         );
+        let links = self
+            .keep_files(account_id, dialog_id, &client_id, &incoming.attachments)
+            .await?;
+        let text = with_links(&words, &links);
         let from_contact =
             !contact.email.is_empty() && contact.email.eq_ignore_ascii_case(incoming.from.trim());
         if from_contact {
@@ -188,6 +227,46 @@ impl Receiver {
 }
 
 impl Receiver {
+    /// Keeps the answer's files; each one's line for the message, as a
+    /// messenger's file is linked (`[file] /api/v1/files/email/<id>?name=`).
+    async fn keep_files(
+        &self,
+        account_id: Uuid,
+        dialog_id: Uuid,
+        client_id: &str,
+        attachments: &[Attachment],
+    ) -> Result<Vec<String>, Refusal> {
+        let mut links = Vec::with_capacity(attachments.len());
+        for (position, attachment) in attachments.iter().enumerate() {
+            let name: String = attachment
+                .name
+                .trim()
+                .chars()
+                .take(MAX_NAME_CHARS)
+                .collect();
+            let name = if name.is_empty() {
+                "attachment".into()
+            } else {
+                name
+            };
+            let file = files::NewFile {
+                account_id,
+                dialog_id,
+                client_message_id: client_id,
+                position: position as i32,
+                name: &name,
+                content_type: &attachment.content_type,
+                bytes: &attachment.bytes,
+            };
+            let id = files::keep(&self.pool, &file).await?;
+            links.push(format!(
+                "[file] /api/v1/files/email/{id}?name={}",
+                utf8_percent_encode(&name, UNRESERVED)
+            ));
+        }
+        Ok(links)
+    }
+
     /// A report to an e-mail's bounce address: a permanent failure marks the
     /// e-mail bounced (a second report changes nothing).
     async fn bounce(&self, email_id: Uuid, incoming: &Incoming) -> Result<Outcome, Refusal> {
@@ -203,10 +282,46 @@ impl Receiver {
     }
 }
 
+/// The person's words and a line per file: the words are cut so that every
+/// link fits in a message.
+fn with_links(words: &str, links: &[String]) -> String {
+    let room = MAX_TEXT_CHARS.saturating_sub(links.iter().map(|l| l.chars().count() + 1).sum());
+    let words = clip_to(words, room.max(1));
+    [words.as_str()]
+        .into_iter()
+        .filter(|w| !w.is_empty())
+        .chain(links.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// At most what a message may hold, cut at a character.
 fn clip(text: &str) -> String {
-    match text.char_indices().nth(MAX_TEXT_CHARS - 1) {
+    clip_to(text, MAX_TEXT_CHARS)
+}
+
+/// At most `chars` characters (the last an ellipsis when cut).
+fn clip_to(text: &str, chars: usize) -> String {
+    match text.char_indices().nth(chars.max(1) - 1) {
         Some((at, _)) => format!("{}…", &text[..at]),
         None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_words_are_cut_so_that_every_file_link_fits() {
+        let links = vec![
+            "[file] /api/v1/files/email/1?name=a.png".to_owned(),
+            "[file] /api/v1/files/email/2?name=b.pdf".to_owned(),
+        ];
+        let text = with_links(&"word ".repeat(2000), &links);
+        assert!(text.chars().count() <= MAX_TEXT_CHARS, "{}", text.chars().count());
+        assert!(text.ends_with(&format!("…\n{}\n{}", links[0], links[1])));
+        assert_eq!(with_links("", &links[..1]), links[0]);
+        assert_eq!(with_links("Hi", &[]), "Hi");
     }
 }

@@ -1,6 +1,6 @@
 //! The inbound webhook, for shops whose mail a host receives: Postmark's
 //! inbound format (`POST /inbound/postmark`, JSON with `FromFull`,
-//! `ToFull`, `OriginalRecipient`, `MessageID`, `TextBody`), authenticated by
+//! `ToFull`, `OriginalRecipient`, `MessageID`, `TextBody`, `Attachments`), authenticated by
 //! HTTP Basic with the user `inbound` and `NOTIFICATION_INBOUND_WEBHOOK_TOKEN`
 //! as the password (Postmark puts them in the webhook's URL). 200 once the
 //! answer is stored or found not ours (so the host stops); 503 to try again.
@@ -10,10 +10,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::post;
 use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use subtle::ConstantTimeEq as _;
 
-use super::{Incoming, MAX_EMAIL_BYTES, Outcome, Receiver, Refusal};
+use super::{Attachment, Incoming, MAX_EMAIL_BYTES, Outcome, Receiver, Refusal};
 
 #[derive(Clone)]
 pub struct Webhook {
@@ -44,6 +45,19 @@ pub struct PostmarkInbound {
     pub message_id: String,
     #[serde(default)]
     pub text_body: String,
+    #[serde(default)]
+    pub attachments: Vec<PostmarkAttachment>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PostmarkAttachment {
+    #[serde(default)]
+    pub name: String,
+    /// Base64.
+    pub content: String,
+    #[serde(default)]
+    pub content_type: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -77,6 +91,24 @@ async fn postmark(
     if inbound.message_id.is_empty() {
         return answer(StatusCode::UNPROCESSABLE_ENTITY, "MessageID is required");
     }
+    let mut attachments = Vec::with_capacity(inbound.attachments.len());
+    for attachment in inbound.attachments {
+        let Ok(bytes) = STANDARD.decode(attachment.content.as_bytes()) else {
+            return answer(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "an attachment's Content is not base64",
+            );
+        };
+        let content_type = match attachment.content_type.trim() {
+            "" => "application/octet-stream".to_owned(),
+            kind => kind.to_ascii_lowercase(),
+        };
+        attachments.push(Attachment {
+            name: attachment.name,
+            content_type,
+            bytes,
+        });
+    }
     let incoming = Incoming {
         recipients,
         from,
@@ -85,6 +117,7 @@ async fn postmark(
         // Bounces come by the SMTP listener (a host that receives for the
         // shop handles its own sending's bounces).
         delivery_failure: None,
+        attachments,
     };
     match webhook.receiver.receive(&incoming).await {
         Ok(Outcome::Posted) => answer(StatusCode::OK, "posted"),
