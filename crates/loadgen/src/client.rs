@@ -105,3 +105,45 @@ pub fn is_ack(frame: &Message) -> bool {
     // Quotes inside a JSON string are escaped, so only the frame's own type matches.
     matches!(frame, Message::Text(text) if text.contains("\"type\":\"ack\""))
 }
+
+/// Each socket sends a message stamped `lat:<ns since epoch>` every
+/// `interval` (the sockets spread evenly over it) until `deadline`, dropping
+/// what comes back, then waits `linger` for the last answers; the stamps sent.
+pub async fn paced(
+    sockets: Vec<Ws>,
+    interval: std::time::Duration,
+    deadline: std::time::Instant,
+    epoch: std::time::Instant,
+    linger: std::time::Duration,
+) -> anyhow::Result<Vec<u64>> {
+    use futures::SinkExt as _;
+    let count = sockets.len();
+    let writers: Vec<_> = sockets
+        .into_iter()
+        .enumerate()
+        .map(|(i, ws)| {
+            tokio::spawn(async move {
+                let (mut sink, mut source) = ws.split();
+                let drain = tokio::spawn(async move { while source.next().await.is_some() {} });
+                tokio::time::sleep(interval.mul_f64(i as f64 / count as f64)).await;
+                let mut tick = tokio::time::interval(interval);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                let mut stamps = Vec::new();
+                while std::time::Instant::now() < deadline {
+                    tick.tick().await;
+                    let stamp = epoch.elapsed().as_nanos() as u64;
+                    sink.send(send_frame(&format!("lat:{stamp}"))).await?;
+                    stamps.push(stamp);
+                }
+                tokio::time::sleep(linger).await;
+                drain.abort();
+                anyhow::Ok(stamps)
+            })
+        })
+        .collect();
+    let mut sent = Vec::new();
+    for writer in writers {
+        sent.extend(writer.await??);
+    }
+    Ok(sent)
+}

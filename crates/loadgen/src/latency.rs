@@ -105,32 +105,7 @@ async fn at_rate(
     let interval = Duration::from_secs_f64(VISITORS as f64 / rate as f64);
     let deadline = Instant::now() + settings.run;
     let cpu_before = processes.sample();
-    let workers: Vec<_> = visitors
-        .into_iter()
-        .enumerate()
-        .map(|(i, ws)| {
-            tokio::spawn(async move {
-                let (mut sink, mut source) = ws.split();
-                let drain = tokio::spawn(async move { while source.next().await.is_some() {} });
-                // Spread the visitors over the interval so the load is even.
-                tokio::time::sleep(interval.mul_f64(i as f64 / VISITORS as f64)).await;
-                let mut tick = tokio::time::interval(interval);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                while Instant::now() < deadline {
-                    tick.tick().await;
-                    let stamp = epoch.elapsed().as_nanos() as u64;
-                    sink.send(client::send_frame(&format!("lat:{stamp}")))
-                        .await?;
-                }
-                tokio::time::sleep(Duration::from_secs(2)).await;
-                drain.abort();
-                anyhow::Ok(())
-            })
-        })
-        .collect();
-    for worker in workers {
-        worker.await??;
-    }
+    client::paced(visitors, interval, deadline, epoch, Duration::from_secs(2)).await?;
     listener.abort();
     let cpu_after = processes.sample();
     let histogram = histogram.lock().expect("histogram").clone();

@@ -283,34 +283,9 @@ async fn visitors_writing(settings: &Settings, epoch: Instant) -> anyhow::Result
     }
     let interval = Duration::from_secs_f64(ALERT_VISITORS as f64 / ALERT_RATE as f64);
     let deadline = Instant::now() + settings.run;
-    let writers = sockets.into_iter().enumerate().map(|(i, ws)| {
-        tokio::spawn(async move {
-            let (mut sink, mut source) = ws.split();
-            let drain = tokio::spawn(async move { while source.next().await.is_some() {} });
-            tokio::time::sleep(interval.mul_f64(i as f64 / ALERT_VISITORS as f64)).await;
-            let mut tick = tokio::time::interval(interval);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut stamps = Vec::new();
-            while Instant::now() < deadline {
-                tick.tick().await;
-                let stamp = epoch.elapsed().as_nanos() as u64;
-                sink.send(client::send_frame(&format!("lat:{stamp}")))
-                    .await?;
-                stamps.push(stamp);
-            }
-            // The last acks come back before the socket closes.
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            drain.abort();
-            anyhow::Ok(stamps)
-        })
-    });
-    // Spawned now, all of them, before the first is waited for.
-    let writers: Vec<_> = writers.collect();
-    let mut sent = HashSet::new();
-    for writer in writers {
-        sent.extend(writer.await??);
-    }
-    Ok(sent)
+    // The last acks come back before the sockets close.
+    let sent = client::paced(sockets, interval, deadline, epoch, Duration::from_secs(1)).await?;
+    Ok(sent.into_iter().collect())
 }
 
 /// What arrived of the stamps sent: each one's delay, once.

@@ -17,6 +17,7 @@
 //! - [`ops`]: `/healthz`, `/readyz` and `/metrics`.
 //! - [`worker`]: the skeleton of a service that only consumes events.
 //! - [`names`]: what to call a visitor who has not said their name.
+//! - [`files`]: the console's links to files people sent.
 //! - [`grpc`]: serving a service (limits, health), and channels to other
 //!   services carrying the trace context.
 
@@ -25,6 +26,7 @@ pub mod config;
 pub mod cursor;
 pub mod db;
 pub mod events;
+pub mod files;
 pub mod grpc;
 pub mod names;
 pub mod ops;

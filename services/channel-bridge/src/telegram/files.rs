@@ -6,7 +6,6 @@
 
 use futures::StreamExt as _;
 use futures::stream::BoxStream;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use teloxide_core::net::Download as _;
 use teloxide_core::prelude::*;
 use teloxide_core::types::FileId;
@@ -14,26 +13,11 @@ use teloxide_core::{ApiError, RequestError};
 
 use super::api::TelegramApi;
 
-/// What a name in a link keeps as it is: URLs' unreserved characters.
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
 /// Where the console opens a file, by the gateway (`GET /api/v1/files/...`),
 /// with the name the person gave it where it has one: Telegram's file
 /// server knows it only as `file_5.pdf`, so the link carries it.
 pub fn link(file_id: &str, name: Option<&str>) -> String {
-    let path = format!("/api/v1/files/telegram/{file_id}");
-    match name.map(str::trim).filter(|name| !name.is_empty()) {
-        // As long as the gateway takes (255 characters).
-        Some(name) => {
-            let name: String = name.chars().take(255).collect();
-            format!("{path}?name={}", utf8_percent_encode(&name, UNRESERVED))
-        }
-        None => path,
-    }
+    chat_platform::files::link("telegram", file_id, name)
 }
 
 /// A file on its way: what it is, then its bytes.

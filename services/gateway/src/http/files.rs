@@ -13,8 +13,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use chat_platform::files::{MAX_NAME_CHARS, UNRESERVED};
 use futures::StreamExt as _;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::utf8_percent_encode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -30,14 +31,6 @@ use crate::state::AppState;
 const MAX_FILE_ID_CHARS: usize = 256;
 /// The types shown in the browser; any other is served only to be saved.
 const SHOWN_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/gif", "image/webp"];
-/// Longest file name taken, in characters (as file systems allow).
-const MAX_NAME_CHARS: usize = 255;
-/// What a name in `filename*` keeps as it is (RFC 5987 allows a few more).
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

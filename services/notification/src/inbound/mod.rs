@@ -22,7 +22,6 @@ pub mod smtp;
 pub mod webhook;
 
 use mail_parser::MimeHeaders as _;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::Digest as _;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -30,19 +29,13 @@ use uuid::Uuid;
 use chat_platform::grpc::Traced;
 use chat_proto::dialog::v1::{self as pb, dialog_service_client::DialogServiceClient};
 
-use crate::db::{alerts, contacts, email, files};
+use chat_platform::files;
+
+use crate::db::{self, alerts, contacts, email};
 pub use address::ReplyAddresses;
 
 /// The longest message the dialog service takes, in characters.
 const MAX_TEXT_CHARS: usize = 4096;
-/// The longest file name kept, in characters (as the gateway takes).
-const MAX_NAME_CHARS: usize = 255;
-/// What a file name in a link keeps as it is: URLs' unreserved characters.
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 /// The largest e-mail taken, in bytes (more is refused, 552 / 413).
 pub const MAX_EMAIL_BYTES: usize = 10 << 20;
 
@@ -242,14 +235,14 @@ impl Receiver {
                 .name
                 .trim()
                 .chars()
-                .take(MAX_NAME_CHARS)
+                .take(files::MAX_NAME_CHARS)
                 .collect();
             let name = if name.is_empty() {
                 "attachment".into()
             } else {
                 name
             };
-            let file = files::NewFile {
+            let file = db::files::NewFile {
                 account_id,
                 dialog_id,
                 client_message_id: client_id,
@@ -258,10 +251,10 @@ impl Receiver {
                 content_type: &attachment.content_type,
                 bytes: &attachment.bytes,
             };
-            let id = files::keep(&self.pool, &file).await?;
+            let id = db::files::keep(&self.pool, &file).await?;
             links.push(format!(
-                "[file] /api/v1/files/email/{id}?name={}",
-                utf8_percent_encode(&name, UNRESERVED)
+                "[file] {}",
+                files::link("email", &id.to_string(), Some(&name))
             ));
         }
         Ok(links)
@@ -319,7 +312,11 @@ mod tests {
             "[file] /api/v1/files/email/2?name=b.pdf".to_owned(),
         ];
         let text = with_links(&"word ".repeat(2000), &links);
-        assert!(text.chars().count() <= MAX_TEXT_CHARS, "{}", text.chars().count());
+        assert!(
+            text.chars().count() <= MAX_TEXT_CHARS,
+            "{}",
+            text.chars().count()
+        );
         assert!(text.ends_with(&format!("…\n{}\n{}", links[0], links[1])));
         assert_eq!(with_links("", &links[..1]), links[0]);
         assert_eq!(with_links("Hi", &[]), "Hi");
