@@ -5,7 +5,7 @@ use chat_proto::contact::v1::{self as pb, contact_service_client::ContactService
 use chat_proto::dialog::v1 as dialog_pb;
 use chat_proto::events::v1 as ev;
 use chat_testkit::InProcess;
-use chat_testkit::env::TestEnv;
+use chat_testkit::env::{TestEnv, stopped_pulling};
 use prost::Message as _;
 use tonic::transport::Channel;
 use uuid::Uuid;
@@ -48,10 +48,15 @@ impl TestContact {
         self.running = Some(service);
     }
 
-    /// Stops the service; it must stop cleanly.
+    /// Stops the service; it must stop cleanly. Returns once NATS has seen
+    /// its consumer stop pulling: until then the server may hand an event
+    /// published now to the stopped consumer's last pull request, where it
+    /// would wait out the ack timeout (30 s) before being redelivered.
     pub async fn pause(&mut self) {
         let service = self.running.take().expect("running");
         service.stop("the contact service").await;
+        let bus = self.env.bus().await;
+        stopped_pulling(&bus, contact::events::TIMELINE_CONSUMER).await;
     }
 
     pub async fn resolve(
