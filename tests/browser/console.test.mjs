@@ -256,6 +256,8 @@ test('an e-mail answer from a stranger waits above the composer until a manager 
     await page.locator('.msg-note', { hasText: 'husband@elsewhere.example' }).waitFor();
     assert.equal(await page.locator('.msg-in .msg-text', { hasText: text }).count(), 0, 'not the contact’s message yet');
     await screenshot(page, 'held-answer-1366x768.png');
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await screenshot(page, 'held-answer-1920x1080.png');
 
     await held.getByRole('button', { name: 'Post as the contact’s message' }).click();
     await page.locator('.msg-in .msg-text', { hasText: text }).waitFor();
