@@ -2,11 +2,13 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 # Dev runs the demo on the default ports; see the README for every variable.
-# A fixed key seals the demo's messenger tokens (for trying the suite only); the
+# A fixed key seals the demo's messenger tokens and shops' SMTP passwords (for
+# trying the suite only; shops' SMTP servers may be local there); the
 # fake messengers the demo shop is connected to serve on 127.0.0.1:8091, and a
 # mail catcher takes every e-mail (SMTP 127.0.0.1:1025, read on :1080).
 DEV_ENV := GATEWAY_DEV_PAGE=true GATEWAY_SEED_DEMO=true GATEWAY_DEMO_SHOP_ADDR=127.0.0.1:8088 \
 	BRIDGE_SECRET_KEYS=dev:ZGV2LW9ubHktbm90LWEtc2VjcmV0LWtleS0wMDAwMDA= DEV_FAKES_ADDR=127.0.0.1:8091 \
+	NOTIFICATION_SECRET_KEYS=dev:ZGV2LW9ubHktbm90LWEtc2VjcmV0LWtleS0wMDAwMDA= NOTIFICATION_SHOP_SMTP_ANY_HOST=true \
 	BRIDGE_PUBLIC_URL=http://127.0.0.1:8090 \
 	DEV_MAIL_CATCHER=deploy/dev/mailcatcher/node_modules/.bin/maildev DEV_MAIL_WEB_PORT=1080
 

@@ -31,7 +31,24 @@ export const env = {
     domain: process.env.INBOUND_DOMAIN || '',
     secret: process.env.INBOUND_SECRET || '',
   },
+  // The mail catchers (MailDev): the deployment's SMTP server, and one
+  // playing a shop's own server, which takes mail only from a signed-in user.
+  mail: {
+    webUrl: (process.env.MAIL_WEB_URL || '').replace(/\/$/, ''),
+    shopWebUrl: (process.env.SHOP_MAIL_WEB_URL || '').replace(/\/$/, ''),
+    shopSmtpPort: Number(process.env.SHOP_SMTP_PORT || 0),
+    shopSmtpUser: process.env.SHOP_SMTP_USER || '',
+    shopSmtpPassword: process.env.SHOP_SMTP_PASSWORD || '',
+  },
 };
+
+/** The e-mails a catcher (its web address) holds for `to`, oldest first. */
+export async function caughtMails(webUrl, to) {
+  const response = await fetch(`${webUrl}/email`);
+  assert.equal(response.status, 200, 'the mail catcher answers');
+  const mails = await response.json();
+  return mails.filter((mail) => mail.to.some((recipient) => recipient.address.toLowerCase() === to.toLowerCase()));
+}
 
 /** A dialog's reply address: `reply+<id hex><first 10 bytes of its HMAC>@<domain>`. */
 export function replyAddress(dialogId) {
@@ -245,7 +262,11 @@ export class Visitor {
   async send(text) {
     const clientMessageId = randomUUID();
     await this.sendFrame({ type: 'send', client_message_id: clientMessageId, text });
-    const ack = await this.waitForFrame((frame) => frame.type === 'ack' && frame.client_message_id === clientMessageId, `the ack of "${text}"`);
+    const ack = await this.waitForFrame((frame) => frame.type === 'ack' && frame.client_message_id === clientMessageId, `the ack of "${text}"`)
+      .catch(async (error) => {
+        const frames = (await this.frames()).filter((frame) => frame.type !== 'ack');
+        throw new Error(`${error.message}; the visitor's other frames: ${JSON.stringify(frames).slice(0, 1500)}`);
+      });
     return ack.message;
   }
 

@@ -1,7 +1,8 @@
 //! The console and the widget in a real browser: runs the browser tests in `tests/browser`
 //! (node's test runner driving Debian's Chromium through playwright-core)
 //! against the whole suite, started here on the test's own database and
-//! NATS prefix, with a shop of an owner and a second manager.
+//! NATS prefix, with a shop of an owner and a second manager, and two mail
+//! catchers: the deployment's SMTP server, and one playing a shop's own.
 //!
 //! The inactivity test needs a short idle limit, which would end the other
 //! tests' sessions while they wait on each other, so it has a suite of its own.
@@ -10,12 +11,17 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
+use chat_testkit::mail::MailCatcher;
+
 use crate::helpers::{Options, TestSuite};
 
 /// The idle limit of the suite the inactivity test runs against.
 const SHORT_IDLE_SECS: i64 = 6;
 /// The longest a run of the browser tests may take.
 const BROWSER_RUN: Duration = Duration::from_secs(600);
+/// Who may send through the catcher playing the shop's own server.
+const SHOP_SMTP_USER: &str = "browser-shop";
+const SHOP_SMTP_PASSWORD: &str = "shop-smtp-pass";
 /// The inactivity test's name, as node's `--test-name-pattern` matches it.
 const INACTIVITY_TEST: &str = "the session ends after the inactivity limit";
 
@@ -29,11 +35,19 @@ async fn run_browser_tests(idle_secs: i64, name_pattern: &str) {
         dir.join("node_modules/playwright-core").is_dir(),
         "tests/browser has no node_modules: run deploy/dev/ensure-deps.sh (it runs npm ci there)"
     );
+    let mail = MailCatcher::start().await;
+    let shop_mail = MailCatcher::start_with_login(SHOP_SMTP_USER, SHOP_SMTP_PASSWORD).await;
     let t = TestSuite::start_with(Options {
         gateway: gateway::Config {
             session_idle_secs: idle_secs,
+            // Every visitor of every test comes from 127.0.0.1, one after
+            // another: the per-address budgets (tested in budgets.rs) would
+            // count fifty people as one.
+            new_visitors_per_minute_per_address: 1_000,
+            first_messages_per_minute_per_address: 1_000,
             ..Default::default()
         },
+        smtp_url: Some(mail.smtp_url()),
         ..Options::default()
     })
     .await;
@@ -67,6 +81,11 @@ async fn run_browser_tests(idle_secs: i64, name_pattern: &str) {
         )
         .env("INBOUND_DOMAIN", crate::helpers::INBOUND_DOMAIN)
         .env("INBOUND_SECRET", crate::helpers::INBOUND_SECRET)
+        .env("MAIL_WEB_URL", mail.web_url())
+        .env("SHOP_MAIL_WEB_URL", shop_mail.web_url())
+        .env("SHOP_SMTP_PORT", shop_mail.smtp_port.to_string())
+        .env("SHOP_SMTP_USER", SHOP_SMTP_USER)
+        .env("SHOP_SMTP_PASSWORD", SHOP_SMTP_PASSWORD)
         .stdout(Stdio::from(log.try_clone().expect("log")))
         .stderr(Stdio::from(log))
         // Its own process group, so the test runner's children and the

@@ -14,7 +14,7 @@ pub struct TestSuite {
     pub env: Option<TestEnv>,
     pub port: u16,
     /// The key ring the bridge seals integrations' secrets under.
-    pub bridge_keys: channel_bridge::secrets::KeyRing,
+    pub bridge_keys: chat_platform::secrets::KeyRing,
     /// The fake Telegram the bridge talks to.
     pub telegram: chat_fakes::telegram::FakeTelegram,
     /// The fake VK the bridge talks to.
@@ -89,7 +89,7 @@ impl TestSuite {
         let mut configs = Configs::ephemeral(env.common());
         configs.extra_gateways = options.extra_gateways;
         configs.extra_bridges = options.extra_bridges;
-        let bridge_keys = channel_bridge::secrets::KeyRing::parse(&configs.bridge.secret_keys.0)
+        let bridge_keys = chat_platform::secrets::KeyRing::parse(&configs.bridge.secret_keys.0)
             .expect("the bridge's test keys");
         let retries = chat_fakes::telegram::Retries {
             first: std::time::Duration::from_millis(100),
@@ -132,6 +132,8 @@ impl TestSuite {
         configs.notification.inbound_http_addr = "127.0.0.1:0".into();
         configs.notification.inbound_webhook_token = INBOUND_WEBHOOK_TOKEN.into();
         configs.notification.retry_base_ms = 200;
+        // Shops' own SMTP servers are the tests' catchers, on 127.0.0.1.
+        configs.notification.shop_smtp_any_host = true;
         configs.gateway = gateway::Config {
             http_addr: configs.gateway.http_addr,
             ops_addr: configs.gateway.ops_addr,

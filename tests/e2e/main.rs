@@ -15,6 +15,7 @@ mod notifications;
 mod openapi;
 mod outage;
 mod sessions;
+mod shop_smtp;
 mod telegram;
 mod tenants;
 mod vk;

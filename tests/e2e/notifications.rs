@@ -193,7 +193,12 @@ async fn owners_sign_the_shops_emails_and_nobody_else_may() {
 /// A visitor on a page of the shop (as the widget says first on every
 /// page), who said who they are (name, e-mail) and wrote; their socket,
 /// still open.
-async fn identified_visitor(suite: &TestSuite, site_key: &str, email: &str, text: &str) -> Socket {
+pub(crate) async fn identified_visitor(
+    suite: &TestSuite,
+    site_key: &str,
+    email: &str,
+    text: &str,
+) -> Socket {
     let mut socket = Socket::visitor(suite.port, site_key, &client_id(), None).await;
     socket
         .send_json(
@@ -214,7 +219,12 @@ async fn identified_visitor(suite: &TestSuite, site_key: &str, email: &str, text
 }
 
 /// The message's delivery state once it is `wanted`.
-async fn delivery_becomes(api: &Api, dialog_id: &str, message_id: &str, wanted: &str) -> Value {
+pub(crate) async fn delivery_becomes(
+    api: &Api,
+    dialog_id: &str,
+    message_id: &str,
+    wanted: &str,
+) -> Value {
     chat_testkit::eventually(&format!("the reply {wanted}"), || async {
         let (_, page) = api
             .get(&format!("/api/v1/dialogs/{dialog_id}/messages?limit=50"))

@@ -18,6 +18,7 @@
 //! - [`worker`]: the skeleton of a service that only consumes events.
 //! - [`names`]: what to call a visitor who has not said their name.
 //! - [`files`]: the console's links to files people sent.
+//! - [`secrets`]: the key ring secrets at rest are sealed under.
 //! - [`grpc`]: serving a service (limits, health), and channels to other
 //!   services carrying the trace context.
 
@@ -31,6 +32,7 @@ pub mod grpc;
 pub mod names;
 pub mod ops;
 pub mod outbox;
+pub mod secrets;
 pub mod service_error;
 pub mod shutdown;
 pub mod telemetry;

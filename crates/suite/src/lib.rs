@@ -64,6 +64,11 @@ impl Configs {
             notification: notification::Config {
                 ops_addr: any(),
                 grpc_addr: any(),
+                // A key of this run's own, as the bridge's below.
+                secret_keys: chat_platform::secrets::SecretKeys(format!(
+                    "ephemeral:{}",
+                    chat_platform::secrets::new_key()
+                )),
                 common: common.clone(),
                 ..Default::default()
             },
@@ -71,9 +76,9 @@ impl Configs {
                 http_addr: any(),
                 grpc_addr: any(),
                 // A key of this run's own: what it seals dies with it.
-                secret_keys: channel_bridge::config::SecretKeys(format!(
+                secret_keys: chat_platform::secrets::SecretKeys(format!(
                     "ephemeral:{}",
-                    channel_bridge::secrets::new_key()
+                    chat_platform::secrets::new_key()
                 )),
                 common,
                 ..Default::default()

@@ -37,6 +37,8 @@ impl CaughtMail {
 pub struct MailCatcher {
     pub smtp_port: u16,
     pub http_port: u16,
+    /// The user and password SMTP clients must sign in with, if any.
+    login: Option<(String, String)>,
     child: Option<Child>,
     http: reqwest::Client,
 }
@@ -76,9 +78,20 @@ fn program() -> String {
 impl MailCatcher {
     /// Starts a catcher on free ports and waits until it answers.
     pub async fn start() -> MailCatcher {
+        Self::start_with(None).await
+    }
+
+    /// Starts a catcher that takes mail only from clients signed in as
+    /// `user` with `password` (SMTP AUTH, in the clear: local tests only).
+    pub async fn start_with_login(user: &str, password: &str) -> MailCatcher {
+        Self::start_with(Some((user.to_owned(), password.to_owned()))).await
+    }
+
+    async fn start_with(login: Option<(String, String)>) -> MailCatcher {
         let mut catcher = MailCatcher {
             smtp_port: free_port(),
             http_port: free_port(),
+            login,
             child: None,
             http: reqwest::Client::new(),
         };
@@ -89,6 +102,11 @@ impl MailCatcher {
     /// `smtp://127.0.0.1:<port>`, for the service's settings.
     pub fn smtp_url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.smtp_port)
+    }
+
+    /// Its web page and REST API, e.g. `http://127.0.0.1:<port>`.
+    pub fn web_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.http_port)
     }
 
     /// Stops it: its SMTP port refuses connections until [`MailCatcher::resume`].
@@ -103,10 +121,15 @@ impl MailCatcher {
     pub async fn resume(&mut self) {
         assert!(self.child.is_none(), "stop it first");
         let binary = program();
-        let child = Command::new(&binary)
+        let mut command = Command::new(&binary);
+        command
             .args(["--ip", "127.0.0.1", "--silent"])
             .args(["--smtp", &self.smtp_port.to_string()])
-            .args(["--web", &self.http_port.to_string()])
+            .args(["--web", &self.http_port.to_string()]);
+        if let Some((user, password)) = &self.login {
+            command.args(["--incoming-user", user, "--incoming-pass", password]);
+        }
+        let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -116,7 +139,7 @@ impl MailCatcher {
                 panic!("{binary} starts ({e}); deploy/dev/ensure-deps.sh installs it")
             });
         self.child = Some(child);
-        let url = format!("http://127.0.0.1:{}/email", self.http_port);
+        let url = format!("{}/email", self.web_url());
         let http = self.http.clone();
         crate::eventually("the mail catcher to answer", || async {
             let response = http.get(&url).send().await.ok()?;
@@ -127,7 +150,7 @@ impl MailCatcher {
 
     /// Every e-mail caught so far, oldest first.
     pub async fn mails(&self) -> Vec<CaughtMail> {
-        let url = format!("http://127.0.0.1:{}/email", self.http_port);
+        let url = format!("{}/email", self.web_url());
         let mut listed: Vec<Listed> = self
             .http
             .get(&url)

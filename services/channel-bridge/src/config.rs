@@ -1,6 +1,7 @@
 //! Settings of the channel bridge: `BRIDGE_*` variables, plus the shared `CHAT_*`.
 
 use chat_platform::config::{Common, load};
+pub use chat_platform::secrets::SecretKeys;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,20 +62,5 @@ impl Config {
         let mut config: Self = load("BRIDGE_", "bridge")?;
         config.common = Common::load()?;
         Ok(config)
-    }
-}
-
-/// The secret keys' text, never shown in logs or debug output.
-#[derive(Clone, Default, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct SecretKeys(pub String);
-
-impl std::fmt::Debug for SecretKeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_empty() {
-            "(none)"
-        } else {
-            "(redacted)"
-        })
     }
 }

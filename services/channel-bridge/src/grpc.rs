@@ -15,10 +15,10 @@ use tonic::{Request, Response, Status};
 
 use crate::facebook::{self, api::FacebookApi};
 use crate::integrations::{self, Connection, Integration};
-use crate::secrets::KeyRing;
 use crate::telegram::files::FetchError;
 use crate::telegram::{self, api::CallError, api::TelegramApi};
 use crate::vk::{self, api::VkApi};
+use chat_platform::secrets::KeyRing;
 
 #[derive(Clone)]
 pub struct BridgeApi {

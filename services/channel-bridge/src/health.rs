@@ -25,7 +25,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::integrations::{self, HealthOf, Integration};
-use crate::secrets::KeyRing;
+use chat_platform::secrets::KeyRing;
 
 /// One platform's health check.
 pub trait Checker: Send + Sync + 'static {

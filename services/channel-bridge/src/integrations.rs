@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::secrets::{KeyRing, Sealed};
+use chat_platform::secrets::{KeyRing, Sealed};
 
 /// Tokens and secrets of one integration, by name (`bot_token`,
 /// `webhook_secret`, `access_token`, ...).

@@ -9,7 +9,6 @@
 //!
 //! # Layout
 //! - [`config`]: its settings (`BRIDGE_*`); [`grpc`]: its API, for the gateway.
-//! - [`secrets`]: the key ring integrations' tokens are sealed under.
 //! - [`integrations`]: the messengers each account connected, and their health;
 //!   [`polling`]: long polling shared out between replicas by [`leases`].
 //! - [`inbound`]: a person's message into their contact's dialog.
@@ -30,7 +29,6 @@ pub mod leases;
 pub mod outbound;
 pub mod polling;
 pub mod refusals;
-pub mod secrets;
 pub mod sender;
 pub mod telegram;
 pub mod vk;
@@ -62,13 +60,10 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let keys = match config.secret_keys.0.trim() {
-            "" => {
-                tracing::warn!("BRIDGE_SECRET_KEYS is not set: no messenger can be connected");
-                None
-            }
-            spec => Some(secrets::KeyRing::parse(spec)?),
-        };
+        let keys = config.secret_keys.ring()?;
+        if keys.is_none() {
+            tracing::warn!("BRIDGE_SECRET_KEYS is not set: no messenger can be connected");
+        }
         let worker = Worker::build(
             "channel-bridge",
             "channel_bridge",

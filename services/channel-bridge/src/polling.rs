@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::integrations::{self, Integration};
 use crate::leases;
-use crate::secrets::KeyRing;
+use chat_platform::secrets::KeyRing;
 
 /// One platform's long polling.
 pub trait Poller: Send + Sync + 'static {

@@ -26,9 +26,9 @@ use uuid::Uuid;
 
 use crate::facebook::{self, api::FacebookApi, api::Window};
 use crate::integrations::{self, Integration};
-use crate::secrets::KeyRing;
 use crate::telegram::{self, api::TelegramApi};
 use crate::vk::{self, api::VkApi};
+use chat_platform::secrets::KeyRing;
 
 /// How often the sender looks for work.
 const TICK: Duration = Duration::from_millis(300);

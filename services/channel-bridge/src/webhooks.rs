@@ -14,9 +14,9 @@ use crate::facebook::{self, api::FacebookApi};
 use crate::inbound::Inbound;
 use crate::integrations::{self, Integration};
 use crate::refusals::{self, Refusals};
-use crate::secrets::KeyRing;
 use crate::telegram;
 use crate::vk::{self, api::VkApi};
+use chat_platform::secrets::KeyRing;
 
 /// What every webhook handler needs.
 #[derive(Clone)]

@@ -1,6 +1,7 @@
 //! Settings of the notification service: `NOTIFICATION_*` variables, plus the shared `CHAT_*`.
 
 use chat_platform::config::{Common, load};
+use chat_platform::secrets::SecretKeys;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -70,6 +71,16 @@ pub struct Config {
     /// `NOTIFICATION_PUSH_HOSTS`: the push services a browser's subscription
     /// may point at (each host or its subdomains), comma-separated.
     pub push_hosts: String,
+    /// `NOTIFICATION_SECRET_KEYS`: the keys shops' SMTP passwords are
+    /// sealed under, `id:base64,...` (32 random bytes each, newest first,
+    /// rotated as `BRIDGE_SECRET_KEYS`); empty: no shop can use its own
+    /// SMTP server.
+    pub secret_keys: SecretKeys,
+    /// `NOTIFICATION_SHOP_SMTP_ANY_HOST`: shops' own SMTP servers may be on
+    /// private and loopback addresses, at any port, without TLS. For
+    /// development and tests only: it lets an owner reach inside the
+    /// deployment's network.
+    pub shop_smtp_any_host: bool,
     #[serde(skip)]
     pub common: Common,
 }
@@ -99,6 +110,8 @@ impl Default for Config {
             push_hosts:
                 "fcm.googleapis.com,push.services.mozilla.com,push.apple.com,notify.windows.com"
                     .into(),
+            secret_keys: SecretKeys::default(),
+            shop_smtp_any_host: false,
             common: Common::default(),
         }
     }

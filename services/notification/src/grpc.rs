@@ -1,5 +1,6 @@
-//! The gRPC server of the notification service: managers' choices and how
-//! the account's e-mails are signed (`chat.notification.v1`).
+//! The gRPC server of the notification service: managers' choices, how the
+//! account's e-mails are signed and the server they leave by
+//! (`chat.notification.v1`).
 
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -12,9 +13,10 @@ use chat_proto::dialog::v1::dialog_service_client::DialogServiceClient;
 use chat_proto::notification::v1::{self as pb, notification_service_server as server};
 
 use crate::db::email::NewEmail;
-use crate::db::{directory, email, files, held};
+use crate::db::{directory, email, files, held, shop_smtp};
 use crate::inbound::Refusal;
 use crate::mail::Postbox;
+use crate::mail::shop_server::{Change, ShopServers};
 use crate::mail::templates::{Access, AccessKind};
 
 /// Longest link in an access e-mail, in bytes.
@@ -29,6 +31,7 @@ pub struct NotificationApi {
     pub postbox: Postbox,
     pub vapid: crate::push::Vapid,
     pub push_hosts: crate::push::PushHosts,
+    pub shop_servers: ShopServers,
     /// Where accepted answers are posted.
     pub dialogs: DialogServiceClient<Traced>,
 }
@@ -210,6 +213,50 @@ impl server::NotificationService for NotificationApi {
         Ok(Response::new(account_mail_out(mail)))
     }
 
+    async fn get_account_smtp(
+        &self,
+        request: Request<pb::GetAccountSmtpRequest>,
+    ) -> Result<Response<pb::AccountSmtp>, Status> {
+        let account_id = parse_id("account_id", &request.into_inner().account_id)?;
+        let mut conn = self.pool.acquire().await.map_err(Error::from)?;
+        let server = shop_smtp::get(&mut conn, account_id)
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(account_smtp_out(server)))
+    }
+
+    async fn set_account_smtp(
+        &self,
+        request: Request<pb::SetAccountSmtpRequest>,
+    ) -> Result<Response<pb::AccountSmtp>, Status> {
+        let request = request.into_inner();
+        let account_id = parse_id("account_id", &request.account_id)?;
+        let change = Change {
+            host: request.host.trim().to_ascii_lowercase(),
+            port: request.port,
+            security: request.security.trim().to_owned(),
+            username: request.username.trim().to_owned(),
+            password: request.password,
+            from_address: request.from_address.trim().to_owned(),
+        };
+        let server = self
+            .shop_servers
+            .keep(&self.pool, account_id, change)
+            .await?;
+        Ok(Response::new(account_smtp_out(Some(server))))
+    }
+
+    async fn remove_account_smtp(
+        &self,
+        request: Request<pb::GetAccountSmtpRequest>,
+    ) -> Result<Response<pb::AccountSmtp>, Status> {
+        let account_id = parse_id("account_id", &request.into_inner().account_id)?;
+        shop_smtp::remove(&self.pool, account_id)
+            .await
+            .map_err(Error::from)?;
+        Ok(Response::new(account_smtp_out(None)))
+    }
+
     async fn list_held_answers(
         &self,
         request: Request<pb::ListHeldAnswersRequest>,
@@ -379,6 +426,25 @@ fn account_mail_out(mail: directory::AccountMail) -> pb::AccountMail {
         sender_name: mail.sender_name,
         reply_to: mail.reply_to,
         shop_url: mail.shop_url,
+    }
+}
+
+fn account_smtp_out(server: Option<shop_smtp::Server>) -> pb::AccountSmtp {
+    use chat_proto::time::to_proto;
+    let Some(server) = server else {
+        return pb::AccountSmtp::default();
+    };
+    pb::AccountSmtp {
+        configured: true,
+        host: server.host,
+        port: u32::from(server.port),
+        security: server.security,
+        username: server.username,
+        password_set: server.password.is_some(),
+        from_address: server.from_address,
+        last_error: server.last_error,
+        last_error_at: server.last_error_at.map(to_proto),
+        updated_at: Some(to_proto(server.updated_at)),
     }
 }
 

@@ -136,7 +136,24 @@ impl Application {
             wake: push_wake.clone(),
         };
         let postbox = mail::Postbox::new(&config.mail_from);
-        let sender = mail::sender::Sender::new(&config, worker.pool.clone(), postbox.woken())?;
+        let shop_servers = mail::shop_server::ShopServers::new(
+            config.secret_keys.ring()?,
+            config.shop_smtp_any_host,
+            Duration::from_secs(config.smtp_timeout_secs),
+        );
+        let resealed = shop_servers.reseal_stale(&worker.pool).await?;
+        if resealed > 0 {
+            tracing::info!(
+                resealed,
+                "shops' SMTP passwords sealed under the current key"
+            );
+        }
+        let sender = mail::sender::Sender::new(
+            &config,
+            worker.pool.clone(),
+            shop_servers.clone(),
+            postbox.woken(),
+        )?;
         let waits = alerts::watch::Waits {
             alert_window: Duration::from_secs(config.alert_window_secs),
             reply_grace: Duration::from_secs(config.visitor_grace_secs),
@@ -184,6 +201,7 @@ impl Application {
                     postbox,
                     vapid,
                     push_hosts,
+                    shop_servers,
                     dialogs: dialogs.clone(),
                 };
                 let served = async {

@@ -2,6 +2,7 @@
 //! `router()`; its OpenAPI document; and the extractors that turn bad input
 //! into the API's errors.
 
+pub mod account_smtp;
 pub mod auth;
 pub mod blocks;
 pub mod console;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .merge(held_answers::router())
         .merge(templates::router())
         .merge(notifications::router())
+        .merge(account_smtp::router())
         .merge(integrations::router())
         .merge(files::router())
         .merge(contacts::router())

@@ -265,11 +265,12 @@ impl From<pb::AccountMail> for AccountMailOut {
     }
 }
 
-fn must_own(manager: &Manager) -> Result<()> {
+/// Only owners set how the shop's e-mails are signed and sent.
+pub(super) fn must_own(manager: &Manager) -> Result<()> {
     match manager.role {
         Role::Owner => Ok(()),
         _ => Err(Error::Forbidden(
-            "only owners set how the shop's e-mails are signed",
+            "only owners set how the shop's e-mails are signed and sent",
         )),
     }
 }

@@ -157,6 +157,9 @@ export const getNotificationPreferences = () => request('GET', '/me/notification
 export const setNotificationPreferences = (patch) => request('PATCH', '/me/notifications', patch);
 export const getAccountMail = () => request('GET', '/account/mail');
 export const setAccountMail = (patch) => request('PATCH', '/account/mail', patch);
+export const getAccountSmtp = () => request('GET', '/account/smtp');
+export const setAccountSmtp = (server) => request('PUT', '/account/smtp', server);
+export const removeAccountSmtp = () => request('DELETE', '/account/smtp');
 export const getPushKey = () => request('GET', '/push/key');
 export const addPushSubscription = (subscription) => request('POST', '/me/push-subscriptions', subscription);
 export const removePushSubscription = (endpoint) => request('DELETE', '/me/push-subscriptions' + query({ endpoint }));

@@ -68,6 +68,7 @@ pub async fn record(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Outgoing {
     pub id: Uuid,
+    pub account_id: Uuid,
     pub to_address: String,
     pub from_name: String,
     pub reply_to: String,
@@ -77,11 +78,20 @@ pub struct Outgoing {
     pub message_id: String,
     pub headers: serde_json::Value,
     pub attempts: i32,
+    /// When it leaves by the shop's own SMTP server: the version of that
+    /// server's settings (when they were saved).
+    pub shop_server: Option<DateTime<Utc>>,
 }
 
 /// Takes up to `limit` e-mails due for a try, and those whose sender died
-/// mid-send (claim run out), claiming them for `claim_secs`.
-pub async fn claim(pool: &PgPool, limit: i64, claim_secs: f64) -> sqlx::Result<Vec<Outgoing>> {
+/// mid-send (claim run out), claiming them for `claim_secs`. E-mails of
+/// `shop_server_kind` name their shop's own server, when it has one.
+pub async fn claim(
+    pool: &PgPool,
+    limit: i64,
+    claim_secs: f64,
+    shop_server_kind: &str,
+) -> sqlx::Result<Vec<Outgoing>> {
     sqlx::query_as!(
         Outgoing,
         "update email set status = 'sending', attempts = attempts + 1, \
@@ -90,10 +100,13 @@ pub async fn claim(pool: &PgPool, limit: i64, claim_secs: f64) -> sqlx::Result<V
              where (status = 'pending' and next_attempt_at <= now()) \
                 or (status = 'sending' and claimed_until < now()) \
              order by next_attempt_at limit $1 for update skip locked) \
-         returning id, to_address, from_name, reply_to, subject, text_body, html_body, \
-             message_id, headers, attempts",
+         returning id, account_id, to_address, from_name, reply_to, subject, text_body, \
+             html_body, message_id, headers, attempts, \
+             (select s.updated_at from account_smtp s \
+              where s.account_id = email.account_id and email.kind = $3) as \"shop_server?\"",
         limit,
-        claim_secs
+        claim_secs,
+        shop_server_kind
     )
     .fetch_all(pool)
     .await

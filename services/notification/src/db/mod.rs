@@ -10,6 +10,7 @@
 //! - [`push`]: browser push: the VAPID key, subscriptions, the push log.
 //! - [`held`]: answers by e-mail from a stranger's address, held.
 //! - [`files`]: files attached to answers by e-mail.
+//! - [`shop_smtp`]: shops' own SMTP servers.
 
 pub mod alerts;
 pub mod contacts;
@@ -19,3 +20,4 @@ pub mod files;
 pub mod held;
 pub mod push;
 pub mod replies;
+pub mod shop_smtp;

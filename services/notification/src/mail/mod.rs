@@ -5,8 +5,11 @@
 //!   in the HTML.
 //! - [`sender`]: the SMTP connection pool and the loop that sends what the
 //!   log holds, with retries and backoff.
+//! - [`shop_server`]: shops' own SMTP servers, which their e-mails to
+//!   contacts leave by: the rules, the check, the connections.
 
 pub mod sender;
+pub mod shop_server;
 pub mod templates;
 
 use std::sync::Arc;

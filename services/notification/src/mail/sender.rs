@@ -8,6 +8,13 @@
 //! address of its own, so a later report that it could not be delivered
 //! comes back to the SMTP listener and names it (VERP).
 //!
+//! A shop with an SMTP server of its own has its e-mails to contacts leave
+//! by it, from its own address, which is then also the envelope sender (a
+//! shop's server accepts no other): its bounces go to the shop's mailbox.
+//! Managers' alerts and access e-mails always leave by the deployment's, so
+//! a shop's broken server never locks its team out. A failure through the
+//! shop's server is kept for the owner to see, and cleared by a success.
+//!
 //! A sender that dies mid-send leaves its claim to run out, and the e-mail
 //! is tried again with the same Message-ID; a claim runs out long after an
 //! SMTP exchange could take, so two senders never hold one e-mail.
@@ -28,6 +35,9 @@ use chat_platform::Shutdown;
 
 use crate::config::Config;
 use crate::db::email::{self, Outgoing};
+use crate::db::shop_smtp;
+use crate::mail::shop_server::ShopServers;
+use crate::replies::KIND_VISITOR_REPLY;
 
 /// E-mails claimed at once.
 const CLAIM_BATCH: i64 = 32;
@@ -38,6 +48,7 @@ pub struct Sender {
     pool: PgPool,
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Address,
+    shop_servers: ShopServers,
     /// Where each e-mail's delivery failures return, when answers come back.
     bounces: Option<crate::inbound::ReplyAddresses>,
     max_attempts: i32,
@@ -48,7 +59,12 @@ pub struct Sender {
 }
 
 impl Sender {
-    pub fn new(config: &Config, pool: PgPool, wake: Arc<Notify>) -> anyhow::Result<Self> {
+    pub fn new(
+        config: &Config,
+        pool: PgPool,
+        shop_servers: ShopServers,
+        wake: Arc<Notify>,
+    ) -> anyhow::Result<Self> {
         let timeout = Duration::from_secs(config.smtp_timeout_secs);
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&config.smtp_url)
             .map_err(|e| anyhow::anyhow!("NOTIFICATION_SMTP_URL: {e}"))?
@@ -65,6 +81,7 @@ impl Sender {
             pool,
             transport,
             from,
+            shop_servers,
             bounces,
             max_attempts: config.send_attempts.max(1),
             retry_base: Duration::from_millis(config.retry_base_ms.max(1)),
@@ -84,16 +101,43 @@ impl Sender {
             &self.wake,
             self.in_flight,
             shutdown,
-            || email::claim(&self.pool, CLAIM_BATCH, claim_secs),
+            || email::claim(&self.pool, CLAIM_BATCH, claim_secs, KIND_VISITOR_REPLY),
             |outgoing| self.send(outgoing),
         )
         .await;
     }
 
     async fn send(&self, outgoing: Outgoing) {
-        let bounce_to = self.bounces.as_ref().map(|b| b.for_bounces(outgoing.id));
-        let result = match message(&self.from, bounce_to.as_deref(), &outgoing) {
-            Ok(message) => self.transport.send(message).await.map(drop),
+        let shop = match outgoing.shop_server {
+            Some(version) => {
+                match self
+                    .shop_servers
+                    .connection(&self.pool, outgoing.account_id, version)
+                    .await
+                {
+                    Ok(shop) => shop,
+                    Err(e) => {
+                        // A lookup or a password that does not open now
+                        // may later (DNS back, the key ring fixed).
+                        let error = format!("{e:#}");
+                        self.shop_server_failed(&outgoing, &error).await;
+                        self.settle(&outgoing, Err(Failure::Transient(error))).await;
+                        return;
+                    }
+                }
+            }
+            None => None,
+        };
+        let (from, bounce_to, transport) = match &shop {
+            Some(shop) => (&shop.from, None, &shop.transport),
+            None => (
+                &self.from,
+                self.bounces.as_ref().map(|b| b.for_bounces(outgoing.id)),
+                &self.transport,
+            ),
+        };
+        let result = match message(from, bounce_to.as_deref(), &outgoing) {
+            Ok(message) => transport.send(message).await.map(drop),
             Err(e) => {
                 tracing::error!(email = %outgoing.id, error = %e, "an e-mail cannot be built");
                 self.settle(&outgoing, Err(Failure::Permanent(e.to_string())))
@@ -101,11 +145,30 @@ impl Sender {
                 return;
             }
         };
+        if shop.is_some() {
+            match &result {
+                Ok(()) => {
+                    if let Err(e) = shop_smtp::worked(&self.pool, outgoing.account_id).await {
+                        tracing::warn!(error = %e, "could not clear a shop server's failure");
+                    }
+                }
+                Err(e) => self.shop_server_failed(&outgoing, &e.to_string()).await,
+            }
+        }
         let result = result.map_err(|e| match e.is_permanent() {
             true => Failure::Permanent(e.to_string()),
             false => Failure::Transient(e.to_string()),
         });
         self.settle(&outgoing, result).await;
+    }
+
+    /// Keeps why the shop's own server did not take an e-mail, for its owner.
+    async fn shop_server_failed(&self, outgoing: &Outgoing, error: &str) {
+        metrics::counter!("shop_smtp_failures_total").increment(1);
+        tracing::info!(email = %outgoing.id, account = %outgoing.account_id, %error, "the shop's SMTP server did not take an e-mail");
+        if let Err(e) = shop_smtp::failed(&self.pool, outgoing.account_id, error).await {
+            tracing::warn!(error = %e, "could not keep a shop server's failure");
+        }
     }
 
     /// Records how the try went. When the database is away the claim runs

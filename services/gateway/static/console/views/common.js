@@ -203,6 +203,14 @@ export function menu(items, close) {
 // ---------------------------------------------------------------- forms
 
 /** A labelled field with a place for its error; returns { element, input, setError }. */
+/** A card of a settings page: a title, a line saying what it is for, its body. */
+export function settingsCard(title, description, ...children) {
+  return h('section', { class: 'settings-card' },
+    h('header', { class: 'settings-card-header' }, h('h2', {}, title), description ? h('p', {}, description) : null),
+    h('div', { class: 'settings-card-body' }, children),
+  );
+}
+
 export function field(label, input, { hint = null } = {}) {
   const id = 'field-' + Math.random().toString(36).slice(2, 9);
   input.id = id;

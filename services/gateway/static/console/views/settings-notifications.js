@@ -1,12 +1,14 @@
 // Settings → Notifications: my own e-mail while I am away from the
 // console, saved as I flip it; for owners, the name the shop's e-mails come
-// from, their reply address and the shop's site.
+// from, their reply address and the shop's site, and the shop's own SMTP
+// server.
 
 import { h, setChildren } from '../dom.js';
 import * as api from '../api.js';
 import * as store from '../store.js';
 import { describeError } from '../api.js';
-import { spinner, emptyState, pageHeader, field, showFormErrors, whileBusy } from './common.js';
+import { spinner, emptyState, pageHeader, field, showFormErrors, whileBusy, settingsCard } from './common.js';
+import { sendingServerCard } from './settings-sending-server.js';
 import { desktopState, allowDesktop, turnDesktopOff } from '../attention.js';
 import { pushSupported, pushSubscribed, enablePush, disablePush } from '../push.js';
 
@@ -18,10 +20,10 @@ export function mountNotificationsPage(container, scope) {
   const isOwner = manager?.role === 'owner';
   let gone = false;
   scope.onDispose(() => { gone = true; });
-  Promise.all([api.getNotificationPreferences(), isOwner ? api.getAccountMail() : null])
-    .then(([preferences, mail]) => {
+  Promise.all([api.getNotificationPreferences(), isOwner ? api.getAccountMail() : null, isOwner ? api.getAccountSmtp() : null])
+    .then(([preferences, mail, server]) => {
       if (gone) return;
-      setChildren(body, preferencesCard(preferences), isOwner ? accountMailCard(mail) : null);
+      setChildren(body, preferencesCard(preferences), isOwner ? accountMailCard(mail) : null, isOwner ? sendingServerCard(server) : null);
     })
     .catch((error) => gone || setChildren(body, emptyState('alert', 'Notification settings did not load', describeError(error))));
 }
@@ -32,13 +34,6 @@ function switchRow(name, title, sub, checked, onchange) {
   return h('label', { class: 'switch-row' },
     h('span', { class: 'switch-text' }, h('span', { class: 'switch-title' }, title), h('span', { class: 'switch-sub' }, sub)),
     h('span', { class: 'switch' }, input, h('span', { class: 'switch-track', 'aria-hidden': 'true' }, h('span', { class: 'switch-thumb' }))),
-  );
-}
-
-function card(title, description, ...children) {
-  return h('section', { class: 'settings-card' },
-    h('header', { class: 'settings-card-header' }, h('h2', {}, title), description ? h('p', {}, description) : null),
-    h('div', { class: 'settings-card-body' }, children),
   );
 }
 
@@ -58,7 +53,7 @@ function preferencesCard(preferences) {
       input.disabled = false;
     }
   };
-  return card('While I am away', 'When no console of yours is open on any device.',
+  return settingsCard('While I am away', 'When no console of yours is open on any device.',
     h('div', { class: 'field' }, switchRow('email', 'E-mail me new messages', `To ${address}. Messages that come together make one e-mail; what you read meanwhile is left out.`, preferences.email,
       (input) => save(input, { email: input.checked }))),
     h('div', { class: 'field' }, pushRow()),
@@ -147,5 +142,5 @@ function accountMailCard(mail) {
       showFormErrors(error, { sender_name: senderName, reply_to: replyTo, shop_url: shopUrl }, formError, describeError);
     }
   });
-  return card('The shop\u2019s e-mails', 'Owners only: how e-mails to managers and visitors are signed.', form);
+  return settingsCard('The shop\u2019s e-mails', 'Owners only: how e-mails to managers and visitors are signed.', form);
 }

@@ -14,7 +14,7 @@ import * as store from '../store.js';
 import { describeError } from '../api.js';
 import { setLeaveGuard, navigate } from '../router.js';
 import { SOUND_NAMES, previewSound } from '../sound.js';
-import { confirmAction, field, spinner, emptyState, pageHeader, whileBusy, timeAgo } from './common.js';
+import { confirmAction, field, spinner, emptyState, pageHeader, whileBusy, timeAgo, settingsCard } from './common.js';
 
 const TITLE_MAX_CHARS = 60;
 const MESSAGE_MAX_CHARS = 300;
@@ -162,15 +162,15 @@ function buildForm(initial, manager, scope) {
     changedNotice,
     h('div', { class: 'widget-layout' },
       h('div', { class: 'widget-form' },
-        card('Chat', null, enabledGroup.element),
-        card('Look', 'The button in the corner of every page, and the window it opens.', positionGroup.element, color.element),
-        card('While a manager is online', 'Shown while any of your managers has the console open.', onlineTitle.element, onlineMessage.element),
-        card('While nobody is online', 'Shown while none of your managers is online, with a field for the visitor’s e-mail so that you can answer later.',
+        settingsCard('Chat', null, enabledGroup.element),
+        settingsCard('Look', 'The button in the corner of every page, and the window it opens.', positionGroup.element, color.element),
+        settingsCard('While a manager is online', 'Shown while any of your managers has the console open.', onlineTitle.element, onlineMessage.element),
+        settingsCard('While nobody is online', 'Shown while none of your managers is online, with a field for the visitor’s e-mail so that you can answer later.',
           offlineTitle.element, offlineMessage.element, photo.element),
-        card('Sounds', 'What plays when a new message arrives.', h('div', { class: 'form-row' }, managerSound.element, visitorSound.element)),
-        card('Hidden pages', 'Pages where the widget does not show at all, like the checkout.', hiddenPages.element, previewBox),
-        card('Allowed sites', 'The sites whose pages may show your widget.', allowedOrigins.element),
-        card('Put it on your site', null,
+        settingsCard('Sounds', 'What plays when a new message arrives.', h('div', { class: 'form-row' }, managerSound.element, visitorSound.element)),
+        settingsCard('Hidden pages', 'Pages where the widget does not show at all, like the checkout.', hiddenPages.element, previewBox),
+        settingsCard('Allowed sites', 'The sites whose pages may show your widget.', allowedOrigins.element),
+        settingsCard('Put it on your site', null,
           h('div', { class: 'field' },
             h('div', { class: 'field-label-row' }, h('span', { class: 'field-label' }, 'Snippet'), copySnippet),
             h('pre', { class: 'snippet', dataset: { field: 'snippet' } }, snippet),
@@ -491,13 +491,6 @@ function editableValues(settings) {
 /** What a save by someone else changes: the editable fields and the photo. */
 function serverState(settings) {
   return { ...editableValues(settings), offline_photo_url: settings.offline_photo_url ?? null };
-}
-
-function card(title, description, ...children) {
-  return h('section', { class: 'settings-card' },
-    h('header', { class: 'settings-card-header' }, h('h2', {}, title), description ? h('p', {}, description) : null),
-    h('div', { class: 'settings-card-body' }, children),
-  );
 }
 
 /** Like field(), for a group of controls (radios, a switch, the photo): a caption, the controls, a hint and the error. */

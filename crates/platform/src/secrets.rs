@@ -1,19 +1,46 @@
-//! Integration secrets at rest (bot tokens, access tokens, app secrets):
-//! sealed with XChaCha20-Poly1305 under a key from configuration, bound to
-//! their integration (the associated data, so a sealed value moved to
-//! another row or account does not open), and rotatable: the key ring names
-//! its keys, the first seals, any of them opens, and what an older key
-//! sealed is sealed again under the first at start.
+//! Secrets at rest (messengers' bot and access tokens, shops' SMTP
+//! passwords): sealed with XChaCha20-Poly1305 under a key from
+//! configuration, bound to their row (the associated data, so a sealed value
+//! moved to another row or account does not open), and rotatable: the key
+//! ring names its keys, the first seals, any of them opens, and what an
+//! older key sealed is sealed again under the first at start.
 
 use anyhow::{Context as _, bail};
 use base64::Engine as _;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use serde::{Deserialize, Serialize};
 
 /// Bytes of a nonce, stored ahead of the ciphertext.
 const NONCE_BYTES: usize = 24;
 /// Bytes of a key.
 pub const KEY_BYTES: usize = 32;
+
+/// The key ring's text as configured (`id:base64,...`), never shown in logs
+/// or debug output.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretKeys(pub String);
+
+impl std::fmt::Debug for SecretKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "(none)"
+        } else {
+            "(redacted)"
+        })
+    }
+}
+
+impl SecretKeys {
+    /// The ring, or `None` when no key is configured.
+    pub fn ring(&self) -> anyhow::Result<Option<KeyRing>> {
+        match self.0.trim() {
+            "" => Ok(None),
+            spec => KeyRing::parse(spec).map(Some),
+        }
+    }
+}
 
 /// A value sealed under one of the ring's keys: `nonce || ciphertext`.
 #[derive(Debug, Clone, PartialEq, Eq)]
