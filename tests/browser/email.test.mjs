@@ -96,5 +96,22 @@ test('the shop’s own server is checked and kept; a visitor who left gets the a
       await screenshot(page, `conversation-emailed-${width}x${height}.png`);
     }
     await apiFromPage(page, 'DELETE', '/account/smtp');
+
+    // The alert's one-click unsubscribe link, opened in a browser without a
+    // session: the console asks first, then the owner's alerts are off.
+    const link = (alert.headers['list-unsubscribe'] || '').replace(/^<|>$/g, '');
+    assert.match(link, /\/api\/v1\/unsubscribe\/[0-9a-f-]{36}$/);
+    assert.equal(alert.headers['list-unsubscribe-post'], 'List-Unsubscribe=One-Click');
+    const stranger = keep(await browser.newContext());
+    const unsubscribePage = await stranger.newPage();
+    await unsubscribePage.setViewportSize({ width: 1366, height: 768 });
+    await unsubscribePage.goto(link);
+    await unsubscribePage.locator('.auth-card h1', { hasText: 'Stop e-mails about new messages?' }).waitFor();
+    assert.equal((await apiFromPage(page, 'GET', '/me/notifications')).body.email, true, 'opening the link changes nothing');
+    await screenshot(unsubscribePage, 'unsubscribe-1366x768.png');
+    await unsubscribePage.getByRole('button', { name: 'Stop these e-mails' }).click();
+    await unsubscribePage.locator('.auth-card h1', { hasText: 'You will get no more of these e-mails' }).waitFor();
+    assert.equal((await apiFromPage(page, 'GET', '/me/notifications')).body.email, false, 'the owner’s alerts are off');
+    await apiFromPage(page, 'PATCH', '/me/notifications', { email: true });
   });
 });

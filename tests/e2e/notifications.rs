@@ -86,6 +86,101 @@ async fn a_manager_without_the_console_open_gets_the_visitors_message_by_email()
     suite.stop().await;
 }
 
+/// The address between the angle brackets of a `List-Unsubscribe` header.
+fn unsubscribe_link(header: &str) -> String {
+    header
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_owned()
+}
+
+#[tokio::test]
+async fn one_click_unsubscribe_turns_off_that_managers_alert_emails_only() {
+    let (suite, mail) = suite_with_mail().await;
+    let shop = suite.shop("One Click").await;
+    let api = suite.manager_api(&shop).await;
+    let colleague_email = suite.colleague(&shop, "Pavel", "manager").await;
+    let colleague = Api::login(suite.port, &colleague_email, &shop.password).await;
+
+    visitor_says(&suite, &shop.site_key, "visitor-7", "first").await;
+    let mails = mail.wait_for(2).await;
+    let to_owner = mails
+        .iter()
+        .find(|m| m.to == vec![shop.email.clone()])
+        .expect("the owner's alert");
+    assert_eq!(
+        to_owner.header("List-Unsubscribe-Post"),
+        Some("List-Unsubscribe=One-Click")
+    );
+    let link = unsubscribe_link(to_owner.header("List-Unsubscribe").expect("a link"));
+    let base = format!("http://127.0.0.1:{}/api/v1/unsubscribe/", suite.port);
+    assert!(link.starts_with(&base), "{link}");
+
+    // Opening it changes nothing: it leads to the console's page, which asks.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    let opened = http.get(&link).send().await.expect("the link answers");
+    assert_eq!(opened.status(), 303);
+    let token = link.trim_start_matches(&base);
+    assert_eq!(
+        opened.headers()["location"],
+        format!("/console/#/unsubscribe/{token}").as_str()
+    );
+    let (_, still) = api.get("/api/v1/me/notifications").await;
+    assert_eq!(still["email"], true, "a GET unsubscribes nobody");
+
+    // A made-up token, or none at all, is not found and changes nothing.
+    for wrong in [
+        format!("{base}{}", uuid::Uuid::new_v4()),
+        format!("{base}not-a-token"),
+    ] {
+        let answer = http.post(&wrong).send().await.expect("an answer");
+        assert_eq!(answer.status(), 404, "{wrong}");
+    }
+
+    // The mail program's one-click POST, without any session.
+    let posted = http
+        .post(&link)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .expect("the unsubscribe answers");
+    assert_eq!(posted.status(), 200);
+    let body: Value = posted.json().await.expect("json");
+    assert_eq!(body["email_address"], shop.email.as_str());
+    let (_, off) = api.get("/api/v1/me/notifications").await;
+    assert_eq!((&off["email"], &off["push"]), (&json!(false), &json!(true)));
+    let (_, theirs) = colleague.get("/api/v1/me/notifications").await;
+    assert_eq!(theirs["email"], true, "the colleague's alerts stay on");
+
+    // The next messages are e-mailed to the colleague alone: by the time
+    // the later one has come, the owner's would have.
+    visitor_says(&suite, &shop.site_key, "visitor-8", "second").await;
+    chat_testkit::eventually("the colleague's alert of the second", || async {
+        let theirs = mail.mails_to(&colleague_email).await;
+        theirs
+            .iter()
+            .any(|m| m.text.contains("second"))
+            .then_some(())
+    })
+    .await;
+    visitor_says(&suite, &shop.site_key, "visitor-9", "third").await;
+    chat_testkit::eventually("the colleague's alert of the third", || async {
+        let theirs = mail.mails_to(&colleague_email).await;
+        theirs
+            .iter()
+            .any(|m| m.text.contains("third"))
+            .then_some(())
+    })
+    .await;
+    assert_eq!(mail.mails_to(&shop.email).await.len(), 1, "only the first");
+    suite.stop().await;
+}
+
 #[tokio::test]
 async fn a_manager_with_the_console_open_gets_no_email() {
     let (suite, mail) = suite_with_mail().await;

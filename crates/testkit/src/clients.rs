@@ -24,7 +24,12 @@ impl Api {
         Api {
             base: format!("http://127.0.0.1:{gateway_port}"),
             token: None,
-            http: reqwest::Client::new(),
+            // An API's answer as it is: a redirect is a status to check, not
+            // a page to fetch.
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("an HTTP client"),
         }
     }
 

@@ -257,6 +257,18 @@ impl server::NotificationService for NotificationApi {
         Ok(Response::new(account_smtp_out(None)))
     }
 
+    async fn unsubscribe(
+        &self,
+        request: Request<pb::UnsubscribeRequest>,
+    ) -> Result<Response<pb::UnsubscribeResponse>, Status> {
+        let token = parse_id("token", &request.into_inner().token)?;
+        let email_address = directory::unsubscribe(&self.pool, token)
+            .await
+            .map_err(Error::from)?
+            .ok_or(Error::NotFound("unsubscribe link"))?;
+        Ok(Response::new(pb::UnsubscribeResponse { email_address }))
+    }
+
     async fn list_held_answers(
         &self,
         request: Request<pb::ListHeldAnswersRequest>,

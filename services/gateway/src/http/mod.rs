@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod password_reset;
 pub mod team;
 pub mod templates;
+pub mod unsubscribe;
 pub mod widget;
 
 use axum::Router;
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .merge(templates::router())
         .merge(notifications::router())
         .merge(account_smtp::router())
+        .merge(unsubscribe::router())
         .merge(integrations::router())
         .merge(files::router())
         .merge(contacts::router())

@@ -49,6 +49,8 @@ use crate::state::AppState;
         super::account_smtp::get_server,
         super::account_smtp::set_server,
         super::account_smtp::remove_server,
+        super::unsubscribe::ask_first,
+        super::unsubscribe::unsubscribe,
         super::notifications::push_key,
         super::notifications::subscribe,
         super::notifications::unsubscribe,

@@ -160,6 +160,7 @@ export const setAccountMail = (patch) => request('PATCH', '/account/mail', patch
 export const getAccountSmtp = () => request('GET', '/account/smtp');
 export const setAccountSmtp = (server) => request('PUT', '/account/smtp', server);
 export const removeAccountSmtp = () => request('DELETE', '/account/smtp');
+export const unsubscribe = (token) => request('POST', `/unsubscribe/${encodeURIComponent(token)}`);
 export const getPushKey = () => request('GET', '/push/key');
 export const addPushSubscription = (subscription) => request('POST', '/me/push-subscriptions', subscription);
 export const removePushSubscription = (endpoint) => request('DELETE', '/me/push-subscriptions' + query({ endpoint }));

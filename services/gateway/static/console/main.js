@@ -11,6 +11,7 @@ import { watchAttention } from './attention.js';
 import { followPushClicks } from './push.js';
 import { mountLogin } from './views/login.js';
 import { mountInvite, mountReset, mountForgot } from './views/invite.js';
+import { mountUnsubscribe } from './views/unsubscribe.js';
 import { mountInbox } from './views/inbox.js';
 import { mountSettings } from './views/settings.js';
 import { mountSessionEnded } from './views/session-ended.js';
@@ -27,6 +28,7 @@ function screenFor(phase, current) {
   if (current.name === 'invite') return `invite:${current.token}`;
   if (current.name === 'reset') return `reset:${current.token}`;
   if (current.name === 'forgot') return 'forgot';
+  if (current.name === 'unsubscribe') return `unsubscribe:${current.token}`;
   if (phase === 'starting') return 'starting';
   if (phase === 'unreachable') return 'unreachable';
   if (phase === 'signed_out') return 'login';
@@ -56,6 +58,7 @@ function mountScreen(screen, current, message) {
   else if (screen.startsWith('invite:')) screenScope.onDispose(mountInvite(app, current.token));
   else if (screen.startsWith('reset:')) screenScope.onDispose(mountReset(app, current.token));
   else if (screen === 'forgot') screenScope.onDispose(mountForgot(app));
+  else if (screen.startsWith('unsubscribe:')) screenScope.onDispose(mountUnsubscribe(app, current.token));
   else if (screen === 'settings') mountSettings(app, screenScope);
   else mountInbox(app, screenScope);
 }

@@ -7,6 +7,7 @@
 //   #/invite/<token>     set a password from an invitation
 //   #/forgot             ask for a link to set a new password
 //   #/reset/<token>      set a new password from that link
+//   #/unsubscribe/<token> stop alert e-mails (an alert's unsubscribe link)
 
 import { signal } from './signals.js';
 
@@ -22,6 +23,7 @@ export function parseHash(hash = location.hash) {
   if (first === 'invite' && second) return { name: 'invite', token: second };
   if (first === 'reset' && second) return { name: 'reset', token: second };
   if (first === 'forgot') return { name: 'forgot' };
+  if (first === 'unsubscribe' && second) return { name: 'unsubscribe', token: second };
   return { name: 'inbox' };
 }
 

@@ -152,7 +152,7 @@ impl Digest {
                 subject: rendered.subject,
                 text_body: rendered.text,
                 html_body: rendered.html,
-                headers: serde_json::json!({ "List-Unsubscribe": format!("<{settings_url}>") }),
+                headers: unsubscribe_headers(&self.console_url, recipient.unsubscribe_token),
                 dialog_id: None,
                 message_ids: Vec::new(),
                 message_channels: Vec::new(),
@@ -163,5 +163,39 @@ impl Digest {
         }
         alerts::alerted(conn, account_id, dialog_id, through).await?;
         Ok((recorded, pushed))
+    }
+}
+
+/// The alert's unsubscribe headers: one-click (RFC 8058), a `POST` to the
+/// gateway's `/api/v1/unsubscribe/<token>` beside the console, which turns
+/// the manager's alert e-mails off; a mail program that only opens links
+/// gets the console's page for it.
+fn unsubscribe_headers(console_url: &str, token: Uuid) -> serde_json::Value {
+    let link = url::Url::parse(console_url)
+        .and_then(|console| console.join(&format!("../api/v1/unsubscribe/{token}")))
+        .map(String::from)
+        .unwrap_or_else(|_| format!("{console_url}#/settings/notifications"));
+    serde_json::json!({
+        "List-Unsubscribe": format!("<{link}>"),
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_unsubscribe_link_is_the_gateways_beside_the_console() {
+        let token = Uuid::nil();
+        let headers = unsubscribe_headers("https://chat.shop.example/console/", token);
+        assert_eq!(
+            headers["List-Unsubscribe"],
+            format!("<https://chat.shop.example/api/v1/unsubscribe/{token}>")
+        );
+        assert_eq!(
+            headers["List-Unsubscribe-Post"],
+            "List-Unsubscribe=One-Click"
+        );
     }
 }

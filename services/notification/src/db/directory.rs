@@ -78,6 +78,8 @@ pub struct Recipient {
     /// Wants e-mail (and has an address).
     pub by_email: bool,
     pub by_push: bool,
+    /// Names them in their alerts' one-click unsubscribe link.
+    pub unsubscribe_token: Uuid,
 }
 
 /// The account's managers who want an alert and can act on it: active,
@@ -91,7 +93,7 @@ pub async fn alert_recipients(
     sqlx::query_as!(
         Recipient,
         "select manager_id, email, name, (email_on and email <> '') as \"by_email!\", \
-             push_on as by_push from manager \
+             push_on as by_push, unsubscribe_token from manager \
          where account_id = $1 and ($2::uuid is null or manager_id = $2) \
              and active and signed_up and ((email_on and email <> '') or push_on) \
          order by manager_id",
@@ -99,6 +101,18 @@ pub async fn alert_recipients(
         manager_id
     )
     .fetch_all(conn)
+    .await
+}
+
+/// Turns off the alert e-mails of the manager whose unsubscribe link holds
+/// `token`; their address, or `None` when no manager has that token.
+pub async fn unsubscribe(pool: &PgPool, token: Uuid) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!(
+        "update manager set email_on = false, updated_at = now() \
+         where unsubscribe_token = $1 returning email",
+        token
+    )
+    .fetch_optional(pool)
     .await
 }
 

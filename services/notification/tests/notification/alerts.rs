@@ -35,7 +35,21 @@ async fn an_offline_manager_gets_one_email_for_the_messages_of_a_window() {
     assert!(!mail.html.contains("<b>Hello?"));
     let link = format!("{CONSOLE_URL}#/dialogs/{}", dialog.dialog_id);
     assert!(mail.text.contains(&link), "{}", mail.text);
-    assert!(mail.header("List-Unsubscribe").is_some());
+    // One-click unsubscribe (RFC 8058), at the gateway beside the console.
+    let unsubscribe = mail
+        .header("List-Unsubscribe")
+        .expect("an unsubscribe link");
+    assert!(
+        unsubscribe.starts_with(&format!(
+            "<{}/api/v1/unsubscribe/",
+            CONSOLE_URL.trim_end_matches("/console/")
+        )),
+        "{unsubscribe}"
+    );
+    assert_eq!(
+        mail.header("List-Unsubscribe-Post"),
+        Some("List-Unsubscribe=One-Click")
+    );
     assert!(
         mail.header("Message-ID")
             .is_some_and(|id| id.ends_with("@chat.test>"))
