@@ -251,9 +251,7 @@ impl server::NotificationService for NotificationApi {
         request: Request<pb::GetAccountSmtpRequest>,
     ) -> Result<Response<pb::AccountSmtp>, Status> {
         let account_id = parse_id("account_id", &request.into_inner().account_id)?;
-        shop_smtp::remove(&self.pool, account_id)
-            .await
-            .map_err(Error::from)?;
+        self.shop_servers.remove(&self.pool, account_id).await?;
         Ok(Response::new(account_smtp_out(None)))
     }
 

@@ -46,7 +46,9 @@ async fn ask_first(Path(token): Path<String>) -> Redirect {
         .filter(|c| c.is_ascii_hexdigit() || *c == '-')
         .take(36)
         .collect();
-    Redirect::to(&format!("/console/#/unsubscribe/{token}"))
+    // Relative, so that it holds behind a proxy that serves the suite
+    // under a path of its own.
+    Redirect::to(&format!("../../../console/#/unsubscribe/{token}"))
 }
 
 /// Turns off the alert e-mails of the manager the token names. The body a

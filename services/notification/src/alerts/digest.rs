@@ -171,14 +171,19 @@ impl Digest {
 /// the manager's alert e-mails off; a mail program that only opens links
 /// gets the console's page for it.
 fn unsubscribe_headers(console_url: &str, token: Uuid) -> serde_json::Value {
-    let link = url::Url::parse(console_url)
-        .and_then(|console| console.join(&format!("../api/v1/unsubscribe/{token}")))
-        .map(String::from)
-        .unwrap_or_else(|_| format!("{console_url}#/settings/notifications"));
-    serde_json::json!({
-        "List-Unsubscribe": format!("<{link}>"),
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    })
+    let one_click = url::Url::parse(console_url)
+        .and_then(|console| console.join(&format!("../api/v1/unsubscribe/{token}")));
+    match one_click {
+        Ok(link) => serde_json::json!({
+            "List-Unsubscribe": format!("<{link}>"),
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }),
+        // Not a URL the gateway can be found beside: the settings page, to
+        // open (it takes no POST).
+        Err(_) => serde_json::json!({
+            "List-Unsubscribe": format!("<{console_url}#/settings/notifications>"),
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -120,11 +120,19 @@ pub async fn remove(pool: &PgPool, account_id: Uuid) -> sqlx::Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
-/// Sending through the account's server failed with `error`.
-pub async fn failed(pool: &PgPool, account_id: Uuid, error: &str) -> sqlx::Result<()> {
+/// Sending through the account's server, as saved at `version`, failed
+/// with `error` (a newer save has nothing to do with it).
+pub async fn failed(
+    pool: &PgPool,
+    account_id: Uuid,
+    version: DateTime<Utc>,
+    error: &str,
+) -> sqlx::Result<()> {
     sqlx::query!(
-        "update account_smtp set last_error = $2, last_error_at = now() where account_id = $1",
+        "update account_smtp set last_error = $3, last_error_at = now() \
+         where account_id = $1 and updated_at = $2",
         account_id,
+        version,
         error
     )
     .execute(pool)
@@ -132,13 +140,14 @@ pub async fn failed(pool: &PgPool, account_id: Uuid, error: &str) -> sqlx::Resul
     Ok(())
 }
 
-/// An e-mail went through the account's server: a failure shown is over
-/// (nothing is written when none is).
-pub async fn worked(pool: &PgPool, account_id: Uuid) -> sqlx::Result<()> {
+/// An e-mail went through the account's server as saved at `version`: a
+/// failure shown is over (nothing is written when none is).
+pub async fn worked(pool: &PgPool, account_id: Uuid, version: DateTime<Utc>) -> sqlx::Result<()> {
     sqlx::query!(
         "update account_smtp set last_error = '', last_error_at = null \
-         where account_id = $1 and last_error <> ''",
-        account_id
+         where account_id = $1 and updated_at = $2 and last_error <> ''",
+        account_id,
+        version
     )
     .execute(pool)
     .await?;
@@ -159,18 +168,20 @@ pub async fn sealed_under_another(pool: &PgPool, current_key: &str) -> sqlx::Res
     Ok(rows.into_iter().map(Server::from).collect())
 }
 
-/// Replaces the sealed password, unless the server was saved again since.
+/// Replaces the sealed password `old`, unless it was replaced since (a
+/// save, or another replica's reseal).
 pub async fn reseal(
     pool: &PgPool,
     account_id: Uuid,
-    old_key: &str,
+    old: &Sealed,
     sealed: &Sealed,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query!(
-        "update account_smtp set password_key_id = $3, password_sealed = $4 \
-         where account_id = $1 and password_key_id = $2",
+        "update account_smtp set password_key_id = $4, password_sealed = $5 \
+         where account_id = $1 and password_key_id = $2 and password_sealed = $3",
         account_id,
-        old_key,
+        old.key_id,
+        old.bytes,
         sealed.key_id,
         sealed.bytes
     )

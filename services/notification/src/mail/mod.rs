@@ -7,7 +7,9 @@
 //!   log holds, with retries and backoff.
 //! - [`shop_server`]: shops' own SMTP servers, which their e-mails to
 //!   contacts leave by: the rules, the check, the connections.
+//! - [`public_host`]: which hosts a shop may have the service connect to.
 
+pub mod public_host;
 pub mod sender;
 pub mod shop_server;
 pub mod templates;

@@ -22,7 +22,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use lettre::address::Envelope;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
@@ -120,7 +120,7 @@ impl Sender {
                         // A lookup or a password that does not open now
                         // may later (DNS back, the key ring fixed).
                         let error = format!("{e:#}");
-                        self.shop_server_failed(&outgoing, &error).await;
+                        self.shop_server_failed(&outgoing, version, &error).await;
                         self.settle(&outgoing, Err(Failure::Transient(error))).await;
                         return;
                     }
@@ -128,16 +128,15 @@ impl Sender {
             }
             None => None,
         };
-        let (from, bounce_to, transport) = match &shop {
-            Some(shop) => (&shop.from, None, &shop.transport),
-            None => (
-                &self.from,
-                self.bounces.as_ref().map(|b| b.for_bounces(outgoing.id)),
-                &self.transport,
-            ),
+        let message = match &shop {
+            Some(shop) => message(&shop.from, None, &outgoing),
+            None => {
+                let bounce_to = self.bounces.as_ref().map(|b| b.for_bounces(outgoing.id));
+                message(&self.from, bounce_to.as_deref(), &outgoing)
+            }
         };
-        let result = match message(from, bounce_to.as_deref(), &outgoing) {
-            Ok(message) => transport.send(message).await.map(drop),
+        let message = match message {
+            Ok(message) => message,
             Err(e) => {
                 tracing::error!(email = %outgoing.id, error = %e, "an e-mail cannot be built");
                 self.settle(&outgoing, Err(Failure::Permanent(e.to_string())))
@@ -145,28 +144,46 @@ impl Sender {
                 return;
             }
         };
-        if shop.is_some() {
-            match &result {
-                Ok(()) => {
-                    if let Err(e) = shop_smtp::worked(&self.pool, outgoing.account_id).await {
-                        tracing::warn!(error = %e, "could not clear a shop server's failure");
+        let result = match &shop {
+            Some(shop) => {
+                let _turn = shop.sending.acquire().await;
+                let sent = shop.transport.send(message).await.map(drop);
+                match &sent {
+                    Ok(()) => {
+                        let worked =
+                            shop_smtp::worked(&self.pool, outgoing.account_id, shop.version);
+                        if let Err(e) = worked.await {
+                            tracing::warn!(error = %e, "could not clear a shop server's failure");
+                        }
+                    }
+                    Err(e) => {
+                        self.shop_server_failed(&outgoing, shop.version, &e.to_string())
+                            .await
                     }
                 }
-                Err(e) => self.shop_server_failed(&outgoing, &e.to_string()).await,
+                sent.map_err(|e| shop_failure(&e))
             }
-        }
-        let result = result.map_err(|e| match e.is_permanent() {
-            true => Failure::Permanent(e.to_string()),
-            false => Failure::Transient(e.to_string()),
-        });
+            None => {
+                self.transport
+                    .send(message)
+                    .await
+                    .map(drop)
+                    .map_err(|e| match e.is_permanent() {
+                        true => Failure::Permanent(e.to_string()),
+                        false => Failure::Transient(e.to_string()),
+                    })
+            }
+        };
         self.settle(&outgoing, result).await;
     }
 
-    /// Keeps why the shop's own server did not take an e-mail, for its owner.
-    async fn shop_server_failed(&self, outgoing: &Outgoing, error: &str) {
+    /// Keeps why the shop's own server (as saved at `version`) did not take
+    /// an e-mail, for its owner.
+    async fn shop_server_failed(&self, outgoing: &Outgoing, version: DateTime<Utc>, error: &str) {
         metrics::counter!("shop_smtp_failures_total").increment(1);
         tracing::info!(email = %outgoing.id, account = %outgoing.account_id, %error, "the shop's SMTP server did not take an e-mail");
-        if let Err(e) = shop_smtp::failed(&self.pool, outgoing.account_id, error).await {
+        let failed = shop_smtp::failed(&self.pool, outgoing.account_id, version, error);
+        if let Err(e) = failed.await {
             tracing::warn!(error = %e, "could not keep a shop server's failure");
         }
     }
@@ -204,6 +221,22 @@ enum Failure {
     Transient(String),
     /// The server refused it for good (5xx), or it cannot be built.
     Permanent(String),
+}
+
+/// What a failure through a shop's own server means. Its refusal to let
+/// the suite sign in or send from the shop's address (a changed password,
+/// say) is the shop's to fix, and the e-mails wait for that with backoff
+/// rather than fail at once; any other 5xx (a recipient refused) is final.
+/// (553 may also refuse a recipient: such an e-mail fails once out of tries.)
+fn shop_failure(e: &lettre::transport::smtp::Error) -> Failure {
+    /// Authentication required, too weak, refused, or needing encryption;
+    /// the sender refused.
+    const THE_SHOPS_TO_FIX: [u16; 5] = [530, 534, 535, 538, 553];
+    let code = e.status().map(u16::from);
+    match e.is_permanent() && !code.is_some_and(|c| THE_SHOPS_TO_FIX.contains(&c)) {
+        true => Failure::Permanent(e.to_string()),
+        false => Failure::Transient(e.to_string()),
+    }
 }
 
 /// The wait before try `attempts + 1`: `base`, doubling, at most 30 minutes.

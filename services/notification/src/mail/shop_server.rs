@@ -3,15 +3,16 @@
 //! each.
 //!
 //! A shop names a host the service then connects to, so the host must not
-//! reach inside the deployment: it must resolve only to public addresses,
-//! listen on an SMTP port, and speak TLS. The address checked is the one
-//! connected to (never resolved a second time), with TLS verifying the
-//! host's name, so a name that later resolves elsewhere gains nothing.
+//! reach inside the deployment: it must resolve only to public addresses
+//! ([`public_host`]), listen on an SMTP port, and speak TLS. The address
+//! checked is the one connected to (never resolved a second time), with TLS
+//! verifying the host's name, so a name that later resolves elsewhere gains
+//! nothing.
 //! `NOTIFICATION_SHOP_SMTP_ANY_HOST` lifts all three, for development and
 //! tests against a local server.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,26 +22,28 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{Address, AsyncSmtpTransport, Tokio1Executor};
 use sqlx::PgPool;
+use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use chat_platform::secrets::{KeyRing, Sealed};
 use chat_platform::service_error::Error;
 
 use crate::db::shop_smtp::{self, NewServer, Server};
+use crate::mail::public_host;
 
 /// The ports a shop's server may listen on: relay, submission over TLS,
 /// submission, and the common alternative.
 pub const SMTP_PORTS: [u16; 4] = [25, 465, 587, 2525];
 /// The longest a check of a server may take, all steps together.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(8);
-/// Connections to one shop's server at once.
-const POOL_SIZE: u32 = 2;
+/// Connections to one shop's server at once (a provider's server answers
+/// more with 421).
+pub const POOL_SIZE: u32 = 2;
 /// A shop's connection pool is built again after this long, so that a host
 /// whose address moved is looked up (and checked) again.
 const CONNECTION_MAX_AGE: Duration = Duration::from_secs(600);
 /// Shops whose connections are kept at most; past it the oldest go.
 const MAX_CACHED: usize = 1024;
-const MAX_HOST_BYTES: usize = 253;
 const MAX_USERNAME_CHARS: usize = 254;
 const MAX_PASSWORD_BYTES: usize = 1024;
 
@@ -88,10 +91,13 @@ pub struct Change {
 
 /// The connections to one shop's server.
 pub struct Connection {
-    /// The saved server they were built for.
-    version: DateTime<Utc>,
+    /// The saved server they were built for (when it was saved).
+    pub version: DateTime<Utc>,
     built: Instant,
     pub transport: AsyncSmtpTransport<Tokio1Executor>,
+    /// E-mails through it at once, at most [`POOL_SIZE`]: lettre's pool
+    /// bounds only the connections it keeps idle.
+    pub sending: Semaphore,
     /// The shop's own address, the e-mails' From and envelope sender.
     pub from: Address,
 }
@@ -140,8 +146,7 @@ impl ShopServers {
             (false, Some(password)) => Some(password.clone()),
             (false, None) => Some(self.kept_password(account_id, kept.as_ref(), &change)?),
         };
-        let address = self
-            .address_of(&change.host, port)
+        let address = public_host::resolve(&change.host, port, self.any_host, CHECK_TIMEOUT)
             .await
             .map_err(|problem| Error::field("host", problem))?;
         let transport = transport(
@@ -162,14 +167,32 @@ impl ShopServers {
             password: sealed.as_ref(),
             from_address: &change.from_address,
         };
-        Ok(shop_smtp::put(pool, account_id, &server).await?)
+        let kept = shop_smtp::put(pool, account_id, &server).await?;
+        self.forget(account_id);
+        Ok(kept)
+    }
+
+    /// Back to the deployment's server: the settings and the password gone,
+    /// and this replica's connections to it closed. (Another replica's are
+    /// never used again, and go once they are old.)
+    pub async fn remove(&self, pool: &PgPool, account_id: Uuid) -> Result<(), Error> {
+        shop_smtp::remove(pool, account_id).await?;
+        self.forget(account_id);
+        Ok(())
+    }
+
+    fn forget(&self, account_id: Uuid) {
+        self.connections
+            .lock()
+            .expect("not poisoned")
+            .remove(&account_id);
     }
 
     /// The values alone: a host name, an SMTP port, a known security, a
     /// user and password of one line, an address to send from.
     fn check_values(&self, change: &Change) -> Result<(Security, u16), Error> {
         let mut problems = Vec::new();
-        if !is_host_name(&change.host) {
+        if !public_host::is_host_name(&change.host) {
             problems.push(("host", "must be a host name or an IP address".to_owned()));
         }
         let port = u16::try_from(change.port).ok().filter(|p| *p > 0);
@@ -240,28 +263,6 @@ impl ShopServers {
         Ok(String::from_utf8(bytes)?)
     }
 
-    /// The one address `host` is connected at, when every address it has
-    /// is allowed; why not otherwise.
-    async fn address_of(&self, host: &str, port: u16) -> Result<SocketAddr, String> {
-        let found = tokio::time::timeout(CHECK_TIMEOUT, tokio::net::lookup_host((host, port)))
-            .await
-            .map_err(|_| "does not resolve in time".to_owned())?
-            .map_err(|e| format!("does not resolve: {e}"))?;
-        let addresses: Vec<SocketAddr> = found.collect();
-        let Some(first) = addresses.first() else {
-            return Err("has no address".to_owned());
-        };
-        if !self.any_host
-            && let Some(inside) = addresses.iter().find(|a| !is_public(a.ip()))
-        {
-            return Err(format!(
-                "must be on the internet; it resolves to {}, a private or reserved address",
-                inside.ip()
-            ));
-        }
-        Ok(*first)
-    }
-
     /// The connections to the account's server as saved at `version`, built
     /// (or built again) when needed; `None` when the shop went back to the
     /// deployment's server meanwhile. An error is why nothing can be sent
@@ -272,17 +273,27 @@ impl ShopServers {
         account_id: Uuid,
         version: DateTime<Utc>,
     ) -> anyhow::Result<Option<Arc<Connection>>> {
-        if let Some(cached) = self.cached(account_id)
+        let fresh = |c: &Connection| c.built.elapsed() < CONNECTION_MAX_AGE;
+        let cached = self.cached(account_id);
+        if let Some(cached) = &cached
             && cached.version == version
-            && cached.built.elapsed() < CONNECTION_MAX_AGE
+            && fresh(cached)
         {
-            return Ok(Some(cached));
+            return Ok(Some(cached.clone()));
         }
         let mut conn = pool.acquire().await?;
         let Some(server) = shop_smtp::get(&mut conn, account_id).await? else {
             return Ok(None);
         };
         drop(conn);
+        // An e-mail claimed before a save names the older version: the
+        // connections to the newer one serve it.
+        if let Some(cached) = cached
+            && cached.version == server.updated_at
+            && fresh(&cached)
+        {
+            return Ok(Some(cached));
+        }
         let security = Security::parse(&server.security)
             .ok_or_else(|| anyhow::anyhow!("unknown security {}", server.security))?;
         let password = server
@@ -290,8 +301,7 @@ impl ShopServers {
             .as_ref()
             .map(|sealed| self.open(account_id, sealed))
             .transpose()?;
-        let address = self
-            .address_of(&server.host, server.port)
+        let address = public_host::resolve(&server.host, server.port, self.any_host, CHECK_TIMEOUT)
             .await
             .map_err(|problem| anyhow::anyhow!("the shop's SMTP host {problem}"))?;
         let connection = Arc::new(Connection {
@@ -304,14 +314,23 @@ impl ShopServers {
                 address,
                 self.send_timeout,
             )?,
+            sending: Semaphore::new(POOL_SIZE as usize),
             from: server.from_address.parse()?,
         });
         let mut connections = self.connections.lock().expect("not poisoned");
+        // Old connections go, with the passwords they hold; a newer one
+        // built meanwhile stays.
+        connections.retain(|_, c| fresh(c));
         if connections.len() >= MAX_CACHED {
-            connections.retain(|_, c| c.built.elapsed() < CONNECTION_MAX_AGE / 2);
+            connections.clear();
         }
-        connections.insert(account_id, connection.clone());
-        Ok(Some(connection))
+        match connections.get(&account_id) {
+            Some(newer) if newer.version > connection.version => Ok(Some(newer.clone())),
+            _ => {
+                connections.insert(account_id, connection.clone());
+                Ok(Some(connection))
+            }
+        }
     }
 
     fn cached(&self, account_id: Uuid) -> Option<Arc<Connection>> {
@@ -338,7 +357,7 @@ impl ShopServers {
                 }
             };
             let new = keys.seal(password.as_bytes(), &bound_to(server.account_id));
-            if shop_smtp::reseal(pool, server.account_id, &sealed.key_id, &new).await? {
+            if shop_smtp::reseal(pool, server.account_id, sealed, &new).await? {
                 resealed += 1;
             }
         }
@@ -403,70 +422,6 @@ async fn check(
 
 fn ports_list() -> String {
     SMTP_PORTS.map(|p| p.to_string()).join(", ")
-}
-
-/// A DNS name (letters, digits, hyphens, dots) or an IP address.
-fn is_host_name(host: &str) -> bool {
-    if host.parse::<IpAddr>().is_ok() {
-        return true;
-    }
-    !host.is_empty()
-        && host.len() <= MAX_HOST_BYTES
-        && host.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
-}
-
-/// Whether `ip` is on the internet: not loopback, private, link-local,
-/// shared, reserved, documentation, multicast or unspecified.
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_public_v4(v4),
-            None => is_public_v6(v6),
-        },
-    }
-}
-
-fn is_public_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, c, _] = ip.octets();
-    !(ip.is_private()
-        || ip.is_loopback()
-        || ip.is_link_local()
-        || ip.is_broadcast()
-        || ip.is_documentation()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        || a == 0
-        // Shared address space (carrier-grade NAT).
-        || (a == 100 && (64..128).contains(&b))
-        // IETF protocol assignments.
-        || (a == 192 && b == 0 && c == 0)
-        // Benchmarking.
-        || (a == 198 && (18..20).contains(&b))
-        // Reserved for future use.
-        || a >= 240)
-}
-
-fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
-    !(ip.is_loopback()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        // Unique local (fc00::/7) and link-local (fe80::/10).
-        || (first & 0xfe00) == 0xfc00
-        || (first & 0xffc0) == 0xfe80
-        // Documentation (2001:db8::/32).
-        || (first == 0x2001 && ip.segments()[1] == 0x0db8)
-        // IPv4 translation (64:ff9b::/96) could lead anywhere inside.
-        || (first == 0x0064 && ip.segments()[1] == 0xff9b))
 }
 
 #[cfg(test)]
@@ -537,45 +492,5 @@ mod tests {
         // Development and tests: any port, and no TLS.
         let any = servers(true);
         assert!(any.check_values(&change("127.0.0.1", 1025, "none")).is_ok());
-    }
-
-    #[test]
-    fn only_addresses_on_the_internet_are_public() {
-        for inside in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "255.255.255.255",
-            "::1",
-            "::",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-            "::ffff:10.0.0.1",
-            "64:ff9b::a00:1",
-        ] {
-            assert!(!is_public(inside.parse().unwrap()), "{inside}");
-        }
-        for outside in ["8.8.8.8", "77.88.21.11", "2a00:1450:4010:c0e::1b"] {
-            assert!(is_public(outside.parse().unwrap()), "{outside}");
-        }
-    }
-
-    #[tokio::test]
-    async fn a_host_that_resolves_inside_is_refused_unless_any_host() {
-        let strict = servers(false);
-        for host in ["localhost", "127.0.0.1", "10.0.0.7"] {
-            let problem = strict.address_of(host, 587).await.unwrap_err();
-            assert!(problem.contains("private or reserved"), "{host}: {problem}");
-        }
-        let any = servers(true);
-        assert_eq!(
-            any.address_of("127.0.0.1", 1025).await.unwrap(),
-            "127.0.0.1:1025".parse().unwrap()
-        );
     }
 }

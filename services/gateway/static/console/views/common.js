@@ -202,7 +202,6 @@ export function menu(items, close) {
 
 // ---------------------------------------------------------------- forms
 
-/** A labelled field with a place for its error; returns { element, input, setError }. */
 /** A card of a settings page: a title, a line saying what it is for, its body. */
 export function settingsCard(title, description, ...children) {
   return h('section', { class: 'settings-card' },
@@ -211,6 +210,7 @@ export function settingsCard(title, description, ...children) {
   );
 }
 
+/** A labelled field with a place for its error; returns { element, input, setError }. */
 export function field(label, input, { hint = null } = {}) {
   const id = 'field-' + Math.random().toString(36).slice(2, 9);
   input.id = id;
