@@ -4,6 +4,13 @@
 //! be settled (seen by an open widget, or e-mailed), a dialog keeps its
 //! contact and manager, a manager's read position moves. Every write is
 //! keyed, so an event handled twice changes nothing more.
+//!
+//! Events come in batches, one transaction each. Visitors' messages, the
+//! bulk of them, are written together at the batch's end (one statement
+//! for all, one for their dialogs' contacts): what a manager's answer in
+//! the same batch settled is then not held, as it would not have been had
+//! each been written in its turn (a held message is kept only above its
+//! dialog's answered position).
 
 use std::time::Duration;
 
@@ -18,7 +25,7 @@ use chat_platform::events::{
 use chat_proto::dialog::v1 as pb;
 use chat_proto::events::v1 as ev;
 
-use crate::db::alerts::{self, DialogState, Unalerted};
+use crate::db::alerts::{self, DialogState, ToHold, Unalerted};
 use crate::db::replies::{self, Unsent};
 
 /// How long the events' effects wait.
@@ -45,9 +52,12 @@ pub async fn follow(bus: Bus, pool: PgPool, waits: Waits, shutdown: Shutdown) {
             let pool = pool.clone();
             async move {
                 let mut tx = pool.begin().await?;
+                let mut batch = Batch::default();
                 for envelope in &envelopes {
-                    handle(&mut tx, envelope, waits).await?;
+                    handle(&mut tx, envelope, waits, &mut batch).await?;
                 }
+                alerts::hold_all(&mut tx, &batch.to_hold, waits.alert_window).await?;
+                alerts::set_contacts(&mut tx, &batch.contacts).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -56,10 +66,19 @@ pub async fn follow(bus: Bus, pool: PgPool, waits: Waits, shutdown: Shutdown) {
     .await;
 }
 
+/// What a batch's messages write together at its end.
+#[derive(Default)]
+struct Batch {
+    to_hold: Vec<ToHold>,
+    /// `(account, dialog, contact)` as the messages name them.
+    contacts: Vec<(uuid::Uuid, uuid::Uuid, uuid::Uuid)>,
+}
+
 async fn handle(
     conn: &mut PgConnection,
     envelope: &ev::Envelope,
     waits: Waits,
+    batch: &mut Batch,
 ) -> Result<(), HandlerError> {
     let account_id = id(&envelope.account_id)?;
     let payload = envelope.payload.as_slice();
@@ -78,13 +97,16 @@ async fn handle(
                 .unwrap_or_else(chrono::Utc::now);
             match message.author_kind() {
                 pb::AuthorKind::Visitor => {
-                    let waiting = Unalerted {
-                        seq: message.seq,
-                        text: message.text,
-                        created_at,
-                    };
-                    alerts::hold(conn, account_id, dialog_id, &waiting, waits.alert_window).await?;
-                    alerts::set_contact(conn, account_id, dialog_id, contact_id).await?;
+                    batch.to_hold.push(ToHold {
+                        account_id,
+                        dialog_id,
+                        message: Unalerted {
+                            seq: message.seq,
+                            text: message.text,
+                            created_at,
+                        },
+                    });
+                    batch.contacts.push((account_id, dialog_id, contact_id));
                 }
                 pb::AuthorKind::Manager => {
                     alerts::answered(conn, account_id, dialog_id, message.seq).await?;
@@ -104,7 +126,7 @@ async fn handle(
                         created_at,
                     };
                     replies::hold(conn, account_id, dialog_id, &reply, wait).await?;
-                    alerts::set_contact(conn, account_id, dialog_id, contact_id).await?;
+                    batch.contacts.push((account_id, dialog_id, contact_id));
                 }
                 _ => {}
             }

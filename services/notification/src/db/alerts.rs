@@ -42,21 +42,34 @@ pub async fn set_dialog(
     Ok(())
 }
 
-/// Keeps the dialog's contact, as a message's event names it; writes only
-/// when it is new (the first message, or a merge).
-pub async fn set_contact(
+/// Each dialog's contact, as its messages' events name it: written only
+/// where it is new (most messages change nothing). One statement for a
+/// batch; a dialog named twice keeps the last.
+pub async fn set_contacts(
     conn: &mut PgConnection,
-    account_id: Uuid,
-    dialog_id: Uuid,
-    contact_id: Uuid,
+    contacts: &[(Uuid, Uuid, Uuid)],
 ) -> sqlx::Result<()> {
+    if contacts.is_empty() {
+        return Ok(());
+    }
+    let mut by_dialog = std::collections::HashMap::new();
+    for &(account_id, dialog_id, contact_id) in contacts {
+        by_dialog.insert((account_id, dialog_id), contact_id);
+    }
+    let (mut accounts, mut dialogs, mut contact_ids) = (Vec::new(), Vec::new(), Vec::new());
+    for ((account_id, dialog_id), contact_id) in by_dialog {
+        accounts.push(account_id);
+        dialogs.push(dialog_id);
+        contact_ids.push(contact_id);
+    }
     sqlx::query!(
-        "insert into dialog_state (account_id, dialog_id, contact_id) values ($1, $2, $3) \
+        "insert into dialog_state (account_id, dialog_id, contact_id) \
+         select * from unnest($1::uuid[], $2::uuid[], $3::uuid[]) \
          on conflict (account_id, dialog_id) do update set contact_id = excluded.contact_id \
          where dialog_state.contact_id is distinct from excluded.contact_id",
-        account_id,
-        dialog_id,
-        contact_id
+        &accounts,
+        &dialogs,
+        &contact_ids
     )
     .execute(conn)
     .await?;
@@ -152,41 +165,54 @@ pub struct Unalerted {
     pub created_at: DateTime<Utc>,
 }
 
-/// Keeps a visitor's message for its dialog's alert, and makes the alert due
-/// `window` after it unless one is due already. Once per message, however
-/// often its event comes: not again once alerted about or answered.
-pub async fn hold(
+/// A visitor's message to hold for its dialog's alert.
+#[derive(Debug, Clone)]
+pub struct ToHold {
+    pub account_id: Uuid,
+    pub dialog_id: Uuid,
+    pub message: Unalerted,
+}
+
+/// Keeps visitors' messages for their dialogs' alerts, and makes each
+/// dialog's alert due `window` after its first one kept unless one is due
+/// already. Once per message, however often its event comes: not again once
+/// alerted about or answered. One statement for a batch.
+pub async fn hold_all(
     conn: &mut PgConnection,
-    account_id: Uuid,
-    dialog_id: Uuid,
-    message: &Unalerted,
+    messages: &[ToHold],
     window: std::time::Duration,
 ) -> sqlx::Result<()> {
-    let kept = sqlx::query!(
-        "insert into unalerted_message (account_id, dialog_id, seq, text, created_at) \
-         select $1, $2, $3, $4, $5 where not exists (select 1 from dialog_state \
-             where account_id = $1 and dialog_id = $2 and alerted_seq >= $3) \
-         on conflict do nothing",
-        account_id,
-        dialog_id,
-        message.seq,
-        message.text,
-        message.created_at
-    )
-    .execute(&mut *conn)
-    .await?;
-    if kept.rows_affected() == 1 {
-        sqlx::query!(
-            "insert into alert_due (account_id, dialog_id, due_at) \
-             values ($1, $2, $3::timestamptz + make_interval(secs => $4)) on conflict do nothing",
-            account_id,
-            dialog_id,
-            message.created_at,
-            window.as_secs_f64()
-        )
-        .execute(&mut *conn)
-        .await?;
+    if messages.is_empty() {
+        return Ok(());
     }
+    let accounts: Vec<Uuid> = messages.iter().map(|m| m.account_id).collect();
+    let dialogs: Vec<Uuid> = messages.iter().map(|m| m.dialog_id).collect();
+    let seqs: Vec<i64> = messages.iter().map(|m| m.message.seq).collect();
+    let texts: Vec<String> = messages.iter().map(|m| m.message.text.clone()).collect();
+    let times: Vec<DateTime<Utc>> = messages.iter().map(|m| m.message.created_at).collect();
+    sqlx::query!(
+        "with kept as ( \
+             insert into unalerted_message (account_id, dialog_id, seq, text, created_at) \
+             select m.account_id, m.dialog_id, m.seq, m.text, m.created_at \
+             from unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::timestamptz[]) \
+                 as m(account_id, dialog_id, seq, text, created_at) \
+             where not exists (select 1 from dialog_state d where d.account_id = m.account_id \
+                 and d.dialog_id = m.dialog_id and d.alerted_seq >= m.seq) \
+             on conflict do nothing \
+             returning account_id, dialog_id, created_at) \
+         insert into alert_due (account_id, dialog_id, due_at) \
+         select account_id, dialog_id, min(created_at) + make_interval(secs => $6) \
+         from kept group by account_id, dialog_id \
+         on conflict do nothing",
+        &accounts,
+        &dialogs,
+        &seqs,
+        &texts,
+        &times,
+        window.as_secs_f64()
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

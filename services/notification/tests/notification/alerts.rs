@@ -104,6 +104,29 @@ async fn what_the_manager_read_or_saw_live_is_left_out() {
 }
 
 #[tokio::test]
+async fn an_answer_among_the_visitors_messages_settles_only_those_before_it() {
+    let app = TestApp::spawn().await;
+    let account = Uuid::now_v7();
+    let anna = Manager::new(account, "Anna");
+    app.manager(&anna).await;
+    let dialog = Dialog::new(account);
+    app.dialog_created(&dialog, Some(&anna), "Olga").await;
+    // Published at once, so the consumer takes them in one batch: the
+    // visitors' messages are written at its end, after the answer.
+    app.visitor_writes(&dialog, 1, "before the answer").await;
+    let mut answer = dialog.manager_message(2);
+    answer.text = "We have it.".into();
+    app.publish(&dialog, &answer).await;
+    app.visitor_writes(&dialog, 3, "after the answer").await;
+
+    let mails = app.mail.wait_for(1).await;
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(mails[0].text.contains("after the answer"), "{}", mails[0].text);
+    assert!(!mails[0].text.contains("before the answer"), "{}", mails[0].text);
+    app.finish().await;
+}
+
+#[tokio::test]
 async fn a_dialog_without_a_manager_alerts_every_offline_manager_who_wants_email() {
     let app = TestApp::spawn().await;
     let account = Uuid::now_v7();

@@ -28,7 +28,12 @@ async fn a_sweep_passes_over_a_dialog_the_consumer_is_writing_until_it_commits()
             text: "Is it in stock?".into(),
             created_at: Utc::now(),
         };
-        alerts::hold(&mut conn, account, dialog_id, &message, Duration::ZERO)
+        let held = alerts::ToHold {
+            account_id: account,
+            dialog_id,
+            message,
+        };
+        alerts::hold_all(&mut conn, &[held], Duration::ZERO)
             .await
             .expect("held");
         let reply = Unsent {
@@ -42,7 +47,7 @@ async fn a_sweep_passes_over_a_dialog_the_consumer_is_writing_until_it_commits()
         replies::hold(&mut conn, account, dialog_id, &reply, Duration::ZERO)
             .await
             .expect("held");
-        alerts::set_contact(&mut conn, account, dialog_id, dialog.contact_id)
+        alerts::set_contacts(&mut conn, &[(account, dialog_id, dialog.contact_id)])
             .await
             .expect("the dialog's contact");
     }
