@@ -284,6 +284,26 @@ impl Bus {
         tracing::info!(consumer = %durable, "consumer stopped");
     }
 
+    /// Deletes the durable consumer `<prefix>_<consumer>` if it is there: one
+    /// a service no longer reads (merged into another), which would
+    /// otherwise keep its state on the server for good.
+    pub async fn retire_consumer(&self, consumer: &str) -> anyhow::Result<()> {
+        let stream = self.ensure_stream().await?;
+        let durable = self.name(consumer);
+        match stream.consumer_info(&durable).await {
+            Ok(_) => {
+                stream
+                    .delete_consumer(&durable)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("while retiring consumer {durable}: {e}"))?;
+                tracing::info!(consumer = %durable, "retired a consumer no longer read");
+                Ok(())
+            }
+            Err(e) if e.kind() == ConsumerInfoErrorKind::NotFound => Ok(()),
+            Err(e) => anyhow::bail!("while looking up consumer {durable}: {e}"),
+        }
+    }
+
     /// Opens the durable consumer, creating it when the server does not
     /// know it (from the stream's first event: handlers are idempotent), and
     /// recreating it when its settings changed (what the service consumes),

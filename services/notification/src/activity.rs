@@ -1,37 +1,24 @@
 //! Who wrote last in each dialog, kept from `dialog.message_created`. The
 //! update only moves forward (`greatest`), so a redelivered or late event
-//! changes nothing: the handler is idempotent without an inbox. Events are
-//! taken in batches, folded per dialog, and written with one statement.
+//! changes nothing: the handler is idempotent without an inbox. The alerts
+//! consumer ([`crate::alerts::watch`]) reads the same events and hands each
+//! batch here, in its transaction: folded per dialog, written with one
+//! statement.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use chat_platform::Shutdown;
-use chat_platform::bus::{BATCH_LINGER, Batches, Bus, HandlerError};
+use chat_platform::bus::HandlerError;
 use chat_platform::events::{MESSAGE_CREATED, MessageCreated, id};
 use chat_proto::dialog::v1 as pb;
 use chat_proto::events::v1 as ev;
 
-pub const ACTIVITY_CONSUMER: &str = "notification_activity";
-/// Most events folded into one statement.
-const MAX_BATCH: usize = 256;
-
-pub async fn track(bus: Bus, pool: PgPool, shutdown: Shutdown) {
-    bus.consume_batches(
-        ACTIVITY_CONSUMER,
-        &[MESSAGE_CREATED],
-        Batches::lingering(MAX_BATCH, BATCH_LINGER),
-        shutdown,
-        |envelopes| {
-            let pool = pool.clone();
-            async move { record(&pool, envelopes).await }
-        },
-    )
-    .await;
-}
+/// The consumer that fed this before the alerts consumer did, retired at
+/// start.
+pub const RETIRED_CONSUMER: &str = "notification_activity";
 
 /// One side's latest message in a dialog.
 #[derive(Debug, PartialEq)]
@@ -97,9 +84,14 @@ pub fn fold(spoken: impl IntoIterator<Item = Spoke>) -> BTreeMap<(Uuid, Uuid), A
     dialogs
 }
 
-async fn record(pool: &PgPool, envelopes: Vec<ev::Envelope>) -> Result<(), HandlerError> {
+/// Records who spoke in the `dialog.message_created` events among
+/// `envelopes` (the others are passed over).
+pub async fn record(
+    conn: &mut PgConnection,
+    envelopes: &[ev::Envelope],
+) -> Result<(), HandlerError> {
     let mut spoken = Vec::with_capacity(envelopes.len());
-    for envelope in &envelopes {
+    for envelope in envelopes.iter().filter(|e| e.r#type == MESSAGE_CREATED) {
         spoken.extend(from_event(envelope)?);
     }
     let dialogs = fold(spoken);
@@ -139,7 +131,7 @@ async fn record(pool: &PgPool, envelopes: Vec<ev::Envelope>) -> Result<(), Handl
         &columns.manager_seqs,
         &columns.manager_ats as &[Option<DateTime<Utc>>]
     )
-    .execute(pool)
+    .execute(conn)
     .await?;
     Ok(())
 }

@@ -8,7 +8,8 @@
 //!
 //! # Layout
 //! - [`config`]: its settings (`NOTIFICATION_*`).
-//! - [`activity`]: the per-dialog record of who wrote last, fed by events.
+//! - [`activity`]: the per-dialog record of who wrote last, written by the
+//!   alerts consumer.
 //! - [`directory`]: the managers, from `gateway.manager_changed`.
 //! - [`contacts`]: the contacts' names and addresses, from `contact.contact_updated`.
 //! - [`alerts`]: e-mails to managers who are away, one per window.
@@ -168,6 +169,10 @@ impl Application {
         }
         worker
             .run(shutdown, move |bus, pool, shutdown| async move {
+                // Its events are read by the alerts consumer now.
+                if let Err(e) = bus.retire_consumer(activity::RETIRED_CONSUMER).await {
+                    tracing::warn!(error = %e, "could not retire the old activity consumer");
+                }
                 let presence = presence::Presence::new(bus.clone());
                 let digest = alerts::digest::Digest {
                     pool: pool.clone(),
@@ -210,7 +215,6 @@ impl Application {
                     }
                 };
                 tokio::join!(
-                    activity::track(bus.clone(), pool.clone(), shutdown.clone()),
                     directory::follow(bus.clone(), pool.clone(), shutdown.clone()),
                     contacts::follow(bus.clone(), pool.clone(), shutdown.clone()),
                     alerts::watch::follow(bus, pool.clone(), waits, shutdown.clone()),

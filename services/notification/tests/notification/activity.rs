@@ -137,6 +137,36 @@ async fn events_published_while_the_service_is_down_are_handled_after_it_restart
 }
 
 #[tokio::test]
+async fn the_old_activity_consumer_is_retired_at_start() {
+    let mut app = TestApp::spawn().await;
+    app.stop().await;
+    // As a release from before the alerts consumer took its events left it.
+    let stream = app.bus.ensure_stream().await.expect("the stream");
+    let old = app.bus.name(notification::activity::RETIRED_CONSUMER);
+    stream
+        .create_consumer(async_nats::jetstream::consumer::pull::Config {
+            durable_name: Some(old.clone()),
+            ..Default::default()
+        })
+        .await
+        .expect("the old consumer");
+    assert!(
+        chat_testkit::env::consumer_info(&app.bus, notification::activity::RETIRED_CONSUMER)
+            .await
+            .is_some()
+    );
+    app.restart().await;
+    chat_testkit::eventually("the old consumer gone", || async {
+        chat_testkit::env::consumer_info(&app.bus, notification::activity::RETIRED_CONSUMER)
+            .await
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    app.finish().await;
+}
+
+#[tokio::test]
 async fn waiting_for_answer_lists_only_the_accounts_own_dialogs() {
     let app = TestApp::spawn().await;
     let (account_a, account_b) = (Uuid::now_v7(), Uuid::now_v7());

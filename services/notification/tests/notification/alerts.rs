@@ -121,8 +121,16 @@ async fn an_answer_among_the_visitors_messages_settles_only_those_before_it() {
 
     let mails = app.mail.wait_for(1).await;
     assert_eq!(mails.len(), 1, "{mails:?}");
-    assert!(mails[0].text.contains("after the answer"), "{}", mails[0].text);
-    assert!(!mails[0].text.contains("before the answer"), "{}", mails[0].text);
+    assert!(
+        mails[0].text.contains("after the answer"),
+        "{}",
+        mails[0].text
+    );
+    assert!(
+        !mails[0].text.contains("before the answer"),
+        "{}",
+        mails[0].text
+    );
     app.finish().await;
 }
 

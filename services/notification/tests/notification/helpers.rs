@@ -73,7 +73,6 @@ impl TestApp {
         let running = self.running.take().expect("running");
         running.service.stop("the notification service").await;
         for consumer in [
-            notification::activity::ACTIVITY_CONSUMER,
             notification::directory::DIRECTORY_CONSUMER,
             notification::alerts::watch::ALERTS_CONSUMER,
             notification::contacts::CONTACTS_CONSUMER,
@@ -125,7 +124,6 @@ impl TestApp {
 
     /// Waits until the service has handled (and acked) every event published so far.
     pub async fn wait_until_handled(&self) {
-        caught_up(&self.bus, notification::activity::ACTIVITY_CONSUMER).await;
         caught_up(&self.bus, notification::directory::DIRECTORY_CONSUMER).await;
         caught_up(&self.bus, notification::alerts::watch::ALERTS_CONSUMER).await;
     }
@@ -259,9 +257,10 @@ impl TestApp {
         .expect("email log")
     }
 
-    /// The service's durable consumer as the server sees it.
+    /// The durable consumer of the dialogs' events (alerts and activity) as
+    /// the server sees it.
     pub async fn consumer(&self) -> async_nats::jetstream::consumer::Info {
-        consumer_info(&self.bus, notification::activity::ACTIVITY_CONSUMER)
+        consumer_info(&self.bus, notification::alerts::watch::ALERTS_CONSUMER)
             .await
             .expect("consumer info")
     }
