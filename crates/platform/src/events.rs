@@ -1,6 +1,7 @@
-//! Reading the suite's events in consumers: the payload of an envelope as
-//! its event, with an event that can never be read reported as a permanent
-//! failure (the bus terminates it rather than retry it for ever).
+//! The suite's event names, each spelled here only, and reading events in
+//! consumers: the payload of an envelope as its event, with an event that
+//! can never be read reported as a permanent failure (the bus terminates it
+//! rather than retry it for ever).
 
 use prost::Message as _;
 use uuid::Uuid;
@@ -22,6 +23,10 @@ pub const DIALOG_CREATED: &str = "dialog.dialog_created";
 pub const DIALOG_UPDATED: &str = "dialog.dialog_updated";
 /// A manager's read position in a dialog moved.
 pub const DIALOG_READ: &str = "dialog.dialog_read";
+/// A message's delivery changed (delivered, e-mailed, failed).
+pub const MESSAGE_UPDATED: &str = "dialog.message_updated";
+/// A manager wrote a note in a dialog (managers only).
+pub const NOTE_CREATED: &str = "dialog.note_created";
 /// A contact's details changed (name, e-mail, ...), in the contact service.
 pub const CONTACT_UPDATED: &str = "contact.contact_updated";
 /// A manager was added or changed in the gateway (the notification service

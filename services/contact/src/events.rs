@@ -13,7 +13,7 @@ use chat_proto::events::v1 as ev;
 
 use crate::db;
 
-pub const CONTACT_UPDATED: &str = "contact.contact_updated";
+pub use chat_platform::events::CONTACT_UPDATED;
 
 pub fn contact_updated(
     account_id: uuid::Uuid,

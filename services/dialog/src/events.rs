@@ -10,10 +10,9 @@ use crate::db::{DialogRow, MessageRow};
 use crate::notes::NoteRow;
 
 pub use chat_platform::events::{
-    DIALOG_CREATED, DIALOG_READ, DIALOG_UPDATED, MESSAGE_CREATED, MESSENGER_REPLY_CREATED,
+    DIALOG_CREATED, DIALOG_READ, DIALOG_UPDATED, MESSAGE_CREATED, MESSAGE_UPDATED,
+    MESSENGER_REPLY_CREATED, NOTE_CREATED,
 };
-pub const MESSAGE_UPDATED: &str = "dialog.message_updated";
-pub const NOTE_CREATED: &str = "dialog.note_created";
 
 /// What changed, in a [`DIALOG_UPDATED`] event.
 pub const ASSIGNED: &str = "assigned";

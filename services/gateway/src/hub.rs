@@ -17,12 +17,16 @@ use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
 
 use chat_platform::bus::Bus;
+use chat_platform::events::{
+    CONTACT_UPDATED, DIALOG_CREATED, DIALOG_READ, DIALOG_UPDATED, MESSAGE_CREATED, MESSAGE_UPDATED,
+    NOTE_CREATED,
+};
 use chat_proto::events::v1 as ev;
 
 use anyhow::anyhow;
-use serde_json::json;
 
 use crate::api::{ContactOut, DialogOut, MessageOut, NoteOut};
+use crate::ws::frames::ServerFrame;
 
 /// Frames a socket may have queued before it counts as too slow and is closed
 /// (the client reconnects and resumes from its last sequence number). Events
@@ -52,14 +56,14 @@ pub struct HubEvent {
 impl HubEvent {
     /// A frame that is not a message (presence, settings): sent as it is,
     /// outside the sequence of any dialog.
-    pub fn control(account_id: Uuid, frame: serde_json::Value) -> Self {
+    pub fn control(account_id: Uuid, frame: ServerFrame<'_>) -> Self {
         Self {
             account_id,
             contact_id: Uuid::nil(),
             dialog_id: Uuid::nil(),
             seq: 0,
             to_visitor: false,
-            frame: frame.to_string(),
+            frame: frame.text(),
             widget: None,
         }
     }
@@ -245,15 +249,16 @@ impl Hub {
 pub fn to_hub_event(envelope: ev::Envelope) -> anyhow::Result<Option<HubEvent>> {
     let account_id = Uuid::parse_str(&envelope.account_id)?;
     let payload = envelope.payload.as_slice();
-    let for_managers = |frame: serde_json::Value| HubEvent::control(account_id, frame);
+    let for_managers = |frame: ServerFrame<'_>| HubEvent::control(account_id, frame);
     let event = match envelope.r#type.as_str() {
-        "dialog.message_created" => {
+        MESSAGE_CREATED => {
             let created = ev::MessageCreated::decode(payload)?;
             let message = created
                 .message
                 .ok_or_else(|| anyhow!("event without message"))?;
             let (dialog_id, seq) = (Uuid::parse_str(&message.dialog_id)?, message.seq);
-            let frame = json!({ "type": "message", "message": MessageOut::from(message) });
+            let message = MessageOut::from(message);
+            let frame = ServerFrame::Message { message: &message };
             HubEvent {
                 contact_id: Uuid::parse_str(&created.contact_id)?,
                 dialog_id,
@@ -262,7 +267,7 @@ pub fn to_hub_event(envelope: ev::Envelope) -> anyhow::Result<Option<HubEvent>> 
                 ..for_managers(frame)
             }
         }
-        "dialog.dialog_created" => {
+        DIALOG_CREATED => {
             let created = ev::DialogCreated::decode(payload)?;
             let dialog = created
                 .dialog
@@ -271,7 +276,8 @@ pub fn to_hub_event(envelope: ev::Envelope) -> anyhow::Result<Option<HubEvent>> 
                 Uuid::parse_str(&dialog.id)?,
                 Uuid::parse_str(&dialog.contact_id)?,
             );
-            let frame = json!({ "type": "dialog_created", "dialog": DialogOut::from(dialog) });
+            let dialog = DialogOut::from(dialog);
+            let frame = ServerFrame::DialogCreated { dialog: &dialog };
             HubEvent {
                 contact_id,
                 dialog_id,
@@ -279,45 +285,49 @@ pub fn to_hub_event(envelope: ev::Envelope) -> anyhow::Result<Option<HubEvent>> 
                 ..for_managers(frame)
             }
         }
-        "dialog.dialog_updated" => {
+        DIALOG_UPDATED => {
             let updated = ev::DialogUpdated::decode(payload)?;
             let dialog = updated
                 .dialog
                 .ok_or_else(|| anyhow!("event without dialog"))?;
-            for_managers(json!({
-                "type": "dialog_updated",
-                "change": updated.change,
-                "dialog": DialogOut::from(dialog),
-            }))
+            for_managers(ServerFrame::DialogUpdated {
+                change: &updated.change,
+                dialog: &DialogOut::from(dialog),
+            })
         }
-        "dialog.message_updated" => {
+        MESSAGE_UPDATED => {
             let updated = ev::MessageUpdated::decode(payload)?;
             let message = updated
                 .message
                 .ok_or_else(|| anyhow!("event without message"))?;
-            for_managers(json!({ "type": "message_updated", "message": MessageOut::from(message) }))
+            for_managers(ServerFrame::MessageUpdated {
+                message: &MessageOut::from(message),
+            })
         }
-        "dialog.dialog_read" => {
+        DIALOG_READ => {
             let read = ev::DialogRead::decode(payload)?;
-            for_managers(json!({
-                "type": "dialog_read",
-                "dialog_id": read.dialog_id,
-                "manager_id": read.manager_id,
-                "seq": read.seq,
-                "unread_count": read.unread_count,
-            }))
+            for_managers(ServerFrame::DialogRead {
+                dialog_id: &read.dialog_id,
+                manager_id: &read.manager_id,
+                seq: read.seq,
+                unread_count: read.unread_count,
+            })
         }
-        "dialog.note_created" => {
+        NOTE_CREATED => {
             let created = ev::NoteCreated::decode(payload)?;
             let note = created.note.ok_or_else(|| anyhow!("event without note"))?;
-            for_managers(json!({ "type": "note", "note": NoteOut::from(note) }))
+            for_managers(ServerFrame::Note {
+                note: &NoteOut::from(note),
+            })
         }
-        "contact.contact_updated" => {
+        CONTACT_UPDATED => {
             let updated = ev::ContactUpdated::decode(payload)?;
             let contact = updated
                 .contact
                 .ok_or_else(|| anyhow!("event without contact"))?;
-            for_managers(json!({ "type": "contact_updated", "contact": ContactOut::from(contact) }))
+            for_managers(ServerFrame::ContactUpdated {
+                contact: &ContactOut::from(contact),
+            })
         }
         _ => return Ok(None),
     };
@@ -413,7 +423,7 @@ mod tests {
         };
         let envelope = ev::Envelope {
             account_id: account.to_string(),
-            r#type: "dialog.note_created".into(),
+            r#type: NOTE_CREATED.into(),
             payload: ev::NoteCreated { note: Some(note) }.encode_to_vec(),
             ..Default::default()
         };

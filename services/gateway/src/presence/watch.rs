@@ -13,6 +13,7 @@ use chat_platform::{Shutdown, bus::Bus};
 use super::Presence;
 use super::view::Change;
 use crate::hub::{Hub, HubEvent};
+use crate::ws::frames::ServerFrame;
 
 /// The most time between sweeps of the picture for entries past their TTL.
 pub(crate) const MAX_SWEEP: Duration = Duration::from_secs(5);
@@ -72,26 +73,22 @@ fn tell(hub: &Hub, changes: Vec<Change>) {
     for change in changes {
         match change {
             Change::ManagersOnline(account_id, online) => {
-                let frame = serde_json::json!({"type": "presence", "managers_online": online});
+                let frame = ServerFrame::Presence {
+                    managers_online: online,
+                };
                 hub.dispatch_to_visitors(
                     account_id,
                     Arc::new(HubEvent::control(account_id, frame)),
                 );
             }
             Change::Manager(account_id, manager_id, online) => {
-                let frame = serde_json::json!({
-                    "type": "manager_presence", "manager_id": manager_id, "online": online,
-                });
+                let frame = ServerFrame::ManagerPresence { manager_id, online };
                 hub.dispatch(Arc::new(HubEvent::control(account_id, frame)));
             }
             Change::Visitor(account_id, contact_id, visitor) => {
-                let frame = match visitor {
-                    Some(visitor) => {
-                        serde_json::json!({"type": "visitor_online", "visitor": visitor})
-                    }
-                    None => {
-                        serde_json::json!({"type": "visitor_offline", "contact_id": contact_id})
-                    }
+                let frame = match &visitor {
+                    Some(visitor) => ServerFrame::VisitorOnline { visitor },
+                    None => ServerFrame::VisitorOffline { contact_id },
                 };
                 hub.dispatch(Arc::new(HubEvent::control(account_id, frame)));
             }

@@ -13,6 +13,7 @@ use super::db;
 use super::settings::SettingsOut;
 use crate::hub::HubEvent;
 use crate::state::AppState;
+use crate::ws::frames::ServerFrame;
 
 fn subject(state: &AppState) -> String {
     format!("{}.live.widget_settings", state.bus.prefix())
@@ -57,10 +58,10 @@ pub async fn run(state: AppState) -> anyhow::Result<()> {
         };
         match db::by_account(&state.pool, account_id).await {
             Ok(saved) => {
-                let frame = serde_json::json!({
-                    "type": "widget_settings",
-                    "settings": SettingsOut::new(&saved, false),
-                });
+                let settings = SettingsOut::new(&saved, false);
+                let frame = ServerFrame::WidgetSettings {
+                    settings: &settings,
+                };
                 let event = Arc::new(HubEvent {
                     widget: Some(Arc::new(saved)),
                     ..HubEvent::control(account_id, frame)

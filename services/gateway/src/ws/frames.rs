@@ -1,9 +1,13 @@
-//! Socket frames: what clients send, parsed strictly, and what the gateway sends.
+//! Socket frames: what clients send, parsed strictly, and what the gateway
+//! sends ([`ServerFrame`], each kind spelled here only and serialized once,
+//! straight to its text).
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
 
-use crate::api::MessageOut;
+use crate::api::{ContactOut, DialogOut, MessageOut, NoteOut};
+use crate::presence::VisitorOut;
 
 /// A frame from a client.
 #[derive(Debug, Deserialize, PartialEq)]
@@ -97,26 +101,130 @@ pub fn not_here(what: &str) -> String {
     )
 }
 
-pub fn error(code: &str, message: &str, client_message_id: Option<&str>) -> String {
-    let mut frame = json!({ "type": "error", "code": code, "message": message });
-    if let Some(id) = client_message_id {
-        frame["client_message_id"] = json!(id);
+/// A frame the gateway sends, by its `type`.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame<'a> {
+    /// A manager's first frame: who is signed in.
+    #[serde(rename = "hello")]
+    ManagerHello {
+        account_id: Uuid,
+        manager: HelloManager<'a>,
+    },
+    /// A visitor's first frame: who they are, their dialog, whether anyone
+    /// answers now.
+    #[serde(rename = "hello")]
+    VisitorHello {
+        contact_id: Uuid,
+        visitor_token: &'a str,
+        dialog: Option<&'a DialogOut>,
+        managers_online: bool,
+    },
+    /// To a visitor: who they said they are was taken (`verified` by the
+    /// shop's hash).
+    Identified {
+        contact_id: &'a str,
+        verified: bool,
+    },
+    Message {
+        message: &'a MessageOut,
+    },
+    /// The sender's own message, stored (or found stored before).
+    Ack {
+        client_message_id: &'a str,
+        duplicate: bool,
+        message: &'a MessageOut,
+    },
+    Error {
+        code: &'a str,
+        message: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        client_message_id: Option<&'a str>,
+    },
+    Pong,
+    DialogCreated {
+        dialog: &'a DialogOut,
+    },
+    DialogUpdated {
+        change: &'a str,
+        dialog: &'a DialogOut,
+    },
+    MessageUpdated {
+        message: &'a MessageOut,
+    },
+    DialogRead {
+        dialog_id: &'a str,
+        manager_id: &'a str,
+        seq: i64,
+        unread_count: i64,
+    },
+    Note {
+        note: &'a NoteOut,
+    },
+    ContactUpdated {
+        contact: &'a ContactOut,
+    },
+    /// To visitors: whether any manager is online.
+    Presence {
+        managers_online: bool,
+    },
+    /// To managers: one of them opened a first console, or closed the last.
+    ManagerPresence {
+        manager_id: Uuid,
+        online: bool,
+    },
+    VisitorOnline {
+        visitor: &'a VisitorOut,
+    },
+    VisitorOffline {
+        contact_id: Uuid,
+    },
+    /// To a visitor: the widget's settings as they apply to their page.
+    Settings {
+        settings: &'a Value,
+    },
+    /// To managers: the widget's settings as saved.
+    WidgetSettings {
+        settings: &'a crate::widget::settings::SettingsOut,
+    },
+}
+
+/// The manager in their hello.
+#[derive(Serialize)]
+pub struct HelloManager<'a> {
+    pub id: Uuid,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: &'a str,
+}
+
+impl ServerFrame<'_> {
+    /// The frame as sent.
+    pub fn text(&self) -> String {
+        serde_json::to_string(self).expect("a frame serializes")
     }
-    frame.to_string()
+}
+
+pub fn error(code: &str, message: &str, client_message_id: Option<&str>) -> String {
+    ServerFrame::Error {
+        code,
+        message,
+        client_message_id,
+    }
+    .text()
 }
 
 pub fn ack(message: &MessageOut, duplicate: bool) -> String {
-    json!({
-        "type": "ack",
-        "client_message_id": message.client_message_id,
-        "duplicate": duplicate,
-        "message": message,
-    })
-    .to_string()
+    ServerFrame::Ack {
+        client_message_id: &message.client_message_id,
+        duplicate,
+        message,
+    }
+    .text()
 }
 
 pub fn message(message: &MessageOut) -> String {
-    json!({ "type": "message", "message": message }).to_string()
+    ServerFrame::Message { message }.text()
 }
 
 #[cfg(test)]
@@ -157,6 +265,30 @@ mod tests {
     fn unknown_fields_are_ignored() {
         let newer_client = r#"{"type":"ping","sent_at":"now"}"#;
         assert_eq!(parse(newer_client).unwrap(), ClientFrame::Ping);
+    }
+
+    #[test]
+    fn server_frames_carry_their_type_and_fields() {
+        let pong: Value = serde_json::from_str(&ServerFrame::Pong.text()).unwrap();
+        assert_eq!(pong, serde_json::json!({"type": "pong"}));
+        let presence: Value = serde_json::from_str(
+            &ServerFrame::Presence {
+                managers_online: true,
+            }
+            .text(),
+        )
+        .unwrap();
+        assert_eq!(
+            presence,
+            serde_json::json!({"type": "presence", "managers_online": true})
+        );
+        let offline = ServerFrame::VisitorOffline {
+            contact_id: Uuid::nil(),
+        };
+        let offline: Value = serde_json::from_str(&offline.text()).unwrap();
+        assert_eq!(offline["type"], "visitor_offline");
+        let without_id: Value = serde_json::from_str(&error("invalid", "empty", None)).unwrap();
+        assert!(without_id.get("client_message_id").is_none());
     }
 
     #[test]

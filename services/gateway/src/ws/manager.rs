@@ -8,7 +8,6 @@ use axum::extract::State;
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse as _, Response};
-use serde_json::json;
 use uuid::Uuid;
 
 use super::close;
@@ -27,6 +26,7 @@ use crate::hub::Audience;
 use crate::presence::Online;
 use crate::replies;
 use crate::state::AppState;
+use crate::ws::frames::{HelloManager, ServerFrame};
 
 pub async fn connect_manager(
     ws: WebSocketUpgrade,
@@ -65,17 +65,16 @@ async fn serve(ws: WebSocket, state: AppState, manager: Manager, _permit: Socket
         registration,
     );
     session.watch_session(SessionWatch::new(&state, manager.clone()));
-    let hello = json!({
-        "type": "hello",
-        "account_id": manager.account_id,
-        "manager": {
-            "id": manager.id,
-            "email": manager.email,
-            "name": manager.name,
-            "role": manager.role.as_str(),
+    let hello = ServerFrame::ManagerHello {
+        account_id: manager.account_id,
+        manager: HelloManager {
+            id: manager.id,
+            email: &manager.email,
+            name: &manager.name,
+            role: manager.role.as_str(),
         },
-    });
-    if session.send(hello.to_string()).await.is_err() {
+    };
+    if session.send(hello.text()).await.is_err() {
         return;
     }
     // Online while the socket is open (the end of the session closes it).
@@ -127,7 +126,7 @@ async fn serve(ws: WebSocket, state: AppState, manager: Manager, _permit: Socket
                 dialog_id,
                 after_seq,
             } => sync(&mut session, &dialog_id, after_seq).await,
-            ClientFrame::Ping => session.send(json!({"type": "pong"}).to_string()).await,
+            ClientFrame::Ping => session.send(ServerFrame::Pong.text()).await,
             ClientFrame::Page { .. } | ClientFrame::Shown { .. } | ClientFrame::Identify { .. } => {
                 session.send(super::frames::not_here("visitor")).await
             }

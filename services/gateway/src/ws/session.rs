@@ -23,6 +23,7 @@ use crate::error::Error;
 use crate::hub::{Audience, EventReceiver, HubEvent, Registration};
 use crate::limits::SendLimit;
 use crate::state::AppState;
+use crate::ws::frames::ServerFrame;
 
 /// Visitors' `page`, `shown` and `identify` frames a socket may send per
 /// second (bursts of twice that).
@@ -260,8 +261,8 @@ impl Session {
             }
             let online = self.state.presence.managers_online(self.account_id);
             let config = crate::widget::config(settings, &self.page_url, online);
-            let frame = serde_json::json!({"type": "settings", "settings": config});
-            self.send(frame.to_string()).await?;
+            let frame = ServerFrame::Settings { settings: &config };
+            self.send(frame.text()).await?;
             if !settings.enabled {
                 self.close_now(close::CHAT_OFF, "the chat is off").await;
                 return Err(Closed);

@@ -16,7 +16,6 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse as _, Response};
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use uuid::Uuid;
 
 use chat_proto::contact::v1 as contact_pb;
@@ -36,6 +35,7 @@ use crate::state::AppState;
 use crate::widget::db as widget_db;
 use crate::widget::settings::Settings;
 use crate::widget::{credential, identity, public};
+use crate::ws::frames::ServerFrame;
 
 /// The longest page address and title kept of a `page` frame.
 const MAX_URL_BYTES: usize = 2048;
@@ -159,7 +159,7 @@ async fn serve(upgraded: Box<Upgraded>) {
                 text,
                 ..
             } => Box::pin(send(&mut session, &mut visitor, client_message_id, text)).await,
-            ClientFrame::Ping => Box::pin(session.send(json!({"type": "pong"}).to_string())).await,
+            ClientFrame::Ping => Box::pin(session.send(ServerFrame::Pong.text())).await,
             ClientFrame::Sync { .. } => {
                 let error = frames::error(
                     "unknown_type",
@@ -326,14 +326,14 @@ async fn open(upgraded: Box<Upgraded>) -> Option<(Session, Visitor)> {
         },
         None => None,
     };
-    let hello = json!({
-        "type": "hello",
-        "contact_id": contact_id,
-        "visitor_token": token,
-        "dialog": dialog.clone().map(DialogOut::from),
-        "managers_online": state.presence.managers_online(site.account_id),
-    });
-    session.send(hello.to_string()).await.ok()?;
+    let dialog_out = dialog.clone().map(DialogOut::from);
+    let hello = ServerFrame::VisitorHello {
+        contact_id,
+        visitor_token: &token,
+        dialog: dialog_out.as_ref(),
+        managers_online: state.presence.managers_online(site.account_id),
+    };
+    session.send(hello.text()).await.ok()?;
     let has_dialog = dialog.is_some();
     if let Some(dialog) = dialog.and_then(|d| Some((Uuid::parse_str(&d.id).ok()?, d.last_seq))) {
         let (dialog_id, last_seq) = dialog;
@@ -688,12 +688,11 @@ async fn on_identify(
     let Some(contact) = identified.contact else {
         return Ok(Moved::No);
     };
-    let frame = json!({
-        "type": "identified",
-        "contact_id": contact.id,
-        "verified": verified,
-    });
-    session.send(frame.to_string()).await?;
+    let frame = ServerFrame::Identified {
+        contact_id: &contact.id,
+        verified,
+    };
+    session.send(frame.text()).await?;
     if identified.moved {
         return Ok(Moved::Yes);
     }
