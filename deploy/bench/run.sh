@@ -76,9 +76,13 @@ wait_ready() {
 }
 
 psql -q "$admin_url" -c "create database $db"
+# One runtime thread a service: on two cores shared with PostgreSQL and NATS
+# a second only adds switches (BENCHMARKS.md: same throughput, about 50 µs
+# less a message). BENCH_WORKER_THREADS=2 measures tokio's default here.
+workers=${BENCH_WORKER_THREADS:-1}
 declare -A service_pids
 for service in dialog contact notification channel-bridge gateway; do
-  "$bin/$service" >"$logs/$service.log" 2>&1 &
+  TOKIO_WORKER_THREADS=$workers "$bin/$service" >"$logs/$service.log" 2>&1 &
   pids+=($!)
   service_pids[$service]=$!
 done
@@ -98,7 +102,7 @@ results=$(mktemp)
 if [[ ,$parts, == *,notifications,* ]]; then
   kill "${service_pids[notification]}"
   wait "${service_pids[notification]}" 2>/dev/null || true
-  NOTIFICATION_ALERT_WINDOW_SECS=0 NOTIFICATION_VISITOR_GRACE_SECS=0 \
+  NOTIFICATION_ALERT_WINDOW_SECS=0 NOTIFICATION_VISITOR_GRACE_SECS=0 TOKIO_WORKER_THREADS=$workers \
     "$bin/notification" >>"$logs/notification.log" 2>&1 &
   pids+=($!)
   service_pids[notification]=$!
