@@ -49,11 +49,68 @@ pub async fn connect(config: &Common, schema: &str, migrator: &Migrator) -> anyh
         .await
         .or_else(ignore_concurrent_create)
         .context("while creating the outbox table")?;
+    accept_earlier_texts(&pool, schema, migrator).await?;
     migrator
         .run(&pool)
         .await
         .with_context(|| format!("while migrating schema {schema}"))?;
     Ok(pool)
+}
+
+/// Migrations that landed in two texts with the same effect on the schema:
+/// `(schema, version, SHA-384 of the other text)`. A migration is never
+/// edited once it landed; these were, and databases that ran either text
+/// must start.
+/// - notification 0003: landed with the index `dialog_state_by_dialog`, then
+///   briefly without it (0007 creates it if missing).
+const EARLIER_TEXTS: &[(&str, i64, &str)] = &[(
+    "notification",
+    3,
+    "b99101e799589e35a1e171b62f3463731af3790eceb0fa68934452fd9ba9dcfe6a4e1d4ac68caa778f4de06b930510fb",
+)];
+
+/// Records the current text's checksum for a migration that a database ran
+/// in an earlier text listed in [`EARLIER_TEXTS`], so the migrator accepts it.
+async fn accept_earlier_texts(
+    pool: &PgPool,
+    schema: &str,
+    migrator: &Migrator,
+) -> anyhow::Result<()> {
+    let ran: Option<String> = sqlx::query_scalar("select to_regclass('_sqlx_migrations')::text")
+        .fetch_one(pool)
+        .await?;
+    if ran.is_none() {
+        return Ok(());
+    }
+    for &(_, version, earlier) in EARLIER_TEXTS.iter().filter(|(s, _, _)| *s == schema) {
+        let Some(current) = migrator.iter().find(|m| m.version == version) else {
+            continue;
+        };
+        let earlier = hex_bytes(earlier);
+        let accepted = sqlx::query(
+            "update _sqlx_migrations set checksum = $1 where version = $2 and checksum = $3",
+        )
+        .bind(current.checksum.as_ref())
+        .bind(version)
+        .bind(&earlier)
+        .execute(pool)
+        .await?;
+        if accepted.rows_affected() > 0 {
+            tracing::info!(
+                schema,
+                version,
+                "a migration run in its earlier text is accepted"
+            );
+        }
+    }
+    Ok(())
+}
+
+fn hex_bytes(hex: &str) -> Vec<u8> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex in EARLIER_TEXTS"))
+        .collect()
 }
 
 /// Whether a database error means "not reachable now" (down, restarting,

@@ -34,6 +34,9 @@ create table reply_due (
 );
 create index reply_due_by_time on reply_due (due_at);
 
+-- A dialog by its id alone: an answer's reply address names only that.
+create index dialog_state_by_dialog on dialog_state (dialog_id);
+
 -- Replies up to here were settled: one delivered again is not held twice.
 alter table dialog_state add column replied_seq bigint not null default 0;
 -- The Message-ID of the first e-mail to the visitor in the dialog: later

@@ -7,4 +7,5 @@ mod helpers;
 mod ops;
 mod process;
 mod push;
+mod schema;
 mod sweeps;
