@@ -117,7 +117,10 @@ test('the shop’s own server is checked and kept; a visitor who left gets the a
     await unsubscribePage.goto(link);
     await unsubscribePage.locator('.auth-card h1', { hasText: 'Stop e-mails about new messages?' }).waitFor();
     assert.equal((await apiFromPage(page, 'GET', '/me/notifications')).body.email, true, 'opening the link changes nothing');
-    await screenshot(unsubscribePage, 'unsubscribe-1366x768.png');
+    for (const [width, height] of [[1366, 768], [1920, 1080]]) {
+      await unsubscribePage.setViewportSize({ width, height });
+      await screenshot(unsubscribePage, `unsubscribe-${width}x${height}.png`);
+    }
     await unsubscribePage.getByRole('button', { name: 'Stop these e-mails' }).click();
     await unsubscribePage.locator('.auth-card h1', { hasText: 'You will get no more of these e-mails' }).waitFor();
     assert.equal((await apiFromPage(page, 'GET', '/me/notifications')).body.email, false, 'the owner’s alerts are off');
