@@ -4,11 +4,12 @@
 # load generator, and writes the figures with the machine and date into
 # BENCHMARKS.md. Expects `cargo build --release` to have built the binaries.
 # BENCH_ONLY=ceilings|throughput|latency|widget|presence|messengers|notifications|sockets|console runs one part (or a comma list)
-# and only prints it.
+# and only prints it. BENCH_BIN_DIR takes the binaries from another directory
+# (to compare two builds in one sitting).
 set -euo pipefail
 only=${BENCH_ONLY:-all}
 cd "$(dirname "$0")/../.."
-bin=target/release
+bin=${BENCH_BIN_DIR:-target/release}
 stamp=$(date +%s)
 db=chat_bench_$stamp
 admin_url=${CHAT_TEST_DATABASE_URL:-postgres://chat:chat@127.0.0.1:5432/postgres}

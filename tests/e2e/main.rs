@@ -18,5 +18,6 @@ mod sessions;
 mod shop_smtp;
 mod telegram;
 mod tenants;
+mod timeline;
 mod vk;
 mod widget;

@@ -9,9 +9,9 @@
 //! to the site and through the messengers.
 
 use serde_json::json;
-use sqlx::Row as _;
 
 use chat_testkit::clients::{Socket, message_seqs};
+use chat_testkit::env::every_consumer_caught_up;
 use chat_testkit::nats::NatsServer;
 use chat_testkit::postgres::PgServer;
 
@@ -60,19 +60,13 @@ async fn messages_sent_while_nats_is_down_arrive_once_it_is_back() {
     seen.sort();
     assert_eq!(seen, [1, 2, 3, 4, 5, 6], "each message once, none lost");
 
-    // The consumers caught up too: every message is on the contact's timeline, once.
-    let db = t.env().pool().await;
-    let timeline = chat_testkit::eventually("the timeline to catch up", || async {
-        let row = sqlx::query("select count(*) as n, count(distinct ref_id) as distinct_refs from contact.timeline_event")
-            .fetch_one(&db)
-            .await
-            .ok()?;
-        let (n, distinct): (i64, i64) = (row.get("n"), row.get("distinct_refs"));
-        (n == 6).then_some((n, distinct))
-    })
-    .await;
-    assert_eq!(timeline, (6, 6));
-    db.close().await;
+    // The consumers caught up too: each service's has handled every event.
+    let bus = t.env().bus().await;
+    let consumers = every_consumer_caught_up(&bus).await;
+    assert!(
+        consumers.iter().any(|c| c.ends_with("notification_alerts")),
+        "{consumers:?}"
+    );
     t.stop().await;
 }
 
@@ -277,16 +271,8 @@ async fn a_database_crash_loses_nothing_acknowledged_and_a_resend_is_stored_once
         "the crash lost nothing acknowledged"
     );
 
-    // The consumers caught up after the database came back: two timeline entries.
-    let db = t.env().pool().await;
-    chat_testkit::eventually("the timeline to catch up", || async {
-        let n: i64 = sqlx::query_scalar("select count(*) from contact.timeline_event")
-            .fetch_one(&db)
-            .await
-            .ok()?;
-        (n == 2).then_some(())
-    })
-    .await;
-    db.close().await;
+    // The consumers caught up after the database came back.
+    let bus = t.env().bus().await;
+    every_consumer_caught_up(&bus).await;
     t.stop().await;
 }

@@ -304,6 +304,24 @@ impl Bus {
         }
     }
 
+    /// Retires `consumer` as [`Bus::retire_consumer`] does, trying again
+    /// while NATS cannot be asked, until it is gone or `shutdown` comes: a
+    /// service that starts while NATS is away still retires it.
+    pub async fn retire_consumer_eventually(&self, consumer: &str, shutdown: Shutdown) {
+        let mut delay = Duration::from_millis(500);
+        loop {
+            match self.retire_consumer(consumer).await {
+                Ok(()) => return,
+                Err(e) => tracing::warn!(error = %e, consumer, "could not retire a consumer yet"),
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(delay) => {}
+            }
+            delay = (delay * 2).min(Duration::from_secs(30));
+        }
+    }
+
     /// Opens the durable consumer, creating it when the server does not
     /// know it (from the stream's first event: handlers are idempotent), and
     /// recreating it when its settings changed (what the service consumes),

@@ -4,6 +4,7 @@
 
 use async_nats::HeaderMap;
 use async_nats::jetstream::consumer;
+use futures::StreamExt as _;
 use prost::Message as _;
 use uuid::Uuid;
 
@@ -177,6 +178,28 @@ pub async fn caught_up(bus: &Bus, consumer: &str) {
         (info.num_pending == 0 && info.num_ack_pending == 0).then_some(())
     })
     .await;
+}
+
+/// Waits until every durable consumer on the stream (each service's) has
+/// handled and acked every event in it; returns their names.
+pub async fn every_consumer_caught_up(bus: &Bus) -> Vec<String> {
+    crate::eventually("every consumer to catch up", || async {
+        let stream = bus.jetstream.get_stream(bus.name("events")).await.ok()?;
+        let mut consumers = stream.consumers();
+        let mut names = Vec::new();
+        while let Some(info) = consumers.next().await {
+            let info = info.ok()?;
+            let Some(name) = info.config.durable_name.clone() else {
+                continue;
+            };
+            if info.num_pending > 0 || info.num_ack_pending > 0 {
+                return None;
+            }
+            names.push(name);
+        }
+        Some(names)
+    })
+    .await
 }
 
 /// Waits until NATS sees the durable consumer of a stopped service no

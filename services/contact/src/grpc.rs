@@ -24,8 +24,9 @@ pub const MAX_QUERY_CHARS: usize = 200;
 pub const MAX_REF_ID_BYTES: usize = 64;
 /// Longest summary of a visitor's activity (a page's title and address).
 pub const MAX_SUMMARY_CHARS: usize = 500;
-/// The kinds of entries a timeline has.
-pub const TIMELINE_KINDS: [&str; 5] = ["message", "order", "mailing", "page_visit", "widget_shown"];
+/// The kinds of entries a timeline keeps here (a contact's messages are
+/// the dialog service's, merged in by the gateway).
+pub const TIMELINE_KINDS: [&str; 4] = ["order", "mailing", "page_visit", "widget_shown"];
 
 #[derive(Clone)]
 pub struct ContactApi {

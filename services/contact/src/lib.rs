@@ -1,7 +1,7 @@
 //! The contact service: contacts (the people behind dialogs), their details,
-//! search, and their timelines. It answers gRPC
-//! (`chat.contact.v1.ContactService`), consumes `dialog.message_created` to
-//! record a message entry on the contact's timeline, and publishes
+//! search, and their timelines (what they did: pages visited, widgets
+//! shown, orders, mailings; their messages stay with the dialog service).
+//! It answers gRPC (`chat.contact.v1.ContactService`) and publishes
 //! `contact.contact_updated` through its outbox.
 //!
 //! # Layout
@@ -64,11 +64,13 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: Shutdown) -> anyhow::Result<()> {
         let readiness = ops::Readiness::new(self.pool.clone(), self.bus.clone());
         let ops = tokio::spawn(ops::serve(self.ops, readiness, shutdown.clone()));
-        let timeline = tokio::spawn(events::record_timeline(
-            self.bus.clone(),
-            self.pool.clone(),
-            shutdown.clone(),
-        ));
+        let retire = tokio::spawn({
+            let (bus, shutdown) = (self.bus.clone(), shutdown.clone());
+            async move {
+                bus.retire_consumer_eventually(events::RETIRED_TIMELINE_CONSUMER, shutdown)
+                    .await
+            }
+        });
         let outbox = Outbox::default();
         let relay = tokio::spawn(outbox.clone().relay(
             self.pool.clone(),
@@ -80,7 +82,7 @@ impl Application {
             outbox,
         };
         grpc::serve(self.grpc, api, shutdown).await?;
-        timeline.await?;
+        retire.await?;
         relay.await?;
         ops.await??;
         tracing::info!("contact service stopped");

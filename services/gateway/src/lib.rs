@@ -22,6 +22,7 @@
 //! - [`hub`]: this replica's sockets and the fan-out of events to them.
 //! - [`feed`]: the suite's events from NATS, without gaps, into the hub.
 //! - [`replies`]: a manager's reply, for REST and the socket alike.
+//! - [`timeline`]: a contact's timeline, the contact service's entries and the dialog's messages merged.
 //! - [`widget`]: the consultant's settings and the widget's public endpoints.
 //! - [`presence`]: who is online (managers, visitors), shared by every replica.
 //! - [`dev`]: the page for trying the suite by hand.
@@ -48,6 +49,7 @@ pub mod replies;
 pub mod sessions;
 pub mod state;
 pub mod team;
+pub mod timeline;
 pub mod widget;
 pub mod ws;
 

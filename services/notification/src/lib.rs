@@ -170,9 +170,13 @@ impl Application {
         worker
             .run(shutdown, move |bus, pool, shutdown| async move {
                 // Its events are read by the alerts consumer now.
-                if let Err(e) = bus.retire_consumer(activity::RETIRED_CONSUMER).await {
-                    tracing::warn!(error = %e, "could not retire the old activity consumer");
-                }
+                tokio::spawn({
+                    let (bus, shutdown) = (bus.clone(), shutdown.clone());
+                    async move {
+                        bus.retire_consumer_eventually(activity::RETIRED_CONSUMER, shutdown)
+                            .await
+                    }
+                });
                 let presence = presence::Presence::new(bus.clone());
                 let digest = alerts::digest::Digest {
                     pool: pool.clone(),

@@ -2,11 +2,8 @@
 //! and started again on the same database and prefix.
 
 use chat_proto::contact::v1::{self as pb, contact_service_client::ContactServiceClient};
-use chat_proto::dialog::v1 as dialog_pb;
-use chat_proto::events::v1 as ev;
 use chat_testkit::InProcess;
-use chat_testkit::env::{TestEnv, stopped_pulling};
-use prost::Message as _;
+use chat_testkit::env::TestEnv;
 use tonic::transport::Channel;
 use uuid::Uuid;
 
@@ -48,15 +45,10 @@ impl TestContact {
         self.running = Some(service);
     }
 
-    /// Stops the service; it must stop cleanly. Returns once NATS has seen
-    /// its consumer stop pulling: until then the server may hand an event
-    /// published now to the stopped consumer's last pull request, where it
-    /// would wait out the ack timeout (30 s) before being redelivered.
+    /// Stops the service; it must stop cleanly.
     pub async fn pause(&mut self) {
         let service = self.running.take().expect("running");
         service.stop("the contact service").await;
-        let bus = self.env.bus().await;
-        stopped_pulling(&bus, contact::events::TIMELINE_CONSUMER).await;
     }
 
     pub async fn resolve(
@@ -95,6 +87,21 @@ impl TestContact {
             .map(tonic::Response::into_inner)
     }
 
+    /// Records a page visit of the contact, as the gateway does.
+    pub async fn visit(&self, account_id: Uuid, contact_id: &str, page_view_id: &str, page: &str) {
+        self.client
+            .clone()
+            .record_activity(pb::RecordActivityRequest {
+                account_id: account_id.to_string(),
+                contact_id: contact_id.into(),
+                kind: "page_visit".into(),
+                ref_id: page_view_id.into(),
+                summary: page.into(),
+            })
+            .await
+            .expect("the visit is recorded");
+    }
+
     pub async fn timeline(
         &self,
         account_id: Uuid,
@@ -117,34 +124,4 @@ impl TestContact {
         }
         self.env.cleanup().await;
     }
-}
-
-/// A `dialog.message_created` payload, as the dialog service publishes it.
-pub fn message_created(
-    account_id: Uuid,
-    contact_id: &str,
-    seq: i64,
-    text: &str,
-) -> (String, Vec<u8>) {
-    let message = dialog_pb::Message {
-        id: Uuid::now_v7().to_string(),
-        account_id: account_id.to_string(),
-        dialog_id: Uuid::now_v7().to_string(),
-        seq,
-        author_kind: dialog_pb::AuthorKind::Visitor as i32,
-        author_id: contact_id.into(),
-        client_message_id: format!("c{seq}"),
-        text: text.into(),
-        channel: dialog_pb::Channel::Site as i32,
-        delivery_state: dialog_pb::DeliveryState::Stored as i32,
-        created_at: Some(chat_proto::time::to_proto(chrono::Utc::now())),
-        ..Default::default()
-    };
-    let id = message.id.clone();
-    let payload = ev::MessageCreated {
-        message: Some(message),
-        contact_id: contact_id.into(),
-    }
-    .encode_to_vec();
-    (id, payload)
 }

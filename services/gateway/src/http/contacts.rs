@@ -25,6 +25,7 @@ use crate::auth::Manager;
 use crate::error::{Error, ErrorOut, Result};
 use crate::replies;
 use crate::state::AppState;
+use crate::timeline;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -242,7 +243,7 @@ pub struct TimelineIn {
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     #[param(
-        pattern = "^-?[0-9]{1,16}_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+        pattern = "^e(s|d|-?[0-9]{1,16}_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\\.m(s|d|[1-9][0-9]{0,17})$"
     )]
     pub cursor: Option<String>,
 }
@@ -270,29 +271,24 @@ async fn list_timeline(
     Path(id): Path<String>,
     Query(query): Query<TimelineIn>,
 ) -> Result<axum::Json<TimelineOut>> {
-    let request = pb::ListTimelineRequest {
-        account_id: manager.account_id.to_string(),
-        contact_id: path_id(&id, "contact")?.to_string(),
-        limit: super::page_limit(query.limit)?,
-        cursor: super::cursor_param(query.cursor)?,
-        kind: match query.kind {
-            Some(kind) if kind.is_empty() => return Err(Error::field("kind", "is empty")),
-            kind => kind.unwrap_or_default(),
+    let cursor = super::cursor_param(query.cursor)?;
+    let request = timeline::Request {
+        account_id: manager.account_id,
+        contact_id: path_id(&id, "contact")?,
+        kind: match query.kind.as_deref() {
+            Some("") => return Err(Error::field("kind", "is empty")),
+            kind => kind,
         },
+        limit: match super::page_limit(query.limit)? {
+            0 => timeline::DEFAULT_PAGE,
+            n => n,
+        },
+        cursor: (!cursor.is_empty()).then_some(cursor.as_str()),
     };
-    let page = state
-        .contacts
-        .clone()
-        .list_timeline(request)
-        .await?
-        .into_inner();
+    let page = timeline::page(&state, request).await?;
     Ok(axum::Json(TimelineOut {
-        events: page
-            .events
-            .into_iter()
-            .map(TimelineEventOut::from)
-            .collect(),
-        next_cursor: (!page.next_cursor.is_empty()).then_some(page.next_cursor),
+        events: page.events,
+        next_cursor: page.next_cursor,
     }))
 }
 
