@@ -1,7 +1,14 @@
+//! The transactional outbox: events written in the transaction of the
+//! change they tell of, published to JetStream by a relay right after the
+//! commit, and by a sweep for whatever a crash or an outage left behind.
+//! A row may name what it tells of instead of carrying it (an event written
+//! by the very statement that made its subject); a [`Resolve`] builds those.
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use futures::future::BoxFuture;
 use prost::Message as _;
 use sqlx::{PgConnection, PgPool, Row as _};
 use tokio::sync::Notify;
@@ -58,6 +65,28 @@ struct Inner {
     wake: Notify,
     /// Committed events handed over by writers, for the relay to publish at once.
     committed: Mutex<Vec<Ready>>,
+    /// Builds the events of rows that name their subject.
+    resolver: Option<Arc<dyn Resolve>>,
+}
+
+/// Builds the events of outbox rows written without a payload, each naming
+/// what it tells of by an id (`ref_id`): per id found, the event's account
+/// and payload. The sweep asks it, in the transaction that takes the rows.
+pub trait Resolve: Send + Sync {
+    fn resolve<'c>(
+        &'c self,
+        conn: &'c mut PgConnection,
+        ref_ids: &'c [Uuid],
+    ) -> BoxFuture<'c, sqlx::Result<HashMap<Uuid, (Uuid, Vec<u8>)>>>;
+}
+
+/// An event whose row a writer's own statement put in the outbox, naming
+/// its subject: its row's `seq` and `event_id`, and the event as built once
+/// the statement returned.
+pub struct ReferencedEvent {
+    pub seq: i64,
+    pub event_id: Uuid,
+    pub event: NewEvent,
 }
 
 /// An event as it goes to JetStream.
@@ -93,7 +122,7 @@ impl Outbox {
         tx: &mut PgConnection,
         events: Vec<NewEvent>,
     ) -> sqlx::Result<Staged> {
-        let occurred_at = chat_proto::time::to_proto(chrono::Utc::now());
+        let occurred_at = chrono::Utc::now();
         let mut ids = Vec::with_capacity(events.len());
         let mut subjects = Vec::with_capacity(events.len());
         let mut payloads = Vec::with_capacity(events.len());
@@ -101,14 +130,13 @@ impl Outbox {
         let mut ready = Vec::with_capacity(events.len());
         for event in events {
             let event_id = Uuid::now_v7();
-            let envelope = Envelope {
-                event_id: event_id.to_string(),
-                occurred_at: Some(occurred_at),
-                account_id: event.account_id.to_string(),
-                r#type: event.event_type.to_owned(),
-                payload: event.payload,
-            };
-            let payload = bytes::Bytes::from(envelope.encode_to_vec());
+            let payload = envelope(
+                event_id,
+                occurred_at,
+                event.account_id,
+                event.event_type,
+                event.payload,
+            );
             ids.push(event_id);
             subjects.push(event.event_type);
             payloads.push(payload.clone());
@@ -143,6 +171,40 @@ impl Outbox {
             event.seq = seq;
         }
         Ok(Staged(ready))
+    }
+
+    /// An outbox whose sweep builds the events of rows that name their
+    /// subject with `resolver`.
+    pub fn with_resolver(resolver: Arc<dyn Resolve>) -> Outbox {
+        Outbox {
+            inner: Arc::new(Inner {
+                resolver: Some(resolver),
+                ..Inner::default()
+            }),
+        }
+    }
+
+    /// Hands the relay events whose rows the writer's own statement wrote
+    /// and committed, to publish at once.
+    pub fn committed_referenced(&self, events: Vec<ReferencedEvent>) {
+        let occurred_at = chrono::Utc::now();
+        let ready = events
+            .into_iter()
+            .map(|r| Ready {
+                seq: r.seq,
+                event_id: r.event_id,
+                event_type: r.event.event_type.to_owned(),
+                payload: envelope(
+                    r.event_id,
+                    occurred_at,
+                    r.event.account_id,
+                    r.event.event_type,
+                    r.event.payload,
+                ),
+                trace: r.event.trace,
+            })
+            .collect();
+        self.committed(Staged(ready));
     }
 
     /// Hands the relay events whose transaction has committed, to publish at once.
@@ -292,7 +354,8 @@ impl Relay {
                 true => Duration::ZERO,
                 false => Duration::from_millis(SWEEP_AGE_MS),
             };
-            let n = publish_batch(&self.pool, &self.bus, min_age).await?;
+            let resolver = self.outbox.inner.resolver.as_deref();
+            let n = publish_batch(&self.pool, &self.bus, resolver, min_age).await?;
             if n < BATCH_SIZE as usize {
                 break;
             }
@@ -334,13 +397,18 @@ async fn publish(bus: &Bus, events: &[Ready]) -> anyhow::Result<()> {
 /// that is committed only once JetStream acked every event of it; its rows
 /// are locked meanwhile (`skip locked`), so relays of several replicas share
 /// the work.
-async fn publish_batch(pool: &PgPool, bus: &Bus, min_age: Duration) -> anyhow::Result<usize> {
+async fn publish_batch(
+    pool: &PgPool,
+    bus: &Bus,
+    resolver: Option<&dyn Resolve>,
+    min_age: Duration,
+) -> anyhow::Result<usize> {
     let mut tx = pool.begin().await?;
     let rows = sqlx::query(
         "delete from outbox where seq in \
              (select seq from outbox where created_at <= now() - $2::interval \
               order by seq limit $1 for update skip locked) \
-         returning seq, event_id, subject, payload, headers",
+         returning seq, event_id, subject, payload, headers, ref_id, created_at",
     )
     .bind(BATCH_SIZE)
     .bind(min_age)
@@ -349,19 +417,69 @@ async fn publish_batch(pool: &PgPool, bus: &Bus, min_age: Duration) -> anyhow::R
     if rows.is_empty() {
         return Ok(0);
     }
-    let mut events: Vec<Ready> = rows
+    let ref_ids: Vec<Uuid> = rows
         .iter()
-        .map(|row| Ready {
-            seq: row.get("seq"),
-            event_id: row.get("event_id"),
-            event_type: row.get("subject"),
-            payload: row.get::<Vec<u8>, _>("payload").into(),
-            trace: serde_json::from_value(row.get("headers")).unwrap_or_default(),
-        })
+        .filter(|row| row.get::<Option<Vec<u8>>, _>("payload").is_none())
+        .filter_map(|row| row.get::<Option<Uuid>, _>("ref_id"))
         .collect();
+    let resolved = match (ref_ids.is_empty(), resolver) {
+        (true, _) => HashMap::new(),
+        (false, Some(resolver)) => resolver.resolve(&mut tx, &ref_ids).await?,
+        (false, None) => anyhow::bail!("outbox rows name their subject, and nothing builds them"),
+    };
+    let mut events = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let event_id: Uuid = row.get("event_id");
+        let event_type: String = row.get("subject");
+        let payload = match row.get::<Option<Vec<u8>>, _>("payload") {
+            Some(payload) => payload.into(),
+            None => {
+                let ref_id: Option<Uuid> = row.get("ref_id");
+                let Some((account_id, payload)) = ref_id.and_then(|id| resolved.get(&id)) else {
+                    // Written with its subject by one statement, so never
+                    // without it; should it be, there is nothing to tell.
+                    tracing::error!(%event_id, ?ref_id, "an outbox row names nothing there");
+                    continue;
+                };
+                envelope(
+                    event_id,
+                    row.get("created_at"),
+                    *account_id,
+                    &event_type,
+                    payload.clone(),
+                )
+            }
+        };
+        events.push(Ready {
+            seq: row.get("seq"),
+            event_id,
+            event_type,
+            payload,
+            trace: serde_json::from_value(row.get("headers")).unwrap_or_default(),
+        });
+    }
     events.sort_by_key(|e| e.seq);
     publish(bus, &events).await?;
     tx.commit().await?;
     metrics::counter!("outbox_published_total").increment(events.len() as u64);
     Ok(events.len())
+}
+
+/// An event as it travels: its envelope, encoded.
+fn envelope(
+    event_id: Uuid,
+    occurred_at: chrono::DateTime<chrono::Utc>,
+    account_id: Uuid,
+    event_type: &str,
+    payload: Vec<u8>,
+) -> bytes::Bytes {
+    Envelope {
+        event_id: event_id.to_string(),
+        occurred_at: Some(chat_proto::time::to_proto(occurred_at)),
+        account_id: account_id.to_string(),
+        r#type: event_type.to_owned(),
+        payload,
+    }
+    .encode_to_vec()
+    .into()
 }

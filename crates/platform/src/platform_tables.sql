@@ -8,6 +8,21 @@ create table if not exists outbox (
     headers    jsonb not null default '{}',
     created_at timestamptz not null default now()
 );
+-- A row may name what it tells of (`ref_id`) instead of carrying its
+-- payload: an event written by the very statement that made its subject,
+-- built by the service's resolver when the sweep takes it.
+-- Altered only when it is not so yet: even an ALTER that changes nothing
+-- waits for the table's lock, and every writer would wait behind it (a
+-- replica that started beside this one may have altered it meanwhile).
+do $$
+begin
+    if not exists (select 1 from pg_attribute
+                   where attrelid = 'outbox'::regclass and attname = 'ref_id' and not attisdropped) then
+        alter table outbox add column if not exists ref_id uuid;
+        alter table outbox alter column payload drop not null;
+    end if;
+end
+$$;
 -- An inbox of handled events was never needed: every handler is idempotent
 -- by its own unique keys.
 drop table if exists inbox;

@@ -62,7 +62,8 @@ const VIEWED_DIALOG_COLUMNS: &str = "d.id, d.account_id, d.contact_id, d.status,
      d.last_seq, d.last_message_text, d.last_message_at, d.created_at, d.updated_at, \
      d.contact_name, d.inbound_count, d.inbound_channels, d.last_inbound_channel, \
      d.contact_email, d.inbound_count - coalesce(r.inbound_read, 0) as unread_count";
-const MESSAGE_COLUMNS: &str = "id, account_id, dialog_id, seq, author_kind, author_id, \
+/// A message's columns, of `message`.
+pub const MESSAGE_COLUMNS: &str = "id, account_id, dialog_id, seq, author_kind, author_id, \
      client_message_id, text, channel, delivery_state, created_at, delivery_error";
 
 /// Where a new message goes: a dialog by id (a visitor may name only their

@@ -54,12 +54,17 @@ fn message_event(
     NewEvent::new(
         message.account_id,
         event_type,
-        ev::MessageCreated {
-            message: Some(message.clone().into()),
-            contact_id: contact_id.to_string(),
-        }
-        .encode_to_vec(),
+        message_created_payload(message, contact_id),
     )
+}
+
+/// The payload of [`MESSAGE_CREATED`] (and of [`MESSENGER_REPLY_CREATED`]).
+pub fn message_created_payload(message: &MessageRow, contact_id: uuid::Uuid) -> Vec<u8> {
+    ev::MessageCreated {
+        message: Some(message.clone().into()),
+        contact_id: contact_id.to_string(),
+    }
+    .encode_to_vec()
 }
 
 pub fn message_updated(message: &MessageRow) -> NewEvent {

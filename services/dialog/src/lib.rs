@@ -9,6 +9,7 @@
 //! - [`db`]: the SQL, one small function per query.
 //! - [`messages`]: posting a message: validation, idempotency, sequence, events.
 //! - [`writer`]: group commit: posts that arrive together share a transaction.
+//! - [`alone`]: a visitor's post that arrives alone, in one statement with its event.
 //! - [`changes`]: assigning, closing and reopening, each with a system message.
 //! - [`notes`]: managers' notes on a dialog.
 //! - [`templates`]: reply templates.
@@ -16,6 +17,7 @@
 //! - [`grpc`]: the gRPC server.
 //! - [`events`]: the events it publishes.
 
+pub mod alone;
 pub mod changes;
 pub mod config;
 pub mod contacts;
@@ -57,7 +59,8 @@ impl Application {
         let ops = TcpListener::bind(&config.ops_addr)
             .await
             .with_context(|| format!("while binding ops on {}", config.ops_addr))?;
-        let outbox = Outbox::default();
+        // Lone visitors' posts write events that name their message.
+        let outbox = Outbox::with_resolver(std::sync::Arc::new(alone::MessageEvents));
         let tasks = Tasks::new();
         let state = grpc::DialogApi {
             pool: pool.clone(),

@@ -61,6 +61,25 @@ impl Post {
     pub fn target(&self) -> Target {
         self.target
     }
+
+    /// The channel it came through; `None` for a manager's reply that goes
+    /// where the contact last wrote from.
+    pub fn channel(&self) -> Option<&'static str> {
+        self.channel
+    }
+
+    /// The message to add at the end of its dialog.
+    pub fn new_message(&self) -> NewMessage<'_> {
+        NewMessage {
+            account_id: self.account_id,
+            target: self.target,
+            author_kind: self.author_kind,
+            author_id: self.author_id,
+            client_message_id: &self.client_message_id,
+            text: &self.text,
+            channel: self.channel,
+        }
+    }
 }
 
 pub fn check(req: pb::PostMessageRequest) -> Result<Post> {
@@ -145,15 +164,7 @@ pub async fn write(
     post: &Post,
     events: &mut Vec<NewEvent>,
 ) -> Result<Posted> {
-    let new = NewMessage {
-        account_id: post.account_id,
-        target: post.target,
-        author_kind: post.author_kind,
-        author_id: post.author_id,
-        client_message_id: &post.client_message_id,
-        text: &post.text,
-        channel: post.channel,
-    };
+    let new = post.new_message();
     let mut opened = None;
     let appended = match db::append_message(tx, &new).await? {
         Appended::NoDialog => match post.target {

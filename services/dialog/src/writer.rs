@@ -36,6 +36,7 @@ use uuid::Uuid;
 use chat_platform::outbox::Outbox;
 use chat_platform::shutdown::Tasks;
 
+use crate::alone;
 use crate::db::Target;
 use crate::error::{Error, Result};
 use crate::messages::{self, Post, Posted};
@@ -136,7 +137,11 @@ async fn run(shared: Arc<Shared>) {
         for attempt in 0..2 {
             let fresh = conn.is_none();
             let outcome = match connection(&shared.options, &mut conn).await {
-                Ok(c) => write_in_order(c, &shared, &mut group).await,
+                Ok(c) => match write_alone(c, &shared, &group).await {
+                    Ok(Some(posted)) => Ok(vec![Ok(posted)]),
+                    Ok(None) => write_in_order(c, &shared, &mut group).await,
+                    Err(e) => Err(e),
+                },
                 Err(e) => Err(e),
             };
             match outcome {
@@ -172,6 +177,49 @@ async fn connection<'c>(
         *conn = Some(made);
     }
     Ok(conn.as_mut().expect("just made"))
+}
+
+/// A group of one visitor's post into the dialog the writer knows is
+/// theirs: written by one statement that commits on its own (see
+/// [`crate::alone`]). `None`, having written nothing, when the post must
+/// go the way of a transaction.
+async fn write_alone(
+    conn: &mut PgConnection,
+    shared: &Shared,
+    group: &[Job],
+) -> Result<Option<Posted>> {
+    let [job] = group else {
+        return Ok(None);
+    };
+    let post = &job.post;
+    let (Target::DialogOf { contact_id }, "visitor", Some(channel)) =
+        (post.target(), post.author_kind(), post.channel())
+    else {
+        return Ok(None);
+    };
+    let known = shared
+        .dialogs
+        .lock()
+        .expect("dialog cache")
+        .get(&(post.account_id(), contact_id))
+        .copied();
+    let Some(dialog_id) = known else {
+        return Ok(None);
+    };
+    let stored = alone::append_visitor_message(conn, &post.new_message(), dialog_id, contact_id, channel)
+        .instrument(job.span.clone())
+        .await?;
+    let Some(stored) = stored else {
+        return Ok(None);
+    };
+    shared.outbox.committed_referenced(vec![stored.event]);
+    metrics::counter!("dialog_messages_stored_total", "author" => post.author_kind()).increment(1);
+    metrics::counter!("dialog_posts_written_alone_total").increment(1);
+    Ok(Some(Posted {
+        message: stored.message,
+        duplicate: false,
+        dialog_created: false,
+    }))
 }
 
 /// Puts the group in lock order and writes it: as one transaction, or post

@@ -73,7 +73,11 @@ pub struct Relay {
 
 impl Relay {
     pub fn start(pool: &PgPool, bus: &Bus) -> Relay {
-        let outbox = Outbox::default();
+        Relay::start_with(pool, bus, Outbox::default())
+    }
+
+    /// The relay of `outbox` (one made with a resolver, say).
+    pub fn start_with(pool: &PgPool, bus: &Bus, outbox: Outbox) -> Relay {
         let shutdown = Shutdown::new();
         let task = tokio::spawn(
             outbox

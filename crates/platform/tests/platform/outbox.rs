@@ -1,8 +1,14 @@
 //! The transactional outbox: only committed events are published, each once,
 //! under `<prefix>.events.<type>` with `Nats-Msg-Id` set to the event id; while
 //! NATS is away they wait in the table, and are published once it is back.
+//! A row may name its subject instead of carrying the event, which the
+//! service's resolver builds when the sweep takes it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use chat_platform::outbox::{Outbox, ReferencedEvent, Resolve};
+use futures::future::BoxFuture;
 
 use uuid::Uuid;
 
@@ -153,6 +159,86 @@ async fn events_committed_while_nats_is_down_are_published_once_it_is_back() {
     assert_eq!(ids.len(), 5, "each event published exactly once: {ids:?}");
     assert_eq!(ids.into_iter().collect::<BTreeSet<_>>(), committed);
 
+    pool.close().await;
+    env.cleanup().await;
+}
+
+/// Builds the events of rows naming a "thing": its account and `built <id>`.
+struct Things(Uuid);
+
+impl Resolve for Things {
+    fn resolve<'c>(
+        &'c self,
+        _conn: &'c mut sqlx::PgConnection,
+        ref_ids: &'c [Uuid],
+    ) -> BoxFuture<'c, sqlx::Result<HashMap<Uuid, (Uuid, Vec<u8>)>>> {
+        Box::pin(async move {
+            Ok(ref_ids
+                .iter()
+                .map(|id| (*id, (self.0, format!("built {id}").into_bytes())))
+                .collect())
+        })
+    }
+}
+
+/// Writes a row that names `thing`, as a service's own statement would.
+async fn name_thing(pool: &sqlx::PgPool, thing: Uuid) -> (i64, Uuid) {
+    let event_id = Uuid::now_v7();
+    let seq = sqlx::query_scalar(
+        "insert into outbox (event_id, subject, ref_id) values ($1, $2, $3) returning seq",
+    )
+    .bind(event_id)
+    .bind(EVENT_TYPE)
+    .bind(thing)
+    .fetch_one(pool)
+    .await
+    .expect("a row naming its subject");
+    (seq, event_id)
+}
+
+#[tokio::test]
+async fn rows_naming_their_subject_are_built_by_the_resolver_and_published_once() {
+    let env = TestEnv::create().await;
+    let bus = env.bus().await;
+    let pool = pool(&env).await;
+    let account_id = Uuid::now_v7();
+    // Left behind by a writer that died before handing it over: the sweep
+    // at the relay's start takes it.
+    let left = Uuid::now_v7();
+    let (_, left_event) = name_thing(&pool, left).await;
+    let relay = Relay::start_with(
+        &pool,
+        &bus,
+        Outbox::with_resolver(Arc::new(Things(account_id))),
+    );
+    outbox_emptied(&pool).await;
+    // Handed over at once by the writer, with the event it built.
+    let handed = Uuid::now_v7();
+    let (seq, handed_event) = name_thing(&pool, handed).await;
+    relay.outbox.committed_referenced(vec![ReferencedEvent {
+        seq,
+        event_id: handed_event,
+        event: event(account_id, b"handed over"),
+    }]);
+    published(&env, &bus, 2).await;
+    outbox_emptied(&pool).await;
+    relay.stop().await;
+
+    let events = env.events(&bus).await;
+    assert_eq!(events.len(), 2, "each published once");
+    let mut seen: HashMap<String, Vec<u8>> = HashMap::new();
+    for e in &events {
+        assert_eq!(e.envelope.account_id, account_id.to_string());
+        assert_eq!(e.envelope.r#type, EVENT_TYPE);
+        seen.insert(e.envelope.event_id.clone(), e.envelope.payload.clone());
+    }
+    assert_eq!(
+        seen,
+        HashMap::from([
+            (left_event.to_string(), format!("built {left}").into_bytes()),
+            (handed_event.to_string(), b"handed over".to_vec()),
+        ])
+    );
     pool.close().await;
     env.cleanup().await;
 }

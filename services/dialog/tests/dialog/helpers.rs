@@ -16,7 +16,11 @@ pub struct TestDialog {
 
 impl TestDialog {
     pub async fn start() -> TestDialog {
-        let env = TestEnv::create().await;
+        TestDialog::start_in(TestEnv::create().await).await
+    }
+
+    /// The service on `env` (one with a NATS server of the test's own, say).
+    pub async fn start_in(env: TestEnv) -> TestDialog {
         let config = dialog::Config {
             grpc_addr: "127.0.0.1:0".into(),
             ops_addr: "127.0.0.1:0".into(),

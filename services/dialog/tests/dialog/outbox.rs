@@ -1,12 +1,16 @@
 //! What the dialog service publishes: each stored message and each new dialog
 //! is one event on JetStream, with `Nats-Msg-Id` set to the event id; a
-//! repeated client message id publishes nothing more.
+//! repeated client message id publishes nothing more. A visitor's message
+//! written alone (one statement, its outbox row naming it) is published the
+//! same, also when NATS was away as it was written.
 
 use prost::Message as _;
 use uuid::Uuid;
 
 use chat_proto::events::v1 as ev;
+use chat_testkit::env::TestEnv;
 use chat_testkit::eventually;
+use chat_testkit::nats::NatsServer;
 
 use crate::helpers::TestDialog;
 
@@ -65,5 +69,65 @@ async fn every_stored_message_is_published_once_with_its_event_id() {
     .await;
     // Nothing more arrives later: the retry published nothing.
     assert_eq!(t.env.events(&bus).await.len(), 4);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_visitors_message_written_alone_is_published_once_also_after_nats_was_away() {
+    let mut nats = NatsServer::start().await;
+    let t = TestDialog::start_in(TestEnv::with_nats(nats.url()).await).await;
+    let bus = t.env.bus().await;
+    let (account, contact) = (Uuid::now_v7(), Uuid::now_v7());
+    t.visitor_says(account, contact, "c1", "hello").await.unwrap();
+    t.visitor_says(account, contact, "c2", "written alone").await.unwrap();
+    eventually("three events on the stream", || async {
+        (t.env.events(&bus).await.len() == 3).then_some(())
+    })
+    .await;
+
+    nats.stop().await;
+    for (id, text) in [("c3", "while away 3"), ("c4", "while away 4")] {
+        let posted = t.visitor_says(account, contact, id, text).await.unwrap();
+        assert!(!posted.duplicate);
+    }
+    // Written alone: their outbox rows name the messages, carrying nothing.
+    let named = t
+        .count("dialog.outbox where payload is null and ref_id is not null")
+        .await;
+    assert_eq!(named, 2);
+    nats.resume().await;
+
+    eventually("five events on the stream", || async {
+        (t.env.events(&bus).await.len() >= 5).then_some(())
+    })
+    .await;
+    eventually("the outbox to empty", || async {
+        (t.count("dialog.outbox").await == 0).then_some(())
+    })
+    .await;
+    let events = t.env.events(&bus).await;
+    assert_eq!(events.len(), 5, "each published once");
+    let mut told = Vec::new();
+    for event in events.iter().filter(|e| e.envelope.r#type == "dialog.message_created") {
+        assert_eq!(event.envelope.account_id, account.to_string());
+        let msg_id = event.headers.get("Nats-Msg-Id").map(|v| v.to_string());
+        assert_eq!(msg_id.as_deref(), Some(event.envelope.event_id.as_str()));
+        let created = ev::MessageCreated::decode(event.envelope.payload.as_slice()).unwrap();
+        assert_eq!(created.contact_id, contact.to_string());
+        let message = created.message.unwrap();
+        assert_eq!(message.author_id, contact.to_string());
+        assert_eq!(message.channel, chat_proto::dialog::v1::Channel::Site as i32);
+        told.push((message.seq, message.text));
+    }
+    told.sort();
+    assert_eq!(
+        told,
+        [
+            (1, "hello".to_owned()),
+            (2, "written alone".to_owned()),
+            (3, "while away 3".to_owned()),
+            (4, "while away 4".to_owned()),
+        ]
+    );
     t.stop().await;
 }
