@@ -179,10 +179,10 @@ async fn connection<'c>(
     Ok(conn.as_mut().expect("just made"))
 }
 
-/// A group of one visitor's post into the dialog the writer knows is
-/// theirs: written by one statement that commits on its own (see
-/// [`crate::alone`]). `None`, having written nothing, when the post must
-/// go the way of a transaction.
+/// A group of one post that can be written by one statement committing on
+/// its own (see [`crate::alone`]): a visitor's into the dialog the writer
+/// knows is theirs, or a manager's reply into a dialog named by id. `None`,
+/// having written nothing, when the post must go the way of a transaction.
 async fn write_alone(
     conn: &mut PgConnection,
     shared: &Shared,
@@ -192,27 +192,41 @@ async fn write_alone(
         return Ok(None);
     };
     let post = &job.post;
-    let (Target::DialogOf { contact_id }, "visitor", Some(channel)) =
-        (post.target(), post.author_kind(), post.channel())
-    else {
-        return Ok(None);
+    let new = post.new_message();
+    let stored = match (post.target(), post.author_kind(), new.author_id, new.channel) {
+        (Target::DialogOf { contact_id }, "visitor", _, Some(channel)) => {
+            let known = shared
+                .dialogs
+                .lock()
+                .expect("dialog cache")
+                .get(&(post.account_id(), contact_id))
+                .copied();
+            let Some(dialog_id) = known else {
+                return Ok(None);
+            };
+            alone::append_visitor_message(conn, &new, dialog_id, contact_id, channel)
+                .instrument(job.span.clone())
+                .await?
+        }
+        (
+            Target::Dialog {
+                dialog_id,
+                visitor: None,
+            },
+            "manager",
+            Some(manager_id),
+            _,
+        ) => {
+            alone::append_manager_reply(conn, &new, dialog_id, manager_id)
+                .instrument(job.span.clone())
+                .await?
+        }
+        _ => return Ok(None),
     };
-    let known = shared
-        .dialogs
-        .lock()
-        .expect("dialog cache")
-        .get(&(post.account_id(), contact_id))
-        .copied();
-    let Some(dialog_id) = known else {
-        return Ok(None);
-    };
-    let stored = alone::append_visitor_message(conn, &post.new_message(), dialog_id, contact_id, channel)
-        .instrument(job.span.clone())
-        .await?;
     let Some(stored) = stored else {
         return Ok(None);
     };
-    shared.outbox.committed_referenced(vec![stored.event]);
+    shared.outbox.committed_referenced(stored.events);
     metrics::counter!("dialog_messages_stored_total", "author" => post.author_kind()).increment(1);
     metrics::counter!("dialog_posts_written_alone_total").increment(1);
     Ok(Some(Posted {

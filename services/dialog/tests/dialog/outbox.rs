@@ -131,3 +131,77 @@ async fn a_visitors_message_written_alone_is_published_once_also_after_nats_was_
     );
     t.stop().await;
 }
+
+#[tokio::test]
+async fn a_managers_reply_written_alone_marks_it_read_and_tells_the_messenger_once() {
+    use chat_proto::dialog::v1 as pb;
+    let mut nats = NatsServer::start().await;
+    let t = TestDialog::start_in(TestEnv::with_nats(nats.url()).await).await;
+    let bus = t.env.bus().await;
+    let (account, contact, manager) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let first = t
+        .contact_writes_from(pb::Channel::Telegram, account, contact, "u1", "hi")
+        .await
+        .unwrap();
+    let dialog_id = first.message.unwrap().dialog_id;
+    // The first reply takes the dialog: the long way.
+    t.reply_as(account, &dialog_id, manager, "r1", "taken").await.unwrap();
+    eventually("five events on the stream", || async {
+        (t.env.events(&bus).await.len() == 5).then_some(())
+    })
+    .await;
+
+    nats.stop().await;
+    let alone = t
+        .reply_as(account, &dialog_id, manager, "r2", "written alone")
+        .await
+        .unwrap()
+        .message
+        .unwrap();
+    assert_eq!((alone.seq, alone.channel), (3, pb::Channel::Telegram as i32));
+    // The contact never wrote from the site: refused, nothing written.
+    let site = super::helpers::Reply {
+        manager_id: manager,
+        channel: pb::Channel::Site,
+    };
+    let refused = t.reply(account, &dialog_id, site, "r3", "nowhere").await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{refused:?}");
+    // Written alone: two rows name the reply, one for each of its events.
+    let named = t
+        .count("dialog.outbox where payload is null and ref_id is not null")
+        .await;
+    assert_eq!(named, 2);
+    let read: i64 = t
+        .count(&format!(
+            "dialog.dialog_read where manager_id = '{manager}' and read_seq = 3 and inbound_read = 1"
+        ))
+        .await;
+    assert_eq!(read, 1, "the reply counts as having read the dialog up to it");
+    nats.resume().await;
+
+    eventually("seven events on the stream", || async {
+        (t.env.events(&bus).await.len() >= 7).then_some(())
+    })
+    .await;
+    eventually("the outbox to empty", || async {
+        (t.count("dialog.outbox").await == 0).then_some(())
+    })
+    .await;
+    let events = t.env.events(&bus).await;
+    assert_eq!(events.len(), 7, "each published once");
+    let of_alone: Vec<_> = events
+        .iter()
+        .filter(|e| {
+            let created = ev::MessageCreated::decode(e.envelope.payload.as_slice());
+            created.is_ok_and(|c| c.message.is_some_and(|m| m.id == alone.id))
+        })
+        .collect();
+    let types: Vec<&str> = of_alone.iter().map(|e| e.envelope.r#type.as_str()).collect();
+    assert_eq!(types, ["dialog.message_created", "dialog.messenger_reply_created"]);
+    assert_eq!(of_alone[0].envelope.payload, of_alone[1].envelope.payload);
+    assert_ne!(of_alone[0].envelope.event_id, of_alone[1].envelope.event_id);
+    let created = ev::MessageCreated::decode(of_alone[0].envelope.payload.as_slice()).unwrap();
+    assert_eq!(created.contact_id, contact.to_string());
+    assert_eq!(created.message.unwrap(), alone);
+    t.stop().await;
+}
