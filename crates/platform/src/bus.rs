@@ -22,6 +22,8 @@ use crate::shutdown::Shutdown;
 
 /// How long JetStream remembers a `Nats-Msg-Id` to drop a repeated publish.
 pub const DUPLICATE_WINDOW_SECS: u64 = 10 * 60;
+/// How often a retired consumer is looked for again.
+pub const RETIRED_CHECK: Duration = Duration::from_secs(600);
 /// How long events stay in the stream for consumers that fell behind.
 pub const RETENTION_DAYS: u64 = 7;
 /// How long a consumer off the message's way to its readers waits for
@@ -304,21 +306,24 @@ impl Bus {
         }
     }
 
-    /// Retires `consumer` as [`Bus::retire_consumer`] does, trying again
-    /// while NATS cannot be asked, until it is gone or `shutdown` comes: a
-    /// service that starts while NATS is away still retires it.
-    pub async fn retire_consumer_eventually(&self, consumer: &str, shutdown: Shutdown) {
+    /// Keeps `consumer` retired (see [`Bus::retire_consumer`]) until
+    /// `shutdown`: retired at once, tried again while NATS cannot be asked,
+    /// and looked for again every [`RETIRED_CHECK`], since a replica of an
+    /// older build still running during a rollout may create it anew.
+    pub async fn keep_consumer_retired(&self, consumer: &str, shutdown: Shutdown) {
         let mut delay = Duration::from_millis(500);
         loop {
             match self.retire_consumer(consumer).await {
-                Ok(()) => return,
-                Err(e) => tracing::warn!(error = %e, consumer, "could not retire a consumer yet"),
+                Ok(()) => delay = RETIRED_CHECK,
+                Err(e) => {
+                    tracing::warn!(error = %e, consumer, "could not retire a consumer yet");
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                }
             }
             tokio::select! {
                 _ = shutdown.cancelled() => return,
                 _ = tokio::time::sleep(delay) => {}
             }
-            delay = (delay * 2).min(Duration::from_secs(30));
         }
     }
 

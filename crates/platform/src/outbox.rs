@@ -355,8 +355,10 @@ impl Relay {
                 false => Duration::from_millis(SWEEP_AGE_MS),
             };
             let resolver = self.outbox.inner.resolver.as_deref();
-            let n = publish_batch(&self.pool, &self.bus, resolver, min_age).await?;
-            if n < BATCH_SIZE as usize {
+            let (taken, published) =
+                publish_batch(&self.pool, &self.bus, resolver, min_age).await?;
+            // A full batch of rows that all stay would come back forever.
+            if taken < BATCH_SIZE as usize || published == 0 {
                 break;
             }
         }
@@ -393,29 +395,28 @@ async fn publish(bus: &Bus, events: &[Ready]) -> anyhow::Result<()> {
 }
 
 /// Publishes up to one batch of rows at least `min_age` old, oldest first;
-/// returns how many were published. The batch is deleted in the transaction
-/// that is committed only once JetStream acked every event of it; its rows
-/// are locked meanwhile (`skip locked`), so relays of several replicas share
-/// the work.
+/// returns how many rows it took and how many of them it published. The batch's rows are locked (`skip
+/// locked`, so relays of several replicas share the work) and deleted in
+/// the transaction that is committed only once JetStream acked every event
+/// of it. A row that names a subject nothing can build stays, and says so.
 async fn publish_batch(
     pool: &PgPool,
     bus: &Bus,
     resolver: Option<&dyn Resolve>,
     min_age: Duration,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<(usize, usize)> {
     let mut tx = pool.begin().await?;
     let rows = sqlx::query(
-        "delete from outbox where seq in \
-             (select seq from outbox where created_at <= now() - $2::interval \
-              order by seq limit $1 for update skip locked) \
-         returning seq, event_id, subject, payload, headers, ref_id, created_at",
+        "select seq, event_id, subject, payload, headers, ref_id, created_at from outbox \
+         where created_at <= now() - $2::interval \
+         order by seq limit $1 for update skip locked",
     )
     .bind(BATCH_SIZE)
     .bind(min_age)
     .fetch_all(&mut *tx)
     .await?;
     if rows.is_empty() {
-        return Ok(0);
+        return Ok((0, 0));
     }
     let ref_ids: Vec<Uuid> = rows
         .iter()
@@ -423,9 +424,8 @@ async fn publish_batch(
         .filter_map(|row| row.get::<Option<Uuid>, _>("ref_id"))
         .collect();
     let resolved = match (ref_ids.is_empty(), resolver) {
-        (true, _) => HashMap::new(),
         (false, Some(resolver)) => resolver.resolve(&mut tx, &ref_ids).await?,
-        (false, None) => anyhow::bail!("outbox rows name their subject, and nothing builds them"),
+        _ => HashMap::new(),
     };
     let mut events = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -436,9 +436,8 @@ async fn publish_batch(
             None => {
                 let ref_id: Option<Uuid> = row.get("ref_id");
                 let Some((account_id, payload)) = ref_id.and_then(|id| resolved.get(&id)) else {
-                    // Written with its subject by one statement, so never
-                    // without it; should it be, there is nothing to tell.
-                    tracing::error!(%event_id, ?ref_id, "an outbox row names nothing there");
+                    tracing::error!(%event_id, ?ref_id, "an outbox row names nothing this service can build; it stays");
+                    metrics::counter!("outbox_unbuildable_rows_total").increment(1);
                     continue;
                 };
                 envelope(
@@ -460,9 +459,14 @@ async fn publish_batch(
     }
     events.sort_by_key(|e| e.seq);
     publish(bus, &events).await?;
+    let published: Vec<i64> = events.iter().map(|e| e.seq).collect();
+    sqlx::query("delete from outbox where seq = any($1)")
+        .bind(&published)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     metrics::counter!("outbox_published_total").increment(events.len() as u64);
-    Ok(events.len())
+    Ok((rows.len(), events.len()))
 }
 
 /// An event as it travels: its envelope, encoded.

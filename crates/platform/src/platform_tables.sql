@@ -10,16 +10,18 @@ create table if not exists outbox (
 );
 -- A row may name what it tells of (`ref_id`) instead of carrying its
 -- payload: an event written by the very statement that made its subject,
--- built by the service's resolver when the sweep takes it.
--- Altered only when it is not so yet: even an ALTER that changes nothing
--- waits for the table's lock, and every writer would wait behind it (a
--- replica that started beside this one may have altered it meanwhile).
+-- built by the service's resolver when the sweep takes it. (Only a service
+-- that writes such rows lets `payload` be null, by a migration of its own,
+-- so that builds whose relay cannot read them no longer start there.)
+-- Altered only when it is not so yet, and waiting at most 2 s for the lock:
+-- even an ALTER that changes nothing waits for the table's lock, and every
+-- writer would wait behind it. A start that times out fails and is retried.
 do $$
 begin
     if not exists (select 1 from pg_attribute
                    where attrelid = 'outbox'::regclass and attname = 'ref_id' and not attisdropped) then
+        perform set_config('lock_timeout', '2s', true);
         alter table outbox add column if not exists ref_id uuid;
-        alter table outbox alter column payload drop not null;
     end if;
 end
 $$;

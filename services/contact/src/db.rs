@@ -381,6 +381,8 @@ pub async fn insert_timeline_events(
 }
 
 /// Newest first, keyset by (occurred_at, id); `kind` of `None`: every kind.
+/// Never a message: a copy an older build's consumer may still write during
+/// a rollout is not shown (the gateway reads messages from the dialog service).
 pub async fn list_timeline(
     pool: &PgPool,
     account_id: Uuid,
@@ -393,6 +395,7 @@ pub async fn list_timeline(
         TimelineRow,
         "select id, contact_id, kind, ref_id, summary, occurred_at from timeline_event \
          where account_id = $1 and contact_id = $2 and ($6::text is null or kind = $6) \
+           and kind <> 'message' \
            and ($3::timestamptz is null or (occurred_at, id) < ($3, $4)) \
          order by occurred_at desc, id desc limit $5",
         account_id,

@@ -67,7 +67,7 @@ impl Application {
         let retire = tokio::spawn({
             let (bus, shutdown) = (self.bus.clone(), shutdown.clone());
             async move {
-                bus.retire_consumer_eventually(events::RETIRED_TIMELINE_CONSUMER, shutdown)
+                bus.keep_consumer_retired(events::RETIRED_TIMELINE_CONSUMER, shutdown)
                     .await
             }
         });

@@ -1,7 +1,9 @@
 //! Posting a message: checks the input, finds or opens the dialog, gives the
 //! message the dialog's next sequence number, and writes it with its events in
-//! one transaction (which [`crate::writer`] may share with other posts). A
-//! repeated client message id returns the stored message.
+//! one transaction (which [`crate::writer`] may share with other posts; a
+//! post that arrives alone may instead be one statement, [`crate::alone`],
+//! which writes the same). A repeated client message id returns the stored
+//! message.
 //!
 //! A message into a closed dialog reopens it (a contact has one dialog, so a
 //! client id resent after a close still finds its message). A manager's

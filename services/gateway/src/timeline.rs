@@ -68,8 +68,15 @@ impl Cursor {
         format!("e{entries}.m{messages}")
     }
 
-    /// `None` for anything [`Cursor::encode`] did not make.
+    /// `None` for anything [`Cursor::encode`] did not make (the same
+    /// position written otherwise included), or for one with nothing left.
     pub fn decode(cursor: &str) -> Option<Cursor> {
+        let read = Cursor::read(cursor)?;
+        let nothing_left = read.entries == Place::Done && read.messages == Place::Done;
+        (read.encode() == cursor && !nothing_left).then_some(read)
+    }
+
+    fn read(cursor: &str) -> Option<Cursor> {
         let (entries, messages) = cursor.strip_prefix('e')?.split_once(".m")?;
         Some(Cursor {
             entries: match entries {
@@ -260,6 +267,8 @@ fn merge(
     limit: usize,
 ) -> Page {
     let (entries_fetched, messages_fetched) = (entries.events.len(), messages.events.len());
+    let entries_newest = entries.events.first().map(|(keyset, _)| keyset.clone());
+    let messages_newest = messages.events.first().map(|(seq, _)| *seq);
     let mut entries_left = entries.events.into_iter().peekable();
     let mut messages_left = messages.events.into_iter().peekable();
     let mut events = Vec::with_capacity(limit);
@@ -284,6 +293,21 @@ fn merge(
             entries_taken += 1;
             events.push(event);
         }
+    }
+    // A source read from but not taken from goes on from just above the
+    // newest it gave: what arrives meanwhile is for a new first page.
+    if entries_taken == 0
+        && let Some(newest) = entries_newest
+    {
+        cursor.entries = Place::After(Keyset {
+            at: newest.at + chrono::Duration::microseconds(1),
+            id: Uuid::nil(),
+        });
+    }
+    if messages_taken == 0
+        && let Some(newest) = messages_newest
+    {
+        cursor.messages = Place::After(newest + 1);
     }
     if entries_taken == entries_fetched && !entries.more {
         cursor.entries = Place::Done;
@@ -371,7 +395,7 @@ mod tests {
     }
 
     #[test]
-    fn a_source_with_nothing_taken_keeps_its_place() {
+    fn a_source_read_from_but_not_taken_from_goes_on_from_just_above_its_newest() {
         let entries = Fetched {
             events: vec![entry(1)],
             more: false,
@@ -382,8 +406,26 @@ mod tests {
         };
         let page = merge(Cursor::START, entries, messages, 2);
         let next = Cursor::decode(page.next_cursor.as_deref().unwrap()).unwrap();
-        assert_eq!(next.entries, Place::Start);
+        // The entry at 1 comes next; one newer, written meanwhile, does not.
+        let Place::After(place) = &next.entries else {
+            panic!("{next:?}");
+        };
+        assert!((place.at, place.id) > (entry(1).0.at, entry(1).0.id));
+        assert!(place.at < at(2));
         assert_eq!(next.messages, Place::After(8));
+
+        // A source that gave nothing is done.
+        let none = Fetched {
+            events: Vec::new(),
+            more: false,
+        };
+        let messages = Fetched {
+            events: vec![message(9, 90), message(8, 80)],
+            more: true,
+        };
+        let page = merge(Cursor::START, none, messages, 1);
+        let next = Cursor::decode(page.next_cursor.as_deref().unwrap()).unwrap();
+        assert_eq!((next.entries, next.messages), (Place::Done, Place::After(9)));
     }
 
     #[test]
@@ -401,7 +443,27 @@ mod tests {
         ] {
             assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
         }
-        for bad in ["", "es", "es.m0", "es.m-1", "ex.ms", "1700000000000000_x.ms", "es.ms.", "es.m1x"] {
+        let keyset = Keyset {
+            at: at(7),
+            id: Uuid::from_u128(0xabcdef),
+        }
+        .encode();
+        for bad in [
+            "",
+            "es",
+            "es.m0",
+            "es.m-1",
+            "es.m05",
+            "es.m+5",
+            "ex.ms",
+            "1700000000000000_x.ms",
+            "es.ms.",
+            "es.m1x",
+            "ed.md",
+            &format!("e+{keyset}.ms"),
+            &format!("e{}.ms", keyset.to_uppercase()),
+            &format!("e{}.ms", keyset.replace('-', "")),
+        ] {
             assert_eq!(Cursor::decode(bad), None, "{bad:?} read");
         }
     }

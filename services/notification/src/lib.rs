@@ -173,7 +173,7 @@ impl Application {
                 tokio::spawn({
                     let (bus, shutdown) = (bus.clone(), shutdown.clone());
                     async move {
-                        bus.retire_consumer_eventually(activity::RETIRED_CONSUMER, shutdown)
+                        bus.keep_consumer_retired(activity::RETIRED_CONSUMER, shutdown)
                             .await
                     }
                 });

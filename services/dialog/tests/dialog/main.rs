@@ -1,6 +1,8 @@
 //! Integration tests of the dialog service over its gRPC API, against the
-//! real PostgreSQL and NATS, each on its own database and NATS prefix.
+//! real PostgreSQL and NATS, each on its own database and NATS prefix (and
+//! of its writing paths through the library, where two must agree).
 
+mod alone;
 mod console;
 mod helpers;
 mod listing;
