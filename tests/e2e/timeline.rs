@@ -24,7 +24,11 @@ async fn every_page(api: &Api, path: &str, limit: u32) -> (Vec<String>, usize) {
         pages += 1;
         let events = page["events"].as_array().unwrap();
         assert!(events.len() <= limit as usize);
-        summaries.extend(events.iter().map(|e| e["summary"].as_str().unwrap().to_owned()));
+        summaries.extend(
+            events
+                .iter()
+                .map(|e| e["summary"].as_str().unwrap().to_owned()),
+        );
         match &page["next_cursor"] {
             Value::String(next) => cursor = Some(next.clone()),
             _ => return (summaries, pages),
@@ -34,8 +38,10 @@ async fn every_page(api: &Api, path: &str, limit: u32) -> (Vec<String>, usize) {
 
 async fn visit(widget: &mut Socket, api: &Api, timeline: &str, url: &str, visits: usize) {
     widget
-        .send_json(json!({"type": "page", "url": url, "title": "", "referrer": "",
-                          "page_view_id": client_id(), "pages_seen": 1}))
+        .send_json(
+            json!({"type": "page", "url": url, "title": "", "referrer": "",
+                          "page_view_id": client_id(), "pages_seen": 1}),
+        )
         .await;
     let path = format!("{timeline}?kind=page_visit");
     eventually("the page visit on the timeline", || async {
@@ -82,7 +88,10 @@ async fn messages_and_page_visits_are_one_timeline_paged_without_gaps_or_repeats
     say(&mut widget, &format!("m3: {}", "long".repeat(100))).await;
 
     let expected = [
-        format!("m3: {}", "long".repeat(100)).chars().take(200).collect::<String>(),
+        format!("m3: {}", "long".repeat(100))
+            .chars()
+            .take(200)
+            .collect::<String>(),
         "https://shop.example/p2".to_owned(),
         "m2: how can I help?".to_owned(),
         "https://shop.example/p1".to_owned(),
@@ -91,19 +100,33 @@ async fn messages_and_page_visits_are_one_timeline_paged_without_gaps_or_repeats
     for limit in [1, 2, 3, 5, 50] {
         let (summaries, pages) = every_page(&api, &format!("{timeline}?"), limit).await;
         assert_eq!(summaries, expected, "{limit} a page");
-        assert_eq!(pages, expected.len().div_ceil(limit as usize), "{limit} a page");
+        assert_eq!(
+            pages,
+            expected.len().div_ceil(limit as usize),
+            "{limit} a page"
+        );
     }
 
     // One kind: the dialog's messages alone (the system's included, were
     // there any), or the contact's own entries alone.
     let (messages, _) = every_page(&api, &format!("{timeline}?kind=message&"), 2).await;
-    assert_eq!(messages, [expected[0].clone(), expected[2].clone(), expected[4].clone()]);
+    assert_eq!(
+        messages,
+        [
+            expected[0].clone(),
+            expected[2].clone(),
+            expected[4].clone()
+        ]
+    );
     let (visits, _) = every_page(&api, &format!("{timeline}?kind=page_visit&"), 1).await;
     assert_eq!(visits, [expected[1].clone(), expected[3].clone()]);
     let (_, first) = api.get(&format!("{timeline}?kind=message&limit=1")).await;
     let message = &first["events"][0];
     assert_eq!(message["kind"], "message");
-    assert_eq!(message["id"], message["ref_id"], "a message entry is the message");
+    assert_eq!(
+        message["id"], message["ref_id"],
+        "a message entry is the message"
+    );
     assert!(message["occurred_at"].as_str().unwrap().ends_with('Z'));
 
     // Bad input is named, and changes nothing.

@@ -69,6 +69,9 @@ struct Inner {
     resolver: Option<Arc<dyn Resolve>>,
 }
 
+/// Per id an outbox row names: its event's account and payload.
+pub type BuiltEvents = HashMap<Uuid, (Uuid, Vec<u8>)>;
+
 /// Builds the events of outbox rows written without a payload, each naming
 /// what it tells of by an id (`ref_id`): per id found, the event's account
 /// and payload. The sweep asks it, in the transaction that takes the rows.
@@ -77,7 +80,7 @@ pub trait Resolve: Send + Sync {
         &'c self,
         conn: &'c mut PgConnection,
         ref_ids: &'c [Uuid],
-    ) -> BoxFuture<'c, sqlx::Result<HashMap<Uuid, (Uuid, Vec<u8>)>>>;
+    ) -> BoxFuture<'c, sqlx::Result<BuiltEvents>>;
 }
 
 /// An event whose row a writer's own statement put in the outbox, naming

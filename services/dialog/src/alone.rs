@@ -25,7 +25,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{FromRow as _, PgConnection, Row as _};
 use uuid::Uuid;
 
-use chat_platform::outbox::{NewEvent, ReferencedEvent, Resolve};
+use chat_platform::outbox::{BuiltEvents, NewEvent, ReferencedEvent, Resolve};
 use chat_proto::dialog::v1::Channel;
 
 use crate::db::{MESSAGE_COLUMNS, MessageRow, NewMessage, PREVIEW_CHARS};
@@ -48,7 +48,6 @@ pub async fn append_visitor_message(
     contact_id: Uuid,
     channel: &str,
 ) -> sqlx::Result<Option<Stored>> {
-    let ids = EventIds::new();
     let sql = format!(
         "with d as ( \
              select id, contact_id, last_seq + 1 as next_seq, updated_at from dialog \
@@ -71,23 +70,7 @@ pub async fn append_visitor_message(
          ), {EVENTS} \
          {STORED}"
     );
-    let rows = sqlx::query(&sql)
-        .bind(new.account_id)
-        .bind(dialog_id)
-        .bind(contact_id)
-        .bind(Uuid::now_v7())
-        .bind(new.client_message_id)
-        .bind(new.text)
-        .bind(channel)
-        .bind(ids.created)
-        .bind(MESSAGE_CREATED)
-        .bind(ids.messenger_reply)
-        .bind(MESSENGER_REPLY_CREATED)
-        .bind(messengers())
-        .bind(&ids.trace_json)
-        .fetch_all(conn)
-        .await?;
-    ids.stored(&rows)
+    run(conn, &sql, new, dialog_id, contact_id, Some(channel)).await
 }
 
 /// Writes a manager's reply into `dialog_id`, which must be open and have
@@ -101,7 +84,6 @@ pub async fn append_manager_reply(
     dialog_id: Uuid,
     manager_id: Uuid,
 ) -> sqlx::Result<Option<Stored>> {
-    let ids = EventIds::new();
     let sql = format!(
         "with d as ( \
              select id, contact_id, last_seq + 1 as next_seq, updated_at, inbound_count, \
@@ -132,14 +114,29 @@ pub async fn append_manager_reply(
          ), {EVENTS} \
          {STORED}"
     );
-    let rows = sqlx::query(&sql)
+    run(conn, &sql, new, dialog_id, manager_id, new.channel).await
+}
+
+/// Runs one of the statements above: $1 to $7 the message (its account,
+/// dialog, author, new id, client id, text and channel), $8 to $13 its
+/// events (see [`EVENTS`]).
+async fn run(
+    conn: &mut PgConnection,
+    sql: &str,
+    new: &NewMessage<'_>,
+    dialog_id: Uuid,
+    author_id: Uuid,
+    channel: Option<&str>,
+) -> sqlx::Result<Option<Stored>> {
+    let ids = EventIds::new();
+    let rows = sqlx::query(sql)
         .bind(new.account_id)
         .bind(dialog_id)
-        .bind(manager_id)
+        .bind(author_id)
         .bind(Uuid::now_v7())
         .bind(new.client_message_id)
         .bind(new.text)
-        .bind(new.channel)
+        .bind(channel)
         .bind(ids.created)
         .bind(MESSAGE_CREATED)
         .bind(ids.messenger_reply)
@@ -208,7 +205,8 @@ impl EventIds {
         let payload = events::message_created_payload(&message, contact_id);
         let mut stored = Vec::with_capacity(rows.len());
         for row in rows {
-            let (event_type, event_id) = match row.try_get::<String, _>("outbox_subject")?.as_str() {
+            let (event_type, event_id) = match row.try_get::<String, _>("outbox_subject")?.as_str()
+            {
                 MESSAGE_CREATED => (MESSAGE_CREATED, self.created),
                 _ => (MESSENGER_REPLY_CREATED, self.messenger_reply),
             };
@@ -240,7 +238,7 @@ impl Resolve for MessageEvents {
         &'c self,
         conn: &'c mut PgConnection,
         message_ids: &'c [Uuid],
-    ) -> BoxFuture<'c, sqlx::Result<HashMap<Uuid, (Uuid, Vec<u8>)>>> {
+    ) -> BoxFuture<'c, sqlx::Result<BuiltEvents>> {
         Box::pin(async move {
             let rows = sqlx::query(
                 "select m.*, d.contact_id as dialog_contact_id \

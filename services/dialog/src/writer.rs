@@ -193,7 +193,12 @@ async fn write_alone(
     };
     let post = &job.post;
     let new = post.new_message();
-    let stored = match (post.target(), post.author_kind(), new.author_id, new.channel) {
+    let stored = match (
+        post.target(),
+        post.author_kind(),
+        new.author_id,
+        new.channel,
+    ) {
         (Target::DialogOf { contact_id }, "visitor", _, Some(channel)) => {
             let known = shared
                 .dialogs

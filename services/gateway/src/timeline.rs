@@ -116,13 +116,19 @@ pub struct Request<'a> {
 pub async fn page(state: &AppState, request: Request<'_>) -> Result<Page> {
     let mut cursor = match request.cursor {
         None => Cursor::START,
-        Some(c) => Cursor::decode(c).ok_or_else(|| Error::field("cursor", "is not one this API handed out"))?,
+        Some(c) => Cursor::decode(c)
+            .ok_or_else(|| Error::field("cursor", "is not one this API handed out"))?,
     };
     match request.kind {
         None => {}
         Some(MESSAGE) => cursor.entries = Place::Done,
         Some(kind) if KINDS.contains(&kind) => cursor.messages = Place::Done,
-        Some(_) => return Err(Error::field("kind", format!("must be one of {}", KINDS.join(", ")))),
+        Some(_) => {
+            return Err(Error::field(
+                "kind",
+                format!("must be one of {}", KINDS.join(", ")),
+            ));
+        }
     }
     let limit = request.limit;
     let (entries, messages) = tokio::try_join!(
@@ -267,7 +273,7 @@ fn merge(
     limit: usize,
 ) -> Page {
     let (entries_fetched, messages_fetched) = (entries.events.len(), messages.events.len());
-    let entries_newest = entries.events.first().map(|(keyset, _)| keyset.clone());
+    let entries_newest = entries.events.first().map(|(keyset, _)| *keyset);
     let messages_newest = messages.events.first().map(|(seq, _)| *seq);
     let mut entries_left = entries.events.into_iter().peekable();
     let mut messages_left = messages.events.into_iter().peekable();
@@ -315,8 +321,8 @@ fn merge(
     if messages_taken == messages_fetched && !messages.more {
         cursor.messages = Place::Done;
     }
-    let next_cursor = (cursor.entries != Place::Done || cursor.messages != Place::Done)
-        .then(|| cursor.encode());
+    let next_cursor =
+        (cursor.entries != Place::Done || cursor.messages != Place::Done).then(|| cursor.encode());
     Page {
         events,
         next_cursor,
@@ -425,7 +431,10 @@ mod tests {
         };
         let page = merge(Cursor::START, none, messages, 1);
         let next = Cursor::decode(page.next_cursor.as_deref().unwrap()).unwrap();
-        assert_eq!((next.entries, next.messages), (Place::Done, Place::After(9)));
+        assert_eq!(
+            (next.entries, next.messages),
+            (Place::Done, Place::After(9))
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use chat_platform::outbox::{Outbox, ReferencedEvent, Resolve};
+use chat_platform::outbox::{BuiltEvents, Outbox, ReferencedEvent, Resolve};
 use futures::future::BoxFuture;
 
 use uuid::Uuid;
@@ -171,7 +171,7 @@ impl Resolve for Things {
         &'c self,
         _conn: &'c mut sqlx::PgConnection,
         ref_ids: &'c [Uuid],
-    ) -> BoxFuture<'c, sqlx::Result<HashMap<Uuid, (Uuid, Vec<u8>)>>> {
+    ) -> BoxFuture<'c, sqlx::Result<BuiltEvents>> {
         Box::pin(async move {
             Ok(ref_ids
                 .iter()

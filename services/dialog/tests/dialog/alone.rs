@@ -63,14 +63,18 @@ async fn both_ways(
     let mut events = Vec::new();
     let long_way = messages::write(&mut tx, &long, &mut events).await.unwrap();
     tx.commit().await.unwrap();
-    let long_events: Vec<_> = events.into_iter().map(|e| (e.event_type, e.payload)).collect();
+    let long_events: Vec<_> = events
+        .into_iter()
+        .map(|e| (e.event_type, e.payload))
+        .collect();
 
     let [(_, long_contact), (alone_dialog, alone_contact)] = twins;
     let new = alone_post.new_message();
     let stored = match manager {
         None => {
             let channel = new.channel.expect("a visitor's channel");
-            alone::append_visitor_message(&mut conn, &new, alone_dialog, alone_contact, channel).await
+            alone::append_visitor_message(&mut conn, &new, alone_dialog, alone_contact, channel)
+                .await
         }
         Some(manager) => alone::append_manager_reply(&mut conn, &new, alone_dialog, manager).await,
     }
@@ -86,7 +90,10 @@ async fn both_ways(
         written(pool, long_way.message.id).await,
         written(pool, stored.message.id).await
     );
-    assert_eq!(told(&long_events, long_contact), told(&alone_events, alone_contact));
+    assert_eq!(
+        told(&long_events, long_contact),
+        told(&alone_events, alone_contact)
+    );
 }
 
 fn post(account: Uuid, author: pb::AuthorKind, who: &str, to: &str, text: &str) -> Post {
@@ -134,15 +141,34 @@ async fn a_message_written_alone_is_what_the_long_way_writes() {
 
     // A visitor's message from Telegram.
     let visitor = |contact: Uuid| {
-        post(account, pb::AuthorKind::Visitor, &contact.to_string(), &contact.to_string(), "where is it?")
+        post(
+            account,
+            pb::AuthorKind::Visitor,
+            &contact.to_string(),
+            &contact.to_string(),
+            "where is it?",
+        )
     };
     both_ways(&pool, visitor(a_contact), visitor(b_contact), twins, None).await;
 
     // A manager's reply, which goes back through Telegram with a second event.
     let reply = |dialog: Uuid| {
-        post(account, pb::AuthorKind::Manager, &manager.to_string(), &dialog.to_string(), "on its way")
+        post(
+            account,
+            pb::AuthorKind::Manager,
+            &manager.to_string(),
+            &dialog.to_string(),
+            "on its way",
+        )
     };
-    both_ways(&pool, reply(a_dialog), reply(b_dialog), twins, Some(manager)).await;
+    both_ways(
+        &pool,
+        reply(a_dialog),
+        reply(b_dialog),
+        twins,
+        Some(manager),
+    )
+    .await;
 
     pool.close().await;
     t.stop().await;

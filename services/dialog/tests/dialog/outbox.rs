@@ -78,8 +78,12 @@ async fn a_visitors_message_written_alone_is_published_once_also_after_nats_was_
     let t = TestDialog::start_in(TestEnv::with_nats(nats.url()).await).await;
     let bus = t.env.bus().await;
     let (account, contact) = (Uuid::now_v7(), Uuid::now_v7());
-    t.visitor_says(account, contact, "c1", "hello").await.unwrap();
-    t.visitor_says(account, contact, "c2", "written alone").await.unwrap();
+    t.visitor_says(account, contact, "c1", "hello")
+        .await
+        .unwrap();
+    t.visitor_says(account, contact, "c2", "written alone")
+        .await
+        .unwrap();
     eventually("three events on the stream", || async {
         (t.env.events(&bus).await.len() == 3).then_some(())
     })
@@ -108,7 +112,10 @@ async fn a_visitors_message_written_alone_is_published_once_also_after_nats_was_
     let events = t.env.events(&bus).await;
     assert_eq!(events.len(), 5, "each published once");
     let mut told = Vec::new();
-    for event in events.iter().filter(|e| e.envelope.r#type == "dialog.message_created") {
+    for event in events
+        .iter()
+        .filter(|e| e.envelope.r#type == "dialog.message_created")
+    {
         assert_eq!(event.envelope.account_id, account.to_string());
         let msg_id = event.headers.get("Nats-Msg-Id").map(|v| v.to_string());
         assert_eq!(msg_id.as_deref(), Some(event.envelope.event_id.as_str()));
@@ -116,7 +123,10 @@ async fn a_visitors_message_written_alone_is_published_once_also_after_nats_was_
         assert_eq!(created.contact_id, contact.to_string());
         let message = created.message.unwrap();
         assert_eq!(message.author_id, contact.to_string());
-        assert_eq!(message.channel, chat_proto::dialog::v1::Channel::Site as i32);
+        assert_eq!(
+            message.channel,
+            chat_proto::dialog::v1::Channel::Site as i32
+        );
         told.push((message.seq, message.text));
     }
     told.sort();
@@ -145,7 +155,9 @@ async fn a_managers_reply_written_alone_marks_it_read_and_tells_the_messenger_on
         .unwrap();
     let dialog_id = first.message.unwrap().dialog_id;
     // The first reply takes the dialog: the long way.
-    t.reply_as(account, &dialog_id, manager, "r1", "taken").await.unwrap();
+    t.reply_as(account, &dialog_id, manager, "r1", "taken")
+        .await
+        .unwrap();
     eventually("five events on the stream", || async {
         (t.env.events(&bus).await.len() == 5).then_some(())
     })
@@ -158,13 +170,19 @@ async fn a_managers_reply_written_alone_marks_it_read_and_tells_the_messenger_on
         .unwrap()
         .message
         .unwrap();
-    assert_eq!((alone.seq, alone.channel), (3, pb::Channel::Telegram as i32));
+    assert_eq!(
+        (alone.seq, alone.channel),
+        (3, pb::Channel::Telegram as i32)
+    );
     // The contact never wrote from the site: refused, nothing written.
     let site = super::helpers::Reply {
         manager_id: manager,
         channel: pb::Channel::Site,
     };
-    let refused = t.reply(account, &dialog_id, site, "r3", "nowhere").await.unwrap_err();
+    let refused = t
+        .reply(account, &dialog_id, site, "r3", "nowhere")
+        .await
+        .unwrap_err();
     assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{refused:?}");
     // Written alone: two rows name the reply, one for each of its events.
     let named = t
@@ -176,7 +194,10 @@ async fn a_managers_reply_written_alone_marks_it_read_and_tells_the_messenger_on
             "dialog.dialog_read where manager_id = '{manager}' and read_seq = 3 and inbound_read = 1"
         ))
         .await;
-    assert_eq!(read, 1, "the reply counts as having read the dialog up to it");
+    assert_eq!(
+        read, 1,
+        "the reply counts as having read the dialog up to it"
+    );
     nats.resume().await;
 
     eventually("seven events on the stream", || async {
@@ -196,8 +217,14 @@ async fn a_managers_reply_written_alone_marks_it_read_and_tells_the_messenger_on
             created.is_ok_and(|c| c.message.is_some_and(|m| m.id == alone.id))
         })
         .collect();
-    let types: Vec<&str> = of_alone.iter().map(|e| e.envelope.r#type.as_str()).collect();
-    assert_eq!(types, ["dialog.message_created", "dialog.messenger_reply_created"]);
+    let types: Vec<&str> = of_alone
+        .iter()
+        .map(|e| e.envelope.r#type.as_str())
+        .collect();
+    assert_eq!(
+        types,
+        ["dialog.message_created", "dialog.messenger_reply_created"]
+    );
     assert_eq!(of_alone[0].envelope.payload, of_alone[1].envelope.payload);
     assert_ne!(of_alone[0].envelope.event_id, of_alone[1].envelope.event_id);
     let created = ev::MessageCreated::decode(of_alone[0].envelope.payload.as_slice()).unwrap();
