@@ -38,15 +38,26 @@ impl ServiceProcess {
         if std::env::var_os("TEST_LOG").is_none() {
             command.stderr(Stdio::null());
         }
-        let child = command
+        let mut child = command
             .spawn()
             .unwrap_or_else(|e| panic!("{binary} starts: {e}"));
         let ready = format!("http://127.0.0.1:{ops_port}/readyz");
-        crate::eventually(&format!("{binary} to be ready"), || async {
-            let response = reqwest::get(&ready).await.ok()?;
-            (response.status() == 200).then_some(())
+        let exited = crate::eventually(&format!("{binary} to be ready"), || {
+            // A process that ended will never be ready: say so at once.
+            let ended = child.try_wait().ok().flatten();
+            let ready = &ready;
+            async move {
+                if ended.is_some() {
+                    return Some(ended);
+                }
+                let response = reqwest::get(ready).await.ok()?;
+                (response.status() == 200).then_some(None)
+            }
         })
         .await;
+        if let Some(status) = exited {
+            panic!("{binary} exited before it was ready ({status}); TEST_LOG=1 shows its log");
+        }
         ServiceProcess { child }
     }
 

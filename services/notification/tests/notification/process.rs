@@ -9,7 +9,13 @@ use chat_testkit::process::ServiceProcess;
 async fn the_process_becomes_ready_and_stops_cleanly_on_sigterm() {
     let env = TestEnv::create().await;
     let ops_port = free_port();
-    let settings = [("NOTIFICATION_OPS_ADDR", format!("127.0.0.1:{ops_port}"))];
+    let settings = [
+        (
+            "NOTIFICATION_GRPC_ADDR",
+            format!("127.0.0.1:{}", free_port()),
+        ),
+        ("NOTIFICATION_OPS_ADDR", format!("127.0.0.1:{ops_port}")),
+    ];
     let service = ServiceProcess::start(
         env!("CARGO_BIN_EXE_notification"),
         &env,
