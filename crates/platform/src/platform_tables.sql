@@ -2,7 +2,7 @@
 -- at every start (each statement is idempotent) and by deploy/dev/sqlx-prepare.sh.
 create table if not exists outbox (
     seq        bigserial primary key,
-    event_id   uuid not null unique,
+    event_id   uuid not null,
     subject    text not null,
     payload    bytea not null,
     headers    jsonb not null default '{}',
@@ -22,6 +22,17 @@ begin
                    where attrelid = 'outbox'::regclass and attname = 'ref_id' and not attisdropped) then
         perform set_config('lock_timeout', '2s', true);
         alter table outbox add column if not exists ref_id uuid;
+    end if;
+end
+$$;
+-- Event ids are new v7 UUIDs, unique by making, and nothing looks a row up
+-- by one: the unique index they had cost every event an index entry.
+do $$
+begin
+    if exists (select 1 from pg_constraint
+               where conrelid = 'outbox'::regclass and conname = 'outbox_event_id_key') then
+        perform set_config('lock_timeout', '2s', true);
+        alter table outbox drop constraint if exists outbox_event_id_key;
     end if;
 end
 $$;
