@@ -3,7 +3,7 @@
 # production) on a database and NATS prefix of their own, drives them with the
 # load generator, and writes the figures with the machine and date into
 # BENCHMARKS.md. Expects `cargo build --release` to have built the binaries.
-# BENCH_ONLY=ceilings|throughput|latency|widget|presence|messengers|notifications|sockets|console runs one part (or a comma list)
+# BENCH_ONLY=ceilings|throughput|latency|overload|widget|presence|messengers|notifications|sockets|console runs one part (or a comma list)
 # and only prints it. BENCH_BIN_DIR takes the binaries from another directory
 # (to compare two builds in one sitting).
 set -euo pipefail
@@ -89,7 +89,7 @@ for service in dialog contact notification channel-bridge gateway; do
 done
 wait_ready 19101 19102 19103 18090 19100
 
-all_parts=ceilings,throughput,latency,widget,presence,messengers,sockets,console
+all_parts=ceilings,throughput,latency,overload,widget,presence,messengers,sockets,console
 [ "$only" = all ] && parts=$all_parts,notifications || parts=$only
 others=$(tr ',' '\n' <<<"$parts" | grep -vx notifications | paste -sd, -)
 loadgen() {

@@ -170,6 +170,68 @@ async fn a_flood_of_sends_is_rate_limited_and_nothing_refused_is_stored() {
 }
 
 #[tokio::test]
+async fn a_send_held_up_behind_its_dialog_is_refused_fast_and_nothing_refused_is_stored() {
+    let t = TestSuite::start_with(edge(gateway::Config {
+        socket_sends_per_sec: 1000,
+        ..Default::default()
+    }))
+    .await;
+    let shop = t.shop("Held up").await;
+    let api = t.manager_api(&shop).await;
+    let mut visitor = Socket::visitor(t.port, &shop.site_key, "held-1", None).await;
+    let dialog = say(&mut visitor, "hi").await["message"]["dialog_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The dialog is locked, so its next message cannot be stored; the one
+    // after it waits behind it in the socket's lane.
+    let pool = t.env().pool().await;
+    let mut lock = pool.begin().await.unwrap();
+    sqlx::query("select 1 from dialog.dialog where id = $1::uuid for update")
+        .bind(&dialog)
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    for id in ["stuck", "behind"] {
+        visitor
+            .send_json(json!({"type": "send", "client_message_id": id, "text": id}))
+            .await;
+    }
+    let refused = visitor
+        .wait_for("the refusal", |f| f["type"] == "error")
+        .await;
+    assert_eq!(refused["client_message_id"], "behind");
+    assert_eq!(refused["code"], "unavailable");
+
+    // The one it waited behind is stored once the lock goes; the refused
+    // one, sent again, after it.
+    lock.rollback().await.unwrap();
+    let stuck = visitor
+        .wait_for("the first ack", |f| f["type"] == "ack")
+        .await;
+    assert_eq!(stuck["client_message_id"], "stuck");
+    visitor
+        .send_json(json!({"type": "send", "client_message_id": "behind", "text": "behind"}))
+        .await;
+    let again = visitor
+        .wait_for("the second ack", |f| f["type"] == "ack")
+        .await;
+    assert_eq!(again["client_message_id"], "behind");
+    assert_eq!(again["duplicate"], false, "nothing was stored when refused");
+    let (_, page) = api.get(&format!("/api/v1/dialogs/{dialog}/messages")).await;
+    let texts: Vec<&str> = page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["hi", "stuck", "behind"]);
+    pool.close().await;
+    t.stop().await;
+}
+
+#[tokio::test]
 async fn sends_in_flight_together_keep_their_order_in_each_dialog() {
     let t = TestSuite::start_with(edge(gateway::Config {
         socket_sends_per_sec: 1000,

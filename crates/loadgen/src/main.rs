@@ -11,6 +11,8 @@
 //! - `BENCH_SOCKETS`: idle socket counts, default `1000,10000,19500`
 //! - `BENCH_MAX_SOCKETS`: most sockets the gateway may hold (its open-file limit)
 //! - `BENCH_RATES`: offered loads for latency, default `100,1000,5000`
+//! - `BENCH_OVERLOAD_RATES`: offered loads past what the suite sustains,
+//!   default `2500,7500`
 //! - `BENCH_FAKES`: where the generator serves the fake messengers the
 //!   bridge is pointed at, default `127.0.0.1:18091`
 //! - `BENCH_SMTP`, `BENCH_PUSH`: where the generator serves the SMTP server
@@ -23,6 +25,8 @@
 //! - [`throughput`]: sustained persisted messages per second.
 //! - [`latency`]: visitor-to-manager latency at fixed offered loads, against
 //!   the machine's floor, with [`cpu`] time per message per process.
+//! - [`overload`]: sends offered past what the suite can take: what is
+//!   stored, what refused, how fast each.
 //! - [`sockets`]: the gateway's memory per idle visitor socket.
 //! - [`console`]: the console's lists, history and search in a big shop.
 //! - [`presence`]: visitors' page changes a gateway carries to the console.
@@ -43,6 +47,7 @@ mod latency;
 mod mail_sink;
 mod messengers;
 mod notifications;
+mod overload;
 mod presence;
 mod push_sink;
 mod sockets;
@@ -64,6 +69,7 @@ pub struct Settings {
     /// Most sockets the gateway can hold here (its open-file limit), if known.
     pub max_sockets: Option<usize>,
     pub rates: Vec<u64>,
+    pub overload_rates: Vec<u64>,
     /// Where the fake messengers are served (the bridge's API addresses).
     pub fakes: String,
     /// Unique per run, so visitor ids never collide with an earlier run's.
@@ -102,6 +108,7 @@ async fn main() -> anyhow::Result<()> {
             .ok()
             .and_then(|n| n.parse().ok()),
         rates: list("BENCH_RATES", "100,1000,5000"),
+        overload_rates: list("BENCH_OVERLOAD_RATES", "2500,7500"),
         fakes: env("BENCH_FAKES", "127.0.0.1:18091"),
         run_id: uuid::Uuid::new_v4().simple().to_string()[..8].to_owned(),
     };
@@ -122,6 +129,10 @@ async fn main() -> anyhow::Result<()> {
     if wants("latency") {
         eprintln!("measuring latency at offered loads ...");
         println!("{}", latency::measure(&settings).await?);
+    }
+    if wants("overload") {
+        eprintln!("measuring overload ...");
+        println!("{}", overload::measure(&settings).await?);
     }
     if only == "chaos" {
         // Not part of `all`: it runs its own servers and takes minutes.

@@ -25,6 +25,11 @@ pub enum Error {
     /// caller may try again.
     #[error("unavailable")]
     Unavailable,
+    /// The service has more work waiting than it can do in time, and
+    /// refused this request without doing any of it; the caller may try
+    /// again a moment later.
+    #[error("busy")]
+    Busy,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -73,6 +78,9 @@ impl From<Error> for Status {
             Error::Unavailable => {
                 Status::unavailable("the service cannot reach its database now; try again")
             }
+            Error::Busy => Status::resource_exhausted(
+                "the service is busy: nothing was done; try again in a moment",
+            ),
             Error::Database(e) => {
                 tracing::error!(error = %e, "database error");
                 Status::internal("internal error")

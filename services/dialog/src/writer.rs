@@ -22,10 +22,17 @@
 //!
 //! Each post is written inside the span of the request that sent it, so its
 //! events carry that request's trace.
+//!
+//! Under overload a post is refused rather than queued for seconds: when the
+//! queue is full, or when it waited longer than [`MAX_QUEUE_WAIT`] for a
+//! writer, it is answered `Busy` with nothing written, and the caller sends
+//! it again later (`dialog_posts_shed_total` counts those). What the writers
+//! take is then only what they can write in time, so throughput stays at its
+//! most and the latency of what is stored stays bounded.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions as _, Connection as _, PgConnection, PgPool};
@@ -45,8 +52,10 @@ use crate::messages::{self, Post, Posted};
 pub const MAX_GROUP: usize = 64;
 /// Transactions in flight at once.
 pub const WRITERS: usize = 8;
-/// Posts waiting for a writer before callers wait to queue.
+/// Posts waiting for a writer; past that a post is refused at once.
 const QUEUE: usize = 4096;
+/// Longest a post waits for a writer before it is refused instead.
+pub const MAX_QUEUE_WAIT: Duration = Duration::from_millis(250);
 /// How long a writer waits for a new connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Contacts whose dialog the writer remembers; past this it starts over.
@@ -56,6 +65,7 @@ struct Job {
     post: Post,
     /// The span of the request, so the post's events continue its trace.
     span: tracing::Span,
+    queued_at: Instant,
     reply: oneshot::Sender<Result<Posted>>,
 }
 
@@ -94,14 +104,20 @@ impl Writer {
     /// Stores a checked post, in a group with whatever posts arrive with it.
     pub async fn post(&self, post: Post) -> Result<Posted> {
         let (reply, answer) = oneshot::channel();
-        self.queue
-            .send(Job {
-                post,
-                span: tracing::Span::current(),
-                reply,
-            })
-            .await
-            .map_err(|_| Error::Unavailable)?;
+        let job = Job {
+            post,
+            span: tracing::Span::current(),
+            queued_at: Instant::now(),
+            reply,
+        };
+        match self.queue.try_send(job) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                metrics::counter!("dialog_posts_shed_total", "why" => "queue_full").increment(1);
+                return Err(Error::Busy);
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => return Err(Error::Unavailable),
+        }
         answer.await.map_err(|_| Error::Unavailable)?
     }
 }
@@ -117,7 +133,7 @@ enum LockKey {
 async fn run(shared: Arc<Shared>) {
     let mut conn: Option<PgConnection> = None;
     loop {
-        let mut group = {
+        let taken = {
             let mut jobs = shared.jobs.lock().await;
             let Some(first) = jobs.recv().await else {
                 return;
@@ -131,6 +147,10 @@ async fn run(shared: Arc<Shared>) {
             }
             group
         };
+        let mut group = refuse_late(taken);
+        if group.is_empty() {
+            continue;
+        }
         metrics::histogram!("dialog_write_group_size").record(group.len() as f64);
         let mut results = None;
         // Once on the connection kept, once more on a new one if that one broke.
@@ -163,6 +183,22 @@ async fn run(shared: Arc<Shared>) {
             let _ = job.reply.send(result); // the caller may have gone
         }
     }
+}
+
+/// Answers `Busy` to the posts that waited too long for a writer (their
+/// callers have waited long enough to be told); the rest are written.
+fn refuse_late(group: Vec<Job>) -> Vec<Job> {
+    let (late, in_time): (Vec<Job>, Vec<Job>) = group
+        .into_iter()
+        .partition(|job| job.queued_at.elapsed() > MAX_QUEUE_WAIT);
+    if !late.is_empty() {
+        metrics::counter!("dialog_posts_shed_total", "why" => "waited")
+            .increment(late.len() as u64);
+    }
+    for job in late {
+        let _ = job.reply.send(Err(Error::Busy));
+    }
+    in_time
 }
 
 /// The writer's connection, made anew when it has none.

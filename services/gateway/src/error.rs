@@ -208,6 +208,9 @@ impl From<tonic::Status> for Error {
             // Unknown and Cancelled: the call broke off (a backend died
             // mid-request), so nobody knows whether it was done; resending
             // with the same client id is safe, so say "try again".
+            // The backend shed the request under load, having done nothing
+            // (counted there): try again, and nothing to log for each.
+            Code::ResourceExhausted => Self::Unavailable,
             Code::Unavailable | Code::DeadlineExceeded | Code::Unknown | Code::Cancelled => {
                 tracing::warn!(status = %status, "backend unavailable");
                 Self::Unavailable

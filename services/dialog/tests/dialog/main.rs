@@ -7,6 +7,7 @@ mod console;
 mod helpers;
 mod listing;
 mod outbox;
+mod overload;
 mod posting;
 mod process;
 mod tenants;
