@@ -70,7 +70,7 @@ use chat_proto::notification::v1::notification_service_client::NotificationServi
 use tokio::net::TcpListener;
 
 pub use config::Config;
-use state::AppState;
+use state::{AppState, Shared};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -133,7 +133,7 @@ impl Application {
             shutdown.clone(),
             &tasks,
         );
-        let state = AppState {
+        let state = AppState::new(Shared {
             presence,
             pool,
             passwords: Default::default(),
@@ -150,7 +150,7 @@ impl Application {
             bus: bus.clone(),
             shutdown: shutdown.clone(),
             tasks,
-        };
+        });
         Ok(Self {
             listener,
             ops,

@@ -18,8 +18,27 @@ use crate::hub::Hub;
 use crate::limits::AuthLimits;
 use crate::presence::Presence;
 
+/// What every request handler and socket shares: one pointer, so the
+/// many tasks and sockets that keep it cost eight bytes each, not a copy
+/// of every client and handle (a kilobyte and more).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub pool: PgPool,
     pub config: Arc<Config>,
     pub dialogs: DialogServiceClient<Traced>,

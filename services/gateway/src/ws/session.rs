@@ -41,8 +41,8 @@ pub struct Session {
     events: EventReceiver,
     /// A manager's session, whose end closes the socket; `None` for visitors.
     watch: Option<SessionWatch>,
-    /// Sends being stored.
-    pipeline: Pipeline,
+    /// Sends being stored; made at the first send (an idle socket has none).
+    pipeline: Option<Box<Pipeline>>,
     send_limit: SendLimit,
     /// Visitors' `page`, `shown` and `identify` frames: each costs a write.
     activity_limit: SendLimit,
@@ -55,6 +55,16 @@ pub struct Session {
     /// The `Origin` a visitor's page sent, for the allowed sites saved later.
     pub origin: Option<String>,
     _registration: Registration,
+}
+
+/// The next send of the pipeline to finish. Its wait is boxed and made only
+/// while sends are in flight, so what a socket keeps while it waits for a
+/// frame holds a pointer for it, not the wait itself.
+async fn next_stored(pipeline: &mut Option<Box<Pipeline>>) -> Done {
+    match pipeline {
+        Some(pipeline) => Box::pin(pipeline.next()).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// The socket is gone or closing; stop serving it.
@@ -73,7 +83,7 @@ impl Session {
         let mut pings = tokio::time::interval_at(Instant::now() + period, period);
         pings.set_missed_tick_behavior(MissedTickBehavior::Delay);
         Self {
-            pipeline: Pipeline::new(state.dialogs.clone()),
+            pipeline: None,
             send_limit: SendLimit::new(state.config.socket_sends_per_sec),
             activity_limit: SendLimit::new(ACTIVITY_FRAMES_PER_SEC),
             last_heard: Instant::now(),
@@ -118,7 +128,10 @@ impl Session {
             );
             return self.send(frame).await;
         }
-        self.pipeline.submit(lane, request);
+        let dialogs = &self.state.dialogs;
+        self.pipeline
+            .get_or_insert_with(|| Box::new(Pipeline::new(dialogs.clone())))
+            .submit(lane, request);
         Ok(())
     }
 
@@ -190,7 +203,8 @@ impl Session {
     /// once the socket is done (closed by either side, or shutdown).
     pub async fn next_frame(&mut self) -> Option<ClientFrame> {
         loop {
-            let has_room = self.pipeline.has_room();
+            let has_room = self.pipeline.as_ref().is_none_or(|p| p.has_room());
+            let storing = self.pipeline.as_ref().is_some_and(|p| !p.is_empty());
             let result = tokio::select! {
                 incoming = self.ws.recv(), if has_room => {
                     self.last_heard = Instant::now();
@@ -212,7 +226,7 @@ impl Session {
                     }
                     Some(Ok(_)) => Ok(()), // pongs; pings are answered by the library
                 }},
-                done = self.pipeline.next(), if !self.pipeline.is_empty() => Box::pin(self.finish(done)).await,
+                done = next_stored(&mut self.pipeline), if storing => Box::pin(self.finish(done)).await,
                 _ = self.pings.tick() => {
                     let idle = Duration::from_secs(self.state.config.ws_idle_secs);
                     if self.last_heard.elapsed() > idle {
