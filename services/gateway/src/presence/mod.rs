@@ -214,8 +214,8 @@ impl Presence {
             return Vec::new();
         };
         pages
-            .values()
-            .map(|(page, _)| (page.visitor_id.clone(), page.address.clone()))
+            .pages()
+            .map(|page| (page.visitor_id.clone(), page.address.clone()))
             .collect()
     }
 }

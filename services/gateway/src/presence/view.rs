@@ -22,7 +22,43 @@ pub(crate) struct Present {
     managers: HashMap<String, Instant>,
     /// Visitor pages by contact, then by key (one a tab), each with when it
     /// was last put: a contact's answer looks at their own tabs only.
-    pub(crate) visitors: HashMap<Uuid, HashMap<String, (VisitorPage, Instant)>>,
+    pub(crate) visitors: HashMap<Uuid, Tabs>,
+}
+
+/// One contact's open pages by key (one a tab), each with when it was last
+/// put. A contact has one or a few, so a list holding exactly them: a map
+/// starts at four slots of a page each, and every visitor online on every
+/// replica has one of these.
+#[derive(Default)]
+pub(crate) struct Tabs(Vec<(String, VisitorPage, Instant)>);
+
+impl Tabs {
+    fn put(&mut self, key: &str, page: VisitorPage, at: Instant) {
+        match self.0.iter_mut().find(|(k, ..)| k == key) {
+            Some(tab) => (tab.1, tab.2) = (page, at),
+            None => {
+                self.0.reserve_exact(1);
+                self.0.push((key.to_owned(), page, at));
+            }
+        }
+    }
+
+    fn remove(&mut self, key: &str) {
+        self.0.retain(|(k, ..)| k != key);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(crate) fn pages(&self) -> impl Iterator<Item = &VisitorPage> {
+        self.0.iter().map(|(_, page, _)| page)
+    }
+
+    /// Each tab's key with when it was last put.
+    fn put_at(&self) -> impl Iterator<Item = (&String, Instant)> {
+        self.0.iter().map(|(key, _, at)| (key, *at))
+    }
 }
 
 impl Present {
@@ -37,12 +73,7 @@ impl Present {
     }
 
     pub(crate) fn visitor(&self, contact_id: Uuid) -> Option<VisitorOut> {
-        let pages: Vec<&VisitorPage> = self
-            .visitors
-            .get(&contact_id)?
-            .values()
-            .map(|(page, _)| page)
-            .collect();
+        let pages: Vec<&VisitorPage> = self.visitors.get(&contact_id)?.pages().collect();
         let latest = pages.iter().max_by_key(|page| page.at)?;
         Some(VisitorOut {
             contact_id,
@@ -101,8 +132,7 @@ impl View {
                 let before = online.visitor(who);
                 match value.map(serde_json::from_slice::<VisitorPage>) {
                     Some(Ok(page)) => {
-                        let tabs = online.visitors.entry(who).or_default();
-                        tabs.insert(key.to_owned(), (page, at));
+                        online.visitors.entry(who).or_default().put(key, page, at);
                     }
                     Some(Err(_)) => return vec![],
                     None => {
@@ -134,11 +164,7 @@ impl View {
             .values()
             .flat_map(|online| {
                 let managers = online.managers.iter().map(|(k, at)| (k, *at));
-                let visitors = online
-                    .visitors
-                    .values()
-                    .flatten()
-                    .map(|(k, (_, at))| (k, *at));
+                let visitors = online.visitors.values().flat_map(Tabs::put_at);
                 managers.chain(visitors)
             })
             .filter(|(_, at)| now.duration_since(*at) > ttl)
