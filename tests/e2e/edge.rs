@@ -7,7 +7,7 @@ use serde_json::json;
 
 use chat_testkit::clients::{Frame, Socket, message_seqs};
 
-use crate::helpers::{Options, TestSuite, client_id};
+use crate::helpers::{Options, TestSuite, client_id, dialog_texts};
 
 fn edge(gateway: gateway::Config) -> Options {
     Options {
@@ -184,8 +184,8 @@ async fn a_send_held_up_behind_its_dialog_is_refused_fast_and_nothing_refused_is
         .unwrap()
         .to_owned();
 
-    // The dialog is locked, so its next message cannot be stored; the one
-    // after it waits behind it in the socket's lane.
+    // The dialog is locked, so its next message cannot be stored; the ones
+    // after it wait behind it in the socket's lane.
     let pool = t.env().pool().await;
     let mut lock = pool.begin().await.unwrap();
     sqlx::query("select 1 from dialog.dialog where id = $1::uuid for update")
@@ -193,40 +193,41 @@ async fn a_send_held_up_behind_its_dialog_is_refused_fast_and_nothing_refused_is
         .execute(&mut *lock)
         .await
         .unwrap();
-    for id in ["stuck", "behind"] {
+    for id in ["stuck", "behind", "after"] {
         visitor
             .send_json(json!({"type": "send", "client_message_id": id, "text": id}))
             .await;
     }
-    let refused = visitor
-        .wait_for("the refusal", |f| f["type"] == "error")
-        .await;
-    assert_eq!(refused["client_message_id"], "behind");
-    assert_eq!(refused["code"], "unavailable");
+    // Refused while the first is still stuck, and in the order sent.
+    for id in ["behind", "after"] {
+        let refused = visitor
+            .wait_for("a refusal", |f| f["type"] == "error")
+            .await;
+        assert_eq!(refused["client_message_id"], id);
+        assert_eq!(refused["code"], "unavailable");
+    }
 
-    // The one it waited behind is stored once the lock goes; the refused
-    // one, sent again, after it.
+    // The one they waited behind is stored once the lock goes; the refused
+    // ones, sent again, after it.
     lock.rollback().await.unwrap();
     let stuck = visitor
         .wait_for("the first ack", |f| f["type"] == "ack")
         .await;
     assert_eq!(stuck["client_message_id"], "stuck");
-    visitor
-        .send_json(json!({"type": "send", "client_message_id": "behind", "text": "behind"}))
-        .await;
-    let again = visitor
-        .wait_for("the second ack", |f| f["type"] == "ack")
-        .await;
-    assert_eq!(again["client_message_id"], "behind");
-    assert_eq!(again["duplicate"], false, "nothing was stored when refused");
-    let (_, page) = api.get(&format!("/api/v1/dialogs/{dialog}/messages")).await;
-    let texts: Vec<&str> = page["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["text"].as_str().unwrap())
-        .collect();
-    assert_eq!(texts, ["hi", "stuck", "behind"]);
+    for id in ["behind", "after"] {
+        visitor
+            .send_json(json!({"type": "send", "client_message_id": id, "text": id}))
+            .await;
+        let again = visitor
+            .wait_for("the ack of a resend", |f| f["type"] == "ack")
+            .await;
+        assert_eq!(again["client_message_id"], id);
+        assert_eq!(again["duplicate"], false, "nothing was stored when refused");
+    }
+    assert_eq!(
+        dialog_texts(&api, &dialog).await,
+        ["hi", "stuck", "behind", "after"]
+    );
     pool.close().await;
     t.stop().await;
 }

@@ -406,6 +406,20 @@ pub async fn console(api: &Api) -> Vec<(Value, Vec<(String, String)>)> {
     dialogs
 }
 
+/// The texts of a dialog's messages as the console's API lists them, oldest first.
+pub async fn dialog_texts(api: &Api, dialog_id: &str) -> Vec<String> {
+    let (status, page) = api
+        .get(&format!("/api/v1/dialogs/{dialog_id}/messages?limit=200"))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// Waits until the shop's console holds `count` messages in all.
 pub async fn until_messages(api: &Api, count: usize) -> Vec<(Value, Vec<(String, String)>)> {
     chat_testkit::eventually("the messages in the console", || async {

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use chat_testkit::clients::{Socket, message_seqs};
 
-use crate::helpers::{Options, TestSuite, client_id};
+use crate::helpers::{Options, TestSuite, client_id, dialog_texts};
 
 #[tokio::test]
 async fn a_visitor_and_a_manager_talk_live() {
@@ -69,16 +69,10 @@ async fn a_visitor_and_a_manager_talk_live() {
     // (The reply was taken above; what is left is the visitor's own message, once.)
     assert_eq!(message_seqs(&visitor.drain().await, &dialog_id), [1]);
     assert_eq!(message_seqs(&manager.drain().await, &dialog_id), [2]);
-    let (_, page) = api
-        .get(&format!("/api/v1/dialogs/{dialog_id}/messages"))
-        .await;
-    let texts: Vec<&str> = page["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["text"].as_str().unwrap())
-        .collect();
-    assert_eq!(texts, ["Do you have size 42?", "Yes, in black."]);
+    assert_eq!(
+        dialog_texts(&api, &dialog_id).await,
+        ["Do you have size 42?", "Yes, in black."]
+    );
     t.stop().await;
 }
 

@@ -15,7 +15,9 @@ use chat_testkit::env::every_consumer_caught_up;
 use chat_testkit::nats::NatsServer;
 use chat_testkit::postgres::PgServer;
 
-use crate::helpers::{Options, TestSuite, client_id, delivered_or_failed, reply, until_messages};
+use crate::helpers::{
+    Options, TestSuite, client_id, delivered_or_failed, dialog_texts, reply, until_messages,
+};
 
 #[tokio::test]
 async fn messages_sent_while_nats_is_down_arrive_once_it_is_back() {
@@ -255,18 +257,8 @@ async fn a_database_crash_loses_nothing_acknowledged_and_a_resend_is_stored_once
             f["type"] == "message" && f["message"]["seq"] == 2
         })
         .await;
-    let (status, page) = api
-        .get(&format!("/api/v1/dialogs/{dialog_id}/messages"))
-        .await;
-    assert_eq!(status, 200);
-    let texts: Vec<&str> = page["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["text"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        texts,
+        dialog_texts(&api, &dialog_id).await,
         ["before", "during"],
         "the crash lost nothing acknowledged"
     );

@@ -7,7 +7,8 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestSuite, delivered_or_failed, integrations, reply, telegram_text, until_messages,
+    TestSuite, delivered_or_failed, dialog_texts, integrations, reply, telegram_text,
+    until_messages,
 };
 use chat_testkit::clients::Api;
 
@@ -437,14 +438,11 @@ async fn a_manager_chooses_among_the_channels_the_person_wrote_from_and_no_other
         .await;
     assert_eq!(status, 201, "{posted}");
     assert_eq!(posted["message"]["channel"], "telegram");
-    let (_, page) = api.get(&format!("{path}?limit=50")).await;
-    let texts: Vec<&str> = page["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["text"].as_str().unwrap())
-        .collect();
-    assert_eq!(texts, ["hi", "Yes!"], "the refused replies were not stored");
+    assert_eq!(
+        dialog_texts(&api, &dialog_id).await,
+        ["hi", "Yes!"],
+        "the refused replies were not stored"
+    );
     t.stop().await;
 }
 

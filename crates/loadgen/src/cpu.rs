@@ -86,6 +86,30 @@ impl Processes {
     }
 }
 
+/// The suite's total of [`Processes::per_message`]'s rows.
+pub fn suite_total(rows: &[(String, f64)]) -> f64 {
+    rows.last().map_or(0.0, |(_, us)| *us)
+}
+
+/// A Markdown table of CPU per message: a row per process, a column per
+/// offered rate (`columns[i]` from [`Processes::per_message`] at `rates[i]`).
+pub fn table(rates: &[u64], columns: &[Vec<(String, f64)>]) -> String {
+    let heads: Vec<String> = rates.iter().map(|r| format!("{r} msg/s")).collect();
+    let mut table = format!(
+        "| process | {} |\n|---|{}\n",
+        heads.join(" | "),
+        "---|".repeat(rates.len()),
+    );
+    let Some(first) = columns.first() else {
+        return table;
+    };
+    for (i, (name, _)) in first.iter().enumerate() {
+        let cells: Vec<String> = columns.iter().map(|c| format!("{:.0}", c[i].1)).collect();
+        table.push_str(&format!("| {name} | {} |\n", cells.join(" | ")));
+    }
+    table
+}
+
 /// User plus system seconds a process has used, if it is there.
 fn cpu_seconds(pid: u32) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;

@@ -33,23 +33,7 @@ pub async fn measure(settings: &Settings) -> anyhow::Result<String> {
         ));
         cpu_columns.push(cpu);
     }
-    let mut cpu_table = format!(
-        "| process | {} |\n|---|{}\n",
-        settings
-            .rates
-            .iter()
-            .map(|r| format!("{r} msg/s"))
-            .collect::<Vec<_>>()
-            .join(" | "),
-        "---|".repeat(settings.rates.len()),
-    );
-    for (i, (name, _)) in cpu_columns[0].iter().enumerate() {
-        let cells: Vec<String> = cpu_columns
-            .iter()
-            .map(|c| format!("{:.0}", c[i].1))
-            .collect();
-        cpu_table.push_str(&format!("| {name} | {} |\n", cells.join(" | ")));
-    }
+    let cpu_table = cpu::table(&settings.rates, &cpu_columns);
     Ok(format!(
         "### Latency, visitor's send to manager's receipt\n\n\
          {VISITORS} visitors in their own dialogs share the offered load evenly, for {secs} s at each load; \

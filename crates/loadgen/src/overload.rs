@@ -58,7 +58,7 @@ pub async fn measure(settings: &Settings) -> anyhow::Result<String> {
     let processes = cpu::Processes::from_env();
     let mut rows = String::new();
     let mut refusals = String::new();
-    let mut cpu_rows: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut cpu_columns = Vec::new();
     for &rate in &settings.overload_rates {
         let (fates, cpu) = at_rate(settings, &processes, rate).await?;
         let ms = |h: &Histogram<u64>, q: f64| {
@@ -78,13 +78,8 @@ pub async fn measure(settings: &Settings) -> anyhow::Result<String> {
         middle.sort_unstable();
         let lowest = middle.first().copied().unwrap_or(0);
         let median = middle.get(middle.len() / 2).copied().unwrap_or(0);
-        let cpu_total: f64 = cpu.iter().map(|(_, us)| us).sum();
-        for (i, (name, us)) in cpu.iter().enumerate() {
-            match cpu_rows.get_mut(i) {
-                Some((_, column)) => column.push(*us),
-                None => cpu_rows.push((name.clone(), vec![*us])),
-            }
-        }
+        let cpu_total = cpu::suite_total(&cpu);
+        cpu_columns.push(cpu);
         rows.push_str(&format!(
             "| {rate} | {:.0} | {:.0} ({median} / {lowest}) | {:.0} | {} / {} | {} / {} | {} / {} | {} | {:.0} |\n",
             fates.offered as f64 / secs,
@@ -108,27 +103,14 @@ pub async fn measure(settings: &Settings) -> anyhow::Result<String> {
             refusals.push_str(&format!("- at {rate} msg/s: {}\n", codes.join(", ")));
         }
     }
-    let mut cpu_table = format!(
-        "| process | {} |\n|---|{}\n",
-        settings
-            .overload_rates
-            .iter()
-            .map(|r| format!("{r} msg/s"))
-            .collect::<Vec<_>>()
-            .join(" | "),
-        "---|".repeat(settings.overload_rates.len()),
-    );
-    for (name, column) in &cpu_rows {
-        let cells: Vec<String> = column.iter().map(|us| format!("{us:.0}")).collect();
-        cpu_table.push_str(&format!("| {name} | {} |\n", cells.join(" | ")));
-    }
+    let cpu_table = cpu::table(&settings.overload_rates, &cpu_columns);
     Ok(format!(
         "### Overload\n\n\
          {visitors} visitors in their own dialogs each send on a fixed schedule, whatever comes back, \
          for {secs} s at each offered load; one manager socket receives. Per second: what was offered, \
          stored (acked; in brackets the median and the lowest second of the run's middle), refused. \
          Milliseconds, p50 / p99, from when each send was due: to its ack, to its refusal, to the \
-         manager's receipt. CPU in µs per stored message, all processes.\n\n\
+         manager's receipt. CPU in µs per stored message, the suite's processes in all.\n\n\
          | offered msg/s | sent/s | stored/s | refused/s | ack | refusal | manager's receipt | never answered | CPU |\n\
          |---|---|---|---|---|---|---|---|---|\n{rows}\n{refusals}\n\
          CPU per stored message by process, µs:\n\n{cpu_table}",

@@ -205,12 +205,12 @@ impl From<tonic::Status> for Error {
             Code::FailedPrecondition => Self::Invalid(status.message().to_owned()),
             Code::AlreadyExists => Self::Conflict(fields),
             Code::NotFound => Self::NotFound(not_found_what(status.message())),
-            // Unknown and Cancelled: the call broke off (a backend died
-            // mid-request), so nobody knows whether it was done; resending
-            // with the same client id is safe, so say "try again".
             // The backend shed the request under load, having done nothing
             // (counted there): try again, and nothing to log for each.
             Code::ResourceExhausted => Self::Unavailable,
+            // Unknown and Cancelled: the call broke off (a backend died
+            // mid-request), so nobody knows whether it was done; resending
+            // with the same client id is safe, so say "try again".
             Code::Unavailable | Code::DeadlineExceeded | Code::Unknown | Code::Cancelled => {
                 tracing::warn!(status = %status, "backend unavailable");
                 Self::Unavailable

@@ -136,6 +136,9 @@ impl Session {
     }
 
     async fn finish(&mut self, done: Done) -> Result<(), Closed> {
+        if self.pipeline.as_ref().is_some_and(|p| p.is_empty()) {
+            self.pipeline = None; // a socket with nothing to store keeps none
+        }
         match done.result {
             Ok(posted) => {
                 let Some(message) = posted.message.map(MessageOut::from) else {

@@ -782,6 +782,8 @@ function sendFailed(clientMessageId, code, text) {
   if (retriable && entry.autoRetries < SEND_AUTO_RETRY_DELAYS_MS.length) {
     const delay = SEND_AUTO_RETRY_DELAYS_MS[entry.autoRetries];
     const updated = updateOutbox(clientMessageId, { autoRetries: entry.autoRetries + 1 });
+    // The send's own timeout goes: it would fail the retry while it waits.
+    clearTimeout(sendTimers.get(clientMessageId));
     sendTimers.set(clientMessageId, setTimeout(() => transmit(updated), delay));
     return;
   }
