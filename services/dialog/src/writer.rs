@@ -27,8 +27,8 @@
 //! queue is full, or when it waited longer than [`MAX_QUEUE_WAIT`] for a
 //! writer, it is answered `Busy` with nothing written, and the caller sends
 //! it again later (`dialog_posts_shed_total` counts those). What the writers
-//! take is then only what they can write in time, so throughput stays at its
-//! most and the latency of what is stored stays bounded.
+//! take is then only what they can write in time, so the latency of what is
+//! stored stays bounded (BENCHMARKS.md, "Overload").
 
 use std::collections::HashMap;
 use std::sync::Arc;
