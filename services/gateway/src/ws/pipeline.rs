@@ -10,7 +10,7 @@
 //! queue for seconds behind each other; so what is stored is stored within
 //! a bound and what cannot be is refused fast. Once a lane refuses a send it
 //! refuses everything behind it, and everything sent to it, until its send
-//! in flight is done: a later message never overtakes a refused one.
+//! in flight is done: nothing sent meanwhile overtakes a refused one.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
