@@ -359,6 +359,14 @@ impl Socket {
         self.wait_for(frame_type, |f| f["type"] == frame_type).await
     }
 
+    /// What the socket has been sent so far, up to the answer to a ping,
+    /// leaving out who came online or went (that may change at any moment).
+    pub async fn drain_but_presence(&mut self) -> Vec<Value> {
+        let mut frames = self.drain().await;
+        frames.retain(|frame| !is_presence(frame));
+        frames
+    }
+
     /// Every frame up to the answer to a ping: what the socket has been sent so far.
     pub async fn drain(&mut self) -> Vec<Value> {
         self.send_json(json!({"type": "ping"})).await;
@@ -375,16 +383,10 @@ impl Socket {
     /// Waits for the close; panics if a frame that is not an error comes
     /// first (who is online may change at any moment: those frames pass).
     pub async fn closed(&mut self) -> (u16, String) {
-        const PRESENCE: [&str; 4] = [
-            "manager_presence",
-            "visitor_online",
-            "visitor_offline",
-            "presence",
-        ];
         loop {
             match self.next().await {
                 Frame::Closed { code, reason } => return (code, reason),
-                Frame::Json(value) if PRESENCE.iter().any(|t| value["type"] == *t) => {}
+                Frame::Json(value) if is_presence(&value) => {}
                 Frame::Json(value) => {
                     assert_eq!(value["type"], "error", "expected the close, got {value}")
                 }
@@ -400,4 +402,15 @@ pub fn message_seqs(frames: &[Value], dialog_id: &str) -> Vec<i64> {
         .filter(|f| f["type"] == "message" && f["message"]["dialog_id"] == dialog_id)
         .filter_map(|f| f["message"]["seq"].as_i64())
         .collect()
+}
+
+/// A frame saying who came online or went, which may come at any moment.
+pub fn is_presence(frame: &Value) -> bool {
+    const PRESENCE: [&str; 4] = [
+        "manager_presence",
+        "visitor_online",
+        "visitor_offline",
+        "presence",
+    ];
+    PRESENCE.iter().any(|kind| frame["type"] == *kind)
 }
