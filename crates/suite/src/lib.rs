@@ -55,6 +55,7 @@ impl Configs {
                 grpc_addr: any(),
                 ops_addr: any(),
                 common: common.clone(),
+                ..Default::default()
             },
             contact: contact::Config {
                 grpc_addr: any(),

@@ -10,6 +10,9 @@ pub struct Config {
     pub grpc_addr: String,
     /// `DIALOG_OPS_ADDR`: where `/healthz`, `/readyz` and `/metrics` listen.
     pub ops_addr: String,
+    /// `DIALOG_POST_MAX_WAIT_MS`: longest a message waits for a writer
+    /// before it is refused as busy (overload: refused fast, not queued).
+    pub post_max_wait_ms: u64,
     #[serde(skip)]
     pub common: Common,
 }
@@ -19,6 +22,7 @@ impl Default for Config {
         Self {
             grpc_addr: "127.0.0.1:50051".into(),
             ops_addr: "127.0.0.1:9101".into(),
+            post_max_wait_ms: crate::writer::DEFAULT_MAX_QUEUE_WAIT.as_millis() as u64,
             common: Common::default(),
         }
     }

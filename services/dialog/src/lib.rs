@@ -64,7 +64,12 @@ impl Application {
         let tasks = Tasks::new();
         let state = grpc::DialogApi {
             pool: pool.clone(),
-            writer: writer::Writer::start(&pool, outbox.clone(), &tasks),
+            writer: writer::Writer::start(
+                &pool,
+                outbox.clone(),
+                std::time::Duration::from_millis(config.post_max_wait_ms),
+                &tasks,
+            ),
             outbox,
             bus: bus.clone(),
         };

@@ -24,8 +24,8 @@
 //! events carry that request's trace.
 //!
 //! Under overload a post is refused rather than queued for seconds: when the
-//! queue is full, or when it waited longer than [`MAX_QUEUE_WAIT`] for a
-//! writer, it is answered `Busy` with nothing written, and the caller sends
+//! queue is full, or when it waited longer than its limit for a writer
+//! (`DIALOG_POST_MAX_WAIT_MS`, [`DEFAULT_MAX_QUEUE_WAIT`]), it is answered `Busy` with nothing written, and the caller sends
 //! it again later (`dialog_posts_shed_total` counts those). What the writers
 //! take is then only what they can write in time, so the latency of what is
 //! stored stays bounded (BENCHMARKS.md, "Overload").
@@ -54,8 +54,8 @@ pub const MAX_GROUP: usize = 64;
 pub const WRITERS: usize = 8;
 /// Posts waiting for a writer; past that a post is refused at once.
 const QUEUE: usize = 4096;
-/// Longest a post waits for a writer before it is refused instead.
-pub const MAX_QUEUE_WAIT: Duration = Duration::from_millis(250);
+/// Longest a post waits for a writer before it is refused instead, unless configured.
+pub const DEFAULT_MAX_QUEUE_WAIT: Duration = Duration::from_millis(250);
 /// How long a writer waits for a new connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Contacts whose dialog the writer remembers; past this it starts over.
@@ -80,6 +80,8 @@ struct Shared {
     jobs: Mutex<mpsc::Receiver<Job>>,
     options: PgConnectOptions,
     outbox: Outbox,
+    /// Longest a post waits for a writer before it is refused.
+    max_wait: Duration,
     /// `(account, contact)` to the contact's dialog.
     dialogs: std::sync::Mutex<HashMap<(Uuid, Uuid), Uuid>>,
 }
@@ -87,12 +89,13 @@ struct Shared {
 impl Writer {
     /// Starts the writer tasks (on `tasks`), connecting as `pool` does;
     /// they end when every handle is dropped and the queue is empty.
-    pub fn start(pool: &PgPool, outbox: Outbox, tasks: &Tasks) -> Writer {
+    pub fn start(pool: &PgPool, outbox: Outbox, max_wait: Duration, tasks: &Tasks) -> Writer {
         let (queue, jobs) = mpsc::channel(QUEUE);
         let shared = Arc::new(Shared {
             jobs: Mutex::new(jobs),
             options: (*pool.connect_options()).clone(),
             outbox,
+            max_wait,
             dialogs: Default::default(),
         });
         for _ in 0..WRITERS {
@@ -147,7 +150,7 @@ async fn run(shared: Arc<Shared>) {
             }
             group
         };
-        let mut group = refuse_late(taken);
+        let mut group = refuse_late(taken, shared.max_wait);
         if group.is_empty() {
             continue;
         }
@@ -187,10 +190,10 @@ async fn run(shared: Arc<Shared>) {
 
 /// Answers `Busy` to the posts that waited too long for a writer (their
 /// callers have waited long enough to be told); the rest are written.
-fn refuse_late(group: Vec<Job>) -> Vec<Job> {
+fn refuse_late(group: Vec<Job>, max_wait: Duration) -> Vec<Job> {
     let (late, in_time): (Vec<Job>, Vec<Job>) = group
         .into_iter()
-        .partition(|job| job.queued_at.elapsed() > MAX_QUEUE_WAIT);
+        .partition(|job| job.queued_at.elapsed() > max_wait);
     if !late.is_empty() {
         metrics::counter!("dialog_posts_shed_total", "why" => "waited")
             .increment(late.len() as u64);

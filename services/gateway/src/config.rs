@@ -61,6 +61,10 @@ pub struct Config {
     pub first_messages_per_minute_per_site: u32,
     /// `GATEWAY_SOCKET_SENDS_PER_SEC`: `send` frames a socket may send per second (bursts of twice that).
     pub socket_sends_per_sec: u32,
+    /// `GATEWAY_SEND_MAX_WAIT_MS`: longest a `send` waits behind the same
+    /// socket's earlier sends into its dialog before it is refused
+    /// `unavailable` (overload: refused fast rather than queued).
+    pub send_max_wait_ms: u64,
     /// `GATEWAY_LOGINS_PER_MINUTE_PER_ADDRESS` and `..._PER_EMAIL`: login attempts before 429.
     pub logins_per_minute_per_address: u32,
     pub logins_per_minute_per_email: u32,
@@ -115,6 +119,7 @@ impl Default for Config {
             first_messages_per_minute_per_address: 10,
             first_messages_per_minute_per_site: 300,
             socket_sends_per_sec: 20,
+            send_max_wait_ms: crate::ws::pipeline::DEFAULT_MAX_LANE_WAIT.as_millis() as u64,
             logins_per_minute_per_address: 30,
             logins_per_minute_per_email: 10,
             invitations_per_minute_per_address: 10,

@@ -25,6 +25,7 @@ impl TestDialog {
             grpc_addr: "127.0.0.1:0".into(),
             ops_addr: "127.0.0.1:0".into(),
             common: env.common(),
+            ..Default::default()
         };
         let app = dialog::Application::build(config)
             .await

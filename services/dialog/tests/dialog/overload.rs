@@ -9,7 +9,7 @@ use tonic::Code;
 use uuid::Uuid;
 
 use crate::helpers::TestDialog;
-use dialog::writer::{MAX_QUEUE_WAIT, WRITERS};
+use dialog::writer::{DEFAULT_MAX_QUEUE_WAIT, WRITERS};
 
 /// Backends of the test's database waiting for a lock.
 async fn waiting_for_locks(pool: &sqlx::PgPool) -> i64 {
@@ -77,7 +77,7 @@ async fn a_post_that_waited_too_long_for_a_writer_is_refused_busy_and_nothing_is
 
     // This one waits in the queue past the writer's patience.
     let refused = post(&t, account, late, "second");
-    tokio::time::sleep(MAX_QUEUE_WAIT + Duration::from_millis(150)).await;
+    tokio::time::sleep(DEFAULT_MAX_QUEUE_WAIT + Duration::from_millis(150)).await;
     lock.rollback().await.expect("rollback");
 
     let status = refused.await.unwrap().expect_err("refused");

@@ -4,7 +4,8 @@
 //! after another, in the order sent, so per-dialog order holds; different
 //! dialogs go in parallel. Acks come back as each message is stored.
 //!
-//! A send that waited behind its lane for longer than [`MAX_LANE_WAIT`] is
+//! A send that waited behind its lane for longer than its limit
+//! (`GATEWAY_SEND_MAX_WAIT_MS`, [`DEFAULT_MAX_LANE_WAIT`]) is
 //! not sent on: it is answered `unavailable` (nothing stored; the client
 //! sends it again later). Under overload a socket's sends would otherwise
 //! queue for seconds behind each other; so what is stored is stored within
@@ -29,8 +30,8 @@ use chat_proto::dialog::v1::dialog_service_client::DialogServiceClient;
 /// reads no more frames until some are done (backpressure, not refusal).
 pub const MAX_PIPELINED: usize = 64;
 
-/// Longest a send waits for the sends before it in its lane.
-pub const MAX_LANE_WAIT: Duration = Duration::from_millis(500);
+/// Longest a send waits for the sends before it in its lane, unless configured.
+pub const DEFAULT_MAX_LANE_WAIT: Duration = Duration::from_millis(500);
 
 /// A send that finished, stored or not.
 pub struct Done {
@@ -61,6 +62,8 @@ struct Lane {
 /// One socket's sends being stored.
 pub struct Pipeline {
     post: Post,
+    /// Longest a send waits behind its lane before it is refused.
+    max_wait: Duration,
     in_flight: FuturesUnordered<BoxFuture<'static, Done>>,
     /// The lanes with a send in flight.
     lanes: HashMap<String, Lane>,
@@ -71,16 +74,20 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    pub fn new(dialogs: DialogServiceClient<Traced>) -> Self {
-        Self::posting(Arc::new(move |request| {
-            let mut dialogs = dialogs.clone();
-            Box::pin(async move { dialogs.post_message(request).await.map(|r| r.into_inner()) })
-        }))
+    pub fn new(dialogs: DialogServiceClient<Traced>, max_wait: Duration) -> Self {
+        Self::posting(
+            max_wait,
+            Arc::new(move |request| {
+                let mut dialogs = dialogs.clone();
+                Box::pin(async move { dialogs.post_message(request).await.map(|r| r.into_inner()) })
+            }),
+        )
     }
 
-    fn posting(post: Post) -> Self {
+    fn posting(max_wait: Duration, post: Post) -> Self {
         Self {
             post,
+            max_wait,
             in_flight: FuturesUnordered::new(),
             lanes: HashMap::new(),
             queued: 0,
@@ -157,7 +164,7 @@ impl Pipeline {
             .min();
         let too_late = async {
             match oldest {
-                Some(came) => tokio::time::sleep_until(came + MAX_LANE_WAIT).await,
+                Some(came) => tokio::time::sleep_until(came + self.max_wait).await,
                 None => std::future::pending().await,
             }
         };
@@ -195,7 +202,7 @@ impl Pipeline {
             .get_mut(lane)
             .and_then(|waiting| waiting.waiting.pop_front());
         match next {
-            Some((came, request)) if came.elapsed() <= MAX_LANE_WAIT => {
+            Some((came, request)) if came.elapsed() <= self.max_wait => {
                 self.queued -= 1;
                 self.send_on(lane.to_owned(), request);
             }
@@ -238,17 +245,20 @@ mod tests {
     fn held() -> (Pipeline, Posts) {
         let posts: Posts = Default::default();
         let taken = posts.clone();
-        let pipeline = Pipeline::posting(Arc::new(move |request: pb::PostMessageRequest| {
-            let (answer, answered) = oneshot::channel();
-            taken
-                .lock()
-                .unwrap()
-                .push_back((request.client_message_id.clone(), answer));
-            Box::pin(async move {
-                let _ = answered.await;
-                Ok(pb::PostMessageResponse::default())
-            })
-        }));
+        let pipeline = Pipeline::posting(
+            DEFAULT_MAX_LANE_WAIT,
+            Arc::new(move |request: pb::PostMessageRequest| {
+                let (answer, answered) = oneshot::channel();
+                taken
+                    .lock()
+                    .unwrap()
+                    .push_back((request.client_message_id.clone(), answer));
+                Box::pin(async move {
+                    let _ = answered.await;
+                    Ok(pb::PostMessageResponse::default())
+                })
+            }),
+        );
         (pipeline, posts)
     }
 
@@ -302,7 +312,7 @@ mod tests {
         let (mut pipeline, posts) = held();
         pipeline.submit("a".into(), send("stuck"));
         pipeline.submit("a".into(), send("behind"));
-        tokio::time::advance(MAX_LANE_WAIT / 2).await;
+        tokio::time::advance(DEFAULT_MAX_LANE_WAIT / 2).await;
         pipeline.submit("a".into(), send("later"));
 
         // The timer refuses the oldest with everything behind it, while
@@ -330,7 +340,7 @@ mod tests {
         pipeline.submit("a".into(), send("second"));
         pipeline.submit("a".into(), send("third"));
         // The first is stored just as time runs out for the others.
-        tokio::time::advance(MAX_LANE_WAIT + Duration::from_millis(1)).await;
+        tokio::time::advance(DEFAULT_MAX_LANE_WAIT + Duration::from_millis(1)).await;
         assert_eq!(store_next(&posts), "first");
         let mut answers = Vec::new();
         while !pipeline.is_empty() {

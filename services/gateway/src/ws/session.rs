@@ -128,9 +128,12 @@ impl Session {
             );
             return self.send(frame).await;
         }
-        let dialogs = &self.state.dialogs;
+        let (dialogs, config) = (&self.state.dialogs, &self.state.config);
         self.pipeline
-            .get_or_insert_with(|| Box::new(Pipeline::new(dialogs.clone())))
+            .get_or_insert_with(|| {
+                let max_wait = Duration::from_millis(config.send_max_wait_ms);
+                Box::new(Pipeline::new(dialogs.clone(), max_wait))
+            })
             .submit(lane, request);
         Ok(())
     }
