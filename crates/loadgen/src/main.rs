@@ -22,6 +22,7 @@
 //! # Layout
 //! - [`client`]: visitor and manager sockets.
 //! - [`ceilings`]: what PostgreSQL and JetStream alone do on this machine.
+//! - [`cpu_floor`]: the least CPU a durable message costs them here.
 //! - [`throughput`]: sustained persisted messages per second.
 //! - [`latency`]: visitor-to-manager latency at fixed offered loads, against
 //!   the machine's floor, with [`cpu`] time per message per process.
@@ -43,6 +44,7 @@ mod chaos;
 mod client;
 mod console;
 mod cpu;
+mod cpu_floor;
 mod latency;
 mod mail_sink;
 mod messengers;
@@ -121,6 +123,7 @@ async fn main() -> anyhow::Result<()> {
         let (table, inserts) = ceilings::measure(&settings).await?;
         println!("{table}");
         insert_ceiling = Some(inserts);
+        println!("{}", cpu_floor::measure(&settings).await?);
     }
     if wants("throughput") {
         eprintln!("measuring sustained throughput ...");
