@@ -8,8 +8,6 @@
 //!
 //! # Layout
 //! - [`config`]: its settings (`NOTIFICATION_*`).
-//! - [`activity`]: the per-dialog record of who wrote last, written by the
-//!   alerts consumer.
 //! - [`directory`]: the managers, from `gateway.manager_changed`.
 //! - [`contacts`]: the contacts' names and addresses, from `contact.contact_updated`.
 //! - [`alerts`]: e-mails to managers who are away, one per window.
@@ -24,7 +22,6 @@
 //! - [`db`]: the SQL.
 //! - [`grpc`]: the gRPC server.
 
-pub mod activity;
 pub mod alerts;
 pub mod config;
 pub mod contacts;
@@ -169,12 +166,15 @@ impl Application {
         }
         worker
             .run(shutdown, move |bus, pool, shutdown| async move {
-                // Its events are read by the alerts consumer now.
+                // Its events were read by the alerts consumer, then by nobody.
                 tokio::spawn({
                     let (bus, shutdown) = (bus.clone(), shutdown.clone());
                     async move {
-                        bus.keep_consumer_retired(activity::RETIRED_CONSUMER, shutdown)
-                            .await
+                        bus.keep_consumer_retired(
+                            alerts::watch::RETIRED_ACTIVITY_CONSUMER,
+                            shutdown,
+                        )
+                        .await
                     }
                 });
                 let presence = presence::Presence::new(bus.clone());

@@ -1,6 +1,4 @@
-//! Follows the dialog service's events into what alerts and replies need
-//! (and, in the same transaction, who wrote last in each dialog:
-//! [`crate::activity`]): a
+//! Follows the dialog service's events into what alerts and replies need: a
 //! visitor's message waits for its dialog's alert (until a manager
 //! answers), a manager's reply through the site chat or by e-mail waits to
 //! be settled (seen by an open widget, or e-mailed), a dialog keeps its
@@ -41,6 +39,9 @@ pub struct Waits {
 }
 
 pub const ALERTS_CONSUMER: &str = "notification_alerts";
+/// The consumer that kept a per-dialog record of who wrote last, which
+/// nothing read; retired at start.
+pub const RETIRED_ACTIVITY_CONSUMER: &str = "notification_activity";
 /// Most events handled in one transaction.
 const MAX_BATCH: usize = 256;
 
@@ -60,7 +61,6 @@ pub async fn follow(bus: Bus, pool: PgPool, waits: Waits, shutdown: Shutdown) {
                 }
                 alerts::hold_all(&mut tx, &batch.to_hold, waits.alert_window).await?;
                 alerts::set_contacts(&mut tx, &batch.contacts).await?;
-                crate::activity::record(&mut tx, &envelopes).await?;
                 tx.commit().await?;
                 Ok(())
             }

@@ -109,19 +109,6 @@ impl TestApp {
             .await
     }
 
-    /// Publishes the same event again, as a redelivery would.
-    pub async fn publish_again(&self, event_id: Uuid, dialog: &Dialog, message: &pb::Message) {
-        self.env
-            .publish_with_id(
-                &self.bus,
-                event_id,
-                dialog.account_id,
-                "dialog.message_created",
-                dialog.event(message),
-            )
-            .await;
-    }
-
     /// Waits until the service has handled (and acked) every event published so far.
     pub async fn wait_until_handled(&self) {
         caught_up(&self.bus, notification::directory::DIRECTORY_CONSUMER).await;
@@ -257,7 +244,7 @@ impl TestApp {
         .expect("email log")
     }
 
-    /// The durable consumer of the dialogs' events (alerts and activity) as
+    /// The durable consumer of the dialogs' events (the alerts') as
     /// the server sees it.
     pub async fn consumer(&self) -> async_nats::jetstream::consumer::Info {
         consumer_info(&self.bus, notification::alerts::watch::ALERTS_CONSUMER)
@@ -265,33 +252,28 @@ impl TestApp {
             .expect("consumer info")
     }
 
-    /// The dialog's activity row, if it has one.
-    pub async fn activity(&self, dialog: &Dialog) -> Option<Activity> {
-        sqlx::query_as(
-            "select contact_id, last_visitor_seq, last_visitor_message_at, \
-                    last_manager_seq, last_manager_message_at \
-             from notification.dialog_activity where account_id = $1 and dialog_id = $2",
+    /// The visitor's messages of the dialog held for its alert, and how
+    /// far its messages were alerted about or answered.
+    pub async fn held(&self, dialog: &Dialog) -> (Vec<i64>, i64) {
+        let seqs = sqlx::query_scalar(
+            "select seq from notification.unalerted_message \
+             where account_id = $1 and dialog_id = $2 order by seq",
+        )
+        .bind(dialog.account_id)
+        .bind(dialog.dialog_id)
+        .fetch_all(&self.pool)
+        .await
+        .expect("held messages");
+        let alerted: Option<i64> = sqlx::query_scalar(
+            "select alerted_seq from notification.dialog_state \
+             where account_id = $1 and dialog_id = $2",
         )
         .bind(dialog.account_id)
         .bind(dialog.dialog_id)
         .fetch_optional(&self.pool)
         .await
-        .expect("activity")
-    }
-
-    /// Waits for the dialog's activity row to be `expected`.
-    pub async fn activity_becomes(&self, dialog: &Dialog, expected: Activity) {
-        eventually(&format!("activity {expected:?}"), || async {
-            let activity = self.activity(dialog).await;
-            (activity.as_ref() == Some(&expected)).then_some(())
-        })
-        .await;
-    }
-
-    pub async fn waiting_for_answer(&self, account_id: Uuid) -> Vec<Uuid> {
-        notification::activity::waiting_for_answer(&self.pool, account_id)
-            .await
-            .expect("waiting_for_answer")
+        .expect("dialog state");
+        (seqs, alerted.unwrap_or(0))
     }
 }
 
@@ -322,16 +304,6 @@ async fn start(env: &TestEnv, mail: &MailCatcher) -> Running {
         grpc_port,
         service: InProcess::spawn(|shutdown| app.run_until_stopped(shutdown)),
     }
-}
-
-/// A row of `notification.dialog_activity`, without its bookkeeping.
-#[derive(Debug, PartialEq, sqlx::FromRow)]
-pub struct Activity {
-    pub contact_id: Uuid,
-    pub last_visitor_seq: i64,
-    pub last_visitor_message_at: Option<DateTime<Utc>>,
-    pub last_manager_seq: i64,
-    pub last_manager_message_at: Option<DateTime<Utc>>,
 }
 
 /// A dialog whose messages the tests make up.
