@@ -52,19 +52,49 @@ pub struct MessageRow {
     pub delivery_error: String,
 }
 
-/// A dialog's columns, of `dialog d`, without a viewer (`unread_count` 0).
-const DIALOG_COLUMNS: &str = "d.id, d.account_id, d.contact_id, d.status, d.manager_id, d.last_seq, \
-     d.last_message_text, d.last_message_at, d.created_at, d.updated_at, d.contact_name, \
-     d.inbound_count, d.inbound_channels, d.last_inbound_channel, d.contact_email, \
-     0::bigint as unread_count";
-/// A dialog's columns as a manager sees them, of `dialog d left join dialog_read r`.
+/// A message's columns, of `message` (for the statements built at run time).
+pub const MESSAGE_COLUMNS: &str = "id, account_id, dialog_id, seq, author_kind, author_id, \
+     client_message_id, text, channel, delivery_state, created_at, delivery_error";
+
+/// `sqlx::query_as!` of [`DialogRow`]s, checked at compile time: `$before`,
+/// a dialog's columns of `dialog d` without a viewer (`unread_count` 0),
+/// then `$after`, each a string literal.
+macro_rules! dialog_rows {
+    ($before:tt, $after:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            DialogRow,
+            $before
+                + "d.id, d.account_id, d.contact_id, d.status, d.manager_id, d.last_seq, \
+                   d.last_message_text, d.last_message_at, d.created_at, d.updated_at, \
+                   d.contact_name, d.inbound_count, d.inbound_channels, d.last_inbound_channel, \
+                   d.contact_email, 0::bigint as \"unread_count!\""
+                + $after
+            $(, $arg)*
+        )
+    };
+}
+
+/// `sqlx::query_as!` of [`MessageRow`]s, checked at compile time: `$before`,
+/// a message's columns of `message`, then `$after`.
+macro_rules! message_rows {
+    ($before:tt, $after:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            MessageRow,
+            $before
+                + "id, account_id, dialog_id, seq, author_kind, author_id, client_message_id, \
+                   text, channel, delivery_state, created_at, delivery_error"
+                + $after
+            $(, $arg)*
+        )
+    };
+}
+
+/// A dialog's columns as a manager sees them, of `dialog d left join
+/// dialog_read r` (for the lists, built at run time).
 const VIEWED_DIALOG_COLUMNS: &str = "d.id, d.account_id, d.contact_id, d.status, d.manager_id, \
      d.last_seq, d.last_message_text, d.last_message_at, d.created_at, d.updated_at, \
      d.contact_name, d.inbound_count, d.inbound_channels, d.last_inbound_channel, \
      d.contact_email, d.inbound_count - coalesce(r.inbound_read, 0) as unread_count";
-/// A message's columns, of `message`.
-pub const MESSAGE_COLUMNS: &str = "id, account_id, dialog_id, seq, author_kind, author_id, \
-     client_message_id, text, channel, delivery_state, created_at, delivery_error";
 
 /// Where a new message goes: a dialog by id (a visitor may name only their
 /// own), or the contact's dialog (opened if they have none).
@@ -102,18 +132,19 @@ pub async fn insert_open_dialog(
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query_as(&format!(
+    dialog_rows!(
         "insert into dialog as d (id, account_id, contact_id, status, contact_name, contact_email) \
          select $1, $2, $3, 'open', coalesce(nullif($4, ''), c.name, ''), coalesce(c.email, '') \
          from (select 1) as one left join contact_details c \
              on c.account_id = $2 and c.contact_id = $3 \
          on conflict on constraint dialog_contact_unique do nothing \
-         returning {DIALOG_COLUMNS}"
-    ))
-    .bind(Uuid::now_v7())
-    .bind(account_id)
-    .bind(contact_id)
-    .bind(contact_name)
+         returning ",
+        "",
+        Uuid::now_v7(),
+        account_id,
+        contact_id,
+        contact_name
+    )
     .fetch_optional(conn)
     .await
 }
@@ -269,14 +300,15 @@ pub async fn find_message_by_client_id(
     author_kind: &str,
     client_message_id: &str,
 ) -> sqlx::Result<Option<MessageRow>> {
-    sqlx::query_as(&format!(
-        "select {MESSAGE_COLUMNS} from message where account_id = $1 and dialog_id = $2 \
-         and author_kind = $3 and client_message_id = $4"
-    ))
-    .bind(account_id)
-    .bind(dialog_id)
-    .bind(author_kind)
-    .bind(client_message_id)
+    message_rows!(
+        "select ",
+        " from message where account_id = $1 and dialog_id = $2 \
+         and author_kind = $3 and client_message_id = $4",
+        account_id,
+        dialog_id,
+        author_kind,
+        client_message_id
+    )
     .fetch_optional(conn)
     .await
 }
@@ -288,14 +320,19 @@ pub async fn get_dialog(
     dialog_id: Uuid,
     viewer: Option<Uuid>,
 ) -> sqlx::Result<Option<DialogRow>> {
-    sqlx::query_as(&format!(
-        "select {VIEWED_DIALOG_COLUMNS} from dialog d \
-         left join dialog_read r on r.dialog_id = d.id and r.manager_id = $3 \
-         where d.account_id = $1 and d.id = $2"
-    ))
-    .bind(account_id)
-    .bind(dialog_id)
-    .bind(viewer)
+    sqlx::query_as!(
+        DialogRow,
+        r#"select d.id, d.account_id, d.contact_id, d.status, d.manager_id, d.last_seq,
+               d.last_message_text, d.last_message_at, d.created_at, d.updated_at,
+               d.contact_name, d.inbound_count, d.inbound_channels, d.last_inbound_channel,
+               d.contact_email, d.inbound_count - coalesce(r.inbound_read, 0) as "unread_count!"
+           from dialog d
+           left join dialog_read r on r.dialog_id = d.id and r.manager_id = $3
+           where d.account_id = $1 and d.id = $2"#,
+        account_id,
+        dialog_id,
+        viewer
+    )
     .fetch_optional(pool)
     .await
 }
@@ -305,11 +342,12 @@ pub async fn find_contact_dialog(
     account_id: Uuid,
     contact_id: Uuid,
 ) -> sqlx::Result<Option<DialogRow>> {
-    sqlx::query_as(&format!(
-        "select {DIALOG_COLUMNS} from dialog d where d.account_id = $1 and d.contact_id = $2"
-    ))
-    .bind(account_id)
-    .bind(contact_id)
+    dialog_rows!(
+        "select ",
+        " from dialog d where d.account_id = $1 and d.contact_id = $2",
+        account_id,
+        contact_id
+    )
     .fetch_optional(pool)
     .await
 }
@@ -403,14 +441,15 @@ pub async fn assign_dialog(
     dialog_id: Uuid,
     manager_id: Option<Uuid>,
 ) -> sqlx::Result<Option<DialogRow>> {
-    sqlx::query_as(&format!(
+    dialog_rows!(
         "update dialog d set manager_id = $3, updated_at = greatest(clock_timestamp(), d.updated_at) \
          where d.account_id = $1 and d.id = $2 and d.manager_id is distinct from $3 \
-         returning {DIALOG_COLUMNS}"
-    ))
-    .bind(account_id)
-    .bind(dialog_id)
-    .bind(manager_id)
+         returning ",
+        "",
+        account_id,
+        dialog_id,
+        manager_id
+    )
     .fetch_optional(conn)
     .await
 }
@@ -423,14 +462,15 @@ pub async fn take_dialog(
     dialog_id: Uuid,
     manager_id: Uuid,
 ) -> sqlx::Result<Option<DialogRow>> {
-    sqlx::query_as(&format!(
+    dialog_rows!(
         "update dialog d set manager_id = $3 \
          where d.account_id = $1 and d.id = $2 and d.manager_id is null \
-         returning {DIALOG_COLUMNS}"
-    ))
-    .bind(account_id)
-    .bind(dialog_id)
-    .bind(manager_id)
+         returning ",
+        "",
+        account_id,
+        dialog_id,
+        manager_id
+    )
     .fetch_optional(conn)
     .await
 }
@@ -442,14 +482,15 @@ pub async fn set_status(
     dialog_id: Uuid,
     status: &str,
 ) -> sqlx::Result<Option<DialogRow>> {
-    sqlx::query_as(&format!(
+    dialog_rows!(
         "update dialog d set status = $3, updated_at = greatest(clock_timestamp(), d.updated_at) \
          where d.account_id = $1 and d.id = $2 and d.status <> $3 \
-         returning {DIALOG_COLUMNS}"
-    ))
-    .bind(account_id)
-    .bind(dialog_id)
-    .bind(status)
+         returning ",
+        "",
+        account_id,
+        dialog_id,
+        status
+    )
     .fetch_optional(conn)
     .await
 }
@@ -565,27 +606,29 @@ pub async fn set_delivery_state(
     state: &str,
     error: &str,
 ) -> sqlx::Result<Option<(MessageRow, bool)>> {
-    let changed: Option<MessageRow> = sqlx::query_as(&format!(
+    let changed: Option<MessageRow> = message_rows!(
         "update message set delivery_state = $3, delivery_error = $4 \
          where account_id = $1 and id = $2 and (delivery_state = 'stored' \
              or ($3 = 'failed' and (delivery_state = 'emailed' \
                  or (delivery_state = 'delivered' and channel = 'email')))) \
-         returning {MESSAGE_COLUMNS}"
-    ))
-    .bind(account_id)
-    .bind(message_id)
-    .bind(state)
-    .bind(error)
+         returning ",
+        "",
+        account_id,
+        message_id,
+        state,
+        error
+    )
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(message) = changed {
         return Ok(Some((message, true)));
     }
-    let current: Option<MessageRow> = sqlx::query_as(&format!(
-        "select {MESSAGE_COLUMNS} from message where account_id = $1 and id = $2"
-    ))
-    .bind(account_id)
-    .bind(message_id)
+    let current: Option<MessageRow> = message_rows!(
+        "select ",
+        " from message where account_id = $1 and id = $2",
+        account_id,
+        message_id
+    )
     .fetch_optional(conn)
     .await?;
     Ok(current.map(|message| (message, false)))
@@ -599,14 +642,15 @@ pub async fn messages_after(
     after_seq: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<MessageRow>> {
-    sqlx::query_as(&format!(
-        "select {MESSAGE_COLUMNS} from message \
-         where account_id = $1 and dialog_id = $2 and seq > $3 order by seq limit $4"
-    ))
-    .bind(account_id)
-    .bind(dialog_id)
-    .bind(after_seq)
-    .bind(limit)
+    message_rows!(
+        "select ",
+        " from message \
+         where account_id = $1 and dialog_id = $2 and seq > $3 order by seq limit $4",
+        account_id,
+        dialog_id,
+        after_seq,
+        limit
+    )
     .fetch_all(pool)
     .await
 }
@@ -621,16 +665,17 @@ pub async fn messages_before(
     before_seq: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<MessageRow>> {
-    let mut rows: Vec<MessageRow> = sqlx::query_as(&format!(
-        "select {MESSAGE_COLUMNS} from message \
-         where account_id = $1 and dialog_id = $2 and seq < $3 and seq > $5 \
-         order by seq desc limit $4"
-    ))
-    .bind(account_id)
-    .bind(dialog_id)
-    .bind(before_seq)
-    .bind(limit)
-    .bind(after_seq)
+    let mut rows: Vec<MessageRow> = message_rows!(
+        "select ",
+        " from message \
+         where account_id = $1 and dialog_id = $2 and seq < $3 and seq > $4 \
+         order by seq desc limit $5",
+        account_id,
+        dialog_id,
+        before_seq,
+        after_seq,
+        limit
+    )
     .fetch_all(pool)
     .await?;
     rows.reverse();
