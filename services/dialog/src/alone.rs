@@ -21,14 +21,13 @@
 use std::collections::HashMap;
 
 use futures::future::BoxFuture;
-use sqlx::postgres::PgRow;
 use sqlx::{FromRow as _, PgConnection, Row as _};
 use uuid::Uuid;
 
 use chat_platform::outbox::{BuiltEvents, NewEvent, ReferencedEvent, Resolve};
 use chat_proto::dialog::v1::Channel;
 
-use crate::db::{MESSAGE_COLUMNS, MessageRow, NewMessage, PREVIEW_CHARS};
+use crate::db::{MessageRow, NewMessage, PREVIEW_CHARS};
 use crate::events::{self, MESSAGE_CREATED, MESSENGER_REPLY_CREATED};
 
 /// A message stored alone, with its events.
@@ -36,6 +35,93 @@ pub struct Stored {
     pub message: MessageRow,
     /// Its events, for the relay to publish at once.
     pub events: Vec<ReferencedEvent>,
+}
+
+/// One of the statements below, checked at compile time: `$head` (the
+/// CTEs `d`, `m` and `moved`, and for a reply `marked`), then the message's
+/// events' rows in the outbox and the answer, a row per event. $1 to $7
+/// are the message (its account, dialog, author, new id, client id, text
+/// and channel), $8 to $13 its events: every message's [`MESSAGE_CREATED`],
+/// and for a manager's reply through a messenger [`MESSENGER_REPLY_CREATED`]
+/// too (as [`events::message_stored`]); $14 the preview's length.
+macro_rules! lone_statement {
+    ($head:tt, $new:expr, $dialog_id:expr, $author_id:expr, $channel:expr, $ids:expr) => {
+        sqlx::query_as!(
+            StoredRow,
+            $head
+                + "e as ( \
+                     insert into outbox (event_id, subject, ref_id, headers) \
+                     select k.event_id, k.subject, m.id, $13 from m cross join \
+                         (values (1, $8::uuid, $9::text), (2, $10::uuid, $11::text)) \
+                             as k(n, event_id, subject) \
+                     where k.n = 1 or (m.author_kind = 'manager' and m.channel = any($12::text[])) \
+                     order by k.n \
+                     returning seq, subject \
+                 ) \
+                 select m.id as \"id!\", m.account_id as \"account_id!\", \
+                     m.dialog_id as \"dialog_id!\", m.seq as \"seq!\", \
+                     m.author_kind as \"author_kind!\", m.author_id as \"author_id?\", \
+                     m.client_message_id as \"client_message_id!\", m.text as \"text!\", \
+                     m.channel as \"channel!\", m.delivery_state as \"delivery_state!\", \
+                     m.created_at as \"created_at!\", m.delivery_error as \"delivery_error!\", \
+                     d.contact_id as \"dialog_contact_id!\", e.seq as \"outbox_seq!\", \
+                     e.subject as \"outbox_subject!\" \
+                 from m cross join d cross join e order by e.seq",
+            $new.account_id,
+            $dialog_id,
+            $author_id,
+            Uuid::now_v7(),
+            $new.client_message_id,
+            $new.text,
+            $channel,
+            $ids.created,
+            MESSAGE_CREATED,
+            $ids.messenger_reply,
+            MESSENGER_REPLY_CREATED,
+            &messengers() as &[&str],
+            &$ids.trace_json,
+            PREVIEW_CHARS
+        )
+    };
+}
+
+/// A row of what a statement above stored: the message, its dialog's
+/// contact, and one of its events' rows in the outbox.
+struct StoredRow {
+    id: Uuid,
+    account_id: Uuid,
+    dialog_id: Uuid,
+    seq: i64,
+    author_kind: String,
+    author_id: Option<Uuid>,
+    client_message_id: String,
+    text: String,
+    channel: String,
+    delivery_state: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+    delivery_error: String,
+    dialog_contact_id: Uuid,
+    outbox_seq: i64,
+    outbox_subject: String,
+}
+
+impl StoredRow {
+    fn message(&self) -> MessageRow {
+        MessageRow {
+            id: self.id,
+            account_id: self.account_id,
+            dialog_id: self.dialog_id,
+            seq: self.seq,
+            author_kind: self.author_kind.clone(),
+            author_id: self.author_id,
+            client_message_id: self.client_message_id.clone(),
+            text: self.text.clone(),
+            channel: self.channel.clone(),
+            delivery_state: self.delivery_state.clone(),
+            created_at: self.created_at,
+            delivery_error: self.delivery_error.clone(),
+        }
+    }
 }
 
 /// Writes a visitor's message into `dialog_id`, which must be an open
@@ -48,7 +134,8 @@ pub async fn append_visitor_message(
     contact_id: Uuid,
     channel: &str,
 ) -> sqlx::Result<Option<Stored>> {
-    let sql = format!(
+    let ids = EventIds::new();
+    let rows = lone_statement!(
         "with d as ( \
              select id, contact_id, last_seq + 1 as next_seq, updated_at from dialog \
              where account_id = $1 and id = $2 and contact_id = $3 and status = 'open' \
@@ -59,18 +146,24 @@ pub async fn append_visitor_message(
              select $4, $1, d.id, d.next_seq, 'visitor', $3, $5, $6, $7, 'stored', \
                  greatest(clock_timestamp(), d.updated_at) from d \
              on conflict on constraint message_client_id_unique do nothing \
-             returning {MESSAGE_COLUMNS} \
+             returning * \
          ), moved as ( \
-             update dialog set last_seq = m.seq, last_message_text = left(m.text, {PREVIEW_CHARS}), \
+             update dialog set last_seq = m.seq, last_message_text = left(m.text, $14), \
                  last_message_at = m.created_at, updated_at = m.created_at, \
                  inbound_count = inbound_count + 1, last_inbound_channel = m.channel, \
                  inbound_channels = case when m.channel = any(dialog.inbound_channels) \
                      then dialog.inbound_channels else dialog.inbound_channels || m.channel end \
              from m where dialog.account_id = m.account_id and dialog.id = m.dialog_id \
-         ), {EVENTS} \
-         {STORED}"
-    );
-    run(conn, &sql, new, dialog_id, contact_id, Some(channel)).await
+         ), ",
+        new,
+        dialog_id,
+        contact_id,
+        Some(channel),
+        ids
+    )
+    .fetch_all(conn)
+    .await?;
+    ids.stored(rows)
 }
 
 /// Writes a manager's reply into `dialog_id`, which must be open and have
@@ -84,7 +177,8 @@ pub async fn append_manager_reply(
     dialog_id: Uuid,
     manager_id: Uuid,
 ) -> sqlx::Result<Option<Stored>> {
-    let sql = format!(
+    let ids = EventIds::new();
+    let rows = lone_statement!(
         "with d as ( \
              select id, contact_id, last_seq + 1 as next_seq, updated_at, inbound_count, \
                  last_inbound_channel, inbound_channels, contact_email from dialog \
@@ -99,9 +193,9 @@ pub async fn append_manager_reply(
              where $7::text is null or $7 = any(d.inbound_channels) \
                  or ($7 = 'email' and d.contact_email <> '') \
              on conflict on constraint message_client_id_unique do nothing \
-             returning {MESSAGE_COLUMNS} \
+             returning * \
          ), moved as ( \
-             update dialog set last_seq = m.seq, last_message_text = left(m.text, {PREVIEW_CHARS}), \
+             update dialog set last_seq = m.seq, last_message_text = left(m.text, $14), \
                  last_message_at = m.created_at, updated_at = m.created_at \
              from m where dialog.account_id = m.account_id and dialog.id = m.dialog_id \
          ), marked as ( \
@@ -111,58 +205,17 @@ pub async fn append_manager_reply(
                  set read_seq = excluded.read_seq, inbound_read = excluded.inbound_read, \
                      updated_at = now() \
                  where r.read_seq < excluded.read_seq \
-         ), {EVENTS} \
-         {STORED}"
-    );
-    run(conn, &sql, new, dialog_id, manager_id, new.channel).await
+         ), ",
+        new,
+        dialog_id,
+        manager_id,
+        new.channel,
+        ids
+    )
+    .fetch_all(conn)
+    .await?;
+    ids.stored(rows)
 }
-
-/// Runs one of the statements above: $1 to $7 the message (its account,
-/// dialog, author, new id, client id, text and channel), $8 to $13 its
-/// events (see [`EVENTS`]).
-async fn run(
-    conn: &mut PgConnection,
-    sql: &str,
-    new: &NewMessage<'_>,
-    dialog_id: Uuid,
-    author_id: Uuid,
-    channel: Option<&str>,
-) -> sqlx::Result<Option<Stored>> {
-    let ids = EventIds::new();
-    let rows = sqlx::query(sql)
-        .bind(new.account_id)
-        .bind(dialog_id)
-        .bind(author_id)
-        .bind(Uuid::now_v7())
-        .bind(new.client_message_id)
-        .bind(new.text)
-        .bind(channel)
-        .bind(ids.created)
-        .bind(MESSAGE_CREATED)
-        .bind(ids.messenger_reply)
-        .bind(MESSENGER_REPLY_CREATED)
-        .bind(messengers())
-        .bind(&ids.trace_json)
-        .fetch_all(conn)
-        .await?;
-    ids.stored(&rows)
-}
-
-/// The outbox rows of the message `m`, from parameters $8 to $13: every
-/// message's [`MESSAGE_CREATED`], and for a manager's reply through a
-/// messenger [`MESSENGER_REPLY_CREATED`] too (as [`events::message_stored`]).
-const EVENTS: &str = "e as ( \
-         insert into outbox (event_id, subject, ref_id, headers) \
-         select k.event_id, k.subject, m.id, $13 from m cross join \
-             (values (1, $8::uuid, $9::text), (2, $10::uuid, $11::text)) as k(n, event_id, subject) \
-         where k.n = 1 or (m.author_kind = 'manager' and m.channel = any($12::text[])) \
-         order by k.n \
-         returning seq, subject \
-     )";
-/// The message, its contact, and its events' rows (a row each).
-const STORED: &str = "select m.*, d.contact_id as dialog_contact_id, \
-         e.seq as outbox_seq, e.subject as outbox_subject \
-     from m cross join d cross join e order by e.seq";
 
 /// The channels whose messages leave through a messenger.
 fn messengers() -> Vec<&'static str> {
@@ -196,22 +249,20 @@ impl EventIds {
 
     /// The message and its events from the statement's rows; `None` when
     /// it wrote nothing.
-    fn stored(&self, rows: &[PgRow]) -> sqlx::Result<Option<Stored>> {
+    fn stored(&self, rows: Vec<StoredRow>) -> sqlx::Result<Option<Stored>> {
         let Some(first) = rows.first() else {
             return Ok(None);
         };
-        let message = MessageRow::from_row(first)?;
-        let contact_id: Uuid = first.try_get("dialog_contact_id")?;
-        let payload = events::message_created_payload(&message, contact_id);
+        let message = first.message();
+        let payload = events::message_created_payload(&message, first.dialog_contact_id);
         let mut stored = Vec::with_capacity(rows.len());
-        for row in rows {
-            let (event_type, event_id) = match row.try_get::<String, _>("outbox_subject")?.as_str()
-            {
+        for row in &rows {
+            let (event_type, event_id) = match row.outbox_subject.as_str() {
                 MESSAGE_CREATED => (MESSAGE_CREATED, self.created),
                 _ => (MESSENGER_REPLY_CREATED, self.messenger_reply),
             };
             stored.push(ReferencedEvent {
-                seq: row.try_get("outbox_seq")?,
+                seq: row.outbox_seq,
                 event_id,
                 event: NewEvent {
                     account_id: message.account_id,
