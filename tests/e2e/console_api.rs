@@ -659,8 +659,9 @@ async fn a_note_stays_in_the_console() {
     let pool = t.env().pool().await;
     let note_id = uuid::Uuid::parse_str(note["id"].as_str().unwrap()).unwrap();
     chat_testkit::eventually("the notifier took the reply", || async {
+        // The reply settled the visitor's message: alerted or answered up to it.
         let answered: Option<i64> = sqlx::query_scalar(
-            "select last_manager_seq from notification.dialog_activity where dialog_id = $1",
+            "select alerted_seq from notification.dialog_state where dialog_id = $1",
         )
         .bind(uuid::Uuid::parse_str(&dialog).unwrap())
         .fetch_optional(&pool)
