@@ -2,7 +2,7 @@
 
 use chat_platform::cursor::Keyset;
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow as _, PgConnection, PgPool, Row as _};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use chat_proto::dialog::v1 as pb;
@@ -51,10 +51,6 @@ pub struct MessageRow {
     pub created_at: DateTime<Utc>,
     pub delivery_error: String,
 }
-
-/// A message's columns, of `message` (for the statements built at run time).
-pub const MESSAGE_COLUMNS: &str = "id, account_id, dialog_id, seq, author_kind, author_id, \
-     client_message_id, text, channel, delivery_state, created_at, delivery_error";
 
 /// `sqlx::query_as!` of [`DialogRow`]s, checked at compile time: `$before`,
 /// a dialog's columns of `dialog d` without a viewer (`unread_count` 0),
@@ -176,6 +172,151 @@ pub enum Appended {
     Unreachable(Uuid, Vec<String>),
 }
 
+/// [`append_message`]'s statement, checked at compile time, for a dialog
+/// found by `$which`: $1 the account, $2 the dialog's (or contact's) id, $3
+/// the new message's id, $4 to $8 the message, $9 the preview's length,
+/// $10 the visitor's contact where one writes. The time is taken once the
+/// dialog is locked, and never before the dialog's last message, so later
+/// numbers never get earlier times.
+macro_rules! append_statement {
+    ($which:tt, $account_id:expr, $key:expr, $new_id:expr, $fields:expr $(, $visitor:expr)?) => {
+        sqlx::query_as!(
+            AppendedRow,
+            "with d as ( \
+                 select id, contact_id, status, last_seq + 1 as next_seq, updated_at, \
+                     last_inbound_channel, inbound_channels, contact_email from dialog \
+                 where account_id = $1 and "
+                + $which
+                + " for update \
+             ), m as ( \
+                 insert into message (id, account_id, dialog_id, seq, author_kind, author_id, \
+                     client_message_id, text, channel, delivery_state, created_at) \
+                 select $3, $1, d.id, d.next_seq, $4, $5, $6, $7, \
+                     coalesce($8, d.last_inbound_channel), 'stored', \
+                     greatest(clock_timestamp(), d.updated_at) from d \
+                 where $4 <> 'manager' or $8::text is null or $8 = any(d.inbound_channels) \
+                     or ($8 = 'email' and d.contact_email <> '') \
+                 on conflict on constraint message_client_id_unique do nothing \
+                 returning * \
+             ), moved as ( \
+                 update dialog set last_seq = m.seq, last_message_text = left(m.text, $9), \
+                     last_message_at = m.created_at, updated_at = m.created_at, \
+                     status = case when m.author_kind = 'system' then dialog.status else 'open' end, \
+                     inbound_count = inbound_count + (m.author_kind = 'visitor')::int, \
+                     last_inbound_channel = case when m.author_kind = 'visitor' then m.channel \
+                         else dialog.last_inbound_channel end, \
+                     inbound_channels = case when m.author_kind = 'visitor' \
+                         and not m.channel = any(dialog.inbound_channels) \
+                         then dialog.inbound_channels || m.channel else dialog.inbound_channels end \
+                 from m where dialog.account_id = m.account_id and dialog.id = m.dialog_id \
+                 returning dialog.status, dialog.manager_id, dialog.last_message_text, \
+                     dialog.created_at, dialog.contact_name, dialog.inbound_count, \
+                     dialog.inbound_channels, dialog.last_inbound_channel \
+             ) \
+             select d.id as \"found_dialog_id!\", d.contact_id as \"found_contact_id!\", \
+                 d.status as \"prior_status!\", d.inbound_channels as \"prior_inbound_channels!\", \
+                 d.contact_email as \"found_contact_email!\", \
+                 m.id as \"id?\", m.account_id as \"account_id?\", m.dialog_id as \"dialog_id?\", \
+                 m.seq as \"seq?\", m.author_kind as \"author_kind?\", m.author_id as \"author_id?\", \
+                 m.client_message_id as \"client_message_id?\", m.text as \"text?\", \
+                 m.channel as \"channel?\", m.delivery_state as \"delivery_state?\", \
+                 m.created_at as \"created_at?\", m.delivery_error as \"delivery_error?\", \
+                 moved.status as \"dialog_status?\", moved.manager_id as \"dialog_manager_id?\", \
+                 moved.last_message_text as \"dialog_preview?\", \
+                 moved.created_at as \"dialog_created_at?\", \
+                 moved.contact_name as \"dialog_contact_name?\", \
+                 moved.inbound_count as \"dialog_inbound_count?\", \
+                 moved.inbound_channels as \"dialog_inbound_channels?\", \
+                 moved.last_inbound_channel as \"dialog_last_inbound_channel?\" \
+             from d left join m on true left join moved on true",
+            $account_id,
+            $key,
+            $new_id,
+            $fields.0,
+            $fields.1,
+            $fields.2,
+            $fields.3,
+            $fields.4,
+            PREVIEW_CHARS
+            $(, $visitor)?
+        )
+    };
+}
+
+/// What [`append_message`]'s statement found and did: the dialog as it was,
+/// and, when the message was stored, the message and the dialog after.
+struct AppendedRow {
+    found_dialog_id: Uuid,
+    found_contact_id: Uuid,
+    prior_status: String,
+    prior_inbound_channels: Vec<String>,
+    found_contact_email: String,
+    id: Option<Uuid>,
+    account_id: Option<Uuid>,
+    dialog_id: Option<Uuid>,
+    seq: Option<i64>,
+    author_kind: Option<String>,
+    author_id: Option<Uuid>,
+    client_message_id: Option<String>,
+    text: Option<String>,
+    channel: Option<String>,
+    delivery_state: Option<String>,
+    created_at: Option<DateTime<Utc>>,
+    delivery_error: Option<String>,
+    dialog_status: Option<String>,
+    dialog_manager_id: Option<Uuid>,
+    dialog_preview: Option<String>,
+    dialog_created_at: Option<DateTime<Utc>>,
+    dialog_contact_name: Option<String>,
+    dialog_inbound_count: Option<i64>,
+    dialog_inbound_channels: Option<Vec<String>>,
+    dialog_last_inbound_channel: Option<String>,
+}
+
+/// The dialog after a message moved it.
+struct Moved {
+    status: String,
+    manager_id: Option<Uuid>,
+    preview: String,
+    created_at: DateTime<Utc>,
+    contact_name: String,
+    inbound_count: i64,
+    inbound_channels: Vec<String>,
+    last_inbound_channel: String,
+}
+
+impl AppendedRow {
+    /// The message stored and the dialog it moved; `None` when nothing was
+    /// stored (the left joins found no message).
+    fn stored(&self) -> Option<(MessageRow, Moved)> {
+        let message = MessageRow {
+            id: self.id?,
+            account_id: self.account_id?,
+            dialog_id: self.dialog_id?,
+            seq: self.seq?,
+            author_kind: self.author_kind.clone()?,
+            author_id: self.author_id,
+            client_message_id: self.client_message_id.clone()?,
+            text: self.text.clone()?,
+            channel: self.channel.clone()?,
+            delivery_state: self.delivery_state.clone()?,
+            created_at: self.created_at?,
+            delivery_error: self.delivery_error.clone()?,
+        };
+        let moved = Moved {
+            status: self.dialog_status.clone()?,
+            manager_id: self.dialog_manager_id,
+            preview: self.dialog_preview.clone()?,
+            created_at: self.dialog_created_at?,
+            contact_name: self.dialog_contact_name.clone()?,
+            inbound_count: self.dialog_inbound_count?,
+            inbound_channels: self.dialog_inbound_channels.clone()?,
+            last_inbound_channel: self.dialog_last_inbound_channel.clone()?,
+        };
+        Some((message, moved))
+    }
+}
+
 /// Adds the message at the end of its dialog in one statement: locks the
 /// dialog, inserts the message with the next number (nothing when its client
 /// id is there already) and moves the dialog's number and preview to it,
@@ -184,76 +325,52 @@ pub enum Appended {
 /// from (or, with no channel given, the one they wrote from last), or by
 /// e-mail while their address is known.
 pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx::Result<Appended> {
-    let (key, which, visitor) = match m.target {
+    let (account_id, new_id) = (m.account_id, Uuid::now_v7());
+    let fields = (
+        m.author_kind,
+        m.author_id,
+        m.client_message_id,
+        m.text,
+        m.channel,
+    );
+    let found = match m.target {
         Target::Dialog {
             dialog_id,
             visitor: None,
-        } => (dialog_id, "id = $2", None),
+        } => {
+            append_statement!("id = $2", account_id, dialog_id, new_id, fields)
+                .fetch_optional(conn)
+                .await?
+        }
         // A visitor writes only into their own dialog.
         Target::Dialog {
             dialog_id,
             visitor: Some(contact_id),
-        } => (dialog_id, "id = $2 and contact_id = $9", Some(contact_id)),
-        Target::DialogOf { contact_id } => (contact_id, "contact_id = $2", None),
+        } => {
+            append_statement!(
+                "id = $2 and contact_id = $10",
+                account_id,
+                dialog_id,
+                new_id,
+                fields,
+                contact_id
+            )
+            .fetch_optional(conn)
+            .await?
+        }
+        Target::DialogOf { contact_id } => {
+            append_statement!("contact_id = $2", account_id, contact_id, new_id, fields)
+                .fetch_optional(conn)
+                .await?
+        }
     };
-    // The time is taken once the dialog is locked, and never before the
-    // dialog's last message, so later numbers never get earlier times.
-    let sql = format!(
-        "with d as ( \
-             select id, contact_id, status, last_seq + 1 as next_seq, updated_at, \
-                 last_inbound_channel, inbound_channels, contact_email from dialog \
-             where account_id = $1 and {which} for update \
-         ), m as ( \
-             insert into message (id, account_id, dialog_id, seq, author_kind, author_id, \
-                 client_message_id, text, channel, delivery_state, created_at) \
-             select $3, $1, d.id, d.next_seq, $4, $5, $6, $7, coalesce($8, d.last_inbound_channel), \
-                 'stored', \
-                 greatest(clock_timestamp(), d.updated_at) from d \
-             where $4 <> 'manager' or $8::text is null or $8 = any(d.inbound_channels) \
-                 or ($8 = 'email' and d.contact_email <> '') \
-             on conflict on constraint message_client_id_unique do nothing \
-             returning {MESSAGE_COLUMNS} \
-         ), moved as ( \
-             update dialog set last_seq = m.seq, last_message_text = left(m.text, {PREVIEW_CHARS}), \
-                 last_message_at = m.created_at, updated_at = m.created_at, \
-                 status = case when m.author_kind = 'system' then dialog.status else 'open' end, \
-                 inbound_count = inbound_count + (m.author_kind = 'visitor')::int, \
-                 last_inbound_channel = case when m.author_kind = 'visitor' then m.channel \
-                     else dialog.last_inbound_channel end, \
-                 inbound_channels = case when m.author_kind = 'visitor' \
-                     and not m.channel = any(dialog.inbound_channels) \
-                     then dialog.inbound_channels || m.channel else dialog.inbound_channels end \
-             from m where dialog.account_id = m.account_id and dialog.id = m.dialog_id \
-             returning dialog.status as dialog_status, dialog.manager_id as dialog_manager_id, \
-                 dialog.last_message_text as dialog_preview, dialog.created_at as dialog_created_at, \
-                 dialog.contact_name as dialog_contact_name, dialog.inbound_count as dialog_inbound_count, \
-                 dialog.inbound_channels as dialog_inbound_channels, \
-                 dialog.last_inbound_channel as dialog_last_inbound_channel \
-         ) \
-         select d.id as found_dialog_id, d.contact_id as found_contact_id, \
-             d.status as prior_status, d.inbound_channels as prior_inbound_channels, \
-             d.contact_email as found_contact_email, m.*, moved.* \
-         from d left join m on true left join moved on true"
-    );
-    let mut query = sqlx::query(&sql)
-        .bind(m.account_id)
-        .bind(key)
-        .bind(Uuid::now_v7())
-        .bind(m.author_kind)
-        .bind(m.author_id)
-        .bind(m.client_message_id)
-        .bind(m.text)
-        .bind(m.channel);
-    if let Some(contact_id) = visitor {
-        query = query.bind(contact_id);
-    }
-    let Some(row) = query.fetch_optional(conn).await? else {
+    let Some(row) = found else {
         return Ok(Appended::NoDialog);
     };
-    let dialog_id: Uuid = row.try_get("found_dialog_id")?;
-    if row.try_get::<Option<Uuid>, _>("id")?.is_none() {
-        let mut reachable: Vec<String> = row.try_get("prior_inbound_channels")?;
-        if !row.try_get::<String, _>("found_contact_email")?.is_empty() {
+    let dialog_id = row.found_dialog_id;
+    let Some((message, moved)) = row.stored() else {
+        let mut reachable = row.prior_inbound_channels;
+        if !row.found_contact_email.is_empty() {
             reachable.push("email".into());
         }
         return Ok(match m.channel {
@@ -264,26 +381,24 @@ pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx
             }
             _ => Appended::Duplicate(dialog_id),
         });
-    }
-    let message = MessageRow::from_row(&row)?;
-    let status: String = row.try_get("dialog_status")?;
-    let reopened = row.try_get::<String, _>("prior_status")? != status;
+    };
+    let reopened = row.prior_status != moved.status;
     let dialog = DialogRow {
         id: dialog_id,
         account_id: message.account_id,
-        contact_id: row.try_get("found_contact_id")?,
-        status,
-        manager_id: row.try_get("dialog_manager_id")?,
+        contact_id: row.found_contact_id,
+        status: moved.status,
+        manager_id: moved.manager_id,
         last_seq: message.seq,
-        last_message_text: row.try_get("dialog_preview")?,
+        last_message_text: moved.preview,
         last_message_at: Some(message.created_at),
-        created_at: row.try_get("dialog_created_at")?,
+        created_at: moved.created_at,
         updated_at: message.created_at,
-        contact_name: row.try_get("dialog_contact_name")?,
-        inbound_count: row.try_get("dialog_inbound_count")?,
-        inbound_channels: row.try_get("dialog_inbound_channels")?,
-        last_inbound_channel: row.try_get("dialog_last_inbound_channel")?,
-        contact_email: row.try_get("found_contact_email")?,
+        contact_name: moved.contact_name,
+        inbound_count: moved.inbound_count,
+        inbound_channels: moved.inbound_channels,
+        last_inbound_channel: moved.last_inbound_channel,
+        contact_email: row.found_contact_email,
         unread_count: 0,
     };
     Ok(Appended::Stored(
