@@ -113,11 +113,9 @@ impl TestSuite {
         configs.bridge.facebook_api_url = fakes_server.url();
         configs.bridge.health_check_secs = options.bridge_health_check_secs;
         if options.webhooks {
-            // The bridge's own address is its public one: a port chosen now.
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("a free port")
-                .port();
+            // The bridge's own address is its public one: a port chosen now
+            // (where no socket bound to port 0 takes it before the bridge does).
+            let port = nats::free_port();
             configs.bridge.http_addr = format!("127.0.0.1:{port}");
             configs.bridge.public_url = format!("http://127.0.0.1:{port}");
         }

@@ -89,8 +89,8 @@ impl MailCatcher {
 
     async fn start_with(login: Option<(String, String)>) -> MailCatcher {
         let mut catcher = MailCatcher {
-            smtp_port: free_port(),
-            http_port: free_port(),
+            smtp_port: crate::nats::free_port(),
+            http_port: crate::nats::free_port(),
             login,
             child: None,
             http: reqwest::Client::new(),
@@ -225,11 +225,4 @@ fn decode(id: String, envelope_from: String, source: &[u8]) -> CaughtMail {
             .map(|(name, value)| (name.to_owned(), value.trim().to_owned()))
             .collect(),
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }

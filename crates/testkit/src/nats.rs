@@ -122,10 +122,26 @@ fn nats_server_binary() -> String {
     "nats-server".to_owned()
 }
 
-/// A port nothing listens on now.
+/// Where [`free_port`] looks: below Linux's ephemeral range (32768 and up),
+/// from which the kernel picks the port of every socket bound to port 0.
+const CHOSEN_PORTS: std::ops::Range<u16> = 20_000..32_000;
+
+/// A port nothing listens on now, for a server to bind a moment later.
+/// It is taken below the kernel's ephemeral range: a port the kernel had
+/// just handed out (and this released) could go to any other test's
+/// socket bound to port 0 before the server binds it. Each process walks
+/// the range from its own offset, so parallel test binaries rarely meet.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let span = u32::from(CHOSEN_PORTS.end - CHOSEN_PORTS.start);
+    let offset = std::process::id().wrapping_mul(7919) % span;
+    for _ in 0..span {
+        let n = (offset + NEXT.fetch_add(1, Ordering::Relaxed)) % span;
+        let port = CHOSEN_PORTS.start + n as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in {CHOSEN_PORTS:?}")
 }
