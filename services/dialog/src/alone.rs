@@ -106,20 +106,20 @@ struct StoredRow {
 }
 
 impl StoredRow {
-    fn message(&self) -> MessageRow {
+    fn into_message(self) -> MessageRow {
         MessageRow {
             id: self.id,
             account_id: self.account_id,
             dialog_id: self.dialog_id,
             seq: self.seq,
-            author_kind: self.author_kind.clone(),
+            author_kind: self.author_kind,
             author_id: self.author_id,
-            client_message_id: self.client_message_id.clone(),
-            text: self.text.clone(),
-            channel: self.channel.clone(),
-            delivery_state: self.delivery_state.clone(),
+            client_message_id: self.client_message_id,
+            text: self.text,
+            channel: self.channel,
+            delivery_state: self.delivery_state,
             created_at: self.created_at,
-            delivery_error: self.delivery_error.clone(),
+            delivery_error: self.delivery_error,
         }
     }
 }
@@ -250,19 +250,25 @@ impl EventIds {
     /// The message and its events from the statement's rows; `None` when
     /// it wrote nothing.
     fn stored(&self, rows: Vec<StoredRow>) -> sqlx::Result<Option<Stored>> {
-        let Some(first) = rows.first() else {
+        // Each row's event; the first row's message, taken whole.
+        let written: Vec<(i64, bool)> = rows
+            .iter()
+            .map(|row| (row.outbox_seq, row.outbox_subject == MESSAGE_CREATED))
+            .collect();
+        let Some(first) = rows.into_iter().next() else {
             return Ok(None);
         };
-        let message = first.message();
-        let payload = events::message_created_payload(&message, first.dialog_contact_id);
-        let mut stored = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let (event_type, event_id) = match row.outbox_subject.as_str() {
-                MESSAGE_CREATED => (MESSAGE_CREATED, self.created),
-                _ => (MESSENGER_REPLY_CREATED, self.messenger_reply),
+        let contact_id = first.dialog_contact_id;
+        let message = first.into_message();
+        let payload = events::message_created_payload(&message, contact_id);
+        let mut stored = Vec::with_capacity(written.len());
+        for (seq, created) in written {
+            let (event_type, event_id) = match created {
+                true => (MESSAGE_CREATED, self.created),
+                false => (MESSENGER_REPLY_CREATED, self.messenger_reply),
             };
             stored.push(ReferencedEvent {
-                seq: row.outbox_seq,
+                seq,
                 event_id,
                 event: NewEvent {
                     account_id: message.account_id,

@@ -273,6 +273,15 @@ struct AppendedRow {
     dialog_last_inbound_channel: Option<String>,
 }
 
+/// The dialog as the statement found it, before the message.
+struct Found {
+    dialog_id: Uuid,
+    contact_id: Uuid,
+    status: String,
+    inbound_channels: Vec<String>,
+    contact_email: String,
+}
+
 /// The dialog after a message moved it.
 struct Moved {
     status: String,
@@ -286,34 +295,45 @@ struct Moved {
 }
 
 impl AppendedRow {
-    /// The message stored and the dialog it moved; `None` when nothing was
-    /// stored (the left joins found no message).
-    fn stored(&self) -> Option<(MessageRow, Moved)> {
-        let message = MessageRow {
-            id: self.id?,
-            account_id: self.account_id?,
-            dialog_id: self.dialog_id?,
-            seq: self.seq?,
-            author_kind: self.author_kind.clone()?,
-            author_id: self.author_id,
-            client_message_id: self.client_message_id.clone()?,
-            text: self.text.clone()?,
-            channel: self.channel.clone()?,
-            delivery_state: self.delivery_state.clone()?,
-            created_at: self.created_at?,
-            delivery_error: self.delivery_error.clone()?,
+    /// The dialog as found, and the message stored with the dialog it
+    /// moved; `None` when nothing was stored (the left joins found no
+    /// message).
+    fn split(self) -> (Found, Option<(MessageRow, Moved)>) {
+        let found = Found {
+            dialog_id: self.found_dialog_id,
+            contact_id: self.found_contact_id,
+            status: self.prior_status,
+            inbound_channels: self.prior_inbound_channels,
+            contact_email: self.found_contact_email,
         };
-        let moved = Moved {
-            status: self.dialog_status.clone()?,
-            manager_id: self.dialog_manager_id,
-            preview: self.dialog_preview.clone()?,
-            created_at: self.dialog_created_at?,
-            contact_name: self.dialog_contact_name.clone()?,
-            inbound_count: self.dialog_inbound_count?,
-            inbound_channels: self.dialog_inbound_channels.clone()?,
-            last_inbound_channel: self.dialog_last_inbound_channel.clone()?,
-        };
-        Some((message, moved))
+        let stored = (|| {
+            let message = MessageRow {
+                id: self.id?,
+                account_id: self.account_id?,
+                dialog_id: self.dialog_id?,
+                seq: self.seq?,
+                author_kind: self.author_kind?,
+                author_id: self.author_id,
+                client_message_id: self.client_message_id?,
+                text: self.text?,
+                channel: self.channel?,
+                delivery_state: self.delivery_state?,
+                created_at: self.created_at?,
+                delivery_error: self.delivery_error?,
+            };
+            let moved = Moved {
+                status: self.dialog_status?,
+                manager_id: self.dialog_manager_id,
+                preview: self.dialog_preview?,
+                created_at: self.dialog_created_at?,
+                contact_name: self.dialog_contact_name?,
+                inbound_count: self.dialog_inbound_count?,
+                inbound_channels: self.dialog_inbound_channels?,
+                last_inbound_channel: self.dialog_last_inbound_channel?,
+            };
+            Some((message, moved))
+        })();
+        (found, stored)
     }
 }
 
@@ -367,10 +387,11 @@ pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx
     let Some(row) = found else {
         return Ok(Appended::NoDialog);
     };
-    let dialog_id = row.found_dialog_id;
-    let Some((message, moved)) = row.stored() else {
-        let mut reachable = row.prior_inbound_channels;
-        if !row.found_contact_email.is_empty() {
+    let (found, stored) = row.split();
+    let dialog_id = found.dialog_id;
+    let Some((message, moved)) = stored else {
+        let mut reachable = found.inbound_channels;
+        if !found.contact_email.is_empty() {
             reachable.push("email".into());
         }
         return Ok(match m.channel {
@@ -382,11 +403,11 @@ pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx
             _ => Appended::Duplicate(dialog_id),
         });
     };
-    let reopened = row.prior_status != moved.status;
+    let reopened = found.status != moved.status;
     let dialog = DialogRow {
         id: dialog_id,
         account_id: message.account_id,
-        contact_id: row.found_contact_id,
+        contact_id: found.contact_id,
         status: moved.status,
         manager_id: moved.manager_id,
         last_seq: message.seq,
@@ -398,7 +419,7 @@ pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx
         inbound_count: moved.inbound_count,
         inbound_channels: moved.inbound_channels,
         last_inbound_channel: moved.last_inbound_channel,
-        contact_email: row.found_contact_email,
+        contact_email: found.contact_email,
         unread_count: 0,
     };
     Ok(Appended::Stored(
