@@ -608,6 +608,8 @@ test('a reply the browser never got is fetched after a reload, though a later me
     await visitor.page.evaluate((key) => {
       const kept = JSON.parse(localStorage.getItem(key));
       localStorage.setItem(key, JSON.stringify(kept.filter((m) => m.seq !== 2)));
+      // It got seq 1 in a message frame, and 3 only in its ack.
+      localStorage.setItem(key.replace(/messages$/, 'held'), '1');
     }, `chatwidget:${env.siteKey}:messages`);
     await visitor.page.reload();
     await eventually(() => visitor.sockets.length === 2, { message: 'the socket of the reloaded page' });
@@ -615,6 +617,39 @@ test('a reply the browser never got is fetched after a reload, though a later me
     await visitor.theirs(answer).waitFor();
     const shown = await visitor.root.locator('.m.v .b, .m.a .b').allTextContents();
     assert.deepEqual(shown, [question, answer, thanks], 'in order, each once');
+  });
+});
+
+test('the team\'s changes reach the widget only as a manager joining, and a reload asks after the newest line', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    const pagePath = `/t/${unique('lines')}`;
+    const visitor = keep(await openShop(pagePath));
+    await visitor.open();
+    const question = unique('Who is there?');
+    await visitor.write(question);
+    const dialogId = await dialogOf(await contactOn(shop.origin + pagePath));
+    const me = (await api('GET', '/me')).body;
+    // Seq 2 to 4: taken, closed, reopened; then the answer, seq 5.
+    for (const [change, body] of [['assign', { manager_id: me.id }], ['close', {}], ['reopen', {}]]) {
+      const changed = await api('POST', `/dialogs/${dialogId}/${change}`, body);
+      assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    }
+    const answer = unique('Here I am');
+    const sent = await api('POST', `/dialogs/${dialogId}/messages`, { client_message_id: unique('a'), text: answer });
+    assert.equal(sent.status, 201, JSON.stringify(sent.body));
+    await visitor.theirs(answer).waitFor();
+    const lines = () => visitor.root.locator('.m.s .b').allTextContents();
+    assert.deepEqual(await lines(), [`${me.name} joined the conversation`], 'nothing of the close and reopen');
+
+    await visitor.page.reload();
+    await visitor.theirs(answer).waitFor();
+    await eventually(() => visitor.sockets.length === 2, { message: 'the socket of the reloaded page' });
+    assert.match(visitor.sockets[1].url, /after_seq=5(&|$)/, 'the lines it was never sent are no gap to fetch again');
+    const later = unique('Anything else?');
+    assert.equal((await api('POST', `/dialogs/${dialogId}/messages`, { client_message_id: unique('b'), text: later })).status, 201);
+    await visitor.theirs(later).waitFor();
+    const shown = await visitor.root.locator('.m .b').allTextContents();
+    assert.deepEqual(shown, [question, `${me.name} joined the conversation`, answer, later], 'in order, each once');
   });
 });
 

@@ -6,6 +6,9 @@
 //!
 //! The inactivity test needs a short idle limit, which would end the other
 //! tests' sessions while they wait on each other, so it has a suite of its own.
+//!
+//! `BROWSER_TESTS=<pattern>` runs only the browser tests whose names match
+//! it (node's `--test-name-pattern`), when trying one out.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -119,7 +122,9 @@ async fn run_browser_tests(idle_secs: i64, name_pattern: &str) {
 
 #[tokio::test]
 async fn the_console_and_the_widget_work_in_a_real_browser() {
-    run_browser_tests(30 * 60, &format!("^(?!{INACTIVITY_TEST})")).await;
+    let everything_else = format!("^(?!{INACTIVITY_TEST})");
+    let pattern = std::env::var("BROWSER_TESTS").unwrap_or(everything_else);
+    run_browser_tests(30 * 60, &pattern).await;
 }
 
 #[tokio::test]

@@ -682,6 +682,131 @@ async fn a_note_stays_in_the_console() {
 }
 
 #[tokio::test]
+async fn a_visitor_sees_a_manager_join_and_none_of_the_teams_other_changes() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Lines").await;
+    let owner = t.manager_api(&shop).await;
+    t.colleague(&shop, "Boris", "manager").await;
+    let (_, team) = owner.get("/api/v1/managers").await;
+    let id_of = |name: &str| {
+        team["managers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .unwrap()["id"]
+            .clone()
+    };
+    let (boris, me) = (id_of("Boris"), id_of("Manager"));
+    let mut visitor = Socket::visitor(t.port, &shop.site_key, "lines-1", None).await;
+    visitor
+        .send_json(json!({"type": "send", "client_message_id": client_id(), "text": "hello"}))
+        .await;
+    let dialog = visitor.wait_for_type("ack").await["message"]["dialog_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Seq 2 to 6: assigned to Boris, closed, reopened, returned to new, taken.
+    for (change, body) in [
+        ("assign", json!({"manager_id": boris})),
+        ("close", json!({})),
+        ("reopen", json!({})),
+        ("assign", json!({"manager_id": null})),
+        ("assign", json!({"manager_id": me})),
+    ] {
+        let (status, body) = owner
+            .post(&format!("/api/v1/dialogs/{dialog}/{change}"), body)
+            .await;
+        assert_eq!(status, 200, "{change}: {body}");
+    }
+    let (_, history) = owner
+        .get(&format!("/api/v1/dialogs/{dialog}/messages"))
+        .await;
+    let kinds: Vec<_> = history["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["text"].as_str().unwrap(), m["system"]["kind"].as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("hello", None),
+            ("Manager assigned the dialog to Boris", Some("assigned")),
+            ("Manager closed the dialog", Some("closed")),
+            ("Manager reopened the dialog", Some("reopened")),
+            ("Manager returned the dialog to new", Some("returned")),
+            ("Manager took the dialog", Some("took")),
+        ],
+        "managers see every change, with what it records"
+    );
+
+    // A second tab of the visitor's, from the start: the replayed history.
+    let mut later = Socket::visitor(t.port, &shop.site_key, "lines-1", Some(0)).await;
+    let hello = later.wait_for_type("hello").await;
+    assert_eq!(
+        hello["dialog"]["last_message_text"], "",
+        "no preview of the team's line: {hello}"
+    );
+    let (status, _) = owner
+        .post(
+            &format!("/api/v1/dialogs/{dialog}/messages"),
+            json!({"client_message_id": "r1", "text": "Still with you"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    for (tab, socket) in [("live", &mut visitor), ("replayed", &mut later)] {
+        let reply = socket
+            .wait_for("the reply", |f| {
+                f["type"] == "message" && f["message"]["text"] == "Still with you"
+            })
+            .await;
+        let mut frames = socket.drain().await;
+        frames.push(reply);
+        assert!(
+            frames.iter().all(|f| {
+                let text = f.to_string();
+                !["assigned", "closed", "reopened", "returned", "took"]
+                    .iter()
+                    .any(|word| text.contains(word))
+            }),
+            "{tab}: {frames:?}"
+        );
+        let mut shown: Vec<_> = frames
+            .iter()
+            .filter(|f| f["type"] == "message" && f["message"]["seq"].as_i64() > Some(1))
+            .map(|f| {
+                let m = &f["message"];
+                (
+                    m["seq"].as_i64().unwrap(),
+                    m["text"].as_str().unwrap().to_owned(),
+                    m["system"].clone(),
+                )
+            })
+            .collect();
+        shown.sort_by_key(|(seq, ..)| *seq);
+        assert_eq!(
+            shown,
+            [
+                (
+                    2,
+                    "Boris joined the conversation".to_owned(),
+                    json!({"kind": "joined", "actor_name": "", "manager_name": "Boris"})
+                ),
+                (
+                    6,
+                    "Manager joined the conversation".to_owned(),
+                    json!({"kind": "joined", "actor_name": "", "manager_name": "Manager"})
+                ),
+                (7, "Still with you".to_owned(), Value::Null),
+            ],
+            "{tab}: a manager joining, then the reply; nothing of the rest"
+        );
+    }
+    t.stop().await;
+}
+
+#[tokio::test]
 async fn make_devs_console_link_signs_the_demo_manager_in() {
     let t = TestSuite::start_with(Options {
         gateway: gateway::Config {

@@ -2,14 +2,16 @@
 //! it. Each change is written with a system message that records it in the
 //! history (so the visitor and every manager see who did what) and with a
 //! `dialog.dialog_updated` event, in one transaction. Asking for what is
-//! already so changes nothing and records nothing.
+//! already so changes nothing and records nothing. The system message keeps
+//! what it records (a [`SystemLine`]) beside its English text, so readers
+//! word it in their own language and visitors see only what is theirs.
 
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use chat_platform::outbox::Outbox;
 
-use crate::db::{self, Appended, DialogRow, NewMessage, Target};
+use crate::db::{self, Appended, DialogRow, NewMessage, SystemLine, Target};
 use crate::error::{Error, Result};
 use crate::events;
 use crate::messages::MAX_TEXT_CHARS;
@@ -22,6 +24,48 @@ pub enum Change {
     Reopen,
 }
 
+impl Change {
+    /// The kinds of system line that may record this change.
+    fn line_kinds(self) -> &'static [&'static str] {
+        match self {
+            Change::Assign(Some(_)) => &["took", "assigned"],
+            Change::Assign(None) => &["returned"],
+            Change::Close => &["closed", "spam"],
+            Change::Reopen => &["reopened"],
+        }
+    }
+}
+
+/// Checks the record a change's system line keeps; `None` (a caller from
+/// before it was kept) leaves the line to managers only.
+fn check_line(change: Change, line: Option<&SystemLine>) -> Result<()> {
+    let Some(line) = line else { return Ok(()) };
+    if !change.line_kinds().contains(&line.kind.as_str()) {
+        return Err(Error::field(
+            "system.kind",
+            format!("must be one of {:?} for this change", change.line_kinds()),
+        ));
+    }
+    let named = ["took", "assigned"].contains(&line.kind.as_str());
+    for (field, name, required) in [
+        ("system.actor_name", &line.actor_name, true),
+        ("system.manager_name", &line.manager_name, named),
+    ] {
+        let chars = name.chars().count();
+        if (required && chars == 0) || (!required && chars > 0) || chars > MAX_NAME_CHARS {
+            let rule = match required {
+                true => format!("must be 1 to {MAX_NAME_CHARS} characters"),
+                false => "must be empty for this kind".to_owned(),
+            };
+            return Err(Error::field(field, rule));
+        }
+    }
+    Ok(())
+}
+
+/// The longest manager name a system line keeps.
+const MAX_NAME_CHARS: usize = 200;
+
 /// Applies the change; returns the dialog as it is after it.
 pub async fn apply(
     pool: &PgPool,
@@ -30,6 +74,7 @@ pub async fn apply(
     dialog_id: Uuid,
     change: Change,
     system_text: &str,
+    system: Option<&SystemLine>,
 ) -> Result<DialogRow> {
     let system_text = system_text.trim();
     if system_text.is_empty() || system_text.chars().count() > MAX_TEXT_CHARS {
@@ -37,6 +82,7 @@ pub async fn apply(
             "system_text must be 1 to {MAX_TEXT_CHARS} characters"
         )));
     }
+    check_line(change, system)?;
     let mut tx = pool.begin().await?;
     let (changed, kind) = match change {
         Change::Assign(manager_id) => (
@@ -70,6 +116,7 @@ pub async fn apply(
         client_message_id: &Uuid::now_v7().to_string(),
         text: system_text,
         channel: Some("site"),
+        system,
     };
     let Appended::Stored(message, dialog, _) = db::append_message(&mut tx, &record).await? else {
         return Err(Error::NotFound("dialog"));

@@ -2,6 +2,7 @@
 
 use chat_platform::cursor::Keyset;
 use chrono::{DateTime, Utc};
+use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -50,6 +51,20 @@ pub struct MessageRow {
     pub delivery_state: String,
     pub created_at: DateTime<Utc>,
     pub delivery_error: String,
+    /// A system line's record of what it says; `None` on other messages.
+    pub system: Option<Json<SystemLine>>,
+}
+
+/// What a system line records, as the gateway named it: kept beside the
+/// line's English text so each reader can word it in their own language.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SystemLine {
+    /// `took`, `assigned`, `returned`, `closed`, `spam` or `reopened`.
+    pub kind: String,
+    /// The manager who did it.
+    pub actor_name: String,
+    /// Who has the dialog after `took` and `assigned`; else empty.
+    pub manager_name: String,
 }
 
 /// `sqlx::query_as!` of [`DialogRow`]s, checked at compile time: `$before`,
@@ -78,7 +93,8 @@ macro_rules! message_rows {
             MessageRow,
             $before
                 + "id, account_id, dialog_id, seq, author_kind, author_id, client_message_id, \
-                   text, channel, delivery_state, created_at, delivery_error"
+                   text, channel, delivery_state, created_at, delivery_error, \
+                   system as \"system: Json<SystemLine>\""
                 + $after
             $(, $arg)*
         )
@@ -155,6 +171,8 @@ pub struct NewMessage<'a> {
     pub text: &'a str,
     /// `None`: the channel the contact last wrote from.
     pub channel: Option<&'a str>,
+    /// A system line's record of what it says.
+    pub system: Option<&'a SystemLine>,
 }
 
 /// What became of a message added at the end of its dialog.
@@ -190,10 +208,10 @@ macro_rules! append_statement {
                 + " for update \
              ), m as ( \
                  insert into message (id, account_id, dialog_id, seq, author_kind, author_id, \
-                     client_message_id, text, channel, delivery_state, created_at) \
+                     client_message_id, text, channel, delivery_state, created_at, system) \
                  select $3, $1, d.id, d.next_seq, $4, $5, $6, $7, \
                      coalesce($8, d.last_inbound_channel), 'stored', \
-                     greatest(clock_timestamp(), d.updated_at) from d \
+                     greatest(clock_timestamp(), d.updated_at), $10 from d \
                  where $4 <> 'manager' or $8::text is null or $8 = any(d.inbound_channels) \
                      or ($8 = 'email' and d.contact_email <> '') \
                  on conflict on constraint message_client_id_unique do nothing \
@@ -221,6 +239,7 @@ macro_rules! append_statement {
                  m.client_message_id as \"client_message_id?\", m.text as \"text?\", \
                  m.channel as \"channel?\", m.delivery_state as \"delivery_state?\", \
                  m.created_at as \"created_at?\", m.delivery_error as \"delivery_error?\", \
+                 m.system as \"system?: Json<SystemLine>\", \
                  moved.status as \"dialog_status?\", moved.manager_id as \"dialog_manager_id?\", \
                  moved.last_message_text as \"dialog_preview?\", \
                  moved.created_at as \"dialog_created_at?\", \
@@ -237,7 +256,8 @@ macro_rules! append_statement {
             $fields.2,
             $fields.3,
             $fields.4,
-            PREVIEW_CHARS
+            PREVIEW_CHARS,
+            $fields.5 as _
             $(, $visitor)?
         )
     };
@@ -263,6 +283,7 @@ struct AppendedRow {
     delivery_state: Option<String>,
     created_at: Option<DateTime<Utc>>,
     delivery_error: Option<String>,
+    system: Option<Json<SystemLine>>,
     dialog_status: Option<String>,
     dialog_manager_id: Option<Uuid>,
     dialog_preview: Option<String>,
@@ -320,6 +341,7 @@ impl AppendedRow {
                 delivery_state: self.delivery_state?,
                 created_at: self.created_at?,
                 delivery_error: self.delivery_error?,
+                system: self.system,
             };
             let moved = Moved {
                 status: self.dialog_status?,
@@ -352,6 +374,7 @@ pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx
         m.client_message_id,
         m.text,
         m.channel,
+        m.system.map(Json),
     );
     let found = match m.target {
         Target::Dialog {
@@ -368,7 +391,7 @@ pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx
             visitor: Some(contact_id),
         } => {
             append_statement!(
-                "id = $2 and contact_id = $10",
+                "id = $2 and contact_id = $11",
                 account_id,
                 dialog_id,
                 new_id,
@@ -870,6 +893,11 @@ impl From<MessageRow> for pb::Message {
             delivery_state: pb::DeliveryState::from_word(&m.delivery_state) as i32,
             created_at: Some(to_proto(m.created_at)),
             delivery_error: m.delivery_error,
+            system: m.system.map(|Json(line)| pb::SystemEvent {
+                kind: line.kind,
+                actor_name: line.actor_name,
+                manager_name: line.manager_name,
+            }),
         }
     }
 }

@@ -8,7 +8,7 @@ use tokio::net::TcpListener;
 use tonic::{Request, Response, Status};
 
 use crate::changes::{self, Change};
-use crate::db::{self, Category};
+use crate::db::{self, Category, SystemLine};
 use crate::error::{Error, parse_id};
 use crate::writer::Writer;
 use crate::{events, messages, notes, templates};
@@ -66,9 +66,15 @@ impl DialogApi {
         dialog_id: &str,
         change: Change,
         system_text: &str,
+        system: Option<&pb::SystemEvent>,
     ) -> Result<Response<pb::Dialog>, Status> {
         let account_id = parse_id("account_id", account_id)?;
         let dialog_id = parse_id("dialog_id", dialog_id)?;
+        let line = system.map(|event| SystemLine {
+            kind: event.kind.clone(),
+            actor_name: event.actor_name.trim().to_owned(),
+            manager_name: event.manager_name.trim().to_owned(),
+        });
         let dialog = changes::apply(
             &self.pool,
             &self.outbox,
@@ -76,6 +82,7 @@ impl DialogApi {
             dialog_id,
             change,
             system_text,
+            line.as_ref(),
         )
         .await?;
         Ok(Response::new(dialog.into()))
@@ -255,6 +262,7 @@ impl server::DialogService for DialogApi {
             &req.dialog_id,
             Change::Assign(manager_id),
             &req.system_text,
+            req.system.as_ref(),
         )
         .await
     }
@@ -269,6 +277,7 @@ impl server::DialogService for DialogApi {
             &req.dialog_id,
             Change::Close,
             &req.system_text,
+            req.system.as_ref(),
         )
         .await
     }
@@ -283,6 +292,7 @@ impl server::DialogService for DialogApi {
             &req.dialog_id,
             Change::Reopen,
             &req.system_text,
+            req.system.as_ref(),
         )
         .await
     }

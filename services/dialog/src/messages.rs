@@ -80,6 +80,7 @@ impl Post {
             client_message_id: &self.client_message_id,
             text: &self.text,
             channel: self.channel,
+            system: None,
         }
     }
 }

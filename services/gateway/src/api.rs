@@ -10,6 +10,8 @@ use chat_proto::contact::v1 as contact_pb;
 use chat_proto::dialog::v1 as pb;
 use chat_proto::time::from_proto;
 
+use crate::system_lines::SystemOut;
+
 /// A message of a dialog.
 #[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
 #[schema(as = Message)]
@@ -44,6 +46,10 @@ pub struct MessageOut {
     pub delivery_error: Option<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
+    /// On system lines only: what the line records, to word it in the
+    /// reader's language. Lines from before it was kept have none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system: Option<SystemOut>,
 }
 
 /// A dialog with a contact.
@@ -180,6 +186,7 @@ impl From<pb::Message> for MessageOut {
             client_message_id: m.client_message_id,
             text: m.text,
             delivery_error: non_empty(m.delivery_error),
+            system: m.system.map(SystemOut::from),
         }
     }
 }

@@ -26,7 +26,8 @@ use chat_proto::events::v1 as ev;
 use anyhow::anyhow;
 
 use crate::api::{ContactOut, DialogOut, MessageOut, NoteOut};
-use crate::ws::frames::ServerFrame;
+use crate::system_lines;
+use crate::ws::frames::{self, ServerFrame};
 
 /// Frames a socket may have queued before it counts as too slow and is closed
 /// (the client reconnects and resumes from its last sequence number). Events
@@ -43,9 +44,9 @@ pub struct HubEvent {
     pub dialog_id: Uuid,
     /// The message's sequence number; 0 for events that are not messages.
     pub seq: i64,
-    /// Whether the visitor of `contact_id` sees it too, besides the
-    /// account's managers (messages and new dialogs; never notes).
-    pub to_visitor: bool,
+    /// What the visitor of `contact_id` gets of it, besides the account's
+    /// managers (messages and new dialogs; never notes).
+    pub to_visitor: ToVisitor,
     /// The JSON frame, ready to send.
     pub frame: String,
     /// New widget settings: each visitor socket sends them as they apply to
@@ -53,7 +54,32 @@ pub struct HubEvent {
     pub widget: Option<Arc<crate::widget::settings::Settings>>,
 }
 
+/// What the visitor of an event's contact gets of it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ToVisitor {
+    /// Nothing: the team's own (notes, changes to the dialog).
+    Nothing,
+    /// The frame the managers get.
+    Frame,
+    /// A frame of its own: a system line worded for the visitor.
+    OwnFrame(String),
+    /// A message of their dialog that is the team's (who assigned whom, a
+    /// close): no frame, but it counts in the dialog's sequence, so the
+    /// next message follows on without a gap to fill.
+    Unseen,
+}
+
 impl HubEvent {
+    /// The frame a socket sends of the event; `None` for a message a
+    /// visitor does not see (see [`ToVisitor::Unseen`]).
+    pub fn frame_for(&self, visitor: bool) -> Option<&str> {
+        match (&self.to_visitor, visitor) {
+            (_, false) | (ToVisitor::Frame | ToVisitor::Nothing, true) => Some(&self.frame),
+            (ToVisitor::OwnFrame(frame), true) => Some(frame),
+            (ToVisitor::Unseen, true) => None,
+        }
+    }
+
     /// A frame that is not a message (presence, settings): sent as it is,
     /// outside the sequence of any dialog.
     pub fn control(account_id: Uuid, frame: ServerFrame<'_>) -> Self {
@@ -62,7 +88,7 @@ impl HubEvent {
             contact_id: Uuid::nil(),
             dialog_id: Uuid::nil(),
             seq: 0,
-            to_visitor: false,
+            to_visitor: ToVisitor::Nothing,
             frame: frame.text(),
             widget: None,
         }
@@ -164,7 +190,7 @@ impl Hub {
         };
         let audiences = [
             Some(Audience::Managers(event.account_id)),
-            event.to_visitor.then_some(visitor),
+            (event.to_visitor != ToVisitor::Nothing).then_some(visitor),
         ];
         let mut lagging = Vec::new();
         {
@@ -258,12 +284,19 @@ pub fn to_hub_event(envelope: ev::Envelope) -> anyhow::Result<Option<HubEvent>> 
                 .ok_or_else(|| anyhow!("event without message"))?;
             let (dialog_id, seq) = (Uuid::parse_str(&message.dialog_id)?, message.seq);
             let message = MessageOut::from(message);
+            let to_visitor = match message.author_kind {
+                "system" => match system_lines::as_visitor_sees(message.clone()) {
+                    Some(shown) => ToVisitor::OwnFrame(frames::message(&shown)),
+                    None => ToVisitor::Unseen,
+                },
+                _ => ToVisitor::Frame,
+            };
             let frame = ServerFrame::Message { message: &message };
             HubEvent {
                 contact_id: Uuid::parse_str(&created.contact_id)?,
                 dialog_id,
                 seq,
-                to_visitor: true,
+                to_visitor,
                 ..for_managers(frame)
             }
         }
@@ -277,11 +310,13 @@ pub fn to_hub_event(envelope: ev::Envelope) -> anyhow::Result<Option<HubEvent>> 
                 Uuid::parse_str(&dialog.contact_id)?,
             );
             let dialog = DialogOut::from(dialog);
+            let shown = system_lines::dialog_as_visitor_sees(dialog.clone());
+            let to_visitor = ServerFrame::DialogCreated { dialog: &shown }.text();
             let frame = ServerFrame::DialogCreated { dialog: &dialog };
             HubEvent {
                 contact_id,
                 dialog_id,
-                to_visitor: true,
+                to_visitor: ToVisitor::OwnFrame(to_visitor),
                 ..for_managers(frame)
             }
         }
@@ -344,7 +379,7 @@ mod tests {
             contact_id: Uuid::nil(),
             dialog_id: Uuid::nil(),
             seq,
-            to_visitor: true,
+            to_visitor: ToVisitor::Frame,
             widget: None,
             frame: String::new(),
         })
@@ -396,7 +431,7 @@ mod tests {
             contact_id: contact,
             dialog_id: Uuid::nil(),
             seq: 1,
-            to_visitor: true,
+            to_visitor: ToVisitor::Frame,
             widget: None,
             frame: "{}".into(),
         }));
@@ -428,7 +463,7 @@ mod tests {
             ..Default::default()
         };
         let event = to_hub_event(envelope).unwrap().unwrap();
-        assert!(!event.to_visitor);
+        assert_eq!(event.to_visitor, ToVisitor::Nothing);
         hub.dispatch(Arc::new(HubEvent {
             contact_id: contact,
             ..event

@@ -48,6 +48,7 @@ pub mod presence;
 pub mod replies;
 pub mod sessions;
 pub mod state;
+pub mod system_lines;
 pub mod team;
 pub mod timeline;
 pub mod widget;

@@ -70,6 +70,7 @@ async fn a_first_reply_takes_a_new_dialog_and_assigning_moves_it_with_a_system_m
             manager_id: boris.to_string(),
             actor_manager_id: anna.to_string(),
             system_text: "Anna assigned the dialog to Boris".into(),
+            system: Some(assigned_line()),
         })
         .await
         .unwrap()
@@ -97,6 +98,11 @@ async fn a_first_reply_takes_a_new_dialog_and_assigning_moves_it_with_a_system_m
     assert_eq!(
         (last.author_kind(), last.text.as_str()),
         (pb::AuthorKind::System, "Anna assigned the dialog to Boris")
+    );
+    assert_eq!(
+        last.system,
+        Some(assigned_line()),
+        "what the line records is kept"
     );
     assert_eq!(seqs(&history), [1, 2, 3]);
 
@@ -132,6 +138,8 @@ async fn closing_keeps_the_history_and_a_resent_client_id_after_it_stores_nothin
         dialog_id: dialog.clone(),
         actor_manager_id: Uuid::now_v7().to_string(),
         system_text: text.into(),
+        // As a gateway from before lines kept their record asks.
+        system: None,
     };
     let closed = t
         .client
@@ -432,5 +440,65 @@ async fn templates_are_kept_by_name_per_account() {
         .unwrap();
     assert_eq!(names(account).await, ["Delivery"]);
     assert_eq!(names(other).await, ["Greeting"]);
+    t.stop().await;
+}
+
+fn assigned_line() -> pb::SystemEvent {
+    pb::SystemEvent {
+        kind: "assigned".into(),
+        actor_name: "Anna".into(),
+        manager_name: "Boris".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_system_line_that_does_not_fit_its_change_is_refused_and_changes_nothing() {
+    let t = TestDialog::start().await;
+    let account = Uuid::now_v7();
+    let first = t
+        .visitor_says(account, Uuid::now_v7(), "v1", "Hello")
+        .await
+        .unwrap();
+    let dialog = first.message.unwrap().dialog_id;
+    let close = |system: pb::SystemEvent| pb::ChangeStatusRequest {
+        account_id: account.to_string(),
+        dialog_id: dialog.clone(),
+        actor_manager_id: Uuid::now_v7().to_string(),
+        system_text: "Anna closed the dialog".into(),
+        system: Some(system),
+    };
+    let wrong_kind = t.client.clone().close_dialog(close(assigned_line())).await;
+    assert_eq!(wrong_kind.unwrap_err().code(), tonic::Code::InvalidArgument);
+    let named = pb::SystemEvent {
+        kind: "closed".into(),
+        ..assigned_line()
+    };
+    let stray_name = t.client.clone().close_dialog(close(named)).await;
+    assert_eq!(stray_name.unwrap_err().code(), tonic::Code::InvalidArgument);
+    let history = t
+        .messages(account, &dialog, 0, 0, 50)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(seqs(&history), [1], "nothing was recorded");
+
+    let closed = pb::SystemEvent {
+        kind: "closed".into(),
+        actor_name: "Anna".into(),
+        manager_name: String::new(),
+    };
+    let done = t
+        .client
+        .clone()
+        .close_dialog(close(closed.clone()))
+        .await
+        .unwrap();
+    assert_eq!(done.get_ref().status(), pb::DialogStatus::Closed);
+    let history = t
+        .messages(account, &dialog, 0, 0, 50)
+        .await
+        .unwrap()
+        .messages;
+    assert_eq!(history.last().unwrap().system, Some(closed));
     t.stop().await;
 }

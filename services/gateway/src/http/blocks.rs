@@ -23,6 +23,7 @@ use crate::auth::Manager;
 use crate::blocks::{self, BlockRow, Reason};
 use crate::error::{Error, ErrorOut, Result};
 use crate::state::AppState;
+use crate::system_lines::Line;
 
 /// The most dialogs one bulk action takes.
 pub const MAX_BULK_DIALOGS: usize = 100;
@@ -197,16 +198,17 @@ async fn bulk_action(
         let closed = match dialog.status() {
             dialog_pb::DialogStatus::Closed => dialog,
             _ => {
-                let verb = if spam {
-                    "marked the dialog as spam"
-                } else {
-                    "closed the dialog"
+                let actor = &manager.name;
+                let line = match spam {
+                    true => Line::Spam { actor },
+                    false => Line::Closed { actor },
                 };
                 let request = dialog_pb::ChangeStatusRequest {
                     account_id: manager.account_id.to_string(),
                     dialog_id: dialog.id.clone(),
                     actor_manager_id: manager.id.to_string(),
-                    system_text: format!("{} {verb}", manager.name),
+                    system_text: line.text(),
+                    system: Some(line.event()),
                 };
                 state
                     .dialogs

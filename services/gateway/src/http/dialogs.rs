@@ -26,6 +26,7 @@ use crate::db;
 use crate::error::{Error, ErrorOut, Result};
 use crate::replies;
 use crate::state::AppState;
+use crate::system_lines::Line;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -413,17 +414,25 @@ async fn assign_dialog(
             Some(target)
         }
     };
-    let system_text = match &target {
-        Some(target) if target.id == manager.id => format!("{} took the dialog", manager.name),
-        Some(target) => format!("{} assigned the dialog to {}", manager.name, target.name),
-        None => format!("{} returned the dialog to new", manager.name),
+    let actor = &manager.name;
+    let line = match &target {
+        Some(target) if target.id == manager.id => Line::Took { actor },
+        Some(target) => Line::Assigned {
+            actor,
+            manager: &target.name,
+        },
+        None => Line::Returned { actor },
     };
     let request = pb::AssignDialogRequest {
         account_id: manager.account_id.to_string(),
         dialog_id: dialog_id.to_string(),
-        manager_id: target.map(|t| t.id.to_string()).unwrap_or_default(),
+        manager_id: target
+            .as_ref()
+            .map(|t| t.id.to_string())
+            .unwrap_or_default(),
         actor_manager_id: manager.id.to_string(),
-        system_text,
+        system_text: line.text(),
+        system: Some(line.event()),
     };
     let dialog = state
         .dialogs
@@ -482,15 +491,17 @@ async fn change_status(
     id: &str,
     status: Status,
 ) -> Result<axum::Json<DialogOut>> {
-    let verb = match status {
-        Status::Open => "reopened",
-        Status::Closed => "closed",
+    let actor = &manager.name;
+    let line = match status {
+        Status::Open => Line::Reopened { actor },
+        Status::Closed => Line::Closed { actor },
     };
     let request = pb::ChangeStatusRequest {
         account_id: manager.account_id.to_string(),
         dialog_id: path_id(id, "dialog")?.to_string(),
         actor_manager_id: manager.id.to_string(),
-        system_text: format!("{} {verb} the dialog", manager.name),
+        system_text: line.text(),
+        system: Some(line.event()),
     };
     let mut dialogs = state.dialogs.clone();
     let dialog = match status {

@@ -23,6 +23,7 @@ use crate::error::Error;
 use crate::hub::{Audience, EventReceiver, HubEvent, Registration};
 use crate::limits::SendLimit;
 use crate::state::AppState;
+use crate::system_lines;
 use crate::ws::frames::ServerFrame;
 
 /// Visitors' `page`, `shown` and `identify` frames a socket may send per
@@ -54,7 +55,7 @@ pub struct Session {
     pub page_url: String,
     /// The `Origin` a visitor's page sent, for the allowed sites saved later.
     pub origin: Option<String>,
-    _registration: Registration,
+    registration: Registration,
 }
 
 /// The next send of the pipeline to finish. Its wait is boxed and made only
@@ -96,7 +97,7 @@ impl Session {
             watch: None,
             page_url: String::new(),
             origin: None,
-            _registration: registration,
+            registration,
         }
     }
 
@@ -266,7 +267,7 @@ impl Session {
     }
 
     async fn forward(&mut self, event: &HubEvent) -> Result<(), Closed> {
-        let visitor = matches!(self._registration.audience(), Audience::Visitor { .. });
+        let visitor = matches!(self.registration.audience(), Audience::Visitor { .. });
         if let (Some(settings), true) = (&event.widget, visitor) {
             // A visitor's widget: the settings as they apply to its page;
             // with the chat turned off, the socket closes after them, and a
@@ -296,9 +297,24 @@ impl Session {
             Step::Skip => Ok(()),
             Step::Send => {
                 self.delivery.sent(event.dialog_id, event.seq);
-                self.send(event.frame.clone()).await
+                match event.frame_for(visitor) {
+                    Some(frame) => self.send(frame.to_owned()).await,
+                    None => Ok(()),
+                }
             }
             Step::FillFrom(after) => self.replay(event.dialog_id, after).await,
+        }
+    }
+
+    /// The frame of a stored message as this socket's client is shown it;
+    /// `None` for a system line of the team's on a visitor's socket.
+    fn message_frame(&self, message: pb::Message) -> Option<String> {
+        let message = MessageOut::from(message);
+        match self.registration.audience() {
+            Audience::Visitor { .. } => system_lines::as_visitor_sees(message)
+                .as_ref()
+                .map(frames::message),
+            Audience::Managers(_) => Some(frames::message(&message)),
         }
     }
 
@@ -346,8 +362,9 @@ impl Session {
                 _ => after_seq + 1,
             };
             for message in page.messages {
-                self.send(frames::message(&MessageOut::from(message)))
-                    .await?;
+                if let Some(frame) = self.message_frame(message) {
+                    self.send(frame).await?;
+                }
             }
             self.delivery.held_from(dialog_id, sent_from);
         }
@@ -378,8 +395,9 @@ impl Session {
                 after_seq = message.seq;
                 if self.delivery.step(dialog_id, message.seq) != Step::Skip {
                     self.delivery.sent(dialog_id, message.seq);
-                    self.send(frames::message(&MessageOut::from(message)))
-                        .await?;
+                    if let Some(frame) = self.message_frame(message) {
+                        self.send(frame).await?;
+                    }
                 }
             }
             if !page.has_more {

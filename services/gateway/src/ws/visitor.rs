@@ -32,6 +32,7 @@ use crate::error::Error;
 use crate::hub::Audience;
 use crate::presence::{Online, VisitorPage};
 use crate::state::AppState;
+use crate::system_lines;
 use crate::widget::db as widget_db;
 use crate::widget::settings::Settings;
 use crate::widget::{credential, identity, public};
@@ -326,7 +327,10 @@ async fn open(upgraded: Box<Upgraded>) -> Option<(Session, Visitor)> {
         },
         None => None,
     };
-    let dialog_out = dialog.clone().map(DialogOut::from);
+    let dialog_out = dialog
+        .clone()
+        .map(DialogOut::from)
+        .map(system_lines::dialog_as_visitor_sees);
     let hello = ServerFrame::VisitorHello {
         contact_id,
         visitor_token: &token,

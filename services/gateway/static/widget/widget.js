@@ -85,6 +85,10 @@
   var dialogId = load('dialog', null);
   var outbox = load('outbox', []);
   var unread = load('unread', []);
+  // The seq through which every message shown to the visitor came in a
+  // message frame. A socket sends those in order, with nothing the visitor
+  // may see left out, though seqs may skip (the team's own system lines).
+  var held = Number(load('held', 0)) || 0;
 
   function lastSeq() {
     return messages.length ? messages[messages.length - 1].seq : 0;
@@ -96,7 +100,7 @@
    * connection broke. Kept history starts at seq 1 unless it was trimmed. */
   function heldThrough() {
     if (!messages.length) return 0;
-    var through = messages.length >= MAX_KEPT ? messages[0].seq : 0;
+    var through = Math.max(held, messages.length >= MAX_KEPT ? messages[0].seq : 0);
     for (var i = 0; i < messages.length && messages[i].seq <= through + 1; i++) {
       if (messages[i].seq > through) through = messages[i].seq;
     }
@@ -113,6 +117,9 @@
     if (!m || typeof m.id !== 'string' || typeof m.seq !== 'number') return false;
     if (m.dialog_id && m.dialog_id !== dialogId) {
       if (dialogId && messages.length) messages = [];
+      // A new dialog comes from its first message on any socket.
+      held = 0;
+      socketFrom = 0;
       dialogId = m.dialog_id;
       save('dialog', dialogId);
     }
@@ -136,6 +143,8 @@
     messages = [];
     dialogId = null;
     unread = [];
+    held = 0;
+    save('held', null);
     save('messages', null);
     save('dialog', null);
     save('unread', null);
@@ -656,11 +665,12 @@
   var awaitingPong = false;
   var helloLastSeq = 0; // messages up to this seq on this socket are history
   var connectedAfterSeq = 0;
+  var socketFrom = 0; // the seq this socket sends after, in the current dialog
   var pendingIdentify = [];
 
   function socketUrl() {
     var token = load('token', null);
-    connectedAfterSeq = heldThrough();
+    connectedAfterSeq = socketFrom = heldThrough();
     return ORIGIN.replace(/^http/, 'ws') + '/ws/visitor?site_key=' + encodeURIComponent(SITE_KEY) +
       (token ? '&visitor_token=' + encodeURIComponent(token) : '') + '&after_seq=' + connectedAfterSeq;
   }
@@ -830,7 +840,15 @@
     },
     message: function (frame) {
       var m = frame.message;
-      if (!keep(m)) return;
+      var isNew = keep(m);
+      // What this socket started after was here, and it has sent since, in
+      // order, everything the visitor may see up to this one.
+      var through = m && m.dialog_id === dialogId ? Math.max(held, socketFrom, m.seq) : held;
+      if (through !== held) {
+        held = through;
+        save('held', held);
+      }
+      if (!isNew) return;
       var live = m.seq > helloLastSeq;
       if (m.author_kind !== 'visitor' && !isOpen && (live || connectedAfterSeq > 0)) {
         unread.push(m.id);
