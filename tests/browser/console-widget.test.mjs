@@ -18,7 +18,7 @@ const SIZES = [[1366, 768], [1920, 1080]];
 /** A real 1x1 PNG, for the photo that must be taken. */
 const PNG_1X1 = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
 const EDITABLE = ['enabled', 'manager_sound', 'visitor_sound', 'position', 'color', 'online_title', 'online_message',
-  'offline_title', 'offline_message', 'hidden_pages', 'allowed_origins'];
+  'offline_title', 'offline_message', 'hidden_pages', 'allowed_origins', 'language', 'language_from_browser'];
 const suiteOrigin = new URL(env.baseUrl).origin;
 
 let browser;
@@ -96,6 +96,8 @@ test('every field of the online consultant is saved by Save and shown again afte
         offline_message: unique('We are away. Leave your e-mail and we will write back.'),
         hidden_pages: ['/checkout/*', 'shop.example.com/account/*'],
         allowed_origins: [suiteOrigin, 'https://shop.example.com'],
+        language: original.language === 'ru' ? 'en' : 'ru',
+        language_from_browser: !original.language_from_browser,
       };
       await page.locator('input[name="enabled"]').setChecked(wanted.enabled);
       await page.locator('select[name="manager_sound"]').selectOption(wanted.manager_sound);
@@ -110,6 +112,8 @@ test('every field of the online consultant is saved by Save and shown again afte
       await page.locator('textarea[name="offline_message"]').fill(wanted.offline_message);
       await page.locator('textarea[name="hidden_pages"]').fill(`${wanted.hidden_pages[0]}\n\n  ${wanted.hidden_pages[1]}  \n`);
       await page.locator('textarea[name="allowed_origins"]').fill(wanted.allowed_origins.join('\n'));
+      await page.locator('select[name="language"]').selectOption(wanted.language);
+      await page.locator('input[name="language_from_browser"]').setChecked(wanted.language_from_browser);
       await page.locator('input[name="offline_photo"]').setInputFiles({ name: 'assistant.png', mimeType: 'image/png', buffer: PNG_1X1 });
       await page.locator('.photo-preview img').waitFor();
       await page.locator('.save-status.is-dirty').waitFor();
@@ -143,6 +147,8 @@ test('every field of the online consultant is saved by Save and shown again afte
       for (const name of ['online_message', 'offline_message']) assert.equal(await page.locator(`textarea[name="${name}"]`).inputValue(), wanted[name]);
       assert.equal(await page.locator('textarea[name="hidden_pages"]').inputValue(), wanted.hidden_pages.join('\n'));
       assert.equal(await page.locator('textarea[name="allowed_origins"]').inputValue(), wanted.allowed_origins.join('\n'));
+      assert.equal(await page.locator('select[name="language"]').inputValue(), wanted.language);
+      assert.equal(await page.locator('input[name="language_from_browser"]').isChecked(), wanted.language_from_browser);
       const photo = page.locator('.photo-preview img');
       await photo.waitFor();
       assert.equal(await photo.getAttribute('src'), stored.offline_photo_url);

@@ -41,7 +41,7 @@ const STRICT_CSP = [
   `img-src ${env.baseUrl}`,
 ].join('; ');
 const EDITABLE = ['enabled', 'manager_sound', 'visitor_sound', 'position', 'color', 'online_title', 'online_message',
-  'offline_title', 'offline_message', 'hidden_pages', 'allowed_origins'];
+  'offline_title', 'offline_message', 'hidden_pages', 'allowed_origins', 'language', 'language_from_browser'];
 
 let browser;
 let ownerToken;
@@ -650,6 +650,53 @@ test('the team\'s changes reach the widget only as a manager joining, and a relo
     await visitor.theirs(later).waitFor();
     const shown = await visitor.root.locator('.m .b').allTextContents();
     assert.deepEqual(shown, [question, `${me.name} joined the conversation`, answer, later], 'in order, each once');
+  });
+});
+
+test('a visitor whose browser speaks Russian gets the widget in Russian, plurals and 24-hour times included, until the shop says English', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    keep(restoresSettings);
+    await saveSettings({ language: 'en', language_from_browser: true });
+    const context = keep(await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'ru-RU' }));
+    const pagePath = `/t/${unique('russian')}`;
+    const visitor = keep(await openShop(pagePath, { context }));
+    await visitor.open();
+    assert.equal(await visitor.input.getAttribute('placeholder'), 'Напишите сообщение…');
+    assert.equal(await visitor.root.locator('.x').getAttribute('aria-label'), 'Закрыть чат');
+    assert.equal(await visitor.root.locator('.w').getAttribute('lang'), 'ru');
+    const question = unique('Есть ли доставка?');
+    await visitor.write(question);
+    assert.match(await visitor.root.locator('.m.v .t').first().textContent(), /^\d{2}:\d{2}$/, 'a 24-hour time');
+    await visitor.button.click(); // closed: answers count as unread
+    const dialogId = await dialogOf(await contactOn(shop.origin + pagePath));
+
+    let sent = 0;
+    for (const [count, words] of [[1, '1 непрочитанное сообщение'], [2, '2 непрочитанных сообщения'],
+      [5, '5 непрочитанных сообщений'], [21, '21 непрочитанное сообщение']]) {
+      for (; sent < count; sent++) {
+        const reply = await api('POST', `/dialogs/${dialogId}/messages`, { client_message_id: unique('r'), text: `Ответ ${sent + 1}` });
+        assert.equal(reply.status, 201, JSON.stringify(reply.body));
+      }
+      await eventually(async () => (await visitor.button.getAttribute('aria-label')) === `Открыть чат (${words})`,
+        { message: `the button says ${words}` });
+    }
+
+    await visitor.open();
+    const me = (await api('GET', '/me')).body;
+    // The first reply took the dialog: back to new, and taken again.
+    for (const managerId of [null, me.id]) {
+      assert.equal((await api('POST', `/dialogs/${dialogId}/assign`, { manager_id: managerId })).status, 200);
+    }
+    const joined = visitor.root.locator('.m.s .b');
+    await joined.filter({ hasText: `${me.name} присоединяется к разговору` }).waitFor();
+    await screenshot(visitor.page, 'widget-ru-1366x768.png');
+
+    // The shop's own language for everyone: the open widget takes it at once.
+    await saveSettings({ language: 'en', language_from_browser: false });
+    await eventually(async () => (await visitor.input.getAttribute('placeholder')) === 'Write a message…',
+      { message: 'the widget in English' });
+    await joined.filter({ hasText: `${me.name} joined the conversation` }).waitFor();
+    assert.match(await visitor.root.locator('.m.v .t').first().textContent(), /^\d{1,2}:\d{2}\s?(AM|PM)$/, 'a 12-hour time');
   });
 });
 

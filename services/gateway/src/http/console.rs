@@ -76,16 +76,27 @@ pub fn serve_embedded(
         return Error::NotFound("file").into_response();
     };
     let etag = format!("\"{}\"", hex::encode(file.metadata.sha256_hash()));
+    serve_bytes(file.data, &etag, path, headers, cache_control)
+}
+
+/// A file's bytes as [`serve_embedded`] serves them, with the given ETag.
+pub fn serve_bytes(
+    data: std::borrow::Cow<'static, [u8]>,
+    etag: &str,
+    path: &str,
+    headers: &HeaderMap,
+    cache_control: &'static str,
+) -> Response {
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .is_some_and(|v| v.as_bytes() == etag.as_bytes());
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        ([(header::CONTENT_TYPE, content_type(path))], file.data).into_response()
+        ([(header::CONTENT_TYPE, content_type(path))], data).into_response()
     };
     let out = response.headers_mut();
-    if let Ok(etag) = HeaderValue::from_str(&etag) {
+    if let Ok(etag) = HeaderValue::from_str(etag) {
         out.insert(header::ETAG, etag);
     }
     out.insert(

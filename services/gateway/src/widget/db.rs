@@ -10,7 +10,7 @@ use super::settings::{PhotoChange, Settings, Valid};
 const SELECT: &str = "select a.id as account_id, a.site_key, a.visitor_key, a.identity_secret, \
      s.enabled, s.manager_sound, s.visitor_sound, s.position, s.color, s.online_title, \
      s.online_message, s.offline_title, s.offline_message, s.hidden_pages, s.allowed_origins, \
-     s.photo_name, s.updated_at \
+     s.photo_name, s.language, s.language_from_browser, s.updated_at \
      from account a join widget_settings s on s.account_id = a.id";
 
 pub async fn by_account(pool: &PgPool, account_id: Uuid) -> sqlx::Result<Settings> {
@@ -37,7 +37,9 @@ pub async fn save(pool: &PgPool, account_id: Uuid, valid: &Valid) -> sqlx::Resul
     sqlx::query!(
         "update widget_settings set enabled = $2, manager_sound = $3, visitor_sound = $4, \
          position = $5, color = $6, online_title = $7, online_message = $8, offline_title = $9, \
-         offline_message = $10, hidden_pages = $11, allowed_origins = $12, updated_at = now() \
+         offline_message = $10, hidden_pages = $11, allowed_origins = $12, \
+         language = coalesce($13, language), \
+         language_from_browser = coalesce($14, language_from_browser), updated_at = now() \
          where account_id = $1",
         account_id,
         b.enabled,
@@ -50,7 +52,9 @@ pub async fn save(pool: &PgPool, account_id: Uuid, valid: &Valid) -> sqlx::Resul
         &b.offline_title,
         &b.offline_message,
         &b.hidden_pages,
-        &b.allowed_origins
+        &b.allowed_origins,
+        b.language.as_deref(),
+        b.language_from_browser
     )
     .execute(&mut *tx)
     .await?;

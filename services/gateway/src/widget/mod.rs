@@ -17,6 +17,7 @@ pub mod live;
 pub mod patterns;
 pub mod photo;
 pub mod public;
+pub mod script;
 pub mod settings;
 
 use serde_json::{Value, json};
@@ -40,6 +41,8 @@ pub fn config(settings: &Settings, url: &str, managers_online: bool) -> Value {
         "offline_title": settings.offline_title,
         "offline_message": settings.offline_message,
         "offline_photo_url": settings.photo_url(),
+        "language": settings.language,
+        "language_from_browser": settings.language_from_browser,
         "managers_online": managers_online,
     })
 }

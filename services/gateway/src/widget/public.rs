@@ -8,19 +8,15 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use rust_embed::Embed;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::db;
+use super::script::SCRIPT;
 use crate::error::{Error, Result};
 use crate::http::Query;
-use crate::http::console::serve_embedded;
+use crate::http::console::serve_bytes;
 use crate::state::AppState;
-
-#[derive(Embed)]
-#[folder = "static/widget/"]
-struct WidgetFiles;
 
 /// The snippet's URL never changes, so browsers check for a new widget
 /// every few minutes (and get 304 while it is the same).
@@ -36,8 +32,9 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn get_widget_script(headers: HeaderMap) -> Response {
-    serve_embedded(
-        WidgetFiles::get("widget.js"),
+    serve_bytes(
+        SCRIPT.body.as_slice().into(),
+        &SCRIPT.etag,
         "widget.js",
         &headers,
         WIDGET_CACHE,
@@ -120,16 +117,14 @@ mod tests {
     use super::*;
 
     /// The widget's budget (docs/widget.md, BENCHMARKS.md): 30 KB gzipped,
-    /// styles and sounds included. This fails the build when it grows past.
+    /// styles, sounds and every language's words included. This fails the build when it grows past.
     #[test]
     fn the_widget_stays_within_its_size_budget() {
         use std::io::Write as _;
-        let source = WidgetFiles::get("widget.js")
-            .map(|file| file.data.into_owned())
-            .unwrap_or_default();
+        let source = &SCRIPT.body;
         assert!(source.len() > 1000, "the widget is missing");
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        gz.write_all(&source).unwrap();
+        gz.write_all(source).unwrap();
         let size = gz.finish().unwrap().len();
         assert!(
             size <= 30 * 1024,

@@ -16,6 +16,9 @@ use crate::error::{Error, Fields};
 
 pub const SOUNDS: [&str; 4] = ["chime", "bell", "pop", "none"];
 pub const POSITIONS: [&str; 2] = ["bottom_right", "bottom_left"];
+/// The languages the widget speaks (each has its catalogue in
+/// `static/widget/i18n`).
+pub const LANGUAGES: [&str; 2] = ["en", "ru"];
 pub const MAX_TITLE_CHARS: usize = 60;
 pub const MAX_MESSAGE_CHARS: usize = 300;
 pub const MAX_ORIGINS: usize = 20;
@@ -46,6 +49,8 @@ pub struct Settings {
     pub hidden_pages: Vec<String>,
     pub allowed_origins: Vec<String>,
     pub photo_name: Option<String>,
+    pub language: String,
+    pub language_from_browser: bool,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -99,6 +104,11 @@ pub struct SettingsOut {
     pub allowed_origins: Vec<String>,
     /// The offline photo (a new URL for each new photo), or null.
     pub offline_photo_url: Option<String>,
+    /// The widget's language, `en` or `ru`: the shop's.
+    pub language: String,
+    /// Whether the widget speaks the visitor's browser language instead,
+    /// when that is one it has (else `language`).
+    pub language_from_browser: bool,
     pub site_key: String,
     /// Owners and admins only.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -122,6 +132,8 @@ impl SettingsOut {
             hidden_pages: settings.hidden_pages.clone(),
             allowed_origins: settings.allowed_origins.clone(),
             offline_photo_url: settings.photo_url(),
+            language: settings.language.clone(),
+            language_from_browser: settings.language_from_browser,
             site_key: settings.site_key.clone(),
             identity_secret: with_secret.then(|| settings.identity_secret.clone()),
             updated_at: settings.updated_at,
@@ -158,6 +170,13 @@ pub struct SettingsIn {
     /// Up to 20 origins, `https://host[:port]`; empty allows any.
     #[schema(max_items = 20, inline, value_type = Vec<AllowedOrigin>)]
     pub allowed_origins: Vec<String>,
+    /// `en` or `ru`; left out: as it is.
+    #[serde(default)]
+    #[schema(pattern = "^(en|ru)$")]
+    pub language: Option<String>,
+    /// Left out: as it is.
+    #[serde(default)]
+    pub language_from_browser: Option<bool>,
     /// Left out: keep the photo; null: remove it; a string: the new image's
     /// bytes in base64 (PNG, JPEG or WebP, at most 1 MiB).
     #[serde(default, deserialize_with = "present")]
@@ -240,6 +259,14 @@ pub fn validate(mut body: SettingsIn) -> Result<Valid, Error> {
         bad(
             "position",
             format!("must be one of {}", POSITIONS.join(", ")),
+        );
+    }
+    if let Some(language) = &body.language
+        && !LANGUAGES.contains(&language.as_str())
+    {
+        bad(
+            "language",
+            format!("must be one of {}", LANGUAGES.join(", ")),
         );
     }
     body.color = body.color.trim().to_ascii_lowercase();
@@ -381,6 +408,7 @@ mod tests {
     fn every_bad_field_is_named() {
         let mut bad = body();
         bad["color"] = "blue".into();
+        bad["language"] = "de".into();
         bad["position"] = "top".into();
         bad["visitor_sound"] = "trumpet".into();
         bad["online_title"] = "x".repeat(61).into();
@@ -394,6 +422,7 @@ mod tests {
             [
                 "visitor_sound",
                 "position",
+                "language",
                 "color",
                 "online_title",
                 "offline_title",
@@ -442,6 +471,8 @@ mod tests {
             allowed_origins: vec![],
             compiled_hidden_pages: Default::default(),
             photo_name: None,
+            language: "en".into(),
+            language_from_browser: true,
             updated_at: Utc::now(),
         };
         assert!(settings.allows_origin(Some("https://anywhere.example")));

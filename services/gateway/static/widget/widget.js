@@ -3,9 +3,11 @@
 // no build step; it builds its UI in a Shadow DOM so that the shop's styles
 // and ours never mix.
 //
-// Layout of this file: storage (localStorage with a memory fallback), the
-// conversation kept across pages, the UI (built with createElement only: all
-// text from the network is set as text), sounds, the visitor socket
+// Layout of this file: storage (localStorage with a memory fallback), words
+// (the catalogues of static/widget/i18n, which the gateway puts in when it
+// serves this file), the conversation kept across pages, the UI (built with
+// createElement only: all text from the network is set as text), sounds,
+// the visitor socket
 // (heartbeat, full-jitter reconnect, resume by seq), the page and its
 // in-page navigations, the config, and the ChatWidget() API.
 (function () {
@@ -75,6 +77,55 @@
     return hex.slice(0, 8) + '-' + hex.slice(8, 12) + '-' + hex.slice(12, 16) + '-' + hex.slice(16, 20) + '-' + hex.slice(20);
   }
 
+  // ------------------------------------------------------------------ words
+  // Every word the widget shows is in a catalogue, one per language; the
+  // shop's own titles and messages are shown as written. The language is
+  // the shop's (cfg.language), or the visitor's browser language when the
+  // shop lets it and a catalogue has it. Times and plurals by Intl.
+
+  var CATALOGUES = {} /* catalogues */;
+  var lang = 'en';
+  var locale = 'en';
+
+  /** Chooses the language for cfg; answers whether it changed. */
+  function chooseLanguage() {
+    var shop = cfg && CATALOGUES[cfg.language] ? cfg.language : 'en';
+    var chosen = shop;
+    var tag = shop;
+    var browser = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language];
+    for (var i = 0; i < browser.length; i++) {
+      var code = String(browser[i] || '').toLowerCase().split('-')[0];
+      var allowed = !cfg || cfg.language_from_browser !== false || code === shop;
+      if (allowed && CATALOGUES[code]) {
+        chosen = code;
+        tag = browser[i]; // its region's formats: en-GB has 24-hour times
+        break;
+      }
+    }
+    var changed = chosen !== lang || tag !== locale;
+    lang = chosen;
+    locale = tag;
+    return changed;
+  }
+
+  /** The catalogue's words for key, with {name} and the like filled in. */
+  function t(key, values) {
+    var words = (CATALOGUES[lang] || {})[key];
+    if (words == null) words = (CATALOGUES.en || {})[key];
+    if (words == null) return key;
+    return String(words).replace(/\{(\w+)\}/g, function (all, name) {
+      return values && values[name] != null ? String(values[name]) : all;
+    });
+  }
+
+  /** The plural form of key for count, by the language's rules. */
+  function plural(key, count) {
+    var forms = (CATALOGUES[lang] || {})[key] || {};
+    var category = new Intl.PluralRules(locale).select(count);
+    var words = forms[category] || forms.other || '';
+    return words.replace('{count}', new Intl.NumberFormat(locale).format(count));
+  }
+
   // ----------------------------------------------------------- conversation
   // messages: the last MAX_KEPT stored messages of the visitor's dialog, by
   // seq, so history shows at once on the next page. outbox: sends not yet
@@ -131,6 +182,9 @@
       author_kind: m.author_kind,
       client_message_id: m.client_message_id,
       text: String(m.text == null ? '' : m.text),
+      system: m.system && typeof m.system === 'object'
+        ? { kind: String(m.system.kind || ''), manager_name: String(m.system.manager_name || '') }
+        : null,
       created_at: m.created_at,
     });
     messages.sort(function (a, b) { return a.seq - b.seq; });
@@ -293,11 +347,10 @@
     headText.append(u.title, u.sub);
     u.closeButton = el('button', 'x');
     u.closeButton.type = 'button';
-    u.closeButton.setAttribute('aria-label', 'Close chat');
     u.closeButton.appendChild(icon('down'));
     head.append(u.photo, headText, u.closeButton);
 
-    u.bar = el('div', 'bar', 'Reconnecting…');
+    u.bar = el('div', 'bar');
     u.bar.setAttribute('role', 'status');
     u.bar.hidden = true;
 
@@ -305,7 +358,8 @@
     u.list.setAttribute('role', 'log');
     u.list.setAttribute('aria-live', 'polite');
     u.empty = el('div', 'empty');
-    u.empty.append(icon('chat'), el('div', '', 'Ask us anything: we are happy to help.'));
+    u.emptyText = el('div');
+    u.empty.append(icon('chat'), u.emptyText);
     u.list.appendChild(u.empty);
     u.items = new Map();
 
@@ -315,8 +369,6 @@
     u.email.type = 'email';
     u.email.autocomplete = 'email';
     u.email.maxLength = 254;
-    u.email.placeholder = 'Your e-mail, so we can reply';
-    u.email.setAttribute('aria-label', 'Your e-mail');
     u.email.value = load('email', '') || '';
     u.emailError = el('div', 'err');
     u.emailError.hidden = true;
@@ -324,12 +376,9 @@
     u.input = el('textarea');
     u.input.rows = 1;
     u.input.maxLength = MAX_TEXT;
-    u.input.placeholder = 'Write a message…';
-    u.input.setAttribute('aria-label', 'Message');
     u.input.value = load('draft', '') || '';
     u.sendButton = el('button', 'send');
     u.sendButton.type = 'submit';
-    u.sendButton.setAttribute('aria-label', 'Send');
     u.sendButton.appendChild(icon('send'));
     row.append(u.input, u.sendButton);
     u.form.append(u.email, u.emailError, row);
@@ -374,13 +423,33 @@
     return u;
   }
 
+  /** Puts the chosen language's words on the UI. */
+  function label() {
+    ui.wrap.lang = lang;
+    ui.closeButton.setAttribute('aria-label', t('close_chat'));
+    ui.bar.textContent = t('reconnecting');
+    ui.emptyText.textContent = t('empty');
+    ui.email.placeholder = t('email_placeholder');
+    ui.email.setAttribute('aria-label', t('email_label'));
+    ui.input.placeholder = t('message_placeholder');
+    ui.input.setAttribute('aria-label', t('message_label'));
+    ui.sendButton.setAttribute('aria-label', t('send'));
+    ui.items.forEach(function (item) { item.remove(); });
+    ui.items = new Map(); // the messages again, in the new words
+    renderMessages(false);
+  }
+
   function stopPropagation(event) {
     event.stopPropagation();
   }
 
   /** Shows the widget; answers whether it was not on the page before. */
   function mount() {
-    if (!ui) ui = buildUI();
+    if (!ui) {
+      ui = buildUI();
+      chooseLanguage();
+      label();
+    }
     var added = !host.isConnected;
     if (added) {
       document.body.appendChild(host);
@@ -418,13 +487,14 @@
   /** Applies cfg: position, colour, the mode's title, message and photo. */
   function paint() {
     if (!ui || !cfg) return;
+    if (chooseLanguage()) label();
     var color = validColor(cfg.color);
     host.style.setProperty('--accent', color);
     host.style.setProperty('--on', textOn(color));
     host.style.setProperty('--ring', color + '33');
     var online = !!cfg.managers_online;
     ui.wrap.className = 'w' + (cfg.position === 'bottom_left' ? ' left' : '') + (online ? '' : ' offline') + (isOpen ? ' open' : '');
-    ui.title.textContent = String((online ? cfg.online_title : cfg.offline_title) || (online ? 'Chat with us' : 'Leave us a message'));
+    ui.title.textContent = String((online ? cfg.online_title : cfg.offline_title) || t(online ? 'online_title' : 'offline_title'));
     var sub = String((online ? cfg.online_message : cfg.offline_message) || '');
     ui.sub.textContent = sub;
     ui.sub.hidden = !sub;
@@ -446,15 +516,22 @@
     var count = unread.length;
     ui.badge.textContent = count > 99 ? '99+' : String(count);
     ui.badge.hidden = count === 0 || isOpen;
-    ui.button.setAttribute('aria-label', (isOpen ? 'Close chat' : 'Open chat') + (count && !isOpen ? ' (' + count + ' unread)' : ''));
+    ui.button.setAttribute('aria-label', t(isOpen ? 'close_chat' : 'open_chat') + (count && !isOpen ? ' (' + plural('unread', count) + ')' : ''));
   }
 
   function formatTime(iso) {
     var date = new Date(iso);
     if (isNaN(date)) return '';
-    var time = date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    var time = date.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' });
     if (date.toDateString() === new Date().toDateString()) return time;
-    return date.toLocaleDateString([], { day: 'numeric', month: 'short' }) + ', ' + time;
+    return date.toLocaleDateString(locale, { day: 'numeric', month: 'short' }) + ', ' + time;
+  }
+
+  /** A message's text as shown: a manager joining in the widget's words. */
+  function shownText(m) {
+    var system = m.system;
+    if (system && system.kind === 'joined' && system.manager_name) return t('joined', { name: system.manager_name });
+    return m.text;
   }
 
   function messageElement(kind, text) {
@@ -498,7 +575,7 @@
       if (!item) {
         if (w.m) {
           var kind = w.m.author_kind === 'visitor' ? 'v' : w.m.author_kind === 'system' ? 's' : 'a';
-          item = messageElement(kind, w.m.text);
+          item = messageElement(kind, shownText(w.m));
           item.lastChild.textContent = formatTime(w.m.created_at);
           if (kind === 'v') addedOwn = true;
         } else {
@@ -508,7 +585,7 @@
       }
       if (w.o) {
         item.className = 'm v ' + (w.o.failed ? 'failed' : 'pending');
-        item.lastChild.textContent = w.o.failed ? 'Not sent' : 'Sending…';
+        item.lastChild.textContent = t(w.o.failed ? 'not_sent' : 'sending');
       }
       next.set(w.key, item);
       if (item !== before) list.insertBefore(item, before);
@@ -564,7 +641,7 @@
     if (!ui.email.hidden) {
       var email = ui.email.value.trim();
       if (email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
-        showEmailError('Please check this e-mail address.');
+        showEmailError(t('bad_email'));
         ui.email.focus();
         return;
       }
@@ -896,7 +973,7 @@
         renderMessages(false);
       } else if (frame.fields && frame.fields.email && ui && !ui.email.hidden) {
         save('email_sent', null);
-        showEmailError('Please check this e-mail address.');
+        showEmailError(t('bad_email'));
       }
     },
     pong: function () {

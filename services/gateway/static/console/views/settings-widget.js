@@ -30,6 +30,11 @@ const POSITIONS = [
   { value: 'bottom_right', label: 'Bottom right' },
   { value: 'bottom_left', label: 'Bottom left' },
 ];
+/** The languages the widget speaks, each named in itself. */
+const LANGUAGES = [
+  { value: 'en', label: 'English' },
+  { value: 'ru', label: 'Русский' },
+];
 /** The list fields, edited one entry a line. */
 const LIST_FIELDS = ['hidden_pages', 'allowed_origins'];
 
@@ -86,6 +91,17 @@ function buildForm(initial, manager, scope) {
     ),
   ));
 
+  const language = field('The widget speaks', h('select', { name: 'language' }, LANGUAGES.map(({ value, label }) => h('option', { value, lang: value }, label))), {
+    hint: 'Its buttons, hints, notices and times. Your titles and messages show as you write them.',
+  });
+  const fromBrowser = h('input', { type: 'checkbox', name: 'language_from_browser', role: 'switch', class: 'switch-input' });
+  const fromBrowserGroup = group('', h('label', { class: 'switch-row' },
+    h('span', { class: 'switch-text' },
+      h('span', { class: 'switch-title' }, 'Speak each visitor’s browser language'),
+      h('span', { class: 'switch-sub' }, 'When it is one of the above; other visitors get the language chosen here.')),
+    h('span', { class: 'switch' }, fromBrowser, h('span', { class: 'switch-track', 'aria-hidden': 'true' }, h('span', { class: 'switch-thumb' }))),
+  ));
+
   const colorText = h('input', { type: 'text', name: 'color', class: 'color-text', spellcheck: 'false', autocomplete: 'off', placeholder: '#4f46e5' });
   const colorPicker = h('input', { type: 'color', class: 'color-swatch', 'aria-label': 'Pick the colour' });
   const color = field('Colour', colorText, { hint: 'Of the button and the window’s header, as #rrggbb.' });
@@ -132,9 +148,11 @@ function buildForm(initial, manager, scope) {
     enabled: enabledGroup, position: positionGroup, color, online_title: onlineTitle, online_message: onlineMessage,
     offline_title: offlineTitle, offline_message: offlineMessage, offline_photo: photo, manager_sound: managerSound,
     visitor_sound: visitorSound, hidden_pages: hiddenPages, allowed_origins: allowedOrigins,
+    language, language_from_browser: fromBrowserGroup,
   };
   const editableControls = [enabled, ...positionInputs, colorText, colorPicker, onlineTitle.input, onlineMessage.input, offlineTitle.input,
-    offlineMessage.input, managerSound.input, visitorSound.input, hiddenPages.input, allowedOrigins.input, photoInput, choosePhoto, removePhoto];
+    offlineMessage.input, managerSound.input, visitorSound.input, hiddenPages.input, allowedOrigins.input, photoInput, choosePhoto, removePhoto,
+    language.input, fromBrowser];
 
   // --- read-only parts
   const snippet = h('code', {});
@@ -164,6 +182,7 @@ function buildForm(initial, manager, scope) {
       h('div', { class: 'widget-form' },
         settingsCard('Chat', null, enabledGroup.element),
         settingsCard('Look', 'The button in the corner of every page, and the window it opens.', positionGroup.element, color.element),
+        settingsCard('Language', null, h('div', { class: 'form-row' }, language.element), fromBrowserGroup.element),
         settingsCard('While a manager is online', 'Shown while any of your managers has the console open.', onlineTitle.element, onlineMessage.element),
         settingsCard('While nobody is online', 'Shown while none of your managers is online, with a field for the visitor’s e-mail so that you can answer later.',
           offlineTitle.element, offlineMessage.element, photo.element),
@@ -211,6 +230,8 @@ function buildForm(initial, manager, scope) {
         offline_message: offlineMessage.input.value,
         hidden_pages: hidden.values,
         allowed_origins: origins.values,
+        language: language.input.value,
+        language_from_browser: fromBrowser.checked,
       },
       lines: { hidden_pages: hidden.numbers, allowed_origins: origins.numbers },
     };
@@ -231,6 +252,8 @@ function buildForm(initial, manager, scope) {
     visitorSound.input.value = settings.visitor_sound || 'chime';
     hiddenPages.input.value = (settings.hidden_pages || []).join('\n');
     allowedOrigins.input.value = (settings.allowed_origins || []).join('\n');
+    language.input.value = settings.language || 'en';
+    fromBrowser.checked = settings.language_from_browser !== false;
     photoInput.value = '';
   };
 
@@ -485,6 +508,8 @@ function editableValues(settings) {
     offline_message: settings.offline_message,
     hidden_pages: settings.hidden_pages || [],
     allowed_origins: settings.allowed_origins || [],
+    language: settings.language || 'en',
+    language_from_browser: settings.language_from_browser !== false,
   };
 }
 
