@@ -20,6 +20,7 @@ import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { devices } from 'playwright-core';
 import {
   env, launchBrowser, openConsole, unique, showCategory, openDialog, sendFromComposer, eventually, screenshot,
   withCleanup,
@@ -65,6 +66,14 @@ async function shopPage(url) {
     const text = await readFile(path.join(DEMO_SHOP_DIR, file), 'utf8');
     const body = text.replaceAll('{{GATEWAY_ORIGIN}}', env.baseUrl).replaceAll('{{SITE_KEY}}', env.siteKey);
     return { type: file.endsWith('.css') ? 'text/css' : 'text/html', body };
+  }
+  if (url.pathname.startsWith('/wide/')) {
+    // Wider than a phone's screen whatever its viewport meta says: the phone shows it zoomed out.
+    const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Wide shop</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"></head>
+<body style="margin:0"><div style="width:1200px;height:3000px;background:linear-gradient(#eef,#fee)"><h1>A wide shop</h1></div>
+${SNIPPET}</body></html>`;
+    return { type: 'text/html', body };
   }
   const hostile = url.pathname.startsWith('/hostile/');
   if (url.pathname.startsWith('/csp/')) {
@@ -836,3 +845,80 @@ test('the widget open on the demo shop, at 1366x768 and 1920x1080', { timeout: T
     assert.deepEqual(visitor.errors, []);
   });
 });
+
+// ------------------------------------------------------------------ phones
+
+/** Phones as Chromium emulates them: their screens, pixel ratios and touch. */
+const PHONES = ['Pixel 7', 'iPhone 13', 'Galaxy S9+'];
+
+/** Where an element of the widget is on the phone's screen, in the screen's own (CSS at scale 1) pixels. */
+const onScreen = (locator) => locator.evaluate((element) => {
+  const vv = window.visualViewport;
+  const rect = element.getBoundingClientRect();
+  const scale = vv.scale;
+  return {
+    left: (rect.left - vv.offsetLeft) * scale,
+    top: (rect.top - vv.offsetTop) * scale,
+    width: rect.width * scale,
+    height: rect.height * scale,
+    screenWidth: vv.width * scale,
+    screenHeight: vv.height * scale,
+    // A CSS transform on an ancestor scales what the rectangle reports too.
+  };
+});
+
+const inside = (box) => box.width > 0 && box.height > 0 && box.left >= -0.5 && box.top >= -0.5
+  && box.left + box.width <= box.screenWidth + 0.5 && box.top + box.height <= box.screenHeight + 0.5;
+
+for (const phone of PHONES) {
+  test(`on a ${phone}, the button is on the screen and the open widget fills it, on any shop page`, { timeout: TEST_TIMEOUT }, async () => {
+    await withCleanup(async (keep) => {
+      const { defaultBrowserType, ...device } = devices[phone];
+      const context = keep(await browser.newContext(device));
+      // A page with the viewport meta (the demo shop), one without (laid out 980 px wide and shown zoomed out),
+      // and one wider than the screen.
+      for (const pagePath of ['/demo/index.html', `/t/${unique('no-meta')}`, `/wide/${unique('wide')}`]) {
+        const visitor = keep(await openShop(pagePath, { context }));
+        const name = `${phone.replace(/\W+/g, '-').toLowerCase()}-${pagePath.split('/')[1]}`;
+        await visitor.button.waitFor();
+        if (pagePath.startsWith('/demo/')) {
+          const widths = await visitor.page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+          assert.ok(widths[0] <= device.viewport.width, `${name}: the demo shop fits the screen: ${widths}`);
+        }
+        const button = await onScreen(visitor.button);
+        assert.ok(inside(button), `${name}: the button on the screen: ${JSON.stringify(button)}`);
+        assert.ok(Math.abs(button.width - 60) < 2, `${name}: the button at its own size: ${JSON.stringify(button)}`);
+        await screenshot(visitor.page, `widget-${name}-closed.png`);
+
+        await visitor.button.tap();
+        await visitor.input.waitFor();
+        await eventually(async () => {
+          const win = await onScreen(visitor.window);
+          return Math.abs(win.left) < 1 && Math.abs(win.top) < 1
+            && Math.abs(win.width - win.screenWidth) < 1 && Math.abs(win.height - win.screenHeight) < 1;
+        }, { message: `${name}: the open window fills the screen` });
+        for (const part of [visitor.input, visitor.root.locator('.x'), visitor.root.locator('.send')]) {
+          const box = await onScreen(part);
+          assert.ok(inside(box), `${name}: ${await part.evaluate((e) => e.className || e.tagName)} on the screen: ${JSON.stringify(box)}`);
+        }
+        assert.equal(await visitor.button.isVisible(), false, `${name}: the window's own close button stands for it`);
+        await screenshot(visitor.page, `widget-${name}-open.png`);
+
+        // The keyboard takes the lower part of the screen: the message box stays above it.
+        const { width, height } = device.viewport;
+        await visitor.page.setViewportSize({ width, height: Math.round(height * 0.55) });
+        await eventually(async () => inside(await onScreen(visitor.input)), { message: `${name}: the message box above the keyboard` });
+        assert.ok(inside(await onScreen(visitor.root.locator('.x'))), `${name}: the close button with it`);
+        assert.notEqual(await visitor.root.locator('.head').evaluate((head) => getComputedStyle(head).backgroundColor),
+          'rgba(0, 0, 0, 0)', `${name}: still in the shop's colour`);
+        await screenshot(visitor.page, `widget-${name}-keyboard.png`);
+        await visitor.page.setViewportSize({ width, height });
+        await visitor.root.locator('.x').tap();
+        await visitor.button.waitFor();
+        assert.ok(inside(await onScreen(visitor.button)), `${name}: the button back on the screen`);
+        assert.deepEqual(visitor.errors, []);
+        await visitor.page.close();
+      }
+    });
+  });
+}

@@ -219,7 +219,7 @@
     '.w{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:#1f2328;-webkit-font-smoothing:antialiased;text-align:left;direction:ltr}',
     'button{font:inherit;margin:0;-webkit-tap-highlight-color:transparent}',
     'svg{display:block;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}',
-    '.btn{position:fixed;bottom:20px;right:20px;width:60px;height:60px;border-radius:50%;border:0;padding:0;background:var(--accent);color:var(--on);cursor:pointer;display:flex;align-items:center;justify-content:center;box-shadow:0 6px 20px rgba(0,0,0,.2),0 2px 6px rgba(0,0,0,.12);transition:transform .18s ease,box-shadow .18s ease}',
+    '.btn{position:fixed;bottom:calc(20px + env(safe-area-inset-bottom,0px));right:20px;width:60px;height:60px;border-radius:50%;border:0;padding:0;background:var(--accent);color:var(--on);cursor:pointer;display:flex;align-items:center;justify-content:center;box-shadow:0 6px 20px rgba(0,0,0,.2),0 2px 6px rgba(0,0,0,.12);transition:transform .18s ease,box-shadow .18s ease}',
     '.btn:hover{transform:scale(1.06);box-shadow:0 8px 26px rgba(0,0,0,.24),0 2px 6px rgba(0,0,0,.12)}',
     '.btn:focus-visible,.x:focus-visible,.send:focus-visible{outline:3px solid var(--accent);outline-offset:3px}',
     '.btn svg{position:absolute;width:28px;height:28px;transition:transform .2s ease,opacity .2s ease}',
@@ -229,7 +229,8 @@
     '.open .btn .ic-close{opacity:1;transform:none}',
     '.badge{position:absolute;top:-3px;right:-3px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;background:#e5484d;color:#fff;font:700 12px/22px system-ui,sans-serif;text-align:center;box-shadow:0 0 0 2px #fff}',
     '.left .btn{right:auto;left:20px}',
-    '.win{position:fixed;bottom:92px;right:20px;width:370px;height:560px;max-height:calc(100vh - 112px);display:flex;flex-direction:column;background:#fff;border-radius:16px;overflow:hidden;box-shadow:0 12px 48px rgba(15,23,42,.2),0 2px 10px rgba(15,23,42,.08);opacity:0;visibility:hidden;transform:translateY(16px) scale(.98);transform-origin:bottom right;transition:opacity .2s ease,transform .2s ease,visibility 0s linear .2s}',
+    '.btn,.win{pointer-events:auto}',
+    '.win{position:fixed;bottom:92px;right:20px;width:370px;height:560px;max-height:calc(100% - 112px);display:flex;flex-direction:column;background:#fff;border-radius:16px;overflow:hidden;box-shadow:0 12px 48px rgba(15,23,42,.2),0 2px 10px rgba(15,23,42,.08);opacity:0;visibility:hidden;transform:translateY(16px) scale(.98);transform-origin:bottom right;transition:opacity .2s ease,transform .2s ease,visibility 0s linear .2s}',
     '.left .win{right:auto;left:20px;transform-origin:bottom left}',
     '.open .win{opacity:1;visibility:visible;transform:none;transition:opacity .2s ease,transform .2s ease}',
     '.head{flex:none;display:flex;align-items:center;gap:12px;padding:18px 12px 18px 20px;background:var(--accent);color:var(--on)}',
@@ -270,7 +271,13 @@
     '.send{flex:none;width:40px;height:40px;border:0;border-radius:50%;padding:0;background:var(--accent);color:var(--on);cursor:pointer;display:flex;align-items:center;justify-content:center;transition:opacity .15s}',
     '.send:disabled{opacity:.35;cursor:default}',
     '.send svg{width:18px;height:18px;margin-left:-2px}',
-    '@media (max-width:479px){.win{top:0;left:0;right:0;bottom:0;width:100%;height:100%;max-height:none;border-radius:0}.left .win{left:0}.open .btn{display:none}}',
+    // A phone: the open window is the whole screen, clear of its notch and home bar, with
+    // 16 px inputs (iOS zooms the page into smaller ones).
+    '.phone .win{top:0;left:0;right:0;bottom:0;width:100%;height:100%;max-height:none;border-radius:0}',
+    '.phone.open .btn{display:none}',
+    '.phone .head{padding-top:max(18px,env(safe-area-inset-top,0px))}',
+    '.phone .form{padding-bottom:max(12px,env(safe-area-inset-bottom,0px))}',
+    '.phone textarea,.phone .email{font-size:16px}',
     '@media (prefers-reduced-motion:reduce){.btn,.btn svg,.win,.open .win{transition:none}}',
   ].join('\n');
 
@@ -283,7 +290,11 @@
 
   var host = null;
   var ui = null;
-  var isOpen = !!load('open', false) && window.innerWidth >= 480;
+  // Narrower than this (in the screen's own pixels), the open window takes the whole screen.
+  var PHONE_MAX_WIDTH = 480;
+  var isPhone = screenWidth() < PHONE_MAX_WIDTH;
+  // A phone opens the window only when the visitor asks, not on every page.
+  var isOpen = !!load('open', false) && !isPhone;
   var cfg = null;
   var reconnecting = false;
 
@@ -317,15 +328,65 @@
   // Inline and !important: a shop's `div { display: none !important }`,
   // `* { ... }` or transforms on body's children cannot hide or move us.
   var HOST_STYLE = [
-    'all:initial', 'display:block', 'position:fixed', 'z-index:2147483000', 'top:auto', 'left:auto',
-    'right:0', 'bottom:0', 'width:0', 'height:0', 'margin:0', 'padding:0', 'border:0', 'overflow:visible',
-    'visibility:visible', 'opacity:1', 'transform:none', 'filter:none', 'clip-path:none', 'contain:none',
-    'pointer-events:auto', 'float:none',
+    'all:initial', 'display:block', 'position:fixed', 'z-index:2147483000', 'right:auto', 'bottom:auto',
+    'margin:0', 'padding:0', 'border:0', 'overflow:visible', 'visibility:visible', 'opacity:1',
+    'transform-origin:0 0', 'filter:none', 'clip-path:none', 'contain:none', 'pointer-events:none', 'float:none',
   ].map(function (rule) { return rule + '!important'; }).join(';');
+
+  // --------------------------------------------------------------- the screen
+  // A phone shows the page through the visual viewport, which need not be
+  // the box fixed elements are placed in: a page wider than the screen
+  // widens that box past the screen's edge; a page without a viewport meta
+  // is laid out 980 px wide and shown zoomed out; the keyboard shrinks the
+  // visual viewport. So the widget's root is put on the visual viewport and
+  // scaled back to the screen's own pixels (its transform makes it the box
+  // the button and window are fixed in), wherever the page and the visitor
+  // take it; it lets taps through but to the button and window.
+
+  function screenWidth() {
+    var vv = window.visualViewport;
+    return vv ? vv.width * vv.scale : window.innerWidth;
+  }
+
+  var fitPending = false;
+  function scheduleFit() {
+    if (fitPending) return;
+    fitPending = true;
+    requestAnimationFrame(function () {
+      fitPending = false;
+      fitToScreen();
+    });
+  }
+
+  function fitToScreen() {
+    if (!host) return;
+    var vv = window.visualViewport;
+    var scale = vv ? vv.scale : 1;
+    var box = {
+      left: (vv ? vv.offsetLeft : 0) + 'px',
+      top: (vv ? vv.offsetTop : 0) + 'px',
+      width: (vv ? vv.width * scale : window.innerWidth) + 'px',
+      height: (vv ? vv.height * scale : window.innerHeight) + 'px',
+      transform: 'scale(' + 1 / scale + ')',
+    };
+    for (var name in box) host.style.setProperty(name, box[name], 'important');
+    var phone = screenWidth() < PHONE_MAX_WIDTH;
+    if (phone !== isPhone) {
+      isPhone = phone;
+      paint();
+    }
+  }
+
+  if (window.visualViewport) {
+    window.visualViewport.addEventListener('resize', scheduleFit);
+    window.visualViewport.addEventListener('scroll', scheduleFit);
+  }
+  window.addEventListener('resize', scheduleFit);
 
   function buildUI() {
     host = document.createElement('chat-widget-root');
     host.style.cssText = HOST_STYLE;
+    fitToScreen();
     var root = host.attachShadow({ mode: 'open' });
     root.adoptedStyleSheets = [styleSheet()];
 
@@ -450,6 +511,7 @@
       chooseLanguage();
       label();
     }
+    fitToScreen();
     var added = !host.isConnected;
     if (added) {
       document.body.appendChild(host);
@@ -493,7 +555,8 @@
     host.style.setProperty('--on', textOn(color));
     host.style.setProperty('--ring', color + '33');
     var online = !!cfg.managers_online;
-    ui.wrap.className = 'w' + (cfg.position === 'bottom_left' ? ' left' : '') + (online ? '' : ' offline') + (isOpen ? ' open' : '');
+    ui.wrap.className = 'w' + (cfg.position === 'bottom_left' ? ' left' : '') + (online ? '' : ' offline') + (isOpen ? ' open' : '') +
+      (isPhone ? ' phone' : '');
     ui.title.textContent = String((online ? cfg.online_title : cfg.offline_title) || t(online ? 'online_title' : 'offline_title'));
     var sub = String((online ? cfg.online_message : cfg.offline_message) || '');
     ui.sub.textContent = sub;
