@@ -431,6 +431,29 @@ test('with the chat off the widget shows nothing and opens no socket', { timeout
   });
 });
 
+test('an open page loses the widget when the chat is turned off or its site is no longer allowed, and gets it back without a reload', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    keep(restoresSettings);
+    const visitor = keep(await openShop(null));
+    // The widget's timers on a clock the test moves.
+    await visitor.page.clock.install();
+    await visitor.page.goto(`${shop.origin}/t/${unique('comes-back')}`);
+    await visitor.button.waitFor();
+    const elsewhere = 'https://elsewhere.example';
+    for (const [what, off] of [['the chat off', { enabled: false }], ['the site not allowed', { allowed_origins: [elsewhere] }]]) {
+      await saveSettings(off);
+      await visitor.button.waitFor({ state: 'detached' });
+      await saveSettings();
+      await eventually(async () => {
+        await visitor.page.clock.runFor(5_000);
+        return visitor.button.isVisible();
+      }, { message: `the widget back after ${what}`, timeout: 20_000 });
+      await eventually(() => visitor.sockets.at(-1) && !visitor.sockets.at(-1).closed, { message: `a socket again after ${what}` });
+    }
+    assert.deepEqual(visitor.errors.filter((error) => !error.includes('403')), []);
+  });
+});
+
 test('a page matching a hidden pattern shows nothing, a sibling page shows the widget', { timeout: TEST_TIMEOUT }, async () => {
   await withCleanup(async (keep) => {
     keep(restoresSettings);
@@ -533,7 +556,7 @@ test('under a strict Content-Security-Policy the widget is styled and works, wit
   });
 });
 
-test('a manager starts a dialog with a visitor on the site, and the widget shows it with an unread count', { timeout: TEST_TIMEOUT }, async () => {
+test('a manager starts a dialog with a visitor on the site, and the widget shows it beside the button with an unread count', { timeout: TEST_TIMEOUT }, async () => {
   await withCleanup(async (keep) => {
     const pagePath = `/t/${unique('browsing')}`;
     const visitor = keep(await openShop(pagePath));
@@ -556,15 +579,33 @@ test('a manager starts a dialog with a visitor on the site, and the widget shows
     // The manager's message, and any system message with it, is unread.
     await visitor.badge.filter({ hasText: /^[1-9]$/ }).waitFor();
     const unread = await visitor.badge.textContent();
-    // The count stays on the next page, until the window opens.
+    // Beside the closed button, the message itself.
+    const preview = visitor.root.locator('.pv');
+    await preview.locator('.pv-text', { hasText: first }).waitFor();
+    await preview.evaluate((element) => Promise.all(element.getAnimations().map((animation) => animation.finished)));
+    await screenshot(visitor.page, 'widget-preview-1366x768.png');
+    // The count and the preview stay on the next page, until the window opens.
     await visitor.page.goto(`${shop.origin}${pagePath}/next`);
     await visitor.badge.filter({ hasText: new RegExp(`^${unread}$`) }).waitFor();
-    await visitor.open();
+    await preview.locator('.pv-text', { hasText: first }).click();
+    await visitor.input.waitFor();
     await visitor.theirs(first).waitFor();
     await visitor.badge.waitFor({ state: 'hidden' });
+    assert.equal(await preview.isVisible(), false, 'the preview goes with the opening');
     await visitor.page.reload();
     await visitor.theirs(first).waitFor();
     assert.equal(await visitor.badge.isVisible(), false, 'no unread count after the window was opened');
+
+    // Closed again, the next answer shows; dismissed, it stays dismissed, and the count stays.
+    if (await visitor.window.isVisible()) await visitor.button.click();
+    const second = unique('We also have samples, by the way');
+    assert.equal((await api('POST', `/contacts/${contactId}/messages`, { client_message_id: unique('b'), text: second })).status, 201);
+    await preview.locator('.pv-text', { hasText: second }).waitFor();
+    await preview.locator('.pv-x').click();
+    await preview.waitFor({ state: 'hidden' });
+    await visitor.page.reload();
+    await visitor.badge.filter({ hasText: /^1$/ }).waitFor();
+    assert.equal(await preview.isVisible(), false, 'a dismissed preview stays dismissed');
   });
 });
 

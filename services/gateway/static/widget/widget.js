@@ -229,7 +229,15 @@
     '.open .btn .ic-close{opacity:1;transform:none}',
     '.badge{position:absolute;top:-3px;right:-3px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;background:#e5484d;color:#fff;font:700 12px/22px system-ui,sans-serif;text-align:center;box-shadow:0 0 0 2px #fff}',
     '.left .btn{right:auto;left:20px}',
-    '.btn,.win{pointer-events:auto}',
+    '.btn,.win,.pv{pointer-events:auto}',
+    // The newest unread answer beside the closed button, as the best widgets show one.
+    '.pv{position:fixed;bottom:calc(92px + env(safe-area-inset-bottom,0px));right:20px;width:max-content;max-width:min(300px,calc(100% - 40px));display:flex;align-items:flex-start;gap:4px;padding:12px 8px 12px 16px;background:#fff;color:#1f2328;border-radius:16px 16px 6px 16px;box-shadow:0 8px 30px rgba(15,23,42,.18),0 1px 4px rgba(15,23,42,.1);animation:pv-in .25s ease}',
+    '.left .pv{right:auto;left:20px;border-radius:16px 16px 16px 6px}',
+    '@keyframes pv-in{from{opacity:0;transform:translateY(8px)}}',
+    '.pv-text{flex:1;min-width:0;border:0;padding:0;background:none;color:inherit;text-align:left;cursor:pointer;font-size:14px;line-height:1.45;white-space:pre-wrap;overflow-wrap:anywhere;display:-webkit-box;-webkit-line-clamp:4;-webkit-box-orient:vertical;overflow:hidden}',
+    '.pv-x{flex:none;width:26px;height:26px;margin:-6px 0 0;border:0;border-radius:8px;padding:0;background:none;color:#8a919a;cursor:pointer;display:flex;align-items:center;justify-content:center}',
+    '.pv-x:hover{background:#f1f3f5;color:#1f2328}',
+    '.pv-x svg{width:16px;height:16px}',
     '.win{position:fixed;bottom:92px;right:20px;width:370px;height:560px;max-height:calc(100% - 112px);display:flex;flex-direction:column;background:#fff;border-radius:16px;overflow:hidden;box-shadow:0 12px 48px rgba(15,23,42,.2),0 2px 10px rgba(15,23,42,.08);opacity:0;visibility:hidden;transform:translateY(16px) scale(.98);transform-origin:bottom right;transition:opacity .2s ease,transform .2s ease,visibility 0s linear .2s}',
     '.left .win{right:auto;left:20px;transform-origin:bottom left}',
     '.open .win{opacity:1;visibility:visible;transform:none;transition:opacity .2s ease,transform .2s ease}',
@@ -454,7 +462,23 @@
     u.badge.setAttribute('aria-hidden', 'true');
     u.button.append(icon('chat', 'ic-chat'), icon('close', 'ic-close'), u.badge);
 
-    u.wrap.append(u.win, u.button);
+    u.preview = el('div', 'pv');
+    u.preview.hidden = true;
+    u.previewText = el('button', 'pv-text');
+    u.previewText.type = 'button';
+    u.previewText.dir = 'auto';
+    u.previewClose = el('button', 'pv-x');
+    u.previewClose.type = 'button';
+    u.previewClose.appendChild(icon('close'));
+    u.preview.append(u.previewText, u.previewClose);
+    u.previewText.addEventListener('click', function () { setOpen(true, true); });
+    u.previewClose.addEventListener('click', function () {
+      save('preview_dismissed', ui.preview.dataset.id);
+      renderPreview();
+      ui.button.focus({ preventScroll: true });
+    });
+
+    u.wrap.append(u.win, u.preview, u.button);
     root.appendChild(u.wrap);
 
     u.button.addEventListener('click', function () { setOpen(!isOpen, true); });
@@ -495,6 +519,7 @@
     ui.input.placeholder = t('message_placeholder');
     ui.input.setAttribute('aria-label', t('message_label'));
     ui.sendButton.setAttribute('aria-label', t('send'));
+    ui.previewClose.setAttribute('aria-label', t('dismiss'));
     ui.items.forEach(function (item) { item.remove(); });
     ui.items = new Map(); // the messages again, in the new words
     renderMessages(false);
@@ -580,6 +605,21 @@
     ui.badge.textContent = count > 99 ? '99+' : String(count);
     ui.badge.hidden = count === 0 || isOpen;
     ui.button.setAttribute('aria-label', t(isOpen ? 'close_chat' : 'open_chat') + (count && !isOpen ? ' (' + plural('unread', count) + ')' : ''));
+    renderPreview();
+  }
+
+  /** The newest unread manager's message beside the closed button, until opened or dismissed. */
+  function renderPreview() {
+    var newest = null;
+    for (var i = messages.length - 1; i >= 0 && !newest; i--) {
+      if (messages[i].author_kind === 'manager' && unread.indexOf(messages[i].id) >= 0) newest = messages[i];
+    }
+    var show = !!newest && !isOpen && newest.id !== load('preview_dismissed', null);
+    ui.preview.hidden = !show;
+    if (!show) return;
+    ui.preview.dataset.id = newest.id;
+    ui.previewText.textContent = shownText(newest);
+    ui.previewText.setAttribute('aria-label', t('new_message', { text: shownText(newest) }));
   }
 
   function formatTime(iso) {
@@ -1113,7 +1153,24 @@
   var configRequest = 0;
   var configTries = 0;
   var configAnsweredSinceSocket = false; // the config is newer than any socket of this page
-  var dead = false; // an unknown site key, or a site not allowed: stop for good
+  var dead = false; // an unknown site key: stop for good
+  // While the widget is off here (the chat off, the page hidden, the site
+  // not allowed), the config is asked again this often while the tab shows,
+  // so turning the chat on or allowing the site brings it back.
+  var WATCH_MS = 30000;
+  var watchTimer = null;
+
+  function watchForReturn() {
+    clearTimeout(watchTimer);
+    watchTimer = setTimeout(function () {
+      watchTimer = null;
+      if (document.visibilityState !== 'hidden') loadConfig(false);
+    }, WATCH_MS);
+  }
+
+  document.addEventListener('visibilitychange', function () {
+    if (document.visibilityState !== 'hidden' && !cfg && !dead && !watchTimer) loadConfig(false);
+  });
 
   /**
    * Asks the config for this page: on load, after an in-page navigation
@@ -1131,7 +1188,8 @@
     var url = ORIGIN + '/widget/v1/config?site_key=' + encodeURIComponent(SITE_KEY) + '&url=' + encodeURIComponent(location.href);
     fetch(url, { credentials: 'omit' })
       .then(function (response) {
-        if (response.status === 403 || response.status === 404) return { dead: true };
+        if (response.status === 404) return { dead: true };
+        if (response.status === 403) return { enabled: false }; // this site is not allowed, for now
         if (!response.ok) throw new Error('status ' + response.status);
         return response.json();
       })
@@ -1163,8 +1221,11 @@
       cfg = null;
       disconnect();
       unmount();
+      if (!dead) watchForReturn();
       return;
     }
+    clearTimeout(watchTimer);
+    watchTimer = null;
     cfg = config;
     if (mount()) {
       // Open on the last page: open here too, without taking the focus.
