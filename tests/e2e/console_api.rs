@@ -807,6 +807,66 @@ async fn a_visitor_sees_a_manager_join_and_none_of_the_teams_other_changes() {
 }
 
 #[tokio::test]
+async fn a_manager_chooses_the_consoles_language_for_themself_only() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Words").await;
+    let owner = t.manager_api(&shop).await;
+    let email = t.colleague(&shop, "Boris", "manager").await;
+    let boris = Api::login(t.port, &email, &shop.password).await;
+    assert_eq!(
+        owner.get("/api/v1/me").await.1["language"],
+        Value::Null,
+        "the browser's, until chosen"
+    );
+
+    let (status, me) = owner.patch("/api/v1/me", json!({"language": "ru"})).await;
+    assert_eq!((status, me["language"].as_str()), (200, Some("ru")), "{me}");
+    let (status, refused) = owner.patch("/api/v1/me", json!({"language": "de"})).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused["error"]["fields"]["language"].is_string(),
+        "{refused}"
+    );
+    let (status, _) = owner
+        .patch("/api/v1/me", json!({"language": "ru", "role": "owner"}))
+        .await;
+    assert_eq!(status, 422, "nothing else is changed here");
+    assert_eq!(
+        owner.get("/api/v1/me").await.1["language"],
+        "ru",
+        "kept, the refusals changed nothing"
+    );
+    assert_eq!(
+        boris.get("/api/v1/me").await.1["language"],
+        Value::Null,
+        "theirs alone"
+    );
+    let (_, team) = boris.get("/api/v1/managers").await;
+    assert!(
+        team["managers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["language"] == "ru")
+    );
+
+    let (status, me) = owner.patch("/api/v1/me", json!({"language": null})).await;
+    assert_eq!(
+        (status, me["language"].clone()),
+        (200, Value::Null),
+        "back to the browser's"
+    );
+    assert_eq!(
+        Api::new(t.port)
+            .patch("/api/v1/me", json!({"language": "ru"}))
+            .await
+            .0,
+        401
+    );
+    t.stop().await;
+}
+
+#[tokio::test]
 async fn make_devs_console_link_signs_the_demo_manager_in() {
     let t = TestSuite::start_with(Options {
         gateway: gateway::Config {

@@ -22,12 +22,14 @@ pub struct ManagerRow {
     pub password_hash: String,
     pub role: String,
     pub active: bool,
+    /// The console's language they chose (`en`, `ru`); `None`: their browser's.
+    pub language: Option<String>,
     /// Active within the idle limit with a live session (only in lists).
     #[sqlx(default)]
     pub online: bool,
 }
 
-const MANAGER_COLUMNS: &str = "id, account_id, email, name, password_hash, role, active";
+const MANAGER_COLUMNS: &str = "id, account_id, email, name, password_hash, role, active, language";
 
 /// A live session joined with its manager.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -102,7 +104,7 @@ pub struct ManagerOfShop {
 /// oldest first.
 pub async fn managers_by_email(pool: &PgPool, email: &str) -> sqlx::Result<Vec<ManagerOfShop>> {
     sqlx::query_as(
-        "select m.id, m.account_id, m.email, m.name, m.password_hash, m.role, m.active, \
+        "select m.id, m.account_id, m.email, m.name, m.password_hash, m.role, m.active, m.language, \
              a.name as shop_name from manager m join account a on a.id = m.account_id \
          where m.email = $1 order by m.created_at, m.id limit $2",
     )
@@ -191,6 +193,24 @@ pub async fn get_manager(
     .bind(manager_id)
     .fetch_optional(pool)
     .await
+}
+
+/// Keeps the console's language a manager chose (`None`: their browser's).
+pub async fn set_manager_language(
+    pool: &PgPool,
+    account_id: Uuid,
+    manager_id: Uuid,
+    language: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update manager set language = $3, updated_at = now() where account_id = $1 and id = $2",
+        account_id,
+        manager_id,
+        language
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 /// What an owner or admin changes on a manager; `None` keeps a field.

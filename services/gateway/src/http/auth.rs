@@ -19,13 +19,14 @@ use crate::db;
 use crate::error::{Error, ErrorOut, Fields, Result};
 use crate::state::AppState;
 use crate::team;
+use crate::widget::settings::LANGUAGES;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/auth/login", post(login))
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/auth/invitation", post(accept_invitation))
-        .route("/api/v1/me", get(me))
+        .route("/api/v1/me", get(me).patch(change_me))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -58,6 +59,8 @@ pub struct ManagerOut {
     pub active: bool,
     /// Signed in and active within the idle limit.
     pub online: bool,
+    /// The console's language they chose, `en` or `ru`; null: their browser's.
+    pub language: Option<String>,
 }
 
 impl From<db::ManagerRow> for ManagerOut {
@@ -70,6 +73,7 @@ impl From<db::ManagerRow> for ManagerOut {
             role: m.role,
             active: m.active,
             online: m.online,
+            language: m.language,
         }
     }
 }
@@ -189,6 +193,10 @@ async fn logout(State(state): State<AppState>, manager: Manager) -> Result<Respo
         (status = 401, description = "`unauthorized`", body = ErrorOut),
     ))]
 async fn me(State(state): State<AppState>, manager: Manager) -> Result<axum::Json<MeOut>> {
+    me_out(&state, manager).await
+}
+
+async fn me_out(state: &AppState, manager: Manager) -> Result<axum::Json<MeOut>> {
     let row = db::get_manager(&state.pool, manager.account_id, manager.id)
         .await?
         .ok_or(Error::Unauthorized)?;
@@ -199,6 +207,48 @@ async fn me(State(state): State<AppState>, manager: Manager) -> Result<axum::Jso
         },
         csrf_token: manager.csrf_token,
     }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeIn {
+    /// The console's language: `en`, `ru`, or null to follow the browser.
+    #[schema(pattern = "^(en|ru)$")]
+    pub language: Option<String>,
+}
+
+/// Changes what the signed-in manager chooses for themself: the console's
+/// language (also the language of the e-mails they get).
+#[utoipa::path(patch, path = "/api/v1/me", tag = "auth", request_body = MeIn, security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, body = MeOut),
+        (status = 400, description = "`bad_request`", body = ErrorOut),
+        (status = 401, description = "`unauthorized`", body = ErrorOut),
+        (status = 403, description = "`csrf`", body = ErrorOut),
+        (status = 415, description = "`unsupported_media_type`", body = ErrorOut),
+        (status = 422, description = "`invalid`: a language the console does not speak", body = ErrorOut),
+    ))]
+async fn change_me(
+    State(state): State<AppState>,
+    manager: Manager,
+    Json(body): Json<MeIn>,
+) -> Result<axum::Json<MeOut>> {
+    if let Some(language) = &body.language
+        && !LANGUAGES.contains(&language.as_str())
+    {
+        return Err(Error::field(
+            "language",
+            format!("must be one of {}", LANGUAGES.join(", ")),
+        ));
+    }
+    db::set_manager_language(
+        &state.pool,
+        manager.account_id,
+        manager.id,
+        body.language.as_deref(),
+    )
+    .await?;
+    me_out(&state, manager).await
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -20,7 +20,7 @@ use crate::state::AppState;
 
 #[derive(Embed)]
 #[folder = "static/console/"]
-struct ConsoleFiles;
+pub(super) struct ConsoleFiles;
 
 /// Scripts, styles, sockets and images of this origin only; no framing.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \

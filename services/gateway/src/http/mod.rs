@@ -6,6 +6,8 @@ pub mod account_smtp;
 pub mod auth;
 pub mod blocks;
 pub mod console;
+#[cfg(test)]
+mod console_words;
 pub mod contacts;
 pub mod dialogs;
 pub mod files;

@@ -22,6 +22,7 @@ use crate::state::AppState;
         super::auth::login,
         super::auth::logout,
         super::auth::me,
+        super::auth::change_me,
         super::auth::accept_invitation,
         super::password_reset::request_reset,
         super::password_reset::confirm_reset,

@@ -60,28 +60,9 @@ mod tests {
     use std::collections::BTreeSet;
 
     use regex::Regex;
-    use serde_json::Value;
 
     use super::*;
     use crate::widget::settings::LANGUAGES;
-
-    /// The plural categories each language's `Intl.PluralRules` picks from
-    /// for whole numbers (CLDR).
-    fn plural_categories(language: &str) -> BTreeSet<&'static str> {
-        match language {
-            "en" => ["one", "other"].into(),
-            "ru" => ["one", "few", "many", "other"].into(),
-            other => panic!("no plural rules known for {other}"),
-        }
-    }
-
-    fn placeholders(words: &str) -> BTreeSet<String> {
-        let placeholder = Regex::new(r"\{(\w+)\}").unwrap();
-        placeholder
-            .captures_iter(words)
-            .map(|c| c[1].to_owned())
-            .collect()
-    }
 
     #[test]
     fn every_language_the_settings_offer_has_a_catalogue_and_no_other() {
@@ -91,41 +72,7 @@ mod tests {
 
     #[test]
     fn every_catalogue_has_every_key_with_its_plural_forms_and_placeholders() {
-        let all = catalogues();
-        let english = all["en"].as_object().expect("an object");
-        for (language, catalogue) in &all {
-            let catalogue = catalogue.as_object().expect("an object");
-            let keys: BTreeSet<_> = catalogue.keys().collect();
-            assert_eq!(keys, english.keys().collect(), "{language}'s keys");
-            for (key, words) in catalogue {
-                match (words, &english[key]) {
-                    (Value::String(words), Value::String(english)) => {
-                        assert!(!words.trim().is_empty(), "{language}.{key} is empty");
-                        assert_eq!(
-                            placeholders(words),
-                            placeholders(english),
-                            "{language}.{key}"
-                        );
-                    }
-                    (Value::Object(forms), Value::Object(_)) => {
-                        let categories: BTreeSet<_> = forms.keys().map(String::as_str).collect();
-                        assert_eq!(
-                            categories,
-                            plural_categories(language),
-                            "{language}.{key}'s plural forms"
-                        );
-                        for (category, form) in forms {
-                            let form = form.as_str().expect("a plural form is text");
-                            assert!(
-                                form.contains("{count}"),
-                                "{language}.{key}.{category} has no {{count}}"
-                            );
-                        }
-                    }
-                    _ => panic!("{language}.{key} is not shaped as in English"),
-                }
-            }
-        }
+        crate::catalogues::check_whole(&catalogues());
     }
 
     #[test]
@@ -142,12 +89,7 @@ mod tests {
             used.insert(c[1].to_owned());
             used.insert(c[2].to_owned());
         }
-        let keys: BTreeSet<String> = catalogues()["en"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect();
+        let keys = crate::catalogues::keys(&catalogues()["en"]);
         assert_eq!(
             used, keys,
             "keys used by widget.js and keys in the catalogues"

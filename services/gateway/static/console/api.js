@@ -2,6 +2,8 @@
 // request that is not a GET, errors as ApiError, and a hook for "the session
 // has ended" (any 401 except where the caller expects one, like the login).
 
+import { t, has } from './i18n.js';
+
 const BASE = '/api/v1';
 
 export class ApiError extends Error {
@@ -45,7 +47,7 @@ async function request(method, path, body, { expect401 = false, background = fal
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
-    throw new ApiError({ status: 0, code: 'network', message: 'Cannot reach the server. Check your connection.' });
+    throw new ApiError({ status: 0, code: 'network', message: t('errors.network') });
   }
   if (response.status === 204) return null;
   const payload = await response.json().catch(() => null);
@@ -87,6 +89,7 @@ export const login = (email, password, accountId = undefined) =>
   request('POST', '/auth/login', { email, password, cookie: true, account_id: accountId }, { expect401: true });
 export const me = (options = {}) => request('GET', '/me', undefined, { expect401: true, ...options });
 export const logout = () => request('POST', '/auth/logout', {}, { expect401: true });
+export const changeMe = (patch) => request('PATCH', '/me', patch);
 export const acceptInvitation = (token, password) =>
   request('POST', '/auth/invitation', { token, password }, { expect401: true });
 export const requestPasswordReset = (email) => request('POST', '/auth/password-reset', { email }, { expect401: true });
@@ -171,24 +174,43 @@ export const endSession = (sessionId) => request('DELETE', `/sessions/${id(sessi
 export const endOtherSessions = () => request('DELETE', '/sessions');
 
 /** A sentence for an error, for toasts and forms. */
+/**
+ * What went wrong, in the manager's words: the server's error code says it
+ * (its English message only for a code the console does not know).
+ */
 export function describeError(error) {
-  if (!(error instanceof ApiError)) return 'Something went wrong. Please try again.';
-  switch (error.code) {
-    case 'network':
-      return error.message;
-    case 'rate_limited':
-      return error.retryAfter ? `Too many requests. Try again in ${error.retryAfter} s.` : 'Too many requests. Try again shortly.';
-    case 'unavailable':
-      return 'The service is busy. Please try again in a moment.';
-    case 'forbidden':
-      return 'Your role does not allow this.';
-    case 'csrf':
-      return 'Your session token is out of date. Reload the page.';
-    case 'not_found':
-      return 'It no longer exists.';
-    case 'too_large':
-      return 'That is too large to send. Choose a smaller file.';
-    default:
-      return error.message || 'Something went wrong. Please try again.';
+  if (!(error instanceof ApiError)) return t('errors.something_wrong');
+  if (error.code === 'rate_limited' && error.retryAfter) return t('errors.rate_limited_in', { seconds: error.retryAfter });
+  if (error.code && has(`errors.${error.code}`)) return t(`errors.${error.code}`);
+  return error.message || t('errors.something_wrong');
+}
+
+/** The server's field problems (English phrases) and the catalogue's words for each. */
+const PROBLEMS = [
+  [/^(is empty|must not be empty|is blank)$/, 'problems.empty'],
+  [/^is longer than (?<max>\d+) characters$/, 'problems.too_long'],
+  [/^must be (?:at most|one line of at most) (?<max>\d+) characters$/, 'problems.too_long'],
+  [/^must be (?:one line of )?at most (?<max>\d+) bytes$/, 'problems.too_long_bytes'],
+  [/^must be (?<min>\d+) to (?<max>\d+) characters/, 'problems.length_between'],
+  [/^has a control character$/, 'problems.control_character'],
+  [/^must be one of (?<values>.+)$/, 'problems.one_of'],
+  [/^(is not an e-mail address|must be an e-mail address|is not a valid e-mail address)$/, 'problems.not_email'],
+  [/^has more than (?<max>\d+)/, 'problems.too_many'],
+  [/^is larger than (?<max>\d+) KiB$/, 'problems.image_too_large'],
+  [/^is not a readable image|^is not an image|^is not a PNG, JPEG or WebP image/, 'problems.not_image'],
+  [/^is missing$/, 'problems.missing'],
+  [/^is (already )?taken|^is already in use|^already exists/, 'problems.taken'],
+  [/^must be an http or https address/, 'problems.not_address'],
+  [/^is not a site like/, 'problems.not_site'],
+  [/^is not a colour like/, 'problems.not_colour'],
+];
+
+/** A field's problem as the server phrased it, in the manager's words when the console knows the phrase. */
+export function describeProblem(problem) {
+  const text = String(problem || '');
+  for (const [pattern, key] of PROBLEMS) {
+    const found = pattern.exec(text);
+    if (found) return t(key, found.groups);
   }
+  return text ? text[0].toUpperCase() + text.slice(1) : text;
 }

@@ -1,4 +1,7 @@
-// Formatting of names, initials, colours and times for display.
+// Formatting of names, initials, colours and times for display, in the
+// manager's language (i18n.js): times and dates by Intl.
+
+import { t, locale } from './i18n.js';
 
 const SHORT_ID_LENGTH = 4;
 
@@ -12,7 +15,7 @@ const SHORT_ID_LENGTH = 4;
 export function contactDisplayName(name, contactId) {
   const trimmed = (name || '').trim();
   if (trimmed) return trimmed;
-  return 'Visitor ' + String(contactId || '').replace(/-/g, '').slice(-SHORT_ID_LENGTH).toUpperCase();
+  return t('format.visitor', { id: String(contactId || '').replace(/-/g, '').slice(-SHORT_ID_LENGTH).toUpperCase() });
 }
 
 /** Up to two initials of a name ("Anna Petrova" → "AP"); "?" when empty. */
@@ -46,45 +49,42 @@ export function relativeTime(value, now = Date.now()) {
   if (!value) return '';
   const time = new Date(value);
   const elapsed = now - time.getTime();
-  if (elapsed < MINUTE) return 'now';
-  if (elapsed < HOUR) return `${Math.floor(elapsed / MINUTE)}m`;
-  if (isSameDay(time, new Date(now))) return `${Math.floor(elapsed / HOUR)}h`;
-  if (isSameDay(time, new Date(now - DAY))) return 'Yesterday';
-  if (elapsed < 6 * DAY) return time.toLocaleDateString('en-GB', { weekday: 'short' });
+  if (elapsed < MINUTE) return t('format.now');
+  if (elapsed < HOUR) return t('format.minutes_short', { count: Math.floor(elapsed / MINUTE) });
+  if (isSameDay(time, new Date(now))) return t('format.hours_short', { count: Math.floor(elapsed / HOUR) });
+  if (isSameDay(time, new Date(now - DAY))) return t('format.yesterday');
+  if (elapsed < 6 * DAY) return time.toLocaleDateString(locale(), { weekday: 'short' });
   const sameYear = time.getFullYear() === new Date(now).getFullYear();
-  return time.toLocaleDateString('en-GB', sameYear ? { day: 'numeric', month: 'short' } : { day: 'numeric', month: 'short', year: 'numeric' });
+  return time.toLocaleDateString(locale(), sameYear ? { day: 'numeric', month: 'short' } : { day: 'numeric', month: 'short', year: 'numeric' });
 }
 
 /** Longer relative time for details: "just now", "5 minutes ago", "3 hours ago", else a date. */
 export function relativeTimeLong(value, now = Date.now()) {
   if (!value) return '—';
   const elapsed = now - new Date(value).getTime();
-  if (elapsed < MINUTE) return 'just now';
-  if (elapsed < HOUR) return plural(Math.floor(elapsed / MINUTE), 'minute') + ' ago';
-  if (elapsed < DAY) return plural(Math.floor(elapsed / HOUR), 'hour') + ' ago';
-  if (elapsed < 7 * DAY) return plural(Math.floor(elapsed / DAY), 'day') + ' ago';
+  if (elapsed < MINUTE) return t('format.just_now');
+  const ago = new Intl.RelativeTimeFormat(locale(), { numeric: 'always' });
+  if (elapsed < HOUR) return ago.format(-Math.floor(elapsed / MINUTE), 'minute');
+  if (elapsed < DAY) return ago.format(-Math.floor(elapsed / HOUR), 'hour');
+  if (elapsed < 7 * DAY) return ago.format(-Math.floor(elapsed / DAY), 'day');
   return dateTime(value);
 }
 
-function plural(count, word) {
-  return `${count} ${word}${count === 1 ? '' : 's'}`;
-}
-
 export function clockTime(value) {
-  return new Date(value).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+  return new Date(value).toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit' });
 }
 
 export function dateTime(value) {
   if (!value) return '—';
-  return new Date(value).toLocaleString('en-GB', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+  return new Date(value).toLocaleString(locale(), { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
-/** Label for the day separators of a conversation: "Today", "Yesterday", "12 March 2025". */
+/** Label for the day separators of a conversation: "Today", "Yesterday", "Wednesday, 12 March 2025". */
 export function dayLabel(value, now = Date.now()) {
   const time = new Date(value);
-  if (isSameDay(time, new Date(now))) return 'Today';
-  if (isSameDay(time, new Date(now - DAY))) return 'Yesterday';
-  return time.toLocaleDateString('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+  if (isSameDay(time, new Date(now))) return t('format.today');
+  if (isSameDay(time, new Date(now - DAY))) return t('format.yesterday');
+  return time.toLocaleDateString(locale(), { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
 }
 
 export function dayKey(value) {
@@ -96,15 +96,15 @@ function isSameDay(a, b) {
   return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
 }
 
-export const CHANNEL_LABELS = {
-  site: 'Site chat',
-  email: 'E-mail',
-  telegram: 'Telegram',
-  vk: 'VK',
-  facebook: 'Facebook',
-};
+/** A channel's name: "Site chat", "E-mail", "Telegram", ... (an unknown one as it is). */
+export function channelLabel(channel) {
+  return ['site', 'email', 'telegram', 'vk', 'facebook'].includes(channel) ? t(`channels.${channel}`) : String(channel || '');
+}
 
-export const ROLE_LABELS = { owner: 'Owner', admin: 'Admin', manager: 'Manager' };
+/** A role's name: "Owner", "Admin", "Manager". */
+export function roleLabel(role) {
+  return ['owner', 'admin', 'manager'].includes(role) ? t(`roles.${role}`) : String(role || '');
+}
 
 /** A new id for a message the console sends (the server dedupes on it). */
 export function newClientMessageId() {
@@ -119,16 +119,16 @@ export function newClientMessageId() {
 /** "Chrome 126 on Windows" from a User-Agent; anything else is shown as it is. */
 export function describeDevice(device) {
   const text = String(device || '').trim();
-  if (!text) return 'Unknown device';
+  if (!text) return t('format.unknown_device');
   if (!/^Mozilla\//.test(text)) return text;
   const browser =
     match(text, /Edg(?:e|A|iOS)?\/(\d+)/, 'Edge') ||
     match(text, /OPR\/(\d+)/, 'Opera') ||
-    match(text, /YaBrowser\/(\d+)/, 'Yandex Browser') ||
+    match(text, /YaBrowser\/(\d+)/, 'Yandex Browser') || // in every language
     match(text, /Firefox\/(\d+)/, 'Firefox') ||
-    match(text, /(?:Headless)?Chrome\/(\d+)/, /HeadlessChrome/.test(text) ? 'Headless Chrome' : 'Chrome') ||
+    match(text, /(?:Headless)?Chrome\/(\d+)/, /HeadlessChrome/.test(text) ? 'Headless Chrome' : 'Chrome') || // in every language
     match(text, /Version\/(\d+).*Safari/, 'Safari') ||
-    'Browser';
+    t('format.browser');
   const system =
     (/iPhone|iPad/.test(text) && 'iOS') ||
     (/Android/.test(text) && 'Android') ||
@@ -137,7 +137,7 @@ export function describeDevice(device) {
     (/CrOS/.test(text) && 'ChromeOS') ||
     (/Linux/.test(text) && 'Linux') ||
     null;
-  return system ? `${browser} on ${system}` : browser;
+  return system ? t('format.browser_on_system', { browser, system }) : browser;
 }
 
 function match(text, pattern, name) {

@@ -16,6 +16,7 @@ import { mountInbox } from './views/inbox.js';
 import { mountSettings } from './views/settings.js';
 import { mountSessionEnded } from './views/session-ended.js';
 import { refreshRelativeTimes, spinner, closeOverlays } from './views/common.js';
+import { t, language } from './i18n.js';
 
 const RELATIVE_TIME_REFRESH_MS = 30_000;
 
@@ -43,8 +44,10 @@ effect(() => {
   const current = store.route.value;
   const screen = screenFor(phase, current);
   document.body.classList.toggle('session-has-ended', phase === 'ended');
-  if (screen === shownScreen) return;
-  shownScreen = screen;
+  // Another language: the whole screen again, in its words.
+  const shown = `${language.value}:${screen}`;
+  if (shown === shownScreen) return;
+  shownScreen = shown;
   screenScope.dispose();
   screenScope = createScope();
   app.replaceChildren();
@@ -52,7 +55,7 @@ effect(() => {
 });
 
 function mountScreen(screen, current, message) {
-  if (screen === 'starting') app.append(h('div', { class: 'splash' }, spinner('Opening your inbox…')));
+  if (screen === 'starting') app.append(h('div', { class: 'splash' }, spinner(t('app.opening'))));
   else if (screen === 'unreachable') app.append(unreachableCard(message));
   else if (screen === 'login') screenScope.onDispose(mountLogin(app));
   else if (screen.startsWith('invite:')) screenScope.onDispose(mountInvite(app, current.token));
@@ -67,9 +70,9 @@ function unreachableCard(message) {
   return h('main', { class: 'auth-screen' },
     h('div', { class: 'auth-card' },
       h('div', { class: 'session-ended-icon' }, icon('wifiOff')),
-      h('h1', {}, 'The console cannot reach the server'),
-      h('p', { class: 'auth-subtitle' }, message || 'Check your connection.'),
-      h('button', { type: 'button', class: 'btn btn-primary btn-block', onclick: () => store.start() }, 'Try again'),
+      h('h1', {}, t('app.unreachable_title')),
+      h('p', { class: 'auth-subtitle' }, message || t('app.unreachable_hint')),
+      h('button', { type: 'button', class: 'btn btn-primary btn-block', onclick: () => store.start() }, t('app.try_again')),
     ),
   );
 }
@@ -102,7 +105,7 @@ effect(() => {
       h('div', { class: ['toast', 'toast-' + toast.kind], role: toast.kind === 'error' ? 'alert' : 'status' },
         icon(toast.kind === 'error' ? 'alert' : 'checkCircle'),
         h('span', { class: 'toast-text' }, toast.text),
-        h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Dismiss', onclick: () => store.dismissToast(toast.id) }, icon('x')),
+        h('button', { type: 'button', class: 'icon-button', 'aria-label': t('app.dismiss'), onclick: () => store.dismissToast(toast.id) }, icon('x')),
       ),
     ),
   );

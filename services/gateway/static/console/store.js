@@ -8,6 +8,7 @@ import { ManagerSocket } from './socket.js';
 import { playSound, loadSoundPreference, saveSoundPreference } from './sound.js';
 import { newClientMessageId } from './format.js';
 import { route, navigate, paths } from './router.js';
+import * as i18n from './i18n.js';
 
 const LIST_PAGE_SIZE = 50;
 const HISTORY_PAGE_SIZE = 50;
@@ -130,6 +131,8 @@ export async function login(email, password, accountId = undefined) {
 
 function signIn({ csrf_token: csrfToken, ...manager }) {
   api.setCsrfToken(csrfToken);
+  // The language they chose, wherever they chose it; else this browser's.
+  if (manager.language && manager.language !== i18n.language.peek()) i18n.setLanguage(manager.language);
   session.value = { phase: 'signed_in', manager };
   loadManagers();
   refreshCounts();
@@ -206,6 +209,13 @@ export function requestPasswordReset(email) {
 
 export function confirmPasswordReset(token, password) {
   return api.confirmPasswordReset(token, password);
+}
+
+/** The console's language for this manager (null: the browser's), here at once and kept for their next sign-in. */
+export async function setLanguage(code) {
+  i18n.setLanguage(code);
+  const updated = await api.changeMe({ language: code });
+  session.update((current) => ({ ...current, manager: { ...current.manager, language: updated.language } }));
 }
 
 export function setSound(on) {

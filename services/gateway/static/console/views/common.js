@@ -4,6 +4,8 @@
 import { h, onDismiss } from '../dom.js';
 import { icon } from '../icons.js';
 import { initials, avatarColors, relativeTime, relativeTimeLong } from '../format.js';
+import { describeProblem } from '../api.js';
+import { t } from '../i18n.js';
 
 export function avatar(name, seed, { size = 'md', online = null } = {}) {
   const colors = avatarColors(seed || name);
@@ -28,7 +30,7 @@ export function iconButton(name, label, onclick, attributes = {}) {
   return h('button', { type: 'button', class: 'icon-button', title: label, 'aria-label': label, onclick, ...attributes }, icon(name));
 }
 
-export function spinner(label = 'Loading…') {
+export function spinner(label = t('common.loading')) {
   return h('div', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), h('span', {}, label));
 }
 
@@ -87,7 +89,7 @@ export function openModal({ title, build, wide = false, className = '' }) {
     dialog.addEventListener('mousedown', (event) => {
       if (event.target === dialog) close(undefined);
     });
-    const header = h('header', { class: 'modal-header' }, h('h2', {}, title), iconButton('x', 'Close', () => close(undefined)));
+    const header = h('header', { class: 'modal-header' }, h('h2', {}, title), iconButton('x', t('common.close'), () => close(undefined)));
     dialog.append(header, h('div', { class: 'modal-body' }, build(close)));
     document.body.append(dialog);
     dialog.showModal();
@@ -97,7 +99,7 @@ export function openModal({ title, build, wide = false, className = '' }) {
 }
 
 /** A confirmation; answers true when the manager confirms. */
-export function confirmAction({ title, text, confirmLabel = 'Confirm', danger = false }) {
+export function confirmAction({ title, text, confirmLabel = t('common.confirm'), danger = false }) {
   return openModal({
     title,
     className: 'modal-confirm',
@@ -109,7 +111,7 @@ export function confirmAction({ title, text, confirmLabel = 'Confirm', danger = 
         h(
           'div',
           { class: 'form-actions' },
-          h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => close(false) }, 'Cancel'),
+          h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => close(false) }, t('common.cancel')),
           h('button', { type: 'button', class: ['btn', danger ? 'btn-danger' : 'btn-primary'], autofocus: true, onclick: () => close(true) }, confirmLabel),
         ),
       ),
@@ -234,16 +236,11 @@ export function showFormErrors(error, fieldsByName, formError, describe) {
   const unmatched = [];
   for (const [name, problem] of Object.entries(error?.fields || {})) {
     const target = fieldsByName[name] || fieldsByName[name.split('.')[0]];
-    if (target) target.setError(sentence(problem));
-    else unmatched.push(`${name}: ${problem}`);
+    if (target) target.setError(describeProblem(problem));
+    else unmatched.push(`${name}: ${describeProblem(problem)}`);
   }
   const hasFieldErrors = error?.fields && Object.keys(error.fields).length > 0;
   formError.textContent = unmatched.length ? unmatched.join('; ') : hasFieldErrors ? '' : describe(error);
-}
-
-function sentence(text) {
-  const value = String(text || '');
-  return value ? value[0].toUpperCase() + value.slice(1) : value;
 }
 
 /** Marks a button busy (disabled, spinner) while promise runs. */

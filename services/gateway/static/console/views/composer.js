@@ -8,7 +8,7 @@ import { icon } from '../icons.js';
 import * as store from '../store.js';
 import { untracked } from '../signals.js';
 import { paths } from '../router.js';
-import { CHANNEL_LABELS } from '../format.js';
+import { channelLabel } from '../format.js';
 import { iconButton, openPopover, spinner } from './common.js';
 
 const drafts = new Map();
@@ -61,7 +61,7 @@ export function mountComposer(container, scope, dialogId, onSent) {
     const fits = length <= longest;
     tooLong.hidden = fits;
     sendButton.disabled = !fits;
-    const what = where === 'note' ? 'a note' : CHANNEL_LABELS[where] || where;
+    const what = where === 'note' ? 'a note' : channelLabel(where);
     setChildren(tooLong, fits ? [] : [icon('alert'), h('span', {}, `Too long for ${what}: ${length.toLocaleString('en')} of ${longest.toLocaleString('en')} characters. Shorten it or send it in parts.`)]);
     return fits;
   };
@@ -156,14 +156,14 @@ function mountChannelChoice(scope, dialogId, slot, warning, currentMode, onChose
     slot.hidden = !replying || (offered.length === 1 && current === 'site');
     if (offered.length > 1) {
       const select = h('select', { class: 'composer-channel-select', 'aria-label': 'Send through' },
-        offered.map((channel) => h('option', { value: channel, selected: channel === current }, CHANNEL_LABELS[channel] || channel)));
+        offered.map((channel) => h('option', { value: channel, selected: channel === current }, channelLabel(channel))));
       select.onchange = () => {
         pickedChannels.set(dialogId, { channel: select.value, lastWrote: dialog?.reply_channel });
         render();
       };
       setChildren(slot, h('label', { class: 'composer-channel-label' }, 'via ', select));
     } else {
-      setChildren(slot, h('span', { class: 'composer-channel-label' }, 'via ', h('strong', {}, CHANNEL_LABELS[current] || current)));
+      setChildren(slot, h('span', { class: 'composer-channel-label' }, 'via ', h('strong', {}, channelLabel(current))));
     }
     renderWarning(warning, replying ? current : 'site');
     onChosen();
@@ -194,7 +194,7 @@ function mountChannelChoice(scope, dialogId, slot, warning, currentMode, onChose
 /** The warning over the composer while the chosen messenger cannot be relied on. */
 function renderWarning(warning, channel) {
   const state = store.integrations.peek();
-  const label = CHANNEL_LABELS[channel] || channel;
+  const label = channelLabel(channel);
   const integration = state.items.find((item) => item.channel === channel);
   let problem = null;
   if (channel === 'site' || channel === 'email' || !state.loadedAt) problem = null;

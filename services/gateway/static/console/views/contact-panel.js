@@ -6,7 +6,7 @@ import { h, setChildren } from '../dom.js';
 import { icon } from '../icons.js';
 import * as store from '../store.js';
 import { signal, untracked } from '../signals.js';
-import { contactDisplayName, CHANNEL_LABELS } from '../format.js';
+import { contactDisplayName, channelLabel } from '../format.js';
 import { contactAvatar, timeAgo, spinner, emptyState } from './common.js';
 import { openContactEditor } from './contact-edit.js';
 import { TIMELINE_KINDS } from './conversation.js';
@@ -76,7 +76,7 @@ function renderDetails(body, contact) {
         { class: 'detail-row' },
         icon('globe'),
         h('span', { class: 'detail-label' }, 'Channels'),
-        h('span', { class: 'detail-value chips' }, (contact.channels || []).length ? contact.channels.map((channel) => h('span', { class: 'chip' }, CHANNEL_LABELS[channel] || channel)) : '—'),
+        h('span', { class: 'detail-value chips' }, (contact.channels || []).length ? contact.channels.map((channel) => h('span', { class: 'chip' }, channelLabel(channel))) : '—'),
       ),
     ),
     h(

@@ -7,7 +7,7 @@ import { h, setChildren, reconcile, textWithLinks } from '../dom.js';
 import { icon } from '../icons.js';
 import * as store from '../store.js';
 import { untracked } from '../signals.js';
-import { contactDisplayName, clockTime, dayKey, dayLabel, CHANNEL_LABELS } from '../format.js';
+import { contactDisplayName, clockTime, dayKey, dayLabel, channelLabel } from '../format.js';
 import { avatar, contactAvatar, iconButton, spinner, emptyState, openPopover, menu, confirmAction } from './common.js';
 import { mountComposer } from './composer.js';
 import { mountHeldAnswers } from './held-answers.js';
@@ -326,7 +326,7 @@ function messageElement(message, grouped, managers) {
   const fromVisitor = message.author_kind === 'visitor';
   const name = fromVisitor ? null : managerName(managers, message.author_id);
   const footer = [clockTime(message.created_at)];
-  if (message.channel && message.channel !== 'site') footer.push('via ' + (CHANNEL_LABELS[message.channel] || message.channel));
+  if (message.channel && message.channel !== 'site') footer.push('via ' + (channelLabel(message.channel)));
   const undelivered = !fromVisitor && message.delivery_state === 'failed';
   // A reply through a messenger or by e-mail is on its way until it is taken;
   // a site-chat reply waits until an open widget shows it, or it is e-mailed.

@@ -7,7 +7,7 @@ import { icon } from '../icons.js';
 import * as store from '../store.js';
 import { createScope, untracked } from '../signals.js';
 import { paths } from '../router.js';
-import { contactDisplayName, CHANNEL_LABELS } from '../format.js';
+import { contactDisplayName, channelLabel } from '../format.js';
 import { contactAvatar, timeAgo, spinner, emptyState, iconButton, confirmAction } from './common.js';
 
 const LOAD_MORE_THRESHOLD_PX = 240;
@@ -185,7 +185,7 @@ function updateDialogItem(element, dialog, activeId, managers, selected) {
           : h('span', { class: 'assignee is-unassigned' }, dialog.manager_id ? 'Assigned' : 'Unassigned'),
         // Where they last wrote from, when it is a messenger (the site chat goes unsaid).
         dialog.reply_channel && dialog.reply_channel !== 'site'
-          ? h('span', { class: 'chip chip-channel', dataset: { channel: dialog.reply_channel } }, CHANNEL_LABELS[dialog.reply_channel] || dialog.reply_channel)
+          ? h('span', { class: 'chip chip-channel', dataset: { channel: dialog.reply_channel } }, channelLabel(dialog.reply_channel))
           : null,
         dialog.status === 'closed' ? h('span', { class: 'chip chip-muted' }, 'Closed') : null,
       ),

@@ -16,6 +16,7 @@ import { mountVisitors } from './visitors.js';
 import { emptyState } from './common.js';
 import { brand } from './login.js';
 import { navigate, paths } from '../router.js';
+import { t } from '../i18n.js';
 
 export function mountInbox(container, scope) {
   const main = h('main', { class: 'main-column' });
@@ -44,15 +45,15 @@ export function mountInbox(container, scope) {
       if (current.name === 'visitors') mountVisitors(main, mainScope);
       else if (current.name === 'dialog') mountConversation(main, mainScope, current.id);
       else if (current.name === 'contact') mountContactView(main, mainScope, current.id);
-      else main.append(emptyState('chat', 'Pick a dialog', 'Choose a conversation on the left, or search for a contact to write to.'));
+      else main.append(emptyState('chat', t('inbox.pick_title'), t('inbox.pick_text')));
     });
   });
 }
 
 function topBar(scope) {
   const input = h('input', {
-    type: 'search', class: 'search-input', placeholder: 'Search contacts by name, e-mail or phone — press Enter',
-    'aria-label': 'Search contacts', autocomplete: 'off', spellcheck: 'false',
+    type: 'search', class: 'search-input', placeholder: t('inbox.search_placeholder'),
+    'aria-label': t('inbox.search_label'), autocomplete: 'off', spellcheck: 'false',
   });
   const form = h('form', { class: 'search', role: 'search' }, icon('search'), input, h('kbd', { class: 'search-kbd' }, '/'));
   form.addEventListener('submit', (event) => {
@@ -82,13 +83,13 @@ function topBar(scope) {
     const state = store.connection.value;
     const online = state === 'online';
     status.className = ['connection-status', online ? 'is-online' : 'is-offline'].join(' ');
-    setChildren(status, h('span', { class: 'connection-dot' }), online ? 'Live' : state === 'connecting' ? 'Connecting…' : 'Offline');
+    setChildren(status, h('span', { class: 'connection-dot' }), t(online ? 'inbox.live' : state === 'connecting' ? 'inbox.connecting' : 'inbox.offline'));
   });
   return h('header', { class: 'topbar' }, brand(), form, status);
 }
 
 function connectionBanner(scope) {
-  const banner = h('div', { class: 'connection-banner', role: 'alert', hidden: true }, icon('wifiOff'), h('span', {}, 'Reconnecting… New messages will appear as soon as the connection is back.'));
+  const banner = h('div', { class: 'connection-banner', role: 'alert', hidden: true }, icon('wifiOff'), h('span', {}, t('inbox.reconnecting')));
   let showTimer = null;
   scope.effect(() => {
     const state = store.connection.value;

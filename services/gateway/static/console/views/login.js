@@ -7,23 +7,24 @@ import { icon } from '../icons.js';
 import * as store from '../store.js';
 import { describeError } from '../api.js';
 import { whileBusy } from './common.js';
+import { t } from '../i18n.js';
 
 export function brand() {
-  return h('div', { class: 'brand' }, h('span', { class: 'brand-mark' }, icon('chat')), h('span', { class: 'brand-name' }, 'Consultant'));
+  return h('div', { class: 'brand' }, h('span', { class: 'brand-mark' }, icon('chat')), h('span', { class: 'brand-name' }, t('app.brand')));
 }
 
 export function mountLogin(container) {
   const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true, autofocus: true, placeholder: 'you@shop.com' });
   const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true, placeholder: '••••••••' });
   const error = h('div', { class: 'form-error', role: 'alert', 'aria-live': 'polite' });
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Sign in');
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, t('login.submit'));
   let countdown = null;
 
   const showRateLimit = (seconds) => {
     clearInterval(countdown);
     let left = seconds ?? 30;
     const render = () => {
-      error.textContent = `Too many sign-in attempts. Try again in ${left} s.`;
+      error.textContent = t('login.too_many', { seconds: left });
       submit.disabled = left > 0;
     };
     render();
@@ -41,7 +42,7 @@ export function mountLogin(container) {
   const shops = h('div', { class: 'shop-choice', hidden: true, role: 'group', 'aria-labelledby': 'shop-choice-title' });
   const showShops = (accounts) => {
     shops.replaceChildren(
-      h('p', { id: 'shop-choice-title', class: 'auth-subtitle' }, 'You manage several shops. Which one do you want to open?'),
+      h('p', { id: 'shop-choice-title', class: 'auth-subtitle' }, t('login.choose_shop')),
       ...accounts.map((account) =>
         h('button', { type: 'button', class: 'btn btn-secondary btn-block', dataset: { accountId: account.id }, onclick: (click) => signIn(click.currentTarget, account.id) }, account.name),
       ),
@@ -58,7 +59,7 @@ export function mountLogin(container) {
       if (failure.code === 'account_choice' && failure.accounts?.length) {
         showShops(failure.accounts);
       } else if (failure.code === 'bad_credentials' || failure.status === 401) {
-        error.textContent = 'Wrong e-mail or password.';
+        error.textContent = t('login.wrong');
         password.select();
       } else if (failure.code === 'rate_limited') {
         showRateLimit(failure.retryAfter);
@@ -84,14 +85,14 @@ export function mountLogin(container) {
     'form',
     { class: 'auth-card', onsubmit: onSubmit, 'aria-labelledby': 'login-title' },
     brand(),
-    h('h1', { id: 'login-title' }, 'Sign in to your inbox'),
-    h('p', { class: 'auth-subtitle' }, 'Answer your shop’s visitors in real time.'),
-    h('div', { class: 'field' }, h('label', { for: 'login-email' }, 'E-mail'), Object.assign(email, { id: 'login-email' })),
-    h('div', { class: 'field' }, h('label', { for: 'login-password' }, 'Password'), Object.assign(password, { id: 'login-password' })),
+    h('h1', { id: 'login-title' }, t('login.title')),
+    h('p', { class: 'auth-subtitle' }, t('login.subtitle')),
+    h('div', { class: 'field' }, h('label', { for: 'login-email' }, t('login.email')), Object.assign(email, { id: 'login-email' })),
+    h('div', { class: 'field' }, h('label', { for: 'login-password' }, t('login.password')), Object.assign(password, { id: 'login-password' })),
     error,
     submit,
     shops,
-    h('p', { class: 'auth-aside' }, h('a', { href: '#/forgot', dataset: { action: 'forgot' } }, 'Forgot password?')),
+    h('p', { class: 'auth-aside' }, h('a', { href: '#/forgot', dataset: { action: 'forgot' } }, t('login.forgot'))),
   );
   container.append(h('main', { class: 'auth-screen' }, form));
   email.focus();

@@ -4,9 +4,10 @@
 import { h } from '../dom.js';
 import { icon } from '../icons.js';
 import * as store from '../store.js';
+import { t } from '../i18n.js';
 
 export function mountSessionEnded(container) {
-  const button = h('button', { type: 'button', class: 'btn btn-primary btn-block', onclick: () => store.signInAgain() }, 'Sign in again');
+  const button = h('button', { type: 'button', class: 'btn btn-primary btn-block', onclick: () => store.signInAgain() }, t('session_ended.sign_in'));
   container.append(
     h(
       'div',
@@ -15,8 +16,8 @@ export function mountSessionEnded(container) {
         'div',
         { class: 'auth-card session-ended-card' },
         h('div', { class: 'session-ended-icon' }, icon('clock')),
-        h('h1', { id: 'session-ended-title' }, 'Your session has ended'),
-        h('p', { class: 'auth-subtitle' }, 'You were signed out after a period of inactivity, from another device, or by an administrator. Sign in again to continue.'),
+        h('h1', { id: 'session-ended-title' }, t('session_ended.title')),
+        h('p', { class: 'auth-subtitle' }, t('session_ended.text')),
         button,
       ),
     ),

@@ -6,7 +6,7 @@ import { h, setChildren } from '../dom.js';
 import { icon } from '../icons.js';
 import * as store from '../store.js';
 import { describeError } from '../api.js';
-import { ROLE_LABELS } from '../format.js';
+import { roleLabel } from '../format.js';
 import { avatar, openModal, confirmAction, field, showFormErrors, whileBusy, spinner, pageHeader } from './common.js';
 
 export function mountManagersPage(container, scope) {
@@ -41,7 +41,7 @@ function managerRow(manager, me) {
         h('div', {}, h('div', { class: 'person-name' }, manager.name, isMe ? h('span', { class: 'chip chip-muted' }, 'You') : null), h('div', { class: 'person-sub' }, manager.email)),
       ),
     ),
-    h('td', {}, h('span', { class: ['role', 'role-' + manager.role] }, ROLE_LABELS[manager.role] || manager.role)),
+    h('td', {}, h('span', { class: ['role', 'role-' + manager.role] }, roleLabel(manager.role))),
     h('td', {}, manager.active
       ? h('span', { class: ['status-text', manager.online ? 'is-online' : ''] }, manager.online ? 'Online' : 'Offline')
       : h('span', { class: 'status-text is-inactive' }, 'Deactivated')),
@@ -58,7 +58,7 @@ function managerRow(manager, me) {
 
 function roleSelect(current, me) {
   const roles = me?.role === 'owner' ? ['manager', 'admin', 'owner'] : ['manager', 'admin'];
-  return h('select', { name: 'role' }, roles.map((role) => h('option', { value: role, selected: role === current }, ROLE_LABELS[role])));
+  return h('select', { name: 'role' }, roles.map((role) => h('option', { value: role, selected: role === current }, roleLabel(role))));
 }
 
 function inviteManager() {

@@ -1,36 +1,39 @@
 // The left panel: Open/Closed switch, the categories Mine, All and New with
 // counts, Visitors on the site (with how many are there now), the team (one
 // category per manager, with presence), and the signed-in manager with the
-// sound switch and a menu (Settings, Log out).
+// sound switch and a menu (Settings, My sessions, the console's language,
+// Log out).
 
 import { h, setChildren } from '../dom.js';
 import { icon } from '../icons.js';
 import * as store from '../store.js';
 import { navigate, paths } from '../router.js';
-import { ROLE_LABELS } from '../format.js';
+import { roleLabel } from '../format.js';
 import { avatar, iconButton, openPopover, menu } from './common.js';
+import { t, LANGUAGES, language } from '../i18n.js';
+import { describeError } from '../api.js';
 
 const CATEGORIES = [
-  { category: 'mine', label: 'Mine', icon: 'user' },
-  { category: 'all', label: 'All', icon: 'inbox' },
-  { category: 'new', label: 'New', icon: 'sparkle' },
+  { category: 'mine', label: 'sidebar.mine', icon: 'user' },
+  { category: 'all', label: 'sidebar.all', icon: 'inbox' },
+  { category: 'new', label: 'sidebar.new', icon: 'sparkle' },
 ];
 
 export function mountSidebar(container, scope) {
-  const statusSwitch = h('div', { class: 'segmented', role: 'tablist', 'aria-label': 'Status' });
+  const statusSwitch = h('div', { class: 'segmented', role: 'tablist', 'aria-label': t('sidebar.status') });
   const categories = h('div', { class: 'nav-list' });
   const site = h('div', { class: 'nav-list' });
   const team = h('div', { class: 'nav-list' });
   const footer = h('div', { class: 'sidebar-footer' });
   container.append(
-    h('nav', { class: 'sidebar', 'aria-label': 'Dialogs' },
+    h('nav', { class: 'sidebar', 'aria-label': t('sidebar.dialogs') },
       h('div', { class: 'sidebar-scroll' },
         statusSwitch,
-        h('div', { class: 'nav-heading' }, 'Conversations'),
+        h('div', { class: 'nav-heading' }, t('sidebar.conversations')),
         categories,
-        h('div', { class: 'nav-heading' }, 'Site'),
+        h('div', { class: 'nav-heading' }, t('sidebar.site')),
         site,
-        h('div', { class: 'nav-heading' }, 'Team'),
+        h('div', { class: 'nav-heading' }, t('sidebar.team')),
         team,
       ),
       footer,
@@ -60,7 +63,7 @@ function renderStatusSwitch(container, status) {
         type: 'button', role: 'tab', class: ['segment', status === value && 'is-selected'],
         'aria-selected': String(status === value), dataset: { status: value },
         onclick: () => showDialogs({ status: value }),
-      }, value === 'open' ? 'Open' : 'Closed'),
+      }, t(value === 'open' ? 'sidebar.open' : 'sidebar.closed')),
     ),
   );
 }
@@ -81,7 +84,7 @@ function renderCategories(container, filter, counts, visitorsShown) {
     container,
     CATEGORIES.map(({ category, label, icon: iconName }) =>
       navItem({
-        selected: !visitorsShown && filter.category === category, label, leading: icon(iconName), count: counts ? counts[category] : null,
+        selected: !visitorsShown && filter.category === category, label: t(label), leading: icon(iconName), count: counts ? counts[category] : null,
         data: { category }, onSelect: () => showDialogs({ category }),
       }),
     ),
@@ -91,7 +94,7 @@ function renderCategories(container, filter, counts, visitorsShown) {
 function renderSite(container, visitors, selected) {
   const count = visitors.loaded ? visitors.byId.size : null;
   const item = navItem({
-    selected, label: 'Visitors on the site', leading: icon('globe'), count,
+    selected, label: t('sidebar.visitors'), leading: icon('globe'), count,
     data: { page: 'visitors' }, onSelect: () => navigate(paths.visitors()),
   });
   item.querySelector('.nav-count').classList.toggle('is-live', Boolean(count));
@@ -103,7 +106,7 @@ function renderTeam(container, managers, filter, counts, visitorsShown) {
     .filter((manager) => manager.active)
     .sort((a, b) => Number(b.online) - Number(a.online) || a.name.localeCompare(b.name));
   setChildren(container, active.map((manager) => teamItem(manager, filter, counts, visitorsShown)));
-  if (active.length === 0) container.append(h('div', { class: 'nav-empty' }, 'No managers yet'));
+  if (active.length === 0) container.append(h('div', { class: 'nav-empty' }, t('sidebar.no_managers')));
 }
 
 function teamItem(manager, filter, counts, visitorsShown) {
@@ -119,12 +122,12 @@ function teamItem(manager, filter, counts, visitorsShown) {
 
 function renderFooter(container, manager, soundOn) {
   if (!manager) return setChildren(container);
-  const soundButton = iconButton(soundOn ? 'volume' : 'volumeOff', soundOn ? 'Sound on: click to mute' : 'Sound off: click to turn on', () => store.setSound(!soundOn), {
+  const soundButton = iconButton(soundOn ? 'volume' : 'volumeOff', t(soundOn ? 'sidebar.sound_on' : 'sidebar.sound_off'), () => store.setSound(!soundOn), {
     class: ['icon-button', 'sound-toggle', soundOn && 'is-on'], 'aria-pressed': String(soundOn),
   });
   const profile = h('button', { type: 'button', class: 'profile-button', 'aria-haspopup': 'menu', 'aria-expanded': 'false' },
     avatar(manager.name, manager.id, { size: 'sm', online: true }),
-    h('span', { class: 'profile-text' }, h('span', { class: 'profile-name' }, manager.name), h('span', { class: 'profile-role' }, ROLE_LABELS[manager.role] || manager.role)),
+    h('span', { class: 'profile-text' }, h('span', { class: 'profile-name' }, manager.name), h('span', { class: 'profile-role' }, roleLabel(manager.role))),
   );
   profile.onclick = () =>
     openPopover(profile, (close) => profileMenu(manager, close), { placement: 'top', align: 'start', className: 'profile-popover' });
@@ -135,10 +138,24 @@ function profileMenu(manager, close) {
   return h('div', {},
     h('div', { class: 'menu-header' }, h('div', { class: 'menu-title' }, manager.name), h('div', { class: 'menu-subtitle' }, manager.email)),
     menu([
-      { label: 'Settings', icon: 'settings', onSelect: () => navigate(paths.settings('templates')) },
-      { label: 'My sessions', icon: 'monitor', onSelect: () => navigate(paths.settings('sessions')) },
+      { label: t('sidebar.settings'), icon: 'settings', onSelect: () => navigate(paths.settings('templates')) },
+      { label: t('sidebar.my_sessions'), icon: 'monitor', onSelect: () => navigate(paths.settings('sessions')) },
       'separator',
-      { label: 'Log out', icon: 'logout', danger: true, onSelect: () => store.logout(), data: { action: 'logout' } },
+      { label: t('language.menu'), icon: 'globe', disabled: true },
+      ...languageItems(),
+      'separator',
+      { label: t('sidebar.log_out'), icon: 'logout', danger: true, onSelect: () => store.logout(), data: { action: 'logout' } },
     ], close),
   );
+}
+
+/** The console's languages, the one spoken now ticked; choosing one keeps it for the manager. */
+function languageItems() {
+  const current = language.peek();
+  return LANGUAGES.map(({ value, label }) => ({
+    label,
+    checked: value === current,
+    data: { language: value },
+    onSelect: () => store.setLanguage(value).catch((error) => store.notify(describeError(error))),
+  }));
 }
