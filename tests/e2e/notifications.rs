@@ -335,6 +335,56 @@ pub(crate) async fn delivery_becomes(
 }
 
 #[tokio::test]
+async fn a_shop_whose_widget_speaks_russian_emails_its_visitors_in_russian() {
+    let (suite, mail) = suite_with_mail().await;
+    let shop = suite.shop("Чайная").await;
+    let api = suite.manager_api(&shop).await;
+    let (_, settings) = api.get("/api/v1/widget/settings").await;
+    let mut russian = settings.clone();
+    for read_only in [
+        "offline_photo_url",
+        "site_key",
+        "identity_secret",
+        "updated_at",
+    ] {
+        russian.as_object_mut().unwrap().remove(read_only);
+    }
+    russian["language"] = "ru".into();
+    let (status, saved) = api.put("/api/v1/widget/settings", russian).await;
+    assert_eq!(
+        (status, saved["language"].as_str()),
+        (200, Some("ru")),
+        "{saved}"
+    );
+
+    let visitor = identified_visitor(
+        &suite,
+        &shop.site_key,
+        "olga@buyer.example",
+        "Есть размер M?",
+    )
+    .await;
+    until_messages(&api, 1).await;
+    let dialog_id = suite.only_dialog(&api).await;
+    drop(visitor);
+    // The shop's language reaches the notification service with the managers' announcements.
+    let emailed = reply(&api, &dialog_id, "site", "Да, есть.").await;
+    delivery_becomes(&api, &dialog_id, &emailed, "emailed").await;
+    let to_her = mail.mails_to("olga@buyer.example").await;
+    assert_eq!(
+        to_her[0].subject, "Manager из магазина «Чайная» ответил(а) вам",
+        "{:?}",
+        to_her[0]
+    );
+    assert!(
+        to_her[0].text.contains("Вы: Есть размер M?"),
+        "{}",
+        to_her[0].text
+    );
+    suite.stop().await;
+}
+
+#[tokio::test]
 async fn a_visitor_who_left_gets_the_reply_by_email_and_one_who_stayed_sees_it() {
     let (suite, mail) = suite_with_mail().await;
     let shop = suite.shop("Jacket Shop").await;

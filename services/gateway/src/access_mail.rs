@@ -21,6 +21,8 @@ pub struct AccessEmail<'a> {
     pub inviter_name: &'a str,
     pub link: &'a str,
     pub valid_minutes: u32,
+    /// The e-mail's language (`en`, `ru`); empty: English.
+    pub language: &'a str,
 }
 
 /// Asks for the e-mail; whether the notification service took it.
@@ -35,6 +37,7 @@ pub async fn send(state: &AppState, email: AccessEmail<'_>) -> bool {
         inviter_name: email.inviter_name.to_owned(),
         link: email.link.to_owned(),
         valid_minutes: email.valid_minutes,
+        language: email.language.to_owned(),
     };
     match state.notifications.clone().send_access_email(request).await {
         Ok(_) => true,

@@ -203,7 +203,8 @@ pub async fn set_manager_language(
     language: Option<&str>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "update manager set language = $3, updated_at = now() where account_id = $1 and id = $2",
+        "update manager set language = $3, announced = false, updated_at = now() \
+         where account_id = $1 and id = $2",
         account_id,
         manager_id,
         language

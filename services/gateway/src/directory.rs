@@ -32,6 +32,8 @@ struct Untold {
     password_hash: String,
     updated_at: DateTime<Utc>,
     shop_name: String,
+    language: Option<String>,
+    shop_language: String,
 }
 
 pub async fn announce(pool: PgPool, outbox: Outbox, shutdown: Shutdown) {
@@ -55,8 +57,9 @@ async fn round(pool: &PgPool, outbox: &Outbox) -> sqlx::Result<usize> {
     let mut tx = pool.begin().await?;
     let untold: Vec<Untold> = sqlx::query_as(
         "select m.id, m.account_id, m.email, m.name, m.role, m.active, m.password_hash, \
-             m.updated_at, a.name as shop_name \
+             m.updated_at, a.name as shop_name, m.language, s.language as shop_language \
          from manager m join account a on a.id = m.account_id \
+             join widget_settings s on s.account_id = m.account_id \
          where not m.announced order by m.id limit $1 for update of m skip locked",
     )
     .bind(BATCH)
@@ -87,6 +90,8 @@ fn event(manager: Untold) -> NewEvent {
         signed_up: !manager.password_hash.is_empty(),
         version: manager.updated_at.timestamp_micros(),
         shop_name: manager.shop_name,
+        language: manager.language.unwrap_or_default(),
+        shop_language: manager.shop_language,
     };
     NewEvent::new(manager.account_id, MANAGER_CHANGED, changed.encode_to_vec())
 }

@@ -44,6 +44,8 @@ pub fn from_event(envelope: &ev::Envelope) -> Result<ManagerChange, HandlerError
         signed_up: changed.signed_up,
         version: changed.version,
         shop_name: changed.shop_name,
+        language: changed.language,
+        shop_language: changed.shop_language,
     })
 }
 

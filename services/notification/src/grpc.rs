@@ -18,6 +18,7 @@ use crate::inbound::Refusal;
 use crate::mail::Postbox;
 use crate::mail::shop_server::{Change, ShopServers};
 use crate::mail::templates::{Access, AccessKind};
+use crate::mail::words::Words;
 
 /// Longest link in an access e-mail, in bytes.
 const MAX_LINK_BYTES: usize = 2048;
@@ -390,6 +391,7 @@ impl NotificationApi {
             name => name.to_owned(),
         };
         let rendered = Access {
+            words: Words::of(&request.language),
             kind,
             name: &request.name,
             shop: &shop,

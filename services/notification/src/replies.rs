@@ -20,6 +20,7 @@ use crate::db::email::NewEmail;
 use crate::db::{alerts, contacts, directory, replies};
 use crate::mail::Postbox;
 use crate::mail::templates::{HistoryLine, Line, VisitorReply};
+use crate::mail::words::Words;
 use crate::presence::Presence;
 
 /// Dialogs taken in one round (one transaction).
@@ -140,11 +141,13 @@ impl Settler {
         through: i64,
     ) -> anyhow::Result<bool> {
         let mail = directory::account_mail(conn, account_id).await?;
-        let mut names = Names::default();
+        // In the shop's widget language: the one its visitor chatted in.
+        let words = Words::of(&mail.language);
+        let mut names = Names(HashMap::new(), words);
         let last_author = replies.iter().rev().find_map(|r| r.manager_id);
         let manager = names.manager(conn, account_id, last_author).await?;
         let shop = match mail.shop_name.is_empty() {
-            true => "the shop".to_owned(),
+            true => words.say("reply.the_shop").to_owned(),
             false => mail.shop_name.clone(),
         };
         let earlier = self
@@ -163,7 +166,7 @@ impl Settler {
         let mut history = Vec::with_capacity(earlier.len());
         for message in earlier {
             let who = match message.author_kind() {
-                pb::AuthorKind::Visitor => "You".to_owned(),
+                pb::AuthorKind::Visitor => words.say("reply.you").to_owned(),
                 pb::AuthorKind::Manager => {
                     let author = Uuid::parse_str(&message.author_id).ok();
                     names.manager(conn, account_id, author).await?
@@ -176,7 +179,7 @@ impl Settler {
                 .map(chat_proto::time::from_proto)
                 .unwrap_or_default();
             history.push(HistoryLine {
-                time: at.format("%d %b %H:%M UTC").to_string(),
+                time: at.format(words.say("reply.date_format")).to_string(),
                 who,
                 text: message.text,
             });
@@ -186,6 +189,7 @@ impl Settler {
             .map(|r| Line::new(r.created_at, &r.text))
             .collect();
         let rendered = VisitorReply {
+            words,
             shop: &shop,
             manager: &manager,
             replies: &lines,
@@ -260,9 +264,8 @@ pub async fn set_delivery_state(
     }
 }
 
-/// Managers' names, asked once per e-mail.
-#[derive(Default)]
-struct Names(HashMap<Uuid, String>);
+/// Managers' names, asked once per e-mail; the words of the one unknown.
+struct Names(HashMap<Uuid, String>, Words);
 
 impl Names {
     async fn manager(
@@ -272,7 +275,7 @@ impl Names {
         manager_id: Option<Uuid>,
     ) -> sqlx::Result<String> {
         let Some(manager_id) = manager_id else {
-            return Ok("The manager".to_owned());
+            return Ok(self.1.say("reply.the_manager").to_owned());
         };
         if let Some(name) = self.0.get(&manager_id) {
             return Ok(name.clone());
@@ -280,7 +283,7 @@ impl Names {
         let name = directory::manager_name(conn, account_id, manager_id)
             .await?
             .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| "The manager".to_owned());
+            .unwrap_or_else(|| self.1.say("reply.the_manager").to_owned());
         self.0.insert(manager_id, name.clone());
         Ok(name)
     }

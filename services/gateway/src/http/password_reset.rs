@@ -102,6 +102,8 @@ async fn send_links(state: &AppState, email: &str, origin: &str) {
             inviter_name: "",
             link: &link,
             valid_minutes: db::PASSWORD_RESET_MINUTES as u32,
+            // Theirs, when they chose one in the console.
+            language: manager.language.as_deref().unwrap_or_default(),
         };
         access_mail::send(state, email).await;
     }

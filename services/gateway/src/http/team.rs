@@ -121,6 +121,11 @@ async fn add_manager(
             let shop_name = db::account_name(&state.pool, added.account_id)
                 .await?
                 .unwrap_or_default();
+            // The new manager has chosen nothing yet: the inviter's language.
+            let language = db::get_manager(&state.pool, manager.account_id, manager.id)
+                .await?
+                .and_then(|inviter| inviter.language)
+                .unwrap_or_default();
             let email = AccessEmail {
                 kind: AccessEmailKind::Invitation,
                 account_id: added.account_id,
@@ -131,6 +136,7 @@ async fn add_manager(
                 inviter_name: &manager.name,
                 link,
                 valid_minutes: (db::INVITATION_DAYS * 24 * 60) as u32,
+                language: &language,
             };
             access_mail::send(&state, email).await
         }

@@ -58,6 +58,16 @@ pub async fn save(pool: &PgPool, account_id: Uuid, valid: &Valid) -> sqlx::Resul
     )
     .execute(&mut *tx)
     .await?;
+    if b.language.is_some() {
+        // The notification service writes to the shop's visitors in it: the
+        // managers' announcements carry it.
+        sqlx::query!(
+            "update manager set announced = false, updated_at = now() where account_id = $1",
+            account_id
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
     let kept = match &valid.photo {
         PhotoChange::Keep => None,
         PhotoChange::Remove => Some(None),

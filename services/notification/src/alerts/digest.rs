@@ -13,6 +13,8 @@ use uuid::Uuid;
 use chat_platform::Shutdown;
 use chat_platform::names::visitor_label;
 
+use crate::mail::words::Words;
+
 use crate::db::alerts;
 use crate::db::directory;
 use crate::db::email::NewEmail;
@@ -81,14 +83,19 @@ impl Digest {
         let dialog = alerts::dialog(conn, account_id, dialog_id).await?;
         let recipients = directory::alert_recipients(conn, account_id, dialog.manager_id).await?;
         let mail = directory::account_mail(conn, account_id).await?;
-        let contact = match (dialog.contact_name.trim(), dialog.contact_id) {
-            ("", Some(contact_id)) => visitor_label(contact_id),
-            ("", None) => "A visitor".to_owned(),
+        // Each manager's e-mail and push in their language.
+        let contact_in = |words: Words| match (dialog.contact_name.trim(), dialog.contact_id) {
+            ("", Some(contact_id)) => {
+                let label = visitor_label(contact_id);
+                let id = label.rsplit(' ').next().unwrap_or_default().to_owned();
+                words.fill("alert.visitor", &[("id", &id)])
+            }
+            ("", None) => words.say("alert.a_visitor").to_owned(),
             (name, _) => name.to_owned(),
         };
-        let shop = match mail.shop_name.is_empty() {
-            true => "your shop",
-            false => &mail.shop_name,
+        let shop_in = |words: Words| match mail.shop_name.is_empty() {
+            true => words.say("alert.your_shop").to_owned(),
+            false => mail.shop_name.clone(),
         };
         let dialog_url = format!("{}#/dialogs/{dialog_id}", self.console_url);
         let settings_url = format!("{}#/settings/notifications", self.console_url);
@@ -111,11 +118,13 @@ impl Digest {
             if lines.is_empty() {
                 continue;
             }
+            let words = Words::of(&recipient.language);
+            let (contact, shop) = (contact_in(words), shop_in(words));
             if recipient.by_push {
                 let subscriptions =
                     push::subscriptions(conn, account_id, recipient.manager_id).await?;
                 let payload = serde_json::json!({
-                    "title": format!("{contact} wrote to {shop}"),
+                    "title": words.fill("alert.push_title", &[("contact", &contact), ("shop", &shop)]),
                     "body": lines.last().map(|l| l.text.chars().take(200).collect::<String>()),
                     "url": dialog_url,
                     "tag": format!("dialog-{dialog_id}"),
@@ -134,7 +143,8 @@ impl Digest {
                 continue;
             }
             let rendered = ManagerAlert {
-                shop,
+                words,
+                shop: &shop,
                 contact: &contact,
                 messages: &lines,
                 dialog_url: &dialog_url,

@@ -16,18 +16,23 @@ pub struct ManagerChange {
     pub signed_up: bool,
     pub version: i64,
     pub shop_name: String,
+    /// The console's language they chose; empty: none.
+    pub language: String,
+    /// The shop's widget language; empty: not told.
+    pub shop_language: String,
 }
 
 /// Keeps the change unless a newer one was applied; the manager's own
 /// choices stay as they are.
 pub async fn apply(conn: &mut PgConnection, change: &ManagerChange) -> sqlx::Result<()> {
     sqlx::query!(
-        "insert into manager (account_id, manager_id, email, name, role, active, signed_up, version) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8) \
+        "insert into manager (account_id, manager_id, email, name, role, active, signed_up, \
+             version, language) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
          on conflict (account_id, manager_id) do update set \
              email = excluded.email, name = excluded.name, role = excluded.role, \
              active = excluded.active, signed_up = excluded.signed_up, \
-             version = excluded.version, updated_at = now() \
+             version = excluded.version, language = excluded.language, updated_at = now() \
          where manager.version < excluded.version",
         change.account_id,
         change.manager_id,
@@ -36,17 +41,21 @@ pub async fn apply(conn: &mut PgConnection, change: &ManagerChange) -> sqlx::Res
         change.role,
         change.active,
         change.signed_up,
-        change.version
+        change.version,
+        change.language
     )
     .execute(&mut *conn)
     .await?;
     if !change.shop_name.is_empty() {
         sqlx::query!(
-            "insert into account_mail (account_id, shop_name) values ($1, $2) \
+            "insert into account_mail (account_id, shop_name, language) values ($1, $2, $3) \
              on conflict (account_id) do update set shop_name = excluded.shop_name, \
+                 language = case when excluded.language = '' then account_mail.language \
+                     else excluded.language end, \
                  updated_at = now()",
             change.account_id,
-            change.shop_name
+            change.shop_name,
+            change.shop_language
         )
         .execute(&mut *conn)
         .await?;
@@ -80,6 +89,8 @@ pub struct Recipient {
     pub by_push: bool,
     /// Names them in their alerts' one-click unsubscribe link.
     pub unsubscribe_token: Uuid,
+    /// The language of their e-mails; empty: English.
+    pub language: String,
 }
 
 /// The account's managers who want an alert and can act on it: active,
@@ -93,7 +104,7 @@ pub async fn alert_recipients(
     sqlx::query_as!(
         Recipient,
         "select manager_id, email, name, (email_on and email <> '') as \"by_email!\", \
-             push_on as by_push, unsubscribe_token from manager \
+             push_on as by_push, unsubscribe_token, language from manager \
          where account_id = $1 and ($2::uuid is null or manager_id = $2) \
              and active and signed_up and ((email_on and email <> '') or push_on) \
          order by manager_id",
@@ -179,6 +190,8 @@ pub struct AccountMail {
     pub reply_to: String,
     /// The shop's site, linked from e-mails to visitors.
     pub shop_url: String,
+    /// The shop's widget language, of its e-mails to visitors; empty: English.
+    pub language: String,
 }
 
 impl AccountMail {
@@ -199,7 +212,7 @@ impl AccountMail {
 pub async fn account_mail(conn: &mut PgConnection, account_id: Uuid) -> sqlx::Result<AccountMail> {
     let found = sqlx::query_as!(
         AccountMail,
-        "select shop_name, sender_name, reply_to, shop_url from account_mail \
+        "select shop_name, sender_name, reply_to, shop_url, language from account_mail \
          where account_id = $1",
         account_id
     )
@@ -229,7 +242,7 @@ pub async fn set_account_mail(
              sender_name = coalesce($2, account_mail.sender_name), \
              reply_to = coalesce($3, account_mail.reply_to), \
              shop_url = coalesce($4, account_mail.shop_url), updated_at = now() \
-         returning shop_name, sender_name, reply_to, shop_url",
+         returning shop_name, sender_name, reply_to, shop_url, language",
         account_id,
         change.sender_name,
         change.reply_to,

@@ -13,6 +13,7 @@ pub mod public_host;
 pub mod sender;
 pub mod shop_server;
 pub mod templates;
+pub mod words;
 
 use std::sync::Arc;
 

@@ -1,10 +1,13 @@
-//! The e-mails' words, from the templates in `templates/`: each e-mail has a
-//! text part and an HTML part, and in the HTML every string is escaped
+//! The e-mails' words, from the templates in `templates/` and the
+//! catalogues of [`super::words`]: each e-mail has a text part and an HTML
+//! part, in the reader's language, and in the HTML every string is escaped
 //! (askama escapes `.html` templates), so a visitor's words never become
 //! markup.
 
 use askama::Template;
 use chrono::{DateTime, Utc};
+
+use super::words::Words;
 
 /// One message as an e-mail lists it.
 #[derive(Debug, Clone)]
@@ -25,6 +28,8 @@ impl Line {
 
 /// A visitor's messages a manager has not seen, and where to answer them.
 pub struct ManagerAlert<'a> {
+    /// The manager's language.
+    pub words: Words,
     pub shop: &'a str,
     pub contact: &'a str,
     pub messages: &'a [Line],
@@ -35,8 +40,8 @@ pub struct ManagerAlert<'a> {
 #[derive(Template)]
 #[template(path = "manager_alert.txt")]
 struct AlertText<'a> {
-    shop: &'a str,
-    contact: &'a str,
+    w: Words,
+    subject: &'a str,
     messages: &'a [Line],
     dialog_url: &'a str,
     settings_url: &'a str,
@@ -45,9 +50,11 @@ struct AlertText<'a> {
 #[derive(Template)]
 #[template(path = "manager_alert.html")]
 struct AlertHtml<'a> {
+    w: Words,
+    lang: &'a str,
     subject: &'a str,
+    heading: &'a str,
     shop: &'a str,
-    contact: &'a str,
     messages: &'a [Line],
     dialog_url: &'a str,
     settings_url: &'a str,
@@ -63,22 +70,24 @@ pub struct Rendered {
 
 impl ManagerAlert<'_> {
     pub fn render(&self) -> Result<Rendered, askama::Error> {
-        let subject = match self.messages.len() {
-            1 => format!("{} wrote to {}", self.contact, self.shop),
-            n => format!("{} wrote to {} ({n} messages)", self.contact, self.shop),
-        };
+        let w = self.words;
+        let names = [("contact", self.contact), ("shop", self.shop)];
+        let subject = w.count("alert.subject", self.messages.len() as u64, &names);
+        let heading = w.fill("alert.heading", &names);
         let text = AlertText {
-            shop: self.shop,
-            contact: self.contact,
+            w,
+            subject: &subject,
             messages: self.messages,
             dialog_url: self.dialog_url,
             settings_url: self.settings_url,
         }
         .render()?;
         let html = AlertHtml {
+            w,
+            lang: w.language(),
             subject: &subject,
+            heading: &heading,
             shop: self.shop,
-            contact: self.contact,
             messages: self.messages,
             dialog_url: self.dialog_url,
             settings_url: self.settings_url,
@@ -102,6 +111,8 @@ pub struct HistoryLine {
 
 /// A manager's replies to a visitor who was not there to read them.
 pub struct VisitorReply<'a> {
+    /// The shop's widget language.
+    pub words: Words,
     pub shop: &'a str,
     pub manager: &'a str,
     pub replies: &'a [Line],
@@ -116,8 +127,8 @@ pub struct VisitorReply<'a> {
 #[derive(Template)]
 #[template(path = "visitor_reply.txt")]
 struct ReplyText<'a> {
-    shop: &'a str,
-    manager: &'a str,
+    w: Words,
+    heading: &'a str,
     replies: &'a [Line],
     history: &'a [HistoryLine],
     shop_url: &'a str,
@@ -127,9 +138,11 @@ struct ReplyText<'a> {
 #[derive(Template)]
 #[template(path = "visitor_reply.html")]
 struct ReplyHtml<'a> {
+    w: Words,
+    lang: &'a str,
     subject: &'a str,
+    heading: &'a str,
     shop: &'a str,
-    manager: &'a str,
     replies: &'a [Line],
     history: &'a [HistoryLine],
     shop_url: &'a str,
@@ -138,10 +151,12 @@ struct ReplyHtml<'a> {
 
 impl VisitorReply<'_> {
     pub fn render(&self) -> Result<Rendered, askama::Error> {
-        let subject = format!("{} from {} answered you", self.manager, self.shop);
+        let w = self.words;
+        let names = [("manager", self.manager), ("shop", self.shop)];
+        let subject = w.fill("reply.subject", &names);
         let text = ReplyText {
-            shop: self.shop,
-            manager: self.manager,
+            w,
+            heading: &w.fill("reply.heading_text", &names),
             replies: self.replies,
             history: self.history,
             shop_url: self.shop_url,
@@ -149,9 +164,11 @@ impl VisitorReply<'_> {
         }
         .render()?;
         let html = ReplyHtml {
+            w,
+            lang: w.language(),
             subject: &subject,
+            heading: &w.fill("reply.heading", &names),
             shop: self.shop,
-            manager: self.manager,
             replies: self.replies,
             history: self.history,
             shop_url: self.shop_url,
@@ -175,6 +192,8 @@ pub enum AccessKind {
 
 /// An e-mail about a manager's access: an invitation, or a password reset.
 pub struct Access<'a> {
+    /// The language the gateway asked for.
+    pub words: Words,
     pub kind: AccessKind,
     pub name: &'a str,
     pub shop: &'a str,
@@ -186,7 +205,7 @@ pub struct Access<'a> {
 #[derive(Template)]
 #[template(path = "access.txt")]
 struct AccessText<'a> {
-    name: &'a str,
+    hello: &'a str,
     intro: &'a str,
     action: &'a str,
     link: &'a str,
@@ -197,9 +216,10 @@ struct AccessText<'a> {
 #[derive(Template)]
 #[template(path = "access.html")]
 struct AccessHtml<'a> {
+    lang: &'a str,
     subject: &'a str,
     shop: &'a str,
-    name: &'a str,
+    hello: &'a str,
     intro: &'a str,
     action: &'a str,
     link: &'a str,
@@ -209,36 +229,31 @@ struct AccessHtml<'a> {
 
 impl Access<'_> {
     pub fn render(&self) -> Result<Rendered, askama::Error> {
+        let w = self.words;
+        let names = [("inviter", self.inviter), ("shop", self.shop)];
         let (subject, intro, action, note) = match self.kind {
             AccessKind::Invitation => (
-                format!(
-                    "{} invited you to answer {}'s chat",
-                    self.inviter, self.shop
-                ),
-                format!(
-                    "{} invited you to answer the customers of {} in the chat console. Set your password to start.",
-                    self.inviter, self.shop
-                ),
-                "Set your password",
+                w.fill("access.invitation_subject", &names),
+                w.fill("access.invitation_intro", &names),
+                w.say("access.invitation_action"),
                 "",
             ),
             AccessKind::PasswordReset => (
-                format!("A new password for {}'s chat", self.shop),
-                format!(
-                    "Someone (we hope you) asked to set a new password for your account at {}.",
-                    self.shop
-                ),
-                "Set a new password",
-                "Setting it signs you out everywhere. If you did not ask, ignore this e-mail: your password stays as it is.",
+                w.fill("access.reset_subject", &names),
+                w.fill("access.reset_intro", &names),
+                w.say("access.reset_action"),
+                w.say("access.reset_note"),
             ),
         };
-        let validity = match self.valid_minutes {
-            m if m >= 24 * 60 && m % (24 * 60) == 0 => format!("{} days", m / (24 * 60)),
-            m if m >= 60 && m % 60 == 0 => format!("{} hours", m / 60),
-            m => format!("{m} minutes"),
+        let time = match u64::from(self.valid_minutes) {
+            m if m >= 24 * 60 && m % (24 * 60) == 0 => w.count("access.days", m / (24 * 60), &[]),
+            m if m >= 60 && m % 60 == 0 => w.count("access.hours", m / 60, &[]),
+            m => w.count("access.minutes", m, &[]),
         };
+        let validity = w.fill("access.validity", &[("time", &time)]);
+        let hello = w.fill("access.hello", &[("name", self.name)]);
         let text = AccessText {
-            name: self.name,
+            hello: &hello,
             intro: &intro,
             action,
             link: self.link,
@@ -247,9 +262,10 @@ impl Access<'_> {
         }
         .render()?;
         let html = AccessHtml {
+            lang: w.language(),
             subject: &subject,
             shop: self.shop,
-            name: self.name,
+            hello: &hello,
             intro: &intro,
             action,
             link: self.link,
@@ -272,6 +288,7 @@ mod tests {
     fn alert(text: &str) -> Rendered {
         let lines = [Line::new(DateTime::UNIX_EPOCH, text)];
         ManagerAlert {
+            words: Words::of("en"),
             shop: "Shop <b>",
             contact: "Ann \"<script>\"",
             messages: &lines,
@@ -309,6 +326,7 @@ mod tests {
             text: "<script>x</script> jacket?".into(),
         }];
         let rendered = VisitorReply {
+            words: Words::of("en"),
             shop: "Tea & Co",
             manager: "Anna",
             replies: &replies,
@@ -338,6 +356,7 @@ mod tests {
     #[test]
     fn an_invitation_and_a_reset_carry_their_link_and_how_long_it_works() {
         let access = |kind, valid_minutes| Access {
+            words: Words::of("en"),
             kind,
             name: "Boris <i>",
             shop: "Tea & Co",
@@ -380,5 +399,40 @@ mod tests {
                 .contains("href=\"https://chat.example/console/#/dialogs/1\"")
         );
         assert!(rendered.text.contains("[00:00 UTC] hi"));
+    }
+
+    #[test]
+    fn each_email_speaks_its_readers_language() {
+        let lines = [
+            Line::new(DateTime::UNIX_EPOCH, "Здравствуйте!"),
+            Line::new(DateTime::UNIX_EPOCH, "Есть доставка?"),
+        ];
+        let alert = ManagerAlert {
+            words: Words::of("ru"),
+            shop: "Чайная",
+            contact: "Анна",
+            messages: &lines,
+            dialog_url: "https://chat.example/console/#/dialogs/1",
+            settings_url: "https://chat.example/console/#/settings/notifications",
+        }
+        .render()
+        .expect("renders");
+        assert_eq!(alert.subject, "Анна пишет в магазин «Чайная» (2 сообщения)");
+        assert!(alert.text.contains("Ответить в консоли"), "{}", alert.text);
+        assert!(alert.html.contains("lang=\"ru\"") && alert.html.contains("Анна ждёт ответа"));
+        assert!(!alert.text.contains("console:") && !alert.html.contains("Answer in"));
+        let reset = Access {
+            words: Words::of("ru"),
+            kind: AccessKind::PasswordReset,
+            name: "Борис",
+            shop: "Чайная",
+            inviter: "",
+            link: "https://chat.example/console/#/reset/abc",
+            valid_minutes: 30,
+        }
+        .render()
+        .expect("renders");
+        assert!(reset.text.contains("Здравствуйте, Борис!"));
+        assert!(reset.text.contains("в течение 30 минут."), "{}", reset.text);
     }
 }

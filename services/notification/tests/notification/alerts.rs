@@ -104,6 +104,33 @@ async fn what_the_manager_read_or_saw_live_is_left_out() {
 }
 
 #[tokio::test]
+async fn a_manager_who_chose_russian_gets_their_alert_in_russian() {
+    let app = TestApp::spawn().await;
+    let account = Uuid::now_v7();
+    let anna = Manager::new(account, "Anna").speaking("ru");
+    app.manager(&anna).await;
+    let dialog = Dialog::new(account);
+    app.dialog_created(&dialog, Some(&anna), "Борис").await;
+    for (seq, text) in [(1, "Есть зелёный чай?"), (2, "Ау?")] {
+        app.visitor_writes(&dialog, seq, text).await;
+    }
+    let mails = app.mail.wait_for(1).await;
+    let mail = &mails[0];
+    assert_eq!(
+        mail.subject,
+        "Борис пишет в магазин «Tea & Co» (2 сообщения)"
+    );
+    assert!(mail.text.contains("Ответить в консоли"), "{}", mail.text);
+    assert!(mail.html.contains("lang=\"ru\"") && mail.html.contains("Борис ждёт ответа"));
+    assert!(
+        !mail.text.contains("Answer in the console"),
+        "no English: {}",
+        mail.text
+    );
+    app.finish().await;
+}
+
+#[tokio::test]
 async fn an_answer_among_the_visitors_messages_settles_only_those_before_it() {
     let app = TestApp::spawn().await;
     let account = Uuid::now_v7();

@@ -126,6 +126,8 @@ impl TestApp {
             signed_up: true,
             version: Utc::now().timestamp_micros(),
             shop_name: "Tea & Co".into(),
+            language: manager.language.into(),
+            shop_language: String::new(),
         };
         self.env
             .publish(
@@ -371,6 +373,8 @@ pub struct Manager {
     pub id: Uuid,
     pub email: String,
     pub name: String,
+    /// The console's language they chose; empty: none.
+    pub language: &'static str,
 }
 
 impl Manager {
@@ -385,7 +389,13 @@ impl Manager {
                 &id.simple().to_string()[..8]
             ),
             name: name.into(),
+            language: "",
         }
+    }
+
+    /// The same manager, having chosen `language` in the console.
+    pub fn speaking(self, language: &'static str) -> Manager {
+        Manager { language, ..self }
     }
 }
 
