@@ -9,6 +9,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import {
   env, launchBrowser, openConsole, consoleUrl, Visitor, unique, whoAmI, showCategory,
   dialogItem, openDialog, sendFromComposer, eventually, screenshot, signIn,
@@ -485,5 +486,70 @@ test('the session ends after the inactivity limit on both devices', {
 
     await first.page.locator('.session-ended button', { hasText: 'Sign in again' }).click();
     await first.page.locator('#login-email').waitFor();
+  });
+});
+
+// ---------------------------------------------------------------- languages
+
+const CATALOGUE_DIR = new URL('../../services/gateway/static/console/i18n/', import.meta.url);
+
+/** The console's English phrases (two words or more, no placeholders) whose Russian differs. */
+function englishPhrases() {
+  const en = JSON.parse(readFileSync(new URL('en.json', CATALOGUE_DIR), 'utf8'));
+  const ru = JSON.parse(readFileSync(new URL('ru.json', CATALOGUE_DIR), 'utf8'));
+  const phrases = [];
+  const walk = (english, russian) => {
+    for (const [key, value] of Object.entries(english)) {
+      if (typeof value === 'string') {
+        if (/\s/.test(value.trim()) && !/[{}]/.test(value) && value !== russian?.[key]) phrases.push(value);
+      } else if (value && typeof value === 'object') walk(value, russian?.[key] || {});
+    }
+  };
+  walk(en, ru);
+  return phrases;
+}
+
+/** The console's English phrases on the page now. */
+async function englishOn(page) {
+  const text = await page.evaluate(() => document.body.innerText);
+  return englishPhrases().filter((phrase) => text.includes(phrase));
+}
+
+test('a manager whose browser speaks Russian gets the console in Russian, chooses English and back, and it stays theirs', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    const visitor = keep(await Visitor.connect(browser));
+    const message = await visitor.send(unique('Здравствуйте! Есть доставка в Казань?'));
+    const { page } = keep(await openConsole(browser, env.manager, { locale: 'ru-RU', freshLogin: true }));
+    // The browser's language again afterwards, for the tests that follow.
+    keep({ close: () => apiFromPage(page, 'PATCH', '/me', { language: null }).catch(() => {}) });
+    await page.locator('.nav-item[data-category="mine"]', { hasText: 'Мои' }).waitFor();
+    assert.equal(await page.locator('html').getAttribute('lang'), 'ru');
+    await openDialog(page, message.dialog_id);
+    await page.locator('.msg-in .msg-text', { hasText: 'Казань' }).waitFor();
+    assert.match(await page.locator('.msg-in .msg-footer').first().textContent(), /^\d{2}:\d{2}/, 'a 24-hour time');
+    assert.deepEqual(await englishOn(page), [], 'no English on the inbox');
+    await screenshot(page, 'console-ru-dialog-1366x768.png');
+    for (const section of ['widget', 'templates', 'managers', 'notifications', 'integrations', 'sessions']) {
+      await page.goto(consoleUrl(`#/settings/${section}`));
+      await page.locator('.settings-nav').waitFor();
+      await page.waitForTimeout(300);
+      assert.deepEqual(await englishOn(page), [], `no English on Settings → ${section}`);
+      if (section === 'widget') await screenshot(page, 'console-ru-settings-1366x768.png');
+    }
+
+    // English from the name menu: at once, and kept for the manager.
+    await page.goto(consoleUrl());
+    await page.locator('.profile-button').click();
+    await page.locator('.menu-item[data-language="en"]').click();
+    await page.locator('.nav-item[data-category="mine"]', { hasText: 'Mine' }).waitFor();
+    assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+    const me = await page.evaluate(() => fetch('/api/v1/me').then((response) => response.json()));
+    assert.equal(me.language, 'en');
+    // Another device of theirs, its browser in Russian: their choice wins.
+    const { page: other } = keep(await openConsole(browser, env.manager, { locale: 'ru-RU', freshLogin: true }));
+    await other.locator('.nav-item[data-category="mine"]', { hasText: 'Mine' }).waitFor();
+    await other.locator('.profile-button').click();
+    await other.locator('.menu-item[data-language="ru"]').click();
+    await other.locator('.nav-item[data-category="mine"]', { hasText: 'Мои' }).waitFor();
   });
 });

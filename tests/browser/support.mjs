@@ -94,9 +94,9 @@ const savedSessions = new Map();
  * Answers { context, page, alerts }; alerts collects every JavaScript dialog
  * (alert/confirm/prompt) the page tried to open.
  */
-export async function openConsole(browser, account, { viewport = { width: 1366, height: 768 }, hash = '', freshLogin = false } = {}) {
+export async function openConsole(browser, account, { viewport = { width: 1366, height: 768 }, hash = '', freshLogin = false, locale } = {}) {
   const saved = freshLogin ? undefined : savedSessions.get(account.email);
-  const context = await browser.newContext({ viewport, storageState: saved });
+  const context = await browser.newContext({ viewport, storageState: saved, ...(locale ? { locale } : {}) });
   const page = await context.newPage();
   const alerts = [];
   page.on('dialog', (dialog) => {

@@ -8,8 +8,8 @@ import { effect } from './signals.js';
 import * as store from './store.js';
 import { contactDisplayName } from './format.js';
 import { paths, navigate } from './router.js';
+import { t, language } from './i18n.js';
 
-const BASE_TITLE = 'Inbox · Consultant';
 const DESKTOP_KEY = 'console.desktop';
 const ICON_PATH = 'M9 10h14a2 2 0 0 1 2 2v7a2 2 0 0 1-2 2h-8l-5 4v-4H9a2 2 0 0 1-2-2v-7a2 2 0 0 1 2-2z';
 
@@ -32,15 +32,17 @@ export function iconFor(count) {
   return `data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='8' fill='%234f46e5'/%3E%3Cpath d='${ICON_PATH}' fill='white'/%3E${badge}%3C/svg%3E`;
 }
 
-/** Keeps the title and the icon in step with the waiting dialogs. */
+/** Keeps the title (in the console's language) and the icon in step with the waiting dialogs. */
 export function watchAttention() {
   const link = document.querySelector('link[rel="icon"]');
-  let shown = -1;
+  let shown = null;
   effect(() => {
     const count = store.session.value.phase === 'signed_in' ? waitingCount(store.dialogs.value, store.me()?.id) : 0;
-    if (count === shown) return;
-    shown = count;
-    document.title = count > 0 ? `(${count}) ${BASE_TITLE}` : BASE_TITLE;
+    const spoken = language.value;
+    if (shown && count === shown.count && spoken === shown.spoken) return;
+    shown = { count, spoken };
+    const title = t('attention.title');
+    document.title = count > 0 ? `(${count}) ${title}` : title;
     if (link) link.href = iconFor(count);
   });
   store.onIncomingVisitorMessage(notifyDesktop);
@@ -70,7 +72,7 @@ export function turnDesktopOff() {
 
 function notifyDesktop(message, dialog) {
   if (desktopState() !== 'granted' || !document.hidden) return;
-  const title = `${contactDisplayName(dialog.contact_name, dialog.contact_id)} wrote`;
+  const title = t('attention.wrote', { name: contactDisplayName(dialog.contact_name, dialog.contact_id) });
   const notification = new Notification(title, { body: message.text.slice(0, 200), tag: `dialog-${dialog.id}` });
   notification.onclick = () => {
     window.focus();

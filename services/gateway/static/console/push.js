@@ -4,6 +4,7 @@
 
 import * as api from './api.js';
 import { navigate } from './router.js';
+import { t } from './i18n.js';
 
 const WORKER_URL = '/console/sw.js';
 
@@ -24,9 +25,9 @@ export async function pushSubscribed() {
 
 /** Asks the browser, subscribes and tells the server; throws with a sentence when it cannot. */
 export async function enablePush() {
-  if (!pushSupported()) throw new Error('This browser does not take push notifications.');
+  if (!pushSupported()) throw new Error(t('push.unsupported'));
   const permission = await Notification.requestPermission();
-  if (permission !== 'granted') throw new Error('The browser did not allow notifications for this site.');
+  if (permission !== 'granted') throw new Error(t('push.not_allowed'));
   const worker = await registration();
   const { public_key: key } = await api.getPushKey();
   const subscription = await worker.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: fromBase64Url(key) });

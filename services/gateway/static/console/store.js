@@ -764,7 +764,7 @@ function transmit(entry) {
   const frame = { type: 'send', dialog_id: entry.dialogId, client_message_id: entry.clientMessageId, text: entry.text };
   if (entry.channel) frame.channel = entry.channel;
   if (socket.send(frame)) {
-    sendTimers.set(entry.clientMessageId, setTimeout(() => sendFailed(entry.clientMessageId, 'timeout', 'No confirmation from the server.'), SEND_TIMEOUT_MS));
+    sendTimers.set(entry.clientMessageId, setTimeout(() => sendFailed(entry.clientMessageId, 'timeout', i18n.t('store.no_confirmation')), SEND_TIMEOUT_MS));
     return;
   }
   api
@@ -849,8 +849,7 @@ export async function bulkDialogs(action) {
     for (const dialog of answer.dialogs) dialogChanged(dialog);
     clearSelection();
     const count = answer.dialogs.length;
-    const what = `${count} dialog${count === 1 ? '' : 's'}`;
-    notify(action === 'spam' ? `${what} marked as spam; their visitors are blocked.` : `${what} closed.`, 'success');
+    notify(i18n.plural(action === 'spam' ? 'store.spammed' : 'store.closed', count), 'success');
   } catch (error) {
     notifyError(error);
   }
@@ -874,7 +873,7 @@ export async function loadBlocks() {
 export async function blockContact(contactId) {
   try {
     await api.blockContact(contactId);
-    notify('The visitor is blocked: they can no longer write to you.', 'success');
+    notify(i18n.t('store.blocked'), 'success');
     return true;
   } catch (error) {
     notifyError(error);
@@ -1123,7 +1122,7 @@ export async function endOtherSessions() {
   try {
     await api.endOtherSessions();
     sessions.update((current) => ({ ...current, items: current.items.filter((item) => item.current) }));
-    notify('Every other session has been ended.', 'success');
+    notify(i18n.t('store.sessions_ended'), 'success');
   } catch (error) {
     notifyError(error);
   }

@@ -1,6 +1,8 @@
 // The console's service worker: shows a browser push (a visitor wrote
 // while the manager was away from the console) as a notification, and opens
-// the dialog when it is clicked, in an open console if there is one.
+// the dialog when it is clicked, in an open console if there is one. Its
+// words are the push's own (the server writes them); a worker has no
+// catalogue, so a push without a title takes its body, else the site's name.
 
 self.addEventListener('push', (event) => {
   let data = {};
@@ -10,8 +12,8 @@ self.addEventListener('push', (event) => {
     data = { body: event.data ? event.data.text() : '' };
   }
   event.waitUntil(
-    self.registration.showNotification(data.title || 'A visitor wrote', {
-      body: data.body || '',
+    self.registration.showNotification(data.title || data.body || new URL(self.registration.scope).host, {
+      body: data.title ? data.body || '' : '',
       tag: data.tag || undefined,
       data: { url: data.url || self.registration.scope },
     }),

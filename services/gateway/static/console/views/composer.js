@@ -10,6 +10,7 @@ import { untracked } from '../signals.js';
 import { paths } from '../router.js';
 import { channelLabel } from '../format.js';
 import { iconButton, openPopover, spinner } from './common.js';
+import { t, plural, locale } from '../i18n.js';
 
 const drafts = new Map();
 /**
@@ -31,20 +32,20 @@ const HEALTH_REFRESH_MS = 5000;
 export function mountComposer(container, scope, dialogId, onSent) {
   let mode = 'reply';
   const textarea = h('textarea', {
-    class: 'composer-input', rows: 1, 'aria-label': 'Message',
-    placeholder: 'Type your reply…',
+    class: 'composer-input', rows: 1, 'aria-label': t('composer.message'),
+    placeholder: t('composer.reply_placeholder'),
   });
-  const replyTab = h('button', { type: 'button', role: 'tab', class: 'composer-tab', dataset: { mode: 'reply' } }, icon('chat'), 'Reply');
-  const noteTab = h('button', { type: 'button', role: 'tab', class: 'composer-tab', dataset: { mode: 'note' } }, icon('lock'), 'Note');
-  const templatesButton = iconButton('template', 'Insert a reply template', null, { class: 'icon-button composer-templates', dataset: { action: 'templates' }, 'aria-haspopup': 'dialog' });
-  const sendButton = h('button', { type: 'submit', class: 'btn btn-primary composer-send' }, h('span', { class: 'send-label' }, 'Send'), icon('send'));
-  const hint = h('span', { class: 'composer-hint' }, 'Enter to send · Shift+Enter for a new line');
+  const replyTab = h('button', { type: 'button', role: 'tab', class: 'composer-tab', dataset: { mode: 'reply' } }, icon('chat'), t('composer.reply'));
+  const noteTab = h('button', { type: 'button', role: 'tab', class: 'composer-tab', dataset: { mode: 'note' } }, icon('lock'), t('composer.note'));
+  const templatesButton = iconButton('template', t('composer.insert_template'), null, { class: 'icon-button composer-templates', dataset: { action: 'templates' }, 'aria-haspopup': 'dialog' });
+  const sendButton = h('button', { type: 'submit', class: 'btn btn-primary composer-send' }, h('span', { class: 'send-label' }, t('composer.send')), icon('send'));
+  const hint = h('span', { class: 'composer-hint' }, t('composer.hint'));
   const channelSlot = h('div', { class: 'composer-channel' });
   const warning = h('div', { class: 'composer-warning', role: 'status', hidden: true });
   const tooLong = h('div', { class: 'composer-too-long', role: 'alert', hidden: true });
   const form = h(
     'form',
-    { class: 'composer', 'aria-label': 'Reply' },
+    { class: 'composer', 'aria-label': t('composer.reply') },
     h('div', { class: 'composer-tabs', role: 'tablist' }, replyTab, noteTab),
     warning,
     tooLong,
@@ -61,8 +62,9 @@ export function mountComposer(container, scope, dialogId, onSent) {
     const fits = length <= longest;
     tooLong.hidden = fits;
     sendButton.disabled = !fits;
-    const what = where === 'note' ? 'a note' : channelLabel(where);
-    setChildren(tooLong, fits ? [] : [icon('alert'), h('span', {}, `Too long for ${what}: ${length.toLocaleString('en')} of ${longest.toLocaleString('en')} characters. Shorten it or send it in parts.`)]);
+    const key = where === 'note' ? 'composer.too_long_note' : 'composer.too_long_channel';
+    const values = { length: new Intl.NumberFormat(locale()).format(length), channel: channelLabel(where) };
+    setChildren(tooLong, fits ? [] : [icon('alert'), h('span', {}, plural(key, longest, values))]);
     return fits;
   };
   channel = mountChannelChoice(scope, dialogId, channelSlot, warning, () => mode, checkLength);
@@ -74,9 +76,9 @@ export function mountComposer(container, scope, dialogId, onSent) {
     noteTab.classList.toggle('is-selected', mode === 'note');
     replyTab.setAttribute('aria-selected', String(mode === 'reply'));
     noteTab.setAttribute('aria-selected', String(mode === 'note'));
-    textarea.placeholder = mode === 'note' ? 'Write a note for your team: the visitor never sees it' : 'Type your reply…';
+    textarea.placeholder = t(mode === 'note' ? 'composer.note_placeholder' : 'composer.reply_placeholder');
     channel?.refresh();
-    sendButton.querySelector('.send-label').textContent = mode === 'note' ? 'Add note' : 'Send';
+    sendButton.querySelector('.send-label').textContent = t(mode === 'note' ? 'composer.add_note' : 'composer.send');
     checkLength();
     textarea.focus();
   };
@@ -155,15 +157,15 @@ function mountChannelChoice(scope, dialogId, slot, warning, currentMode, onChose
     const replying = currentMode() === 'reply';
     slot.hidden = !replying || (offered.length === 1 && current === 'site');
     if (offered.length > 1) {
-      const select = h('select', { class: 'composer-channel-select', 'aria-label': 'Send through' },
+      const select = h('select', { class: 'composer-channel-select', 'aria-label': t('composer.send_through') },
         offered.map((channel) => h('option', { value: channel, selected: channel === current }, channelLabel(channel))));
       select.onchange = () => {
         pickedChannels.set(dialogId, { channel: select.value, lastWrote: dialog?.reply_channel });
         render();
       };
-      setChildren(slot, h('label', { class: 'composer-channel-label' }, 'via ', select));
+      setChildren(slot, h('label', { class: 'composer-channel-label' }, around('composer.via', 'channel', select)));
     } else {
-      setChildren(slot, h('span', { class: 'composer-channel-label' }, 'via ', h('strong', {}, channelLabel(current))));
+      setChildren(slot, h('span', { class: 'composer-channel-label' }, around('composer.via', 'channel', h('strong', {}, channelLabel(current)))));
     }
     renderWarning(warning, replying ? current : 'site');
     onChosen();
@@ -198,14 +200,23 @@ function renderWarning(warning, channel) {
   const integration = state.items.find((item) => item.channel === channel);
   let problem = null;
   if (channel === 'site' || channel === 'email' || !state.loadedAt) problem = null;
-  else if (!integration) problem = `${label} is not connected: this reply cannot reach them there.`;
+  else if (!integration) problem = t('composer.not_connected', { channel: label });
   else if (!integration.health.healthy) {
-    const reason = integration.health.last_error || (!integration.health.token_valid ? 'the token is refused' : 'no messages are being received');
-    problem = `${label} is not working: ${reason}. This reply may not reach them.`;
+    const reason = integration.health.last_error || t(!integration.health.token_valid ? 'composer.token_refused' : 'composer.no_messages_received');
+    problem = t('composer.not_working', { channel: label, reason });
   }
   warning.hidden = !problem;
   warning.dataset.channel = problem ? channel : '';
-  setChildren(warning, problem ? [icon('alert'), h('span', {}, problem, ' '), h('a', { href: paths.settings('integrations') }, 'Check Settings → Messengers')] : []);
+  setChildren(warning, problem ? [icon('alert'), h('span', {}, problem, ' '), h('a', { href: paths.settings('integrations') }, t('composer.check_settings'))] : []);
+}
+
+/**
+ * The words of key with an element where its {placeholder} is (word order
+ * differs between languages): [before, node, after].
+ */
+function around(key, placeholder, node) {
+  const [before, after = ''] = t(key).split(`{${placeholder}}`);
+  return [before || null, node, after || null];
 }
 
 /** Puts text at the cursor (replacing a selection); the manager edits before sending. */
@@ -220,7 +231,7 @@ function insertText(textarea, text, autoGrow, dialogId) {
 
 /** The templates popover: a filter input (filters as you type) and the list by name. */
 function templatePicker(close, onPick) {
-  const filterInput = h('input', { type: 'search', class: 'popover-search', placeholder: 'Filter templates…', 'aria-label': 'Filter templates' });
+  const filterInput = h('input', { type: 'search', class: 'popover-search', placeholder: t('composer.filter_templates_placeholder'), 'aria-label': t('composer.filter_templates') });
   const list = h('div', { class: 'template-list', role: 'listbox' });
   let highlighted = 0;
   let shown = [];
@@ -232,13 +243,13 @@ function templatePicker(close, onPick) {
 
   const render = () => {
     const state = store.templates.peek();
-    if (!state.loaded) return setChildren(list, state.error ? h('div', { class: 'popover-empty' }, state.error) : spinner('Loading templates…'));
+    if (!state.loaded) return setChildren(list, state.error ? h('div', { class: 'popover-empty' }, state.error) : spinner(t('composer.loading_templates')));
     const query = filterInput.value.trim().toLowerCase();
     shown = state.items.filter((template) => !query || template.name.toLowerCase().includes(query) || template.text.toLowerCase().includes(query));
     highlighted = Math.min(highlighted, Math.max(0, shown.length - 1));
     if (state.items.length === 0)
-      return setChildren(list, h('div', { class: 'popover-empty' }, 'No templates yet. ', h('a', { href: paths.settings('templates'), onclick: close }, 'Create one in Settings')));
-    if (shown.length === 0) return setChildren(list, h('div', { class: 'popover-empty' }, 'No template matches.'));
+      return setChildren(list, h('div', { class: 'popover-empty' }, t('composer.no_templates'), ' ', h('a', { href: paths.settings('templates'), onclick: close }, t('composer.create_template'))));
+    if (shown.length === 0) return setChildren(list, h('div', { class: 'popover-empty' }, t('composer.no_template_matches')));
     setChildren(
       list,
       shown.map((template, index) =>
@@ -274,5 +285,5 @@ function templatePicker(close, onPick) {
 
   render();
   store.loadTemplates().then(render);
-  return h('div', { class: 'template-picker' }, h('div', { class: 'popover-title' }, 'Reply templates'), filterInput, list);
+  return h('div', { class: 'template-picker' }, h('div', { class: 'popover-title' }, t('settings.templates')), filterInput, list);
 }

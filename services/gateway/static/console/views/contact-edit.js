@@ -6,6 +6,7 @@ import { icon } from '../icons.js';
 import * as store from '../store.js';
 import { describeError } from '../api.js';
 import { openModal, field, showFormErrors, whileBusy, iconButton } from './common.js';
+import { t } from '../i18n.js';
 
 export async function openContactEditor(contactId) {
   let contact = store.contacts.peek().get(contactId);
@@ -14,24 +15,24 @@ export async function openContactEditor(contactId) {
     contact = store.contacts.peek().get(contactId);
   }
   if (!contact) return;
-  await openModal({ title: 'Edit contact', wide: true, build: (close) => contactForm(contact, close) });
+  await openModal({ title: t('contact_edit.title'), wide: true, build: (close) => contactForm(contact, close) });
 }
 
 function contactForm(contact, close) {
-  const name = field('Name', h('input', { type: 'text', name: 'name', value: contact.name || '', autocomplete: 'off', maxlength: 200 }));
-  const email = field('E-mail', h('input', { type: 'email', name: 'email', value: contact.email || '', autocomplete: 'off', placeholder: 'name@example.com' }));
-  const phone = field('Phone', h('input', { type: 'tel', name: 'phone', value: contact.phone || '', autocomplete: 'off', placeholder: '+1 555 123 4567' }));
+  const name = field(t('contact_edit.name'), h('input', { type: 'text', name: 'name', value: contact.name || '', autocomplete: 'off', maxlength: 200 }));
+  const email = field(t('login.email'), h('input', { type: 'email', name: 'email', value: contact.email || '', autocomplete: 'off', placeholder: 'name@example.com' }));
+  const phone = field(t('contact_edit.phone'), h('input', { type: 'tel', name: 'phone', value: contact.phone || '', autocomplete: 'off', placeholder: t('contact_edit.phone_example') }));
   const rows = h('div', { class: 'kv-rows' });
   const customError = h('div', { class: 'field-error', role: 'alert' });
   const customFields = { element: null, setError: (text) => { customError.textContent = text || ''; } };
   const formError = h('div', { class: 'form-error', role: 'alert' });
-  const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save changes');
+  const save = h('button', { type: 'submit', class: 'btn btn-primary' }, t('settings.save_changes'));
 
   const addRow = (key = '', value = '') => {
-    const keyInput = h('input', { type: 'text', class: 'kv-key', value: key, placeholder: 'Field', 'aria-label': 'Field name' });
-    const valueInput = h('input', { type: 'text', class: 'kv-value', value, placeholder: 'Value', 'aria-label': 'Field value' });
+    const keyInput = h('input', { type: 'text', class: 'kv-key', value: key, placeholder: t('contact_edit.field'), 'aria-label': t('contact_edit.field_name') });
+    const valueInput = h('input', { type: 'text', class: 'kv-value', value, placeholder: t('contact_edit.value'), 'aria-label': t('contact_edit.field_value') });
     const row = h('div', { class: 'kv-row' }, keyInput, valueInput);
-    row.append(iconButton('trash', 'Remove this field', () => row.remove()));
+    row.append(iconButton('trash', t('contact_edit.remove_field'), () => row.remove()));
     rows.append(row);
     return keyInput;
   };
@@ -65,13 +66,13 @@ function contactForm(contact, close) {
     h(
       'fieldset',
       { class: 'fieldset' },
-      h('legend', {}, 'Custom fields'),
+      h('legend', {}, t('contact_edit.custom_fields')),
       rows,
       customError,
-      h('button', { type: 'button', class: 'btn btn-ghost btn-small', onclick: () => addRow().focus() }, icon('plus'), 'Add field'),
+      h('button', { type: 'button', class: 'btn btn-ghost btn-small', onclick: () => addRow().focus() }, icon('plus'), t('contact_edit.add_field')),
     ),
     formError,
-    h('div', { class: 'form-actions' }, h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => close() }, 'Cancel'), save),
+    h('div', { class: 'form-actions' }, h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => close() }, t('common.cancel')), save),
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();

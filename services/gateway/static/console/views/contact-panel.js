@@ -10,9 +10,10 @@ import { contactDisplayName, channelLabel } from '../format.js';
 import { contactAvatar, timeAgo, spinner, emptyState } from './common.js';
 import { openContactEditor } from './contact-edit.js';
 import { TIMELINE_KINDS } from './conversation.js';
+import { t } from '../i18n.js';
 
 export function mountContactPanel(container, scope) {
-  const panel = h('aside', { class: 'contact-panel', 'aria-label': 'Contact' });
+  const panel = h('aside', { class: 'contact-panel', 'aria-label': t('contact_panel.contact') });
   container.append(panel);
   // Which contact: the open dialog's, or the one routed to. Re-rendered only when it changes.
   const contactId = signal(null);
@@ -36,12 +37,12 @@ function renderPanel(panel, contactId, contact, tab, timeline) {
   const tabs = h(
     'div',
     { class: 'panel-tabs', role: 'tablist' },
-    tabButton('details', 'Details', tab, () => { store.contactPanelTab.value = 'details'; }),
-    tabButton('timeline', 'Timeline', tab, () => store.showTimeline(store.timeline.peek().contactId === contactId ? store.timeline.peek().kind : '')),
-    h('button', { type: 'button', class: 'icon-button panel-close', 'aria-label': 'Hide the contact panel', onclick: () => document.body.classList.remove('show-contact-panel') }, icon('x')),
+    tabButton('details', t('contact_panel.details'), tab, () => { store.contactPanelTab.value = 'details'; }),
+    tabButton('timeline', t('contact_panel.timeline'), tab, () => store.showTimeline(store.timeline.peek().contactId === contactId ? store.timeline.peek().kind : '')),
+    h('button', { type: 'button', class: 'icon-button panel-close', 'aria-label': t('contact_panel.hide'), onclick: () => document.body.classList.remove('show-contact-panel') }, icon('x')),
   );
   const body = h('div', { class: 'panel-body' });
-  if (!contact) body.append(spinner('Loading contact…'));
+  if (!contact) body.append(spinner(t('contact_panel.loading')));
   else if (tab === 'timeline') renderTimeline(body, contactId, timeline);
   else renderDetails(body, contact);
   setChildren(panel, tabs, body);
@@ -61,31 +62,31 @@ function renderDetails(body, contact) {
       contactAvatar(contact.name, contact.id, { size: 'lg' }),
       h('div', { class: 'contact-card-name', dataset: { field: 'name' } }, name),
       contact.email ? h('div', { class: 'contact-card-sub' }, contact.email) : null,
-      h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'edit-contact' }, onclick: () => openContactEditor(contact.id) }, icon('edit'), 'Edit contact'),
+      h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'edit-contact' }, onclick: () => openContactEditor(contact.id) }, icon('edit'), t('contact_edit.title')),
     ),
     h(
       'section',
       { class: 'panel-section' },
-      h('h3', {}, 'Contact details'),
-      detailRow('mail', 'E-mail', contact.email, 'email'),
-      detailRow('phone', 'Phone', contact.phone, 'phone'),
-      h('div', { class: 'detail-row' }, icon('clock'), h('span', { class: 'detail-label' }, 'First seen'), h('span', { class: 'detail-value' }, contact.first_seen_at ? timeAgo(contact.first_seen_at, { long: true }) : '—')),
-      h('div', { class: 'detail-row' }, icon('eye'), h('span', { class: 'detail-label' }, 'Last seen'), h('span', { class: 'detail-value' }, contact.last_seen_at ? timeAgo(contact.last_seen_at, { long: true }) : '—')),
+      h('h3', {}, t('conversation.contact_details')),
+      detailRow('mail', t('login.email'), contact.email, 'email'),
+      detailRow('phone', t('contact_edit.phone'), contact.phone, 'phone'),
+      h('div', { class: 'detail-row' }, icon('clock'), h('span', { class: 'detail-label' }, t('contact_panel.first_seen')), h('span', { class: 'detail-value' }, contact.first_seen_at ? timeAgo(contact.first_seen_at, { long: true }) : '—')),
+      h('div', { class: 'detail-row' }, icon('eye'), h('span', { class: 'detail-label' }, t('contact_panel.last_seen')), h('span', { class: 'detail-value' }, contact.last_seen_at ? timeAgo(contact.last_seen_at, { long: true }) : '—')),
       h(
         'div',
         { class: 'detail-row' },
         icon('globe'),
-        h('span', { class: 'detail-label' }, 'Channels'),
+        h('span', { class: 'detail-label' }, t('contact_panel.channels')),
         h('span', { class: 'detail-value chips' }, (contact.channels || []).length ? contact.channels.map((channel) => h('span', { class: 'chip' }, channelLabel(channel))) : '—'),
       ),
     ),
     h(
       'section',
       { class: 'panel-section' },
-      h('h3', {}, 'Custom fields'),
+      h('h3', {}, t('contact_edit.custom_fields')),
       custom.length
         ? h('dl', { class: 'custom-fields' }, custom.map(([key, value]) => [h('dt', {}, key), h('dd', {}, String(value))]))
-        : h('div', { class: 'panel-muted' }, 'No custom fields yet.'),
+        : h('div', { class: 'panel-muted' }, t('contact_panel.no_custom_fields')),
     ),
   );
 }
@@ -96,35 +97,35 @@ function detailRow(iconName, label, value, fieldName) {
     { class: 'detail-row' },
     icon(iconName),
     h('span', { class: 'detail-label' }, label),
-    h('span', { class: ['detail-value', 'is-single-line', !value && 'is-empty'], title: value || '', dataset: { field: fieldName } }, value || 'Not set'),
+    h('span', { class: ['detail-value', 'is-single-line', !value && 'is-empty'], title: value || '', dataset: { field: fieldName } }, value || t('contact_panel.not_set')),
   );
 }
 
 const KIND_ICONS = Object.fromEntries(TIMELINE_KINDS.map(({ kind, icon: iconName }) => [kind, iconName]));
-const KIND_LABELS = Object.fromEntries(TIMELINE_KINDS.map(({ kind, label }) => [kind, label]));
+const KINDS = Object.fromEntries(TIMELINE_KINDS.map((option) => [option.kind, option]));
 
 function renderTimeline(body, contactId, timeline) {
   const kind = timeline?.contactId === contactId ? timeline.kind : '';
   body.append(
     h(
       'div',
-      { class: 'timeline-filters', role: 'radiogroup', 'aria-label': 'Event kind' },
+      { class: 'timeline-filters', role: 'radiogroup', 'aria-label': t('contact_panel.event_kind') },
       TIMELINE_KINDS.map((option) =>
         h('button', {
           type: 'button', role: 'radio', class: ['filter-chip', option.kind === kind && 'is-selected'],
           'aria-checked': String(option.kind === kind), dataset: { kind: option.kind || 'all' },
           onclick: () => store.showTimeline(option.kind),
-        }, option.label),
+        }, t(option.label)),
       ),
     ),
   );
   if (!timeline || timeline.contactId !== contactId) {
-    body.append(spinner('Loading events…'));
+    body.append(spinner(t('contact_panel.loading_events')));
     return;
   }
-  if (timeline.events.length === 0 && timeline.loading) return body.append(spinner('Loading events…'));
-  if (timeline.error && timeline.events.length === 0) return body.append(emptyState('alert', 'Events did not load', timeline.error));
-  if (timeline.events.length === 0) return body.append(emptyState(KIND_ICONS[kind] || 'clock', 'No events', kind ? `No ${KIND_LABELS[kind].toLowerCase()} for this contact yet.` : 'Nothing happened yet.'));
+  if (timeline.events.length === 0 && timeline.loading) return body.append(spinner(t('contact_panel.loading_events')));
+  if (timeline.error && timeline.events.length === 0) return body.append(emptyState('alert', t('contact_panel.events_failed'), timeline.error));
+  if (timeline.events.length === 0) return body.append(emptyState(KIND_ICONS[kind] || 'clock', t('contact_panel.no_events'), t(KINDS[kind].empty)));
   body.append(
     h(
       'ol',
@@ -134,12 +135,12 @@ function renderTimeline(body, contactId, timeline) {
           'li',
           { class: 'timeline-event', dataset: { kind: event.kind } },
           h('span', { class: 'timeline-icon' }, icon(KIND_ICONS[event.kind] || 'clock')),
-          h('div', { class: 'timeline-body' }, h('div', { class: 'timeline-summary' }, event.summary), h('div', { class: 'timeline-meta' }, KIND_LABELS[event.kind] || event.kind, ' · ', timeAgo(event.occurred_at, { long: true }))),
+          h('div', { class: 'timeline-body' }, h('div', { class: 'timeline-summary' }, event.summary), h('div', { class: 'timeline-meta' }, KINDS[event.kind] ? t(KINDS[event.kind].label) : event.kind, ' · ', timeAgo(event.occurred_at, { long: true }))),
         ),
       ),
     ),
   );
-  if (timeline.loading) body.append(spinner('Loading more…'));
-  else if (timeline.nextCursor) body.append(h('button', { type: 'button', class: 'btn btn-ghost btn-block', onclick: () => store.loadMoreTimeline() }, 'Show older events'));
+  if (timeline.loading) body.append(spinner(t('dialog_list.loading_more')));
+  else if (timeline.nextCursor) body.append(h('button', { type: 'button', class: 'btn btn-ghost btn-block', onclick: () => store.loadMoreTimeline() }, t('contact_panel.show_older')));
 }
 

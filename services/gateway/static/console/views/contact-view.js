@@ -12,6 +12,7 @@ import { contactDisplayName } from '../format.js';
 import { contactAvatar, iconButton, spinner, submitOnEnter, timeAgo, whileBusy } from './common.js';
 import { openContactEditor } from './contact-edit.js';
 import { contactPanelToggle } from './conversation.js';
+import { t } from '../i18n.js';
 
 export function mountContactView(container, scope, contactId) {
   const header = h('header', { class: 'conv-header' });
@@ -38,33 +39,33 @@ export function mountContactView(container, scope, contactId) {
 }
 
 function renderHeader(header, contactId, contact, openWriter) {
-  const name = contact ? contactDisplayName(contact.name, contactId) : 'Contact';
+  const name = contact ? contactDisplayName(contact.name, contactId) : t('contact_panel.contact');
   setChildren(
     header,
     contactAvatar(contact?.name, contactId),
-    h('div', { class: 'conv-title' }, h('h2', { class: 'conv-name' }, name), h('div', { class: 'conv-subtitle' }, contact?.email || contact?.phone || 'No e-mail or phone yet')),
+    h('div', { class: 'conv-title' }, h('h2', { class: 'conv-name' }, name), h('div', { class: 'conv-subtitle' }, contact?.email || contact?.phone || t('contact_view.no_email_or_phone'))),
     h(
       'div',
       { class: 'conv-actions' },
-      iconButton('edit', 'Edit contact', () => openContactEditor(contactId), { dataset: { action: 'edit-contact' } }),
-      h('button', { type: 'button', class: 'btn btn-primary', dataset: { action: 'write' }, onclick: openWriter }, icon('chat'), 'Write'),
+      iconButton('edit', t('contact_edit.title'), () => openContactEditor(contactId), { dataset: { action: 'edit-contact' } }),
+      h('button', { type: 'button', class: 'btn btn-primary', dataset: { action: 'write' }, onclick: openWriter }, icon('chat'), t('contact_view.write')),
     ),
     contactPanelToggle(),
   );
 }
 
 function buildWriter(writer, contactId) {
-  const textarea = h('textarea', { class: 'composer-input', rows: 3, placeholder: 'Write the first message…', 'aria-label': 'First message' });
+  const textarea = h('textarea', { class: 'composer-input', rows: 3, placeholder: t('contact_view.first_message_placeholder'), 'aria-label': t('contact_view.first_message') });
   const error = h('div', { class: 'form-error', role: 'alert' });
-  const send = h('button', { type: 'submit', class: 'btn btn-primary' }, h('span', {}, 'Send'), icon('send'));
+  const send = h('button', { type: 'submit', class: 'btn btn-primary' }, h('span', {}, t('composer.send')), icon('send'));
   const form = h(
     'form',
     { class: 'composer write-form' },
-    h('div', { class: 'write-title' }, icon('chat'), 'New message'),
-    h('p', { class: 'write-hint' }, 'Online visitors see it in the chat at once; offline ones with an e-mail get it by e-mail.'),
+    h('div', { class: 'write-title' }, icon('chat'), t('contact_view.new_message')),
+    h('p', { class: 'write-hint' }, t('contact_view.write_hint')),
     textarea,
     error,
-    h('div', { class: 'composer-bar' }, h('span', { class: 'composer-hint' }, 'Enter to send · Shift+Enter for a new line'), send),
+    h('div', { class: 'composer-bar' }, h('span', { class: 'composer-hint' }, t('composer.hint')), send),
   );
   const submit = async () => {
     const text = textarea.value.trim();
@@ -81,10 +82,10 @@ function buildWriter(writer, contactId) {
 }
 
 function renderDialogs(section, state, map, managers, contactId) {
-  const title = h('h3', { class: 'section-title' }, 'Conversations');
-  if (state.contactId !== contactId || state.loading) return setChildren(section, title, spinner('Loading conversations…'));
+  const title = h('h3', { class: 'section-title' }, t('sidebar.conversations'));
+  if (state.contactId !== contactId || state.loading) return setChildren(section, title, spinner(t('contact_view.loading')));
   const dialogs = state.items.map((id) => map.get(id)).filter(Boolean);
-  if (dialogs.length === 0) return setChildren(section, title, h('div', { class: 'panel-muted' }, 'No conversations with this contact yet. Use Write to start one.'));
+  if (dialogs.length === 0) return setChildren(section, title, h('div', { class: 'panel-muted' }, t('contact_view.no_conversations')));
   setChildren(
     section,
     title,
@@ -96,9 +97,9 @@ function renderDialogs(section, state, map, managers, contactId) {
         return h(
           'a',
           { class: 'contact-dialog', href: paths.dialog(dialog.id), dataset: { dialogId: dialog.id } },
-          h('span', { class: ['chip', dialog.status === 'closed' ? 'chip-muted' : 'chip-open'] }, dialog.status === 'closed' ? 'Closed' : 'Open'),
-          h('span', { class: 'contact-dialog-preview' }, dialog.last_message_text || 'No messages yet'),
-          h('span', { class: 'contact-dialog-meta' }, manager ? manager.name : 'Unassigned', ' · ', timeAgo(dialog.last_message_at || dialog.created_at)),
+          h('span', { class: ['chip', dialog.status === 'closed' ? 'chip-muted' : 'chip-open'] }, t(dialog.status === 'closed' ? 'conversation.status_closed' : 'conversation.status_open')),
+          h('span', { class: 'contact-dialog-preview' }, dialog.last_message_text || t('conversation.no_messages')),
+          h('span', { class: 'contact-dialog-meta' }, manager ? manager.name : t('conversation.unassigned'), ' · ', timeAgo(dialog.last_message_at || dialog.created_at)),
         );
       }),
     ),

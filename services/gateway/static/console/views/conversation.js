@@ -12,27 +12,29 @@ import { avatar, contactAvatar, iconButton, spinner, emptyState, openPopover, me
 import { mountComposer } from './composer.js';
 import { mountHeldAnswers } from './held-answers.js';
 import { openContactEditor } from './contact-edit.js';
+import { t } from '../i18n.js';
 
 const NEAR_TOP_PX = 80;
 const NEAR_BOTTOM_PX = 120;
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
 
+/** The kinds of a contact's events: label and empty are catalogue keys (the list's name, and what it says when there are none). */
 export const TIMELINE_KINDS = [
-  { kind: '', label: 'All events', icon: 'clock' },
-  { kind: 'message', label: 'Messages', icon: 'chat' },
-  { kind: 'order', label: 'Orders', icon: 'bag' },
-  { kind: 'mailing', label: 'Mailings', icon: 'megaphone' },
-  { kind: 'page_visit', label: 'Page visits', icon: 'eye' },
-  { kind: 'widget_shown', label: 'Widgets shown', icon: 'widget' },
+  { kind: '', label: 'conversation.all_events', empty: 'contact_panel.nothing_yet', icon: 'clock' },
+  { kind: 'message', label: 'conversation.messages', empty: 'contact_panel.no_messages', icon: 'chat' },
+  { kind: 'order', label: 'conversation.orders', empty: 'contact_panel.no_orders', icon: 'bag' },
+  { kind: 'mailing', label: 'conversation.mailings', empty: 'contact_panel.no_mailings', icon: 'megaphone' },
+  { kind: 'page_visit', label: 'conversation.page_visits', empty: 'contact_panel.no_page_visits', icon: 'eye' },
+  { kind: 'widget_shown', label: 'conversation.widgets_shown', empty: 'contact_panel.no_widgets_shown', icon: 'widget' },
 ];
 
 export function mountConversation(container, scope, dialogId) {
   const header = h('header', { class: 'conv-header' });
-  const threadElement = h('div', { class: 'thread', role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages' });
+  const threadElement = h('div', { class: 'thread', role: 'log', 'aria-live': 'polite', 'aria-label': t('conversation.messages') });
   const threadTop = h('div', { class: 'thread-top' });
   const scroller = h('div', { class: 'thread-scroll' }, threadTop, threadElement);
   const closedNotice = h('div', { class: 'closed-notice', hidden: true });
-  const heldSlot = h('div', { class: 'held-answers', hidden: true, 'aria-label': 'Answers held for a manager' });
+  const heldSlot = h('div', { class: 'held-answers', hidden: true, 'aria-label': t('conversation.held_answers') });
   const composerSlot = h('div', { class: 'composer-slot' });
   container.append(h('section', { class: 'conversation', dataset: { dialogId } }, header, scroller, heldSlot, closedNotice, composerSlot));
 
@@ -71,17 +73,17 @@ function renderHeader(header, dialog, managers) {
   const name = contactDisplayName(dialog.contact_name, dialog.contact_id);
   const manager = managers.find((candidate) => candidate.id === dialog.manager_id);
   const closed = dialog.status === 'closed';
-  const assignButton = iconButton('assign', 'Assign', null, { dataset: { action: 'assign' }, 'aria-haspopup': 'menu' });
+  const assignButton = iconButton('assign', t('conversation.assign'), null, { dataset: { action: 'assign' }, 'aria-haspopup': 'menu' });
   assignButton.onclick = () => openPopover(assignButton, (close) => assignMenu(dialog, managers, close), { className: 'assign-popover' });
-  const eventsButton = iconButton('filter', 'Event filter: the contact’s timeline', null, { dataset: { action: 'events' }, 'aria-haspopup': 'menu' });
+  const eventsButton = iconButton('filter', t('conversation.event_filter'), null, { dataset: { action: 'events' }, 'aria-haspopup': 'menu' });
   eventsButton.onclick = () => openPopover(eventsButton, (close) => eventFilterMenu(close));
-  const editButton = iconButton('edit', 'Edit contact', () => openContactEditor(dialog.contact_id), { dataset: { action: 'edit-contact' } });
+  const editButton = iconButton('edit', t('contact_edit.title'), () => openContactEditor(dialog.contact_id), { dataset: { action: 'edit-contact' } });
   // Only a visitor of the site can be blocked (not a messenger's user).
   const fromSite = !dialog.channels || dialog.channels.length === 0 || dialog.channels.includes('site');
-  const blockButton = fromSite ? iconButton('lock', 'Block visitor', () => confirmBlock(dialog, name), { dataset: { action: 'block' } }) : null;
+  const blockButton = fromSite ? iconButton('lock', t('conversation.block_visitor'), () => confirmBlock(dialog, name), { dataset: { action: 'block' } }) : null;
   const closeButton = closed
-    ? iconButton('reopen', 'Reopen dialog', () => store.reopenDialog(dialog.id), { dataset: { action: 'reopen' } })
-    : iconButton('checkCircle', 'Close dialog', () => store.closeDialog(dialog.id), { dataset: { action: 'close' } });
+    ? iconButton('reopen', t('conversation.reopen_dialog'), () => store.reopenDialog(dialog.id), { dataset: { action: 'reopen' } })
+    : iconButton('checkCircle', t('conversation.close_dialog'), () => store.closeDialog(dialog.id), { dataset: { action: 'close' } });
   closeButton.classList.add(closed ? 'is-reopen' : 'is-close');
 
   setChildren(
@@ -94,20 +96,21 @@ function renderHeader(header, dialog, managers) {
       h(
         'div',
         { class: 'conv-subtitle' },
-        h('span', { class: ['chip', closed ? 'chip-muted' : 'chip-open'], dataset: { status: dialog.status } }, closed ? 'Closed' : 'Open'),
-        h('span', { class: 'conv-assignee', dataset: { managerId: dialog.manager_id || '' } }, manager ? `Assigned to ${manager.name}` : dialog.manager_id ? 'Assigned' : 'Unassigned'),
+        h('span', { class: ['chip', closed ? 'chip-muted' : 'chip-open'], dataset: { status: dialog.status } }, t(closed ? 'conversation.status_closed' : 'conversation.status_open')),
+        h('span', { class: 'conv-assignee', dataset: { managerId: dialog.manager_id || '' } },
+          manager ? t('conversation.assigned_to', { name: manager.name }) : t(dialog.manager_id ? 'conversation.assigned' : 'conversation.unassigned')),
       ),
     ),
-    h('div', { class: 'conv-actions', role: 'toolbar', 'aria-label': 'Dialog actions' }, assignButton, eventsButton, editButton, blockButton, closeButton),
+    h('div', { class: 'conv-actions', role: 'toolbar', 'aria-label': t('conversation.dialog_actions') }, assignButton, eventsButton, editButton, blockButton, closeButton),
     contactPanelToggle(),
   );
 }
 
 async function confirmBlock(dialog, name) {
   const confirmed = await confirmAction({
-    title: `Block ${name}?`,
-    text: 'Their chat closes at once and stays closed, on this device and from the address they are on now. What they wrote stays here. You can lift the block in Settings → Blocked visitors.',
-    confirmLabel: 'Block',
+    title: t('conversation.block_title', { name }),
+    text: t('conversation.block_text'),
+    confirmLabel: t('conversation.block'),
     danger: true,
   });
   if (confirmed) store.blockContact(dialog.contact_id);
@@ -115,7 +118,7 @@ async function confirmBlock(dialog, name) {
 
 /** Below 1280 px the contact panel is hidden; this button slides it in. */
 export function contactPanelToggle() {
-  return iconButton('panel', 'Contact details', () => document.body.classList.toggle('show-contact-panel'), { class: 'icon-button conv-panel-toggle' });
+  return iconButton('panel', t('conversation.contact_details'), () => document.body.classList.toggle('show-contact-panel'), { class: 'icon-button conv-panel-toggle' });
 }
 
 function assignMenu(dialog, managers, close) {
@@ -124,18 +127,18 @@ function assignMenu(dialog, managers, close) {
   return h(
     'div',
     {},
-    h('div', { class: 'menu-header' }, h('div', { class: 'menu-title' }, 'Assign to')),
+    h('div', { class: 'menu-header' }, h('div', { class: 'menu-title' }, t('conversation.assign_to'))),
     menu(
       [
         ...active.map((manager) => ({
-          label: manager.id === me?.id ? `${manager.name} (you)` : manager.name,
+          label: manager.id === me?.id ? t('conversation.you', { name: manager.name }) : manager.name,
           leading: avatar(manager.name, manager.id, { size: 'xs', online: Boolean(manager.online) }),
           checked: manager.id === dialog.manager_id,
           data: { managerId: manager.id },
           onSelect: () => store.assignDialog(dialog.id, manager.id),
         })),
         'separator',
-        { label: 'Unassign', icon: 'x', disabled: !dialog.manager_id, data: { managerId: '' }, onSelect: () => store.assignDialog(dialog.id, null) },
+        { label: t('conversation.unassign'), icon: 'x', disabled: !dialog.manager_id, data: { managerId: '' }, onSelect: () => store.assignDialog(dialog.id, null) },
       ],
       close,
     ),
@@ -147,10 +150,10 @@ function eventFilterMenu(close) {
   return h(
     'div',
     {},
-    h('div', { class: 'menu-header' }, h('div', { class: 'menu-title' }, 'Show the contact’s events')),
+    h('div', { class: 'menu-header' }, h('div', { class: 'menu-title' }, t('conversation.show_events'))),
     menu(
       TIMELINE_KINDS.map(({ kind, label, icon: iconName }) => ({
-        label,
+        label: t(label),
         icon: iconName,
         checked: current === kind,
         data: { kind: kind || 'all' },
@@ -171,8 +174,8 @@ function renderClosedNotice(notice, dialog) {
   setChildren(
     notice,
     icon('checkCircle'),
-    h('span', {}, 'This dialog is closed. Its history is kept.'),
-    h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => store.reopenDialog(dialog.id) }, 'Reopen'),
+    h('span', {}, t('conversation.closed_notice')),
+    h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => store.reopenDialog(dialog.id) }, t('conversation.reopen')),
   );
 }
 
@@ -181,11 +184,11 @@ function renderClosedNotice(notice, dialog) {
 function renderThread(view, thread, outbox, managers) {
   const { scroller, threadElement, threadTop } = view;
   if (thread.loading) {
-    setChildren(threadTop, spinner('Loading conversation…'));
+    setChildren(threadTop, spinner(t('conversation.loading')));
     return;
   }
   if (thread.error) {
-    setChildren(threadTop, emptyState('alert', 'The conversation did not load', thread.error));
+    setChildren(threadTop, emptyState('alert', t('conversation.load_failed'), thread.error));
     return;
   }
   const distanceFromBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
@@ -213,11 +216,11 @@ function renderThread(view, thread, outbox, managers) {
 }
 
 function renderThreadTop(threadTop, thread, pendingCount) {
-  if (thread.loadingOlder) setChildren(threadTop, spinner('Loading earlier messages…'));
-  else if (thread.hasMore) setChildren(threadTop, h('div', { class: 'thread-more' }, 'Scroll up for earlier messages'));
+  if (thread.loadingOlder) setChildren(threadTop, spinner(t('conversation.loading_earlier')));
+  else if (thread.hasMore) setChildren(threadTop, h('div', { class: 'thread-more' }, t('conversation.scroll_up')));
   else if (thread.messages.length === 0 && thread.notes.length === 0 && pendingCount === 0)
-    setChildren(threadTop, emptyState('chat', 'No messages yet', 'Write the first message below.'));
-  else setChildren(threadTop, h('div', { class: 'thread-start' }, 'Start of the conversation'));
+    setChildren(threadTop, emptyState('chat', t('conversation.no_messages'), t('conversation.write_first')));
+  else setChildren(threadTop, h('div', { class: 'thread-start' }, t('conversation.start')));
 }
 
 function scrollToBottom(scroller) {
@@ -314,19 +317,19 @@ const NOBODY = '00000000-0000-0000-0000-000000000000';
 
 /** The suite's own notes (an answer held, say) have no author. */
 function managerName(managers, id) {
-  if (id === NOBODY) return 'Chat';
-  return managers.find((manager) => manager.id === id)?.name || 'Manager';
+  if (id === NOBODY) return t('conversation.chat');
+  return managers.find((manager) => manager.id === id)?.name || t('roles.manager');
 }
 
 function messageElement(message, grouped, managers) {
   const data = { seq: String(message.seq), messageId: message.id, author: message.author_kind };
   if (message.author_kind === 'system') {
-    return h('div', { class: 'msg msg-system', dataset: data }, h('span', { class: 'msg-system-text' }, message.text), h('span', { class: 'msg-system-time' }, clockTime(message.created_at)));
+    return h('div', { class: 'msg msg-system', dataset: data }, h('span', { class: 'msg-system-text' }, systemLine(message)), h('span', { class: 'msg-system-time' }, clockTime(message.created_at)));
   }
   const fromVisitor = message.author_kind === 'visitor';
   const name = fromVisitor ? null : managerName(managers, message.author_id);
   const footer = [clockTime(message.created_at)];
-  if (message.channel && message.channel !== 'site') footer.push('via ' + (channelLabel(message.channel)));
+  if (message.channel && message.channel !== 'site') footer.push(t('composer.via', { channel: channelLabel(message.channel) }));
   const undelivered = !fromVisitor && message.delivery_state === 'failed';
   // A reply through a messenger or by e-mail is on its way until it is taken;
   // a site-chat reply waits until an open widget shows it, or it is e-mailed.
@@ -346,10 +349,10 @@ function messageElement(message, grouped, managers) {
         'div',
         { class: ['msg-footer', undelivered && 'msg-failed'] },
         footer.join(' · '),
-        undelivered ? h('span', { class: 'msg-delivery-error' }, '· not delivered' + (message.delivery_error ? `: ${message.delivery_error}` : '')) : null,
-        sending ? h('span', { class: 'msg-sending' }, '· sending…') : null,
-        waiting ? h('span', { class: 'msg-waiting', title: 'Not seen yet: the visitor has no chat open. It goes to them by e-mail when their address is known.' }, icon('clock')) : null,
-        emailed ? h('span', { class: 'msg-emailed', title: 'The visitor had left: it was sent to them by e-mail.' }, '· ', icon('mail'), 'sent by e-mail') : null,
+        undelivered ? h('span', { class: 'msg-delivery-error' }, message.delivery_error ? t('conversation.not_delivered_because', { error: message.delivery_error }) : t('conversation.not_delivered')) : null,
+        sending ? h('span', { class: 'msg-sending' }, t('conversation.sending_state')) : null,
+        waiting ? h('span', { class: 'msg-waiting', title: t('conversation.waiting') }, icon('clock')) : null,
+        emailed ? h('span', { class: 'msg-emailed', title: t('conversation.emailed') }, '· ', icon('mail'), t('conversation.sent_by_email')) : null,
         fromVisitor || undelivered || sending || waiting || emailed ? null : h('span', { class: 'msg-tick', title: deliveryLabel(message.delivery_state) }, icon('check')),
       ),
     ),
@@ -357,7 +360,8 @@ function messageElement(message, grouped, managers) {
 }
 
 function deliveryLabel(state) {
-  return state ? state[0].toUpperCase() + state.slice(1) : 'Sent';
+  if (state === 'delivered') return t('conversation.delivered');
+  return state ? state[0].toUpperCase() + state.slice(1) : t('conversation.sent');
 }
 
 function noteElement(note, grouped, managers) {
@@ -371,7 +375,7 @@ function noteElement(note, grouped, managers) {
       h(
         'div',
         { class: 'msg-bubble' },
-        h('div', { class: 'note-label' }, icon('lock'), 'Note · only managers see it'),
+        h('div', { class: 'note-label' }, icon('lock'), t('conversation.note_label')),
         h('div', { class: 'msg-text' }, note.text),
       ),
       h('div', { class: 'msg-footer' }, clockTime(note.created_at)),
@@ -387,19 +391,29 @@ function pendingElement(entry, grouped) {
         'div',
         { class: 'msg-footer msg-failed' },
         icon('alert'),
-        h('span', {}, `Not sent${entry.error ? ': ' + entry.error : ''}`),
-        entry.retriable !== false && h('button', { type: 'button', class: 'link-button', dataset: { action: 'retry' }, onclick: () => store.retrySend(entry.clientMessageId) }, 'Retry'),
-        h('button', { type: 'button', class: 'link-button is-muted', onclick: () => store.discardSend(entry.clientMessageId) }, 'Discard'),
+        h('span', {}, entry.error ? t('conversation.not_sent_because', { error: entry.error }) : t('conversation.not_sent')),
+        entry.retriable !== false && h('button', { type: 'button', class: 'link-button', dataset: { action: 'retry' }, onclick: () => store.retrySend(entry.clientMessageId) }, t('conversation.retry')),
+        h('button', { type: 'button', class: 'link-button is-muted', onclick: () => store.discardSend(entry.clientMessageId) }, t('conversation.discard')),
       )
-    : h('div', { class: 'msg-footer' }, h('span', { class: 'sending-dot' }), 'Sending…');
+    : h('div', { class: 'msg-footer' }, h('span', { class: 'sending-dot' }), t('conversation.sending'));
   return h(
     'div',
     { class: ['msg', 'msg-out', isNote && 'msg-note', failed ? 'is-failed' : 'is-pending', grouped && 'is-grouped'], dataset: { clientMessageId: entry.clientMessageId, state: entry.state } },
     h(
       'div',
       { class: 'msg-content' },
-      h('div', { class: 'msg-bubble' }, isNote ? h('div', { class: 'note-label' }, icon('lock'), 'Note · only managers see it') : null, h('div', { class: 'msg-text' }, entry.text)),
+      h('div', { class: 'msg-bubble' }, isNote ? h('div', { class: 'note-label' }, icon('lock'), t('conversation.note_label')) : null, h('div', { class: 'msg-text' }, entry.text)),
       status,
     ),
   );
+}
+
+/** The kinds of system line the catalogue words (the server's record of each: message.system). */
+const SYSTEM_LINE_KINDS = ['took', 'assigned', 'returned', 'closed', 'spam', 'reopened'];
+
+/** A system line in the manager's language; as stored (English) when it has no record. */
+function systemLine(message) {
+  const line = message.system;
+  if (!line || !SYSTEM_LINE_KINDS.includes(line.kind)) return message.text;
+  return t(`system_lines.${line.kind}`, { actor: line.actor_name, manager: line.manager_name });
 }

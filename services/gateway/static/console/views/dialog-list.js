@@ -9,13 +9,14 @@ import { createScope, untracked } from '../signals.js';
 import { paths } from '../router.js';
 import { contactDisplayName, channelLabel } from '../format.js';
 import { contactAvatar, timeAgo, spinner, emptyState, iconButton, confirmAction } from './common.js';
+import { t, plural } from '../i18n.js';
 
 const LOAD_MORE_THRESHOLD_PX = 240;
 
-const CATEGORY_TITLES = { mine: 'Mine', all: 'All dialogs', new: 'New' };
+const CATEGORY_TITLES = { mine: 'sidebar.mine', all: 'dialog_list.all_dialogs', new: 'sidebar.new' };
 
 export function mountDialogList(container, scope) {
-  const column = h('section', { class: 'list-column', 'aria-label': 'Dialogs list' });
+  const column = h('section', { class: 'list-column', 'aria-label': t('dialog_list.list_label') });
   container.append(column);
   let modeScope = createScope();
   scope.onDispose(() => modeScope.dispose());
@@ -43,7 +44,7 @@ function renderDialogs(column, scope) {
   const items = h('div', { class: 'dialog-items', role: 'list' });
   const footer = h('div', { class: 'list-footer' });
   const scroller = h('div', { class: 'list-scroll' }, items, footer);
-  const bulkBar = h('div', { class: 'bulk-bar', role: 'toolbar', 'aria-label': 'Selected dialogs', hidden: true });
+  const bulkBar = h('div', { class: 'bulk-bar', role: 'toolbar', 'aria-label': t('dialog_list.selected_dialogs'), hidden: true });
   setChildren(column, h('header', { class: 'list-header' }, h('div', {}, title, subtitle)), bulkBar, scroller);
   scope.effect(() => renderBulkBar(bulkBar, store.selectedDialogs.value));
   // Another list, another selection.
@@ -62,7 +63,7 @@ function renderDialogs(column, scope) {
     const counts = store.counts.value;
     title.textContent = listTitle(filter, store.managers.value);
     const count = counts ? countFor(filter, counts) : null;
-    subtitle.textContent = `${filter.status === 'open' ? 'Open' : 'Closed'}${count === null ? '' : ` · ${count}`}`;
+    subtitle.textContent = t(filter.status === 'open' ? 'sidebar.open' : 'sidebar.closed') + (count === null ? '' : ` · ${count}`);
   });
 
   scope.effect(() => {
@@ -93,27 +94,27 @@ function renderBulkBar(bar, selected) {
   const open = store.filter.peek().status === 'open';
   setChildren(
     bar,
-    h('span', { class: 'bulk-count' }, `${selected.size} selected`),
-    open ? h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'bulk-close' }, onclick: () => store.bulkDialogs('close') }, icon('checkCircle'), 'Close') : null,
-    h('button', { type: 'button', class: 'btn btn-secondary btn-small is-danger', dataset: { action: 'bulk-spam' }, onclick: confirmSpam }, icon('lock'), 'Spam'),
-    iconButton('x', 'Clear the selection', () => store.clearSelection(), { dataset: { action: 'bulk-cancel' } }),
+    h('span', { class: 'bulk-count' }, plural('dialog_list.selected', selected.size)),
+    open ? h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'bulk-close' }, onclick: () => store.bulkDialogs('close') }, icon('checkCircle'), t('common.close')) : null,
+    h('button', { type: 'button', class: 'btn btn-secondary btn-small is-danger', dataset: { action: 'bulk-spam' }, onclick: confirmSpam }, icon('lock'), t('dialog_list.spam')),
+    iconButton('x', t('dialog_list.clear_selection'), () => store.clearSelection(), { dataset: { action: 'bulk-cancel' } }),
   );
 }
 
 async function confirmSpam() {
   const count = store.selectedDialogs.peek().size;
   const confirmed = await confirmAction({
-    title: `Mark ${count} dialog${count === 1 ? '' : 's'} as spam?`,
-    text: 'They are closed, and their visitors are blocked: their chat closes and they can no longer write to you. You can lift a block in Settings → Blocked visitors.',
-    confirmLabel: 'Mark as spam',
+    title: plural('dialog_list.spam_title', count),
+    text: t('dialog_list.spam_text'),
+    confirmLabel: t('dialog_list.mark_spam'),
     danger: true,
   });
   if (confirmed) store.bulkDialogs('spam');
 }
 
 function listTitle(filter, managers) {
-  if (filter.category === 'manager') return managers.find((manager) => manager.id === filter.managerId)?.name || 'Manager';
-  return CATEGORY_TITLES[filter.category];
+  if (filter.category === 'manager') return managers.find((manager) => manager.id === filter.managerId)?.name || t('roles.manager');
+  return t(CATEGORY_TITLES[filter.category]);
 }
 
 function countFor(filter, counts) {
@@ -122,13 +123,13 @@ function countFor(filter, counts) {
 }
 
 function renderListFooter(footer, list, shown) {
-  if (list.loading) return setChildren(footer, spinner(shown ? 'Loading more…' : 'Loading dialogs…'));
+  if (list.loading) return setChildren(footer, spinner(t(shown ? 'dialog_list.loading_more' : 'dialog_list.loading_dialogs')));
   if (list.error)
-    return setChildren(footer, h('div', { class: 'list-error' }, list.error, ' ', h('button', { type: 'button', class: 'link-button', onclick: () => store.loadDialogList() }, 'Try again')));
+    return setChildren(footer, h('div', { class: 'list-error' }, list.error, ' ', h('button', { type: 'button', class: 'link-button', onclick: () => store.loadDialogList() }, t('app.try_again'))));
   if (list.loaded && shown === 0) {
     const { status, category } = store.filter.peek();
-    const text = status === 'closed' ? 'Closed dialogs will show up here.' : category === 'new' ? 'Every dialog has a manager. Nice work!' : 'When visitors write, their dialogs appear here.';
-    return setChildren(footer, emptyState('inbox', status === 'closed' ? 'No closed dialogs' : 'No open dialogs', text));
+    const text = t(status === 'closed' ? 'dialog_list.closed_empty' : category === 'new' ? 'dialog_list.new_empty' : 'dialog_list.open_empty');
+    return setChildren(footer, emptyState('inbox', t(status === 'closed' ? 'dialog_list.no_closed' : 'dialog_list.no_open'), text));
   }
   setChildren(footer);
 }
@@ -141,7 +142,7 @@ function dialogItem(dialog, activeId, managers, selected) {
 
 /** The tick that selects a dialog for a bulk action (it does not open it). */
 function selectBox(dialog, name, checked) {
-  const box = h('input', { type: 'checkbox', class: 'dialog-select', checked, 'aria-label': `Select the dialog with ${name}` });
+  const box = h('input', { type: 'checkbox', class: 'dialog-select', checked, 'aria-label': t('dialog_list.select_dialog', { name }) });
   box.addEventListener('click', (event) => {
     event.stopPropagation();
     event.preventDefault();
@@ -174,20 +175,20 @@ function updateDialogItem(element, dialog, activeId, managers, selected) {
       h(
         'div',
         { class: 'dialog-item-middle' },
-        h('span', { class: 'dialog-item-preview' }, dialog.last_message_text || 'No messages yet'),
-        unread > 0 ? h('span', { class: 'unread-badge', 'aria-label': `${unread} unread` }, unread > 99 ? '99+' : String(unread)) : null,
+        h('span', { class: 'dialog-item-preview' }, dialog.last_message_text || t('conversation.no_messages')),
+        unread > 0 ? h('span', { class: 'unread-badge', 'aria-label': plural('dialog_list.unread', unread) }, unread > 99 ? '99+' : String(unread)) : null,
       ),
       h(
         'div',
         { class: 'dialog-item-bottom' },
         manager
           ? h('span', { class: 'assignee' }, icon('user'), h('span', { class: 'assignee-name' }, manager.name))
-          : h('span', { class: 'assignee is-unassigned' }, dialog.manager_id ? 'Assigned' : 'Unassigned'),
+          : h('span', { class: 'assignee is-unassigned' }, t(dialog.manager_id ? 'conversation.assigned' : 'conversation.unassigned')),
         // Where they last wrote from, when it is a messenger (the site chat goes unsaid).
         dialog.reply_channel && dialog.reply_channel !== 'site'
           ? h('span', { class: 'chip chip-channel', dataset: { channel: dialog.reply_channel } }, channelLabel(dialog.reply_channel))
           : null,
-        dialog.status === 'closed' ? h('span', { class: 'chip chip-muted' }, 'Closed') : null,
+        dialog.status === 'closed' ? h('span', { class: 'chip chip-muted' }, t('conversation.status_closed')) : null,
       ),
     ),
   );
@@ -200,17 +201,17 @@ function renderSearch(column, search, current) {
   const header = h(
     'header',
     { class: 'list-header' },
-    h('div', {}, h('h2', { class: 'list-title' }, 'Search'), h('div', { class: 'list-subtitle search-query' }, `“${search.query}”`)),
-    iconButton('x', 'Close the search', () => {
+    h('div', {}, h('h2', { class: 'list-title' }, t('dialog_list.search')), h('div', { class: 'list-subtitle search-query' }, t('dialog_list.search_query', { query: search.query }))),
+    iconButton('x', t('dialog_list.close_search'), () => {
       store.closeSearch();
       const input = document.querySelector('.search-input');
       if (input) input.value = '';
     }),
   );
   const body = h('div', { class: 'list-scroll' });
-  if (search.loading) body.append(spinner('Searching…'));
+  if (search.loading) body.append(spinner(t('dialog_list.searching')));
   else if (search.error) body.append(h('div', { class: 'list-error' }, search.error));
-  else if (search.results.length === 0) body.append(emptyState('search', 'No contacts found', 'Try a part of the name, e-mail or phone number.'));
+  else if (search.results.length === 0) body.append(emptyState('search', t('dialog_list.no_contacts'), t('dialog_list.no_contacts_hint')));
   else
     body.append(
       h('div', { class: 'dialog-items', role: 'list' }, search.results.map((contact) => contactItem(contact, contact.id === activeContact))),
@@ -220,7 +221,7 @@ function renderSearch(column, search, current) {
 
 function contactItem(contact, active) {
   const name = contactDisplayName(contact.name, contact.id);
-  const details = [contact.email, contact.phone].filter(Boolean).join(' · ') || 'No contact details';
+  const details = [contact.email, contact.phone].filter(Boolean).join(' · ') || t('dialog_list.no_contact_details');
   return h(
     'a',
     { class: ['dialog-item', 'contact-item', active && 'is-active'], role: 'listitem', href: paths.contact(contact.id), dataset: { contactId: contact.id } },

@@ -8,6 +8,7 @@ import { icon } from '../icons.js';
 import * as api from '../api.js';
 import * as store from '../store.js';
 import { untracked } from '../signals.js';
+import { t } from '../i18n.js';
 
 export function mountHeldAnswers(slot, scope, dialogId) {
   let asked = -1;
@@ -37,7 +38,7 @@ function render(slot, answers, refresh) {
 }
 
 function heldAnswer(answer, refresh) {
-  const accept = h('button', { type: 'button', class: 'btn btn-secondary btn-small' }, 'Post as the contact’s message');
+  const accept = h('button', { type: 'button', class: 'btn btn-secondary btn-small' }, t('held_answers.post'));
   const problem = h('span', { class: 'held-problem', role: 'alert' });
   accept.onclick = async () => {
     accept.disabled = true;
@@ -47,9 +48,11 @@ function heldAnswer(answer, refresh) {
       await refresh();
     } catch (error) {
       accept.disabled = false;
-      problem.textContent = error.message || 'Could not post it; try again.';
+      problem.textContent = error instanceof api.ApiError ? api.describeError(error) : t('held_answers.failed');
     }
   };
+  // The sender's address in bold, where the language puts it.
+  const [before, after] = t('held_answers.from').split('{address}');
   return h(
     'div',
     { class: 'held-answer', dataset: { heldAnswerId: answer.id } },
@@ -57,7 +60,7 @@ function heldAnswer(answer, refresh) {
     h(
       'div',
       { class: 'held-body' },
-      h('div', { class: 'held-from' }, 'E-mail answer from ', h('strong', {}, answer.from_address), ', not this contact’s address'),
+      h('div', { class: 'held-from' }, before || null, h('strong', {}, answer.from_address), after || null),
       h('div', { class: 'held-text' }, answer.text),
       problem,
     ),

@@ -9,37 +9,43 @@ import * as store from '../store.js';
 import { describeError } from '../api.js';
 import { field, showFormErrors, whileBusy } from './common.js';
 import { brand } from './login.js';
+import { t, plural } from '../i18n.js';
 
 const MIN_PASSWORD_LENGTH = 8;
 
 export function mountInvite(container, token) {
   return mountSetPassword(container, {
-    title: 'Join your team',
-    subtitle: 'Choose a password to accept the invitation.',
-    submitLabel: 'Set password',
+    title: t('invite.invite_title'),
+    subtitle: t('invite.invite_subtitle'),
+    submitLabel: t('invite.set_password'),
     save: (password) => store.acceptInvitation(token, password),
-    invalid: 'This invitation link is no longer valid. Ask for a new one.',
-    done: 'Sign in with your e-mail and the new password.',
+    invalid: t('invite.invite_invalid'),
+    done: t('invite.done'),
   });
 }
 
 export function mountReset(container, token) {
   return mountSetPassword(container, {
-    title: 'Set a new password',
-    subtitle: 'Every device where you are signed in is signed out.',
-    submitLabel: 'Set new password',
+    title: t('invite.reset_title'),
+    subtitle: t('invite.reset_subtitle'),
+    submitLabel: t('invite.set_new_password'),
     save: (password) => store.confirmPasswordReset(token, password),
-    invalid: h('span', {}, 'This link is no longer valid (it works once, for 30 minutes). ', h('a', { href: '#/forgot' }, 'Ask for a new one'), '.'),
-    done: 'Sign in with your e-mail and the new password.',
+    invalid: h('span', {}, withNodes('invite.reset_invalid', { link: h('a', { href: '#/forgot' }, t('invite.ask_new_link')) })),
+    done: t('invite.done'),
   });
+}
+
+/** The words of key with nodes in place of their {placeholders}. */
+function withNodes(key, nodes) {
+  return t(key).split(/\{(\w+)\}/).map((part, index) => (index % 2 ? nodes[part] ?? `{${part}}` : part)).filter((part) => part !== '');
 }
 
 /** A password and its repeat, saved by `save`; then a card to sign in. */
 function mountSetPassword(container, { title, subtitle, submitLabel, save, invalid, done }) {
-  const password = field('New password', h('input', { type: 'password', name: 'password', autocomplete: 'new-password', required: true, minlength: MIN_PASSWORD_LENGTH }), {
-    hint: `At least ${MIN_PASSWORD_LENGTH} characters.`,
+  const password = field(t('settings_sessions.new_password'), h('input', { type: 'password', name: 'password', autocomplete: 'new-password', required: true, minlength: MIN_PASSWORD_LENGTH }), {
+    hint: plural('invite.password_hint', MIN_PASSWORD_LENGTH),
   });
-  const repeat = field('Repeat the password', h('input', { type: 'password', name: 'repeat', autocomplete: 'new-password', required: true }));
+  const repeat = field(t('invite.repeat'), h('input', { type: 'password', name: 'repeat', autocomplete: 'new-password', required: true }));
   const error = h('div', { class: 'form-error', role: 'alert' });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, submitLabel);
   const card = h('form', { class: 'auth-card', novalidate: true });
@@ -49,9 +55,9 @@ function mountSetPassword(container, { title, subtitle, submitLabel, save, inval
       card,
       brand(),
       h('div', { class: 'auth-done' }, icon('checkCircle')),
-      h('h1', {}, 'Your password is set'),
+      h('h1', {}, t('invite.done_title')),
       h('p', { class: 'auth-subtitle' }, done),
-      h('a', { class: 'btn btn-primary btn-block', href: '#/dialogs' }, 'Go to sign in'),
+      h('a', { class: 'btn btn-primary btn-block', href: '#/dialogs' }, t('invite.go_sign_in')),
     );
 
   card.addEventListener('submit', async (event) => {
@@ -59,8 +65,8 @@ function mountSetPassword(container, { title, subtitle, submitLabel, save, inval
     password.setError('');
     repeat.setError('');
     error.textContent = '';
-    if (password.input.value.length < MIN_PASSWORD_LENGTH) return password.setError(`Use at least ${MIN_PASSWORD_LENGTH} characters.`);
-    if (password.input.value !== repeat.input.value) return repeat.setError('The passwords differ.');
+    if (password.input.value.length < MIN_PASSWORD_LENGTH) return password.setError(plural('invite.too_short', MIN_PASSWORD_LENGTH));
+    if (password.input.value !== repeat.input.value) return repeat.setError(t('invite.differ'));
     try {
       await whileBusy(submit, save(password.input.value));
       showDone();
@@ -78,32 +84,32 @@ function mountSetPassword(container, { title, subtitle, submitLabel, save, inval
 
 /** "Forgot password?": the address, then the same answer whether it is known or not. */
 export function mountForgot(container) {
-  const email = field('E-mail', h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true }));
+  const email = field(t('login.email'), h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true }));
   const error = h('div', { class: 'form-error', role: 'alert' });
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Send me a link');
-  const back = h('p', { class: 'auth-aside' }, h('a', { href: '#/dialogs' }, 'Back to sign in'));
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, t('invite.send_link'));
+  const back = h('p', { class: 'auth-aside' }, h('a', { href: '#/dialogs' }, t('invite.back')));
   const card = h('form', { class: 'auth-card', novalidate: true });
   card.addEventListener('submit', async (event) => {
     event.preventDefault();
     email.setError('');
     error.textContent = '';
     const address = email.input.value.trim();
-    if (!address.includes('@')) return email.setError('Enter the e-mail you sign in with.');
+    if (!address.includes('@')) return email.setError(t('invite.enter_email'));
     try {
       await whileBusy(submit, store.requestPasswordReset(address));
       setChildren(
         card,
         brand(),
         h('div', { class: 'auth-done' }, icon('mail')),
-        h('h1', {}, 'Check your e-mail'),
-        h('p', { class: 'auth-subtitle' }, `If a manager signs in with ${address}, a link to set a new password is on its way. It works once, for 30 minutes.`),
+        h('h1', {}, t('invite.check_email')),
+        h('p', { class: 'auth-subtitle' }, t('invite.link_sent', { address })),
         back,
       );
     } catch (failure) {
       showFormErrors(failure, { email }, error, describeError);
     }
   });
-  setChildren(card, brand(), h('h1', {}, 'Forgot your password?'), h('p', { class: 'auth-subtitle' }, 'We will e-mail you a link to set a new one.'), email.element, error, submit, back);
+  setChildren(card, brand(), h('h1', {}, t('invite.forgot_title')), h('p', { class: 'auth-subtitle' }, t('invite.forgot_subtitle')), email.element, error, submit, back);
   container.append(h('main', { class: 'auth-screen' }, card));
   email.input.focus();
   return () => {};

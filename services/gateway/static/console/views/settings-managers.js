@@ -8,23 +8,24 @@ import * as store from '../store.js';
 import { describeError } from '../api.js';
 import { roleLabel } from '../format.js';
 import { avatar, openModal, confirmAction, field, showFormErrors, whileBusy, spinner, pageHeader } from './common.js';
+import { t } from '../i18n.js';
 
 export function mountManagersPage(container, scope) {
-  const inviteButton = h('button', { type: 'button', class: 'btn btn-primary', dataset: { action: 'invite' }, onclick: inviteManager }, icon('plus'), 'Invite manager');
+  const inviteButton = h('button', { type: 'button', class: 'btn btn-primary', dataset: { action: 'invite' }, onclick: inviteManager }, icon('plus'), t('settings_managers.invite'));
   const body = h('div', { class: 'page-body' });
-  container.append(pageHeader('Managers', 'Who answers your visitors. Deactivated managers cannot sign in; their dialogs stay.', inviteButton), body);
+  container.append(pageHeader(t('settings.managers'), t('settings_managers.description'), inviteButton), body);
   scope.effect(() => renderManagers(body, store.managers.value, store.session.value.manager));
   store.loadManagers();
 }
 
 function renderManagers(body, managers, me) {
-  if (managers.length === 0) return setChildren(body, spinner('Loading managers…'));
+  if (managers.length === 0) return setChildren(body, spinner(t('settings_managers.loading')));
   const sorted = [...managers].sort((a, b) => Number(b.active) - Number(a.active) || a.name.localeCompare(b.name));
   setChildren(
     body,
     h('div', { class: 'table-card' },
       h('table', { class: 'table' },
-        h('thead', {}, h('tr', {}, h('th', {}, 'Manager'), h('th', {}, 'Role'), h('th', {}, 'Status'), h('th', { class: 'table-actions' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
+        h('thead', {}, h('tr', {}, h('th', {}, t('roles.manager')), h('th', {}, t('settings_managers.role')), h('th', {}, t('sidebar.status')), h('th', { class: 'table-actions' }, h('span', { class: 'visually-hidden' }, t('visitors.actions'))))),
         h('tbody', {}, sorted.map((manager) => managerRow(manager, me))),
       ),
     ),
@@ -38,19 +39,19 @@ function managerRow(manager, me) {
     h('td', {},
       h('div', { class: 'person' },
         avatar(manager.name, manager.id, { size: 'sm', online: manager.active ? Boolean(manager.online) : null }),
-        h('div', {}, h('div', { class: 'person-name' }, manager.name, isMe ? h('span', { class: 'chip chip-muted' }, 'You') : null), h('div', { class: 'person-sub' }, manager.email)),
+        h('div', {}, h('div', { class: 'person-name' }, manager.name, isMe ? h('span', { class: 'chip chip-muted' }, t('settings_managers.you')) : null), h('div', { class: 'person-sub' }, manager.email)),
       ),
     ),
     h('td', {}, h('span', { class: ['role', 'role-' + manager.role] }, roleLabel(manager.role))),
     h('td', {}, manager.active
-      ? h('span', { class: ['status-text', manager.online ? 'is-online' : ''] }, manager.online ? 'Online' : 'Offline')
-      : h('span', { class: 'status-text is-inactive' }, 'Deactivated')),
+      ? h('span', { class: ['status-text', manager.online ? 'is-online' : ''] }, manager.online ? t('settings_managers.online') : t('settings_managers.offline'))
+      : h('span', { class: 'status-text is-inactive' }, t('settings_managers.deactivated'))),
     h('td', { class: 'table-actions' },
-      h('button', { type: 'button', class: 'btn btn-ghost btn-small', dataset: { action: 'edit' }, onclick: () => editManager(manager, me) }, icon('edit'), 'Edit'),
+      h('button', { type: 'button', class: 'btn btn-ghost btn-small', dataset: { action: 'edit' }, onclick: () => editManager(manager, me) }, icon('edit'), t('settings.edit')),
       canChange
         ? manager.active
-          ? h('button', { type: 'button', class: 'btn btn-ghost btn-small is-danger', dataset: { action: 'deactivate' }, onclick: () => setActive(manager, false) }, 'Deactivate')
-          : h('button', { type: 'button', class: 'btn btn-ghost btn-small', dataset: { action: 'reactivate' }, onclick: () => setActive(manager, true) }, 'Reactivate')
+          ? h('button', { type: 'button', class: 'btn btn-ghost btn-small is-danger', dataset: { action: 'deactivate' }, onclick: () => setActive(manager, false) }, t('settings_managers.deactivate'))
+          : h('button', { type: 'button', class: 'btn btn-ghost btn-small', dataset: { action: 'reactivate' }, onclick: () => setActive(manager, true) }, t('settings_managers.reactivate'))
         : null,
     ),
   );
@@ -64,22 +65,22 @@ function roleSelect(current, me) {
 function inviteManager() {
   const me = store.me();
   return openModal({
-    title: 'Invite a manager',
+    title: t('settings_managers.invite_title'),
     wide: true,
     build: (close) => {
-      const name = field('Name', h('input', { type: 'text', name: 'name', required: true, placeholder: 'Anna Petrova' }));
-      const email = field('E-mail', h('input', { type: 'email', name: 'email', required: true, placeholder: 'anna@shop.com' }));
-      const role = field('Role', roleSelect('manager', me));
-      const password = field('Password (optional)', h('input', { type: 'password', name: 'password', autocomplete: 'new-password' }), {
-        hint: 'Leave empty to send an invitation link; the manager then chooses a password.',
+      const name = field(t('contact_edit.name'), h('input', { type: 'text', name: 'name', required: true, placeholder: t('settings_managers.name_placeholder') }));
+      const email = field(t('login.email'), h('input', { type: 'email', name: 'email', required: true, placeholder: 'anna@shop.com' }));
+      const role = field(t('settings_managers.role'), roleSelect('manager', me));
+      const password = field(t('settings_managers.password_optional'), h('input', { type: 'password', name: 'password', autocomplete: 'new-password' }), {
+        hint: t('settings_managers.password_optional_hint'),
       });
       const formError = h('div', { class: 'form-error', role: 'alert' });
-      const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Add manager');
+      const save = h('button', { type: 'submit', class: 'btn btn-primary' }, t('settings_managers.add'));
       const form = h('form', { class: 'form', novalidate: true },
         h('div', { class: 'form-row' }, name.element, email.element),
         h('div', { class: 'form-row' }, role.element, password.element),
         formError,
-        h('div', { class: 'form-actions' }, h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => close() }, 'Cancel'), save),
+        h('div', { class: 'form-actions' }, h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => close() }, t('common.cancel')), save),
       );
       form.addEventListener('submit', async (event) => {
         event.preventDefault();
@@ -98,14 +99,14 @@ function inviteManager() {
 }
 
 function showInvitationResult(form, answer, close) {
-  const done = h('button', { type: 'button', class: 'btn btn-primary', onclick: () => close(true) }, 'Done');
+  const done = h('button', { type: 'button', class: 'btn btn-primary', onclick: () => close(true) }, t('settings_managers.done'));
   if (!answer.invitation_url) {
-    setChildren(form, h('p', { class: 'modal-text' }, `${answer.manager.name} can sign in now with the password you set.`), h('div', { class: 'form-actions' }, done));
+    setChildren(form, h('p', { class: 'modal-text' }, t('settings_managers.can_sign_in', { name: answer.manager.name })), h('div', { class: 'form-actions' }, done));
     return;
   }
   const url = new URL(answer.invitation_url, location.href).href;
-  const link = h('input', { type: 'text', class: 'invite-link', value: url, readOnly: true, 'aria-label': 'Invitation link' });
-  const copy = h('button', { type: 'button', class: 'btn btn-secondary' }, icon('copy'), 'Copy');
+  const link = h('input', { type: 'text', class: 'invite-link', value: url, readOnly: true, 'aria-label': t('settings_managers.invitation_link') });
+  const copy = h('button', { type: 'button', class: 'btn btn-secondary' }, icon('copy'), t('settings.copy'));
   copy.onclick = async () => {
     link.select();
     try {
@@ -113,14 +114,14 @@ function showInvitationResult(form, answer, close) {
     } catch {
       document.execCommand('copy');
     }
-    copy.lastChild.textContent = 'Copied';
+    copy.lastChild.textContent = t('settings.copied');
   };
   setChildren(
     form,
-    h('div', { class: 'invite-done' }, icon('checkCircle'), h('div', {}, h('strong', {}, `${answer.manager.name} is invited.`),
+    h('div', { class: 'invite-done' }, icon('checkCircle'), h('div', {}, h('strong', {}, t('settings_managers.invited', { name: answer.manager.name })),
       h('p', {}, answer.invitation_emailed
-        ? `We e-mailed the link to ${answer.manager.email}. You can also send it yourself:`
-        : 'Send them this link to choose a password:'))),
+        ? t('settings_managers.link_emailed', { email: answer.manager.email })
+        : t('settings_managers.link_to_send')))),
     h('div', { class: 'invite-row' }, link, copy),
     h('div', { class: 'form-actions' }, done),
   );
@@ -130,22 +131,22 @@ function showInvitationResult(form, answer, close) {
 function editManager(manager, me) {
   const isMe = manager.id === me?.id;
   return openModal({
-    title: isMe ? 'Your profile' : `Edit ${manager.name}`,
+    title: isMe ? t('settings_managers.your_profile') : t('settings_managers.edit_title', { name: manager.name }),
     build: (close) => {
-      const name = field('Name', h('input', { type: 'text', name: 'name', value: manager.name, required: true }));
-      const email = field('E-mail', h('input', { type: 'email', name: 'email', value: manager.email, required: true }));
-      const role = field('Role', roleSelect(manager.role, me));
+      const name = field(t('contact_edit.name'), h('input', { type: 'text', name: 'name', value: manager.name, required: true }));
+      const email = field(t('login.email'), h('input', { type: 'email', name: 'email', value: manager.email, required: true }));
+      const role = field(t('settings_managers.role'), roleSelect(manager.role, me));
       role.input.disabled = isMe;
       // One's own password is changed under My sessions, with the current one.
       const password = isMe
         ? null
-        : field('New password (optional)', h('input', { type: 'password', name: 'password', autocomplete: 'new-password', minlength: 8 }), {
-          hint: `Sets a password for ${manager.name}; they are signed out everywhere.`,
+        : field(t('settings_managers.new_password_optional'), h('input', { type: 'password', name: 'password', autocomplete: 'new-password', minlength: 8 }), {
+          hint: t('settings_managers.new_password_hint', { name: manager.name }),
         });
       const formError = h('div', { class: 'form-error', role: 'alert' });
-      const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save changes');
+      const save = h('button', { type: 'submit', class: 'btn btn-primary' }, t('settings.save_changes'));
       const form = h('form', { class: 'form', novalidate: true }, name.element, email.element, role.element, password?.element, formError,
-        h('div', { class: 'form-actions' }, h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => close() }, 'Cancel'), save));
+        h('div', { class: 'form-actions' }, h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => close() }, t('common.cancel')), save));
       form.addEventListener('submit', async (event) => {
         event.preventDefault();
         const patch = {};
@@ -169,9 +170,9 @@ function editManager(manager, me) {
 async function setActive(manager, active) {
   if (!active) {
     const confirmed = await confirmAction({
-      title: `Deactivate ${manager.name}?`,
-      text: 'They are signed out everywhere and cannot sign in until reactivated. Their dialogs stay as they are.',
-      confirmLabel: 'Deactivate',
+      title: t('settings_managers.deactivate_title', { name: manager.name }),
+      text: t('settings_managers.deactivate_text'),
+      confirmLabel: t('settings_managers.deactivate'),
       danger: true,
     });
     if (!confirmed) return;

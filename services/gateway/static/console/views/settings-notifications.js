@@ -11,11 +11,12 @@ import { spinner, emptyState, pageHeader, field, showFormErrors, whileBusy, sett
 import { sendingServerCard } from './settings-sending-server.js';
 import { desktopState, allowDesktop, turnDesktopOff } from '../attention.js';
 import { pushSupported, pushSubscribed, enablePush, disablePush } from '../push.js';
+import { t } from '../i18n.js';
 
 export function mountNotificationsPage(container, scope) {
   const body = h('div', { class: 'page-body settings-stack' });
-  container.append(pageHeader('Notifications', 'How you hear about visitors\u2019 messages while the console is closed.'), body);
-  setChildren(body, spinner('Loading notification settings…'));
+  container.append(pageHeader(t('settings.notifications'), t('settings_notifications.description')), body);
+  setChildren(body, spinner(t('settings_notifications.loading')));
   const manager = store.session.peek().manager;
   const isOwner = manager?.role === 'owner';
   let gone = false;
@@ -25,7 +26,7 @@ export function mountNotificationsPage(container, scope) {
       if (gone) return;
       setChildren(body, preferencesCard(preferences), isOwner ? accountMailCard(mail) : null, isOwner ? sendingServerCard(server) : null);
     })
-    .catch((error) => gone || setChildren(body, emptyState('alert', 'Notification settings did not load', describeError(error))));
+    .catch((error) => gone || setChildren(body, emptyState('alert', t('settings_notifications.load_failed'), describeError(error))));
 }
 
 function switchRow(name, title, sub, checked, onchange) {
@@ -39,13 +40,13 @@ function switchRow(name, title, sub, checked, onchange) {
 
 function preferencesCard(preferences) {
   const address = preferences.email_address || store.session.peek().manager?.email || '';
-  const failure = h('div', { class: 'form-error', role: 'alert' }, preferences.last_failure ? `The last e-mail to you failed: ${preferences.last_failure}` : '');
+  const failure = h('div', { class: 'form-error', role: 'alert' }, preferences.last_failure ? t('settings_notifications.last_failure', { error: preferences.last_failure }) : '');
   const save = async (input, patch) => {
     input.disabled = true;
     try {
       const saved = await api.setNotificationPreferences(patch);
       input.checked = saved[Object.keys(patch)[0]];
-      store.notify('Notification settings saved.', 'success');
+      store.notify(t('settings_notifications.saved'), 'success');
     } catch (error) {
       input.checked = !input.checked;
       store.notify(describeError(error));
@@ -53,8 +54,8 @@ function preferencesCard(preferences) {
       input.disabled = false;
     }
   };
-  return settingsCard('While I am away', 'When no console of yours is open on any device.',
-    h('div', { class: 'field' }, switchRow('email', 'E-mail me new messages', `To ${address}. Messages that come together make one e-mail; what you read meanwhile is left out.`, preferences.email,
+  return settingsCard(t('settings_notifications.away_title'), t('settings_notifications.away_text'),
+    h('div', { class: 'field' }, switchRow('email', t('settings_notifications.email_title'), t('settings_notifications.email_text', { address }), preferences.email,
       (input) => save(input, { email: input.checked }))),
     h('div', { class: 'field' }, pushRow()),
     h('div', { class: 'field' }, desktopRow()),
@@ -69,10 +70,10 @@ function pushRow() {
     const supported = pushSupported();
     const on = supported && (await pushSubscribed().catch(() => false));
     const sub = !supported
-      ? 'This browser does not take push notifications.'
+      ? t('push.unsupported')
       : on
-        ? 'On: while no console of yours is open, a visitor’s message shows on this computer.'
-        : 'While no console of yours is open, a visitor’s message shows on this computer.';
+        ? t('settings_notifications.push_on')
+        : t('settings_notifications.push_off');
     const toggle = async (button, change, done) => {
       button.disabled = true;
       try {
@@ -86,9 +87,9 @@ function pushRow() {
     const action = !supported
       ? null
       : on
-        ? h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'push-off' }, onclick: (event) => toggle(event.currentTarget, disablePush, 'Push is off on this computer.') }, 'Turn off')
-        : h('button', { type: 'button', class: 'btn btn-primary btn-small', dataset: { action: 'push-on' }, onclick: (event) => toggle(event.currentTarget, enablePush, 'Push is on for this computer.') }, 'Turn on');
-    setChildren(row, h('span', { class: 'switch-text' }, h('span', { class: 'switch-title' }, 'Push to this computer'), h('span', { class: 'switch-sub' }, sub)), action);
+        ? h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'push-off' }, onclick: (event) => toggle(event.currentTarget, disablePush, t('settings_notifications.push_turned_off')) }, t('settings_notifications.turn_off'))
+        : h('button', { type: 'button', class: 'btn btn-primary btn-small', dataset: { action: 'push-on' }, onclick: (event) => toggle(event.currentTarget, enablePush, t('settings_notifications.push_turned_on')) }, t('settings_notifications.turn_on'));
+    setChildren(row, h('span', { class: 'switch-text' }, h('span', { class: 'switch-title' }, t('settings_notifications.push_title')), h('span', { class: 'switch-sub' }, sub)), action);
   };
   render();
   return row;
@@ -100,35 +101,35 @@ function desktopRow() {
   const render = () => {
     const state = desktopState();
     const sub = {
-      granted: 'On: a visitor’s message shows on this computer while the console is in a background tab.',
-      off: 'Off on this computer.',
-      default: 'A visitor’s message shows on this computer while the console is in a background tab.',
-      denied: 'Your browser blocks them for this site: allow notifications in its site settings.',
-      unsupported: 'This browser does not show desktop notifications.',
+      granted: t('settings_notifications.desktop_on'),
+      off: t('settings_notifications.desktop_off'),
+      default: t('settings_notifications.desktop_default'),
+      denied: t('settings_notifications.desktop_denied'),
+      unsupported: t('settings_notifications.desktop_unsupported'),
     }[state];
     const action = {
-      granted: h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'desktop-off' }, onclick: () => { turnDesktopOff(); render(); } }, 'Turn off'),
-      off: h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'desktop-on' }, onclick: async () => { await allowDesktop(); render(); } }, 'Turn on'),
-      default: h('button', { type: 'button', class: 'btn btn-primary btn-small', dataset: { action: 'desktop-on' }, onclick: async () => { await allowDesktop(); render(); } }, 'Allow'),
+      granted: h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'desktop-off' }, onclick: () => { turnDesktopOff(); render(); } }, t('settings_notifications.turn_off')),
+      off: h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'desktop-on' }, onclick: async () => { await allowDesktop(); render(); } }, t('settings_notifications.turn_on')),
+      default: h('button', { type: 'button', class: 'btn btn-primary btn-small', dataset: { action: 'desktop-on' }, onclick: async () => { await allowDesktop(); render(); } }, t('settings_notifications.allow')),
     }[state] || null;
-    setChildren(row, h('span', { class: 'switch-text' }, h('span', { class: 'switch-title' }, 'Desktop notifications'), h('span', { class: 'switch-sub' }, sub)), action);
+    setChildren(row, h('span', { class: 'switch-text' }, h('span', { class: 'switch-title' }, t('settings_notifications.desktop_title')), h('span', { class: 'switch-sub' }, sub)), action);
   };
   render();
   return row;
 }
 
 function accountMailCard(mail) {
-  const senderName = field('Sender name', h('input', { type: 'text', name: 'sender_name', maxlength: 100, value: mail.sender_name, placeholder: 'The shop\u2019s name' }), {
-    hint: 'The name the shop\u2019s e-mails come from. Empty: the shop\u2019s name.',
+  const senderName = field(t('settings_notifications.sender_name'), h('input', { type: 'text', name: 'sender_name', maxlength: 100, value: mail.sender_name, placeholder: t('settings_notifications.sender_name_placeholder') }), {
+    hint: t('settings_notifications.sender_name_hint'),
   });
-  const replyTo = field('Reply address', h('input', { type: 'email', name: 'reply_to', value: mail.reply_to, placeholder: 'help@your-shop.example' }), {
-    hint: 'Where answers to the shop\u2019s e-mails go. Empty: none.',
+  const replyTo = field(t('settings_notifications.reply_to'), h('input', { type: 'email', name: 'reply_to', value: mail.reply_to, placeholder: 'help@your-shop.example' }), {
+    hint: t('settings_notifications.reply_to_hint'),
   });
-  const shopUrl = field('Shop\u2019s site', h('input', { type: 'url', name: 'shop_url', value: mail.shop_url, placeholder: 'https://your-shop.example/' }), {
-    hint: 'E-mails to visitors link back to it, to answer in the chat.',
+  const shopUrl = field(t('settings_notifications.shop_url'), h('input', { type: 'url', name: 'shop_url', value: mail.shop_url, placeholder: 'https://your-shop.example/' }), {
+    hint: t('settings_notifications.shop_url_hint'),
   });
   const formError = h('div', { class: 'form-error', role: 'alert' });
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Save');
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, t('settings_widget.save'));
   const form = h('form', { class: 'form', novalidate: true }, senderName.element, replyTo.element, shopUrl.element, formError, h('div', { class: 'form-actions' }, submit));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -137,10 +138,10 @@ function accountMailCard(mail) {
     try {
       await whileBusy(submit, api.setAccountMail({ sender_name: senderName.input.value, reply_to: replyTo.input.value, shop_url: shopUrl.input.value }));
       for (const entry of fields) entry.setError('');
-      store.notify('E-mail signature saved.', 'success');
+      store.notify(t('settings_notifications.mail_saved'), 'success');
     } catch (error) {
       showFormErrors(error, { sender_name: senderName, reply_to: replyTo, shop_url: shopUrl }, formError, describeError);
     }
   });
-  return settingsCard('The shop\u2019s e-mails', 'Owners only: how e-mails to managers and visitors are signed.', form);
+  return settingsCard(t('settings_notifications.mail_title'), t('settings_notifications.mail_text'), form);
 }

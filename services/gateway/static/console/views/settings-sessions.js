@@ -8,13 +8,14 @@ import * as store from '../store.js';
 import { describeError } from '../api.js';
 import { confirmAction, spinner, emptyState, timeAgo, pageHeader, openModal, field, showFormErrors, whileBusy } from './common.js';
 import { dateTime, describeDevice } from '../format.js';
+import { t } from '../i18n.js';
 
 export function mountSessionsPage(container, scope) {
-  const endOthers = h('button', { type: 'button', class: 'btn btn-secondary', dataset: { action: 'end-others' }, onclick: confirmEndOthers }, icon('logout'), 'End all other sessions');
-  const changePassword = h('button', { type: 'button', class: 'btn btn-secondary', dataset: { action: 'change-password' }, onclick: openChangePassword }, icon('key'), 'Change password');
+  const endOthers = h('button', { type: 'button', class: 'btn btn-secondary', dataset: { action: 'end-others' }, onclick: confirmEndOthers }, icon('logout'), t('settings_sessions.end_others'));
+  const changePassword = h('button', { type: 'button', class: 'btn btn-secondary', dataset: { action: 'change-password' }, onclick: openChangePassword }, icon('key'), t('settings_sessions.change_password'));
   const actions = h('div', { class: 'page-actions' }, changePassword, endOthers);
   const body = h('div', { class: 'page-body' });
-  container.append(pageHeader('My sessions', 'Devices where you are signed in. A session ends by itself after a period without activity.', actions), body);
+  container.append(pageHeader(t('sidebar.my_sessions'), t('settings_sessions.description'), actions), body);
   scope.effect(() => {
     const state = store.sessions.value;
     endOthers.disabled = !state.items.some((item) => !item.current);
@@ -24,8 +25,8 @@ export function mountSessionsPage(container, scope) {
 }
 
 function renderSessions(body, state) {
-  if (!state.loaded && state.loading) return setChildren(body, spinner('Loading sessions…'));
-  if (state.error && !state.loaded) return setChildren(body, emptyState('alert', 'Sessions did not load', state.error));
+  if (!state.loaded && state.loading) return setChildren(body, spinner(t('settings_sessions.loading')));
+  if (state.error && !state.loaded) return setChildren(body, emptyState('alert', t('settings_sessions.load_failed'), state.error));
   const sorted = [...state.items].sort((a, b) => Number(b.current) - Number(a.current) || Date.parse(b.last_seen_at) - Date.parse(a.last_seen_at));
   setChildren(
     body,
@@ -34,10 +35,12 @@ function renderSessions(body, state) {
         h('article', { class: ['session-card', item.current && 'is-current'], dataset: { sessionId: item.id } },
           h('span', { class: 'session-icon' }, icon('monitor')),
           h('div', { class: 'session-main' },
-            h('div', { class: 'session-device', title: item.device || '' }, describeDevice(item.device), item.current ? h('span', { class: 'chip chip-open' }, 'This device') : null),
-            h('div', { class: 'session-meta' }, item.ip || 'IP unknown', ' · last active ', timeAgo(item.last_seen_at, { long: true }), ' · signed in ', dateTime(item.created_at)),
+            h('div', { class: 'session-device', title: item.device || '' }, describeDevice(item.device), item.current ? h('span', { class: 'chip chip-open' }, t('settings_sessions.this_device')) : null),
+            h('div', { class: 'session-meta' }, withNodes('settings_sessions.meta', {
+              ip: item.ip || t('settings_sessions.ip_unknown'), active: timeAgo(item.last_seen_at, { long: true }), signed_in: dateTime(item.created_at),
+            })),
           ),
-          item.current ? null : h('button', { type: 'button', class: 'btn btn-ghost btn-small is-danger', dataset: { action: 'end' }, onclick: () => store.endSession(item.id) }, 'End session'),
+          item.current ? null : h('button', { type: 'button', class: 'btn btn-ghost btn-small is-danger', dataset: { action: 'end' }, onclick: () => store.endSession(item.id) }, t('settings_sessions.end')),
         ),
       ),
     ),
@@ -46,9 +49,9 @@ function renderSessions(body, state) {
 
 async function confirmEndOthers() {
   const confirmed = await confirmAction({
-    title: 'End all other sessions?',
-    text: 'Every device except this one is signed out at once.',
-    confirmLabel: 'End sessions',
+    title: t('settings_sessions.end_others_title'),
+    text: t('settings_sessions.end_others_text'),
+    confirmLabel: t('settings_sessions.end_sessions'),
     danger: true,
   });
   if (confirmed) store.endOtherSessions();
@@ -58,22 +61,22 @@ async function confirmEndOthers() {
 function openChangePassword() {
   const me = store.session.peek().manager;
   return openModal({
-    title: 'Change password',
+    title: t('settings_sessions.change_password'),
     build: (close) => {
-      const current = field('Current password', h('input', { type: 'password', name: 'current_password', autocomplete: 'current-password', required: true }));
-      const password = field('New password', h('input', { type: 'password', name: 'password', autocomplete: 'new-password', minlength: 8, required: true }), {
-        hint: '8 characters or more. Every other device where you are signed in is signed out.',
+      const current = field(t('settings_sessions.current_password'), h('input', { type: 'password', name: 'current_password', autocomplete: 'current-password', required: true }));
+      const password = field(t('settings_sessions.new_password'), h('input', { type: 'password', name: 'password', autocomplete: 'new-password', minlength: 8, required: true }), {
+        hint: t('settings_sessions.password_hint'),
       });
       const formError = h('div', { class: 'form-error', role: 'alert' });
-      const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Change password');
+      const save = h('button', { type: 'submit', class: 'btn btn-primary' }, t('settings_sessions.change_password'));
       const form = h('form', { class: 'form', novalidate: true }, current.element, password.element, formError,
-        h('div', { class: 'form-actions' }, h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => close() }, 'Cancel'), save));
+        h('div', { class: 'form-actions' }, h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => close() }, t('common.cancel')), save));
       form.addEventListener('submit', async (event) => {
         event.preventDefault();
         try {
           await whileBusy(save, store.updateManager(me.id, { password: password.input.value, current_password: current.input.value }));
           close(true);
-          store.notify('Password changed. Your other sessions have ended.', 'success');
+          store.notify(t('settings_sessions.password_changed'), 'success');
           store.loadSessions();
         } catch (error) {
           showFormErrors(error, { current_password: current, password }, formError, describeError);
@@ -82,4 +85,9 @@ function openChangePassword() {
       return form;
     },
   });
+}
+
+/** The words of key with a node (or text) where each {placeholder} named in nodes is. */
+function withNodes(key, nodes) {
+  return t(key).split(/\{(\w+)\}/).map((piece, index) => (index % 2 ? nodes[piece] ?? `{${piece}}` : piece)).filter((piece) => piece !== '');
 }

@@ -15,6 +15,7 @@ import { describeError } from '../api.js';
 import { setLeaveGuard, navigate } from '../router.js';
 import { SOUND_NAMES, previewSound } from '../sound.js';
 import { confirmAction, field, spinner, emptyState, pageHeader, whileBusy, timeAgo, settingsCard } from './common.js';
+import { t, plural, locale, LANGUAGES } from '../i18n.js';
 
 const TITLE_MAX_CHARS = 60;
 const MESSAGE_MAX_CHARS = 300;
@@ -25,16 +26,13 @@ const COPIED_LABEL_MS = 2000;
 const PREVIEW_URLS_STORAGE_KEY = 'console.widgetPreviewUrls';
 const COLOR_PATTERN = /^#[0-9a-fA-F]{6}$/;
 
-const SOUND_LABELS = { chime: 'Chime', bell: 'Bell', pop: 'Pop', none: 'No sound' };
+/** The sounds and the positions, by the keys of their names in the catalogue. */
+const SOUND_LABELS = { chime: 'settings_widget.sound_chime', bell: 'settings_widget.sound_bell', pop: 'settings_widget.sound_pop', none: 'settings_widget.sound_none' };
 const POSITIONS = [
-  { value: 'bottom_right', label: 'Bottom right' },
-  { value: 'bottom_left', label: 'Bottom left' },
+  { value: 'bottom_right', label: 'settings_widget.bottom_right' },
+  { value: 'bottom_left', label: 'settings_widget.bottom_left' },
 ];
-/** The languages the widget speaks, each named in itself. */
-const LANGUAGES = [
-  { value: 'en', label: 'English' },
-  { value: 'ru', label: 'Русский' },
-];
+// The languages the widget speaks are the console's own (LANGUAGES), each named in itself.
 /** The list fields, edited one entry a line. */
 const LIST_FIELDS = ['hidden_pages', 'allowed_origins'];
 
@@ -43,17 +41,17 @@ const canEdit = (manager) => manager?.role === 'owner' || manager?.role === 'adm
 export function mountWidgetSettingsPage(container, scope) {
   const body = h('div', { class: 'page-body' });
   container.append(
-    pageHeader('Online consultant', 'The chat on your shop’s pages: whether it shows, how it looks and what it says. Widgets on open pages take your changes as soon as you save.'),
+    pageHeader(t('settings.widget'), t('settings_widget.description')),
     body,
   );
   let form = null;
   scope.effect(() => {
     const state = store.widgetSettings.value;
     if (form) return untracked(() => form.settingsChanged(state.settings));
-    if (!state.settings && (state.loading || !state.loaded) && !state.error) return setChildren(body, spinner('Loading the settings…'));
+    if (!state.settings && (state.loading || !state.loaded) && !state.error) return setChildren(body, spinner(t('settings_widget.loading')));
     if (!state.settings)
-      return setChildren(body, emptyState('alert', 'The settings did not load', state.error,
-        h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => store.loadWidgetSettings() }, 'Try again')));
+      return setChildren(body, emptyState('alert', t('settings_widget.load_failed'), state.error,
+        h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => store.loadWidgetSettings() }, t('app.try_again'))));
     form = untracked(() => buildForm(state.settings, store.session.peek().manager, scope));
     setChildren(body, form.element);
   });
@@ -75,73 +73,74 @@ function buildForm(initial, manager, scope) {
   const enabled = h('input', { type: 'checkbox', name: 'enabled', role: 'switch', class: 'switch-input' });
   const enabledGroup = group('', h('label', { class: 'switch-row' },
     h('span', { class: 'switch-text' },
-      h('span', { class: 'switch-title' }, 'Show the chat on my site'),
-      h('span', { class: 'switch-sub' }, 'When off, the widget shows nothing on any page.')),
+      h('span', { class: 'switch-title' }, t('settings_widget.enabled_title')),
+      h('span', { class: 'switch-sub' }, t('settings_widget.enabled_hint'))),
     h('span', { class: 'switch' }, enabled, h('span', { class: 'switch-track', 'aria-hidden': 'true' }, h('span', { class: 'switch-thumb' }))),
   ));
 
   const positionInputs = POSITIONS.map(({ value }) => h('input', { type: 'radio', name: 'position', value, class: 'radio-card-input' }));
-  const positionGroup = group('Button position', h('div', { class: 'radio-cards' },
+  const positionGroup = group(t('settings_widget.position'), h('div', { class: 'radio-cards' },
     POSITIONS.map(({ value, label }, index) =>
       h('label', { class: 'radio-card', dataset: { position: value } },
         positionInputs[index],
         h('span', { class: 'radio-card-art', 'aria-hidden': 'true' }, h('span', { class: 'radio-card-bar' }), h('span', { class: 'radio-card-bar is-short' }), h('span', { class: 'radio-card-dot' })),
-        h('span', { class: 'radio-card-label' }, label),
+        h('span', { class: 'radio-card-label' }, t(label)),
       ),
     ),
   ));
 
-  const language = field('The widget speaks', h('select', { name: 'language' }, LANGUAGES.map(({ value, label }) => h('option', { value, lang: value }, label))), {
-    hint: 'Its buttons, hints, notices and times. Your titles and messages show as you write them.',
+  const language = field(t('settings_widget.language'), h('select', { name: 'language' }, LANGUAGES.map(({ value, label }) => h('option', { value, lang: value }, label))), {
+    hint: t('settings_widget.language_hint'),
   });
   const fromBrowser = h('input', { type: 'checkbox', name: 'language_from_browser', role: 'switch', class: 'switch-input' });
   const fromBrowserGroup = group('', h('label', { class: 'switch-row' },
     h('span', { class: 'switch-text' },
-      h('span', { class: 'switch-title' }, 'Speak each visitor’s browser language'),
-      h('span', { class: 'switch-sub' }, 'When it is one of the above; other visitors get the language chosen here.')),
+      h('span', { class: 'switch-title' }, t('settings_widget.from_browser_title')),
+      h('span', { class: 'switch-sub' }, t('settings_widget.from_browser_hint'))),
     h('span', { class: 'switch' }, fromBrowser, h('span', { class: 'switch-track', 'aria-hidden': 'true' }, h('span', { class: 'switch-thumb' }))),
   ));
 
   const colorText = h('input', { type: 'text', name: 'color', class: 'color-text', spellcheck: 'false', autocomplete: 'off', placeholder: '#4f46e5' });
-  const colorPicker = h('input', { type: 'color', class: 'color-swatch', 'aria-label': 'Pick the colour' });
-  const color = field('Colour', colorText, { hint: 'Of the button and the window’s header, as #rrggbb.' });
+  const colorPicker = h('input', { type: 'color', class: 'color-swatch', 'aria-label': t('settings_widget.pick_colour') });
+  const color = field(t('settings_widget.colour'), colorText, { hint: t('settings_widget.colour_hint') });
   const colorRow = h('div', { class: 'color-row' });
   colorText.replaceWith(colorRow);
   colorRow.append(colorPicker, colorText);
 
-  const onlineTitle = countedField('Title', h('input', { type: 'text', name: 'online_title', autocomplete: 'off' }), TITLE_MAX_CHARS);
-  const onlineMessage = countedField('Message', h('textarea', { name: 'online_message', rows: 3 }), MESSAGE_MAX_CHARS);
-  const offlineTitle = countedField('Title', h('input', { type: 'text', name: 'offline_title', autocomplete: 'off' }), TITLE_MAX_CHARS);
-  const offlineMessage = countedField('Message', h('textarea', { name: 'offline_message', rows: 3 }), MESSAGE_MAX_CHARS);
+  const onlineTitle = countedField(t('settings_widget.title'), h('input', { type: 'text', name: 'online_title', autocomplete: 'off' }), TITLE_MAX_CHARS);
+  const onlineMessage = countedField(t('composer.message'), h('textarea', { name: 'online_message', rows: 3 }), MESSAGE_MAX_CHARS);
+  const offlineTitle = countedField(t('settings_widget.title'), h('input', { type: 'text', name: 'offline_title', autocomplete: 'off' }), TITLE_MAX_CHARS);
+  const offlineMessage = countedField(t('composer.message'), h('textarea', { name: 'offline_message', rows: 3 }), MESSAGE_MAX_CHARS);
 
   const photoInput = h('input', { type: 'file', name: 'offline_photo', accept: 'image/png,image/jpeg,image/webp', class: 'visually-hidden', tabindex: '-1' });
   const photoPreview = h('div', { class: 'photo-preview' });
-  const choosePhoto = h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'choose-photo' }, onclick: () => photoInput.click() }, icon('image'), 'Choose a photo…');
-  const removePhoto = h('button', { type: 'button', class: 'btn btn-ghost btn-small is-danger', dataset: { action: 'remove-photo' } }, icon('trash'), 'Remove');
+  const choosePhoto = h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'choose-photo' }, onclick: () => photoInput.click() }, icon('image'), t('settings_widget.choose_photo'));
+  const removePhoto = h('button', { type: 'button', class: 'btn btn-ghost btn-small is-danger', dataset: { action: 'remove-photo' } }, icon('trash'), t('settings_widget.remove_photo'));
   const photoNote = h('span', { class: 'photo-note' });
-  const photo = group('Offline assistant’s photo', h('div', { class: 'photo-row' },
+  const photo = group(t('settings_widget.photo'), h('div', { class: 'photo-row' },
     photoPreview,
     h('div', { class: 'photo-actions' }, h('div', { class: 'photo-buttons' }, choosePhoto, removePhoto), photoNote, photoInput),
-  ), { hint: 'PNG, JPEG or WebP, up to 1 MiB. Shown beside the offline title while none of your managers is online.' });
+  ), { hint: t('settings_widget.photo_hint') });
 
-  const managerSound = soundField('Managers hear', 'manager_sound', 'In this console, when a visitor writes (the sound switch at the bottom left still mutes it).');
-  const visitorSound = soundField('Visitors hear', 'visitor_sound', 'In the widget, when you answer.');
+  const managerSound = soundField(t('settings_widget.manager_sound'), 'manager_sound', t('settings_widget.manager_sound_hint'));
+  const visitorSound = soundField(t('settings_widget.visitor_sound'), 'visitor_sound', t('settings_widget.visitor_sound_hint'));
 
-  const hiddenPages = field('Patterns', h('textarea', { name: 'hidden_pages', rows: 5, spellcheck: 'false', class: 'mono', placeholder: '/checkout/*\nshop.example.com/account/*' }), {
-    hint: h('span', {}, 'One per line. A pattern starting with ', h('code', {}, '/'), ' matches the path and query (', h('code', {}, '/checkout/*'),
-      '); any other, the address without http(s):// (', h('code', {}, 'shop.example.com/account/*'), '). ', h('code', {}, '*'), ' is any characters, ',
-      h('code', {}, '?'), ' one, ', h('code', {}, '[abc]'), ' one of those, ', h('code', {}, '{cart,checkout}'), ' one of the words. Case and the part after # are ignored.'),
+  const hiddenPages = field(t('settings_widget.patterns'), h('textarea', { name: 'hidden_pages', rows: 5, spellcheck: 'false', class: 'mono', placeholder: '/checkout/*\nshop.example.com/account/*' }), {
+    hint: h('span', {}, withNodes('settings_widget.patterns_hint', {
+      slash: h('code', {}, '/'), path: h('code', {}, '/checkout/*'), address: h('code', {}, 'shop.example.com/account/*'),
+      star: h('code', {}, '*'), question: h('code', {}, '?'), set: h('code', {}, '[abc]'), words: h('code', {}, '{cart,checkout}'),
+    })),
   });
-  const previewUrls = h('textarea', { class: 'preview-urls mono', rows: 4, spellcheck: 'false', 'aria-label': 'Addresses to check, one per line' });
+  const previewUrls = h('textarea', { class: 'preview-urls mono', rows: 4, spellcheck: 'false', 'aria-label': t('settings_widget.preview_urls') });
   const previewResults = h('ul', { class: 'preview-results', 'aria-live': 'polite' });
   const previewBox = h('div', { class: 'pattern-preview', dataset: { state: 'idle' } },
-    h('div', { class: 'pattern-preview-head' }, icon('eye'), h('span', { class: 'pattern-preview-title' }, 'Preview'), h('span', { class: 'pattern-preview-sub' }, 'Paste addresses of your shop, one per line, to see where the widget would show with the patterns above (before you save).')),
+    h('div', { class: 'pattern-preview-head' }, icon('eye'), h('span', { class: 'pattern-preview-title' }, t('settings_widget.preview')), h('span', { class: 'pattern-preview-sub' }, t('settings_widget.preview_hint'))),
     previewUrls,
     previewResults,
   );
 
-  const allowedOrigins = field('Sites', h('textarea', { name: 'allowed_origins', rows: 3, spellcheck: 'false', class: 'mono', placeholder: 'https://shop.example.com' }), {
-    hint: 'One site per line, like https://shop.example.com or http://localhost:8080, without a path. Left empty, the widget answers on any site: handy while you try it, but list your shop before going live.',
+  const allowedOrigins = field(t('settings_widget.sites'), h('textarea', { name: 'allowed_origins', rows: 3, spellcheck: 'false', class: 'mono', placeholder: 'https://shop.example.com' }), {
+    hint: t('settings_widget.sites_hint'),
   });
 
   const fieldsByName = {
@@ -165,38 +164,38 @@ function buildForm(initial, manager, scope) {
   // --- footer
   const status = h('span', { class: 'save-status', role: 'status' });
   const formError = h('div', { class: 'form-error', role: 'alert' });
-  const discard = h('button', { type: 'button', class: 'btn btn-secondary', dataset: { action: 'discard' } }, 'Discard changes');
-  const save = h('button', { type: 'submit', class: 'btn btn-primary', dataset: { action: 'save' } }, 'Save');
+  const discard = h('button', { type: 'button', class: 'btn btn-secondary', dataset: { action: 'discard' } }, t('settings_widget.discard'));
+  const save = h('button', { type: 'submit', class: 'btn btn-primary', dataset: { action: 'save' } }, t('settings_widget.save'));
   const footer = h('div', { class: 'save-bar' }, h('div', { class: 'save-bar-inner' }, status, formError, h('div', { class: 'save-bar-buttons' }, discard, save)));
 
   const readOnlyNotice = editable ? null : h('div', { class: 'notice' }, icon('lock'),
-    h('span', {}, 'Only owners and admins can change these settings. You can look at them, play the sounds and try the hidden pages.'));
+    h('span', {}, t('settings_widget.read_only')));
   const changedNotice = h('div', { class: 'notice is-warning', hidden: true }, icon('alert'),
-    h('span', {}, 'Someone else has just saved these settings. Saving now would replace their changes with yours.'),
-    h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'load-theirs' }, onclick: () => discardChanges() }, 'Discard mine, load theirs'));
+    h('span', {}, t('settings_widget.changed_elsewhere')),
+    h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'load-theirs' }, onclick: () => discardChanges() }, t('settings_widget.load_theirs')));
 
-  const form = h('form', { class: ['widget-settings', !editable && 'is-read-only'], novalidate: true, 'aria-label': 'Online consultant settings' },
+  const form = h('form', { class: ['widget-settings', !editable && 'is-read-only'], novalidate: true, 'aria-label': t('settings_widget.form') },
     readOnlyNotice,
     changedNotice,
     h('div', { class: 'widget-layout' },
       h('div', { class: 'widget-form' },
-        settingsCard('Chat', null, enabledGroup.element),
-        settingsCard('Look', 'The button in the corner of every page, and the window it opens.', positionGroup.element, color.element),
-        settingsCard('Language', null, h('div', { class: 'form-row' }, language.element), fromBrowserGroup.element),
-        settingsCard('While a manager is online', 'Shown while any of your managers has the console open.', onlineTitle.element, onlineMessage.element),
-        settingsCard('While nobody is online', 'Shown while none of your managers is online, with a field for the visitor’s e-mail so that you can answer later.',
+        settingsCard(t('conversation.chat'), null, enabledGroup.element),
+        settingsCard(t('settings_widget.look'), t('settings_widget.look_hint'), positionGroup.element, color.element),
+        settingsCard(t('language.menu'), null, h('div', { class: 'form-row' }, language.element), fromBrowserGroup.element),
+        settingsCard(t('settings_widget.online'), t('settings_widget.online_hint'), onlineTitle.element, onlineMessage.element),
+        settingsCard(t('settings_widget.offline'), t('settings_widget.offline_hint'),
           offlineTitle.element, offlineMessage.element, photo.element),
-        settingsCard('Sounds', 'What plays when a new message arrives.', h('div', { class: 'form-row' }, managerSound.element, visitorSound.element)),
-        settingsCard('Hidden pages', 'Pages where the widget does not show at all, like the checkout.', hiddenPages.element, previewBox),
-        settingsCard('Allowed sites', 'The sites whose pages may show your widget.', allowedOrigins.element),
-        settingsCard('Put it on your site', null,
+        settingsCard(t('settings_widget.sounds'), t('settings_widget.sounds_hint'), h('div', { class: 'form-row' }, managerSound.element, visitorSound.element)),
+        settingsCard(t('settings_widget.hidden_pages'), t('settings_widget.hidden_pages_hint'), hiddenPages.element, previewBox),
+        settingsCard(t('settings_widget.allowed_sites'), t('settings_widget.allowed_sites_hint'), allowedOrigins.element),
+        settingsCard(t('settings_widget.install'), null,
           h('div', { class: 'field' },
-            h('div', { class: 'field-label-row' }, h('span', { class: 'field-label' }, 'Snippet'), copySnippet),
+            h('div', { class: 'field-label-row' }, h('span', { class: 'field-label' }, t('settings_widget.snippet')), copySnippet),
             h('pre', { class: 'snippet', dataset: { field: 'snippet' } }, snippet),
-            h('div', { class: 'field-hint' }, 'Paste it before </body> on every page of your shop, or once in your theme’s layout.')),
+            h('div', { class: 'field-hint' }, t('settings_widget.snippet_hint'))),
           secretSection),
       ),
-      h('aside', { class: 'widget-preview-column', 'aria-label': 'Preview' }, preview.element),
+      h('aside', { class: 'widget-preview-column', 'aria-label': t('settings_widget.preview') }, preview.element),
     ),
     editable ? footer : null,
   );
@@ -272,7 +271,7 @@ function buildForm(initial, manager, scope) {
     photoPreview.replaceChildren(url ? photoImage(url) : h('span', { class: 'photo-empty' }, icon('user')));
     photoPreview.classList.toggle('has-photo', Boolean(url));
     removePhoto.hidden = !editable || !url;
-    photoNote.textContent = photoChange === null ? 'The photo will be removed when you save.' : photoChange ? `${photoChange.name}: saved when you save.` : '';
+    photoNote.textContent = photoChange === null ? t('settings_widget.photo_removed_on_save') : photoChange ? t('settings_widget.photo_saved_on_save', { name: photoChange.name }) : '';
     preview.setPhoto(url);
   };
 
@@ -293,9 +292,9 @@ function buildForm(initial, manager, scope) {
     save.disabled = !dirty || saving;
     discard.disabled = !dirty || saving;
     if (dirty) justSaved = false;
-    if (dirty) setChildren(status, h('span', { class: 'status-dot' }), 'You have unsaved changes');
-    else if (justSaved) setChildren(status, icon('checkCircle'), 'Saved');
-    else setChildren(status, baseline.updated_at ? ['Last saved ', timeAgo(baseline.updated_at, { long: true })] : '');
+    if (dirty) setChildren(status, h('span', { class: 'status-dot' }), t('settings_widget.unsaved'));
+    else if (justSaved) setChildren(status, icon('checkCircle'), t('settings_widget.saved'));
+    else setChildren(status, baseline.updated_at ? withNodes('settings_widget.last_saved', { time: timeAgo(baseline.updated_at, { long: true }) }) : '');
     status.className = ['save-status', dirty && 'is-dirty', !dirty && justSaved && 'is-saved'].filter(Boolean).join(' ');
     if (!dirty) changedNotice.hidden = true;
   };
@@ -341,7 +340,7 @@ function buildForm(initial, manager, scope) {
     if (!file) return;
     photo.setError('');
     if (file.size > PHOTO_MAX_BYTES) {
-      photo.setError(`This file is ${(file.size / 1024 / 1024).toFixed(1)} MiB: the photo may be at most 1 MiB.`);
+      photo.setError(t('settings_widget.photo_too_large', { size: new Intl.NumberFormat(locale(), { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(file.size / 1024 / 1024) }));
       photoInput.value = '';
       return;
     }
@@ -349,7 +348,7 @@ function buildForm(initial, manager, scope) {
       const dataUrl = await readAsDataUrl(file);
       photoChange = { name: file.name, dataUrl, base64: dataUrl.slice(dataUrl.indexOf(',') + 1) };
     } catch {
-      photo.setError('This file could not be read.');
+      photo.setError(t('settings_widget.photo_unreadable'));
     }
     refreshAll();
   });
@@ -368,7 +367,7 @@ function buildForm(initial, manager, scope) {
     const urls = all.slice(0, PREVIEW_MAX_URLS);
     if (urls.length === 0) {
       previewBox.dataset.state = 'idle';
-      return setChildren(previewResults, h('li', { class: 'preview-empty' }, 'Type an address above to check it.'));
+      return setChildren(previewResults, h('li', { class: 'preview-empty' }, t('settings_widget.preview_empty')));
     }
     previewBox.dataset.state = 'loading';
     try {
@@ -377,7 +376,7 @@ function buildForm(initial, manager, scope) {
       previewBox.dataset.state = 'done';
       setChildren(previewResults,
         answer.urls.map((result) => previewRow(result)),
-        all.length > urls.length ? h('li', { class: 'preview-empty' }, `Only the first ${PREVIEW_MAX_URLS} addresses are checked.`) : null);
+        all.length > urls.length ? h('li', { class: 'preview-empty' }, plural('settings_widget.preview_first', PREVIEW_MAX_URLS)) : null);
     } catch (error) {
       if (request !== previewRequest) return;
       previewBox.dataset.state = 'error';
@@ -423,7 +422,7 @@ function buildForm(initial, manager, scope) {
       const item = /^(\w+)\[(\d+)\]$/.exec(name);
       if (item && LIST_FIELDS.includes(item[1])) {
         const index = Number(item[2]);
-        byList[item[1]].push(`Line ${lastLines[item[1]][index] ?? index + 1}: ${problem}`);
+        byList[item[1]].push(t('settings_widget.line_problem', { line: lastLines[item[1]][index] ?? index + 1, problem }));
       } else if (fieldsByName[name]) {
         fieldsByName[name].setError(sentence(problem));
       } else {
@@ -432,7 +431,7 @@ function buildForm(initial, manager, scope) {
     }
     for (const name of LIST_FIELDS) if (byList[name].length) fieldsByName[name].setError(byList[name].join('\n'));
     const hasFields = error?.fields && Object.keys(error.fields).length > 0;
-    formError.textContent = unmatched.length ? unmatched.join('; ') : hasFields ? 'Nothing was saved: fix the fields marked in red.' : describeError(error);
+    formError.textContent = unmatched.length ? unmatched.join('; ') : hasFields ? t('settings_widget.nothing_saved') : describeError(error);
     form.querySelector('.has-error')?.scrollIntoView({ block: 'center', behavior: 'smooth' });
   };
 
@@ -447,9 +446,9 @@ function buildForm(initial, manager, scope) {
   scope.onDispose(setLeaveGuard((hash) => {
     if (!editable || leaving || !isDirty()) return true;
     confirmAction({
-      title: 'Leave without saving?',
-      text: 'Your changes to the online consultant’s settings have not been saved. They will be lost.',
-      confirmLabel: 'Leave without saving',
+      title: t('settings_widget.leave_title'),
+      text: t('settings_widget.leave_text'),
+      confirmLabel: t('settings_widget.leave'),
       danger: true,
     }).then((confirmed) => {
       if (!confirmed) return;
@@ -551,8 +550,8 @@ function countedField(label, input, max) {
 }
 
 function soundField(label, name, hint) {
-  const select = h('select', { name }, SOUND_NAMES.map((sound) => h('option', { value: sound }, SOUND_LABELS[sound])));
-  const play = h('button', { type: 'button', class: 'btn btn-secondary sound-play', title: 'Play it', 'aria-label': `Play: ${label}`, dataset: { action: 'play-' + name } }, icon('play'), 'Play');
+  const select = h('select', { name }, SOUND_NAMES.map((sound) => h('option', { value: sound }, t(SOUND_LABELS[sound]))));
+  const play = h('button', { type: 'button', class: 'btn btn-secondary sound-play', title: t('settings_widget.play_title'), 'aria-label': t('settings_widget.play_label', { label }), dataset: { action: 'play-' + name } }, icon('play'), t('settings_widget.play'));
   const entry = field(label, select, { hint });
   const row = h('div', { class: 'select-row' });
   select.replaceWith(row);
@@ -566,8 +565,8 @@ function soundField(label, name, hint) {
 }
 
 function photoImage(url) {
-  const image = h('img', { src: url, alt: 'The offline assistant’s photo' });
-  image.addEventListener('error', () => image.replaceWith(h('span', { class: 'photo-empty is-broken', title: 'This file does not show as an image' }, icon('image'))));
+  const image = h('img', { src: url, alt: t('settings_widget.photo_alt') });
+  image.addEventListener('error', () => image.replaceWith(h('span', { class: 'photo-empty is-broken', title: t('settings_widget.photo_broken') }, icon('image'))));
   return image;
 }
 
@@ -586,7 +585,7 @@ export function snippetFor(siteKey) {
     + `<script async src="${location.origin}/widget.js" data-site-key="${siteKey || ''}"></script>`;
 }
 
-function copyButton(text, { action, label = 'Copy' } = {}) {
+function copyButton(text, { action, label = t('settings.copy') } = {}) {
   const button = h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action } }, icon('copy'), h('span', {}, label));
   let timer = null;
   button.onclick = async () => {
@@ -600,7 +599,7 @@ function copyButton(text, { action, label = 'Copy' } = {}) {
       document.execCommand('copy');
       scratch.remove();
     }
-    button.lastChild.textContent = 'Copied';
+    button.lastChild.textContent = t('settings.copied');
     clearTimeout(timer);
     timer = setTimeout(() => { button.lastChild.textContent = label; }, COPIED_LABEL_MS);
   };
@@ -609,34 +608,34 @@ function copyButton(text, { action, label = 'Copy' } = {}) {
 
 function renderSecret(section, settings, editable) {
   if (!editable || typeof settings.identity_secret !== 'string') return setChildren(section);
-  const value = h('input', { type: 'password', class: 'secret-value mono', value: settings.identity_secret, readOnly: true, 'aria-label': 'Identity secret', dataset: { field: 'identity-secret' } });
-  const toggle = h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'show-secret' } }, icon('eye'), h('span', {}, 'Show'));
+  const value = h('input', { type: 'password', class: 'secret-value mono', value: settings.identity_secret, readOnly: true, 'aria-label': t('settings_widget.secret'), dataset: { field: 'identity-secret' } });
+  const toggle = h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'show-secret' } }, icon('eye'), h('span', {}, t('settings_widget.show')));
   toggle.onclick = () => {
     const shown = value.type === 'text';
     value.type = shown ? 'password' : 'text';
-    toggle.replaceChildren(icon(shown ? 'eye' : 'eyeOff'), h('span', {}, shown ? 'Show' : 'Hide'));
+    toggle.replaceChildren(icon(shown ? 'eye' : 'eyeOff'), h('span', {}, shown ? t('settings_widget.show') : t('settings_widget.hide')));
   };
-  const regenerate = h('button', { type: 'button', class: 'btn btn-ghost btn-small is-danger', dataset: { action: 'new-secret' } }, icon('refresh'), 'Generate a new secret');
+  const regenerate = h('button', { type: 'button', class: 'btn btn-ghost btn-small is-danger', dataset: { action: 'new-secret' } }, icon('refresh'), t('settings_widget.new_secret'));
   regenerate.onclick = async () => {
     const confirmed = await confirmAction({
-      title: 'Generate a new identity secret?',
-      text: 'The current secret stops verifying at once: until your shop’s server uses the new one, visitors’ e-mails are stored as unverified.',
-      confirmLabel: 'Generate a new secret',
+      title: t('settings_widget.new_secret_title'),
+      text: t('settings_widget.new_secret_text'),
+      confirmLabel: t('settings_widget.new_secret'),
       danger: true,
     });
     if (!confirmed) return;
     try {
       await whileBusy(regenerate, store.newIdentitySecret());
-      store.notify('A new identity secret is in force.', 'success');
+      store.notify(t('settings_widget.new_secret_done'), 'success');
     } catch (error) {
       store.notify(describeError(error));
     }
   };
   setChildren(section,
     h('div', { class: 'field' },
-      h('div', { class: 'field-label-row' }, h('span', { class: 'field-label' }, icon('key'), 'Identity secret'), h('span', { class: 'chip chip-muted' }, 'Owners and admins')),
+      h('div', { class: 'field-label-row' }, h('span', { class: 'field-label' }, icon('key'), t('settings_widget.secret')), h('span', { class: 'chip chip-muted' }, t('settings_widget.secret_who'))),
       h('div', { class: 'secret-row' }, value, toggle, copyButton(() => value.value, { action: 'copy-secret' })),
-      h('div', { class: 'field-hint' }, 'Your shop’s server signs a signed-in customer’s e-mail with it (HMAC-SHA256, as user_hash) so that they find their conversation on any device. Keep it on your server, never in a page.'),
+      h('div', { class: 'field-hint' }, t('settings_widget.secret_hint')),
       h('div', {}, regenerate),
     ),
   );
@@ -649,8 +648,8 @@ function previewRow(result) {
     h('span', { class: 'preview-result-icon' }, icon(result.shown ? 'eye' : 'eyeOff')),
     h('span', { class: 'preview-result-url' }, result.url),
     result.shown
-      ? h('span', { class: 'chip chip-open' }, 'Shown')
-      : h('span', { class: 'preview-result-why' }, h('span', { class: 'chip chip-hidden' }, 'Hidden'), result.pattern ? h('span', { class: 'preview-result-pattern' }, 'by ', h('code', {}, result.pattern)) : null),
+      ? h('span', { class: 'chip chip-open' }, t('settings_widget.shown'))
+      : h('span', { class: 'preview-result-why' }, h('span', { class: 'chip chip-hidden' }, t('settings_widget.hidden')), result.pattern ? h('span', { class: 'preview-result-pattern' }, withNodes('settings_widget.hidden_by', { pattern: h('code', {}, result.pattern) })) : null),
   );
 }
 
@@ -658,8 +657,8 @@ function previewProblem(error, patternLines) {
   const problems = [];
   for (const [name, problem] of Object.entries(error?.fields || {})) {
     const item = /^(\w+)\[(\d+)\]$/.exec(name);
-    if (item?.[1] === 'hidden_pages') problems.push(`Pattern on line ${patternLines[Number(item[2])] ?? Number(item[2]) + 1}: ${problem}`);
-    else if (item?.[1] === 'urls') problems.push(`Address ${Number(item[2]) + 1}: ${problem}`);
+    if (item?.[1] === 'hidden_pages') problems.push(t('settings_widget.pattern_problem', { line: patternLines[Number(item[2])] ?? Number(item[2]) + 1, problem }));
+    else if (item?.[1] === 'urls') problems.push(t('settings_widget.address_problem', { number: Number(item[2]) + 1, problem }));
     else problems.push(`${name}: ${problem}`);
   }
   return problems.length ? problems.join('. ') : describeError(error);
@@ -693,23 +692,23 @@ function widgetPreview() {
   let photoUrl = null;
   let lastColor = '#4f46e5';
   const tabs = ['online', 'offline'].map((value) =>
-    h('button', { type: 'button', role: 'tab', class: 'segment', dataset: { previewMode: value } }, value === 'online' ? 'Manager online' : 'Nobody online'));
+    h('button', { type: 'button', role: 'tab', class: 'segment', dataset: { previewMode: value } }, value === 'online' ? t('settings_widget.preview_online') : t('settings_widget.preview_offline')));
   const headerAvatar = h('span', { class: 'wp-avatar' });
   const title = h('div', { class: 'wp-title' });
   const message = h('div', { class: 'wp-message' });
-  const emailRow = h('div', { class: 'wp-email' }, h('span', {}, 'Your e-mail'), h('span', { class: 'wp-email-button' }, 'Send'));
+  const emailRow = h('div', { class: 'wp-email' }, h('span', {}, t('settings_widget.preview_email')), h('span', { class: 'wp-email-button' }, t('composer.send')));
   const stage = h('div', { class: 'wp-stage' },
     h('div', { class: 'wp-page', 'aria-hidden': 'true' }, h('span', { class: 'wp-bar is-wide' }), h('span', { class: 'wp-bar' }), h('span', { class: 'wp-bar is-short' }), h('span', { class: 'wp-block' }), h('span', { class: 'wp-bar' }), h('span', { class: 'wp-bar is-short' })),
     h('div', { class: 'wp-window' },
       h('div', { class: 'wp-header' }, headerAvatar, h('div', { class: 'wp-header-text' }, title, message)),
       h('div', { class: 'wp-body' }, emailRow),
-      h('div', { class: 'wp-input' }, h('span', {}, 'Type a message…'), icon('send')),
+      h('div', { class: 'wp-input' }, h('span', {}, t('settings_widget.preview_type')), icon('send')),
     ),
     h('div', { class: 'wp-launcher' }, icon('chat')),
   );
-  const offNote = h('div', { class: 'wp-off-note' }, icon('eyeOff'), 'The chat is off: visitors see nothing.');
+  const offNote = h('div', { class: 'wp-off-note' }, icon('eyeOff'), t('settings_widget.preview_off'));
   const element = h('div', { class: 'widget-preview' },
-    h('div', { class: 'widget-preview-head' }, h('span', { class: 'widget-preview-title' }, 'Preview'), h('div', { class: 'segmented is-compact', role: 'tablist' }, tabs)),
+    h('div', { class: 'widget-preview-head' }, h('span', { class: 'widget-preview-title' }, t('settings_widget.preview')), h('div', { class: 'segmented is-compact', role: 'tablist' }, tabs)),
     stage,
     offNote,
   );
@@ -727,7 +726,7 @@ function widgetPreview() {
     stage.style.setProperty('--wp-on-color', readableOn(colorValue));
     stage.dataset.position = values.position;
     const online = mode === 'online';
-    title.textContent = (online ? values.online_title : values.offline_title) || (online ? 'Online title' : 'Offline title');
+    title.textContent = (online ? values.online_title : values.offline_title) || (online ? t('settings_widget.preview_online_title') : t('settings_widget.preview_offline_title'));
     message.textContent = online ? values.online_message : values.offline_message;
     message.hidden = !message.textContent;
     emailRow.hidden = online;
@@ -765,4 +764,9 @@ function readableOn(hex) {
 function sentence(text) {
   const value = String(text || '');
   return value ? value[0].toUpperCase() + value.slice(1) : value;
+}
+
+/** The words of key with a node where each {placeholder} named in nodes is. */
+function withNodes(key, nodes) {
+  return t(key).split(/\{(\w+)\}/).map((piece, index) => (index % 2 ? nodes[piece] ?? `{${piece}}` : piece)).filter((piece) => piece !== '');
 }

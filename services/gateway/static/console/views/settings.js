@@ -17,15 +17,17 @@ import { mountIntegrationsPage } from './settings-integrations.js';
 import { mountNotificationsPage } from './settings-notifications.js';
 import { emptyState } from './common.js';
 import { brand } from './login.js';
+import { t } from '../i18n.js';
 
+/** The pages, each with its label's key in the catalogue. */
 const PAGES = [
-  { page: 'widget', label: 'Online consultant', icon: 'widget', mount: mountWidgetSettingsPage },
-  { page: 'integrations', label: 'Messengers', icon: 'chat', mount: mountIntegrationsPage },
-  { page: 'templates', label: 'Reply templates', icon: 'template', mount: mountTemplatesPage },
-  { page: 'managers', label: 'Managers', icon: 'users', mount: mountManagersPage, adminOnly: true },
-  { page: 'notifications', label: 'Notifications', icon: 'mail', mount: mountNotificationsPage },
-  { page: 'blocks', label: 'Blocked visitors', icon: 'lock', mount: mountBlocksPage },
-  { page: 'sessions', label: 'My sessions', icon: 'monitor', mount: mountSessionsPage },
+  { page: 'widget', label: 'settings.widget', icon: 'widget', mount: mountWidgetSettingsPage },
+  { page: 'integrations', label: 'settings.integrations', icon: 'chat', mount: mountIntegrationsPage },
+  { page: 'templates', label: 'settings.templates', icon: 'template', mount: mountTemplatesPage },
+  { page: 'managers', label: 'settings.managers', icon: 'users', mount: mountManagersPage, adminOnly: true },
+  { page: 'notifications', label: 'settings.notifications', icon: 'mail', mount: mountNotificationsPage },
+  { page: 'blocks', label: 'settings.blocks', icon: 'lock', mount: mountBlocksPage },
+  { page: 'sessions', label: 'sidebar.my_sessions', icon: 'monitor', mount: mountSessionsPage },
 ];
 
 export function canManageTeam(manager) {
@@ -33,11 +35,11 @@ export function canManageTeam(manager) {
 }
 
 export function mountSettings(container, scope) {
-  const nav = h('nav', { class: 'settings-nav', 'aria-label': 'Settings' });
+  const nav = h('nav', { class: 'settings-nav', 'aria-label': t('sidebar.settings') });
   const content = h('main', { class: 'settings-content' });
   container.append(
     h('div', { class: 'app' },
-      h('header', { class: 'topbar' }, brand(), h('div', { class: 'topbar-title' }, 'Settings')),
+      h('header', { class: 'topbar' }, brand(), h('div', { class: 'topbar-title' }, t('sidebar.settings'))),
       h('div', { class: 'settings-layout' }, nav, content),
     ),
   );
@@ -58,7 +60,7 @@ export function mountSettings(container, scope) {
     const page = PAGES.find((candidate) => candidate.page === current.page) || PAGES[0];
     content.dataset.page = page.page;
     untracked(() => {
-      if (page.adminOnly && !canManageTeam(manager)) content.append(emptyState('lock', 'Owners and admins only', 'Ask an owner or admin of your account to change the team.'));
+      if (page.adminOnly && !canManageTeam(manager)) content.append(emptyState('lock', t('settings.admins_only_title'), t('settings.admins_only_text')));
       else page.mount(content, pageScope);
     });
   });
@@ -67,11 +69,11 @@ export function mountSettings(container, scope) {
 function renderNav(nav, currentPage, manager) {
   setChildren(
     nav,
-    h('a', { class: 'settings-back', href: paths.inbox() }, icon('arrowLeft'), 'Back to inbox'),
-    h('div', { class: 'nav-heading' }, 'Settings'),
+    h('a', { class: 'settings-back', href: paths.inbox() }, icon('arrowLeft'), t('settings.back')),
+    h('div', { class: 'nav-heading' }, t('sidebar.settings')),
     PAGES.filter((page) => !page.adminOnly || canManageTeam(manager)).map((page) =>
       h('a', { class: ['nav-item', page.page === currentPage && 'is-selected'], href: paths.settings(page.page), 'aria-current': page.page === currentPage ? 'page' : 'false', dataset: { page: page.page } },
-        icon(page.icon), h('span', { class: 'nav-label' }, page.label)),
+        icon(page.icon), h('span', { class: 'nav-label' }, t(page.label))),
     ),
   );
 }

@@ -8,11 +8,12 @@ import * as api from '../api.js';
 import { describeError } from '../api.js';
 import { whileBusy } from './common.js';
 import { brand } from './login.js';
+import { t } from '../i18n.js';
 
 export function mountUnsubscribe(container, token) {
   const error = h('div', { class: 'form-error', role: 'alert' });
-  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, 'Stop these e-mails');
-  const back = h('p', { class: 'auth-aside' }, h('a', { href: '#/dialogs' }, 'Open the console'));
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, t('unsubscribe.stop'));
+  const back = h('p', { class: 'auth-aside' }, h('a', { href: '#/dialogs' }, t('unsubscribe.open_console')));
   const card = h('form', { class: 'auth-card', novalidate: true });
   card.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -23,18 +24,18 @@ export function mountUnsubscribe(container, token) {
         card,
         brand(),
         h('div', { class: 'auth-done' }, icon('check')),
-        h('h1', {}, 'You will get no more of these e-mails'),
-        h('p', { class: 'auth-subtitle' }, `Visitors\u2019 messages are no longer e-mailed to ${done.email_address}. Turn them back on in Settings \u2192 Notifications.`),
-        h('p', { class: 'auth-aside' }, h('a', { href: '#/settings/notifications' }, 'Notification settings')),
+        h('h1', {}, t('unsubscribe.done_title')),
+        h('p', { class: 'auth-subtitle' }, t('unsubscribe.done_text', { address: done.email_address })),
+        h('p', { class: 'auth-aside' }, h('a', { href: '#/settings/notifications' }, t('unsubscribe.settings_link'))),
       );
     } catch (failure) {
       error.textContent = failure.status === 404
-        ? 'This link does not work: it is not from one of our e-mails, or it was cut short.'
+        ? t('unsubscribe.link_broken')
         : describeError(failure);
     }
   });
-  setChildren(card, brand(), h('h1', {}, 'Stop e-mails about new messages?'),
-    h('p', { class: 'auth-subtitle' }, 'You will no longer get an e-mail when a visitor writes while your console is closed. Browser push, if you turned it on, stays on.'),
+  setChildren(card, brand(), h('h1', {}, t('unsubscribe.title')),
+    h('p', { class: 'auth-subtitle' }, t('unsubscribe.text')),
     error, submit, back);
   container.append(h('main', { class: 'auth-screen' }, card));
   return () => {};

@@ -13,6 +13,7 @@ import { describeError } from '../api.js';
 import { paths } from '../router.js';
 import { contactDisplayName, newClientMessageId } from '../format.js';
 import { contactAvatar, spinner, emptyState, submitOnEnter, whileBusy } from './common.js';
+import { t, plural, locale } from '../i18n.js';
 
 const DURATION_TICK_MS = 5_000;
 
@@ -20,17 +21,17 @@ export function mountVisitors(container, scope) {
   const countLine = h('p', { class: 'page-description' });
   const body = h('div', { class: 'visitors-body' });
   container.append(
-    h('section', { class: 'visitors-page', 'aria-label': 'Visitors on the site' },
-      h('header', { class: 'visitors-header' }, h('div', {}, h('h1', {}, 'Visitors on the site'), countLine)),
+    h('section', { class: 'visitors-page', 'aria-label': t('sidebar.visitors') },
+      h('header', { class: 'visitors-header' }, h('div', {}, h('h1', {}, t('sidebar.visitors')), countLine)),
       h('div', { class: 'visitors-scroll' }, body),
     ),
   );
 
   const rows = h('div', { class: 'visitor-rows', role: 'rowgroup' });
-  const table = h('div', { class: 'table-card visitors-table', role: 'table', 'aria-label': 'Visitors on the site now' },
+  const table = h('div', { class: 'table-card visitors-table', role: 'table', 'aria-label': t('visitors.table_label') },
     h('div', { class: 'visitor-grid visitor-head', role: 'row' },
-      ['Visitor', 'Current page', 'On the site', 'Pages', 'Tabs'].map((label) => h('span', { role: 'columnheader' }, label)),
-      h('span', { role: 'columnheader' }, h('span', { class: 'visually-hidden' }, 'Actions')),
+      ['visitors.visitor', 'visitors.current_page', 'visitors.on_site', 'visitors.pages', 'visitors.tabs'].map((label) => h('span', { role: 'columnheader' }, t(label))),
+      h('span', { role: 'columnheader' }, h('span', { class: 'visually-hidden' }, t('visitors.actions'))),
     ),
     rows,
   );
@@ -40,20 +41,19 @@ export function mountVisitors(container, scope) {
 
   const render = (state) => {
     const list = store.sortedVisitors(state.byId);
-    countLine.textContent = !state.loaded ? 'Who has a page with your chat open right now.'
-      : list.length === 0 ? 'Nobody right now. This list updates by itself.'
-      : `${list.length} ${list.length === 1 ? 'person is' : 'people are'} on your site now. Start a dialog, and your message appears in their chat at once.`;
+    countLine.textContent = !state.loaded ? t('visitors.intro')
+      : list.length === 0 ? t('visitors.nobody_now')
+      : plural('visitors.on_site_now', list.length);
     if (!state.loaded && state.error) {
-      return setChildren(body, emptyState('alert', 'The visitors did not load', state.error,
-        h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => store.loadVisitors() }, 'Try again')));
+      return setChildren(body, emptyState('alert', t('visitors.load_failed'), state.error,
+        h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => store.loadVisitors() }, t('app.try_again'))));
     }
-    if (!state.loaded) return setChildren(body, spinner('Loading visitors…'));
+    if (!state.loaded) return setChildren(body, spinner(t('visitors.loading')));
     const gone = [...composing.keys()].filter((id) => !state.byId.has(id)).map((id) => ({ ...composing.get(id).visitor, gone: true }));
     const items = [...list, ...gone];
     if (items.length === 0) {
-      return setChildren(body, emptyState('globe', 'Nobody is on your site right now',
-        'Visitors show up here the moment they open a page with your chat. Expected someone? Check that the snippet from Settings → Online consultant is on every page of your shop.',
-        h('a', { class: 'btn btn-secondary', href: paths.settings('widget') }, icon('code'), 'Get the snippet')));
+      return setChildren(body, emptyState('globe', t('visitors.nobody_title'), t('visitors.nobody_text'),
+        h('a', { class: 'btn btn-secondary', href: paths.settings('widget') }, icon('code'), t('visitors.get_snippet'))));
     }
     if (body.firstChild !== table) setChildren(body, table);
     reconcile(rows, items, (visitor) => visitor.contact_id, (visitor) => visitorRow(visitor, view), (element, visitor) => updateRow(element, visitor));
@@ -93,19 +93,19 @@ function updateRow(element, visitor) {
   element.__signature = signature;
   element.classList.toggle('is-gone', Boolean(visitor.gone));
   const name = visitorName(visitor);
-  const startButton = h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'start-dialog' }, onclick: () => openComposer(element) }, icon('chat'), 'Start dialog');
+  const startButton = h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'start-dialog' }, onclick: () => openComposer(element) }, icon('chat'), t('visitors.start_dialog'));
   setChildren(
     element.__cells,
     h('div', { class: 'visitor-who', role: 'cell' },
       contactAvatar(visitor.name, visitor.contact_id, { size: 'sm', online: !visitor.gone }),
       h('div', { class: 'visitor-who-text' },
         h('div', { class: ['visitor-name', !(visitor.name || '').trim() && 'is-anonymous'] }, name),
-        h('div', { class: 'visitor-email' }, visitor.gone ? 'Left the site' : visitor.email || 'No e-mail yet'),
+        h('div', { class: 'visitor-email' }, visitor.gone ? t('visitors.left') : visitor.email || t('visitors.no_email')),
       ),
     ),
     h('div', { class: 'visitor-page', role: 'cell' }, pageCell(visitor)),
     h('div', { class: 'visitor-time', role: 'cell' },
-      visitor.gone ? '—' : h('span', { class: 'visitor-duration', dataset: { since: visitor.visit_started_at || '' }, title: visitor.visit_started_at ? 'Since ' + new Date(visitor.visit_started_at).toLocaleTimeString() : '' }, timeOnSite(visitor.visit_started_at))),
+      visitor.gone ? '—' : h('span', { class: 'visitor-duration', dataset: { since: visitor.visit_started_at || '' }, title: visitor.visit_started_at ? t('visitors.since', { time: new Date(visitor.visit_started_at).toLocaleTimeString(locale()) }) : '' }, timeOnSite(visitor.visit_started_at))),
     h('div', { class: 'visitor-number', role: 'cell', dataset: { field: 'pages' } }, String(visitor.pages_seen ?? '—')),
     h('div', { class: 'visitor-number', role: 'cell', dataset: { field: 'tabs' } }, String(visitor.tabs ?? '—')),
     h('div', { class: 'visitor-actions', role: 'cell' }, startButton),
@@ -115,7 +115,7 @@ function updateRow(element, visitor) {
 function pageCell(visitor) {
   const url = httpUrl(visitor.page_url);
   return [
-    h('div', { class: 'visitor-page-title' }, visitor.page_title || 'Untitled page'),
+    h('div', { class: 'visitor-page-title' }, visitor.page_title || t('visitors.untitled')),
     url
       ? h('a', { class: 'visitor-page-url', href: url, target: '_blank', rel: 'noopener', title: visitor.page_url }, h('span', {}, visitor.page_url), icon('external'))
       : h('span', { class: 'visitor-page-url' }, visitor.page_url || '—'),
@@ -141,10 +141,10 @@ export function timeOnSite(since, now = Date.now()) {
   const started = Date.parse(since);
   if (!started) return '—';
   const seconds = Math.max(0, Math.floor((now - started) / 1000));
-  if (seconds < 60) return `${seconds} s`;
+  if (seconds < 60) return t('visitors.seconds', { count: seconds });
   const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min`;
-  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
+  if (minutes < 60) return t('visitors.minutes', { count: minutes });
+  return t('visitors.hours_minutes', { hours: Math.floor(minutes / 60), minutes: String(minutes % 60).padStart(2, '0') });
 }
 
 // ---------------------------------------------------------------- start a dialog
@@ -157,9 +157,9 @@ function openComposer(element) {
     slot.querySelector('textarea')?.focus();
     return;
   }
-  const textarea = h('textarea', { class: 'composer-input', rows: 2, 'aria-label': 'First message', placeholder: `Write to ${visitorName(element.__visitor)}…` });
+  const textarea = h('textarea', { class: 'composer-input', rows: 2, 'aria-label': t('contact_view.first_message'), placeholder: t('visitors.write_to', { name: visitorName(element.__visitor) }) });
   const error = h('div', { class: 'form-error', role: 'alert' });
-  const send = h('button', { type: 'submit', class: 'btn btn-primary btn-small', dataset: { action: 'send-first' } }, h('span', {}, 'Send'), icon('send'));
+  const send = h('button', { type: 'submit', class: 'btn btn-primary btn-small', dataset: { action: 'send-first' } }, h('span', {}, t('composer.send')), icon('send'));
   const close = () => {
     view.composing.delete(contactId);
     slot.hidden = true;
@@ -167,11 +167,11 @@ function openComposer(element) {
     element.classList.remove('is-composing');
     view.rerender();
   };
-  const cancel = h('button', { type: 'button', class: 'btn btn-ghost btn-small', onclick: close }, 'Cancel');
+  const cancel = h('button', { type: 'button', class: 'btn btn-ghost btn-small', onclick: close }, t('common.cancel'));
   const form = h('form', { class: 'composer inline-composer' },
     textarea,
     error,
-    h('div', { class: 'composer-bar' }, h('span', { class: 'composer-hint' }, 'Enter to send · Shift+Enter for a new line · Esc to cancel'), cancel, send),
+    h('div', { class: 'composer-bar' }, h('span', { class: 'composer-hint' }, t('visitors.hint')), cancel, send),
   );
   // One id per text: a retry of the same text is stored once.
   let clientMessageId = newClientMessageId();
