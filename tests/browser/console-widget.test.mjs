@@ -178,25 +178,21 @@ test('every field of the online consultant is saved by Save and shown again afte
   });
 });
 
-test('a bad colour, a title over the limit, a pattern or site that does not parse and a non-image photo show their error and save nothing', { timeout: TEST_TIMEOUT }, async () => {
+test('a bad colour, a title over the limit, a pattern or site that does not parse show their error and save nothing; fixing a field clears it; a non-image photo is refused when chosen', { timeout: TEST_TIMEOUT }, async () => {
   await withCleanup(async (keep) => {
     const { page } = keep(await openConsole(browser, env.owner));
     await keepingSettings(page, async (original) => {
       await openWidgetSettings(page);
       const cases = [
-        { what: 'a bad colour', control: 'input[name="color"]', make: () => page.locator('input[name="color"]').fill('#12345g'), field: 'color' },
-        { what: 'a title over 60 characters', control: 'input[name="online_title"]', make: () => page.locator('input[name="online_title"]').fill('x'.repeat(61)), field: 'online_title' },
+        { what: 'a bad colour', control: 'input[name="color"]', make: () => page.locator('input[name="color"]').fill('#12345g'), fix: '#123456', field: 'color' },
+        { what: 'a title over 60 characters', control: 'input[name="online_title"]', make: () => page.locator('input[name="online_title"]').fill('x'.repeat(61)), fix: 'Ask us', field: 'online_title' },
         {
-          what: 'a pattern that does not parse', control: 'textarea[name="hidden_pages"]', field: 'hidden_pages[1]', line: 3,
+          what: 'a pattern that does not parse', control: 'textarea[name="hidden_pages"]', field: 'hidden_pages[1]', line: 3, fix: '/fine/*',
           make: () => page.locator('textarea[name="hidden_pages"]').fill('/fine/*\n\n/a['),
         },
         {
-          what: 'a site with a path', control: 'textarea[name="allowed_origins"]', field: 'allowed_origins[1]', line: 2,
+          what: 'a site with a path', control: 'textarea[name="allowed_origins"]', field: 'allowed_origins[1]', line: 2, fix: suiteOrigin,
           make: () => page.locator('textarea[name="allowed_origins"]').fill(`${suiteOrigin}\nhttps://shop.example.com/catalog`),
-        },
-        {
-          what: 'a text file named .png', control: 'input[name="offline_photo"]', field: 'offline_photo',
-          make: () => page.locator('input[name="offline_photo"]').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: Buffer.from('This is not an image, only its name says so.\n') }),
         },
       ];
       for (const bad of cases) {
@@ -216,12 +212,21 @@ test('a bad colour, a title over the limit, a pattern or site that does not pars
         await page.locator('.save-bar .form-error', { hasText: 'Nothing was saved' }).waitFor();
         assert.deepEqual(editable(await getSettings(page)), editable(original), `${bad.what}: nothing was saved`);
         assert.equal((await getSettings(page)).offline_photo_url, original.offline_photo_url, `${bad.what}: the photo is as it was`);
+        // Fixed, the field's error goes at once (the next Save says anew what is wrong).
+        await page.locator(bad.control).fill(bad.fix);
+        await eventually(async () => (await page.locator('.field.has-error').count()) === 0, { message: `${bad.what}: the error gone once fixed` });
 
         await page.locator('[data-action="discard"]').click();
         assert.equal(await page.locator('.field.has-error').count(), 0, 'Discard clears the errors');
         assert.ok(await page.locator('[data-action="save"]').isDisabled(), 'Discard leaves nothing to save');
         assert.equal(await page.locator('textarea[name="offline_message"]').inputValue(), original.offline_message);
       }
+
+      // A file that is no image is refused as it is chosen, before any Save.
+      await page.locator('input[name="offline_photo"]').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: Buffer.from('This is not an image, only its name says so.\n') });
+      await fieldError(page, 'input[name="offline_photo"]').filter({ hasText: 'not a PNG, JPEG or WebP image' }).waitFor();
+      assert.ok(await page.locator('[data-action="save"]').isDisabled(), 'nothing taken, nothing to save');
+      assert.equal(await page.locator('.photo-preview img').count(), original.offline_photo_url ? 1 : 0, 'the photo is as it was');
     });
   });
 });

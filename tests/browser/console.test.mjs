@@ -534,7 +534,7 @@ test('a manager whose browser speaks Russian gets the console in Russian, choose
       await page.locator('.settings-nav').waitFor();
       await page.waitForTimeout(300);
       assert.deepEqual(await englishOn(page), [], `no English on Settings → ${section}`);
-      if (section === 'widget') await screenshot(page, 'console-ru-settings-1366x768.png');
+      if (['widget', 'integrations'].includes(section)) await screenshot(page, `console-ru-settings-${section}-1366x768.png`);
     }
 
     // English from the name menu: at once, and kept for the manager.
@@ -551,5 +551,25 @@ test('a manager whose browser speaks Russian gets the console in Russian, choose
     await other.locator('.profile-button').click();
     await other.locator('.menu-item[data-language="ru"]').click();
     await other.locator('.nav-item[data-category="mine"]', { hasText: 'Мои' }).waitFor();
+  });
+});
+
+test('the inbox list chosen is in the address: a reload keeps it; Settings is in the main navigation and opens on the online consultant', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    const { page } = keep(await openConsole(browser, env.owner));
+    await page.locator('.nav-item[data-category="new"]').click();
+    await page.locator('.segment', { hasText: 'Closed' }).click();
+    await eventually(() => /#\/dialogs\?in=new&status=closed$/.test(page.url()), { message: `the list in the address: ${page.url()}` });
+    await page.reload();
+    await page.locator('.nav-item.is-selected[data-category="new"]').waitFor();
+    await page.locator('.segment.is-selected', { hasText: 'Closed' }).waitFor();
+    assert.match(page.url(), /\?in=new&status=closed$/, 'still the same list');
+
+    await page.locator('.nav-settings [data-nav="settings"]').click();
+    await page.locator('form.widget-settings').waitFor();
+    assert.match(page.url(), /#\/settings\/widget$/);
+    // Back to the inbox: the same list.
+    await page.goBack();
+    await page.locator('.nav-item.is-selected[data-category="new"]').waitFor();
   });
 });

@@ -4,6 +4,10 @@
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 const SHAPES = {
+  // The messengers, each by its own mark (simplified, in line form).
+  telegram: [['path', { d: 'M21.2 4.2 2.9 11.3c-.9.4-.9 1.6 0 1.9l4.6 1.5 1.8 5.6c.2.8 1.2 1 1.8.4l2.7-2.6 4.7 3.5c.7.5 1.7.1 1.9-.8l2.9-13.6c.2-.9-.7-1.6-1.5-1.3z' }], ['path', { d: 'm7.5 14.7 9.6-6.2-7.2 7.4' }]],
+  vk: [['path', { d: 'M2.5 7h3.2c.4 3.8 2 5.6 3.5 6V7h3v3.3c1.4-.2 2.7-1.8 3.2-3.3h3c-.5 2.3-2.2 4-3.4 4.7 1.2.6 3.1 2.2 3.8 4.8h-3.3c-.6-1.7-2-3-3.3-3.2v3.2h-.5C7 16.5 2.8 13 2.5 7z' }]],
+  facebook: [['path', { d: 'M18 2h-3a5 5 0 0 0-5 5v3H7v4h3v8h4v-8h3l1-4h-4V7a1 1 0 0 1 1-1h3z' }]],
   search: [['circle', { cx: 11, cy: 11, r: 8 }], ['path', { d: 'm21 21-4.3-4.3' }]],
   send: [['path', { d: 'm22 2-7 20-4-9-9-4Z' }], ['path', { d: 'M22 2 11 13' }]],
   assign: [['path', { d: 'M16 21v-2a4 4 0 0 0-4-4H6a4 4 0 0 0-4 4v2' }], ['circle', { cx: 9, cy: 7, r: 4 }], ['path', { d: 'M19 8v6M22 11h-6' }]],

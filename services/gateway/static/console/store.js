@@ -7,7 +7,7 @@ import * as api from './api.js';
 import { ManagerSocket } from './socket.js';
 import { playSound, loadSoundPreference, saveSoundPreference } from './sound.js';
 import { newClientMessageId } from './format.js';
-import { route, navigate, paths } from './router.js';
+import { route, navigate, paths, showList } from './router.js';
 import * as i18n from './i18n.js';
 
 const LIST_PAGE_SIZE = 50;
@@ -28,7 +28,7 @@ export const managers = signal([]);
 /** { mine, all, new, managers: { [managerId]: n } } for filter.status, or null */
 export const counts = signal(null);
 /** { category: mine|all|new|manager, managerId, status: open|closed } */
-export const filter = signal(loadFilter());
+export const filter = signal(route.peek().list || loadFilter());
 /** Every dialog the console knows, by id. */
 export const dialogs = signal(new Map());
 /** The ids shown in the middle column, in order. */
@@ -228,6 +228,14 @@ export function setSound(on) {
 /** Loads what the current route shows; called by main.js on every route change. */
 export function followRoute(current) {
   if (session.peek().phase !== 'signed_in') return;
+  // A list named by the address (a reload, a shared link) is the one shown.
+  const shown = filter.peek();
+  const named = current.list;
+  if (named && (named.category !== shown.category || named.status !== shown.status || named.managerId !== shown.managerId)) {
+    setFilter(named);
+  } else if (current.name === 'inbox' || current.name === 'dialog') {
+    showList(shown);
+  }
   if (current.name === 'dialog') {
     if (thread.peek().dialogId !== current.id) openDialog(current.id);
   } else if (thread.peek().dialogId) {
@@ -301,6 +309,7 @@ export function setFilter(patch) {
   if (next.category !== 'manager') next.managerId = null;
   const statusChanged = next.status !== filter.peek().status;
   filter.value = next;
+  showList(next);
   try {
     localStorage.setItem(FILTER_STORAGE_KEY, JSON.stringify(next));
   } catch {

@@ -122,7 +122,7 @@ function integrationCard(spec, integration, admin, openConnect, reload) {
     actions.push(h('span', { class: 'field-hint' }, t('settings_integrations.admin_connects')));
   }
   return h('article', { class: ['session-card', 'integration-card'], dataset: { channel: spec.channel } },
-    h('span', { class: 'session-icon' }, icon('chat')),
+    h('span', { class: ['session-icon', `is-${spec.channel}`] }, icon(spec.channel)),
     h('div', { class: 'session-main' },
       h('div', { class: 'session-device' }, spec.name, integration ? h('span', { class: 'integration-name' }, integration.name) : null, integration ? healthChip(integration.health) : null),
       h('div', { class: 'session-meta' }, integration ? describeHealth(integration) : spec.unavailable ? spec.webhooksOnly : spec.text),

@@ -344,6 +344,12 @@ function buildForm(initial, manager, scope) {
       photoInput.value = '';
       return;
     }
+    // Refused when chosen, not at Save: an image the browser cannot decode is no photo.
+    if (!PHOTO_TYPES.includes(file.type) || !(await decodes(file))) {
+      photo.setError(t('settings_widget.photo_not_image'));
+      photoInput.value = '';
+      return;
+    }
     try {
       const dataUrl = await readAsDataUrl(file);
       photoChange = { name: file.name, dataUrl, base64: dataUrl.slice(dataUrl.indexOf(',') + 1) };
@@ -351,6 +357,14 @@ function buildForm(initial, manager, scope) {
       photo.setError(t('settings_widget.photo_unreadable'));
     }
     refreshAll();
+  });
+
+  // A field's error goes once the field is changed: the next Save says anew what is wrong.
+  form.addEventListener('input', (event) => {
+    const name = event.target?.name;
+    const entry = fieldsByName[name] || (name === 'position' ? fieldsByName.position : null);
+    if (entry) entry.setError('');
+    if (name === 'color' || event.target === colorPicker) fieldsByName.color.setError('');
   });
 
   // The patterns preview: the unsaved patterns against the addresses typed, asked of the server.
@@ -568,6 +582,20 @@ function photoImage(url) {
   const image = h('img', { src: url, alt: t('settings_widget.photo_alt') });
   image.addEventListener('error', () => image.replaceWith(h('span', { class: 'photo-empty is-broken', title: t('settings_widget.photo_broken') }, icon('image'))));
   return image;
+}
+
+/** The image types the server takes for the photo. */
+const PHOTO_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
+
+/** Whether the browser decodes the file as an image. */
+async function decodes(file) {
+  try {
+    const bitmap = await createImageBitmap(file);
+    bitmap.close();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function readAsDataUrl(file) {

@@ -35,6 +35,9 @@ export function mountSidebar(container, scope) {
         site,
         h('div', { class: 'nav-heading' }, t('sidebar.team')),
         team,
+        h('div', { class: 'nav-list nav-settings' },
+          h('button', { type: 'button', class: 'nav-item', dataset: { nav: 'settings' }, onclick: () => navigate(paths.settings('widget')) },
+            icon('settings'), h('span', { class: 'nav-label' }, t('sidebar.settings')))),
       ),
       footer,
     ),
@@ -138,7 +141,7 @@ function profileMenu(manager, close) {
   return h('div', {},
     h('div', { class: 'menu-header' }, h('div', { class: 'menu-title' }, manager.name), h('div', { class: 'menu-subtitle' }, manager.email)),
     menu([
-      { label: t('sidebar.settings'), icon: 'settings', onSelect: () => navigate(paths.settings('templates')) },
+      { label: t('sidebar.settings'), icon: 'settings', onSelect: () => navigate(paths.settings('widget')) },
       { label: t('sidebar.my_sessions'), icon: 'monitor', onSelect: () => navigate(paths.settings('sessions')) },
       'separator',
       { label: t('language.menu'), icon: 'globe', disabled: true },
