@@ -573,3 +573,39 @@ test('the inbox list chosen is in the address: a reload keeps it; Settings is in
     await page.locator('.nav-item.is-selected[data-category="new"]').waitFor();
   });
 });
+
+test('a shop that has not finished its first steps gets a getting-started list that ticks by what the suite sees, and can hide it', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    const { page } = keep(await openConsole(browser, env.owner, { freshLogin: true }));
+    const real = await apiFromPage(page, 'GET', '/onboarding');
+    assert.equal(real.status, 200);
+    const steps = ['widget_seen', 'messenger_connected', 'team_invited', 'messages_set'];
+    const list = page.locator('.getting-started');
+    if (steps.every((step) => real.body[step])) {
+      await page.locator('.empty-title', { hasText: 'Pick a dialog' }).waitFor();
+      assert.equal(await list.count(), 0, 'nothing left to do: no list');
+    } else {
+      await list.waitFor();
+      for (const step of steps) {
+        const done = await list.locator(`[data-step="${step}"]`).evaluate((item) => item.classList.contains('is-done'));
+        assert.equal(done, real.body[step] === true, `${step} ticked as the server sees it`);
+      }
+    }
+
+    // A new shop's answer (nothing done yet), in a fresh page: every step to do, each with its way there.
+    await page.route('**/api/v1/onboarding', (route) => route.fulfill({ json: { widget_seen: false, widget_seen_url: null, messenger_connected: false, team_invited: false, messages_set: false } }));
+    await page.reload();
+    await list.locator('.getting-started-progress', { hasText: '0 of 4 done' }).waitFor();
+    assert.equal(await list.locator('.getting-started-step:not(.is-done)').count(), 4);
+    await screenshot(page, 'console-getting-started-1366x768.png');
+    await list.locator('[data-step="messenger_connected"] button').click();
+    await page.locator('.integration-card').first().waitFor();
+    assert.match(page.url(), /#\/settings\/integrations$/);
+    await page.goBack();
+    await list.locator('[data-action="hide-getting-started"]').click();
+    await page.locator('.empty-title', { hasText: 'Pick a dialog' }).waitFor();
+    await page.reload();
+    await page.locator('.empty-title', { hasText: 'Pick a dialog' }).waitFor();
+    assert.equal(await list.count(), 0, 'hidden stays hidden');
+  });
+});

@@ -867,6 +867,73 @@ async fn a_manager_chooses_the_consoles_language_for_themself_only() {
 }
 
 #[tokio::test]
+async fn the_getting_started_checklist_ticks_what_the_shop_has_done_and_only_its_own() {
+    let t = TestSuite::start().await;
+    let shop = t.shop("Starting").await;
+    let other = t.shop("Elsewhere").await;
+    let api = t.manager_api(&shop).await;
+    let others = t.manager_api(&other).await;
+    let steps = |body: &Value| {
+        [
+            "widget_seen",
+            "messenger_connected",
+            "team_invited",
+            "messages_set",
+        ]
+        .map(|step| body[step].as_bool())
+    };
+    let (status, fresh) = api.get("/api/v1/onboarding").await;
+    assert_eq!(status, 200, "{fresh}");
+    assert_eq!(
+        steps(&fresh),
+        [Some(false); 4],
+        "a new shop has done nothing: {fresh}"
+    );
+
+    // A page of the shop shows the widget.
+    let mut visitor = Socket::visitor(t.port, &shop.site_key, "first-1", None).await;
+    visitor.wait_for_type("hello").await;
+    let page = "https://starting.example/catalogue";
+    visitor
+        .send_json(
+            json!({"type": "page", "url": page, "title": "Catalogue", "page_view_id": "pv-1"}),
+        )
+        .await;
+    visitor.drain().await;
+    let seen = chat_testkit::eventually("the widget seen", || async {
+        let (_, now) = api.get("/api/v1/onboarding").await;
+        (now["widget_seen"] == true).then_some(now)
+    })
+    .await;
+    assert_eq!(seen["widget_seen_url"], page);
+
+    t.colleague(&shop, "Boris", "manager").await;
+    let (_, mut settings) = api.get("/api/v1/widget/settings").await;
+    for read_only in [
+        "offline_photo_url",
+        "site_key",
+        "identity_secret",
+        "updated_at",
+    ] {
+        settings.as_object_mut().unwrap().remove(read_only);
+    }
+    settings["offline_message"] = "Back at nine: leave your e-mail.".into();
+    assert_eq!(api.put("/api/v1/widget/settings", settings).await.0, 200);
+    t.connect_telegram(&shop).await;
+    let (_, done) = api.get("/api/v1/onboarding").await;
+    assert_eq!(steps(&done), [Some(true); 4], "{done}");
+
+    let (_, theirs) = others.get("/api/v1/onboarding").await;
+    assert_eq!(
+        steps(&theirs),
+        [Some(false); 4],
+        "another shop's steps are its own: {theirs}"
+    );
+    assert_eq!(Api::new(t.port).get("/api/v1/onboarding").await.0, 401);
+    t.stop().await;
+}
+
+#[tokio::test]
 async fn make_devs_console_link_signs_the_demo_manager_in() {
     let t = TestSuite::start_with(Options {
         gateway: gateway::Config {

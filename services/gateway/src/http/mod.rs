@@ -15,6 +15,7 @@ pub mod held_answers;
 pub mod integrations;
 pub mod notes;
 pub mod notifications;
+pub mod onboarding;
 pub mod openapi;
 pub mod password_reset;
 pub mod team;
@@ -49,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .merge(files::router())
         .merge(contacts::router())
         .merge(team::router())
+        .merge(onboarding::router())
         .merge(openapi::router())
         .merge(console::router())
         .merge(widget::router())

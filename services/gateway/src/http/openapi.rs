@@ -67,6 +67,7 @@ use crate::state::AppState;
         super::team::end_session,
         super::team::end_other_sessions,
         super::widget::get_settings,
+        super::onboarding::get_onboarding,
         super::widget::save_settings,
         super::widget::preview_hidden_pages,
         super::widget::rotate_identity_secret,

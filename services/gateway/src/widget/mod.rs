@@ -18,6 +18,7 @@ pub mod patterns;
 pub mod photo;
 pub mod public;
 pub mod script;
+pub mod seen;
 pub mod settings;
 
 use serde_json::{Value, json};

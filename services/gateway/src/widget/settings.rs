@@ -27,6 +27,16 @@ pub const ORIGIN_PATTERN: &str =
     r"^https?://([a-z0-9]([a-z0-9-]*[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$";
 pub const COLOR_PATTERN: &str = "^#[0-9a-fA-F]{6}$";
 
+/// The titles and messages a new shop starts with (the defaults of
+/// migrations/0003_widget.sql): online title and message, offline title and
+/// message.
+pub const STARTING_WORDS: [&str; 4] = [
+    "We are online",
+    "Ask us anything: we usually answer within a few minutes.",
+    "Leave us a message",
+    "We are away right now. Leave your e-mail and we will write back.",
+];
+
 /// The stored settings of one account, with the account's keys.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Settings {
@@ -59,6 +69,16 @@ impl Settings {
         self.photo_name
             .as_ref()
             .map(|name| format!("/widget/v1/photos/{}/{name}", self.account_id))
+    }
+
+    /// Whether the shop wrote its own titles and messages (any of them).
+    pub fn has_own_words(&self) -> bool {
+        [
+            &self.online_title,
+            &self.online_message,
+            &self.offline_title,
+            &self.offline_message,
+        ] != STARTING_WORDS
     }
 
     /// Whether a page of this `Origin` may embed the widget: any while no

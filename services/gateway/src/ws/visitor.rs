@@ -540,6 +540,7 @@ async fn on_page(
         at: now,
     };
     session.page_url = frame.url.clone();
+    crate::widget::seen::page(&session.state.pool, visitor.account_id, &frame.url);
     online.page(visitor.account_id, page.clone());
     visitor.page = Some(page);
     let summary = match (title.is_empty(), frame.referrer.is_empty()) {

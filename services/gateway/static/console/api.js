@@ -154,6 +154,7 @@ export const disconnectIntegration = (channel) => request('DELETE', `/integratio
 
 // Visitors on the site
 export const listVisitors = (options) => request('GET', '/visitors', undefined, options);
+export const getOnboarding = () => request('GET', '/onboarding', undefined, { background: true });
 
 // Notifications (Settings → Notifications)
 export const getNotificationPreferences = () => request('GET', '/me/notifications');

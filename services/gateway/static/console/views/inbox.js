@@ -14,6 +14,7 @@ import { mountContactView } from './contact-view.js';
 import { mountContactPanel } from './contact-panel.js';
 import { mountVisitors } from './visitors.js';
 import { emptyState } from './common.js';
+import { mountGettingStarted, offersGettingStarted } from './getting-started.js';
 import { brand } from './login.js';
 import { navigate, paths } from '../router.js';
 import { t } from '../i18n.js';
@@ -45,7 +46,11 @@ export function mountInbox(container, scope) {
       if (current.name === 'visitors') mountVisitors(main, mainScope);
       else if (current.name === 'dialog') mountConversation(main, mainScope, current.id);
       else if (current.name === 'contact') mountContactView(main, mainScope, current.id);
-      else main.append(emptyState('chat', t('inbox.pick_title'), t('inbox.pick_text')));
+      else {
+        const pickADialog = () => main.append(emptyState('chat', t('inbox.pick_title'), t('inbox.pick_text')));
+        if (offersGettingStarted(store.session.peek().manager)) mountGettingStarted(main, mainScope, pickADialog);
+        else pickADialog();
+      }
     });
   });
 }

@@ -16,6 +16,7 @@ import { setLeaveGuard, navigate } from '../router.js';
 import { SOUND_NAMES, previewSound } from '../sound.js';
 import { confirmAction, field, spinner, emptyState, pageHeader, whileBusy, timeAgo, settingsCard } from './common.js';
 import { t, plural, locale, LANGUAGES } from '../i18n.js';
+import { canManageTeam } from './settings.js';
 
 const TITLE_MAX_CHARS = 60;
 const MESSAGE_MAX_CHARS = 300;
@@ -36,7 +37,6 @@ const POSITIONS = [
 /** The list fields, edited one entry a line. */
 const LIST_FIELDS = ['hidden_pages', 'allowed_origins'];
 
-const canEdit = (manager) => manager?.role === 'owner' || manager?.role === 'admin';
 
 export function mountWidgetSettingsPage(container, scope) {
   const body = h('div', { class: 'page-body' });
@@ -61,7 +61,7 @@ export function mountWidgetSettingsPage(container, scope) {
 // ---------------------------------------------------------------- the form
 
 function buildForm(initial, manager, scope) {
-  const editable = canEdit(manager);
+  const editable = canManageTeam(manager);
   let baseline = initial; // the saved settings the form started from
   let photoChange; // undefined: keep; null: remove; { base64, dataUrl }: a new one
   let saving = false;
