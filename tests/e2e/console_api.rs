@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use chat_testkit::clients::{Api, Socket};
 
-use crate::helpers::{Options, TestSuite, client_id};
+use crate::helpers::{Options, TestSuite, client_id, reply, widget_settings};
 
 /// A browser's view of the API: the session cookie, the CSRF token, an Origin.
 struct Browser {
@@ -748,13 +748,7 @@ async fn a_visitor_sees_a_manager_join_and_none_of_the_teams_other_changes() {
         hello["dialog"]["last_message_text"], "",
         "no preview of the team's line: {hello}"
     );
-    let (status, _) = owner
-        .post(
-            &format!("/api/v1/dialogs/{dialog}/messages"),
-            json!({"client_message_id": "r1", "text": "Still with you"}),
-        )
-        .await;
-    assert_eq!(status, 201);
+    reply(&owner, &dialog, "site", "Still with you").await;
     for (tab, socket) in [("live", &mut visitor), ("replayed", &mut later)] {
         let reply = socket
             .wait_for("the reply", |f| {
@@ -908,15 +902,7 @@ async fn the_getting_started_checklist_ticks_what_the_shop_has_done_and_only_its
     assert_eq!(seen["widget_seen_url"], page);
 
     t.colleague(&shop, "Boris", "manager").await;
-    let (_, mut settings) = api.get("/api/v1/widget/settings").await;
-    for read_only in [
-        "offline_photo_url",
-        "site_key",
-        "identity_secret",
-        "updated_at",
-    ] {
-        settings.as_object_mut().unwrap().remove(read_only);
-    }
+    let mut settings = widget_settings(&api).await;
     settings["offline_message"] = "Back at nine: leave your e-mail.".into();
     assert_eq!(api.put("/api/v1/widget/settings", settings).await.0, 200);
     t.connect_telegram(&shop).await;

@@ -467,3 +467,22 @@ pub async fn reply(api: &Api, dialog_id: &str, channel: &str, text: &str) -> Str
     assert_eq!(posted["message"]["channel"], channel, "{posted}");
     posted["message"]["id"].as_str().unwrap().to_owned()
 }
+
+/// The shop's widget settings as a `PUT /api/v1/widget/settings` takes
+/// them: what `GET` answers, less its read-only fields.
+pub async fn widget_settings(api: &Api) -> serde_json::Value {
+    let (status, mut settings) = api.get("/api/v1/widget/settings").await;
+    assert_eq!(status, 200, "{settings}");
+    for read_only in [
+        "offline_photo_url",
+        "site_key",
+        "identity_secret",
+        "updated_at",
+    ] {
+        settings
+            .as_object_mut()
+            .expect("an object")
+            .remove(read_only);
+    }
+    settings
+}

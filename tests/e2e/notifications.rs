@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use chat_testkit::clients::{Api, Socket};
 use chat_testkit::mail::MailCatcher;
 
-use crate::helpers::{Options, TestSuite, client_id, reply, until_messages};
+use crate::helpers::{Options, TestSuite, client_id, reply, until_messages, widget_settings};
 
 async fn suite_with_mail() -> (TestSuite, MailCatcher) {
     let mail = MailCatcher::start().await;
@@ -339,16 +339,7 @@ async fn a_shop_whose_widget_speaks_russian_emails_its_visitors_in_russian() {
     let (suite, mail) = suite_with_mail().await;
     let shop = suite.shop("Чайная").await;
     let api = suite.manager_api(&shop).await;
-    let (_, settings) = api.get("/api/v1/widget/settings").await;
-    let mut russian = settings.clone();
-    for read_only in [
-        "offline_photo_url",
-        "site_key",
-        "identity_secret",
-        "updated_at",
-    ] {
-        russian.as_object_mut().unwrap().remove(read_only);
-    }
+    let mut russian = widget_settings(&api).await;
     russian["language"] = "ru".into();
     let (status, saved) = api.put("/api/v1/widget/settings", russian).await;
     assert_eq!(

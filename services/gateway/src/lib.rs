@@ -33,8 +33,7 @@ pub mod api;
 pub mod auth;
 pub mod blocks;
 pub mod budgets;
-#[cfg(test)]
-mod catalogues;
+pub mod catalogues;
 pub mod client_address;
 pub mod config;
 pub mod credentials;

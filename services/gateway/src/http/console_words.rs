@@ -13,22 +13,11 @@ use super::console::ConsoleFiles;
 use crate::catalogues;
 
 fn text(path: &str) -> String {
-    let file = ConsoleFiles::get(path).unwrap_or_else(|| panic!("{path} is not embedded"));
-    String::from_utf8(file.data.into_owned()).unwrap_or_else(|_| panic!("{path} is not UTF-8"))
+    catalogues::text::<ConsoleFiles>(path)
 }
 
 fn catalogues_by_language() -> BTreeMap<String, Value> {
-    ConsoleFiles::iter()
-        .filter_map(|path| {
-            let language = path
-                .strip_prefix("i18n/")?
-                .strip_suffix(".json")?
-                .to_owned();
-            let catalogue = serde_json::from_str(&text(&path))
-                .unwrap_or_else(|e| panic!("i18n/{language}.json does not parse: {e}"));
-            Some((language, catalogue))
-        })
-        .collect()
+    catalogues::load::<ConsoleFiles>()
 }
 
 /// The console's scripts, by path.

@@ -10,6 +10,8 @@ use std::sync::LazyLock;
 use rust_embed::Embed;
 use sha2::{Digest, Sha256};
 
+use crate::catalogues;
+
 #[derive(Embed)]
 #[folder = "static/widget/"]
 struct WidgetFiles;
@@ -37,22 +39,11 @@ pub static SCRIPT: LazyLock<Script> = LazyLock::new(|| {
 
 /// Every language's catalogue, by language (`i18n/<language>.json`).
 fn catalogues() -> BTreeMap<String, serde_json::Value> {
-    WidgetFiles::iter()
-        .filter_map(|path| {
-            let language = path
-                .strip_prefix("i18n/")?
-                .strip_suffix(".json")?
-                .to_owned();
-            let catalogue = serde_json::from_str(&text(&path))
-                .unwrap_or_else(|e| panic!("i18n/{language}.json does not parse: {e}"));
-            Some((language, catalogue))
-        })
-        .collect()
+    catalogues::load::<WidgetFiles>()
 }
 
 fn text(path: &str) -> String {
-    let file = WidgetFiles::get(path).unwrap_or_else(|| panic!("{path} is not embedded"));
-    String::from_utf8(file.data.into_owned()).unwrap_or_else(|_| panic!("{path} is not UTF-8"))
+    catalogues::text::<WidgetFiles>(path)
 }
 
 #[cfg(test)]

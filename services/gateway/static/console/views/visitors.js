@@ -132,8 +132,9 @@ function httpUrl(value) {
   }
 }
 
+/** Their name, else "Visitor 4F2A" in the manager's language (the server's `label` is English). */
 function visitorName(visitor) {
-  return (visitor.name || '').trim() || visitor.label || contactDisplayName('', visitor.contact_id);
+  return contactDisplayName(visitor.name, visitor.contact_id);
 }
 
 /** "40 s", "12 min", "1 h 05 min". */
