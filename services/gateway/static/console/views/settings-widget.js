@@ -11,12 +11,13 @@ import { h, setChildren } from '../dom.js';
 import { untracked } from '../signals.js';
 import { icon } from '../icons.js';
 import * as store from '../store.js';
-import { describeError } from '../api.js';
+import { describeError, describeProblem } from '../api.js';
 import { setLeaveGuard, navigate } from '../router.js';
 import { SOUND_NAMES, previewSound } from '../sound.js';
 import { confirmAction, field, spinner, emptyState, pageHeader, whileBusy, timeAgo, settingsCard } from './common.js';
 import { t, plural, locale, LANGUAGES } from '../i18n.js';
 import { canManageTeam } from './settings.js';
+import { widgetPreview, COLOR_PATTERN } from './settings-widget-preview.js';
 
 const TITLE_MAX_CHARS = 60;
 const MESSAGE_MAX_CHARS = 300;
@@ -25,7 +26,6 @@ const PREVIEW_MAX_URLS = 20;
 const PREVIEW_DEBOUNCE_MS = 400;
 const COPIED_LABEL_MS = 2000;
 const PREVIEW_URLS_STORAGE_KEY = 'console.widgetPreviewUrls';
-const COLOR_PATTERN = /^#[0-9a-fA-F]{6}$/;
 
 /** The sounds and the positions, by the keys of their names in the catalogue. */
 const SOUND_LABELS = { chime: 'settings_widget.sound_chime', bell: 'settings_widget.sound_bell', pop: 'settings_widget.sound_pop', none: 'settings_widget.sound_none' };
@@ -69,94 +69,29 @@ function buildForm(initial, manager, scope) {
   let justSaved = false;
   let lastLines = { hidden_pages: [], allowed_origins: [] };
 
-  // --- inputs
-  const enabled = h('input', { type: 'checkbox', name: 'enabled', role: 'switch', class: 'switch-input' });
-  const enabledGroup = group('', h('label', { class: 'switch-row' },
-    h('span', { class: 'switch-text' },
-      h('span', { class: 'switch-title' }, t('settings_widget.enabled_title')),
-      h('span', { class: 'switch-sub' }, t('settings_widget.enabled_hint'))),
-    h('span', { class: 'switch' }, enabled, h('span', { class: 'switch-track', 'aria-hidden': 'true' }, h('span', { class: 'switch-thumb' }))),
-  ));
+  // --- the cards, each with the inputs it owns
+  const chat = chatCard();
+  const look = lookCard();
+  const languages = languageCard();
+  const online = onlineCard();
+  const offline = offlineCard();
+  const sounds = soundsCard();
+  const pages = hiddenPagesCard();
+  const sites = allowedSitesCard();
+  const install = installCard();
+  const cards = [chat, look, languages, online, offline, sounds, pages, sites, install];
+  const { enabled } = chat;
+  const { positionInputs, color, colorText, colorPicker } = look;
+  const { language, fromBrowser } = languages;
+  const { onlineTitle, onlineMessage } = online;
+  const { offlineTitle, offlineMessage, photo, photoInput, photoPreview, choosePhoto, removePhoto, photoNote } = offline;
+  const { managerSound, visitorSound } = sounds;
+  const { hiddenPages, previewUrls, previewResults, previewBox } = pages;
+  const { allowedOrigins } = sites;
+  const { snippet, secretSection } = install;
 
-  const positionInputs = POSITIONS.map(({ value }) => h('input', { type: 'radio', name: 'position', value, class: 'radio-card-input' }));
-  const positionGroup = group(t('settings_widget.position'), h('div', { class: 'radio-cards' },
-    POSITIONS.map(({ value, label }, index) =>
-      h('label', { class: 'radio-card', dataset: { position: value } },
-        positionInputs[index],
-        h('span', { class: 'radio-card-art', 'aria-hidden': 'true' }, h('span', { class: 'radio-card-bar' }), h('span', { class: 'radio-card-bar is-short' }), h('span', { class: 'radio-card-dot' })),
-        h('span', { class: 'radio-card-label' }, t(label)),
-      ),
-    ),
-  ));
-
-  const language = field(t('settings_widget.language'), h('select', { name: 'language' }, LANGUAGES.map(({ value, label }) => h('option', { value, lang: value }, label))), {
-    hint: t('settings_widget.language_hint'),
-  });
-  const fromBrowser = h('input', { type: 'checkbox', name: 'language_from_browser', role: 'switch', class: 'switch-input' });
-  const fromBrowserGroup = group('', h('label', { class: 'switch-row' },
-    h('span', { class: 'switch-text' },
-      h('span', { class: 'switch-title' }, t('settings_widget.from_browser_title')),
-      h('span', { class: 'switch-sub' }, t('settings_widget.from_browser_hint'))),
-    h('span', { class: 'switch' }, fromBrowser, h('span', { class: 'switch-track', 'aria-hidden': 'true' }, h('span', { class: 'switch-thumb' }))),
-  ));
-
-  const colorText = h('input', { type: 'text', name: 'color', class: 'color-text', spellcheck: 'false', autocomplete: 'off', placeholder: '#4f46e5' });
-  const colorPicker = h('input', { type: 'color', class: 'color-swatch', 'aria-label': t('settings_widget.pick_colour') });
-  const color = field(t('settings_widget.colour'), colorText, { hint: t('settings_widget.colour_hint') });
-  const colorRow = h('div', { class: 'color-row' });
-  colorText.replaceWith(colorRow);
-  colorRow.append(colorPicker, colorText);
-
-  const onlineTitle = countedField(t('settings_widget.title'), h('input', { type: 'text', name: 'online_title', autocomplete: 'off' }), TITLE_MAX_CHARS);
-  const onlineMessage = countedField(t('composer.message'), h('textarea', { name: 'online_message', rows: 3 }), MESSAGE_MAX_CHARS);
-  const offlineTitle = countedField(t('settings_widget.title'), h('input', { type: 'text', name: 'offline_title', autocomplete: 'off' }), TITLE_MAX_CHARS);
-  const offlineMessage = countedField(t('composer.message'), h('textarea', { name: 'offline_message', rows: 3 }), MESSAGE_MAX_CHARS);
-
-  const photoInput = h('input', { type: 'file', name: 'offline_photo', accept: 'image/png,image/jpeg,image/webp', class: 'visually-hidden', tabindex: '-1' });
-  const photoPreview = h('div', { class: 'photo-preview' });
-  const choosePhoto = h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'choose-photo' }, onclick: () => photoInput.click() }, icon('image'), t('settings_widget.choose_photo'));
-  const removePhoto = h('button', { type: 'button', class: 'btn btn-ghost btn-small is-danger', dataset: { action: 'remove-photo' } }, icon('trash'), t('settings_widget.remove_photo'));
-  const photoNote = h('span', { class: 'photo-note' });
-  const photo = group(t('settings_widget.photo'), h('div', { class: 'photo-row' },
-    photoPreview,
-    h('div', { class: 'photo-actions' }, h('div', { class: 'photo-buttons' }, choosePhoto, removePhoto), photoNote, photoInput),
-  ), { hint: t('settings_widget.photo_hint') });
-
-  const managerSound = soundField(t('settings_widget.manager_sound'), 'manager_sound', t('settings_widget.manager_sound_hint'));
-  const visitorSound = soundField(t('settings_widget.visitor_sound'), 'visitor_sound', t('settings_widget.visitor_sound_hint'));
-
-  const hiddenPages = field(t('settings_widget.patterns'), h('textarea', { name: 'hidden_pages', rows: 5, spellcheck: 'false', class: 'mono', placeholder: '/checkout/*\nshop.example.com/account/*' }), {
-    hint: h('span', {}, withNodes('settings_widget.patterns_hint', {
-      slash: h('code', {}, '/'), path: h('code', {}, '/checkout/*'), address: h('code', {}, 'shop.example.com/account/*'),
-      star: h('code', {}, '*'), question: h('code', {}, '?'), set: h('code', {}, '[abc]'), words: h('code', {}, '{cart,checkout}'),
-    })),
-  });
-  const previewUrls = h('textarea', { class: 'preview-urls mono', rows: 4, spellcheck: 'false', 'aria-label': t('settings_widget.preview_urls') });
-  const previewResults = h('ul', { class: 'preview-results', 'aria-live': 'polite' });
-  const previewBox = h('div', { class: 'pattern-preview', dataset: { state: 'idle' } },
-    h('div', { class: 'pattern-preview-head' }, icon('eye'), h('span', { class: 'pattern-preview-title' }, t('settings_widget.preview')), h('span', { class: 'pattern-preview-sub' }, t('settings_widget.preview_hint'))),
-    previewUrls,
-    previewResults,
-  );
-
-  const allowedOrigins = field(t('settings_widget.sites'), h('textarea', { name: 'allowed_origins', rows: 3, spellcheck: 'false', class: 'mono', placeholder: 'https://shop.example.com' }), {
-    hint: t('settings_widget.sites_hint'),
-  });
-
-  const fieldsByName = {
-    enabled: enabledGroup, position: positionGroup, color, online_title: onlineTitle, online_message: onlineMessage,
-    offline_title: offlineTitle, offline_message: offlineMessage, offline_photo: photo, manager_sound: managerSound,
-    visitor_sound: visitorSound, hidden_pages: hiddenPages, allowed_origins: allowedOrigins,
-    language, language_from_browser: fromBrowserGroup,
-  };
-  const editableControls = [enabled, ...positionInputs, colorText, colorPicker, onlineTitle.input, onlineMessage.input, offlineTitle.input,
-    offlineMessage.input, managerSound.input, visitorSound.input, hiddenPages.input, allowedOrigins.input, photoInput, choosePhoto, removePhoto,
-    language.input, fromBrowser];
-
-  // --- read-only parts
-  const snippet = h('code', {});
-  const copySnippet = copyButton(() => snippet.textContent, { action: 'copy-snippet' });
-  const secretSection = h('div', { class: 'secret-section' });
+  const fieldsByName = Object.assign({}, ...cards.map((card) => card.fields));
+  const editableControls = cards.flatMap((card) => card.controls);
 
   // --- the live preview
   const preview = widgetPreview();
@@ -178,23 +113,7 @@ function buildForm(initial, manager, scope) {
     readOnlyNotice,
     changedNotice,
     h('div', { class: 'widget-layout' },
-      h('div', { class: 'widget-form' },
-        settingsCard(t('conversation.chat'), null, enabledGroup.element),
-        settingsCard(t('settings_widget.look'), t('settings_widget.look_hint'), positionGroup.element, color.element),
-        settingsCard(t('language.menu'), null, h('div', { class: 'form-row' }, language.element), fromBrowserGroup.element),
-        settingsCard(t('settings_widget.online'), t('settings_widget.online_hint'), onlineTitle.element, onlineMessage.element),
-        settingsCard(t('settings_widget.offline'), t('settings_widget.offline_hint'),
-          offlineTitle.element, offlineMessage.element, photo.element),
-        settingsCard(t('settings_widget.sounds'), t('settings_widget.sounds_hint'), h('div', { class: 'form-row' }, managerSound.element, visitorSound.element)),
-        settingsCard(t('settings_widget.hidden_pages'), t('settings_widget.hidden_pages_hint'), hiddenPages.element, previewBox),
-        settingsCard(t('settings_widget.allowed_sites'), t('settings_widget.allowed_sites_hint'), allowedOrigins.element),
-        settingsCard(t('settings_widget.install'), null,
-          h('div', { class: 'field' },
-            h('div', { class: 'field-label-row' }, h('span', { class: 'field-label' }, t('settings_widget.snippet')), copySnippet),
-            h('pre', { class: 'snippet', dataset: { field: 'snippet' } }, snippet),
-            h('div', { class: 'field-hint' }, t('settings_widget.snippet_hint'))),
-          secretSection),
-      ),
+      h('div', { class: 'widget-form' }, cards.map((card) => card.element)),
       h('aside', { class: 'widget-preview-column', 'aria-label': t('settings_widget.preview') }, preview.element),
     ),
     editable ? footer : null,
@@ -436,11 +355,11 @@ function buildForm(initial, manager, scope) {
       const item = /^(\w+)\[(\d+)\]$/.exec(name);
       if (item && LIST_FIELDS.includes(item[1])) {
         const index = Number(item[2]);
-        byList[item[1]].push(t('settings_widget.line_problem', { line: lastLines[item[1]][index] ?? index + 1, problem }));
+        byList[item[1]].push(t('settings_widget.line_problem', { line: lastLines[item[1]][index] ?? index + 1, problem: describeProblem(problem) }));
       } else if (fieldsByName[name]) {
-        fieldsByName[name].setError(sentence(problem));
+        fieldsByName[name].setError(describeProblem(problem));
       } else {
-        unmatched.push(`${name}: ${problem}`);
+        unmatched.push(`${name}: ${describeProblem(problem)}`);
       }
     }
     for (const name of LIST_FIELDS) if (byList[name].length) fieldsByName[name].setError(byList[name].join('\n'));
@@ -503,6 +422,177 @@ function buildForm(initial, manager, scope) {
       renderReadOnly(settings);
       changedNotice.hidden = false;
     },
+  };
+}
+
+// ---------------------------------------------------------------- the cards
+
+// One function a card: it builds the card's inputs and answers its element,
+// its fields by name (each shows its own error), the controls a read-only
+// page disables, and the inputs the form reads and fills.
+
+/** Chat: the widget on or off. */
+function chatCard() {
+  const enabled = h('input', { type: 'checkbox', name: 'enabled', role: 'switch', class: 'switch-input' });
+  const enabledGroup = group('', h('label', { class: 'switch-row' },
+    h('span', { class: 'switch-text' },
+      h('span', { class: 'switch-title' }, t('settings_widget.enabled_title')),
+      h('span', { class: 'switch-sub' }, t('settings_widget.enabled_hint'))),
+    h('span', { class: 'switch' }, enabled, h('span', { class: 'switch-track', 'aria-hidden': 'true' }, h('span', { class: 'switch-thumb' }))),
+  ));
+  return {
+    element: settingsCard(t('conversation.chat'), null, enabledGroup.element),
+    fields: { enabled: enabledGroup },
+    controls: [enabled],
+    enabled,
+  };
+}
+
+/** Look: the corner the button sits in, and the colour. */
+function lookCard() {
+  const positionInputs = POSITIONS.map(({ value }) => h('input', { type: 'radio', name: 'position', value, class: 'radio-card-input' }));
+  const positionGroup = group(t('settings_widget.position'), h('div', { class: 'radio-cards' },
+    POSITIONS.map(({ value, label }, index) =>
+      h('label', { class: 'radio-card', dataset: { position: value } },
+        positionInputs[index],
+        h('span', { class: 'radio-card-art', 'aria-hidden': 'true' }, h('span', { class: 'radio-card-bar' }), h('span', { class: 'radio-card-bar is-short' }), h('span', { class: 'radio-card-dot' })),
+        h('span', { class: 'radio-card-label' }, t(label)),
+      ),
+    ),
+  ));
+  const colorText = h('input', { type: 'text', name: 'color', class: 'color-text', spellcheck: 'false', autocomplete: 'off', placeholder: '#4f46e5' });
+  const colorPicker = h('input', { type: 'color', class: 'color-swatch', 'aria-label': t('settings_widget.pick_colour') });
+  const color = field(t('settings_widget.colour'), colorText, { hint: t('settings_widget.colour_hint') });
+  const colorRow = h('div', { class: 'color-row' });
+  colorText.replaceWith(colorRow);
+  colorRow.append(colorPicker, colorText);
+  return {
+    element: settingsCard(t('settings_widget.look'), t('settings_widget.look_hint'), positionGroup.element, color.element),
+    fields: { position: positionGroup, color },
+    controls: [...positionInputs, colorText, colorPicker],
+    positionInputs, color, colorText, colorPicker,
+  };
+}
+
+/** Language: the widget's language, or the visitor's browser's. */
+function languageCard() {
+  const language = field(t('settings_widget.language'), h('select', { name: 'language' }, LANGUAGES.map(({ value, label }) => h('option', { value, lang: value }, label))), {
+    hint: t('settings_widget.language_hint'),
+  });
+  const fromBrowser = h('input', { type: 'checkbox', name: 'language_from_browser', role: 'switch', class: 'switch-input' });
+  const fromBrowserGroup = group('', h('label', { class: 'switch-row' },
+    h('span', { class: 'switch-text' },
+      h('span', { class: 'switch-title' }, t('settings_widget.from_browser_title')),
+      h('span', { class: 'switch-sub' }, t('settings_widget.from_browser_hint'))),
+    h('span', { class: 'switch' }, fromBrowser, h('span', { class: 'switch-track', 'aria-hidden': 'true' }, h('span', { class: 'switch-thumb' }))),
+  ));
+  return {
+    element: settingsCard(t('language.menu'), null, h('div', { class: 'form-row' }, language.element), fromBrowserGroup.element),
+    fields: { language, language_from_browser: fromBrowserGroup },
+    controls: [language.input, fromBrowser],
+    language, fromBrowser,
+  };
+}
+
+/** While a manager is online: the title and the message. */
+function onlineCard() {
+  const onlineTitle = countedField(t('settings_widget.title'), h('input', { type: 'text', name: 'online_title', autocomplete: 'off' }), TITLE_MAX_CHARS);
+  const onlineMessage = countedField(t('composer.message'), h('textarea', { name: 'online_message', rows: 3 }), MESSAGE_MAX_CHARS);
+  return {
+    element: settingsCard(t('settings_widget.online'), t('settings_widget.online_hint'), onlineTitle.element, onlineMessage.element),
+    fields: { online_title: onlineTitle, online_message: onlineMessage },
+    controls: [onlineTitle.input, onlineMessage.input],
+    onlineTitle, onlineMessage,
+  };
+}
+
+/** While nobody is online: the title, the message and the photo. */
+function offlineCard() {
+  const offlineTitle = countedField(t('settings_widget.title'), h('input', { type: 'text', name: 'offline_title', autocomplete: 'off' }), TITLE_MAX_CHARS);
+  const offlineMessage = countedField(t('composer.message'), h('textarea', { name: 'offline_message', rows: 3 }), MESSAGE_MAX_CHARS);
+
+  const photoInput = h('input', { type: 'file', name: 'offline_photo', accept: 'image/png,image/jpeg,image/webp', class: 'visually-hidden', tabindex: '-1' });
+  const photoPreview = h('div', { class: 'photo-preview' });
+  const choosePhoto = h('button', { type: 'button', class: 'btn btn-secondary btn-small', dataset: { action: 'choose-photo' }, onclick: () => photoInput.click() }, icon('image'), t('settings_widget.choose_photo'));
+  const removePhoto = h('button', { type: 'button', class: 'btn btn-ghost btn-small is-danger', dataset: { action: 'remove-photo' } }, icon('trash'), t('settings_widget.remove_photo'));
+  const photoNote = h('span', { class: 'photo-note' });
+  const photo = group(t('settings_widget.photo'), h('div', { class: 'photo-row' },
+    photoPreview,
+    h('div', { class: 'photo-actions' }, h('div', { class: 'photo-buttons' }, choosePhoto, removePhoto), photoNote, photoInput),
+  ), { hint: t('settings_widget.photo_hint') });
+  return {
+    element: settingsCard(t('settings_widget.offline'), t('settings_widget.offline_hint'),
+      offlineTitle.element, offlineMessage.element, photo.element),
+    fields: { offline_title: offlineTitle, offline_message: offlineMessage, offline_photo: photo },
+    controls: [offlineTitle.input, offlineMessage.input, photoInput, choosePhoto, removePhoto],
+    offlineTitle, offlineMessage, photo, photoInput, photoPreview, choosePhoto, removePhoto, photoNote,
+  };
+}
+
+/** Sounds: the managers' and the visitors'. */
+function soundsCard() {
+  const managerSound = soundField(t('settings_widget.manager_sound'), 'manager_sound', t('settings_widget.manager_sound_hint'));
+  const visitorSound = soundField(t('settings_widget.visitor_sound'), 'visitor_sound', t('settings_widget.visitor_sound_hint'));
+  return {
+    element: settingsCard(t('settings_widget.sounds'), t('settings_widget.sounds_hint'), h('div', { class: 'form-row' }, managerSound.element, visitorSound.element)),
+    fields: { manager_sound: managerSound, visitor_sound: visitorSound },
+    controls: [managerSound.input, visitorSound.input],
+    managerSound, visitorSound,
+  };
+}
+
+/** Hidden pages: the patterns, and their check against a few addresses (which read-only pages keep). */
+function hiddenPagesCard() {
+  const hiddenPages = field(t('settings_widget.patterns'), h('textarea', { name: 'hidden_pages', rows: 5, spellcheck: 'false', class: 'mono', placeholder: '/checkout/*\nshop.example.com/account/*' }), {
+    hint: h('span', {}, withNodes('settings_widget.patterns_hint', {
+      slash: h('code', {}, '/'), path: h('code', {}, '/checkout/*'), address: h('code', {}, 'shop.example.com/account/*'),
+      star: h('code', {}, '*'), question: h('code', {}, '?'), set: h('code', {}, '[abc]'), words: h('code', {}, '{cart,checkout}'),
+    })),
+  });
+  const previewUrls = h('textarea', { class: 'preview-urls mono', rows: 4, spellcheck: 'false', 'aria-label': t('settings_widget.preview_urls') });
+  const previewResults = h('ul', { class: 'preview-results', 'aria-live': 'polite' });
+  const previewBox = h('div', { class: 'pattern-preview', dataset: { state: 'idle' } },
+    h('div', { class: 'pattern-preview-head' }, icon('eye'), h('span', { class: 'pattern-preview-title' }, t('settings_widget.preview')), h('span', { class: 'pattern-preview-sub' }, t('settings_widget.preview_hint'))),
+    previewUrls,
+    previewResults,
+  );
+  return {
+    element: settingsCard(t('settings_widget.hidden_pages'), t('settings_widget.hidden_pages_hint'), hiddenPages.element, previewBox),
+    fields: { hidden_pages: hiddenPages },
+    controls: [hiddenPages.input],
+    hiddenPages, previewUrls, previewResults, previewBox,
+  };
+}
+
+/** Allowed sites: the origins the widget may run on. */
+function allowedSitesCard() {
+  const allowedOrigins = field(t('settings_widget.sites'), h('textarea', { name: 'allowed_origins', rows: 3, spellcheck: 'false', class: 'mono', placeholder: 'https://shop.example.com' }), {
+    hint: t('settings_widget.sites_hint'),
+  });
+  return {
+    element: settingsCard(t('settings_widget.allowed_sites'), t('settings_widget.allowed_sites_hint'), allowedOrigins.element),
+    fields: { allowed_origins: allowedOrigins },
+    controls: [allowedOrigins.input],
+    allowedOrigins,
+  };
+}
+
+/** Put it on your site: the snippet to paste, and the identity secret (filled by renderReadOnly). */
+function installCard() {
+  const snippet = h('code', {});
+  const copySnippet = copyButton(() => snippet.textContent, { action: 'copy-snippet' });
+  const secretSection = h('div', { class: 'secret-section' });
+  return {
+    element: settingsCard(t('settings_widget.install'), null,
+      h('div', { class: 'field' },
+        h('div', { class: 'field-label-row' }, h('span', { class: 'field-label' }, t('settings_widget.snippet')), copySnippet),
+        h('pre', { class: 'snippet', dataset: { field: 'snippet' } }, snippet),
+        h('div', { class: 'field-hint' }, t('settings_widget.snippet_hint'))),
+      secretSection),
+    fields: {},
+    controls: [],
+    snippet,
+    secretSection,
   };
 }
 
@@ -709,89 +799,6 @@ function rememberPreviewUrls(text) {
   } catch {
     // Not remembered; fine.
   }
-}
-
-// ---------------------------------------------------------------- the live preview
-
-/** A small picture of a shop page with the widget's window and button, in the colours and texts being edited. */
-function widgetPreview() {
-  let mode = 'online';
-  let values = null;
-  let photoUrl = null;
-  let lastColor = '#4f46e5';
-  const tabs = ['online', 'offline'].map((value) =>
-    h('button', { type: 'button', role: 'tab', class: 'segment', dataset: { previewMode: value } }, value === 'online' ? t('settings_widget.preview_online') : t('settings_widget.preview_offline')));
-  const headerAvatar = h('span', { class: 'wp-avatar' });
-  const title = h('div', { class: 'wp-title' });
-  const message = h('div', { class: 'wp-message' });
-  const emailRow = h('div', { class: 'wp-email' }, h('span', {}, t('settings_widget.preview_email')), h('span', { class: 'wp-email-button' }, t('composer.send')));
-  const stage = h('div', { class: 'wp-stage' },
-    h('div', { class: 'wp-page', 'aria-hidden': 'true' }, h('span', { class: 'wp-bar is-wide' }), h('span', { class: 'wp-bar' }), h('span', { class: 'wp-bar is-short' }), h('span', { class: 'wp-block' }), h('span', { class: 'wp-bar' }), h('span', { class: 'wp-bar is-short' })),
-    h('div', { class: 'wp-window' },
-      h('div', { class: 'wp-header' }, headerAvatar, h('div', { class: 'wp-header-text' }, title, message)),
-      h('div', { class: 'wp-body' }, emailRow),
-      h('div', { class: 'wp-input' }, h('span', {}, t('settings_widget.preview_type')), icon('send')),
-    ),
-    h('div', { class: 'wp-launcher' }, icon('chat')),
-  );
-  const offNote = h('div', { class: 'wp-off-note' }, icon('eyeOff'), t('settings_widget.preview_off'));
-  const element = h('div', { class: 'widget-preview' },
-    h('div', { class: 'widget-preview-head' }, h('span', { class: 'widget-preview-title' }, t('settings_widget.preview')), h('div', { class: 'segmented is-compact', role: 'tablist' }, tabs)),
-    stage,
-    offNote,
-  );
-
-  const render = () => {
-    if (!values) return;
-    for (const tab of tabs) {
-      tab.classList.toggle('is-selected', tab.dataset.previewMode === mode);
-      tab.setAttribute('aria-selected', String(tab.dataset.previewMode === mode));
-    }
-    // A colour being typed shows once it is whole; meanwhile the last whole one stays.
-    if (COLOR_PATTERN.test(values.color)) lastColor = values.color;
-    const colorValue = lastColor;
-    stage.style.setProperty('--wp-color', colorValue);
-    stage.style.setProperty('--wp-on-color', readableOn(colorValue));
-    stage.dataset.position = values.position;
-    const online = mode === 'online';
-    title.textContent = (online ? values.online_title : values.offline_title) || (online ? t('settings_widget.preview_online_title') : t('settings_widget.preview_offline_title'));
-    message.textContent = online ? values.online_message : values.offline_message;
-    message.hidden = !message.textContent;
-    emailRow.hidden = online;
-    headerAvatar.replaceChildren(!online && photoUrl ? h('img', { src: photoUrl, alt: '' }) : icon(online ? 'chat' : 'user'));
-    element.classList.toggle('is-off', !values.enabled);
-    offNote.hidden = values.enabled;
-  };
-  for (const tab of tabs) tab.onclick = () => {
-    mode = tab.dataset.previewMode;
-    render();
-  };
-  return {
-    element,
-    update(next) {
-      values = next;
-      render();
-    },
-    setPhoto(url) {
-      photoUrl = url;
-      render();
-    },
-  };
-}
-
-/** White or near-black text, whichever reads better on the colour (WCAG relative luminance). */
-function readableOn(hex) {
-  const channel = (offset) => {
-    const value = parseInt(hex.slice(offset, offset + 2), 16) / 255;
-    return value <= 0.03928 ? value / 12.92 : ((value + 0.055) / 1.055) ** 2.4;
-  };
-  const luminance = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
-  return (1.05 / (luminance + 0.05)) >= ((luminance + 0.05) / 0.05) ? '#ffffff' : '#111827';
-}
-
-function sentence(text) {
-  const value = String(text || '');
-  return value ? value[0].toUpperCase() + value.slice(1) : value;
 }
 
 /** The words of key with a node where each {placeholder} named in nodes is. */
