@@ -554,7 +554,8 @@ test('Start dialog writes to a visitor: their socket receives it and the dialog 
     const sent = JSON.parse(response.request().postData());
     assert.ok(sent.client_message_id && sent.client_message_id.length <= 64, 'a client_message_id goes with it');
     const { dialog } = await response.json();
-    await page.waitForURL(new RegExp(`#/dialogs/${dialog.id}$`));
+    // The dialog's address, with the inbox's list after it once the console has shown it.
+    await page.waitForURL(new RegExp(`#/dialogs/${dialog.id}(\\?|$)`));
     await page.locator('.msg-out .msg-text', { hasText: text }).waitFor();
     assert.equal(await page.locator('.conv-name').textContent(), shownAs, 'the visitor has the same name in the inbox as on the visitors page');
     const received = await visitor.receives(text);

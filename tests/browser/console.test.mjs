@@ -431,7 +431,8 @@ test('a browser push shows its notification, and clicking it opens the dialog in
       const [notification] = (await self.registration.getNotifications()).filter((n) => n.title === wanted);
       self.dispatchEvent(new NotificationEvent('notificationclick', { notification }));
     }, title);
-    await page.waitForURL(url);
+    // The dialog's address, with the inbox's list after it once the console has shown it.
+    await page.waitForURL((current) => current.href === url || current.href.startsWith(`${url}?`));
     await page.locator('.msg-in', { hasText: 'Pushed to you' }).waitFor();
   });
 });
