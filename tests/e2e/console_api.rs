@@ -757,6 +757,23 @@ async fn a_visitor_sees_a_manager_join_and_none_of_the_teams_other_changes() {
             .await;
         let mut frames = socket.drain().await;
         frames.push(reply);
+        let created: Vec<_> = frames
+            .iter()
+            .filter(|f| f["type"] == "dialog_created")
+            .collect();
+        if tab == "live" {
+            assert_eq!(
+                created.len(),
+                1,
+                "the live tab saw its dialog open: {frames:?}"
+            );
+        }
+        for created in created {
+            assert_eq!(
+                created["dialog"]["last_message_text"], "",
+                "{tab}: no preview: {created}"
+            );
+        }
         assert!(
             frames.iter().all(|f| {
                 let text = f.to_string();

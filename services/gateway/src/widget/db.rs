@@ -34,6 +34,17 @@ pub async fn by_site_key(pool: &PgPool, site_key: &str) -> sqlx::Result<Option<S
 pub async fn save(pool: &PgPool, account_id: Uuid, valid: &Valid) -> sqlx::Result<Settings> {
     let mut tx = pool.begin().await?;
     let b = &valid.body;
+    // A new language of the widget is also the notification service's for
+    // the shop's visitors: the managers' announcements carry it, so they go
+    // out again (only when it changes; before the settings are).
+    sqlx::query!(
+        "update manager set announced = false, updated_at = now() where account_id = $1 \
+             and $2::text <> (select language from widget_settings where account_id = $1)",
+        account_id,
+        b.language.as_deref()
+    )
+    .execute(&mut *tx)
+    .await?;
     sqlx::query!(
         "update widget_settings set enabled = $2, manager_sound = $3, visitor_sound = $4, \
          position = $5, color = $6, online_title = $7, online_message = $8, offline_title = $9, \
@@ -58,16 +69,6 @@ pub async fn save(pool: &PgPool, account_id: Uuid, valid: &Valid) -> sqlx::Resul
     )
     .execute(&mut *tx)
     .await?;
-    if b.language.is_some() {
-        // The notification service writes to the shop's visitors in it: the
-        // managers' announcements carry it.
-        sqlx::query!(
-            "update manager set announced = false, updated_at = now() where account_id = $1",
-            account_id
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
     let kept = match &valid.photo {
         PhotoChange::Keep => None,
         PhotoChange::Remove => Some(None),

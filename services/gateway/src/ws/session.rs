@@ -291,7 +291,12 @@ impl Session {
             return Ok(());
         }
         if event.seq == 0 {
-            return self.send(event.frame.clone()).await;
+            // Outside any dialog's sequence; a visitor gets their own frame
+            // where the event has one (a new dialog without its preview).
+            return match event.frame_for(visitor) {
+                Some(frame) => self.send(frame.to_owned()).await,
+                None => Ok(()),
+            };
         }
         match self.delivery.step(event.dialog_id, event.seq) {
             Step::Skip => Ok(()),

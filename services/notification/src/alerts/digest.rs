@@ -11,9 +11,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use chat_platform::Shutdown;
-use chat_platform::names::visitor_label;
-
-use crate::mail::words::Words;
+use chat_platform::names::visitor_tag;
 
 use crate::db::alerts;
 use crate::db::directory;
@@ -21,6 +19,7 @@ use crate::db::email::NewEmail;
 use crate::db::push;
 use crate::mail::Postbox;
 use crate::mail::templates::{Line, ManagerAlert};
+use crate::mail::words::Words;
 use crate::presence::Presence;
 
 /// Dialogs taken in one round (one transaction).
@@ -86,9 +85,7 @@ impl Digest {
         // Each manager's e-mail and push in their language.
         let contact_in = |words: Words| match (dialog.contact_name.trim(), dialog.contact_id) {
             ("", Some(contact_id)) => {
-                let label = visitor_label(contact_id);
-                let id = label.rsplit(' ').next().unwrap_or_default().to_owned();
-                words.fill("alert.visitor", &[("id", &id)])
+                words.fill("alert.visitor", &[("id", &visitor_tag(contact_id))])
             }
             ("", None) => words.say("alert.a_visitor").to_owned(),
             (name, _) => name.to_owned(),
