@@ -2,6 +2,7 @@
 //! services running against the real PostgreSQL and NATS.
 
 mod api_fuzz;
+mod attachments;
 mod bad_input;
 mod browser;
 mod budgets;

@@ -58,8 +58,8 @@ async fn every_documented_operation_is_served_and_guarded_as_documented() {
         }
     }
     assert_eq!(
-        operations, 61,
-        "auth 7, dialogs 10, notes 2 (and held answers 2), templates 4, contacts 5, managers 3, sessions 3, widget 5 (with onboarding), \
+        operations, 64,
+        "auth 7, dialogs 13 (with files), notes 2 (and held answers 2), templates 4, contacts 5, managers 3, sessions 3, widget 5 (with onboarding), \
          visitors 1, integrations 4 (with files), blocks 3, notifications 12 (with the shop's SMTP server and one-click unsubscribe)"
     );
     t.stop().await;

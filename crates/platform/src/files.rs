@@ -1,8 +1,8 @@
-//! Where the console opens a file a person sent (through a messenger, or
-//! attached to an e-mail): a path of the gateway's API,
-//! `/api/v1/files/<channel>/<file id>`, with `?name=` the name the person
-//! gave it where there is one (a platform's file server may know it only as
-//! `file_5.pdf`).
+//! Files people send: how large a message's files may be, and where the
+//! console opens one that stayed with its messenger or e-mail (a path of
+//! the gateway's API, `/api/v1/files/<channel>/<file id>`, with `?name=`
+//! the name the person gave it where there is one: a platform's file server
+//! may know it only as `file_5.pdf`).
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -29,3 +29,12 @@ pub fn link(channel: &str, file_id: &str, name: Option<&str>) -> String {
         None => path,
     }
 }
+
+/// The largest file a message may carry, in bytes (as the largest a
+/// Telegram bot may download, so a messenger's file fits too).
+pub const MAX_ATTACHMENT_BYTES: usize = 20 * 1024 * 1024;
+/// The most files one message carries.
+pub const MAX_ATTACHMENTS: usize = 10;
+/// The largest gRPC message between the services that pass a file whole:
+/// the file and room for what describes it.
+pub const MAX_FILE_MESSAGE_BYTES: usize = MAX_ATTACHMENT_BYTES + 1024 * 1024;

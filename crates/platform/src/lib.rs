@@ -17,11 +17,14 @@
 //! - [`ops`]: `/healthz`, `/readyz` and `/metrics`.
 //! - [`worker`]: the skeleton of a service that only consumes events.
 //! - [`names`]: what to call a visitor who has not said their name.
-//! - [`files`]: the console's links to files people sent.
+//! - [`files`]: limits of files people send, and the console's links to those
+//!   that stay with their messenger.
+//! - [`budget`]: memory-hungry blocking work (decoding images) within a budget.
 //! - [`secrets`]: the key ring secrets at rest are sealed under.
 //! - [`grpc`]: serving a service (limits, health), and channels to other
 //!   services carrying the trace context.
 
+pub mod budget;
 pub mod bus;
 pub mod config;
 pub mod cursor;

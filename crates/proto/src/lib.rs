@@ -47,6 +47,51 @@ pub mod time {
     }
 }
 
+/// A message as plain text where only text can go (an e-mail, a push): its
+/// words, then a line per file it carries (`📎 name`), which the reader
+/// opens in the chat.
+pub mod plain {
+    use crate::dialog::v1::Message;
+
+    impl Message {
+        pub fn text_with_files(&self) -> String {
+            let mut lines: Vec<String> = Vec::with_capacity(1 + self.attachments.len());
+            if !self.text.trim().is_empty() {
+                lines.push(self.text.clone());
+            }
+            lines.extend(self.attachments.iter().map(|a| format!("📎 {}", a.name)));
+            lines.join("\n")
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use crate::dialog::v1::{Attachment, Message};
+
+        #[test]
+        fn files_are_named_after_the_words() {
+            let file = |name: &str| Attachment {
+                name: name.into(),
+                ..Default::default()
+            };
+            let message = Message {
+                text: "Here you are".into(),
+                attachments: vec![file("a.pdf"), file("b.png")],
+                ..Default::default()
+            };
+            assert_eq!(
+                message.text_with_files(),
+                "Here you are\n📎 a.pdf\n📎 b.png"
+            );
+            let alone = Message {
+                attachments: vec![file("a.pdf")],
+                ..Default::default()
+            };
+            assert_eq!(alone.text_with_files(), "📎 a.pdf");
+        }
+    }
+}
+
 /// The words the suite uses for a message's author, channel and delivery
 /// state: in the database, in the REST API and in socket frames (the
 /// protobuf enums' own names are for the wire only).

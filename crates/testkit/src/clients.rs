@@ -87,6 +87,20 @@ impl Api {
         self.send(request.body(body.to_owned())).await
     }
 
+    /// Posts raw bytes (a file upload) with the headers given.
+    pub async fn post_bytes(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        bytes: Vec<u8>,
+    ) -> (u16, Value) {
+        let mut request = self.http.post(format!("{}{path}", self.base));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.send(request.body(bytes)).await
+    }
+
     /// A GET whose answer is not JSON (a file): its status, headers and bytes.
     pub async fn get_bytes(&self, path: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
         let mut request = self.http.get(format!("{}{path}", self.base));
@@ -116,6 +130,13 @@ impl Api {
             serde_json::from_str(&text).unwrap_or(Value::String(text)),
         )
     }
+}
+
+/// The token the gateway issued to a visitor of [`Socket::visitor`], once
+/// their first socket has said hello.
+pub fn visitor_token(gateway_port: u16, site_key: &str, visitor: &str) -> Option<String> {
+    let name = (gateway_port, site_key.to_owned(), visitor.to_owned());
+    VISITOR_TOKENS.lock().expect("tokens").get(&name).cloned()
 }
 
 /// What a socket read returned.

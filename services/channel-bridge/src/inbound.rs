@@ -134,6 +134,7 @@ impl Inbound {
                 text: fitted(incoming.text),
                 channel: incoming.channel as i32,
                 contact_name: contact.name,
+                attachment_ids: Vec::new(),
             })
             .await?
             .into_inner();

@@ -120,8 +120,10 @@ impl StoredRow {
             delivery_state: self.delivery_state,
             created_at: self.created_at,
             delivery_error: self.delivery_error,
-            // Written alone: a visitor's or manager's message, never a system line.
+            // Written alone: a visitor's or manager's message, never a system
+            // line, and without files.
             system: None,
+            attachments: None,
         }
     }
 }

@@ -117,6 +117,7 @@ pub async fn apply(
         text: system_text,
         channel: Some("site"),
         system,
+        attachments: &[],
     };
     let Appended::Stored(message, dialog, _) = db::append_message(&mut tx, &record).await? else {
         return Err(Error::NotFound("dialog"));

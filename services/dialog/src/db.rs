@@ -9,6 +9,8 @@ use uuid::Uuid;
 use chat_proto::dialog::v1 as pb;
 use chat_proto::time::to_proto;
 
+use crate::files::Attachment;
+
 /// Longest preview of the newest message kept on the dialog, in characters.
 pub const PREVIEW_CHARS: i32 = 200;
 
@@ -53,6 +55,8 @@ pub struct MessageRow {
     pub delivery_error: String,
     /// A system line's record of what it says; `None` on other messages.
     pub system: Option<Json<SystemLine>>,
+    /// The files it carries; `None` when it carries none.
+    pub attachments: Option<Json<Vec<Attachment>>>,
 }
 
 /// What a system line records, as the gateway named it: kept beside the
@@ -94,7 +98,8 @@ macro_rules! message_rows {
             $before
                 + "id, account_id, dialog_id, seq, author_kind, author_id, client_message_id, \
                    text, channel, delivery_state, created_at, delivery_error, \
-                   system as \"system: Json<SystemLine>\""
+                   system as \"system: Json<SystemLine>\", \
+                   attachments as \"attachments: Json<Vec<Attachment>>\""
                 + $after
             $(, $arg)*
         )
@@ -173,6 +178,8 @@ pub struct NewMessage<'a> {
     pub channel: Option<&'a str>,
     /// A system line's record of what it says.
     pub system: Option<&'a SystemLine>,
+    /// The files it carries (none: empty).
+    pub attachments: &'a [Attachment],
 }
 
 /// What became of a message added at the end of its dialog.
@@ -193,7 +200,9 @@ pub enum Appended {
 /// [`append_message`]'s statement, checked at compile time, for a dialog
 /// found by `$which`: $1 the account, $2 the dialog's (or contact's) id, $3
 /// the new message's id, $4 to $8 the message, $9 the preview's length,
-/// $10 the visitor's contact where one writes. The time is taken once the
+/// $10 its system line's record, $11 its files, $12 the visitor's contact
+/// where one writes. A message of files alone is previewed by the first
+/// one's name. The time is taken once the
 /// dialog is locked, and never before the dialog's last message, so later
 /// numbers never get earlier times.
 macro_rules! append_statement {
@@ -208,16 +217,19 @@ macro_rules! append_statement {
                 + " for update \
              ), m as ( \
                  insert into message (id, account_id, dialog_id, seq, author_kind, author_id, \
-                     client_message_id, text, channel, delivery_state, created_at, system) \
+                     client_message_id, text, channel, delivery_state, created_at, system, \
+                     attachments) \
                  select $3, $1, d.id, d.next_seq, $4, $5, $6, $7, \
                      coalesce($8, d.last_inbound_channel), 'stored', \
-                     greatest(clock_timestamp(), d.updated_at), $10 from d \
+                     greatest(clock_timestamp(), d.updated_at), $10, $11 from d \
                  where $4 <> 'manager' or $8::text is null or $8 = any(d.inbound_channels) \
                      or ($8 = 'email' and d.contact_email <> '') \
                  on conflict on constraint message_client_id_unique do nothing \
                  returning * \
              ), moved as ( \
-                 update dialog set last_seq = m.seq, last_message_text = left(m.text, $9), \
+                 update dialog set last_seq = m.seq, last_message_text = left(case \
+                         when m.text = '' and m.attachments is not null \
+                         then '📎 ' || (m.attachments -> 0 ->> 'name') else m.text end, $9), \
                      last_message_at = m.created_at, updated_at = m.created_at, \
                      status = case when m.author_kind = 'system' then dialog.status else 'open' end, \
                      inbound_count = inbound_count + (m.author_kind = 'visitor')::int, \
@@ -240,6 +252,7 @@ macro_rules! append_statement {
                  m.channel as \"channel?\", m.delivery_state as \"delivery_state?\", \
                  m.created_at as \"created_at?\", m.delivery_error as \"delivery_error?\", \
                  m.system as \"system?: Json<SystemLine>\", \
+                 m.attachments as \"attachments?: Json<Vec<Attachment>>\", \
                  moved.status as \"dialog_status?\", moved.manager_id as \"dialog_manager_id?\", \
                  moved.last_message_text as \"dialog_preview?\", \
                  moved.created_at as \"dialog_created_at?\", \
@@ -257,7 +270,8 @@ macro_rules! append_statement {
             $fields.3,
             $fields.4,
             PREVIEW_CHARS,
-            $fields.5 as _
+            $fields.5 as _,
+            $fields.6 as _
             $(, $visitor)?
         )
     };
@@ -284,6 +298,7 @@ struct AppendedRow {
     created_at: Option<DateTime<Utc>>,
     delivery_error: Option<String>,
     system: Option<Json<SystemLine>>,
+    attachments: Option<Json<Vec<Attachment>>>,
     dialog_status: Option<String>,
     dialog_manager_id: Option<Uuid>,
     dialog_preview: Option<String>,
@@ -342,6 +357,7 @@ impl AppendedRow {
                 created_at: self.created_at?,
                 delivery_error: self.delivery_error?,
                 system: self.system,
+                attachments: self.attachments,
             };
             let moved = Moved {
                 status: self.dialog_status?,
@@ -375,6 +391,7 @@ pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx
         m.text,
         m.channel,
         m.system.map(Json),
+        (!m.attachments.is_empty()).then_some(Json(m.attachments)),
     );
     let found = match m.target {
         Target::Dialog {
@@ -391,7 +408,7 @@ pub async fn append_message(conn: &mut PgConnection, m: &NewMessage<'_>) -> sqlx
             visitor: Some(contact_id),
         } => {
             append_statement!(
-                "id = $2 and contact_id = $11",
+                "id = $2 and contact_id = $12",
                 account_id,
                 dialog_id,
                 new_id,
@@ -898,6 +915,10 @@ impl From<MessageRow> for pb::Message {
                 actor_name: line.actor_name,
                 manager_name: line.manager_name,
             }),
+            attachments: m
+                .attachments
+                .map(|Json(files)| files.into_iter().map(Into::into).collect())
+                .unwrap_or_default(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The gRPC server of the dialog service.
 
 use chat_platform::cursor::{Keyset, from_request as cursor, next_page};
+use chat_platform::files::MAX_FILE_MESSAGE_BYTES;
 use chat_platform::{Shutdown, bus::Bus, outbox::Outbox};
 use chat_proto::dialog::v1::{self as pb, dialog_service_server as server};
 use sqlx::PgPool;
@@ -10,8 +11,9 @@ use tonic::{Request, Response, Status};
 use crate::changes::{self, Change};
 use crate::db::{self, Category, SystemLine};
 use crate::error::{Error, parse_id};
+use crate::files::Files;
 use crate::writer::Writer;
-use crate::{events, messages, notes, templates};
+use crate::{events, files, messages, notes, templates};
 
 /// Largest page of a list call.
 pub const MAX_PAGE: u32 = 200;
@@ -26,6 +28,7 @@ pub struct DialogApi {
     pub outbox: Outbox,
     pub writer: Writer,
     pub bus: Bus,
+    pub files: Files,
 }
 
 pub async fn serve(
@@ -33,7 +36,11 @@ pub async fn serve(
     api: DialogApi,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    chat_platform::grpc::serve(listener, server::DialogServiceServer::new(api), shutdown).await
+    // Files come and go whole in one message.
+    let server = server::DialogServiceServer::new(api)
+        .max_decoding_message_size(MAX_FILE_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_FILE_MESSAGE_BYTES);
+    chat_platform::grpc::serve(listener, server, shutdown).await
 }
 
 fn page(limit: u32) -> i64 {
@@ -95,13 +102,31 @@ impl server::DialogService for DialogApi {
         &self,
         request: Request<pb::PostMessageRequest>,
     ) -> Result<Response<pb::PostMessageResponse>, Status> {
-        let post = messages::check(request.into_inner())?;
+        let mut post = messages::check(request.into_inner())?;
+        if !post.attachment_ids().is_empty() {
+            let attachments = files::for_post(&self.pool, &post).await?;
+            post.attach(attachments);
+        }
         let posted = self.writer.post(post).await?;
         Ok(Response::new(pb::PostMessageResponse {
             message: Some(posted.message.into()),
             duplicate: posted.duplicate,
             dialog_created: posted.dialog_created,
         }))
+    }
+
+    async fn put_file(
+        &self,
+        request: Request<pb::PutFileRequest>,
+    ) -> Result<Response<pb::Attachment>, Status> {
+        Ok(Response::new(self.files.put(request.into_inner()).await?))
+    }
+
+    async fn get_file(
+        &self,
+        request: Request<pb::GetFileRequest>,
+    ) -> Result<Response<pb::GetFileResponse>, Status> {
+        Ok(Response::new(self.files.get(request.get_ref()).await?))
     }
 
     async fn get_dialog(

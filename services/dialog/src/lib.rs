@@ -11,6 +11,7 @@
 //! - [`writer`]: group commit: posts that arrive together share a transaction.
 //! - [`alone`]: a visitor's post that arrives alone, in one statement with its event.
 //! - [`changes`]: assigning, closing and reopening, each with a system message.
+//! - [`files`]: files messages carry: kept, checked, and given to who may see them.
 //! - [`notes`]: managers' notes on a dialog.
 //! - [`templates`]: reply templates.
 //! - [`contacts`]: contacts' names on their dialogs, from the contact service's events.
@@ -24,6 +25,7 @@ pub mod contacts;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod files;
 pub mod grpc;
 pub mod messages;
 pub mod notes;
@@ -72,6 +74,7 @@ impl Application {
             ),
             outbox,
             bus: bus.clone(),
+            files: files::Files::new(pool.clone()),
         };
         Ok(Self {
             grpc,

@@ -17,6 +17,7 @@ use chat_proto::dialog::v1 as pb;
 use crate::db::{self, Appended, MessageRow, NewMessage, Target};
 use crate::error::{Error, Result, parse_id};
 use crate::events;
+use crate::files::{self, Attachment};
 use chat_platform::outbox::NewEvent;
 
 /// Longest message text, in characters (Telegram's limit, so every channel can carry it).
@@ -46,6 +47,9 @@ pub struct Post {
     channel: Option<&'static str>,
     /// Kept on the dialog if this post opens it.
     contact_name: String,
+    /// The files it names, checked as ids; [`Post::attach`] gives what they are.
+    attachment_ids: Vec<Uuid>,
+    attachments: Vec<Attachment>,
 }
 
 impl Post {
@@ -70,6 +74,16 @@ impl Post {
         self.channel
     }
 
+    /// The files it names, as ids.
+    pub fn attachment_ids(&self) -> &[Uuid] {
+        &self.attachment_ids
+    }
+
+    /// What the files it names are, found in its dialog ([`files::for_post`]).
+    pub fn attach(&mut self, attachments: Vec<Attachment>) {
+        self.attachments = attachments;
+    }
+
     /// The message to add at the end of its dialog.
     pub fn new_message(&self) -> NewMessage<'_> {
         NewMessage {
@@ -81,6 +95,7 @@ impl Post {
             text: &self.text,
             channel: self.channel,
             system: None,
+            attachments: &self.attachments,
         }
     }
 }
@@ -109,7 +124,8 @@ pub fn check(req: pb::PostMessageRequest) -> Result<Post> {
             "text contains a NUL character".into(),
         ));
     }
-    if req.text.trim().is_empty() {
+    let attachment_ids = files::checked_ids(&req.attachment_ids)?;
+    if req.text.trim().is_empty() && attachment_ids.is_empty() {
         return Err(Error::InvalidArgument("text is empty".into()));
     }
     if req.text.chars().count() > MAX_TEXT_CHARS {
@@ -156,6 +172,8 @@ pub fn check(req: pb::PostMessageRequest) -> Result<Post> {
             .chars()
             .take(MAX_CONTACT_NAME_CHARS)
             .collect(),
+        attachment_ids,
+        attachments: Vec::new(),
     })
 }
 

@@ -232,6 +232,10 @@ async fn write_alone(
     };
     let post = &job.post;
     let new = post.new_message();
+    // The statements written alone carry no files.
+    if !new.attachments.is_empty() {
+        return Ok(None);
+    }
     let stored = match (
         post.target(),
         post.author_kind(),

@@ -50,6 +50,46 @@ pub struct MessageOut {
     /// reader's language. Lines from before it was kept have none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub system: Option<SystemOut>,
+    /// The files it carries, in the order they were attached (maybe with
+    /// no text). Managers fetch them at `/api/v1/attachments/{id}`, the
+    /// visitor at `/widget/v1/attachments/{id}`.
+    pub attachments: Vec<AttachmentOut>,
+}
+
+/// A file a message carries.
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
+#[schema(as = Attachment)]
+pub struct AttachmentOut {
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// The name it was sent under: show it as text.
+    pub name: String,
+    /// `image/jpeg`, `image/png` or `image/gif` for an image (found from
+    /// its bytes, which were checked and written again); else the type its
+    /// name's extension says.
+    #[schema(example = "image/jpeg")]
+    pub content_type: String,
+    /// In bytes.
+    pub size: i64,
+    /// An image's size in pixels (it has a thumbnail); absent for other files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+}
+
+impl From<pb::Attachment> for AttachmentOut {
+    fn from(a: pb::Attachment) -> Self {
+        let image = a.width > 0 && a.height > 0;
+        Self {
+            id: a.id,
+            name: a.name,
+            content_type: a.content_type,
+            size: a.size,
+            width: image.then_some(a.width),
+            height: image.then_some(a.height),
+        }
+    }
 }
 
 /// A dialog with a contact.
@@ -187,6 +227,7 @@ impl From<pb::Message> for MessageOut {
             text: m.text,
             delivery_error: non_empty(m.delivery_error),
             system: m.system.map(SystemOut::from),
+            attachments: m.attachments.into_iter().map(AttachmentOut::from).collect(),
         }
     }
 }

@@ -64,6 +64,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::serve::ListenerExt as _;
+use chat_platform::files::MAX_FILE_MESSAGE_BYTES;
 use chat_platform::{Shutdown, bus::Bus, db as database, grpc, ops};
 use chat_proto::bridge::v1::bridge_service_client::BridgeServiceClient;
 use chat_proto::contact::v1::contact_service_client::ContactServiceClient;
@@ -97,10 +98,13 @@ impl Application {
                 .map_err(|e| anyhow::anyhow!("while seeding the demo: {e}"))?;
         }
         let call_timeout = Duration::from_secs(config.backend_timeout_secs);
+        // Files go to the dialog service and come back whole in one message.
         let dialogs = DialogServiceClient::new(grpc::traced(grpc::lazy_channel(
             &config.dialog_url,
             call_timeout,
-        )?));
+        )?))
+        .max_decoding_message_size(MAX_FILE_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_FILE_MESSAGE_BYTES);
         let contacts = ContactServiceClient::new(grpc::traced(grpc::lazy_channel(
             &config.contact_url,
             call_timeout,
@@ -143,6 +147,7 @@ impl Application {
             trusted_proxies: Arc::new(trusted_proxies),
             budgets: Arc::new(budgets::Budgets::new(&config)),
             photo_decoding: widget::photo::Decoding::new(widget::photo::DECODE_BUDGET_MIB),
+            upload_limits: Arc::new(limits::UploadLimits::new()),
             config: Arc::new(config),
             dialogs,
             contacts,

@@ -1,6 +1,6 @@
 //! Rate limits of the edge, on `governor` (GCRA): login attempts per client
-//! address and per e-mail, invitation attempts per client address, and
-//! `send` frames per socket.
+//! address and per e-mail, invitation attempts per client address, uploads
+//! per visitor's address and per manager, and `send` frames per socket.
 
 use std::hash::Hash;
 use std::net::IpAddr;
@@ -85,6 +85,45 @@ impl AuthLimits {
         address.map_or(Ok(()), |address| {
             self.invitations_by_address.check(&address_key(address))
         })
+    }
+}
+
+/// Files uploaded for messages, each taking a decode and a database write:
+/// per visitor's client address and per manager.
+pub struct UploadLimits {
+    by_address: KeyedLimit<IpAddr>,
+    by_manager: KeyedLimit<uuid::Uuid>,
+}
+
+/// Uploads a visitor's address may make a minute.
+pub const VISITOR_UPLOADS_PER_MINUTE: u32 = 20;
+/// Uploads a manager may make a minute.
+pub const MANAGER_UPLOADS_PER_MINUTE: u32 = 120;
+
+impl UploadLimits {
+    pub fn new() -> Self {
+        Self {
+            by_address: KeyedLimit::per_minute(VISITOR_UPLOADS_PER_MINUTE),
+            by_manager: KeyedLimit::per_minute(MANAGER_UPLOADS_PER_MINUTE),
+        }
+    }
+
+    /// Counts a visitor's upload; `RateLimited` with the seconds to wait when over.
+    pub fn visitor(&self, address: Option<IpAddr>) -> Result<()> {
+        address.map_or(Ok(()), |address| {
+            self.by_address.check(&address_key(address))
+        })
+    }
+
+    /// Counts a manager's upload.
+    pub fn manager(&self, manager_id: uuid::Uuid) -> Result<()> {
+        self.by_manager.check(&manager_id)
+    }
+}
+
+impl Default for UploadLimits {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

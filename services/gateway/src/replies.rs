@@ -36,13 +36,15 @@ pub fn chosen_channel(word: Option<&str>) -> Result<pb::Channel> {
     }
 }
 
-/// The request that stores a manager's message, going out through
-/// `channel` (unspecified: where the contact last wrote from).
+/// The request that stores a manager's message with the files uploaded for
+/// it, going out through `channel` (unspecified: where the contact last
+/// wrote from).
 pub fn request(
     manager: &Manager,
     to: To<'_>,
     client_message_id: &str,
     text: String,
+    attachments: Vec<String>,
     channel: pb::Channel,
 ) -> Result<pb::PostMessageRequest> {
     let (dialog_id, contact_id) = match to {
@@ -62,6 +64,7 @@ pub fn request(
         text,
         channel: channel as i32,
         contact_name: String::new(),
+        attachment_ids: attachments,
     })
 }
 
@@ -72,9 +75,10 @@ pub async fn post_as_manager(
     to: To<'_>,
     client_message_id: &str,
     text: String,
+    attachments: Vec<String>,
     channel: pb::Channel,
 ) -> Result<(MessageOut, bool)> {
-    let request = request(manager, to, client_message_id, text, channel)?;
+    let request = request(manager, to, client_message_id, text, attachments, channel)?;
     let posted = state
         .dialogs
         .clone()

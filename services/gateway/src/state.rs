@@ -62,4 +62,6 @@ pub struct Shared {
     pub budgets: Arc<Budgets>,
     /// Offline photos are decoded whole within this memory budget.
     pub photo_decoding: crate::widget::photo::Decoding,
+    /// Uploads of files for messages, per visitor's address and per manager.
+    pub upload_limits: Arc<crate::limits::UploadLimits>,
 }

@@ -148,6 +148,7 @@ mod tests {
             delivery_error: None,
             created_at: String::new(),
             system: line.map(|l| l.event().into()),
+            attachments: Vec::new(),
         }
     }
 

@@ -181,7 +181,7 @@ impl Settler {
             history.push(HistoryLine {
                 time: at.format(words.say("reply.date_format")).to_string(),
                 who,
-                text: message.text,
+                text: message.text_with_files(),
             });
         }
         let lines: Vec<Line> = replies

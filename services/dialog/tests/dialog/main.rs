@@ -4,6 +4,7 @@
 
 mod alone;
 mod console;
+mod files;
 mod helpers;
 mod listing;
 mod outbox;

@@ -342,6 +342,7 @@ async fn write_to_contact(
         replies::To::Contact(contact_id),
         &body.client_message_id,
         body.text,
+        Vec::new(),
         // Where they last wrote from (the site chat while they have not).
         dialog_pb::Channel::Unspecified,
     )

@@ -322,9 +322,15 @@ pub struct PostMessageIn {
     /// 1 to 64 characters; the same id again stores nothing new.
     #[schema(min_length = 1, max_length = 64)]
     pub client_message_id: String,
-    /// 1 to 4096 characters, not all blank.
-    #[schema(min_length = 1, max_length = 4096, pattern = "\\S")]
+    /// Up to 4096 characters, not all blank unless it carries files.
+    #[serde(default)]
+    #[schema(max_length = 4096)]
     pub text: String,
+    /// Files uploaded for the dialog (`POST
+    /// /api/v1/dialogs/{id}/attachments`), up to 10, by id.
+    #[serde(default)]
+    #[schema(max_items = 10)]
+    pub attachments: Vec<String>,
     /// Where it goes out: `site`, `telegram`, `vk` or `facebook`, one of the
     /// dialog's `channels`. Left out: the dialog's `reply_channel` (where
     /// the contact last wrote from).
@@ -347,9 +353,9 @@ pub struct PostedOut {
         (status = 400, description = "`bad_request`: the body is not JSON", body = ErrorOut),
         (status = 401, description = "`unauthorized`", body = ErrorOut),
         (status = 403, description = "`csrf`", body = ErrorOut),
-        (status = 404, description = "`not_found`", body = ErrorOut),
         (status = 415, description = "`unsupported_media_type`", body = ErrorOut),
-        (status = 422, description = "`invalid`: empty or too long text, a bad id, a channel the contact has not written from", body = ErrorOut),
+        (status = 404, description = "`not_found`: no such dialog, or a file named that was not uploaded for it", body = ErrorOut),
+        (status = 422, description = "`invalid`: empty or too long text, a bad id, more than 10 files or one twice, a channel the contact has not written from", body = ErrorOut),
         (status = 503, description = "`unavailable`: nothing stored; send it again", body = ErrorOut),
     ))]
 async fn post_message(
@@ -365,6 +371,7 @@ async fn post_message(
         replies::To::Dialog(&dialog_id),
         &body.client_message_id,
         body.text,
+        body.attachments,
         replies::chosen_channel(body.channel.as_deref())?,
     )
     .await?;

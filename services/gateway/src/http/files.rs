@@ -166,7 +166,7 @@ async fn chunks(
 /// file as RFC 6266 says: `filename` an ASCII stand-in for old clients,
 /// `filename*` the name itself in UTF-8. Nothing in a name can make it a
 /// path or end the header: separators and control characters become `_`.
-fn disposition(kind: &str, name: &str) -> String {
+pub fn disposition(kind: &str, name: &str) -> String {
     let name: String = name
         .trim()
         .chars()

@@ -3,6 +3,7 @@
 //! into the API's errors.
 
 pub mod account_smtp;
+pub mod attachments;
 pub mod auth;
 pub mod blocks;
 pub mod console;
@@ -48,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .merge(unsubscribe::router())
         .merge(integrations::router())
         .merge(files::router())
+        .merge(attachments::router())
         .merge(contacts::router())
         .merge(team::router())
         .merge(onboarding::router())
@@ -55,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .merge(console::router())
         .merge(widget::router())
         .merge(crate::widget::public::router())
+        .merge(crate::widget::attachments::router())
         .fallback(|| async { Error::NotFound("route") })
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
 }

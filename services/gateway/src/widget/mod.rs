@@ -8,8 +8,10 @@
 //! - [`credential`]: the credentials issued to visitors.
 //! - [`identity`]: identity verification of e-mails from the shop's pages.
 //! - [`public`]: `/widget.js`, the widget's configuration, the photos.
+//! - [`attachments`]: files a visitor sends and fetches.
 //! - [`live`]: saved settings told to every replica's open widgets.
 
+pub mod attachments;
 pub mod credential;
 pub mod db;
 pub mod identity;

@@ -5,14 +5,12 @@
 //! checks; the whole image is decoded on the blocking pool within a memory
 //! budget ([`Decoding`]).
 
-use std::io::Cursor;
-use std::sync::Arc;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use chat_platform::budget::MemoryBudget;
 use image::{ImageFormat, ImageReader, Limits};
 use sha2::{Digest as _, Sha256};
-use tokio::sync::Semaphore;
+use std::io::Cursor;
 
 /// The largest photo, in bytes, and the most pixels on a side.
 pub const MAX_BYTES: usize = 1024 * 1024;
@@ -72,49 +70,30 @@ fn reader(bytes: &[u8]) -> Result<ImageReader<Cursor<&[u8]>>, String> {
         .map_err(|_| "is not an image".to_owned())
 }
 
-/// Decodes photos whole, off the async workers, within a memory budget
-/// shared by the replica's uploads: each decode takes, before it starts, as
-/// many MiB of the budget as its pixels need and holds them until it ends
-/// (also when the request that asked is cancelled meanwhile).
+/// Decodes photos whole, off the async workers, within the replica's
+/// memory budget for it ([`MemoryBudget`]).
 #[derive(Clone)]
 pub struct Decoding {
-    budget: Arc<Semaphore>,
-    budget_mib: u32,
+    budget: MemoryBudget,
 }
 
 impl Decoding {
     pub fn new(budget_mib: u32) -> Self {
         Self {
-            budget: Arc::new(Semaphore::new(budget_mib as usize)),
-            budget_mib,
+            budget: MemoryBudget::new(budget_mib),
         }
-    }
-
-    /// The MiB a decode of `photo` takes from the budget: its RGBA pixels
-    /// and a little more, never more than the whole budget.
-    fn cost_mib(&self, photo: &Photo) -> u32 {
-        let pixels = u64::from(photo.width) * u64::from(photo.height);
-        let mib = (pixels * 4).div_ceil(1024 * 1024) + 1;
-        (mib.min(u64::from(self.budget_mib))) as u32
     }
 
     /// Decoding the whole image, not only its header, catches truncated and
     /// corrupt files that a browser would show broken; the problem otherwise.
     pub async fn verify(&self, photo: &Photo) -> Result<(), String> {
-        let permit = self
-            .budget
-            .clone()
-            .acquire_many_owned(self.cost_mib(photo))
-            .await
-            .map_err(|_| "cannot be checked now".to_owned())?;
+        // Its RGBA pixels.
+        let pixels = u64::from(photo.width) * u64::from(photo.height) * 4;
         let bytes = photo.bytes.clone();
-        tokio::task::spawn_blocking(move || {
-            let checked = decode(&bytes);
-            drop(permit);
-            checked
-        })
-        .await
-        .map_err(|_| "cannot be checked now".to_owned())?
+        self.budget
+            .run(pixels, move || decode(&bytes))
+            .await
+            .map_err(|_| "cannot be checked now".to_owned())?
     }
 }
 
@@ -174,29 +153,6 @@ pub mod tests {
         let photo = check(&STANDARD.encode(cut)).expect("its header is whole");
         let problem = Decoding::new(DECODE_BUDGET_MIB).verify(&photo).await;
         assert!(problem.unwrap_err().contains("damaged"));
-    }
-
-    #[tokio::test]
-    async fn decodes_wait_for_their_share_of_the_memory_budget() {
-        let decoding = Decoding::new(8);
-        let photo = check(&STANDARD.encode(png(1024, 1024))).unwrap();
-        assert_eq!(decoding.cost_mib(&photo), 5, "4 MiB of pixels and one more");
-        // Other uploads hold most of the budget: this one waits for them.
-        let held = decoding.budget.clone().acquire_many_owned(6).await.unwrap();
-        let mut verify = Box::pin(decoding.verify(&photo));
-        assert!(
-            futures::poll!(&mut verify).is_pending(),
-            "5 MiB asked, 2 free"
-        );
-        drop(held);
-        assert_eq!(verify.await, Ok(()));
-        assert_eq!(decoding.budget.available_permits(), 8, "all given back");
-        let huge = Photo {
-            width: 4096,
-            height: 4096,
-            ..photo
-        };
-        assert_eq!(decoding.cost_mib(&huge), 8, "never more than the budget");
     }
 
     #[test]

@@ -20,9 +20,14 @@ pub enum ClientFrame {
         #[serde(default)]
         dialog_id: Option<String>,
         client_message_id: String,
+        /// May be empty when it carries files.
+        #[serde(default)]
         text: String,
         #[serde(default)]
         channel: Option<String>,
+        /// Ids of files uploaded for the dialog, up to 10.
+        #[serde(default)]
+        attachments: Vec<String>,
     },
     /// Replay the messages of a dialog after `after_seq` (managers).
     Sync {
@@ -241,6 +246,7 @@ mod tests {
                 client_message_id: "c1".into(),
                 text: "hi".into(),
                 channel: None,
+                attachments: Vec::new(),
             }
         );
     }

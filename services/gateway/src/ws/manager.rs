@@ -113,12 +113,14 @@ async fn serve(ws: WebSocket, state: AppState, manager: Manager, _permit: Socket
                 client_message_id,
                 text,
                 channel,
+                attachments,
             } => {
                 let to = Outgoing {
                     dialog_id: dialog_id.unwrap_or_default(),
                     client_message_id,
                     text,
                     channel,
+                    attachments,
                 };
                 send(&mut session, &manager, to).await
             }
@@ -146,6 +148,7 @@ struct Outgoing {
     client_message_id: String,
     text: String,
     channel: Option<String>,
+    attachments: Vec<String>,
 }
 
 async fn send(session: &mut Session, manager: &Manager, out: Outgoing) -> Result<(), Closed> {
@@ -155,6 +158,7 @@ async fn send(session: &mut Session, manager: &Manager, out: Outgoing) -> Result
             replies::To::Dialog(&out.dialog_id),
             &out.client_message_id,
             out.text,
+            out.attachments,
             channel,
         )
     });

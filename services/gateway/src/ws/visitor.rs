@@ -158,8 +158,16 @@ async fn serve(upgraded: Box<Upgraded>) {
             ClientFrame::Send {
                 client_message_id,
                 text,
+                attachments,
                 ..
-            } => Box::pin(send(&mut session, &mut visitor, client_message_id, text)).await,
+            } => {
+                let message = Outgoing {
+                    client_message_id,
+                    text,
+                    attachments,
+                };
+                Box::pin(send(&mut session, &mut visitor, message)).await
+            }
             ClientFrame::Ping => Box::pin(session.send(ServerFrame::Pong.text())).await,
             ClientFrame::Sync { .. } => {
                 let error = frames::error(
@@ -465,12 +473,24 @@ async fn first_action_allowed(
     }
 }
 
+/// A visitor's message as their `send` frame gave it.
+struct Outgoing {
+    client_message_id: String,
+    text: String,
+    /// Files they uploaded for their dialog.
+    attachments: Vec<String>,
+}
+
 async fn send(
     session: &mut Session,
     visitor: &mut Visitor,
-    client_message_id: String,
-    text: String,
+    message: Outgoing,
 ) -> Result<(), Closed> {
+    let Outgoing {
+        client_message_id,
+        text,
+        attachments,
+    } = message;
     if !visitor.has_dialog {
         // A message that opens a dialog puts it in the shop's inbox: budgeted.
         if !first_action_allowed(session, visitor, Some(&client_message_id)).await? {
@@ -492,6 +512,7 @@ async fn send(
         text,
         channel: pb::Channel::Site as i32,
         contact_name: String::new(),
+        attachment_ids: attachments,
     };
     // A visitor writes into one dialog: one lane.
     session.submit(String::new(), request).await

@@ -105,7 +105,7 @@ async fn handle(
                         dialog_id,
                         message: Unalerted {
                             seq: message.seq,
-                            text: message.text,
+                            text: message.text_with_files(),
                             created_at,
                         },
                     });
@@ -125,7 +125,7 @@ async fn handle(
                         message_id: id(&message.id)?,
                         channel: channel.word().to_owned(),
                         manager_id: id(&message.author_id).ok(),
-                        text: message.text,
+                        text: message.text_with_files(),
                         created_at,
                     };
                     replies::hold(conn, account_id, dialog_id, &reply, wait).await?;

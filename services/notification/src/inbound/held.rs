@@ -39,6 +39,7 @@ pub async fn accept(
         text: answer.text.clone(),
         channel: pb::Channel::Email as i32,
         contact_name: String::new(),
+        attachment_ids: Vec::new(),
     };
     let posted = dialogs.clone().post_message(request).await?.into_inner();
     let message_id = posted

@@ -189,6 +189,7 @@ impl Receiver {
                 text,
                 channel: pb::Channel::Email as i32,
                 contact_name: String::new(),
+                attachment_ids: Vec::new(),
             };
             self.dialogs.clone().post_message(request).await?;
             metrics::counter!("inbound_emails_total", "outcome" => "posted").increment(1);
