@@ -344,6 +344,76 @@ test('a visitor writes from the widget, the manager answers from the console, th
   });
 });
 
+test('files go both ways: the visitor attaches a photo, the manager sees its thumbnail and answers with a document', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    const manager = keep(await openConsole(browser, env.manager));
+    await showCategory(manager.page, 'new');
+    const visitor = await openShop('/demo/index.html');
+    keep(visitor.context);
+    await visitor.open();
+    // The photo, by the paperclip: a chip while it uploads, then sent.
+    const photo = await avatarPng();
+    await visitor.root.locator('input.files').setInputFiles({ name: 'teapot.png', mimeType: 'image/png', buffer: photo });
+    await visitor.root.locator('.chips .chip[data-state="ready"]').waitFor();
+    await screenshot(visitor.page, 'widget-file-chip.png');
+    await visitor.input.press('Enter');
+    const sent = visitor.root.locator('.m.v .at img');
+    await sent.waitFor();
+    await eventually(() => sent.evaluate((img) => img.complete && img.naturalWidth > 0), { message: 'the thumbnail in the widget' });
+    await visitor.root.locator('.chips .chip').waitFor({ state: 'detached' });
+    const question = unique('Does this one come in green?');
+    await visitor.write(question);
+
+    const item = manager.page.locator('.dialog-item', { hasText: question });
+    await item.waitFor();
+    await item.click();
+    const thumbnail = manager.page.locator('.msg-attachments a.msg-image img');
+    await thumbnail.waitFor();
+    await eventually(() => thumbnail.evaluate((img) => img.complete && img.naturalWidth > 0), { message: 'the thumbnail in the console' });
+    const full = await manager.page.locator('.msg-attachments a.msg-image').getAttribute('href');
+    const opened = await manager.page.evaluate(async (href) => {
+      const response = await fetch(href);
+      return { status: response.status, type: response.headers.get('content-type') };
+    }, full);
+    assert.deepEqual(opened, { status: 200, type: 'image/png' });
+
+    // The manager answers with a document and words.
+    await manager.page.locator('.composer input.composer-file-input').setInputFiles({
+      name: 'price-list.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4 price list'),
+    });
+    await manager.page.locator('.attach-chip[data-state="ready"]').waitFor();
+    await screenshot(manager.page, 'console-file-chip.png');
+    const answer = unique('Here is the price list');
+    await sendFromComposer(manager.page, answer);
+    await manager.page.locator('a.msg-file', { hasText: 'price-list.pdf' }).waitFor();
+    await visitor.theirs(answer).waitFor();
+    const file = visitor.root.locator('.m.a .at .at-f', { hasText: 'price-list.pdf' });
+    await file.waitFor();
+    await screenshot(visitor.page, 'widget-files.png');
+    await screenshot(manager.page, 'console-files.png');
+    const download = visitor.page.waitForEvent('download');
+    await file.click();
+    assert.equal((await download).suggestedFilename(), 'price-list.pdf');
+    assert.deepEqual(visitor.errors, []);
+  });
+});
+
+test('a file that is not taken is refused on its chip with the reason, and nothing is sent', { timeout: TEST_TIMEOUT }, async () => {
+  await withCleanup(async (keep) => {
+    const visitor = await openShop('/demo/index.html');
+    keep(visitor.context);
+    await visitor.open();
+    await visitor.root.locator('input.files').setInputFiles({ name: 'setup.exe', mimeType: 'application/octet-stream', buffer: Buffer.from('MZ') });
+    const chip = visitor.root.locator('.chips .chip[data-state="failed"]');
+    await chip.waitFor();
+    assert.match(await chip.innerText(), /kind|type|not/i);
+    await screenshot(visitor.page, 'widget-file-refused.png');
+    await chip.locator('.chip-x').click();
+    await chip.waitFor({ state: 'detached' });
+    assert.equal(await visitor.root.locator('.m.v').count(), 0, 'nothing was sent');
+  });
+});
+
 test('with no manager online the widget is in offline mode with the photo, and turns online when a manager opens the console', { timeout: TEST_TIMEOUT }, async () => {
   await withCleanup(async (keep) => {
     keep({ close: () => saveSettings({ offline_photo: null }) });

@@ -1,6 +1,7 @@
-// The REST client of /api/v1: JSON in and out, the CSRF header on every
-// request that is not a GET, errors as ApiError, and a hook for "the session
-// has ended" (any 401 except where the caller expects one, like the login).
+// The REST client of /api/v1: JSON in and out (a file goes out as its own
+// bytes), the CSRF header on every request that is not a GET, errors as
+// ApiError, and a hook for "the session has ended" (any 401 except where the
+// caller expects one, like the login).
 
 import { t, has } from './i18n.js';
 
@@ -32,11 +33,13 @@ export function setSessionEndedHandler(handler) {
 
 // background: the console asks on its own (a frame arrived, a timer fired),
 // not because the manager did something, so the server does not count it as
-// the manager's activity (the 30-minute rule).
-async function request(method, path, body, { expect401 = false, background = false } = {}) {
+// the manager's activity (the 30-minute rule). A Blob body (a file) goes as
+// it is; signal aborts the request.
+async function request(method, path, body, { expect401 = false, background = false, signal } = {}) {
   const headers = { accept: 'application/json' };
+  const raw = body instanceof Blob;
   if (background) headers['x-chat-background'] = '1';
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (body !== undefined) headers['content-type'] = raw ? body.type || 'application/octet-stream' : 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   let response;
   try {
@@ -44,7 +47,8 @@ async function request(method, path, body, { expect401 = false, background = fal
       method,
       headers,
       credentials: 'same-origin',
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || raw ? body : JSON.stringify(body),
+      signal,
     });
   } catch {
     throw new ApiError({ status: 0, code: 'network', message: t('errors.network') });
@@ -102,8 +106,14 @@ export const dialogCounts = (status) => request('GET', '/dialogs/counts' + query
 export const getDialog = (dialogId, options) => request('GET', `/dialogs/${id(dialogId)}`, undefined, options);
 export const listMessages = (dialogId, parameters, options) =>
   request('GET', `/dialogs/${id(dialogId)}/messages` + query(parameters), undefined, options);
-export const sendMessage = (dialogId, clientMessageId, text, channel) =>
-  request('POST', `/dialogs/${id(dialogId)}/messages`, { client_message_id: clientMessageId, text, ...(channel ? { channel } : {}) });
+/** attachments: ids of files uploaded for the dialog (uploadAttachment). */
+export const sendMessage = (dialogId, clientMessageId, text, channel, attachments = []) =>
+  request('POST', `/dialogs/${id(dialogId)}/messages`, {
+    client_message_id: clientMessageId, text, ...(channel ? { channel } : {}), ...(attachments.length ? { attachments } : {}),
+  });
+/** Uploads one file for a dialog's next reply; answers the attachment to send by its id. */
+export const uploadAttachment = (dialogId, file, name, options) =>
+  request('POST', `/dialogs/${id(dialogId)}/attachments?name=${encodeURIComponent(name)}`, file, options);
 export const assignDialog = (dialogId, managerId) =>
   request('POST', `/dialogs/${id(dialogId)}/assign`, { manager_id: managerId });
 export const closeDialog = (dialogId) => request('POST', `/dialogs/${id(dialogId)}/close`, {});
@@ -186,6 +196,13 @@ export function describeError(error) {
   return error.message || t('errors.something_wrong');
 }
 
+/** Why a file was refused, in the manager's words: the file's own problem when the server named one. */
+export function describeUploadError(error) {
+  const problem = error instanceof ApiError && error.code === 'invalid' && (error.fields?.data || error.fields?.name);
+  if (problem === 'is empty' && error.fields.data) return t('attachments.empty_file');
+  return problem ? describeProblem(problem) : describeError(error);
+}
+
 /** The server's field problems (English phrases) and the catalogue's words for each. */
 const PROBLEMS = [
   [/^(is empty|must not be empty|is blank)$/, 'problems.empty'],
@@ -198,6 +215,11 @@ const PROBLEMS = [
   [/^(is not an e-mail address|must be an e-mail address|is not a valid e-mail address)$/, 'problems.not_email'],
   [/^has more than (?<max>\d+)/, 'problems.too_many'],
   [/^is larger than (?<max>\d+) KiB$/, 'problems.image_too_large'],
+  [/^is larger than (?<max>\d+) MiB$/, 'problems.file_too_large'],
+  [/^is larger than (?<max>\d+) pixels on a side$/, 'problems.too_many_pixels'],
+  [/^is not a kind of file taken/, 'problems.file_kind'],
+  [/^is not an image, whatever its name says$/, 'problems.not_image_named'],
+  [/^is not a readable image \(damaged or cut short\)$/, 'problems.damaged_image'],
   [/^is not a readable image|^is not an image|^is not a PNG, JPEG or WebP image/, 'problems.not_image'],
   [/^is missing$/, 'problems.missing'],
   [/^is (already )?taken|^is already in use|^already exists/, 'problems.taken'],

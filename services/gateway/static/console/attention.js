@@ -7,6 +7,7 @@
 import { effect } from './signals.js';
 import * as store from './store.js';
 import { contactDisplayName } from './format.js';
+import { previewText } from './attachments.js';
 import { paths, navigate } from './router.js';
 import { t, language } from './i18n.js';
 
@@ -73,7 +74,7 @@ export function turnDesktopOff() {
 function notifyDesktop(message, dialog) {
   if (desktopState() !== 'granted' || !document.hidden) return;
   const title = t('attention.wrote', { name: contactDisplayName(dialog.contact_name, dialog.contact_id) });
-  const notification = new Notification(title, { body: message.text.slice(0, 200), tag: `dialog-${dialog.id}` });
+  const notification = new Notification(title, { body: previewText(message).slice(0, 200), tag: `dialog-${dialog.id}` });
   notification.onclick = () => {
     window.focus();
     navigate(paths.dialog(dialog.id));

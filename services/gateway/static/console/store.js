@@ -22,6 +22,7 @@ export {
   thread, openDialog, loadOlderMessages, markDialogRead, onIncomingVisitorMessage,
 } from './store/thread.js';
 export { outbox, send, retrySend, discardSend } from './store/sending.js';
+export { uploads, attachFiles, removeUpload, isUploading, readyAttachments, takeAttachments } from './store/uploads.js';
 export {
   contacts, timeline, contactDialogs, search, contactPanelTab, loadContact, updateContact,
   showTimeline, currentContactId, loadTimeline, loadMoreTimeline, writeToContact, searchContacts,

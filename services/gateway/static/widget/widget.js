@@ -6,8 +6,9 @@
 // Layout of this file: storage (localStorage with a memory fallback), words
 // (the catalogues of static/widget/i18n, which the gateway puts in when it
 // serves this file), the conversation kept across pages, the UI (built with
-// createElement only: all text from the network is set as text), sounds,
-// the visitor socket
+// createElement only: all text from the network is set as text), files
+// (uploaded at once, shown as chips, sent by id, fetched with the visitor's
+// token), sounds, the visitor socket
 // (heartbeat, full-jitter reconnect, resume by seq), the page and its
 // in-page navigations, the config, and the ChatWidget() API.
 (function () {
@@ -21,6 +22,9 @@
   if (!SITE_KEY) return console.warn('ChatWidget: the script tag has no data-site-key');
 
   var MAX_TEXT = 4096;
+  // The server's limits on the files of one message.
+  var MAX_FILES = 10;
+  var MAX_FILE_MB = 20;
   var MAX_KEPT = 200;
   var PING_EVERY_MS = 25000;
   var BACKOFF_BASE_MS = 1000;
@@ -182,6 +186,7 @@
       author_kind: m.author_kind,
       client_message_id: m.client_message_id,
       text: String(m.text == null ? '' : m.text),
+      attachments: cleanAttachments(m.attachments),
       system: m.system && typeof m.system === 'object'
         ? { kind: String(m.system.kind || ''), manager_name: String(m.system.manager_name || '') }
         : null,
@@ -194,6 +199,7 @@
   }
 
   function forgetConversation() {
+    forgetThumbnails();
     messages = [];
     dialogId = null;
     unread = [];
@@ -279,6 +285,40 @@
     '.send{flex:none;width:40px;height:40px;border:0;border-radius:50%;padding:0;background:var(--accent);color:var(--on);cursor:pointer;display:flex;align-items:center;justify-content:center;transition:opacity .15s}',
     '.send:disabled{opacity:.35;cursor:default}',
     '.send svg{width:18px;height:18px;margin-left:-2px}',
+    // Files: the paperclip, the chips of the files being attached, the drop hint, and a message's files.
+    '.clip{flex:none;width:34px;height:40px;border:0;border-radius:10px;padding:0;background:none;color:#6b7280;cursor:pointer;display:flex;align-items:center;justify-content:center}',
+    '.clip:hover{color:var(--accent);background:#f1f3f5}',
+    '.clip svg{width:20px;height:20px}',
+    '.chips{display:flex;flex-wrap:wrap;gap:6px;margin:0 0 8px}',
+    '.cn{flex-basis:100%;font-size:12px;color:#d13438}',
+    '.chip{display:flex;align-items:center;gap:7px;min-width:0;max-width:100%;padding:5px 4px 5px 8px;border:1px solid #dde1e6;border-radius:12px;background:#f6f7f9;font-size:12.5px;line-height:1.3}',
+    '.chip>svg,.spin{flex:none;width:16px;height:16px;color:#6b7280}',
+    '.spin{border:2px solid #dde1e6;border-top-color:var(--accent);border-radius:50%;animation:spin .8s linear infinite}',
+    '.chip.bad{border-color:#f5c2c4;background:#fdf0f0}',
+    '.chip.bad>svg{color:#d13438}',
+    '.cb{min-width:0;max-width:180px}',
+    '.bad .cb{max-width:none}',
+    '.cname{overflow:hidden;text-overflow:ellipsis;white-space:nowrap;font-weight:600}',
+    '.cs{color:#6b7280;font-size:11.5px}',
+    '.bad .cs{color:#d13438;overflow-wrap:anywhere}',
+    '.chip-x{flex:none;width:24px;height:24px;border:0;border-radius:8px;padding:0;background:none;color:#8a919a;cursor:pointer;display:flex;align-items:center;justify-content:center}',
+    '.chip-x:hover{background:#e9ecef;color:#1f2328}',
+    '.chip-x svg{width:14px;height:14px}',
+    '.drop{position:absolute;inset:8px;z-index:2;display:flex;flex-direction:column;align-items:center;justify-content:center;gap:10px;padding:20px;border:2px dashed var(--accent);border-radius:14px;background:rgba(255,255,255,.94);color:#1f2328;font-size:15px;font-weight:600;text-align:center;pointer-events:none}',
+    '.drop svg{width:32px;height:32px;color:var(--accent)}',
+    '.at{display:flex;flex-direction:column;gap:4px;max-width:100%}',
+    '.v .at{align-items:flex-end}',
+    '.at+.b{margin-top:4px}',
+    '.at-i,.at-f{font:inherit;margin:0;cursor:pointer;max-width:100%}',
+    '.at-i{display:block;padding:0;border:1px solid #eceef1;border-radius:16px;overflow:hidden;background:#e9ecef}',
+    '.at-i img{display:block;width:100%;height:100%;object-fit:cover}',
+    '.at-f{display:flex;align-items:center;gap:8px;min-width:0;padding:8px 12px 8px 10px;border:1px solid #eceef1;border-radius:14px;background:#fff;color:#1f2328;font-size:13px;text-align:left}',
+    '.at-f svg{flex:none;width:18px;height:18px;color:var(--accent)}',
+    '.at-f:hover,.at-i:hover{filter:brightness(.96)}',
+    '.fn{min-width:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;font-weight:600}',
+    '.fs{flex:none;color:#6b7280;white-space:nowrap}',
+    '.fs:before{content:"· "}',
+    '.pending .at,.failed .at{opacity:.65}',
     // A phone: the open window is the whole screen, clear of its notch and home bar, with
     // 16 px inputs (iOS zooms the page into smaller ones).
     '.phone .win{top:0;left:0;right:0;bottom:0;width:100%;height:100%;max-height:none;border-radius:0}',
@@ -294,6 +334,9 @@
     close: 'M18 6 6 18M6 6l12 12',
     down: 'm6 9 6 6 6-6',
     send: 'M22 2 11 13M22 2l-7 20-4-9-9-4z',
+    clip: 'm21.44 11.05-9.19 9.19a6 6 0 0 1-8.49-8.49l8.57-8.57A4 4 0 1 1 18 8.84l-8.59 8.57a2 2 0 0 1-2.83-2.83l8.49-8.48',
+    file: 'M15 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V7zM14 2v4a2 2 0 0 0 2 2h4',
+    alert: 'M12 22a10 10 0 1 0 0-20 10 10 0 0 0 0 20zM12 8v4M12 16h.01',
   };
 
   var host = null;
@@ -441,6 +484,15 @@
     u.email.value = load('email', '') || '';
     u.emailError = el('div', 'err');
     u.emailError.hidden = true;
+    u.chips = el('div', 'chips');
+    u.chips.hidden = true;
+    u.files = el('input', 'files');
+    u.files.type = 'file';
+    u.files.multiple = true;
+    u.files.hidden = true;
+    u.clip = el('button', 'clip');
+    u.clip.type = 'button';
+    u.clip.appendChild(icon('clip'));
     var row = el('div', 'row');
     u.input = el('textarea');
     u.input.rows = 1;
@@ -449,10 +501,14 @@
     u.sendButton = el('button', 'send');
     u.sendButton.type = 'submit';
     u.sendButton.appendChild(icon('send'));
-    row.append(u.input, u.sendButton);
-    u.form.append(u.email, u.emailError, row);
+    row.append(u.clip, u.input, u.sendButton);
+    u.form.append(u.email, u.emailError, u.chips, row, u.files);
+    u.drop = el('div', 'drop');
+    u.drop.hidden = true;
+    u.dropText = el('div');
+    u.drop.append(icon('clip'), u.dropText);
 
-    u.win.append(head, u.bar, u.list, u.form);
+    u.win.append(head, u.bar, u.list, u.form, u.drop);
 
     u.button = el('button', 'btn');
     u.button.type = 'button';
@@ -498,6 +554,7 @@
       fitInput();
     });
     u.email.addEventListener('input', function () { u.emailError.hidden = true; });
+    watchFiles(u);
     // Keys typed into the widget are ours: a shop's shortcuts must not see them.
     u.wrap.addEventListener('keydown', function (event) {
       if (event.key === 'Escape' && isOpen) setOpen(false, true);
@@ -520,6 +577,10 @@
     ui.input.setAttribute('aria-label', t('message_label'));
     ui.sendButton.setAttribute('aria-label', t('send'));
     ui.previewClose.setAttribute('aria-label', t('dismiss'));
+    ui.clip.setAttribute('aria-label', t('attach'));
+    ui.clip.title = t('attach');
+    ui.dropText.textContent = t('drop_files');
+    renderChips();
     ui.items.forEach(function (item) { item.remove(); });
     ui.items = new Map(); // the messages again, in the new words
     renderMessages(false);
@@ -594,7 +655,7 @@
     if (online) ui.emailError.hidden = true;
     ui.button.setAttribute('aria-expanded', String(isOpen));
     ui.bar.hidden = !reconnecting;
-    ui.sendButton.disabled = !ui.input.value.trim();
+    ui.sendButton.disabled = !canSend();
     renderBadge();
   }
 
@@ -618,8 +679,10 @@
     ui.preview.hidden = !show;
     if (!show) return;
     ui.preview.dataset.id = newest.id;
-    ui.previewText.textContent = shownText(newest);
-    ui.previewText.setAttribute('aria-label', t('new_message', { text: shownText(newest) }));
+    var first = (newest.attachments || [])[0];
+    var text = shownText(newest) || (first ? '📎 ' + first.name : '');
+    ui.previewText.textContent = text;
+    ui.previewText.setAttribute('aria-label', t('new_message', { text: text }));
   }
 
   function formatTime(iso) {
@@ -637,11 +700,16 @@
     return m.text;
   }
 
-  function messageElement(kind, text) {
+  /** A message: its files, its text (none for files alone), and a line for its time. */
+  function messageElement(kind, text, attachments) {
     var item = el('div', 'm ' + kind);
-    var bubble = el('div', 'b', text);
-    bubble.dir = 'auto';
-    item.appendChild(bubble);
+    var files = attachments && attachments.length;
+    if (files) item.appendChild(attachmentsElement(attachments));
+    if (text || !files) {
+      var bubble = el('div', 'b', text);
+      bubble.dir = 'auto';
+      item.appendChild(bubble);
+    }
     item.appendChild(el('div', 't'));
     return item;
   }
@@ -678,11 +746,11 @@
       if (!item) {
         if (w.m) {
           var kind = w.m.author_kind === 'visitor' ? 'v' : w.m.author_kind === 'system' ? 's' : 'a';
-          item = messageElement(kind, shownText(w.m));
+          item = messageElement(kind, shownText(w.m), w.m.attachments);
           item.lastChild.textContent = formatTime(w.m.created_at);
           if (kind === 'v') addedOwn = true;
         } else {
-          item = messageElement('v', w.o.text);
+          item = messageElement('v', w.o.text, w.o.attachments);
           addedOwn = true;
         }
       }
@@ -714,7 +782,7 @@
     var input = ui.input;
     input.style.height = '';
     input.style.height = Math.min(input.scrollHeight + 2, 120) + 'px';
-    ui.sendButton.disabled = !input.value.trim();
+    ui.sendButton.disabled = !canSend();
   }
 
   /** Opens or closes the window; focus: move the focus with it (a person's action). */
@@ -740,7 +808,8 @@
   /** The visitor pressed Send: the offline e-mail first, then the message. */
   function submit() {
     var text = ui.input.value.trim();
-    if (!text) return;
+    var attachments = readyAttachments();
+    if ((!text && !attachments.length) || uploading()) return;
     if (!ui.email.hidden) {
       var email = ui.email.value.trim();
       if (email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
@@ -754,21 +823,258 @@
         save('email_sent', email);
       }
     }
-    var entry = { client_message_id: uuid(), text: text.slice(0, MAX_TEXT), created_at: new Date().toISOString() };
+    var entry = { client_message_id: uuid(), text: text.slice(0, MAX_TEXT), created_at: new Date().toISOString(), attachments: attachments };
     outbox.push(entry);
     save('outbox', outbox);
     ui.input.value = '';
     save('draft', null);
+    setTray([]);
     fitInput();
     renderMessages(true);
-    sendFrame({ type: 'send', client_message_id: entry.client_message_id, text: entry.text });
+    sendEntry(entry);
     ui.input.focus();
+  }
+
+  /** Sends (again) a message of the outbox, with the ids of its files. */
+  function sendEntry(o) {
+    var frame = { type: 'send', client_message_id: o.client_message_id, text: o.text };
+    if (o.attachments && o.attachments.length) frame.attachments = o.attachments.map(function (a) { return a.id; });
+    sendFrame(frame);
   }
 
   function showEmailError(text) {
     if (!ui) return;
     ui.emailError.textContent = text;
     ui.emailError.hidden = false;
+  }
+
+  // ------------------------------------------------------------------ files
+  // Files attached (the paperclip, a drop on the window, a paste) upload at
+  // once and show as chips above the text; Send takes the uploaded ones by
+  // id. Files are fetched with the visitor's token, so never by <img src>:
+  // thumbnails become blob URLs kept for the page.
+
+  // Chips: { name, size, state: 'up' | 'ok' | 'bad', att, error, abort };
+  // the uploaded ones are kept across the shop's pages, like the draft.
+  var tray = load('files', []).map(function (a) { return { name: a.name, size: a.size, state: 'ok', att: a }; });
+  var trayNotice = null;
+  var thumbs = {};
+
+  /** A message's files as the server gave them, only what is shown. */
+  function cleanAttachments(list) {
+    return (Array.isArray(list) ? list : []).filter(function (a) { return a && typeof a.id === 'string'; }).map(function (a) {
+      return { id: a.id, name: String(a.name || ''), size: +a.size || 0, width: +a.width || 0, height: +a.height || 0 };
+    });
+  }
+
+  function readyAttachments() {
+    return tray.filter(function (c) { return c.state === 'ok'; }).map(function (c) { return c.att; });
+  }
+
+  function uploading() {
+    return tray.some(function (c) { return c.state === 'up'; });
+  }
+
+  function canSend() {
+    return !uploading() && !!(ui.input.value.trim() || readyAttachments().length);
+  }
+
+  /** Replaces the chips (one removed, all sent, a reset), stopping the uploads dropped. */
+  function setTray(chips) {
+    tray.forEach(function (c) { if (c.abort && chips.indexOf(c) < 0) c.abort.abort(); });
+    tray = chips;
+    trayNotice = null;
+    trayChanged();
+  }
+
+  function trayChanged() {
+    save('files', readyAttachments());
+    if (!ui) return;
+    renderChips();
+    ui.sendButton.disabled = !canSend();
+  }
+
+  /** Files chosen, dropped or pasted: more than MAX_FILES in all are refused at once. */
+  function attach(files) {
+    files = Array.prototype.slice.call(files || []);
+    if (!files.length) return;
+    var kept = tray.filter(function (c) { return c.state !== 'bad'; }).length;
+    trayNotice = kept + files.length > MAX_FILES ? plural('too_many_files', MAX_FILES) : null;
+    if (!trayNotice) files.forEach(function (file) {
+      var chip = { name: file.name || file.type.replace('/', '.'), size: file.size, state: 'up' };
+      tray.push(chip);
+      if (file.size > MAX_FILE_MB * 1048576) fail(chip, { status: 413 });
+      else upload(chip, file);
+    });
+    trayChanged();
+    ui.input.focus();
+  }
+
+  function upload(chip, file) {
+    var token = load('token', null);
+    if (!token) return fail(chip, {});
+    chip.abort = new AbortController();
+    fetch(ORIGIN + '/widget/v1/attachments?site_key=' + encodeURIComponent(SITE_KEY) + '&name=' + encodeURIComponent(chip.name), {
+      method: 'POST', credentials: 'omit', body: file, signal: chip.abort.signal,
+      headers: { authorization: 'Bearer ' + token, 'content-type': file.type || 'application/octet-stream' },
+    })
+      .then(function (response) {
+        // A proxy's refusal may not be JSON: its status says enough.
+        return response.json().catch(function () { return {}; }).then(function (body) {
+          if (!response.ok) throw { status: response.status, error: body.error };
+          chip.att = cleanAttachments([body])[0];
+          chip.name = chip.att.name;
+          chip.size = chip.att.size;
+          chip.state = 'ok';
+        });
+      })
+      .catch(function (problem) { fail(chip, problem || {}); })
+      .then(function () {
+        chip.abort = null;
+        if (tray.indexOf(chip) >= 0) trayChanged();
+      });
+  }
+
+  /** A chip refused, and why in the visitor's words (the server's reason when it gave one). */
+  function fail(chip, problem) {
+    var fields = (problem.error && problem.error.fields) || {};
+    var why = String(fields.data || fields.name || '');
+    chip.state = 'bad';
+    chip.error = problem.status === 413 || / MiB$/.test(why) ? t('file_too_large', { max: MAX_FILE_MB })
+      : problem.status === 429 ? t('file_busy')
+      : /^is empty/.test(why) ? t('file_empty')
+      : /^is not a kind/.test(why) ? t('file_kind')
+      : /image|pixels/.test(why) ? t('file_image')
+      : t('file_failed');
+  }
+
+  function renderChips() {
+    var box = ui.chips;
+    box.textContent = '';
+    if (trayNotice) box.appendChild(el('div', 'cn', trayNotice));
+    tray.forEach(function (chip) {
+      var node = el('div', 'chip ' + chip.state);
+      node.setAttribute('data-state', { up: 'uploading', ok: 'ready', bad: 'failed' }[chip.state]);
+      var body = el('div', 'cb');
+      body.append(el('div', 'cname', chip.name), el('div', 'cs', chip.error || (chip.att ? sizeText(chip.size) : t('uploading'))));
+      body.title = chip.name;
+      var remove = el('button', 'chip-x');
+      remove.type = 'button';
+      remove.setAttribute('aria-label', t('remove_file', { name: chip.name }));
+      remove.appendChild(icon('close'));
+      remove.addEventListener('click', function () {
+        setTray(tray.filter(function (c) { return c !== chip; }));
+        ui.input.focus();
+      });
+      node.append(chip.state === 'up' ? el('span', 'spin') : icon(chip.error ? 'alert' : 'file'), body, remove);
+      box.appendChild(node);
+    });
+    box.hidden = !trayNotice && !tray.length;
+  }
+
+  /** The paperclip, pastes, and drops on the window (a hint shows while files are dragged over it). */
+  function watchFiles(u) {
+    u.clip.addEventListener('click', function () { u.files.click(); });
+    u.files.addEventListener('change', function () {
+      attach(u.files.files);
+      u.files.value = ''; // the same file again is a change again
+    });
+    u.input.addEventListener('paste', function (event) {
+      var data = event.clipboardData;
+      // Office puts a picture of copied text beside the text: the text wins.
+      if (!data || !data.files.length || (data.types.indexOf('text/html') >= 0 && data.getData('text/plain').trim())) return;
+      event.preventDefault();
+      attach(data.files);
+    });
+    var depth = 0; // dragenter and dragleave come for every child passed over
+    function on(type, handle) {
+      u.win.addEventListener(type, function (event) {
+        var types = event.dataTransfer && event.dataTransfer.types;
+        if (!types || Array.prototype.indexOf.call(types, 'Files') < 0) return;
+        if (type !== 'dragleave') event.preventDefault();
+        handle(event);
+        u.drop.hidden = depth <= 0;
+      });
+    }
+    on('dragenter', function () { depth++; });
+    on('dragover', function (event) { event.dataTransfer.dropEffect = 'copy'; });
+    on('dragleave', function () { depth--; });
+    on('drop', function (event) {
+      depth = 0;
+      attach(event.dataTransfer.files);
+    });
+  }
+
+  /** "512 B", "14 KB", "1.2 MB" in the visitor's language. */
+  function sizeText(bytes) {
+    var unit = bytes < 1024 ? 0 : bytes < 1048576 ? 1 : 2;
+    var value = bytes / Math.pow(1024, unit);
+    var size = new Intl.NumberFormat(locale, { maximumFractionDigits: value < 10 ? 1 : 0 }).format(value);
+    return unit === 0 ? t('size_b', { size: size }) : unit === 1 ? t('size_kb', { size: size }) : t('size_mb', { size: size });
+  }
+
+  /** A message's files: an image as its thumbnail, in a box of its proportions; any other file by name and size. */
+  function attachmentsElement(attachments) {
+    var box = el('div', 'at');
+    attachments.forEach(function (a) {
+      var image = a.width > 0 && a.height > 0;
+      var node = el('button', image ? 'at-i' : 'at-f');
+      node.type = 'button';
+      node.setAttribute('data-attachment-id', a.id);
+      node.setAttribute('aria-label', t('open_file', { name: a.name }));
+      if (image) {
+        // At most 240 by 320 px, so nothing jumps when it comes; a sliver is cropped to 48 px.
+        var scale = Math.min(1, 240 / a.width, 320 / a.height);
+        node.style.width = Math.max(48, Math.round(a.width * scale)) + 'px';
+        node.style.height = Math.max(48, Math.round(a.height * scale)) + 'px';
+        var img = node.appendChild(el('img'));
+        img.alt = a.name;
+        if (!thumbs[a.id]) {
+          thumbs[a.id] = fetchFile(a.id, '/thumbnail').then(function (blob) { return URL.createObjectURL(blob); });
+          thumbs[a.id].catch(function () { delete thumbs[a.id]; });
+        }
+        thumbs[a.id].then(function (url) { img.src = url; }, function () {});
+      } else {
+        node.append(icon('file'), el('span', 'fn', a.name), el('span', 'fs', sizeText(a.size)));
+      }
+      node.addEventListener('click', function () { openAttachment(a, image); });
+      box.appendChild(node);
+    });
+    return box;
+  }
+
+  /** A file of the visitor's dialog (suffix '/thumbnail': an image's small copy), as a Blob. */
+  function fetchFile(id, suffix) {
+    return fetch(ORIGIN + '/widget/v1/attachments/' + encodeURIComponent(id) + suffix + '?site_key=' + encodeURIComponent(SITE_KEY), {
+      credentials: 'omit', headers: { authorization: 'Bearer ' + load('token', '') },
+    }).then(function (response) {
+      if (!response.ok) throw response.status;
+      return response.blob();
+    });
+  }
+
+  function forgetThumbnails() {
+    for (var id in thumbs) thumbs[id].then(function (url) { URL.revokeObjectURL(url); }, function () {});
+    thumbs = {};
+  }
+
+  /** An image opens in a new tab (opened at the click, so no popup blocker stops it); any other file is saved under its name. */
+  function openAttachment(a, image) {
+    var tab = image ? window.open('', '_blank') : null;
+    fetchFile(a.id, '').then(function (blob) {
+      var url = URL.createObjectURL(blob);
+      if (tab) tab.location.href = url;
+      else {
+        var link = ui.root.appendChild(el('a'));
+        link.href = url;
+        link.download = a.name;
+        link.click();
+        link.remove();
+      }
+      setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+    }, function () {
+      if (tab) tab.close();
+    });
   }
 
   // ----------------------------------------------------------------- sounds
@@ -912,6 +1218,7 @@
     }
     if (code === 4401) {
       save('token', null);
+      setTray([]); // uploaded by a visitor this browser no longer is
       forgetConversation();
     } else if (code === 4409 || code === 4400) {
       forgetConversation();
@@ -1008,7 +1315,7 @@
       pendingIdentify.splice(0).forEach(function (fields) { sendFrame(fields); });
       if (isOpen) sendShown();
       outbox.forEach(function (o) {
-        if (!o.failed) sendFrame({ type: 'send', client_message_id: o.client_message_id, text: o.text });
+        if (!o.failed) sendEntry(o);
       });
     },
     dialog_created: function (frame) {
@@ -1064,7 +1371,7 @@
         // Nothing was stored: the same send, a moment later.
         setTimeout(function () {
           outbox.forEach(function (o) {
-            if (o.client_message_id === id) sendFrame({ type: 'send', client_message_id: id, text: o.text });
+            if (o.client_message_id === id) sendEntry(o);
           });
         }, 1500);
       } else if (id) {
@@ -1263,6 +1570,7 @@
       outbox = [];
       save('outbox', null);
       pendingIdentify.length = 0;
+      setTray([]);
       forgetConversation();
       if (ui) {
         renderMessages(true);

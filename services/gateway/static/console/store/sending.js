@@ -1,6 +1,7 @@
 // Sending: replies and notes on their way to the server (the outbox), sent
 // through the socket or, while it is down, by REST; a busy server's refusals
-// are retried a couple of times, then shown as failed.
+// are retried a couple of times, then shown as failed. A reply keeps the
+// files it carries (uploaded before, named by id) through every retry.
 
 import { signal } from '../signals.js';
 import * as api from '../api.js';
@@ -49,15 +50,17 @@ function updateOutbox(clientMessageId, patch) {
 
 /**
  * Sends a reply to the open dialog (kind 'reply') or a note (kind 'note');
- * a reply goes out through `channel` (none: where the contact last wrote from).
+ * a reply goes out through `channel` (none: where the contact last wrote
+ * from), with the files uploaded for it (attachments, as the server gave them).
  */
-export function send(dialogId, text, kind, channel = null) {
+export function send(dialogId, text, kind, channel = null, attachments = []) {
   const entry = {
     clientMessageId: newClientMessageId(),
     dialogId,
     text,
     kind,
     channel,
+    attachments,
     state: 'sending',
     error: null,
     autoRetries: 0,
@@ -84,12 +87,14 @@ function transmit(entry) {
   }
   const frame = { type: 'send', dialog_id: entry.dialogId, client_message_id: entry.clientMessageId, text: entry.text };
   if (entry.channel) frame.channel = entry.channel;
+  const attachmentIds = (entry.attachments || []).map((attachment) => attachment.id);
+  if (attachmentIds.length) frame.attachments = attachmentIds;
   if (socket.send(frame)) {
     sendTimers.set(entry.clientMessageId, setTimeout(() => sendFailed(entry.clientMessageId, 'timeout', i18n.t('store.no_confirmation')), SEND_TIMEOUT_MS));
     return;
   }
   api
-    .sendMessage(entry.dialogId, entry.clientMessageId, entry.text, entry.channel)
+    .sendMessage(entry.dialogId, entry.clientMessageId, entry.text, entry.channel, attachmentIds)
     .then((answer) => messageArrived(answer.message, { live: false }))
     .catch((error) => sendFailed(entry.clientMessageId, error.code, api.describeError(error)));
 }

@@ -10,6 +10,7 @@ import { route, showList } from '../router.js';
 import * as i18n from '../i18n.js';
 import { socket } from './socket.js';
 import { clearSendTimers, outbox } from './sending.js';
+import { forgetUploads } from './uploads.js';
 import { managers, templates, sessions, widgetSettings, emptyWidgetSettings, loadManagers, loadWidgetSettings } from './settings.js';
 import { counts, filter, dialogs, dialogList, refreshCounts, loadDialogList, setFilter, forgetUnknownDialogFetches } from './dialogs.js';
 import { thread, emptyThread, openDialog, forgetReadMarkers } from './thread.js';
@@ -113,6 +114,7 @@ function resetState() {
   abandonVisitorsLoad();
   forgetReadMarkers();
   forgetUnknownDialogFetches();
+  forgetUploads();
 }
 
 export function acceptInvitation(token, password) {

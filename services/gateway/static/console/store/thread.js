@@ -11,6 +11,7 @@ import { dialogs, storeDialog, patchDialog, whenListReady, placeInList, fetchUnk
 import { outbox, removeFromOutbox } from './sending.js';
 import { contactPanelTab, loadContact } from './contacts.js';
 import { managerSound } from './settings.js';
+import { previewText } from '../attachments.js';
 
 const HISTORY_PAGE_SIZE = 50;
 
@@ -187,7 +188,7 @@ function applyMessageToDialog(known, message) {
   if (message.seq > (known.last_seq || 0)) {
     // Like the server's own preview: system messages ("… closed the dialog") count too.
     patch.last_seq = message.seq;
-    patch.last_message_text = message.text;
+    patch.last_message_text = previewText(message);
     patch.last_message_at = message.created_at;
   }
   if (message.author_kind === 'visitor' && message.seq > (known.last_seq || 0) && message.channel) {

@@ -1,7 +1,8 @@
 // The composer under a dialog: Reply / Note toggle, a textarea (Enter sends,
-// Shift+Enter starts a new line), the channel a reply goes out through (with
-// a warning when that messenger is not working), the templates popover beside
-// Send, and a draft kept per dialog while the manager switches between dialogs.
+// Shift+Enter starts a new line), files for a reply (composer-files.js), the
+// channel a reply goes out through (with a warning when that messenger is not
+// working), the templates popover beside Send, and a draft kept per dialog
+// while the manager switches between dialogs.
 
 import { h, setChildren } from '../dom.js';
 import { icon } from '../icons.js';
@@ -10,6 +11,7 @@ import { untracked } from '../signals.js';
 import { paths } from '../router.js';
 import { channelLabel } from '../format.js';
 import { iconButton, openPopover, spinner } from './common.js';
+import { mountComposerFiles } from './composer-files.js';
 import { t, plural, locale } from '../i18n.js';
 
 const drafts = new Map();
@@ -43,14 +45,35 @@ export function mountComposer(container, scope, dialogId, onSent) {
   const channelSlot = h('div', { class: 'composer-channel' });
   const warning = h('div', { class: 'composer-warning', role: 'status', hidden: true });
   const tooLong = h('div', { class: 'composer-too-long', role: 'alert', hidden: true });
+  let fits = true;
+  let files = null;
+  /** Send is there for a text that fits, and a reply's files once uploaded. */
+  const refreshSend = () => {
+    const waiting = mode === 'reply' && Boolean(files?.uploading());
+    sendButton.disabled = !fits || waiting;
+    if (waiting) sendButton.title = t('attachments.wait');
+    else sendButton.removeAttribute('title');
+  };
+  // Files go with a reply, not a note: attaching one turns the composer to a reply.
+  files = mountComposerFiles(scope, dialogId, {
+    dropZone: container.closest('.conversation') || container,
+    textarea,
+    beforeAttach: () => {
+      if (mode === 'note') setMode('reply');
+    },
+    onChange: refreshSend,
+  });
   const form = h(
     'form',
     { class: 'composer', 'aria-label': t('composer.reply') },
     h('div', { class: 'composer-tabs', role: 'tablist' }, replyTab, noteTab),
     warning,
     tooLong,
+    files.notice,
+    files.list,
     textarea,
-    h('div', { class: 'composer-bar' }, h('div', { class: 'composer-left' }, channelSlot, hint), h('div', { class: 'composer-buttons' }, templatesButton, sendButton)),
+    h('div', { class: 'composer-bar' }, h('div', { class: 'composer-left' }, channelSlot, hint), h('div', { class: 'composer-buttons' }, files.button, templatesButton, sendButton)),
+    files.input,
   );
   container.append(form);
   let channel = null;
@@ -59,9 +82,9 @@ export function mountComposer(container, scope, dialogId, onSent) {
     const where = mode === 'reply' ? channel?.chosen() || 'site' : 'note';
     const longest = LONGEST_TEXT[where] ?? LONGEST_TEXT_ANYWHERE;
     const length = [...textarea.value.trim()].length;
-    const fits = length <= longest;
+    fits = length <= longest;
     tooLong.hidden = fits;
-    sendButton.disabled = !fits;
+    refreshSend();
     const key = where === 'note' ? 'composer.too_long_note' : 'composer.too_long_channel';
     const values = { length: new Intl.NumberFormat(locale()).format(length), channel: channelLabel(where) };
     setChildren(tooLong, fits ? [] : [icon('alert'), h('span', {}, plural(key, longest, values))]);
@@ -101,8 +124,10 @@ export function mountComposer(container, scope, dialogId, onSent) {
 
   const submit = () => {
     const text = textarea.value.trim();
-    if (!text || !checkLength()) return;
-    store.send(dialogId, text, mode, mode === 'reply' ? channel.chosen() : null);
+    const replying = mode === 'reply';
+    const withFiles = replying && files.ready().length > 0;
+    if ((!text && !withFiles) || !checkLength() || (replying && files.uploading())) return;
+    store.send(dialogId, text, mode, replying ? channel.chosen() : null, replying ? files.take() : []);
     textarea.value = '';
     drafts.delete(dialogId);
     autoGrow();

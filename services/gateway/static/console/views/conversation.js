@@ -1,7 +1,7 @@
 // The open dialog: a header with the contact's name and the four actions
-// (Assign, Event filter, Edit contact, Close/Reopen), the history (messages
-// and notes interleaved by time, older pages loaded when scrolled to the top)
-// and the composer.
+// (Assign, Event filter, Edit contact, Close/Reopen), the history (messages,
+// with the files they carry, and notes interleaved by time, older pages
+// loaded when scrolled to the top) and the composer.
 
 import { h, setChildren, reconcile, textWithLinks } from '../dom.js';
 import { icon } from '../icons.js';
@@ -10,6 +10,7 @@ import { untracked } from '../signals.js';
 import { contactDisplayName, clockTime, dayKey, dayLabel, channelLabel } from '../format.js';
 import { avatar, contactAvatar, iconButton, spinner, emptyState, openPopover, menu, confirmAction } from './common.js';
 import { mountComposer } from './composer.js';
+import { messageAttachments } from './attachments.js';
 import { mountHeldAnswers } from './held-answers.js';
 import { openContactEditor } from './contact-edit.js';
 import { t } from '../i18n.js';
@@ -344,7 +345,8 @@ function messageElement(message, grouped, managers) {
       'div',
       { class: 'msg-content' },
       !grouped && name ? h('div', { class: 'msg-author' }, name) : null,
-      h('div', { class: 'msg-bubble' }, h('div', { class: 'msg-text' }, textWithLinks(message.text))),
+      messageAttachments(message.attachments),
+      message.text || !message.attachments?.length ? h('div', { class: 'msg-bubble' }, h('div', { class: 'msg-text' }, textWithLinks(message.text))) : null,
       h(
         'div',
         { class: ['msg-footer', undelivered && 'msg-failed'] },
@@ -402,7 +404,10 @@ function pendingElement(entry, grouped) {
     h(
       'div',
       { class: 'msg-content' },
-      h('div', { class: 'msg-bubble' }, isNote ? h('div', { class: 'note-label' }, icon('lock'), t('conversation.note_label')) : null, h('div', { class: 'msg-text' }, entry.text)),
+      messageAttachments(entry.attachments),
+      entry.text || !entry.attachments?.length
+        ? h('div', { class: 'msg-bubble' }, isNote ? h('div', { class: 'note-label' }, icon('lock'), t('conversation.note_label')) : null, h('div', { class: 'msg-text' }, entry.text))
+        : null,
       status,
     ),
   );
