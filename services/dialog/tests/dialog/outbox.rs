@@ -88,6 +88,12 @@ async fn a_visitors_message_written_alone_is_published_once_also_after_nats_was_
         (t.env.events(&bus).await.len() == 3).then_some(())
     })
     .await;
+    // Their rows leave the outbox once JetStream acknowledged them, a moment
+    // after the events are on the stream.
+    eventually("the outbox to empty", || async {
+        (t.count("dialog.outbox").await == 0).then_some(())
+    })
+    .await;
 
     nats.stop().await;
     for (id, text) in [("c3", "while away 3"), ("c4", "while away 4")] {

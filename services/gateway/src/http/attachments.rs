@@ -10,8 +10,8 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Path, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
 use chat_platform::files::{MAX_ATTACHMENT_BYTES, MAX_NAME_CHARS};
 use serde::Deserialize;
@@ -20,7 +20,7 @@ use utoipa::IntoParams;
 use chat_proto::dialog::v1 as pb;
 
 use super::Query;
-use super::files::{disposition, only_what_it_is};
+use super::files::serve_sent_file;
 use crate::api::AttachmentOut;
 use crate::auth::Manager;
 use crate::error::{Error, ErrorOut, Result};
@@ -28,8 +28,6 @@ use crate::state::AppState;
 
 /// The largest upload's body: the largest file.
 pub const MAX_UPLOAD_BODY_BYTES: usize = MAX_ATTACHMENT_BYTES;
-/// The types shown in the browser; any other is served only to be saved.
-const SHOWN_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/gif"];
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -183,26 +181,9 @@ pub async fn fetch(
     };
     let found = state.dialogs.clone().get_file(request).await?.into_inner();
     let name = found.file.map(|file| file.name).unwrap_or_default();
-    let shown = SHOWN_TYPES.iter().find(|t| **t == found.content_type);
-    let mut response = found.data.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(shown.unwrap_or(&"application/octet-stream")),
-    );
-    let kind = if shown.is_some() {
-        "inline"
-    } else {
-        "attachment"
-    };
-    if let Ok(disposition) = HeaderValue::from_str(&disposition(kind, &name)) {
-        headers.insert(header::CONTENT_DISPOSITION, disposition);
-    }
-    only_what_it_is(headers);
-    // Asked anew each time: a signed-out browser shows nothing from its cache.
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    Ok(response)
+    Ok(serve_sent_file(
+        found.data.into(),
+        &found.content_type,
+        &name,
+    ))
 }

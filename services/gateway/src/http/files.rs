@@ -85,30 +85,38 @@ async fn file(
         return Err(Error::NotFound("file"));
     }
     let (first, rest) = chunks(&state, &manager, &channel, file_id).await?;
-    let shown = SHOWN_TYPES.iter().find(|t| **t == first.content_type);
-    let content_type = HeaderValue::from_static(shown.unwrap_or(&"application/octet-stream"));
-    let disposition = disposition(
-        if shown.is_some() {
-            "inline"
-        } else {
-            "attachment"
-        },
-        asked_name.as_deref().unwrap_or(&first.file_name),
-    );
+    let name = asked_name.unwrap_or_else(|| first.file_name.clone());
+    let content_type = first.content_type.clone();
     let body = Body::from_stream(futures::stream::once(async move { Ok(first.data) }).chain(rest));
+    Ok(serve_sent_file(body, &content_type, &name))
+}
+
+/// A file people sent, as served: an image of [`SHOWN_TYPES`] inline,
+/// anything else as `application/octet-stream` to save under `name`;
+/// guarded as [`only_what_it_is`] says, and asked anew each time (a
+/// signed-out browser shows nothing from its cache).
+pub fn serve_sent_file(body: Body, content_type: &str, name: &str) -> Response {
+    let shown = SHOWN_TYPES.iter().find(|t| **t == content_type);
     let mut response = body.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, content_type);
-    if let Ok(disposition) = HeaderValue::from_str(&disposition) {
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(shown.unwrap_or(&"application/octet-stream")),
+    );
+    let kind = if shown.is_some() {
+        "inline"
+    } else {
+        "attachment"
+    };
+    if let Ok(disposition) = HeaderValue::from_str(&disposition(kind, name)) {
         headers.insert(header::CONTENT_DISPOSITION, disposition);
     }
     only_what_it_is(headers);
-    // Asked anew each time: a signed-out browser shows nothing from its cache.
     headers.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),
     );
-    Ok(response)
+    response
 }
 
 /// The first chunk of a file (what it is), and the rest of its bytes: a
@@ -166,7 +174,7 @@ async fn chunks(
 /// file as RFC 6266 says: `filename` an ASCII stand-in for old clients,
 /// `filename*` the name itself in UTF-8. Nothing in a name can make it a
 /// path or end the header: separators and control characters become `_`.
-pub fn disposition(kind: &str, name: &str) -> String {
+fn disposition(kind: &str, name: &str) -> String {
     let name: String = name
         .trim()
         .chars()
