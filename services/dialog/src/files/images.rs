@@ -15,6 +15,8 @@ use image::{DynamicImage, ImageDecoder as _, ImageFormat, ImageReader, Limits};
 pub const MAX_SIDE_PIXELS: u32 = 16_384;
 /// The most memory one decode may take.
 pub const MAX_DECODE_BYTES: u64 = 1024 * 1024 * 1024;
+/// The most pixels of all an animation's frames together.
+pub const MAX_ANIMATION_PIXELS: u64 = 200_000_000;
 /// A thumbnail fits in this square (twice what the message list shows, for
 /// sharp screens).
 const THUMBNAIL_SIDE: u32 = 480;
@@ -34,14 +36,15 @@ pub struct Written {
     pub thumbnail: Vec<u8>,
 }
 
-/// The memory decoding `bytes` may take: its pixels as the header tells
-/// (RGBA), for the budget; the problem when the header cannot be read.
+/// The memory writing `bytes` again may take, for the budget: its pixels
+/// as the header tells (RGBA), twice (turning it upright, or making it RGB
+/// for JPEG, copies them); the problem when the header cannot be read.
 pub fn decode_cost(bytes: &[u8]) -> Result<u64, String> {
     let (width, height) = reader(bytes)?.into_dimensions().map_err(problem)?;
     if width > MAX_SIDE_PIXELS || height > MAX_SIDE_PIXELS {
         return Err(too_large());
     }
-    Ok(u64::from(width) * u64::from(height) * 4)
+    Ok(u64::from(width) * u64::from(height) * 4 * 2)
 }
 
 /// Decodes `bytes` (an image of `format`) whole and writes it again.
@@ -57,7 +60,7 @@ pub fn write_again(bytes: &[u8], format: ImageFormat) -> Result<Written, String>
     let thumbnail = thumbnail(&image)?;
     let (bytes, content_type, extension) = match format {
         ImageFormat::Gif => {
-            every_frame_decodes(bytes)?;
+            every_frame_decodes(bytes, MAX_ANIMATION_PIXELS)?;
             (bytes.to_vec(), "image/gif", "gif")
         }
         ImageFormat::Png => (encode_png(&image)?, "image/png", "png"),
@@ -103,12 +106,24 @@ fn reader(bytes: &[u8]) -> Result<ImageReader<Cursor<&[u8]>>, String> {
     Ok(reader)
 }
 
-/// A GIF is kept as sent, so every frame of it must decode.
-fn every_frame_decodes(bytes: &[u8]) -> Result<(), String> {
+/// A GIF is kept as sent, so every frame of it must decode, within the
+/// same limits, and all of them together within `max_pixels` (a small
+/// file may hold thousands of large frames).
+fn every_frame_decodes(bytes: &[u8], max_pixels: u64) -> Result<(), String> {
     use image::AnimationDecoder as _;
-    let decoder = image::codecs::gif::GifDecoder::new(Cursor::new(bytes)).map_err(problem)?;
+    let mut decoder = image::codecs::gif::GifDecoder::new(Cursor::new(bytes)).map_err(problem)?;
+    decoder.set_limits(limits()).map_err(|_| too_large())?;
+    let mut pixels = 0u64;
     for frame in decoder.into_frames() {
-        frame.map_err(problem)?;
+        let frame = frame.map_err(problem)?;
+        let (width, height) = frame.buffer().dimensions();
+        pixels += u64::from(width) * u64::from(height);
+        if pixels > max_pixels {
+            return Err(format!(
+                "has more frames than are taken ({} megapixels in all)",
+                max_pixels / 1_000_000
+            ));
+        }
     }
     Ok(())
 }
@@ -211,6 +226,25 @@ pub mod tests {
         huge[6..8].copy_from_slice(&20_000u16.to_le_bytes());
         huge[8..10].copy_from_slice(&20_000u16.to_le_bytes());
         assert!(decode_cost(&huge).unwrap_err().contains("16384 pixels"));
+    }
+
+    #[test]
+    fn an_animation_of_too_many_frames_is_refused() {
+        use image::codecs::gif::GifEncoder;
+        // 5 frames of 100 x 100: 50,000 pixels in all.
+        let mut gif = Vec::new();
+        {
+            let mut encoder = GifEncoder::new(&mut gif);
+            let blank = image::RgbaImage::new(100, 100);
+            for _ in 0..5 {
+                encoder
+                    .encode_frame(image::Frame::new(blank.clone()))
+                    .unwrap();
+            }
+        }
+        assert_eq!(every_frame_decodes(&gif, 50_000), Ok(()));
+        let problem = every_frame_decodes(&gif, 49_999).unwrap_err();
+        assert!(problem.contains("more frames"), "{problem}");
     }
 
     #[test]

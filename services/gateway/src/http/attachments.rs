@@ -13,7 +13,7 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use chat_platform::files::{MAX_ATTACHMENT_BYTES, MAX_NAME_CHARS};
+use chat_platform::files::MAX_ATTACHMENT_BYTES;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -79,7 +79,6 @@ async fn upload(
     Upload(body): Upload,
 ) -> Result<(StatusCode, axum::Json<AttachmentOut>)> {
     let dialog_id = super::path_id(&id, "dialog")?;
-    let name = checked_name(&query.name)?;
     state.upload_limits.manager(manager.id)?;
     let request = pb::PutFileRequest {
         account_id: manager.account_id.to_string(),
@@ -88,8 +87,9 @@ async fn upload(
         uploader_kind: pb::AuthorKind::Manager as i32,
         uploader_id: manager.id.to_string(),
         client_file_id: String::new(),
-        name,
-        data: body.to_vec(),
+        // Checked by the dialog service, with the file.
+        name: query.name,
+        data: body.into(),
     };
     let file = state.dialogs.clone().put_file(request).await?.into_inner();
     Ok((StatusCode::CREATED, axum::Json(file.into())))
@@ -147,20 +147,6 @@ impl<S: Send + Sync> FromRequest<S> for Upload {
                 _ => Error::BadRequest(rejection.body_text()),
             })
     }
-}
-
-/// The name an upload's query gave, checked as far as the gateway can tell.
-pub fn checked_name(name: &str) -> Result<String> {
-    if name.trim().is_empty() {
-        return Err(Error::field("name", "is empty"));
-    }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(Error::field(
-            "name",
-            format!("is longer than {MAX_NAME_CHARS} characters"),
-        ));
-    }
-    Ok(name.to_owned())
 }
 
 /// A file (or its thumbnail) of the account, for a manager (`contact_id`

@@ -26,7 +26,7 @@ use crate::api::AttachmentOut;
 use crate::client_address::ClientAddress;
 use crate::error::{Error, Result};
 use crate::http::Query;
-use crate::http::attachments::{MAX_UPLOAD_BODY_BYTES, Upload, checked_name, fetch};
+use crate::http::attachments::{MAX_UPLOAD_BODY_BYTES, Upload, fetch};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -113,7 +113,6 @@ async fn upload(
     Upload(body): Upload,
 ) -> Result<(StatusCode, axum::Json<AttachmentOut>)> {
     let visitor = visitor(&state, &headers, &query.site_key).await?;
-    let name = checked_name(&query.name)?;
     if crate::blocks::is_blocked(&state, visitor.account_id, &visitor.visitor_id, address).await? {
         return Err(Error::Forbidden("blocked"));
     }
@@ -125,8 +124,8 @@ async fn upload(
         uploader_kind: pb::AuthorKind::Visitor as i32,
         uploader_id: visitor.contact_id.to_string(),
         client_file_id: String::new(),
-        name,
-        data: body.to_vec(),
+        name: query.name,
+        data: body.into(),
     };
     let file = state.dialogs.clone().put_file(request).await?.into_inner();
     Ok((StatusCode::CREATED, axum::Json(file.into())))
@@ -138,15 +137,7 @@ async fn original(
     Path(id): Path<String>,
     Query(query): Query<SiteQuery>,
 ) -> Result<Response> {
-    let visitor = visitor(&state, &headers, &query.site_key).await?;
-    fetch(
-        &state,
-        visitor.account_id,
-        Some(visitor.contact_id),
-        &id,
-        false,
-    )
-    .await
+    visitor_file(&state, &headers, &query.site_key, &id, false).await
 }
 
 async fn thumbnail(
@@ -155,13 +146,18 @@ async fn thumbnail(
     Path(id): Path<String>,
     Query(query): Query<SiteQuery>,
 ) -> Result<Response> {
-    let visitor = visitor(&state, &headers, &query.site_key).await?;
-    fetch(
-        &state,
-        visitor.account_id,
-        Some(visitor.contact_id),
-        &id,
-        true,
-    )
-    .await
+    visitor_file(&state, &headers, &query.site_key, &id, true).await
+}
+
+/// A file of the asking visitor's own dialog (or its thumbnail).
+async fn visitor_file(
+    state: &AppState,
+    headers: &HeaderMap,
+    site_key: &str,
+    file_id: &str,
+    thumbnail: bool,
+) -> Result<Response> {
+    let visitor = visitor(state, headers, site_key).await?;
+    let contact_id = Some(visitor.contact_id);
+    fetch(state, visitor.account_id, contact_id, file_id, thumbnail).await
 }
