@@ -391,6 +391,18 @@ test('files go both ways: the visitor attaches a photo, the manager sees its thu
     await file.waitFor();
     await screenshot(visitor.page, 'widget-files.png');
     await screenshot(manager.page, 'console-files.png');
+    // Nothing overflows the window, at a laptop's size, a large screen's and a phone's.
+    for (const [viewport, name] of [[{ width: 1920, height: 1080 }, '1920'], [{ width: 390, height: 844 }, 'phone']]) {
+      await visitor.page.setViewportSize(viewport);
+      if (name === '1920') await manager.page.setViewportSize(viewport);
+      await eventually(async () => {
+        const win = await visitor.window.boundingBox();
+        const link = await file.boundingBox();
+        return link && win && link.x >= win.x && link.x + link.width <= win.x + win.width + 0.5;
+      }, { message: `the file inside the widget at ${name}` });
+      await screenshot(visitor.page, `widget-files-${name}.png`);
+    }
+    await screenshot(manager.page, 'console-files-1920.png');
     const download = visitor.page.waitForEvent('download');
     await file.click();
     assert.equal((await download).suggestedFilename(), 'price-list.pdf');

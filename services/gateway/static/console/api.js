@@ -192,6 +192,8 @@ export const endOtherSessions = () => request('DELETE', '/sessions');
 export function describeError(error) {
   if (!(error instanceof ApiError)) return t('errors.something_wrong');
   if (error.code === 'rate_limited' && error.retryAfter) return t('errors.rate_limited_in', { seconds: error.retryAfter });
+  // A reply's files refused: why, rather than "some fields need fixing" (a reply has no fields to fix).
+  if (error.code === 'invalid' && error.fields?.attachments) return describeProblem(error.fields.attachments);
   if (error.code && has(`errors.${error.code}`)) return t(`errors.${error.code}`);
   return error.message || t('errors.something_wrong');
 }
@@ -215,8 +217,9 @@ const PROBLEMS = [
   [/^(is not an e-mail address|must be an e-mail address|is not a valid e-mail address)$/, 'problems.not_email'],
   [/^has more than (?<max>\d+)/, 'problems.too_many'],
   [/^is larger than (?<max>\d+) KiB$/, 'problems.image_too_large'],
-  [/^is larger than (?<max>\d+) MiB$/, 'problems.file_too_large'],
+  [/^is larger than (?<max>\d+) MiB$/, 'attachments.too_large'],
   [/^is larger than (?<max>\d+) pixels on a side$/, 'problems.too_many_pixels'],
+  [/^has more frames than are taken \((?<max>\d+) megapixels in all\)$/, 'problems.too_many_frames'],
   [/^is not a kind of file taken/, 'problems.file_kind'],
   [/^is not an image, whatever its name says$/, 'problems.not_image_named'],
   [/^is not a readable image \(damaged or cut short\)$/, 'problems.damaged_image'],
@@ -226,6 +229,7 @@ const PROBLEMS = [
   [/^must be an http or https address/, 'problems.not_address'],
   [/^is not a site like/, 'problems.not_site'],
   [/^is not a colour like/, 'problems.not_colour'],
+  [/^cannot go out through \w+ yet: files go through the site chat$/, 'attachments.site_only'],
 ];
 
 /** A field's problem as the server phrased it, in the manager's words when the console knows the phrase. */

@@ -199,7 +199,6 @@
   }
 
   function forgetConversation() {
-    forgetThumbnails();
     messages = [];
     dialogId = null;
     unread = [];
@@ -208,6 +207,7 @@
     save('messages', null);
     save('dialog', null);
     save('unread', null);
+    forgetThumbnails(); // the unsent messages still show theirs
   }
 
   function dropFromOutbox(clientMessageId) {
@@ -289,7 +289,7 @@
     '.clip{flex:none;width:34px;height:40px;border:0;border-radius:10px;padding:0;background:none;color:#6b7280;cursor:pointer;display:flex;align-items:center;justify-content:center}',
     '.clip:hover{color:var(--accent);background:#f1f3f5}',
     '.clip svg{width:20px;height:20px}',
-    '.chips{display:flex;flex-wrap:wrap;gap:6px;margin:0 0 8px}',
+    '.chips{display:flex;flex-wrap:wrap;gap:6px;max-height:30vh;overflow-y:auto;margin:0 0 8px}',
     '.cn{flex-basis:100%;font-size:12px;color:#d13438}',
     '.chip{display:flex;align-items:center;gap:7px;min-width:0;max-width:100%;padding:5px 4px 5px 8px;border:1px solid #dde1e6;border-radius:12px;background:#f6f7f9;font-size:12.5px;line-height:1.3}',
     '.chip>svg,.spin{flex:none;width:16px;height:16px;color:#6b7280}',
@@ -852,11 +852,17 @@
   // Files attached (the paperclip, a drop on the window, a paste) upload at
   // once and show as chips above the text; Send takes the uploaded ones by
   // id. Files are fetched with the visitor's token, so never by <img src>:
-  // thumbnails become blob URLs kept for the page.
+  // thumbnails become blob URLs, kept while a message shows them.
 
-  // Chips: { name, size, state: 'up' | 'ok' | 'bad', att, error, abort };
-  // the uploaded ones are kept across the shop's pages, like the draft.
-  var tray = load('files', []).map(function (a) { return { name: a.name, size: a.size, state: 'ok', att: a }; });
+  // Chips: { name, size, state: 'up' | 'ok' | 'bad', att, error, abort, tok, file };
+  // tok: the token it was uploaded with; file: waiting for a token (before
+  // the first hello). The uploaded ones are kept across the shop's pages,
+  // like the draft, with their token: no other visitor's (after a reset, a
+  // tab that did not know yet may write them back) are shown.
+  var savedFiles = load('files', null) || {};
+  var tray = (savedFiles.token && savedFiles.token === load('token', null) && savedFiles.list || []).map(function (a) {
+    return { name: a.name, size: a.size, state: 'ok', att: a, tok: savedFiles.token };
+  });
   var trayNotice = null;
   var thumbs = {};
 
@@ -888,7 +894,9 @@
   }
 
   function trayChanged() {
-    save('files', readyAttachments());
+    var ok = tray.filter(function (c) { return c.state === 'ok'; });
+    var token = ok.length && ok[0].tok;
+    save('files', token ? { token: token, list: ok.filter(function (c) { return c.tok === token; }).map(function (c) { return c.att; }) } : null);
     if (!ui) return;
     renderChips();
     ui.sendButton.disabled = !canSend();
@@ -912,7 +920,10 @@
 
   function upload(chip, file) {
     var token = load('token', null);
-    if (!token) return fail(chip, {});
+    // No token yet: it uploads once hello brings one (ownFiles).
+    chip.file = token ? null : file;
+    if (!token) return;
+    chip.tok = token;
     chip.abort = new AbortController();
     fetch(ORIGIN + '/widget/v1/attachments?site_key=' + encodeURIComponent(SITE_KEY) + '&name=' + encodeURIComponent(chip.name), {
       method: 'POST', credentials: 'omit', body: file, signal: chip.abort.signal,
@@ -942,16 +953,37 @@
     chip.state = 'bad';
     chip.error = problem.status === 413 || / MiB$/.test(why) ? t('file_too_large', { max: MAX_FILE_MB })
       : problem.status === 429 ? t('file_busy')
-      : /^is empty/.test(why) ? t('file_empty')
+      : /^is empty/.test(fields.data) ? t('file_empty')
       : /^is not a kind/.test(why) ? t('file_kind')
+      : /whatever its name/.test(why) ? t('file_not_image')
       : /image|pixels/.test(why) ? t('file_image')
       : t('file_failed');
+  }
+
+  /** The visitor's token is known (hello): another visitor's chips go; files waiting for it upload. */
+  function ownFiles() {
+    var token = load('token', null);
+    var mine = tray.filter(function (c) { return !c.tok || c.tok === token; });
+    if (mine.length < tray.length) setTray(mine);
+    if ((load('files', null) || {}).token !== token) trayChanged();
+    tray.forEach(function (c) { if (c.file) upload(c, c.file); });
+  }
+
+  /** Words over the chips for a while (a file that would not open). */
+  function notice(words) {
+    trayNotice = words;
+    renderChips();
+    setTimeout(function () {
+      if (trayNotice !== words) return;
+      trayNotice = null;
+      renderChips();
+    }, 6000);
   }
 
   function renderChips() {
     var box = ui.chips;
     box.textContent = '';
-    if (trayNotice) box.appendChild(el('div', 'cn', trayNotice));
+    if (trayNotice) box.appendChild(el('div', 'cn', trayNotice)).setAttribute('role', 'alert');
     tray.forEach(function (chip) {
       var node = el('div', 'chip ' + chip.state);
       node.setAttribute('data-state', { up: 'uploading', ok: 'ready', bad: 'failed' }[chip.state]);
@@ -998,7 +1030,7 @@
     }
     on('dragenter', function () { depth++; });
     on('dragover', function (event) { event.dataTransfer.dropEffect = 'copy'; });
-    on('dragleave', function () { depth--; });
+    on('dragleave', function () { depth = Math.max(0, depth - 1); });
     on('drop', function (event) {
       depth = 0;
       attach(event.dataTransfer.files);
@@ -1023,17 +1055,21 @@
       node.setAttribute('data-attachment-id', a.id);
       node.setAttribute('aria-label', t('open_file', { name: a.name }));
       if (image) {
-        // At most 240 by 320 px, so nothing jumps when it comes; a sliver is cropped to 48 px.
+        // At most 240 by 320 px in its proportions (narrower in a narrow window), so nothing
+        // jumps when it comes; a sliver is cropped to 48 px.
         var scale = Math.min(1, 240 / a.width, 320 / a.height);
-        node.style.width = Math.max(48, Math.round(a.width * scale)) + 'px';
-        node.style.height = Math.max(48, Math.round(a.height * scale)) + 'px';
+        var width = Math.max(48, Math.round(a.width * scale));
+        node.style.width = width + 'px';
+        node.style.aspectRatio = width + '/' + Math.max(48, Math.round(a.height * scale));
         var img = node.appendChild(el('img'));
         img.alt = a.name;
-        if (!thumbs[a.id]) {
-          thumbs[a.id] = fetchFile(a.id, '/thumbnail').then(function (blob) { return URL.createObjectURL(blob); });
-          thumbs[a.id].catch(function () { delete thumbs[a.id]; });
+        var thumb = thumbs[a.id];
+        if (!thumb) {
+          thumb = thumbs[a.id] = fetchFile(a.id, '/thumbnail').then(function (blob) { return URL.createObjectURL(blob); });
+          thumb.catch(function () { if (thumbs[a.id] === thumb) delete thumbs[a.id]; });
         }
-        thumbs[a.id].then(function (url) { img.src = url; }, function () {});
+        // Its message gone before it came: forgetThumbnails revokes it.
+        thumb.then(function (url) { if (thumbs[a.id] === thumb) img.src = url; }, function () {});
       } else {
         node.append(icon('file'), el('span', 'fn', a.name), el('span', 'fs', sizeText(a.size)));
       }
@@ -1053,9 +1089,17 @@
     });
   }
 
+  /** Lets go of the thumbnails no message kept or unsent shows any more (once fetched, if still on their way). */
   function forgetThumbnails() {
-    for (var id in thumbs) thumbs[id].then(function (url) { URL.revokeObjectURL(url); }, function () {});
-    thumbs = {};
+    var shown = {};
+    messages.concat(outbox).forEach(function (m) {
+      (m.attachments || []).forEach(function (a) { shown[a.id] = 1; });
+    });
+    for (var id in thumbs) {
+      if (shown[id]) continue;
+      thumbs[id].then(function (url) { URL.revokeObjectURL(url); }, function () {});
+      delete thumbs[id];
+    }
   }
 
   /** An image opens in a new tab (opened at the click, so no popup blocker stops it); any other file is saved under its name. */
@@ -1074,6 +1118,7 @@
       setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
     }, function () {
       if (tab) tab.close();
+      notice(t('file_failed'));
     });
   }
 
@@ -1219,6 +1264,20 @@
     if (code === 4401) {
       save('token', null);
       setTray([]); // uploaded by a visitor this browser no longer is
+      // Unsent messages keep their words, not those files (refused for good
+      // if sent with them): shown again without them, and sent on hello.
+      outbox = outbox.filter(function (o) {
+        if (!(o.attachments || []).length) return true;
+        var item = ui && ui.items.get('c:' + o.client_message_id);
+        if (item) {
+          item.remove();
+          ui.items.delete('c:' + o.client_message_id);
+        }
+        o.attachments = [];
+        o.failed = false;
+        return o.text;
+      });
+      save('outbox', outbox);
       forgetConversation();
     } else if (code === 4409 || code === 4400) {
       forgetConversation();
@@ -1280,6 +1339,7 @@
   var HANDLERS = {
     hello: function (frame) {
       if (typeof frame.visitor_token === 'string' && frame.visitor_token) save('token', frame.visitor_token);
+      ownFiles();
       var dialog = frame.dialog;
       // What we kept belongs to another dialog or runs ahead of the server's
       // (a reset server): forget it and take the whole history again.

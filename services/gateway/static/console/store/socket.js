@@ -73,7 +73,7 @@ const socketEvents = {
     removeFromOutbox(frame.client_message_id);
   },
   error: (frame) => {
-    if (frame.client_message_id) sendFailed(frame.client_message_id, frame.code, api.describeError(new api.ApiError({ status: 0, code: frame.code, message: frame.message })));
+    if (frame.client_message_id) sendFailed(frame.client_message_id, frame.code, api.describeError(new api.ApiError({ status: 0, code: frame.code, message: frame.message, fields: frame.fields })));
     else if (frame.message) notify(frame.message);
   },
   pong: () => {},

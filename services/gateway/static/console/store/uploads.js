@@ -10,7 +10,7 @@ import { plural, t } from '../i18n.js';
 import { MAX_FILES, MAX_FILE_BYTES, MAX_FILE_MIB } from '../attachments.js';
 
 /**
- * Each dialog's chips, by dialog id: { key, name, size, type,
+ * Each dialog's chips, by dialog id: { key, name, size,
  * state: 'uploading' | 'ready' | 'failed', attachment, error }.
  */
 export const uploads = signal(new Map());
@@ -20,7 +20,7 @@ let chipSequence = 0;
 const controllers = new Map();
 
 /** A dialog's chips, in the order they were attached. */
-export function chipsOf(dialogId) {
+function chipsOf(dialogId) {
   return uploads.peek().get(dialogId) || [];
 }
 
@@ -61,7 +61,6 @@ export function attachFiles(dialogId, files) {
         key: 'upload-' + ++chipSequence,
         name: nameOf(file),
         size: file.size,
-        type: file.type,
         state: tooLarge ? 'failed' : 'uploading',
         attachment: null,
         error: tooLarge ? t('attachments.too_large', { max: MAX_FILE_MIB }) : null,

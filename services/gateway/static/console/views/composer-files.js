@@ -3,8 +3,11 @@
 // dragged) or pasted into the text, and the chips above the text, one per
 // file: its name, a spinner while it uploads, then its size, or why it was
 // refused; × takes it away. The store uploads them (store/uploads.js).
+// Files go out only through the site chat for now: while the reply goes
+// elsewhere, none can be attached, and chips already there wait with a
+// notice saying so (the composer holds Send).
 
-import { h, setChildren } from '../dom.js';
+import { h, setChildren, reconcile } from '../dom.js';
 import { icon } from '../icons.js';
 import * as store from '../store.js';
 import { untracked } from '../signals.js';
@@ -15,17 +18,36 @@ import { iconButton } from './common.js';
 /**
  * Mounts the files of a dialog's composer. dropZone: where files may be
  * dropped; beforeAttach(): called before files are taken (the composer
- * turns to a reply); onChange(): the chips changed (Send may change).
- * Answers the elements to place and what the composer asks of them.
+ * turns to a reply); onChange(): the chips changed (Send may change);
+ * allowed(): whether files can go where the reply goes (refresh() after it
+ * may have changed). Answers the elements to place and what the composer
+ * asks of them.
  */
-export function mountComposerFiles(scope, dialogId, { dropZone, textarea, beforeAttach, onChange }) {
+export function mountComposerFiles(scope, dialogId, { dropZone, textarea, beforeAttach, onChange, allowed }) {
   const input = h('input', { type: 'file', multiple: true, class: 'composer-file-input', hidden: true, tabindex: '-1', 'aria-hidden': 'true' });
   const button = iconButton('paperclip', t('attachments.attach'), () => input.click(), { class: 'icon-button composer-attach', dataset: { action: 'attach' } });
   const notice = h('div', { class: 'composer-attach-notice', role: 'alert', hidden: true });
+  const siteOnly = h('div', { class: 'composer-attach-notice composer-site-only', role: 'status', hidden: true }, icon('alert'), h('span', {}, t('attachments.site_only')));
   const list = h('ul', { class: 'attach-chips', 'aria-label': t('attachments.files'), hidden: true });
+  const chips = () => store.uploads.peek().get(dialogId) || [];
+  // Files were offered while they could not go: the notice says why.
+  let offered = false;
 
+  /** The paperclip and the notice for where the reply goes now. */
+  const refresh = () => {
+    const blocked = !allowed();
+    if (!blocked) offered = false;
+    button.disabled = input.disabled = blocked;
+    button.title = t(blocked ? 'attachments.site_only' : 'attachments.attach');
+    siteOnly.hidden = !blocked || !(offered || chips().length);
+  };
+  const refuse = () => {
+    offered = true;
+    refresh();
+  };
   const attach = (files) => {
     if (!files.length) return;
+    if (!allowed()) return refuse();
     beforeAttach();
     const refusal = store.attachFiles(dialogId, files);
     notice.hidden = !refusal;
@@ -40,27 +62,32 @@ export function mountComposerFiles(scope, dialogId, { dropZone, textarea, before
   textarea.addEventListener('paste', (event) => {
     const files = pastedFiles(event.clipboardData);
     if (!files.length) return;
-    event.preventDefault();
+    // Refused, whatever text the paste carries goes in as usual.
+    if (allowed()) event.preventDefault();
     attach(files);
   });
-  watchDrops(scope, dropZone, attach);
+  watchDrops(scope, dropZone, { attach, allowed, refuse });
 
-  const built = new Map();
   scope.effect(() => {
-    const chips = store.uploads.value.get(dialogId) || [];
+    const shown = store.uploads.value.get(dialogId) || [];
     untracked(() => {
-      renderChips(list, built, chips, (chip) => chipElement(chip, () => {
-        store.removeUpload(dialogId, chip.key);
+      const remove = (key) => {
+        store.removeUpload(dialogId, key);
         notice.hidden = true;
         textarea.focus();
-      }));
+      };
+      reconcile(list, shown, (chip) => chip.key, (chip) => fillChip(h('li'), chip, remove), (element, chip) => fillChip(element, chip, remove));
+      list.hidden = shown.length === 0;
+      refresh();
       onChange();
     });
   });
 
   return {
-    button, input, notice, list,
+    button, input, notice, siteOnly, list, refresh,
     uploading: () => store.isUploading(dialogId),
+    /** Chips wait that cannot go where the reply goes. */
+    held: () => !allowed() && chips().length > 0,
     ready: () => store.readyAttachments(dialogId),
     /** The reply is sent: answers its files, and the chips go. */
     take: () => {
@@ -81,8 +108,12 @@ function pastedFiles(clipboard) {
   return [...clipboard.files];
 }
 
-/** Files dragged over zone show the hint; dropped, they are attached. */
-function watchDrops(scope, zone, attach) {
+/**
+ * Files dragged over zone show the hint; dropped, they are attached. While
+ * files cannot go where the reply goes, no hint shows and the drop is
+ * refused (never left to the browser, which would open the file instead).
+ */
+function watchDrops(scope, zone, { attach, allowed, refuse }) {
   const hint = h('div', { class: 'drop-hint', 'aria-hidden': 'true' }, h('div', { class: 'drop-hint-box' }, icon('paperclip'), h('span', {}, t('attachments.drop'))));
   zone.append(hint);
   // dragenter and dragleave come for every child passed over: counted.
@@ -94,12 +125,13 @@ function watchDrops(scope, zone, attach) {
       if (!carriesFiles(event)) return;
       event.preventDefault();
       depth++;
-      show(true);
+      if (allowed()) show(true);
+      else refuse();
     },
     dragover: (event) => {
       if (!carriesFiles(event)) return;
       event.preventDefault();
-      event.dataTransfer.dropEffect = 'copy';
+      event.dataTransfer.dropEffect = allowed() ? 'copy' : 'none';
     },
     dragleave: (event) => {
       if (!carriesFiles(event)) return;
@@ -122,21 +154,14 @@ function watchDrops(scope, zone, attach) {
   });
 }
 
-/** The chips, reusing each one's element while it shows the same (a thumbnail is not fetched again). */
-function renderChips(list, built, chips, build) {
-  const next = new Map();
-  for (const chip of chips) {
-    const signature = JSON.stringify([chip.state, chip.name, chip.error]);
-    const known = built.get(chip.key);
-    next.set(chip.key, known?.signature === signature ? known : { signature, element: build(chip) });
-  }
-  built.clear();
-  for (const [key, entry] of next) built.set(key, entry);
-  setChildren(list, [...next.values()].map((entry) => entry.element));
-  list.hidden = chips.length === 0;
-}
-
-function chipElement(chip, remove) {
+/**
+ * Makes element (an <li>) chip's: built again only when what it shows has
+ * changed, so a thumbnail is not fetched again for each change of another chip.
+ */
+function fillChip(element, chip, remove) {
+  const signature = JSON.stringify([chip.state, chip.name, chip.error]);
+  if (element.__signature === signature) return element;
+  element.__signature = signature;
   const failed = chip.state === 'failed';
   const uploading = chip.state === 'uploading';
   const image = chip.attachment && isImage(chip.attachment);
@@ -149,11 +174,14 @@ function chipElement(chip, remove) {
     ? h('span', { class: 'attach-chip-error' }, chip.error)
     : h('span', { class: 'attach-chip-size' }, uploading ? t('attachments.uploading') : formatSize(chip.size));
   const label = t('attachments.remove', { name: chip.name });
-  return h(
-    'li',
-    { class: ['attach-chip', 'is-' + chip.state], dataset: { key: chip.key, state: chip.state }, 'aria-busy': uploading ? 'true' : null },
+  element.className = 'attach-chip is-' + chip.state;
+  Object.assign(element.dataset, { key: chip.key, state: chip.state });
+  if (uploading) element.setAttribute('aria-busy', 'true');
+  else element.removeAttribute('aria-busy');
+  return setChildren(
+    element,
     h('span', { class: 'attach-chip-leading' }, leading),
     h('span', { class: 'attach-chip-body' }, h('span', { class: 'attach-chip-name', title: chip.name }, chip.name), detail),
-    h('button', { type: 'button', class: 'attach-chip-remove', 'aria-label': label, title: label, onclick: remove }, icon('x')),
+    h('button', { type: 'button', class: 'attach-chip-remove', 'aria-label': label, title: label, onclick: () => remove(chip.key) }, icon('x')),
   );
 }

@@ -47,13 +47,22 @@ export function mountComposer(container, scope, dialogId, onSent) {
   const tooLong = h('div', { class: 'composer-too-long', role: 'alert', hidden: true });
   let fits = true;
   let files = null;
-  /** Send is there for a text that fits, and a reply's files once uploaded. */
+  let channel = null;
+  /**
+   * Send is there for a text that fits, and a reply's files once uploaded,
+   * while they can go where the reply goes (the site chat only, for now).
+   */
   const refreshSend = () => {
+    files?.refresh();
     const waiting = mode === 'reply' && Boolean(files?.uploading());
-    sendButton.disabled = !fits || waiting;
-    if (waiting) sendButton.title = t('attachments.wait');
+    const held = mode === 'reply' && Boolean(files?.held());
+    sendButton.disabled = !fits || waiting || held;
+    if (held) sendButton.title = t('attachments.site_only');
+    else if (waiting) sendButton.title = t('attachments.wait');
     else sendButton.removeAttribute('title');
   };
+  /** Where a reply goes: the channel chosen, or else where the dialog's replies go. */
+  const replyChannel = () => channel?.chosen() || store.dialogs.peek().get(dialogId)?.reply_channel || 'site';
   // Files go with a reply, not a note: attaching one turns the composer to a reply.
   files = mountComposerFiles(scope, dialogId, {
     dropZone: container.closest('.conversation') || container,
@@ -62,6 +71,7 @@ export function mountComposer(container, scope, dialogId, onSent) {
       if (mode === 'note') setMode('reply');
     },
     onChange: refreshSend,
+    allowed: () => replyChannel() === 'site',
   });
   const form = h(
     'form',
@@ -70,13 +80,13 @@ export function mountComposer(container, scope, dialogId, onSent) {
     warning,
     tooLong,
     files.notice,
+    files.siteOnly,
     files.list,
     textarea,
     h('div', { class: 'composer-bar' }, h('div', { class: 'composer-left' }, channelSlot, hint), h('div', { class: 'composer-buttons' }, files.button, templatesButton, sendButton)),
     files.input,
   );
   container.append(form);
-  let channel = null;
   /** Whether the text fits where it goes; says so over the composer when not. */
   const checkLength = () => {
     const where = mode === 'reply' ? channel?.chosen() || 'site' : 'note';
@@ -126,7 +136,7 @@ export function mountComposer(container, scope, dialogId, onSent) {
     const text = textarea.value.trim();
     const replying = mode === 'reply';
     const withFiles = replying && files.ready().length > 0;
-    if ((!text && !withFiles) || !checkLength() || (replying && files.uploading())) return;
+    if ((!text && !withFiles) || !checkLength() || (replying && (files.uploading() || files.held()))) return;
     store.send(dialogId, text, mode, replying ? channel.chosen() : null, replying ? files.take() : []);
     textarea.value = '';
     drafts.delete(dialogId);
