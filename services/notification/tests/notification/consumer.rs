@@ -33,10 +33,18 @@ async fn events_published_while_the_service_is_down_are_handled_after_it_restart
         held == [1] || alerted == 1,
         "the new dialog's message is held, or its alert went out already: {held:?}, {alerted}"
     );
-    // The same durable consumer carried on: each event was delivered once.
+    // The same durable consumer carried on from where it stood: nothing
+    // before the restart was handed over again from the stream's start, and
+    // everything after is acknowledged. (A handler's transient failure, as
+    // a busy machine's database may cause, is retried: the deliveries may
+    // then number more than the events, which the handlers' idempotence
+    // and the checks above make harmless; CI met one such retry.)
     let after = app.consumer().await;
     assert_eq!(after.created, before.created);
-    assert_eq!(after.delivered.consumer_sequence, 3);
+    assert_eq!(before.ack_floor.stream_sequence, 1);
+    assert_eq!(after.ack_floor.stream_sequence, 3);
+    assert_eq!(after.delivered.stream_sequence, 3);
+    assert_eq!(after.num_pending + after.num_ack_pending as u64, 0);
 
     app.finish().await;
 }
